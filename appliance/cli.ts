@@ -1,0 +1,29 @@
+// The `mailmoat` command: the daemon's entry point and the admin's tools. Each sub-command lives
+// in appliance/cli/<name>.ts and exports `run(args): Promise<number>` (the exit status).
+const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
+  start: { summary: 'start the appliance daemon: start [--config FILE] [--data DIR]', load: () => import('./cli/start.ts') },
+  'check-config': { summary: 'validate a configuration file: check-config FILE', load: () => import('./cli/check-config.ts') },
+  'hash-password': { summary: 'hash a relay user password for the config (reads stdin)', load: () => import('./cli/hash-password.ts') },
+  train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./cli/train.ts') },
+  classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./cli/classify.ts') },
+};
+
+function usage(): string {
+  return 'usage: mailmoat <command> [options]\n\ncommands:\n' +
+    Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`).join('\n');
+}
+
+const [name, ...args] = process.argv.slice(2);
+const command = name ? commands[name] : undefined;
+if (!command) {
+  console.error(name && name !== '--help' && name !== 'help' ? `mailmoat: unknown command "${name}"\n\n${usage()}` : usage());
+  process.exitCode = name && name !== '--help' && name !== 'help' ? 2 : 0;
+} else {
+  try {
+    const status = await (await command.load()).run(args);
+    process.exitCode = status;
+  } catch (err) {
+    console.error(`mailmoat ${name}: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,21 @@
+// `mailmoat check-config FILE`: validate a configuration file without touching any store.
+import { ConfigError, readConfigFile } from '../config/config-service.ts';
+import { validateConfig } from '../config/validate.ts';
+
+export async function run(args: string[]): Promise<number> {
+  if (args.length !== 1) {
+    console.error('usage: mailmoat check-config FILE');
+    return 2;
+  }
+  try {
+    const result = validateConfig(await readConfigFile(args[0]));
+    if (result.ok) {
+      console.log(`${args[0]}: valid (${result.config.domains.length} domain(s))`);
+      return 0;
+    }
+    console.error(new ConfigError(args[0], result.problems).message);
+  } catch (err) {
+    console.error((err as Error).message);
+  }
+  return 1;
+}

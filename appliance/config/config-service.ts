@@ -1,0 +1,86 @@
+// The active configuration: stored in the `config` sublevel, optionally seeded or replaced by a
+// YAML/JSON file given with --config (configuration as code). A file that fails validation is
+// refused with every problem listed and the stored configuration is left exactly as it was.
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import type { Store, Sublevel } from '../store/store.ts';
+import type { Config } from './schema.ts';
+import { validateConfig, type ConfigProblem } from './validate.ts';
+
+const KEY = 'current';
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(source: string, problems: ConfigProblem[]) {
+    super(`${source} is not a valid configuration:\n` + problems.map((p) => `  ${p.path}: ${p.message}`).join('\n') +
+      '\nNothing was changed; fix these and try again.');
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads and parses a configuration file (YAML or JSON, by content). Throws ConfigError. */
+export async function readConfigFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '/', message: `cannot be read: ${(err as Error).message}` }]);
+  }
+  try {
+    return YAML.parse(text, { prettyErrors: true }) ?? {};
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '/', message: `is not valid YAML or JSON: ${(err as Error).message}` }]);
+  }
+}
+
+export interface ConfigEvents {
+  change: [config: Config, previous: Config];
+}
+
+export class ConfigService extends EventEmitter<ConfigEvents> {
+  #db: Sublevel<Config>;
+  #current: Config;
+
+  private constructor(db: Sublevel<Config>, current: Config) {
+    super();
+    this.#db = db;
+    this.#current = current;
+  }
+
+  /** Opens the stored configuration; a file, when given, replaces it only if it is valid. */
+  static async open(store: Store, file?: string): Promise<ConfigService> {
+    const db = store.sublevel<Config>('config');
+    let current: Config;
+    if (file) {
+      const result = validateConfig(await readConfigFile(file));
+      if (!result.ok) throw new ConfigError(file, result.problems);
+      current = result.config;
+      await db.put(KEY, current, { sync: true });
+    } else {
+      const stored = await db.get(KEY);
+      const result = validateConfig(stored ?? {});
+      // A stored document is only ever written after validation; re-validating applies new defaults.
+      if (!result.ok) throw new ConfigError('the stored configuration', result.problems);
+      current = result.config;
+      if (stored === undefined) await db.put(KEY, current, { sync: true });
+    }
+    return new ConfigService(db, current);
+  }
+
+  get current(): Config {
+    return this.#current;
+  }
+
+  /** Validates and stores a whole new configuration, then tells listeners. Throws ConfigError. */
+  async replace(input: unknown, source = 'the new configuration'): Promise<Config> {
+    const result = validateConfig(input);
+    if (!result.ok) throw new ConfigError(source, result.problems);
+    const previous = this.#current;
+    await this.#db.put(KEY, result.config, { sync: true });
+    this.#current = result.config;
+    this.emit('change', result.config, previous);
+    return result.config;
+  }
+}

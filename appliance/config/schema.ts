@@ -1,0 +1,121 @@
+// The configuration schema: the one source of truth for the configuration's types, validation
+// and defaults. The documentation in docs/config.md is generated from the descriptions here
+// (`npm run docs:config`), so describe every field for the admin who reads it.
+import os from 'node:os';
+import Type, { type Static } from 'typebox';
+
+const Port = (def: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 65535, default: def, description });
+
+const DomainName = Type.String({
+  pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$',
+  description: 'a DNS domain name, e.g. example.com',
+});
+const Address = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an email address' });
+
+export const Listener = Type.Object({
+  address: Type.String({ default: '0.0.0.0', description: 'IP address to bind ("0.0.0.0" or "::" for all)' }),
+  port: Port(2525, 'TCP port'),
+});
+
+export const TlsSettings = Type.Object({
+  certFile: Type.Optional(Type.String({ description: 'PEM certificate chain; when unset a self-signed certificate is generated under <data>/tls' })),
+  keyFile: Type.Optional(Type.String({ description: 'PEM private key matching certFile' })),
+});
+
+export const TlsMode = Type.Union([Type.Literal('opportunistic'), Type.Literal('required'), Type.Literal('none')], {
+  default: 'opportunistic',
+  description: 'STARTTLS towards the route: opportunistic (use when offered), required (fail otherwise), none',
+});
+
+export const Route = Type.Object({
+  host: Type.String({ minLength: 1, description: 'host name or IP of the domain\'s own mail server' }),
+  port: Port(25, 'SMTP port of that server'),
+  priority: Type.Integer({ minimum: 0, maximum: 65535, default: 10, description: 'lower is tried first' }),
+  tls: TlsMode,
+});
+export type Route = Static<typeof Route>;
+
+export const RecipientVerification = Type.Object({
+  mode: Type.Union([Type.Literal('accept-all'), Type.Literal('listed'), Type.Literal('callout')], {
+    default: 'accept-all',
+    description: 'accept-all: any local part; listed: only `addresses`; callout: ask the route (RCPT TO) and cache the answer',
+  }),
+  addresses: Type.Array(Type.String(), { default: [], description: 'valid recipients (local parts or full addresses) for mode "listed"' }),
+  calloutCacheSeconds: Type.Integer({ minimum: 0, default: 3600, description: 'how long a callout answer (valid or unknown) is cached' }),
+}, { default: {} });
+
+export const MailboxAlias = Type.Object({
+  from: Address,
+  to: Address,
+});
+
+export const Domain = Type.Object({
+  name: DomainName,
+  routes: Type.Array(Route, { minItems: 1, description: 'where clean mail for this domain is relayed, tried by priority' }),
+  recipients: RecipientVerification,
+  aliases: Type.Array(DomainName, { default: [], description: 'domain aliases: mail for these domains is handled as mail for `name`' }),
+  mailboxAliases: Type.Array(MailboxAlias, { default: [], description: 'mailbox aliases: mail for `from` is delivered to `to`' }),
+});
+export type Domain = Static<typeof Domain>;
+
+export const RelayUser = Type.Object({
+  username: Type.String({ minLength: 1 }),
+  passwordHash: Type.String({ pattern: '^scrypt\\$', description: 'scrypt hash made by `mailmoat hash-password`' }),
+});
+
+export const Smarthost = Type.Object({
+  host: Type.String({ minLength: 1 }),
+  port: Port(25, 'smarthost SMTP port'),
+  tls: TlsMode,
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+});
+
+export const Relay = Type.Object({
+  networks: Type.Array(Type.String(), {
+    default: ['127.0.0.0/8', '::1/128'],
+    description: 'client networks (CIDR) allowed to relay outbound mail through the submission listener',
+  }),
+  users: Type.Array(RelayUser, { default: [], description: 'SMTP AUTH users allowed to relay (AUTH only after STARTTLS)' }),
+  smarthost: Type.Optional(Smarthost),
+  resolver: Type.Array(Type.String(), {
+    default: [],
+    description: 'DNS servers (ip or ip:port) for MX lookups of outbound mail; empty = the system resolver',
+  }),
+}, { default: {} });
+
+export const Limits = Type.Object({
+  maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 2048 * 1024 * 1024, default: 50 * 1024 * 1024, description: 'largest message accepted (bytes, up to 2048 MB); advertised with SIZE' }),
+  maxRecipients: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'recipients per message' }),
+  maxConnectionsPerClient: Type.Integer({ minimum: 1, default: 20, description: 'simultaneous connections from one client IP' }),
+  maxMessagesPerMinutePerClient: Type.Integer({ minimum: 1, default: 600, description: 'messages accepted per minute from one client IP (then 421/451)' }),
+  maxConnections: Type.Integer({ minimum: 1, default: 500, description: 'simultaneous SMTP connections in all' }),
+  idleTimeoutSeconds: Type.Integer({ minimum: 5, default: 60, description: 'a session idle this long is closed' }),
+  maxHeaderBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest header section accepted' }),
+}, { default: {} });
+
+export const Delivery = Type.Object({
+  queueLifetimeHours: Type.Number({ exclusiveMinimum: 0, default: 120, description: 'a message undeliverable this long is bounced' }),
+  retryMinutes: Type.Array(Type.Number({ exclusiveMinimum: 0 }), {
+    default: [1, 5, 15, 30, 60],
+    description: 'waits between attempts after a temporary failure; the last repeats',
+  }),
+  concurrency: Type.Integer({ minimum: 1, default: 32, description: 'deliveries in flight at once' }),
+  connectTimeoutSeconds: Type.Integer({ minimum: 1, default: 30 }),
+}, { default: {} });
+
+export const ConfigSchema = Type.Object({
+  hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
+  listeners: Type.Object({
+    inbound: Type.Object({ address: Listener.properties.address, port: Port(2525, 'inbound SMTP port (25 in the image)') }, { default: {} }),
+    submission: Type.Object({ address: Listener.properties.address, port: Port(2587, 'submission port for outbound relaying (587 in the image)') }, { default: {} }),
+  }, { default: {} }),
+  tls: Type.Object(TlsSettings.properties, { default: {} }),
+  domains: Type.Array(Domain, { default: [], description: 'served domains' }),
+  relay: Relay,
+  limits: Limits,
+  delivery: Delivery,
+  postmaster: Type.Optional(Type.String({ description: 'admin contact address, used as the sender of notices' })),
+}, { additionalProperties: false });
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,68 @@
+// The store: one LevelDB database under <data>/db, split into named sublevels.
+// Only one process may open it (LevelDB takes a lock); a second opener gets a StoreInUseError
+// so command-line tools can say clearly that the daemon holds the store.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Level } from 'level';
+import type { AbstractSublevel } from 'abstract-level';
+
+/** Every sublevel the appliance uses; the module named beside each owns its keys. */
+export const SUBLEVELS = {
+  config: 'config', //       config/ — the active configuration document
+  queue: 'queue', //         spool/ — queue records of accepted messages
+  log: 'log', //             logsearch/ — message log records
+  logIndex: 'log-index', //  logsearch/ — secondary indexes of the message log
+  quarantine: 'quarantine', // quarantine/ — quarantined messages and their indexes
+  lists: 'lists', //         pipeline/lists — allow/block/condition lists
+  stats: 'stats', //         stats/ — counters domain!granularity!bucket
+  bayes: 'bayes', //         classifier/ — token statistics and model
+  callout: 'callout', //     smtp/ — cached recipient callout results
+  users: 'users', //         api/ — console users
+  sessions: 'sessions', //   api/ — console sessions
+  audit: 'audit', //         api/ — audit log
+  system: 'system', //       system/ — setup state, secrets, network
+} as const;
+export type SublevelName = (typeof SUBLEVELS)[keyof typeof SUBLEVELS];
+
+/** A JSON-valued sublevel whose values the owning module types. */
+export type Sublevel<V> = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, V>;
+
+export class StoreInUseError extends Error {
+  constructor(dir: string) {
+    super(`the store in ${dir} is in use by another process (is the mailmoat daemon running?); ` +
+      'stop it first, or use the console/API while it runs');
+    this.name = 'StoreInUseError';
+  }
+}
+
+export interface Store {
+  readonly dir: string;
+  readonly db: Level<string, unknown>;
+  /** A JSON-valued sublevel. Values are typed by the owning module. */
+  sublevel<V>(name: SublevelName): Sublevel<V>;
+  close(): Promise<void>;
+}
+
+/** Opens (creating if needed) the store in `<dataDir>/db`. */
+export async function openStore(dataDir: string): Promise<Store> {
+  const dir = path.join(dataDir, 'db');
+  await mkdir(dir, { recursive: true });
+  const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String(cause?.message ?? (err as Error).message))) {
+      throw new StoreInUseError(dir);
+    }
+    throw err;
+  }
+  return {
+    dir,
+    db,
+    sublevel<V>(name: SublevelName) {
+      return db.sublevel<string, V>(name, { valueEncoding: 'json' });
+    },
+    close: () => db.close(),
+  };
+}
