@@ -56,6 +56,7 @@ export const Domain = Type.Object({
   recipients: RecipientVerification,
   aliases: Type.Array(DomainName, { default: [], description: 'domain aliases: mail for these domains is handled as mail for `name`' }),
   mailboxAliases: Type.Array(MailboxAlias, { default: [], description: 'mailbox aliases: mail for `from` is delivered to `to`' }),
+  timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA time zone for this domain\'s dates in the console and reports; default: the appliance\'s time zone' })),
 });
 export type Domain = Static<typeof Domain>;
 
@@ -105,11 +106,24 @@ export const Delivery = Type.Object({
   connectTimeoutSeconds: Type.Integer({ minimum: 1, default: 30 }),
 }, { default: {} });
 
+export const TimeSettings = Type.Object({
+  timezone: Type.String({ minLength: 1, default: 'Asia/Tokyo', description: 'IANA time zone of the appliance, e.g. Asia/Tokyo; dates are shown in it unless a domain sets its own' }),
+  ntpServers: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'NTP servers (host names or IPs); empty = the distribution default pool' }),
+}, { default: {} });
+
+export const ConsoleSettings = Type.Object({
+  sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 30, description: 'a console session unused this long ends and the user must log in again' }),
+  lockoutAttempts: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'consecutive wrong passwords after which an account is locked' }),
+  lockoutMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 15, description: 'how long a locked account stays locked' }),
+  language: Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'language of the login page and of new users (each user can choose their own)' }),
+}, { default: {} });
+
 export const ConfigSchema = Type.Object({
   hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
   listeners: Type.Object({
     inbound: Type.Object({ address: Listener.properties.address, port: Port(2525, 'inbound SMTP port (25 in the image)') }, { default: {} }),
     submission: Type.Object({ address: Listener.properties.address, port: Port(2587, 'submission port for outbound relaying (587 in the image)') }, { default: {} }),
+    console: Type.Object({ address: Listener.properties.address, port: Port(8443, 'HTTPS port of the web console (443 in the image)') }, { default: {} }),
   }, { default: {} }),
   tls: Type.Object(TlsSettings.properties, { default: {} }),
   domains: Type.Array(Domain, { default: [], description: 'served domains' }),
@@ -117,5 +131,7 @@ export const ConfigSchema = Type.Object({
   limits: Limits,
   delivery: Delivery,
   postmaster: Type.Optional(Type.String({ description: 'admin contact address, used as the sender of notices' })),
+  time: TimeSettings,
+  console: ConsoleSettings,
 }, { additionalProperties: false });
 export type Config = Static<typeof ConfigSchema>;
