@@ -24,6 +24,14 @@ export const SUBLEVELS = {
 } as const;
 export type SublevelName = (typeof SUBLEVELS)[keyof typeof SUBLEVELS];
 
+// classic-level honours `sync: true` (fsync the write-ahead log before resolving) and sublevels
+// pass options through to it; abstract-level's types just do not declare it.
+declare module 'abstract-level' {
+  interface AbstractPutOptions<K, V> { sync?: boolean }
+  interface AbstractDelOptions<K> { sync?: boolean }
+  interface AbstractBatchOptions<K, V> { sync?: boolean }
+}
+
 /** A JSON-valued sublevel whose values the owning module types. */
 export type Sublevel<V> = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, V>;
 

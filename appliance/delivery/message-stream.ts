@@ -1,0 +1,69 @@
+// The bytes we relay: the spooled file as received, with the pipeline's header edits applied on
+// the way out (headers prepended, Subject tagged). The file itself is never rewritten, so one
+// spooled copy serves recipients whose verdicts differ.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+
+export interface HeaderEdits {
+  prepend: [name: string, value: string][];
+  subjectPrefix?: string;
+}
+
+export function hasEdits(edits: HeaderEdits | undefined): edits is HeaderEdits {
+  return Boolean(edits && (edits.prepend.length || edits.subjectPrefix));
+}
+
+export function messageStream(file: string, edits?: HeaderEdits): Readable {
+  if (!hasEdits(edits)) return createReadStream(file);
+  return Readable.from(editedChunks(file, edits));
+}
+
+async function* editedChunks(file: string, edits: HeaderEdits): AsyncGenerator<Buffer> {
+  let head: Buffer = Buffer.alloc(0);
+  let edited = false;
+  for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+    if (edited) { yield chunk; continue; }
+    head = head.length ? Buffer.concat([head, chunk]) : chunk;
+    const end = headerEnd(head);
+    if (end < 0 && head.length < 4 * 1024 * 1024) continue;
+    const cut = end < 0 ? head.length : end;
+    yield Buffer.from(applyHeaderEdits(head.subarray(0, cut).toString('latin1'), edits), 'latin1');
+    yield head.subarray(cut);
+    edited = true;
+  }
+  if (!edited) yield Buffer.from(applyHeaderEdits(head.toString('latin1'), edits), 'latin1');
+}
+
+/** Offset just after the line break that ends the last header line (before the blank line). */
+function headerEnd(buf: Buffer): number {
+  const crlf = buf.indexOf('\r\n\r\n');
+  const lf = buf.indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 2;
+  return lf >= 0 ? lf + 1 : -1;
+}
+
+/**
+ * Applies edits to a header section held as latin1 text (bytes preserved one-to-one; values we add
+ * are encoded so non-ASCII tags survive: RFC 2047 for the Subject prefix when needed).
+ */
+export function applyHeaderEdits(header: string, edits: HeaderEdits): string {
+  const eol = header.includes('\r\n') || header === '' ? '\r\n' : '\n';
+  let out = header;
+  if (edits.subjectPrefix) {
+    const tag = encodeWord(edits.subjectPrefix);
+    const m = /(^|\n)subject:[ \t]?/i.exec(out);
+    if (m) {
+      const at = m.index + m[0].length;
+      out = `${out.slice(0, at)}${tag} ${out.slice(at)}`;
+    } else {
+      out = `Subject: ${tag}${eol}${out}`;
+    }
+  }
+  const lines = edits.prepend.map(([name, value]) => `${name}: ${encodeWord(value)}${eol}`).join('');
+  return lines + out;
+}
+
+function encodeWord(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+}

@@ -1,0 +1,114 @@
+// The spool: message files under <data>/spool. A message is written as it streams in (never held
+// whole in memory), with our Received header first, and made durable (file data and directory
+// entry synced) before anything answers 250.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { DirSync } from './dir-sync.ts';
+import { HeaderScanner, type HeaderSummary } from './header-scan.ts';
+
+export type SpoolResult =
+  | { ok: true; id: string; file: string; path: string; size: number; headers: HeaderSummary }
+  | { ok: false; reason: 'too-large' | 'header-too-large' };
+
+const WRITE_BATCH = 64 * 1024;
+
+/** Sortable unique ids: time first so a scan of the queue comes out oldest first. */
+export function newMessageId(): string {
+  return Date.now().toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
+}
+
+export class Spool {
+  readonly dir: string;
+  #dirSync: DirSync;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.#dirSync = new DirSync(dir);
+  }
+
+  static async open(dataDir: string): Promise<Spool> {
+    const dir = path.join(dataDir, 'spool');
+    await mkdir(dir, { recursive: true });
+    return new Spool(dir);
+  }
+
+  pathOf(file: string): string {
+    return path.join(this.dir, file);
+  }
+
+  /**
+   * Streams a message into a new spool file, prefixed by `prefix` (our trace header). The stream
+   * is always read to its end, so the SMTP session can answer afterwards even when we refuse.
+   */
+  async receive(stream: Readable, prefix: string, limits: { maxBytes: number; maxHeaderBytes: number }): Promise<SpoolResult> {
+    const id = newMessageId();
+    const file = `${id}.eml`;
+    const full = this.pathOf(file);
+    const handle = await open(full, 'wx', 0o640);
+    const scanner = new HeaderScanner(limits.maxHeaderBytes);
+    let size = 0;
+    let refused: 'too-large' | 'header-too-large' | null = null;
+    let pending: Buffer[] = [Buffer.from(prefix)];
+    let pendingBytes = pending[0].length;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        if (refused) continue; // drain
+        size += chunk.length;
+        scanner.push(chunk);
+        if (size > limits.maxBytes) refused = 'too-large';
+        else if (scanner.tooLarge) refused = 'header-too-large';
+        if (refused) { pending = []; continue; }
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH) {
+          await handle.writev(pending);
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+      if (!refused) {
+        if (pending.length) await handle.writev(pending);
+        await handle.datasync();
+      }
+    } catch (err) {
+      await handle.close().catch(() => {});
+      await unlink(full).catch(() => {});
+      throw err;
+    }
+    await handle.close();
+    if (refused) {
+      await unlink(full).catch(() => {});
+      return { ok: false, reason: refused };
+    }
+    await this.#dirSync.sync();
+    return { ok: true, id, file, path: full, size: size + Buffer.byteLength(prefix), headers: scanner.summary() };
+  }
+
+  /** Writes a whole message we generate ourselves (bounces), durably. */
+  async writeMessage(content: Buffer): Promise<{ id: string; file: string; size: number }> {
+    const id = newMessageId();
+    const file = `${id}.eml`;
+    const handle = await open(this.pathOf(file), 'wx', 0o640);
+    try {
+      await handle.writeFile(content);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await this.#dirSync.sync();
+    return { id, file, size: content.length };
+  }
+
+  async remove(file: string): Promise<void> {
+    await unlink(this.pathOf(file)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Files in the spool (for recovery: files without a queue record were never acknowledged). */
+  async list(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((f) => f.endsWith('.eml'));
+  }
+}
