@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite runs for real (clamd, snmpd, chromium, QEMU, the
 # image tools). Idempotent and quick when everything is present. Uses the machine's own apt sources.
 set -eu
-PKGS="clamav-daemon clamav socat"
+PKGS="clamav-daemon clamav clamav-testfiles socat"
 if [ "${MAILMOAT_TESTS:-all}" = all ] || [ "${MAILMOAT_TESTS:-}" = e2e ]; then PKGS="$PKGS chromium"; fi
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,127 @@
+// The contract between the mail path and the filtering pipeline.
+//
+// The SMTP session spools a message, builds a MessageContext and calls `pipeline.run(ctx)` before it
+// answers DATA. The pipeline never modifies the spool file: what it wants changed in the relayed copy
+// comes back as HeaderEdits per recipient, which the delivery path applies while streaming. Every
+// stage adds what it found to `Findings`, so the message log and the quarantine can show *why* a
+// message got its class (the same idea as rspamd's named symbols).
+import type { ParsedMail } from 'mailparser';
+
+export interface MessageContext {
+  /** Our queue id. */
+  id: string;
+  direction: 'inbound' | 'outbound';
+  /** ms since the epoch. */
+  receivedAt: number;
+  /** The raw message as received (our Received header first). Read it, never modify it. */
+  spoolPath: string;
+  size: number;
+  client: { ip: string; hostname: string; helo: string; authUser?: string };
+  /** '' is the null sender. */
+  mailFrom: string;
+  /** `address` after alias mapping; `domain` is the served domain name ('' for outbound). */
+  recipients: { address: string; original: string; domain: string }[];
+}
+
+export interface HeaderEdits {
+  /** Headers to put on top of the message, in this order. */
+  prepend: [name: string, value: string][];
+  /** Text to put (with one space) in front of the Subject. */
+  subjectPrefix?: string;
+}
+
+export type MainClass =
+  | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'
+  | 'False-positive' | 'False-negative';
+
+export type Disposition = 'deliver' | 'quarantine' | 'delete' | 'reject';
+
+export interface RecipientOutcome {
+  address: string;
+  disposition: Disposition;
+  mainClass: MainClass;
+  headerEdits: HeaderEdits;
+  /** Why this recipient got its class and disposition, in words an admin reads in the log. */
+  why: string[];
+}
+
+/** One named contribution to a verdict (a scorer reason, a list hit, an auth result). */
+export interface Reason {
+  name: string;
+  contribution: number;
+  detail?: string;
+}
+
+export interface ParseFindings {
+  ok: boolean;
+  /** Set when the message could not be parsed; the message then gets class Error. */
+  error?: string;
+  subject: string;
+  fromAddress: string;
+  messageId: string;
+  attachments: { filename: string; contentType: string; size: number }[];
+}
+
+export type AuthVerdict = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | 'policy' | string;
+
+export interface AuthFindings {
+  spf: { result: AuthVerdict; domain: string; ng: boolean };
+  dkim: { result: AuthVerdict; domain: string; selector: string; aligned: boolean }[];
+  dmarc: { result: AuthVerdict; policy: string; domain: string } | null;
+  arc: { result: AuthVerdict };
+  /** The From header's domain, as DMARC saw it. */
+  fromDomain: string;
+  /** Authentication-Results and Received-SPF, ready to prepend. */
+  headers: [name: string, value: string][];
+  error?: string;
+}
+
+export interface AntivirusFindings {
+  status: 'clean' | 'infected' | 'failed' | 'skipped';
+  virus?: string;
+  error?: string;
+}
+
+export interface ListHit {
+  kind: string;
+  scope: 'domain' | 'address';
+  owner: string;
+  entryId: string;
+  value: string;
+}
+
+export interface SpamFindings {
+  score: number;
+  classHint: 'Spam' | 'Phish' | 'Unsure' | 'Not Spam' | 'Unknown';
+  reasons: Reason[];
+  error?: string;
+}
+
+export interface Findings {
+  parse?: ParseFindings;
+  auth?: AuthFindings;
+  antivirus?: AntivirusFindings;
+  /** List hits by recipient address. */
+  lists: Record<string, ListHit | undefined>;
+  spam?: SpamFindings;
+  /** Milliseconds each stage took, for the benchmarks and the log. */
+  timings: Record<string, number>;
+}
+
+export interface PipelineOutcome {
+  /** What the SMTP session answers to DATA: 250 accept, 451 tempfail, 550/554 reject. */
+  reply: { code: number; message: string };
+  /** Only meaningful when reply.code is 250. */
+  recipients: RecipientOutcome[];
+  findings: Findings;
+  /** Set when at least one copy went to the quarantine (it is durable when run() returns). */
+  quarantineId?: string;
+}
+
+/** What the stages share for one message: read once, parsed once. */
+export interface StageContext {
+  msg: MessageContext;
+  raw: Buffer;
+  parsed?: ParsedMail;
+  findings: Findings;
+}
