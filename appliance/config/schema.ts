@@ -118,6 +118,69 @@ export const ConsoleSettings = Type.Object({
   language: Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'language of the login page and of new users (each user can choose their own)' }),
 }, { default: {} });
 
+const MainClassName = Type.Union([
+  Type.Literal('Not Spam'), Type.Literal('Whitelisted'), Type.Literal('Blacklisted'), Type.Literal('Spam'), Type.Literal('Phish'),
+  Type.Literal('Virus'), Type.Literal('Unsure'), Type.Literal('Unknown'), Type.Literal('Error'),
+], { description: 'a main class a message gets from the filtering pipeline' });
+const ClassAction = Type.Union([
+  Type.Literal('accept'), Type.Literal('tag'), Type.Literal('quarantine'), Type.Literal('reject'), Type.Literal('delete'),
+], { description: 'accept; tag (accept with the subject tag); quarantine; reject (5xx); delete (accept and drop, logged)' });
+
+export const ClassRule = Type.Object({
+  class: MainClassName,
+  action: ClassAction,
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'subject tag for action "tag", e.g. SPAM!! or MEIWAKU!!' })),
+});
+
+/** Filtering: how the pipeline judges a message and what it does with each class. */
+export const Filtering = Type.Object({
+  spamThreshold: Type.Number({ minimum: 0, maximum: 100, default: 90, description: 'a spam score (%) at or above this makes the class Spam (or Phish when the classifier says so)' }),
+  unsureThreshold: Type.Number({ minimum: 0, maximum: 100, default: 60, description: 'a score at or above this (and below spamThreshold) makes the class Unsure' }),
+  rules: Type.Array(ClassRule, {
+    default: [
+      { class: 'Virus', action: 'reject' },
+      { class: 'Blacklisted', action: 'reject' },
+      { class: 'Phish', action: 'quarantine' },
+      { class: 'Spam', action: 'quarantine' },
+      { class: 'Unsure', action: 'tag', tag: 'UNSURE!!' },
+      { class: 'Error', action: 'quarantine' },
+    ],
+    description: 'per-class actions, first rule for the class wins; a class without a rule is accepted',
+  }),
+  quarantineResponse: Type.Union([Type.Literal('reject'), Type.Literal('accept')], {
+    default: 'reject',
+    description: 'SMTP answer when every recipient\'s copy is quarantined: reject (550, recommended: the sender learns it was not delivered) or accept (250)',
+  }),
+  spf: Type.Object({
+    ngResults: Type.Array(Type.Union([Type.Literal('fail'), Type.Literal('softfail')]), { default: ['fail'], description: 'SPF results that count as NG' }),
+    action: Type.Union([Type.Literal('none'), Type.Literal('tag'), Type.Literal('quarantine')], { default: 'none', description: 'what an SPF NG result does: nothing more, tag the subject, or quarantine' }),
+    tag: Type.String({ minLength: 1, maxLength: 64, default: 'SPF-NG!!', description: 'subject tag for action "tag"' }),
+  }, { default: {} }),
+  dmarc: Type.Object({
+    honourReject: Type.Boolean({ default: true, description: 'a DMARC failure under a p=reject policy makes the class Phish and rejects the message' }),
+    honourQuarantine: Type.Boolean({ default: true, description: 'a DMARC failure under p=quarantine makes the class Phish and quarantines it' }),
+  }, { default: {} }),
+  antivirus: Type.Object({
+    enabled: Type.Boolean({ default: true, description: 'scan every message with clamd' }),
+    clamd: Type.String({ minLength: 1, default: '/run/clamav/clamd.ctl', description: 'clamd unix socket path, or host:port of its TCP socket' }),
+    timeoutSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 60, description: 'a scan taking longer counts as a clamd failure' }),
+    onFailure: Type.Union([Type.Literal('tempfail'), Type.Literal('pass')], {
+      default: 'tempfail',
+      description: 'clamd down or timing out: tempfail (451, the sender retries; recommended) or pass (class Error, then its rule)',
+    }),
+  }, { default: {} }),
+  listPriority: Type.Object({
+    default: Type.Union([Type.Literal('address-first'), Type.Literal('domain-first')], { default: 'address-first', description: 'which list level decides first when both match' }),
+    domains: Type.Record(Type.String(), Type.Union([Type.Literal('address-first'), Type.Literal('domain-first')]), { default: {}, description: 'per-domain override, keyed by domain name' }),
+  }, { default: {} }),
+  dnsCacheMaxSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 3600, description: 'upper bound on how long a DNS answer is cached (answers are cached for their TTL up to this)' }),
+  stampHeaders: Type.Boolean({ default: true, description: 'add X-Mailmoat-Spam-Score, -Class and -Reasons headers' }),
+  quarantine: Type.Object({
+    retentionDays: Type.Integer({ minimum: 1, maximum: 30, default: 30, description: 'quarantined messages older than this are deleted' }),
+  }, { default: {} }),
+}, { default: {} });
+export type Filtering = Static<typeof Filtering>;
+
 export const ConfigSchema = Type.Object({
   hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
   listeners: Type.Object({
@@ -133,5 +196,6 @@ export const ConfigSchema = Type.Object({
   postmaster: Type.Optional(Type.String({ description: 'admin contact address, used as the sender of notices' })),
   time: TimeSettings,
   console: ConsoleSettings,
+  filtering: Filtering,
 }, { additionalProperties: false });
 export type Config = Static<typeof ConfigSchema>;
