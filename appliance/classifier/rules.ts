@@ -1,0 +1,51 @@
+// Rules beside the statistics: findings the model cannot learn from a message's text alone.
+// Authentication results come from the pipeline (SPF, DKIM, DMARC); phishing rules live in
+// phishing.ts. Every rule is named and carries its contribution in logit units, so the console
+// can list it next to the token evidence, the way rspamd lists symbols.
+import type { MessageFeatures } from './features.ts';
+import { phishingRules, type RuleHit } from './phishing.ts';
+
+export type { RuleHit } from './phishing.ts';
+
+export interface AuthFindings {
+  spf?: string;
+  dkim?: string;
+  dmarc?: string;
+  fromDomain?: string;
+}
+
+export const AUTH_WEIGHTS = {
+  spfFail: 1.5,
+  spfSoftfail: 0.5,
+  dkimFail: 1,
+  dmarcFail: 2,
+  dmarcPass: -0.3,
+} as const;
+
+function result(v: string | undefined): string {
+  return (v ?? '').trim().toLowerCase().split(/[\s(]/)[0];
+}
+
+export function authRules(auth: AuthFindings | undefined): RuleHit[] {
+  if (!auth) return [];
+  const hits: RuleHit[] = [];
+  const spf = result(auth.spf);
+  const dkim = result(auth.dkim);
+  const dmarc = result(auth.dmarc);
+  const about = auth.fromDomain ? ` for ${auth.fromDomain}` : '';
+  if (spf === 'fail') hits.push({ name: 'AUTH_SPF_FAIL', contribution: AUTH_WEIGHTS.spfFail, detail: `SPF fail${about}` });
+  else if (spf === 'softfail') hits.push({ name: 'AUTH_SPF_SOFTFAIL', contribution: AUTH_WEIGHTS.spfSoftfail, detail: `SPF softfail${about}` });
+  if (dkim === 'fail') hits.push({ name: 'AUTH_DKIM_FAIL', contribution: AUTH_WEIGHTS.dkimFail, detail: `DKIM signature invalid${about}` });
+  if (dmarc === 'fail' || dmarc === 'quarantine' || dmarc === 'reject') {
+    hits.push({ name: 'AUTH_DMARC_FAIL', contribution: AUTH_WEIGHTS.dmarcFail, detail: `DMARC fail${about}` });
+  } else if (dmarc === 'pass') {
+    hits.push({ name: 'AUTH_DMARC_PASS', contribution: AUTH_WEIGHTS.dmarcPass, detail: `DMARC pass${about}` });
+  }
+  return hits;
+}
+
+/** All rule hits for a message: authentication, then phishing. */
+export function evaluateRules(f: MessageFeatures, auth: AuthFindings | undefined): { hits: RuleHit[]; phish: number } {
+  const phish = phishingRules(f, auth);
+  return { hits: [...authRules(auth), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
+}

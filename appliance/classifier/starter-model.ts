@@ -1,0 +1,82 @@
+// The starter model: weights learned from the SpamAssassin public corpus, shipped with the
+// appliance so a fresh box does not start blank. Built by scripts/build-starter-model.ts.
+// File format (starter-model.json.gz): gzip of JSON
+//   { format: 1, hashBits, featureVersion, source, spam, ham, scale,
+//     ids: base64 of the sorted feature ids as LEB128 varint deltas,
+//     weights: base64 of Int16 little-endian, weight = value * scale }
+// Weights near zero are pruned and the rest quantized to 16 bits: the file stays small, and
+// the effect on scores is far below the model's own uncertainty.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
+
+export const STARTER_MODEL_URL = new URL('./starter-model.json.gz', import.meta.url);
+
+export interface StarterModel {
+  hashBits: number;
+  featureVersion: number;
+  source: string;
+  spam: number;
+  ham: number;
+  ids: Uint32Array;
+  weights: Float64Array;
+}
+
+interface StarterFile {
+  format: 1;
+  hashBits: number;
+  featureVersion: number;
+  source: string;
+  spam: number;
+  ham: number;
+  scale: number;
+  ids: string;
+  weights: string;
+}
+
+export function encodeStarterModel(m: StarterModel): Buffer {
+  const bytes: number[] = [];
+  let prev = 0;
+  for (const id of m.ids) {
+    let d = id - prev;
+    prev = id;
+    while (d >= 0x80) { bytes.push((d & 0x7f) | 0x80); d >>>= 7; }
+    bytes.push(d);
+  }
+  let max = 0;
+  for (const w of m.weights) max = Math.max(max, Math.abs(w));
+  const scale = max / 32767 || 1;
+  const q = new Int16Array(m.weights.length);
+  for (let i = 0; i < q.length; i++) q[i] = Math.round(m.weights[i] / scale);
+  const file: StarterFile = {
+    format: 1, hashBits: m.hashBits, featureVersion: m.featureVersion, source: m.source, spam: m.spam, ham: m.ham, scale,
+    ids: Buffer.from(bytes).toString('base64'),
+    weights: Buffer.from(q.buffer).toString('base64'),
+  };
+  // A fixed gzip header (no mtime) keeps the build reproducible byte for byte.
+  return gzipSync(JSON.stringify(file), { level: 9 });
+}
+
+export function decodeStarterModel(gz: Buffer): StarterModel {
+  const file = JSON.parse(gunzipSync(gz).toString('utf8')) as StarterFile;
+  if (file.format !== 1) throw new Error(`starter model format ${String(file.format)} is not supported by this version`);
+  const idBytes = Buffer.from(file.ids, 'base64');
+  const ids: number[] = [];
+  let prev = 0;
+  for (let i = 0; i < idBytes.length;) {
+    let d = 0;
+    let shift = 0;
+    let b: number;
+    do { b = idBytes[i++]; d |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    prev += d;
+    ids.push(prev);
+  }
+  const wb = Buffer.from(file.weights, 'base64');
+  const q = new Int16Array(wb.buffer.slice(wb.byteOffset, wb.byteOffset + wb.length));
+  if (q.length !== ids.length) throw new Error('starter model file is damaged (ids and weights differ in number); reinstall the package');
+  const weights = Float64Array.from(q, (x) => x * file.scale);
+  return { hashBits: file.hashBits, featureVersion: file.featureVersion, source: file.source, spam: file.spam, ham: file.ham, ids: Uint32Array.from(ids), weights };
+}
+
+export async function readStarterModel(): Promise<StarterModel> {
+  return decodeStarterModel(await readFile(STARTER_MODEL_URL));
+}
