@@ -181,6 +181,51 @@ export const Filtering = Type.Object({
 }, { default: {} });
 export type Filtering = Static<typeof Filtering>;
 
+// The appliance side (appliance/system/): disk thresholds, SNMP access and traps, remote syslog.
+export const DiskThresholds = Type.Object({
+  warnPercent: Type.Integer({ minimum: 1, maximum: 99, default: 80, description: 'use of the system or data filesystem (%) at which the admin is warned: log, syslog, SNMP trap, mail' }),
+  hardLimitPercent: Type.Integer({ minimum: 1, maximum: 100, default: 95, description: 'use of the data filesystem (%) at which the SMTP listeners answer 452 instead of accepting mail' }),
+  quarantineWarnPercent: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'share of the data filesystem (%) taken by the quarantine at which the admin is warned' }),
+  checkSeconds: Type.Integer({ minimum: 5, default: 60, description: 'how often the filesystems are measured' }),
+}, { default: {} });
+export type DiskThresholds = Static<typeof DiskThresholds>;
+
+export const SnmpSettings = Type.Object({
+  communities: Type.Array(Type.Object({
+    name: Type.String({ minLength: 1, pattern: '^\\S+$', description: 'SNMPv2c community (read-only)' }),
+    source: Type.String({ default: 'default', description: 'hosts or network allowed to use it (CIDR), or "default" for any' }),
+  }), { default: [], description: 'read-only SNMPv2c communities; none means v2c is off' }),
+  users: Type.Array(Type.Object({
+    name: Type.String({ minLength: 1, pattern: '^\\S+$', description: 'SNMPv3 user name' }),
+    authPassword: Type.String({ minLength: 8, description: 'SHA authentication passphrase (8 characters or more)' }),
+    privPassword: Type.String({ minLength: 8, description: 'AES privacy passphrase (8 characters or more)' }),
+  }), { default: [], description: 'read-only SNMPv3 users (authPriv, SHA + AES)' }),
+  trapSinks: Type.Array(Type.Object({
+    host: Type.String({ minLength: 1, description: 'manager receiving traps' }),
+    port: Port(162, 'UDP port of the trap receiver'),
+    community: Type.String({ minLength: 1, default: 'public', description: 'community sent with SNMPv2c traps' }),
+  }), { default: [], description: 'where traps (disk thresholds, queue backlog, clamd down) are sent' }),
+  agentxPort: Port(705, 'loopback TCP port of snmpd\'s AgentX master socket, where the daemon registers the Mailmoat MIB'),
+  queueBacklogTrap: Type.Integer({ minimum: 1, default: 1000, description: 'queue length above which a backlog trap is sent' }),
+}, { default: {} });
+export type SnmpSettings = Static<typeof SnmpSettings>;
+
+export const SyslogSettings = Type.Object({
+  remote: Type.Array(Type.Object({
+    host: Type.String({ minLength: 1, description: 'remote syslog server' }),
+    port: Port(514, 'its port'),
+    protocol: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { default: 'udp', description: 'transport; messages are RFC 5424' }),
+  }), { default: [], description: 'remote syslog servers every log line is forwarded to' }),
+}, { default: {} });
+export type SyslogSettings = Static<typeof SyslogSettings>;
+
+export const SystemSettings = Type.Object({
+  disk: DiskThresholds,
+  snmp: SnmpSettings,
+  syslog: SyslogSettings,
+}, { default: {} });
+export type SystemSettings = Static<typeof SystemSettings>;
+
 export const ConfigSchema = Type.Object({
   hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
   listeners: Type.Object({
@@ -197,5 +242,6 @@ export const ConfigSchema = Type.Object({
   time: TimeSettings,
   console: ConsoleSettings,
   filtering: Filtering,
+  system: SystemSettings,
 }, { additionalProperties: false });
 export type Config = Static<typeof ConfigSchema>;
