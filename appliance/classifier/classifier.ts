@@ -43,9 +43,9 @@ export interface ClassifierOptions {
   maxReasons?: number;
 }
 
-/** Defaults chosen by cross-validation inside the benchmark's train split (see README). */
+/** Defaults, the same as the configuration's filtering.spamThreshold / unsureThreshold. */
 export const DEFAULT_SPAM_THRESHOLD = 90;
-export const DEFAULT_UNSURE_THRESHOLD = 50;
+export const DEFAULT_UNSURE_THRESHOLD = 60;
 /** Phishing rules must add at least this much (logit units) for the class Phish. */
 const PHISH_MIN = 3;
 
@@ -109,7 +109,7 @@ export class Classifier {
     }
     const rules = evaluateRules(f, input.auth);
     for (const h of rules.hits) logit += h.contribution;
-    const score = round(100 * sigmoid(logit), 2);
+    const score = 100 * sigmoid(logit);
     const o = this.options;
     const classHint: ClassHint = rules.phish >= PHISH_MIN && score >= o.unsureThreshold ? 'Phish'
       : score >= o.spamThreshold ? 'Spam' : score >= o.unsureThreshold ? 'Unsure' : 'Not Spam';
