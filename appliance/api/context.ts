@@ -1,0 +1,71 @@
+// What every route module receives: the stores the console owns, the configuration service and
+// the optional providers, plus the helpers routes share (changing the configuration with the
+// server's problems mapped back to the form's fields, starting a session).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ConfigService } from '../config/config-service.ts';
+import { ConfigError } from '../config/config-service.ts';
+import type { Config } from '../config/schema.ts';
+import type { ConfigProblem } from '../config/validate.ts';
+import type { Store } from '../store/store.ts';
+import type { AuditLog } from './audit.ts';
+import { ApiError, invalid } from './errors.ts';
+import { SESSION_COOKIE } from './guard.ts';
+import type { Providers } from './providers.ts';
+import type { AttemptLimiter } from './rate-limit.ts';
+import type { SessionStore } from './sessions.ts';
+import type { SetupState } from './setup-state.ts';
+import type { TokenStore } from './tokens.ts';
+import type { UserStore } from './users.ts';
+
+export interface ConsoleContext {
+  store: Store;
+  config: ConfigService;
+  dataDir: string;
+  users: UserStore;
+  sessions: SessionStore;
+  tokens: TokenStore;
+  audit: AuditLog;
+  setup: SetupState;
+  providers: Providers;
+  loginLimiter: AttemptLimiter;
+  setupLimiter: AttemptLimiter;
+  /** Called after a new TLS certificate is stored, so the listener can start using it. */
+  onTlsChange: () => Promise<void>;
+}
+
+/**
+ * Applies a change to a copy of the configuration and stores it through ConfigService (which
+ * validates it). Problems come back as a 400 whose paths are relative to `base` (e.g. the
+ * domain being edited), so the form can put each message next to its field.
+ */
+export async function changeConfig(ctx: ConsoleContext, mutate: (draft: Config) => void, base = ''): Promise<Config> {
+  const draft = structuredClone(ctx.config.current);
+  mutate(draft);
+  try {
+    return await ctx.config.replace(draft);
+  } catch (err) {
+    if (err instanceof ConfigError) throw invalid(relativeProblems(err.problems, base));
+    throw err;
+  }
+}
+
+export function relativeProblems(problems: ConfigProblem[], base: string): ConfigProblem[] {
+  if (!base) return problems;
+  return problems.map((p) => (p.path === base || p.path.startsWith(base + '/') ? { ...p, path: p.path.slice(base.length) || '/' } : p));
+}
+
+export function startSessionCookie(reply: FastifyReply, id: string): void {
+  reply.setCookie(SESSION_COOKIE, id, { httpOnly: true, secure: true, sameSite: 'strict', path: '/' });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/' });
+}
+
+export function clientKey(req: FastifyRequest): string {
+  return req.ip;
+}
+
+export function retryLater(seconds: number): ApiError {
+  return new ApiError(429, 'too-many-attempts', `too many attempts; try again in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
+}

@@ -1,0 +1,109 @@
+// Logging in and out, the caller's own account (language, password) and the public status the
+// web UI reads first (setup mode or not, default language). Login is rate-limited per client IP
+// and locks an account after `console.lockoutAttempts` consecutive wrong passwords.
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { ConsoleContext } from '../context.ts';
+import { clearSessionCookie, clientKey, retryLater, startSessionCookie } from '../context.ts';
+import { ApiError, invalid, unauthenticated } from '../errors.ts';
+import { hashPassword, passwordProblem, verifyPassword } from '../passwords.ts';
+import { publicUser } from '../users.ts';
+
+const Language = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
+// Verified against when the name is unknown, so a wrong name costs as much time as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.get('/api/status', { config: { access: { roles: 'public', inSetup: true } } }, async () => ({
+    setup: ctx.setup.inSetup,
+    language: ctx.config.current.console.language,
+  }));
+
+  app.post('/api/session', {
+    config: { access: { roles: 'public' } },
+    schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }) },
+  }, async (req, reply) => {
+    const { username, password } = req.body as { username: string; password: string };
+    const wait = ctx.loginLimiter.take(clientKey(req));
+    if (wait) throw retryLater(wait);
+    const settings = ctx.config.current.console;
+    const user = await ctx.users.byName(username);
+    const fail = async (why: string) => {
+      await ctx.audit.record({ actor: username, ip: req.ip, action: 'login failed', domains: user?.domains.length ? user.domains : undefined, detail: { reason: why } });
+    };
+    if (!user) {
+      dummyHash ??= hashPassword('not a real password, only for timing');
+      await verifyPassword(await dummyHash, password);
+      await fail('unknown user');
+      throw new ApiError(401, 'bad-credentials', 'wrong user name or password');
+    }
+    if (user.lockedUntil && Date.parse(user.lockedUntil) > Date.now()) {
+      await fail('account locked');
+      throw new ApiError(423, 'account-locked', `the account is locked after too many wrong passwords until ${user.lockedUntil}; an admin can unlock it`);
+    }
+    if (!(await verifyPassword(user.passwordHash, password))) {
+      user.failedLogins += 1;
+      if (user.failedLogins >= settings.lockoutAttempts) {
+        user.lockedUntil = new Date(Date.now() + settings.lockoutMinutes * 60_000).toISOString();
+        user.failedLogins = 0;
+      }
+      await ctx.users.save(user);
+      await fail(user.lockedUntil ? 'wrong password; account locked' : 'wrong password');
+      throw new ApiError(401, 'bad-credentials', 'wrong user name or password');
+    }
+    if (user.disabled) {
+      await fail('account disabled');
+      throw new ApiError(403, 'account-disabled', 'this account is disabled; ask an admin');
+    }
+    if (user.failedLogins || user.lockedUntil) {
+      user.failedLogins = 0;
+      delete user.lockedUntil;
+      await ctx.users.save(user);
+    }
+    const { id, record } = await ctx.sessions.create({ userId: user.id });
+    startSessionCookie(reply, id);
+    await ctx.audit.record({ actor: user.username, role: user.role, ip: req.ip, action: 'login', domains: user.domains.length ? user.domains : undefined });
+    return { user: publicUser(user), csrfToken: record.csrf };
+  });
+
+  app.get('/api/session', { config: { access: { roles: 'any' } } }, async (req) => {
+    const user = await ctx.users.byId(req.principal!.userId);
+    if (!user) throw unauthenticated();
+    return { user: publicUser(user), csrfToken: req.session?.csrf ?? null, principal: req.principal };
+  });
+
+  app.delete('/api/session', { config: { access: { roles: 'any' } } }, async (req, reply) => {
+    if (req.sessionId) await ctx.sessions.end(req.sessionId);
+    clearSessionCookie(reply);
+    return { ok: true };
+  });
+
+  app.patch('/api/me', {
+    config: { access: { roles: 'any' } },
+    schema: {
+      body: Type.Object({
+        language: Type.Optional(Language),
+        currentPassword: Type.Optional(Type.String()),
+        newPassword: Type.Optional(Type.String({ maxLength: 1024 })),
+      }, { additionalProperties: false }),
+    },
+  }, async (req) => {
+    const body = req.body as { language?: 'ja' | 'en'; currentPassword?: string; newPassword?: string };
+    const user = await ctx.users.byId(req.principal!.userId);
+    if (!user) throw unauthenticated();
+    if (body.newPassword !== undefined) {
+      if (req.principal!.via !== 'session') throw new ApiError(403, 'session-only', 'a password can only be changed from a logged-in session');
+      if (!body.currentPassword || !(await verifyPassword(user.passwordHash, body.currentPassword))) {
+        throw invalid([{ path: '/currentPassword', message: 'is not your current password' }]);
+      }
+      const problem = passwordProblem(body.newPassword, user.username);
+      if (problem) throw invalid([{ path: '/newPassword', message: problem }]);
+      user.passwordHash = await hashPassword(body.newPassword);
+      await ctx.sessions.endAllFor(user.id, req.sessionId ?? undefined);
+      req.auditDetail = { passwordChanged: true };
+    }
+    if (body.language) user.language = body.language;
+    await ctx.users.save(user);
+    return { user: publicUser(user) };
+  });
+}

@@ -1,0 +1,54 @@
+// API tokens for automation. Anyone logged in (from a browser session, not with another token)
+// can make tokens for their own account, read-only or read-write and optionally limited to some
+// of their domains; the secret is shown once. Owners revoke their own; the admin can revoke any.
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { ConsoleContext } from '../context.ts';
+import { ApiError, forbidden, invalid, notFound } from '../errors.ts';
+
+export default async function tokenRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.get('/api/tokens', { config: { access: { roles: 'any' } } }, async (req) => {
+    const p = req.principal!;
+    const all = req.query && (req.query as { all?: string }).all === '1' && p.role === 'admin';
+    return { items: await ctx.tokens.list(all ? undefined : p.userId) };
+  });
+
+  app.post('/api/tokens', {
+    config: { access: { roles: 'any' } },
+    schema: {
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 100 }),
+        access: Type.Union([Type.Literal('read'), Type.Literal('write')]),
+        domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+      }, { additionalProperties: false }),
+    },
+  }, async (req, reply) => {
+    const p = req.principal!;
+    if (p.via !== 'session') throw new ApiError(403, 'session-only', 'tokens can only be made from a logged-in session, not with another token');
+    const body = req.body as { name: string; access: 'read' | 'write'; domains?: string[] };
+    const domains = body.domains?.map((d) => d.toLowerCase());
+    if (domains?.length) {
+      if (p.role === 'user') throw invalid([{ path: '/domains', message: 'mailbox users cannot limit tokens to domains' }]);
+      const bad = domains.findIndex((d) => p.role === 'domain-admin' && !p.domains.includes(d));
+      if (bad >= 0) throw invalid([{ path: `/domains/${bad}`, message: `${domains[bad]} is not one of your domains` }]);
+    }
+    const { secret, token } = await ctx.tokens.create({ userId: p.userId, name: body.name, access: body.access, domains: domains?.length ? domains : undefined });
+    req.auditDetail = { token: token.name, access: token.access, domains: token.domains };
+    reply.code(201);
+    return { token, secret };
+  });
+
+  app.delete('/api/tokens/:id', {
+    config: { access: { roles: 'any' } },
+    schema: { params: Type.Object({ id: Type.String() }) },
+  }, async (req) => {
+    const p = req.principal!;
+    const id = (req.params as { id: string }).id;
+    const token = (await ctx.tokens.list()).find((t) => t.id === id);
+    if (!token) throw notFound('the token');
+    if (token.userId !== p.userId && p.role !== 'admin') throw forbidden('this token');
+    await ctx.tokens.revoke(id);
+    req.auditDetail = { token: token.name };
+    return { ok: true };
+  });
+}

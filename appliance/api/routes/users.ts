@@ -1,0 +1,139 @@
+// Console accounts. The admin manages everyone; a domain admin manages mailbox users of their
+// domains and domain admins whose domains are all theirs; mailbox users manage only themselves
+// (through /api/me). Who may touch an account is expressed as targets, checked by the guard.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { ConsoleContext } from '../context.ts';
+import { ApiError, invalid, notFound } from '../errors.ts';
+import { hashPassword, passwordProblem } from '../passwords.ts';
+import { canReach, domainOf, type Role, type Target } from '../roles.ts';
+import { publicUser, type UserRecord } from '../users.ts';
+
+const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('domain-admin'), Type.Literal('user')]);
+const Language = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
+const ADDRESS = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export function userTargets(u: { role: Role; username: string; domains?: string[] }): Target[] {
+  if (u.role === 'admin') return [{ system: true }];
+  if (u.role === 'user') return [{ address: u.username }];
+  return u.domains?.length ? u.domains.map((domain) => ({ domain })) : [{ system: true }];
+}
+
+interface NewUserBody { username: string; role: Role; domains?: string[]; password: string; language?: 'ja' | 'en' }
+interface PatchUserBody { disabled?: boolean; password?: string; language?: 'ja' | 'en'; domains?: string[]; unlock?: boolean }
+
+export default async function userRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const loadTarget = async (req: FastifyRequest): Promise<UserRecord> => {
+    const user = await ctx.users.byId((req.params as { id: string }).id);
+    if (!user) throw notFound('the user');
+    return user;
+  };
+  const servedDomains = () => new Set(ctx.config.current.domains.map((d) => d.name.toLowerCase()));
+  const domainProblems = (domains: string[] | undefined) => {
+    const served = servedDomains();
+    return (domains ?? []).flatMap((d, i) => (served.has(d.toLowerCase()) ? [] : [{ path: `/domains/${i}`, message: `${d} is not a served domain` }]));
+  };
+
+  app.get('/api/users', { config: { access: { roles: ['admin', 'domain-admin'] } } }, async (req) => {
+    const p = req.principal!;
+    const all = await ctx.users.all();
+    return { items: all.filter((u) => userTargets(u).every((t) => canReach(p, t))).map((u) => publicUser(u)) };
+  });
+
+  app.post('/api/users', {
+    config: { access: { roles: ['admin', 'domain-admin'], targets: (req) => userTargets(req.body as NewUserBody) } },
+    schema: {
+      body: Type.Object({
+        username: Type.String({ minLength: 1, maxLength: 320 }),
+        role: RoleSchema,
+        domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        password: Type.String({ maxLength: 1024 }),
+        language: Type.Optional(Language),
+      }, { additionalProperties: false }),
+    },
+  }, async (req, reply) => {
+    const body = req.body as NewUserBody;
+    const problems = [];
+    if (body.role === 'user' && !ADDRESS.test(body.username)) problems.push({ path: '/username', message: 'a mailbox user logs in with their email address' });
+    if (body.role === 'user' && !servedDomains().has(domainOf(body.username))) problems.push({ path: '/username', message: `${domainOf(body.username)} is not a served domain` });
+    if (body.role === 'domain-admin' && !body.domains?.length) problems.push({ path: '/domains', message: 'a domain admin needs at least one domain' });
+    if (body.role === 'domain-admin') problems.push(...domainProblems(body.domains));
+    const pw = passwordProblem(body.password, body.username);
+    if (pw) problems.push({ path: '/password', message: pw });
+    if (await ctx.users.byName(body.username)) problems.push({ path: '/username', message: 'this user name is taken' });
+    if (problems.length) throw invalid(problems);
+    const user = await ctx.users.create({ ...body, language: body.language ?? ctx.config.current.console.language });
+    req.auditDetail = { username: user.username, role: user.role, domains: user.domains };
+    reply.code(201);
+    return { user: publicUser(user) };
+  });
+
+  app.patch('/api/users/:id', {
+    config: {
+      access: {
+        roles: ['admin', 'domain-admin'],
+        targets: async (req) => {
+          const body = req.body as PatchUserBody;
+          const user = await loadTarget(req);
+          return [...userTargets(user), ...(body.domains ? userTargets({ ...user, domains: body.domains }) : [])];
+        },
+      },
+    },
+    schema: {
+      params: Type.Object({ id: Type.String() }),
+      body: Type.Object({
+        disabled: Type.Optional(Type.Boolean()),
+        password: Type.Optional(Type.String({ maxLength: 1024 })),
+        language: Type.Optional(Language),
+        domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+        unlock: Type.Optional(Type.Boolean()),
+      }, { additionalProperties: false }),
+    },
+  }, async (req) => {
+    const body = req.body as PatchUserBody;
+    const user = await loadTarget(req);
+    const self = user.id === req.principal!.userId;
+    if (self && (body.disabled || body.domains)) throw new ApiError(409, 'not-on-self', 'you cannot disable yourself or change your own domains; ask another admin');
+    const problems = [];
+    if (body.domains && user.role !== 'domain-admin') problems.push({ path: '/domains', message: 'only domain admins have domains' });
+    if (body.domains && !body.domains.length) problems.push({ path: '/domains', message: 'a domain admin needs at least one domain' });
+    problems.push(...domainProblems(body.domains));
+    const pw = body.password !== undefined ? passwordProblem(body.password, user.username) : null;
+    if (pw) problems.push({ path: '/password', message: pw });
+    if (problems.length) throw invalid(problems);
+    const changed: string[] = [];
+    if (body.password !== undefined) {
+      user.passwordHash = await hashPassword(body.password);
+      await ctx.sessions.endAllFor(user.id, self ? req.sessionId ?? undefined : undefined);
+      changed.push('password');
+    }
+    if (body.disabled !== undefined) {
+      user.disabled = body.disabled;
+      if (body.disabled) await ctx.sessions.endAllFor(user.id);
+      changed.push(body.disabled ? 'disabled' : 'enabled');
+    }
+    if (body.unlock) {
+      user.failedLogins = 0;
+      delete user.lockedUntil;
+      changed.push('unlocked');
+    }
+    if (body.language) { user.language = body.language; changed.push('language'); }
+    if (body.domains) { user.domains = [...new Set(body.domains.map((d) => d.toLowerCase()))]; changed.push('domains'); }
+    await ctx.users.save(user);
+    req.auditDetail = { username: user.username, changed };
+    return { user: publicUser(user) };
+  });
+
+  app.delete('/api/users/:id', {
+    config: { access: { roles: ['admin', 'domain-admin'], targets: async (req) => userTargets(await loadTarget(req)) } },
+    schema: { params: Type.Object({ id: Type.String() }) },
+  }, async (req) => {
+    const user = await loadTarget(req);
+    if (user.id === req.principal!.userId) throw new ApiError(409, 'not-on-self', 'you cannot delete your own account');
+    await ctx.sessions.endAllFor(user.id);
+    await ctx.tokens.revokeAllOf(user.id);
+    await ctx.users.remove(user);
+    req.auditDetail = { username: user.username, role: user.role };
+    return { ok: true };
+  });
+}

@@ -1,0 +1,159 @@
+// The web console's HTTP server: a fastify app serving the JSON API under /api and the Lit
+// single-page app from web-ui/dist. `createConsoleServer` builds it from injected parts (tests
+// drive it with inject()); `startConsole` adds HTTPS with the appliance's certificate, listens
+// on `listeners.console`, and in setup mode makes sure a setup code exists and prints it.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { ConfigService } from '../config/config-service.ts';
+import type { Store } from '../store/store.ts';
+import { loadTlsIdentity } from '../smtp/tls.ts';
+import { AuditLog } from './audit.ts';
+import type { ConsoleContext } from './context.ts';
+import { ApiError } from './errors.ts';
+import { installGuard } from './guard.ts';
+import type { Providers } from './providers.ts';
+import { AttemptLimiter } from './rate-limit.ts';
+import auditRoutes from './routes/audit.ts';
+import domainRoutes from './routes/domains.ts';
+import schemaRoutes from './routes/schema.ts';
+import sessionRoutes from './routes/session.ts';
+import setupRoutes from './routes/setup.ts';
+import tokenRoutes from './routes/tokens.ts';
+import userRoutes from './routes/users.ts';
+import { installSecurityHeaders } from './security-headers.ts';
+import { SessionStore } from './sessions.ts';
+import { SetupState } from './setup-state.ts';
+import { TokenStore } from './tokens.ts';
+import { UserStore } from './users.ts';
+
+export const WEB_ROOT = path.resolve(import.meta.dirname, '../../web-ui/dist');
+
+export interface ConsoleDeps {
+  store: Store;
+  config: ConfigService;
+  dataDir: string;
+  providers?: Providers;
+  /** HTTPS key and certificate; omitted in tests that use inject(). */
+  https?: { key: Buffer; cert: Buffer };
+  /** Where the built web UI is (default web-ui/dist). */
+  webRoot?: string;
+  /** Where setup codes and start-up notes are printed (default: stdout). */
+  log?: (line: string) => void;
+}
+
+export interface ConsoleServer {
+  app: FastifyInstance;
+  context: ConsoleContext;
+  close(): Promise<void>;
+}
+
+export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleServer> {
+  const app = Fastify({
+    logger: false,
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+    ...(deps.https ? { https: deps.https } : {}),
+  }) as unknown as FastifyInstance;
+  const setup = await SetupState.open(deps.store, deps.dataDir);
+  const context: ConsoleContext = {
+    store: deps.store,
+    config: deps.config,
+    dataDir: deps.dataDir,
+    users: new UserStore(deps.store),
+    sessions: new SessionStore(deps.store, () => deps.config.current.console.sessionIdleMinutes),
+    tokens: new TokenStore(deps.store),
+    audit: new AuditLog(deps.store),
+    setup,
+    providers: deps.providers ?? {},
+    loginLimiter: new AttemptLimiter(10, 5 * 60_000),
+    setupLimiter: new AttemptLimiter(10, 15 * 60_000),
+    onTlsChange: async () => {
+      if (!deps.https) return;
+      const c = deps.config.current;
+      const identity = await loadTlsIdentity({ dataDir: deps.dataDir, hostname: c.hostname, ...c.tls });
+      (app.server as unknown as { setSecureContext(o: { key: Buffer; cert: Buffer }): void }).setSecureContext({ key: identity.key, cert: identity.cert });
+    },
+  };
+
+  await app.register(fastifyCookie);
+  installSecurityHeaders(app);
+  installGuard(app, context);
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    if (err instanceof ApiError) {
+      if (err.headers) reply.headers(err.headers);
+      return reply.code(err.status).send(err.body());
+    }
+    if ('validation' in err && err.validation) {
+      const problems = err.validation.map((v) => {
+        const missing = (v.params as { missingProperty?: string }).missingProperty;
+        return { path: (v.instancePath || '') + (missing ? `/${missing}` : '') || '/', message: v.message ?? 'is not valid' };
+      });
+      return reply.code(400).send(new ApiError(400, 'invalid', 'the input is not valid; see problems', problems).body());
+    }
+    const status = (err as FastifyError).statusCode ?? 500;
+    if (status < 500) return reply.code(status).send({ error: { code: (err as FastifyError).code ?? 'bad-request', message: err.message } });
+    req.log.error(err);
+    (deps.log ?? console.error)(`console: ${req.method} ${req.url} failed: ${err.stack ?? err.message}`);
+    return reply.code(500).send({ error: { code: 'internal', message: 'the appliance hit an internal error; the details are in its log' } });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: { code: 'not-found', message: `${req.method} ${req.url.split('?')[0]} does not exist` } });
+  });
+
+  for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes]) {
+    await app.register(async (child) => routes(child, context));
+  }
+
+  const webRoot = deps.webRoot ?? WEB_ROOT;
+  if (existsSync(webRoot)) {
+    await app.register(fastifyStatic, { root: webRoot, index: 'index.html', wildcard: true });
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/plain; charset=utf-8')
+      .send('The web console has not been built: run `npm run build:web`. The API is available under /api.'));
+  }
+
+  const sweeper = setInterval(() => void context.sessions.sweep().catch(() => undefined), 5 * 60_000);
+  sweeper.unref();
+  await app.ready();
+  return {
+    app,
+    context,
+    async close() {
+      clearInterval(sweeper);
+      await app.close();
+    },
+  };
+}
+
+/** Starts the console over HTTPS on the configured listener; returns the server and its URL. */
+export async function startConsole(deps: Omit<ConsoleDeps, 'https'> & { address?: string; port?: number }): Promise<ConsoleServer & { url: string }> {
+  const c = deps.config.current;
+  const identity = await loadTlsIdentity({ dataDir: deps.dataDir, hostname: c.hostname, ...c.tls });
+  const server = await createConsoleServer({ ...deps, https: { key: identity.key, cert: identity.cert } });
+  const log = deps.log ?? ((line: string) => console.log(line));
+  deps.config.on('change', (next, previous) => {
+    if (next.tls.certFile !== previous.tls.certFile || next.tls.keyFile !== previous.tls.keyFile || next.hostname !== previous.hostname) {
+      server.context.onTlsChange().catch((err: Error) => log(`console: keeping the old TLS certificate: ${err.message}`));
+    }
+  });
+  const host = deps.address ?? c.listeners.console.address;
+  const port = deps.port ?? c.listeners.console.port;
+  await server.app.listen({ host, port });
+  const address = server.app.server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${actualPort}/`;
+  if (server.context.setup.inSetup) {
+    const fresh = await server.context.setup.ensureCode();
+    const code = fresh ?? '(see the file setup-code in the data directory)';
+    log(`console: setup mode — open ${url} and enter the setup code ${code}`);
+  } else {
+    log(`console: listening on ${url}`);
+  }
+  return { ...server, url };
+}
