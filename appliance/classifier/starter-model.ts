@@ -4,8 +4,8 @@
 //   { format: 1, hashBits, featureVersion, source, spam, ham, scale,
 //     ids: base64 of the sorted feature ids as LEB128 varint deltas,
 //     weights: base64 of Int16 little-endian, weight = value * scale }
-// Weights near zero are pruned and the rest quantized to 16 bits: the file stays small, and
-// the effect on scores is far below the model's own uncertainty.
+// Only the weights largest in magnitude are kept, quantized to 16 bits, so the file stays small;
+// the many small weights of rare tokens are dropped (the customer's own feedback relearns them).
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 
