@@ -25,16 +25,18 @@ const Language = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
 export const WizardSchema = Type.Object({
   language: Language,
   admin: Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ maxLength: 1024 }) }),
-  hostname: Type.String({ minLength: 1 }),
-  timezone: Type.String({ minLength: 1 }),
-  ntpServers: Type.Array(Type.String({ minLength: 1 })),
-  domain: Type.Object({ name: Type.String({ minLength: 1 }), host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }),
+  hostname: Type.String(),
+  timezone: Type.String(),
+  ntpServers: Type.Array(Type.String()),
+  domain: Type.Object({ name: Type.String(), host: Type.String(), port: Type.Integer() }),
   tls: Type.Union([
     Type.Object({ mode: Type.Literal('generated') }),
     Type.Object({ mode: Type.Literal('uploaded'), cert: Type.String(), key: Type.String() }),
   ]),
-  contact: Type.String({ minLength: 1 }),
+  contact: Type.String(),
 }, { additionalProperties: false });
+// The shape is checked by the route schema; the rules (lengths, ranges, patterns) come from the
+// configuration schema via validateConfig, so the wizard can report every problem in one pass.
 
 export interface Wizard {
   language: 'ja' | 'en';
