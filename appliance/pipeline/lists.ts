@@ -1,0 +1,124 @@
+// Stage 4, lists: which allow/block/condition entry (if any) decides for one recipient.
+//
+// Two levels are looked at — the address-level lists and the domain-level lists — in the order of
+// the domain's priority mode ("address-first" or "domain-first"); the first level with a hit
+// decides. Inbound, the levels belong to the recipient (its address, its served domain);
+// outbound, to the sender, our user (its address, its domain). Within one level the kinds are
+// tried from the most to the least severe, so a block beats an allow set at the same level:
+//   recipient-block, condition-block, sender-block, condition-quarantine,
+//   recipient-allow, condition-allow, sender-allow
+import type { ParsedMail } from 'mailparser';
+import type { ListHit } from './context.ts';
+import {
+  normalizeAddressOrDomain, normalizeText,
+  type ListDirection, type ListEntry, type ListKind, type ListsStore,
+} from './lists-store.ts';
+
+export type ListEffect = 'refuse' | 'delete' | 'block' | 'quarantine' | 'allow';
+export type PriorityMode = 'address-first' | 'domain-first';
+
+const ORDER: [ListKind, ListEffect][] = [
+  ['recipient-block', 'refuse'],
+  ['condition-block', 'delete'],
+  ['sender-block', 'block'],
+  ['condition-quarantine', 'quarantine'],
+  ['recipient-allow', 'allow'],
+  ['condition-allow', 'allow'],
+  ['sender-allow', 'allow'],
+];
+
+/** What the lists can see of a message. */
+export interface MessageFacts {
+  envelopeFrom: string;
+  fromHeader: string;
+  subject: string;
+  /** Values of a named (lower-case) header, decoded where mailparser decodes it. */
+  header(name: string): string[];
+}
+
+export function factsFrom(mailFrom: string, parsed: ParsedMail | undefined): MessageFacts {
+  return {
+    envelopeFrom: mailFrom.toLowerCase(),
+    fromHeader: (parsed?.from?.value[0]?.address ?? '').toLowerCase(),
+    subject: parsed?.subject ?? '',
+    header(name) {
+      if (!parsed) return [];
+      if (name === 'subject') return parsed.subject ? [parsed.subject] : [];
+      const lines = parsed.headerLines.filter((h) => h.key === name);
+      const value = parsed.headers.get(name);
+      // mailparser keeps structured values (addresses, dates) as objects; their text form is what
+      // an admin writes in a condition, and the raw line is the fallback.
+      if (typeof value === 'string') return [value];
+      if (Array.isArray(value)) return value.map(String);
+      if (value && typeof value === 'object' && 'text' in value) return [String((value as { text: unknown }).text)];
+      return lines.map((h) => h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+    },
+  };
+}
+
+/** Does an entry value (an address, or a domain covering its subdomains) match the address? */
+export function addressMatches(value: string, address: string): boolean {
+  const a = address.toLowerCase();
+  if (!a) return false;
+  if (value.includes('@')) return a === value;
+  const domain = a.slice(a.lastIndexOf('@') + 1);
+  return domain === value || domain.endsWith('.' + value);
+}
+
+function textMatches(entry: ListEntry, text: string): boolean {
+  const want = normalizeText(entry.value);
+  const have = normalizeText(text);
+  return entry.mode === 'exact' ? have === want : have.includes(want);
+}
+
+function entryMatches(e: ListEntry, facts: MessageFacts, recipient: string): boolean {
+  switch (e.kind) {
+    case 'sender-allow': case 'sender-block': return addressMatches(e.value, facts.envelopeFrom);
+    case 'recipient-allow': case 'recipient-block': return addressMatches(e.value, recipient);
+    default:
+      switch (e.field) {
+        case 'envelope-from': return addressMatches(e.value, facts.envelopeFrom);
+        case 'from-header': return addressMatches(e.value, facts.fromHeader);
+        case 'subject': return textMatches(e, facts.subject);
+        case 'header': return facts.header(e.header ?? '').some((v) => textMatches(e, v));
+        default: return false;
+      }
+  }
+}
+
+export interface ListQuestion {
+  direction: ListDirection;
+  recipient: string;
+  /** Inbound: the recipient's served domain. Outbound: ignored (the sender's domain is used). */
+  recipientDomain: string;
+  priority: PriorityMode;
+  /** Only these kinds (e.g. recipient-block at RCPT time). */
+  kinds?: ListKind[];
+}
+
+export interface ListDecision {
+  effect: ListEffect;
+  hit: ListHit;
+}
+
+/** The deciding list entry for one recipient of a message, or undefined when no list matches. */
+export function decideLists(lists: ListsStore, facts: MessageFacts, q: ListQuestion): ListDecision | undefined {
+  const owner = q.direction === 'inbound' ? normalizeAddressOrDomain(q.recipient) : facts.envelopeFrom;
+  const ownerDomain = q.direction === 'inbound'
+    ? normalizeAddressOrDomain(q.recipientDomain || owner.slice(owner.lastIndexOf('@') + 1))
+    : owner.slice(owner.lastIndexOf('@') + 1);
+  const levels: ['address' | 'domain', string][] = [['address', owner], ['domain', ownerDomain]];
+  if (q.priority === 'domain-first') levels.reverse();
+  const order = q.kinds ? ORDER.filter(([k]) => q.kinds!.includes(k)) : ORDER;
+  for (const [scope, who] of levels) {
+    if (!who || (scope === 'address' && !who.includes('@'))) continue;
+    for (const [kind, effect] of order) {
+      for (const e of lists.list({ direction: q.direction, kind, scope, owner: who })) {
+        if (entryMatches(e, facts, q.recipient)) {
+          return { effect, hit: { kind, scope, owner: who, entryId: e.id, value: e.field ? `${e.field}${e.header ? `(${e.header})` : ''}: ${e.value}` : e.value } };
+        }
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,195 @@
+// The filtering pipeline: runs the stages over one spooled message, before the SMTP session answers
+// DATA, and returns the reply and what to do with each recipient's copy.
+//
+//   parse → authenticate (inbound only) → antivirus → lists → spam score → verdict → stamp
+//
+// The message file is read once and parsed once; every stage reads the shared StageContext and
+// adds its findings. Copies to quarantine are stored (durably) before run() returns.
+//
+// One reply covers every recipient after DATA, so recipients that disagree are reconciled here:
+//   - 5xx only when every copy is refused: rejected, or quarantined while `quarantineResponse` is
+//     "reject" (quarantined copies are still stored, so an admin can release them);
+//   - otherwise 250, and a copy whose verdict was "reject" is quarantined instead — a reject can no
+//     longer be expressed for one recipient, and mail is never lost silently.
+// clamd failing (down, timeout, error) answers 451 so the sender retries, unless fail-open is
+// configured. Any unexpected failure also answers 451: never accept what was not filtered.
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { ConfigService } from '../config/config-service.ts';
+import type { Store } from '../store/store.ts';
+import type { Quarantine } from '../quarantine/quarantine-store.ts';
+import type { ClamdTarget } from './clamd-client.ts';
+import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, StageContext } from './context.ts';
+import { antivirusStage } from './antivirus.ts';
+import { authStage } from './auth.ts';
+import { createCachingResolver, systemResolver, type Resolver } from './dns-cache.ts';
+import { decideLists, factsFrom, type ListDecision, type PriorityMode } from './lists.ts';
+import { ListsStore, normalizeAddressOrDomain, type ListDirection } from './lists-store.ts';
+import { parseStage } from './parse.ts';
+import { spamStage, type Scorer } from './spam.ts';
+import { stamp } from './stamp.ts';
+import { decide, type Verdict } from './verdict.ts';
+
+export interface PipelineDeps {
+  config: ConfigService;
+  store: Store;
+  quarantine: Quarantine;
+  scorer?: Scorer;
+  /** DNS for SPF/DKIM/DMARC; the system resolver when not given. Answers are cached either way. */
+  resolver?: Resolver;
+  /** Overrides `filtering.antivirus.clamd` (tests start their own clamd). */
+  clamd?: ClamdTarget;
+  /** Share the instance the console's API writes through; opened from `store` when not given. */
+  lists?: ListsStore;
+}
+
+export interface Pipeline {
+  run(ctx: MessageContext): Promise<PipelineOutcome>;
+  /** The recipient block lists, for RCPT time. Outbound lists belong to the sender, so pass it. */
+  checkRecipient(direction: ListDirection, address: string, sender?: string): Promise<'ok' | 'blocked'>;
+  lists(): Promise<ListsStore>;
+}
+
+const REFUSING = (o: RecipientOutcome, quarantineRejects: boolean) =>
+  o.disposition === 'reject' || (o.disposition === 'quarantine' && quarantineRejects);
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const dns = createCachingResolver(deps.resolver ?? systemResolver(), { maxSeconds: deps.config.current.filtering.dnsCacheMaxSeconds });
+  let listsP: Promise<ListsStore> | undefined = deps.lists ? Promise.resolve(deps.lists) : undefined;
+  const lists = () => (listsP ??= ListsStore.open(deps.store));
+
+  const priorityFor = (domain: string): PriorityMode => {
+    const p = deps.config.current.filtering.listPriority;
+    return p.domains[domain.toLowerCase()] ?? p.default;
+  };
+
+  async function run(msg: MessageContext): Promise<PipelineOutcome> {
+    const findings: Findings = { lists: {}, timings: {} };
+    try {
+      return await runStages(msg, findings);
+    } catch (err) {
+      return { reply: { code: 451, message: `4.3.0 Temporary filtering failure, please try again later (${(err as Error).message})` }, recipients: [], findings };
+    }
+  }
+
+  async function runStages(msg: MessageContext, findings: Findings): Promise<PipelineOutcome> {
+    const cfg = deps.config.current.filtering;
+    dns.setMaxSeconds(cfg.dnsCacheMaxSeconds);
+    const timed = async (name: string, f: () => Promise<void> | void) => {
+      const t0 = performance.now();
+      await f();
+      findings.timings[name] = performance.now() - t0;
+    };
+    const sc: StageContext = { msg, raw: Buffer.alloc(0), findings };
+    await timed('read', async () => { sc.raw = await readFile(msg.spoolPath); });
+    await timed('parse', () => parseStage(sc));
+    if (msg.direction === 'inbound') {
+      await timed('auth', () => authStage(sc, { resolver: dns.resolve, hostname: deps.config.current.hostname, spfNg: cfg.spf.ngResults }));
+    }
+    await timed('antivirus', () => antivirusStage(sc, {
+      enabled: cfg.antivirus.enabled,
+      target: deps.clamd ?? cfg.antivirus.clamd,
+      timeoutMs: cfg.antivirus.timeoutSeconds * 1000,
+    }));
+    if (findings.antivirus?.status === 'failed' && cfg.antivirus.onFailure === 'tempfail') {
+      return { reply: { code: 451, message: '4.7.1 The virus scanner is unavailable, please try again later' }, recipients: [], findings };
+    }
+
+    const store = await lists();
+    const facts = factsFrom(msg.mailFrom, sc.parsed);
+    const decisions = new Map<string, ListDecision | undefined>();
+    await timed('lists', () => {
+      for (const r of msg.recipients) {
+        const priorityDomain = msg.direction === 'inbound' ? r.domain || r.address.slice(r.address.lastIndexOf('@') + 1) : msg.mailFrom.slice(msg.mailFrom.lastIndexOf('@') + 1);
+        const d = decideLists(store, facts, { direction: msg.direction, recipient: r.address, recipientDomain: r.domain, priority: priorityFor(priorityDomain) });
+        decisions.set(r.address, d);
+        findings.lists[r.address] = d?.hit;
+      }
+    });
+
+    // Score only when some copy's class depends on it (not all decided by virus or lists).
+    const needsScore = findings.antivirus?.status !== 'infected' &&
+      msg.recipients.some((r) => { const d = decisions.get(r.address); return !d || d.effect === 'quarantine'; });
+    if (needsScore) await timed('spam', () => spamStage(sc, deps.scorer));
+
+    const verdicts = new Map<string, Verdict>();
+    for (const r of msg.recipients) verdicts.set(r.address, decide(findings, decisions.get(r.address), cfg));
+
+    let outcomes: RecipientOutcome[] = msg.recipients.map((r) => {
+      const v = verdicts.get(r.address)!;
+      return {
+        address: r.address,
+        disposition: v.disposition,
+        mainClass: v.mainClass,
+        headerEdits: stamp(findings, v.mainClass, decisions.get(r.address)?.hit, v.tags, cfg.stampHeaders),
+        why: v.why,
+      };
+    });
+
+    const quarantineRejects = cfg.quarantineResponse === 'reject';
+    const allRefused = outcomes.length > 0 && outcomes.every((o) => REFUSING(o, quarantineRejects));
+    if (!allRefused) {
+      outcomes = outcomes.map((o) => (o.disposition === 'reject'
+        ? { ...o, disposition: 'quarantine', why: [...o.why, 'rejecting was not possible because other recipients accept the message: quarantined instead'] }
+        : o));
+    }
+
+    let quarantineId: string | undefined;
+    const held = outcomes.filter((o) => o.disposition === 'quarantine');
+    if (held.length) {
+      await timed('quarantine', async () => {
+        const first = held[0];
+        const rec = await deps.quarantine.put({
+          queueId: msg.id,
+          receivedAt: msg.receivedAt,
+          direction: msg.direction,
+          mailFrom: msg.mailFrom,
+          fromHeader: findings.parse?.fromAddress ?? '',
+          subject: findings.parse?.subject ?? '',
+          messageId: findings.parse?.messageId ?? '',
+          size: msg.size,
+          mainClass: first.mainClass,
+          score: findings.spam && findings.spam.classHint !== 'Unknown' ? findings.spam.score : undefined,
+          reasons: findings.spam?.reasons ?? [],
+          virus: findings.antivirus?.virus,
+          clientIp: msg.client.ip,
+          recipients: held.map((o) => ({
+            address: o.address,
+            domain: msg.recipients.find((r) => r.address === o.address)?.domain ?? '',
+            mainClass: o.mainClass,
+            headerEdits: o.headerEdits,
+            why: o.why,
+          })),
+        }, msg.spoolPath);
+        quarantineId = rec.id;
+      });
+    }
+
+    return { reply: replyFor(outcomes, allRefused, findings, quarantineId, msg.id), recipients: outcomes, findings, quarantineId };
+  }
+
+  return {
+    run,
+    lists,
+    async checkRecipient(direction, address, sender = '') {
+      const store = await lists();
+      const addr = normalizeAddressOrDomain(address);
+      const domain = addr.slice(addr.lastIndexOf('@') + 1);
+      const owner = direction === 'inbound' ? domain : sender.slice(sender.lastIndexOf('@') + 1);
+      const d = decideLists(store, factsFrom(sender, undefined), {
+        direction, recipient: addr, recipientDomain: domain, priority: priorityFor(owner), kinds: ['recipient-block'],
+      });
+      return d ? 'blocked' : 'ok';
+    },
+  };
+}
+
+function replyFor(outcomes: RecipientOutcome[], allRefused: boolean, f: Findings, quarantineId: string | undefined, queueId: string): { code: number; message: string } {
+  if (!allRefused) return { code: 250, message: `2.0.0 Ok: queued as ${queueId}` };
+  if (f.antivirus?.status === 'infected') return { code: 554, message: `5.7.1 Message rejected: it contains a virus (${f.antivirus.virus})` };
+  if (outcomes.every((o) => o.disposition === 'quarantine')) {
+    return { code: 550, message: `5.7.1 Message not delivered: held in quarantine as ${quarantineId} (${outcomes[0].mainClass})` };
+  }
+  const cls = outcomes.find((o) => o.disposition === 'reject')?.mainClass ?? outcomes[0].mainClass;
+  return { code: 550, message: `5.7.1 Message rejected as ${cls}` };
+}

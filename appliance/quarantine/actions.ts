@@ -1,0 +1,132 @@
+// What an admin (or a recipient, for their own copies) can do with a quarantined message:
+// release, release and train as ham, allow-list the sender and release, block-list the sender and
+// delete, delete, and forward a copy to an address.
+//
+// Releasing hands the stored file to the normal delivery path through the injected `deliver`
+// (the delivery queue): it must resolve only once the message is durably queued, because the
+// quarantine deletes its file when no copy is held any more. The relayed copy keeps the header
+// edits it would have had, plus an X-Mailmoat-Quarantine header saying it was released.
+import type { HeaderEdits } from '../pipeline/context.ts';
+import type { ListsStore } from '../pipeline/lists-store.ts';
+import type { Scorer } from '../pipeline/spam.ts';
+import { QuarantineError, type Quarantine, type QuarantineRecord } from './quarantine-store.ts';
+
+export interface DeliveryRequest {
+  mailFrom: string;
+  recipients: string[];
+  rawPath: string;
+  headerEdits: HeaderEdits;
+}
+export type Deliver = (req: DeliveryRequest) => Promise<void>;
+
+export interface QuarantineActionsDeps {
+  quarantine: Quarantine;
+  deliver: Deliver;
+  lists: ListsStore;
+  scorer?: Scorer;
+  now?: () => number;
+}
+
+/** Which copies: every held copy, or only these recipients' (a user acting on their own mail). */
+export type Recipients = string[] | 'all';
+
+export interface QuarantineActions {
+  release(id: string, recipients?: Recipients): Promise<string[]>;
+  releaseAndTrain(id: string, recipients?: Recipients): Promise<string[]>;
+  allowSenderAndRelease(id: string, recipients?: Recipients): Promise<string[]>;
+  blockSenderAndDelete(id: string, recipients?: Recipients): Promise<string[]>;
+  delete(id: string, recipients?: Recipients): Promise<string[]>;
+  forward(id: string, to: string): Promise<void>;
+}
+
+function held(r: QuarantineRecord, which: Recipients) {
+  const want = which === 'all' ? undefined : new Set(which.map((a) => a.toLowerCase()));
+  const list = r.recipients.filter((x) => x.state === 'held' && (!want || want.has(x.address.toLowerCase())));
+  if (!list.length) throw new QuarantineError(`message ${r.id} holds no copy for ${which === 'all' ? 'anyone' : which.join(', ')} any more`);
+  return list;
+}
+
+export function createQuarantineActions(deps: QuarantineActionsDeps): QuarantineActions {
+  const { quarantine, deliver, lists } = deps;
+  const now = deps.now ?? Date.now;
+  const releasedHeader = (): [string, string] => ['X-Mailmoat-Quarantine', `released ${new Date(now()).toISOString()}`];
+
+  async function release(id: string, which: Recipients = 'all'): Promise<string[]> {
+    const r = await quarantine.require(id);
+    const copies = held(r, which);
+    // One delivery per distinct set of header edits (copies of one class share them).
+    const groups = new Map<string, { edits: HeaderEdits; to: string[] }>();
+    for (const c of copies) {
+      const key = JSON.stringify(c.headerEdits);
+      const g = groups.get(key) ?? { edits: c.headerEdits, to: [] };
+      g.to.push(c.address);
+      groups.set(key, g);
+    }
+    const done: string[] = [];
+    try {
+      for (const g of groups.values()) {
+        await deliver({ mailFrom: r.mailFrom, recipients: g.to, rawPath: quarantine.blobPath(r), headerEdits: { ...g.edits, prepend: [releasedHeader(), ...g.edits.prepend] } });
+        done.push(...g.to);
+      }
+    } finally {
+      if (done.length) await quarantine.settle(r.id, done, 'released');
+    }
+    return done;
+  }
+
+  /** The sender list entries go to each recipient's own (address-scope) list, inbound or outbound. */
+  async function listSender(r: QuarantineRecord, which: Recipients, kind: 'sender-allow' | 'sender-block') {
+    if (!r.mailFrom) throw new QuarantineError(`message ${r.id} has the null sender (a bounce); there is no sender to list`);
+    for (const c of held(r, which)) {
+      const owner = r.direction === 'inbound' ? c.address : r.mailFrom;
+      const existing = lists.list({ direction: r.direction, kind, scope: 'address', owner });
+      if (existing.some((e) => e.value === r.mailFrom.toLowerCase())) continue;
+      await lists.add({ direction: r.direction, kind, scope: 'address', owner, value: r.mailFrom, note: `from quarantine ${r.id}` });
+    }
+  }
+
+  return {
+    release,
+
+    async releaseAndTrain(id, which = 'all') {
+      if (!deps.scorer?.train) throw new QuarantineError('no classifier is available to train; release the message without training');
+      const r = await quarantine.require(id);
+      held(r, which);
+      await deps.scorer.train(await quarantine.readRaw(r), 'ham');
+      return release(id, which);
+    },
+
+    async allowSenderAndRelease(id, which = 'all') {
+      const r = await quarantine.require(id);
+      await listSender(r, which, 'sender-allow');
+      return release(id, which);
+    },
+
+    async blockSenderAndDelete(id, which = 'all') {
+      const r = await quarantine.require(id);
+      await listSender(r, which, 'sender-block');
+      const copies = held(r, which).map((c) => c.address);
+      await quarantine.settle(r.id, copies, 'deleted');
+      return copies;
+    },
+
+    async delete(id, which = 'all') {
+      const r = await quarantine.require(id);
+      const copies = held(r, which).map((c) => c.address);
+      await quarantine.settle(r.id, copies, 'deleted');
+      return copies;
+    },
+
+    async forward(id, to) {
+      if (!/^[^@\s]+@[^@\s]+$/.test(to)) throw new QuarantineError(`"${to}" is not an address to forward to`);
+      const r = await quarantine.require(id);
+      const first = r.recipients[0];
+      await deliver({
+        mailFrom: r.mailFrom,
+        recipients: [to],
+        rawPath: quarantine.blobPath(r),
+        headerEdits: { prepend: [['X-Mailmoat-Quarantine', `forwarded ${new Date(now()).toISOString()} (held for ${r.recipients.map((x) => x.address).join(', ')})`], ...(first?.headerEdits.prepend ?? [])] },
+      });
+    },
+  };
+}

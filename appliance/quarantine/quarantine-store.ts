@@ -1,0 +1,249 @@
+// The quarantine: messages held back for an admin (or the recipient) to judge.
+//
+// The raw message is stored once, as a file under <data>/quarantine/ — a hard link to the spool
+// file when both are on one filesystem (no copy; the spool may delete its name later), else a copy
+// that is fsynced — and the directory is fsynced, before its record is written. The record holds
+// what the console shows and searches (time, sender, recipients, subject, class, score, reasons,
+// virus name, size, direction) and one entry per recipient with that copy's class, header edits
+// and state. A message stays until no recipient's copy is held any more, or retention expires it.
+//
+// Keys in the 'quarantine' sublevel (this module owns them):
+//   m!<id>                               → QuarantineRecord
+//   t!<time>!<id>                        → id   (time = 13-digit ms, so keys sort by time)
+//   r!<recipient>!<time>!<id>            → id
+//   s!<sender>!<time>!<id>               → id
+//   c!<class>!<time>!<id>                → id
+//   d!<domain>!<time>!<id>               → id
+import { constants, createReadStream } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Store, Sublevel } from '../store/store.ts';
+import type { HeaderEdits, MainClass, Reason } from '../pipeline/context.ts';
+
+export type RecipientState = 'held' | 'released' | 'deleted';
+
+export interface QuarantinedRecipient {
+  address: string;
+  /** Served domain ('' for outbound). */
+  domain: string;
+  mainClass: MainClass;
+  headerEdits: HeaderEdits;
+  why: string[];
+  state: RecipientState;
+}
+
+export interface QuarantineRecord {
+  id: string;
+  queueId: string;
+  quarantinedAt: number;
+  receivedAt: number;
+  direction: 'inbound' | 'outbound';
+  mailFrom: string;
+  fromHeader: string;
+  subject: string;
+  messageId: string;
+  size: number;
+  /** The class of the message as a whole (of its first held copy). */
+  mainClass: MainClass;
+  score?: number;
+  reasons: Reason[];
+  virus?: string;
+  clientIp: string;
+  recipients: QuarantinedRecipient[];
+  /** File name under the quarantine directory. */
+  blob: string;
+}
+
+export type NewQuarantineRecord = Omit<QuarantineRecord, 'id' | 'quarantinedAt' | 'blob' | 'recipients'> & {
+  recipients: Omit<QuarantinedRecipient, 'state'>[];
+};
+
+export interface SearchQuery {
+  recipient?: string;
+  sender?: string;
+  mainClass?: MainClass;
+  domain?: string;
+  /** Inclusive ms range on the quarantine time. */
+  since?: number;
+  until?: number;
+  /** Contained in subject, sender, From header or a recipient (case-insensitive). */
+  text?: string;
+  /** Newest first; 100 unless given. */
+  limit?: number;
+}
+
+const ts = (ms: number) => String(ms).padStart(13, '0');
+const safeId = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
+
+export class QuarantineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QuarantineError';
+  }
+}
+
+export class Quarantine {
+  readonly dir: string;
+  #db: Sublevel<QuarantineRecord | string>;
+
+  private constructor(dir: string, db: Sublevel<QuarantineRecord | string>) {
+    this.dir = dir;
+    this.#db = db;
+  }
+
+  /** Opens the quarantine of the store; message files live in <data>/quarantine. */
+  static async open(store: Store, dataDir: string): Promise<Quarantine> {
+    const dir = path.join(dataDir, 'quarantine');
+    await mkdir(dir, { recursive: true });
+    return new Quarantine(dir, store.sublevel<QuarantineRecord | string>('quarantine'));
+  }
+
+  /** Stores a message durably (file and record synced) and returns its record. */
+  async put(input: NewQuarantineRecord, rawPath: string, now = Date.now()): Promise<QuarantineRecord> {
+    let id = safeId(input.queueId);
+    if (await this.get(id)) id = `${id}.${now.toString(36)}`;
+    const blob = `${id}.eml`;
+    await this.#storeBlob(rawPath, path.join(this.dir, blob));
+    const record: QuarantineRecord = {
+      ...input,
+      id,
+      quarantinedAt: now,
+      blob,
+      recipients: input.recipients.map((r) => ({ ...r, state: 'held' })),
+    };
+    const ops: { type: 'put'; key: string; value: QuarantineRecord | string }[] = [
+      { type: 'put', key: `m!${id}`, value: record },
+      ...this.#indexKeys(record).map((key) => ({ type: 'put' as const, key, value: id })),
+    ];
+    await this.#db.batch(ops, { sync: true });
+    return record;
+  }
+
+  async #storeBlob(from: string, to: string): Promise<void> {
+    try {
+      await link(from, to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EEXIST') {
+        throw new QuarantineError(`cannot store the message in ${this.dir}: ${(err as Error).message}`);
+      }
+      if (code === 'EEXIST') await unlink(to);
+      await copyFile(from, to, constants.COPYFILE_FICLONE);
+      const fh = await open(to, 'r');
+      try { await fh.sync(); } finally { await fh.close(); }
+    }
+    const dh = await open(this.dir, 'r');
+    try { await dh.sync(); } finally { await dh.close(); }
+  }
+
+  #indexKeys(r: QuarantineRecord): string[] {
+    const t = ts(r.quarantinedAt);
+    const keys = [`t!${t}!${r.id}`, `s!${r.mailFrom.toLowerCase()}!${t}!${r.id}`, `c!${r.mainClass}!${t}!${r.id}`];
+    for (const rc of r.recipients) keys.push(`r!${rc.address.toLowerCase()}!${t}!${r.id}`);
+    for (const d of new Set(r.recipients.map((x) => x.domain.toLowerCase()).filter(Boolean))) keys.push(`d!${d}!${t}!${r.id}`);
+    return keys;
+  }
+
+  async get(id: string): Promise<QuarantineRecord | undefined> {
+    const v = await this.#db.get(`m!${safeId(id)}`);
+    return typeof v === 'object' && v !== null ? v : undefined;
+  }
+
+  async require(id: string): Promise<QuarantineRecord> {
+    const r = await this.get(id);
+    if (!r) throw new QuarantineError(`no quarantined message with id ${id} (it may have been released, deleted or expired)`);
+    return r;
+  }
+
+  blobPath(r: QuarantineRecord): string {
+    return path.join(this.dir, r.blob);
+  }
+
+  readRaw(r: QuarantineRecord): Promise<Buffer> {
+    return readFile(this.blobPath(r));
+  }
+
+  streamRaw(r: QuarantineRecord): Readable {
+    return createReadStream(this.blobPath(r));
+  }
+
+  /**
+   * Marks recipients' copies released or deleted. When no copy is held any more, the message,
+   * its indexes and its file are removed. Returns the updated record, or undefined once removed.
+   */
+  async settle(id: string, addresses: string[] | 'all', state: Exclude<RecipientState, 'held'>): Promise<QuarantineRecord | undefined> {
+    const r = await this.require(id);
+    const want = addresses === 'all' ? undefined : new Set(addresses.map((a) => a.toLowerCase()));
+    for (const rc of r.recipients) if (rc.state === 'held' && (!want || want.has(rc.address.toLowerCase()))) rc.state = state;
+    if (r.recipients.some((rc) => rc.state === 'held')) {
+      await this.#db.put(`m!${r.id}`, r, { sync: true });
+      return r;
+    }
+    await this.remove(r);
+    return undefined;
+  }
+
+  /** Deletes the message, its indexes and its file. */
+  async remove(r: QuarantineRecord): Promise<void> {
+    await this.#db.batch([
+      { type: 'del', key: `m!${r.id}` },
+      ...this.#indexKeys(r).map((key) => ({ type: 'del' as const, key })),
+    ], { sync: true });
+    await unlink(this.blobPath(r)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  /** Messages matching the query, newest first, walking the most selective index. */
+  async search(q: SearchQuery = {}): Promise<QuarantineRecord[]> {
+    const limit = q.limit ?? 100;
+    const prefix = q.recipient ? `r!${q.recipient.toLowerCase()}!`
+      : q.sender ? `s!${q.sender.toLowerCase()}!`
+        : q.mainClass ? `c!${q.mainClass}!`
+          : q.domain ? `d!${q.domain.toLowerCase()}!` : 't!';
+    const gte = prefix + ts(q.since ?? 0);
+    const lte = prefix + ts(q.until ?? 9_999_999_999_999) + '~';
+    const text = q.text?.toLowerCase();
+    const out: QuarantineRecord[] = [];
+    for await (const id of this.#db.values({ gte, lte, reverse: true })) {
+      const r = await this.get(String(id));
+      if (!r) continue;
+      if (q.sender && r.mailFrom.toLowerCase() !== q.sender.toLowerCase()) continue;
+      if (q.mainClass && r.mainClass !== q.mainClass) continue;
+      if (q.recipient && !r.recipients.some((x) => x.address.toLowerCase() === q.recipient!.toLowerCase() && x.state === 'held')) continue;
+      if (q.domain && !r.recipients.some((x) => x.domain.toLowerCase() === q.domain!.toLowerCase())) continue;
+      if (text && ![r.subject, r.mailFrom, r.fromHeader, ...r.recipients.map((x) => x.address)].some((s) => s.toLowerCase().includes(text))) continue;
+      out.push(r);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Records quarantined before `before` (ms), oldest first. */
+  async *olderThan(before: number): AsyncGenerator<QuarantineRecord> {
+    for await (const id of this.#db.values({ gte: 't!', lt: `t!${ts(before)}` })) {
+      const r = await this.get(String(id));
+      if (r) yield r;
+    }
+  }
+
+  /**
+   * Message files with no record and older than `before` (left by a crash between storing the
+   * file and writing its record), removed. Returns how many.
+   */
+  async removeOrphans(before: number): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith('.eml')) continue;
+      if (await this.get(name.slice(0, -4))) continue;
+      const file = path.join(this.dir, name);
+      const st = await stat(file).catch(() => undefined);
+      if (st && st.mtimeMs < before) {
+        await unlink(file).catch(() => {});
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
