@@ -16,13 +16,13 @@ export interface RuleHit {
 
 /** Brands that phishers imitate, with the registrable domains they really send from and link to. */
 const BRANDS: Record<string, string[]> = {
-  paypal: ['paypal.com', 'paypal.jp', 'paypal-communication.com'],
-  apple: ['apple.com', 'icloud.com', 'apple.co.jp'],
-  microsoft: ['microsoft.com', 'office.com', 'outlook.com', 'live.com', 'microsoftonline.com', 'office365.com'],
-  google: ['google.com', 'gmail.com', 'google.co.jp', 'youtube.com'],
-  amazon: ['amazon.com', 'amazon.co.jp', 'amazon.co.uk', 'amazon.de', 'amazonaws.com'],
+  paypal: ['paypal.com', 'paypal.jp', 'paypal-communication.com', 'paypalobjects.com'],
+  apple: ['apple.com', 'icloud.com', 'apple.co.jp', 'me.com', 'mzstatic.com'],
+  microsoft: ['microsoft.com', 'office.com', 'outlook.com', 'live.com', 'microsoftonline.com', 'office365.com', 'onmicrosoft.com', 'sharepoint.com', 'azure.com', 'msn.com', 'bing.com'],
+  google: ['google.com', 'gmail.com', 'google.co.jp', 'youtube.com', 'googleapis.com', 'gstatic.com', 'googleusercontent.com', 'googlemail.com', 'googlegroups.com'],
+  amazon: ['amazon.com', 'amazon.co.jp', 'amazon.co.uk', 'amazon.de', 'amazonaws.com', 'amazonses.com', 'media-amazon.com', 'ssl-images-amazon.com'],
   netflix: ['netflix.com'],
-  facebook: ['facebook.com', 'facebookmail.com', 'meta.com'],
+  facebook: ['facebook.com', 'facebookmail.com', 'meta.com', 'fbcdn.net', 'instagram.com'],
   docusign: ['docusign.com', 'docusign.net'],
   dropbox: ['dropbox.com'],
   dhl: ['dhl.com', 'dhl.de'],
@@ -80,13 +80,16 @@ function unLeet(s: string): string {
 /** A host that imitates a brand without being one of its domains. */
 function lookalikeBrand(host: string): { brand: string; kind: 'lookalike' | 'brandInHost' } | undefined {
   if (brandOf(host)) return undefined;
-  const reg = registrableDomain(host);
-  const label = reg.split('.')[0];
+  const pieces = host.split(/[.-]/);
+  const plain = host.replace(/[^a-z0-9]/g, '');
+  const leet = unLeet(plain);
   for (const brand of Object.keys(BRANDS)) {
     if (brand.includes(' ')) continue;
-    const plainBrand = unLeet(brand);
-    if (label !== brand && unLeet(label) === plainBrand) return { brand, kind: 'lookalike' };
-    if (brand.length >= 5 && host.replace(/[^a-z0-9]/g, '').includes(brand)) return { brand, kind: 'brandInHost' };
+    // Short brands ("dhl", "jcb") only as a whole label piece; longer ones anywhere in the host.
+    if (pieces.includes(brand) || (brand.length >= 5 && plain.includes(brand))) return { brand, kind: 'brandInHost' };
+    if (pieces.some((p) => p !== brand && unLeet(p) === unLeet(brand)) || (brand.length >= 5 && leet.includes(unLeet(brand)))) {
+      return { brand, kind: 'lookalike' };
+    }
   }
   return undefined;
 }
