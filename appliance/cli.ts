@@ -6,6 +6,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   'hash-password': { summary: 'hash a relay user password for the config (reads stdin)', load: () => import('./cli/hash-password.ts') },
   train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./cli/train.ts') },
   classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./cli/classify.ts') },
+  menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./cli/menu.ts') },
 };
 
 function usage(): string {

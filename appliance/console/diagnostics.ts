@@ -1,0 +1,68 @@
+// The menu's diagnostics: the checks an admin at the console runs first when mail stops: does DNS
+// resolve, is there a default route, does clamd answer, is a disk full. Each check returns a line
+// saying what it found and, when it fails, what to look at.
+import { execFile } from 'node:child_process';
+import { Resolver } from 'node:dns/promises';
+import net from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Asks the configured resolvers for the root zone's name servers: any working resolver knows them. */
+export async function checkDns(): Promise<CheckResult> {
+  const resolver = new Resolver({ timeout: 3000, tries: 2 });
+  try {
+    const ns = await resolver.resolveNs('.');
+    return { name: 'DNS', ok: true, detail: `the resolvers answer (${ns.length} root name servers)` };
+  } catch (err) {
+    return { name: 'DNS', ok: false, detail: `the resolvers do not answer (${(err as NodeJS.ErrnoException).code}): check the DNS servers in the network settings` };
+  }
+}
+
+export async function checkRoute(): Promise<CheckResult> {
+  try {
+    const { stdout } = await run('ip', ['-4', 'route', 'show', 'default']);
+    const line = stdout.trim();
+    return line ? { name: 'route', ok: true, detail: line } : { name: 'route', ok: false, detail: 'no default route: set a gateway in the network settings' };
+  } catch (err) {
+    return { name: 'route', ok: false, detail: `cannot read the routing table: ${(err as Error).message}` };
+  }
+}
+
+export async function checkClamd(socketPath = '/run/clamav/clamd.ctl'): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    const sock = net.connect(socketPath);
+    let answer = '';
+    const done = (ok: boolean, detail: string) => { sock.destroy(); resolve({ name: 'clamd', ok, detail }); };
+    sock.setTimeout(5000, () => done(false, 'clamd does not answer within 5 s: restart it (menu item 4)'));
+    sock.on('connect', () => sock.write('zPING\0'));
+    sock.on('data', (d) => {
+      answer += d;
+      if (answer.includes('\0')) done(answer.startsWith('PONG'), answer.startsWith('PONG') ? 'clamd answers PONG' : `clamd answered "${answer.trim()}"`);
+    });
+    sock.on('error', (err) => done(false, `cannot reach clamd at ${socketPath} (${(err as NodeJS.ErrnoException).code}): is clamav-daemon running?`));
+  });
+}
+
+export async function checkDisks(warnPercent = 80): Promise<CheckResult> {
+  try {
+    const { stdout } = await run('df', ['--output=target,pcent', '/', '/var/lib/mailmoat']);
+    const rows = stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const full = rows.filter(([, p]) => parseInt(p, 10) >= warnPercent);
+    const summary = rows.map(([m, p]) => `${m} ${p}`).join(', ');
+    return full.length ? { name: 'disk', ok: false, detail: `${summary}: free space on ${full.map(([m]) => m).join(', ')}` }
+      : { name: 'disk', ok: true, detail: summary };
+  } catch (err) {
+    return { name: 'disk', ok: false, detail: `cannot measure the filesystems: ${(err as Error).message}` };
+  }
+}
+
+export async function runDiagnostics(): Promise<CheckResult[]> {
+  return Promise.all([checkDns(), checkRoute(), checkClamd(), checkDisks()]);
+}

@@ -1,0 +1,101 @@
+// The serial-console and screen maintenance menu: the login shell of the `maint` user. It shows
+// the status first, then offers the few actions an admin needs at the box when the network or
+// the web console is out of reach. Privileged actions run through sudo rules limited to exactly
+// these commands (image/overlay/etc/sudoers.d/mailmoat); it never opens the store.
+import { spawn } from 'node:child_process';
+import readline from 'node:readline/promises';
+import { collectStatus, formatStatus, readSetupCode, SERVICES } from './status.ts';
+import { runDiagnostics } from './diagnostics.ts';
+
+export interface MenuIo {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+}
+
+const RESTARTABLE = ['mailmoat', 'clamav-daemon', 'snmpd', 'rsyslog', 'systemd-networkd'];
+const WIPE_CONFIRMATION = 'WIPE ALL DATA';
+
+const ITEMS = [
+  '1) Status and addresses',
+  '2) Run diagnostics (DNS, route, clamd, disk)',
+  '3) Show the setup code',
+  '4) Restart a service',
+  '5) Show recent log lines',
+  '6) Reboot',
+  '7) Shut down',
+  '8) Factory reset (wipe the data partition)',
+  '0) Log out',
+];
+
+function sudo(args: string[], io: MenuIo): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('sudo', ['-n', ...args], { stdio: ['inherit', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => io.output.write(d));
+    child.stderr.on('data', (d) => io.output.write(d));
+    child.on('exit', (code) => resolve(code ?? 1));
+    child.on('error', (err) => { io.output.write(`cannot run ${args[0]}: ${err.message}\n`); resolve(1); });
+  });
+}
+
+export async function runMenu(io: MenuIo): Promise<number> {
+  const rl = readline.createInterface({ input: io.input, output: io.output, terminal: false });
+  const say = (text: string) => io.output.write(text + '\n');
+  const ask = async (q: string) => {
+    io.output.write(q);
+    const answer = await rl.question('').catch(() => null);
+    return answer === null ? null : answer.trim();
+  };
+  try {
+    say('\n=== Mailmoat maintenance ===\n');
+    say(formatStatus(await collectStatus()));
+    for (;;) {
+      say('\n' + ITEMS.join('\n'));
+      const choice = await ask('Choose 0-8: ');
+      if (choice === null || choice === '0') return 0;
+      switch (choice) {
+        case '1':
+          say('\n' + formatStatus(await collectStatus()));
+          break;
+        case '2':
+          say('\nRunning diagnostics...');
+          for (const r of await runDiagnostics()) say(`  [${r.ok ? ' ok ' : 'FAIL'}] ${r.name.padEnd(6)} ${r.detail}`);
+          break;
+        case '3': {
+          const code = await readSetupCode();
+          say(code ? `\nSetup code: ${code}\nEnter it in the web console's setup wizard (https://<address>/).`
+            : '\nSetup is complete: there is no setup code any more.');
+          break;
+        }
+        case '4': {
+          const which = await ask(`Service (${RESTARTABLE.join(', ')}): `);
+          if (which && RESTARTABLE.includes(which)) {
+            const code = await sudo(['/usr/bin/systemctl', 'restart', `${which}.service`], io);
+            say(code === 0 ? `${which} restarted.` : `restarting ${which} failed (exit ${code}): see its log (item 5).`);
+          } else if (which) say(`"${which}" is not one of the services this menu restarts.`);
+          break;
+        }
+        case '5':
+          await sudo(['/usr/bin/journalctl', '--no-pager', '-n', '40', ...SERVICES.flatMap((s) => ['-u', `${s}.service`])], io);
+          break;
+        case '6':
+          if ((await ask('Reboot now? (yes/no): ')) === 'yes') return sudo(['/usr/bin/systemctl', 'reboot'], io);
+          break;
+        case '7':
+          if ((await ask('Shut down now? (yes/no): ')) === 'yes') return sudo(['/usr/bin/systemctl', 'poweroff'], io);
+          break;
+        case '8': {
+          say('\nFactory reset erases the data partition: configuration, quarantine, logs, statistics, keys.');
+          say('The system itself stays; the box restarts as new, with a new setup code.');
+          const typed = await ask(`Type "${WIPE_CONFIRMATION}" to go on, anything else to cancel: `);
+          if (typed === WIPE_CONFIRMATION) return sudo(['/usr/local/sbin/mailmoat-factory-reset', '--yes-wipe-all-data'], io);
+          say('Cancelled: nothing was changed.');
+          break;
+        }
+        default:
+          say(`"${choice}" is not on the menu.`);
+      }
+    }
+  } finally {
+    rl.close();
+  }
+}
