@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { ping } from '../../appliance/pipeline/clamd-client.ts';
 
 export const CLAMD_BIN = '/usr/sbin/clamd';
@@ -100,4 +101,39 @@ export async function startClamd(opts: { tcp?: boolean; streamMaxLength?: string
   }
   await stop();
   throw new Error(`clamd did not answer PING within 30 s: ${stderr.trim()}`);
+}
+
+/**
+ * A tiny zip writer (one deflated entry), to hide a test virus inside an archive: local file
+ * header, data, central directory entry, end of central directory (APPNOTE 4.3).
+ */
+export function zipOne(name: string, data: Buffer): Buffer {
+  const n = Buffer.from(name, 'utf8');
+  const comp = deflateRawSync(data);
+  const crc = crc32(data);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4); // version needed
+  local.writeUInt16LE(8, 8); // deflate
+  local.writeUInt32LE(crc, 14);
+  local.writeUInt32LE(comp.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(n.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4); // version made by
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc, 16);
+  central.writeUInt32LE(comp.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(n.length, 28);
+  central.writeUInt32LE(0, 42); // offset of the local header
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + n.length, 12);
+  end.writeUInt32LE(local.length + n.length + comp.length, 16);
+  return Buffer.concat([local, n, comp, central, n, end]);
 }
