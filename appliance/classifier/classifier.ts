@@ -118,6 +118,7 @@ export class Classifier {
       ...rules.hits,
       ...tokenReasons.slice(0, Math.max(0, o.maxReasons - rules.hits.length)),
     ].map((r) => ({ ...r, contribution: round(r.contribution) }));
+    if (!this.meta) reasons.push({ name: 'MODEL_EMPTY', contribution: 0, detail: 'no model yet: train it, or install the starter model (mailmoat train --starter)' });
     return { score, classHint, reasons };
   }
 

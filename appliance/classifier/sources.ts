@@ -2,6 +2,7 @@
 // an RFC 5322 message (.eml), an mbox of many, or an Outlook .msg (converted to a MIME message
 // with its transport headers, bodies and attachment names). A source that cannot be read is
 // reported as an error value beside the messages, so one bad file does not stop the rest.
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import msgreader from '@kenjiuno/msgreader';
@@ -44,7 +45,9 @@ export function msgToMime(data: Buffer): Buffer {
     const enc = (s: string) => /[^\x20-\x7e]/.test(s) ? `=?UTF-8?B?${Buffer.from(s).toString('base64')}?=` : s;
     kept.push(`From: ${enc(f.senderName ?? '')} <${f.senderEmail ?? ''}>`, `Subject: ${enc(f.subject ?? '')}`);
   }
-  const boundary = 'mailmoat-msg-' + Math.random().toString(36).slice(2);
+  // Derived from the file, so the same .msg always converts to the same bytes (and so to the same
+  // training record: training it twice is recognised).
+  const boundary = 'mailmoat-msg-' + createHash('sha256').update(data).digest('hex').slice(0, 24);
   const parts: string[] = [];
   const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64').replace(/.{76}/g, '$&\r\n');
   if (f.body) parts.push(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64(f.body)}`);
