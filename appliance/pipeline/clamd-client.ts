@@ -37,16 +37,28 @@ function exchange(target: ClamdTarget, timeoutMs: number, write: (sock: net.Sock
       else resolve(reply ?? '');
     };
     const timer = setTimeout(() => done(new Error(`clamd at ${target} did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    sock.on('error', (err) => done(new Error(`cannot talk to clamd at ${target}: ${err.message}`)));
+    // clamd answers and closes as soon as a stream exceeds its StreamMaxLength; the answer is often
+    // lost to the broken pipe that follows, so a reset while sending says what is the likely cause.
+    const received = () => Buffer.concat(chunks).toString('utf8').replace(/\0[\s\S]*$/, '').trim();
+    let connected = false;
+    const failed = (err: NodeJS.ErrnoException) => {
+      if (chunks.length) return done(null, received());
+      const hint = connected && (err.code === 'EPIPE' || err.code === 'ECONNRESET')
+        ? ' (clamd closed the connection while the message was sent: is its StreamMaxLength smaller than the message, or the SMTP size limit?)'
+        : '';
+      done(new Error(`cannot talk to clamd at ${target}: ${err.message}${hint}`));
+    };
+    sock.on('error', failed);
     sock.on('data', (d: Buffer) => {
       chunks.push(d);
       const all = Buffer.concat(chunks);
       const nul = all.indexOf(0);
       if (nul >= 0) done(null, all.subarray(0, nul).toString('utf8'));
     });
-    sock.on('end', () => done(null, Buffer.concat(chunks).toString('utf8').replace(/\0$/, '').trim()));
+    sock.on('end', () => done(null, received()));
     sock.on('connect', () => {
-      write(sock).catch((err: Error) => done(new Error(`sending to clamd at ${target} failed: ${err.message}`)));
+      connected = true;
+      write(sock).catch(failed);
     });
   });
 }
