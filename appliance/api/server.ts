@@ -17,10 +17,12 @@ import { installGuard } from './guard.ts';
 import type { Providers } from './providers.ts';
 import { AttemptLimiter } from './rate-limit.ts';
 import auditRoutes from './routes/audit.ts';
+import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
 import setupRoutes from './routes/setup.ts';
+import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
 import userRoutes from './routes/users.ts';
 import { installSecurityHeaders } from './security-headers.ts';
@@ -106,7 +108,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     reply.code(404).send({ error: { code: 'not-found', message: `${req.method} ${req.url.split('?')[0]} does not exist` } });
   });
 
-  for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes]) {
+  for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -77,6 +77,15 @@ export class UserStore {
     return user;
   }
 
+  /** Puts back an account from a backup, keeping its id and password hash. */
+  async restore(user: UserRecord): Promise<void> {
+    const ops: { type: 'put'; key: string; value: unknown }[] = [
+      { type: 'put', key: `user!${user.id}`, value: { ...user, failedLogins: 0, lockedUntil: undefined } },
+      { type: 'put', key: `name!${user.username.toLowerCase()}`, value: user.id },
+    ];
+    await this.#db.batch(ops, { sync: true });
+  }
+
   async save(user: UserRecord): Promise<void> {
     await this.#db.put(`user!${user.id}`, user, { sync: true });
   }

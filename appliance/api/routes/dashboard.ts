@@ -1,0 +1,22 @@
+// The dashboard's numbers, each within the caller's scope: mail flow of the last 24 hours and
+// quarantine size for everyone; queue, services and disks for the appliance admin. Parts whose
+// provider is missing come back as null and the page says they are not available yet.
+import type { FastifyInstance } from 'fastify';
+import type { ConsoleContext } from '../context.ts';
+import { scopeOf } from '../providers.ts';
+
+export default async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.get('/api/dashboard', { config: { access: { roles: 'any' } } }, async (req) => {
+    const p = req.principal!;
+    const scope = scopeOf(p);
+    const { stats, quarantine, queue, system } = ctx.providers;
+    const admin = p.role === 'admin';
+    return {
+      flow: stats ? await stats.last24h(scope) : null,
+      quarantine: quarantine ? await quarantine.count(scope) : null,
+      queue: admin && queue ? await queue.size() : null,
+      services: admin && system ? await system.services() : null,
+      disks: admin && system ? await system.disks() : null,
+    };
+  });
+}

@@ -1,0 +1,45 @@
+// Talking to the console API: JSON in and out, the session's CSRF token on every change, and
+// failures as ApiFailure values carrying the server's code and per-field problems.
+export interface Problem { path: string; message: string }
+
+export class ApiFailure extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly problems: Problem[];
+  constructor(status: number, code: string, message: string, problems: Problem[] = []) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.problems = problems;
+  }
+}
+
+let csrf: string | null = null;
+export function setCsrf(token: string | null): void {
+  csrf = token;
+}
+
+export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  } catch {
+    throw new ApiFailure(0, 'network', 'network error');
+  }
+  const data = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string }; problems?: Problem[] };
+  if (!res.ok) {
+    if (res.status === 401 && data.error?.code === 'unauthenticated') window.dispatchEvent(new Event('mm-logged-out'));
+    throw new ApiFailure(res.status, data.error?.code ?? 'internal', data.error?.message ?? res.statusText, data.problems);
+  }
+  return data as T;
+}
+
+/** Problems keyed by JSON pointer, for showing next to fields. */
+export function problemMap(problems: Problem[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const p of problems) map[p.path] ??= p.message;
+  return map;
+}

@@ -1,0 +1,42 @@
+// Dashboard: mail flow of the last 24 h, queue, quarantine size, services and disks.
+import { html, nothing } from 'lit';
+import { api } from '../api.ts';
+import { I18nElement, t } from '../i18n.ts';
+import { shared } from '../styles.ts';
+
+interface Dashboard {
+  flow: Record<string, number> | null;
+  quarantine: number | null;
+  queue: { messages: number; deferred: number } | null;
+  services: { name: string; state: string; detail?: string }[] | null;
+  disks: { mount: string; sizeBytes: number; usedBytes: number; state: string }[] | null;
+}
+const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
+
+export class MmDashboard extends I18nElement {
+  static override properties = { data: { state: true } };
+  declare data: Dashboard | null;
+  static override styles = [shared];
+  constructor() {
+    super();
+    this.data = null;
+  }
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void api<Dashboard>('GET', '/api/dashboard').then((d) => { this.data = d; });
+  }
+  override render() {
+    const d = this.data;
+    if (!d) return html`<h1>${t('dashboard.title')}</h1><p>${t('common.loading')}</p>`;
+    const na = html`<p class="muted">${t('common.notAvailable')}</p>`;
+    return html`<h1>${t('dashboard.title')}</h1>
+      <section class="card"><h2>${t('dashboard.flow')}</h2>${d.flow ? html`<table><tbody>
+        ${(['received', 'delivered', 'quarantined', 'rejected'] as const).map((k) => html`<tr><th>${t(`dashboard.${k}`)}</th><td>${d.flow![k] ?? 0}</td></tr>`)}
+      </tbody></table>` : na}</section>
+      <section class="card"><h2>${t('dashboard.quarantineSize')}</h2>${d.quarantine === null ? na : html`<p>${d.quarantine}</p>`}</section>
+      ${d.queue ? html`<section class="card"><h2>${t('dashboard.queue')}</h2><p>${t('dashboard.queueMessages', d.queue)}</p></section>` : nothing}
+      ${d.services ? html`<section class="card"><h2>${t('dashboard.services')}</h2><table><tbody>${d.services.map((s) => html`<tr><th>${s.name}</th><td>${s.state}</td><td class="muted">${s.detail ?? ''}</td></tr>`)}</tbody></table></section>` : nothing}
+      ${d.disks ? html`<section class="card"><h2>${t('dashboard.disks')}</h2>${d.disks.map((x) => html`<p>${t('dashboard.diskUse', { mount: x.mount, used: gb(x.usedBytes), size: gb(x.sizeBytes) })} — ${x.state}</p>`)}</section>` : nothing}`;
+  }
+}
+customElements.define('mm-dashboard', MmDashboard);

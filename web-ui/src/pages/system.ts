@@ -1,0 +1,101 @@
+// System (admin only): state of disks, certificate and time; every settings section (edited with
+// forms generated from the configuration schema); the TLS certificate; backup and restore of the
+// whole configuration as one file.
+import { html, nothing } from 'lit';
+import { api, ApiFailure, problemMap } from '../api.ts';
+import { field } from '../field.ts';
+import { I18nElement, errorText, lang, t } from '../i18n.ts';
+import { schemaForm } from '../schema-form.ts';
+import { shared } from '../styles.ts';
+import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
+import { formatDate } from '../../../appliance/i18n/catalog.ts';
+
+interface Status {
+  disks: { mount: string; sizeBytes: number; usedBytes: number; state: string }[];
+  services: { name: string; state: string }[] | null;
+  time: { now: string; timezone: string };
+  certificate: { subject: string; issuer: string; validTo: string; fingerprint256: string; selfSigned: boolean };
+}
+
+export class MmSystem extends I18nElement {
+  static override properties = { status: { state: true }, config: { state: true }, section: { state: true }, errors: { state: true }, banner: { state: true } };
+  declare status: Status | null;
+  declare config: Record<string, Record<string, unknown>> | null;
+  declare section: string;
+  declare errors: Record<string, string>;
+  declare banner: { ok: boolean; text: string } | null;
+  schema: Schema | null = null;
+  sections: string[] = [];
+  tls = { cert: '', key: '' };
+  static override styles = [shared];
+
+  constructor() {
+    super();
+    this.status = null;
+    this.config = null;
+    this.section = 'listeners';
+    this.errors = {};
+    this.banner = null;
+  }
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#load();
+  }
+  async #load(): Promise<void> {
+    const [status, cfg, schema] = await Promise.all([api<Status>('GET', '/api/system/status'),
+      api<{ config: Record<string, Record<string, unknown>>; sections: string[] }>('GET', '/api/system/config'), loadConfigSchema()]);
+    this.status = status;
+    this.config = cfg.config;
+    this.sections = cfg.sections.filter((s) => (subSchema(schema, s) as Schema).type === 'object');
+    this.schema = schema;
+  }
+  async #run(action: () => Promise<unknown>, ok = t('common.saved')): Promise<void> {
+    try {
+      await action();
+      this.errors = {};
+      this.banner = { ok: true, text: ok };
+      await this.#load();
+    } catch (err) {
+      if (err instanceof ApiFailure) { this.errors = problemMap(err.problems); this.banner = { ok: false, text: errorText(err.code, err.message) }; }
+    }
+  }
+  #saveSection(e: Event): void {
+    e.preventDefault();
+    const value = this.config![this.section];
+    this.errors = validate(subSchema(this.schema!, this.section), value);
+    if (Object.keys(this.errors).length) { this.banner = { ok: false, text: t('error.invalid') }; return; }
+    void this.#run(() => api('PUT', `/api/system/config/${this.section}`, { value }));
+  }
+  async #restore(e: Event): Promise<void> {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    if (!file) return;
+    const text = await file.text();
+    let body: unknown;
+    try { body = JSON.parse(text); } catch { this.banner = { ok: false, text: t('validation.type') }; return; }
+    await this.#run(() => api('POST', '/api/system/restore', body), t('system.restored'));
+  }
+  override render() {
+    const s = this.status;
+    if (!s || !this.config || !this.schema) return html`<h1>${t('system.title')}</h1><p>${t('common.loading')}</p>`;
+    const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
+    return html`<h1>${t('system.title')}</h1>
+      <section class="card"><h2>${t('dashboard.disks')}</h2>${s.disks.map((d) => html`<p>${t('dashboard.diskUse', { mount: d.mount, used: gb(d.usedBytes), size: gb(d.sizeBytes) })} — ${d.state}</p>`)}
+        ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p>${x.name}: ${x.state}</p>`)}` : nothing}
+        <h2>${t('system.section.time')}</h2><p>${formatDate(lang(), s.time.now, s.time.timezone)} (${s.time.timezone})</p></section>
+      <section class="card"><h2>${t('wizard.tls.title')}</h2>
+        <p class="mono">${s.certificate.subject} · ${s.certificate.validTo.slice(0, 10)} · ${s.certificate.selfSigned ? 'self-signed' : s.certificate.issuer}</p>
+        <form @submit=${(e: Event) => { e.preventDefault(); void this.#run(() => api('POST', '/api/system/tls', this.tls)); }}>
+          ${field({ label: t('wizard.tls.cert'), multiline: true, value: this.tls.cert, error: this.errors['/cert'], onInput: (v) => { this.tls.cert = v; } })}
+          ${field({ label: t('wizard.tls.key'), multiline: true, value: this.tls.key, error: this.errors['/key'], onInput: (v) => { this.tls.key = v; } })}
+          <div class="actions"><button type="submit">${t('common.save')}</button></div></form></section>
+      <form @submit=${(e: Event) => this.#saveSection(e)}><section class="card"><h2>${t('system.settings')}</h2>
+        ${field({ label: t('system.settings'), value: this.section, options: this.sections.map((x) => ({ value: x, label: x })), onInput: (v) => { this.section = v; this.errors = {}; this.banner = null; } })}
+        ${schemaForm(subSchema(this.schema, this.section), this.config[this.section], this.errors, () => this.requestUpdate())}
+        ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
+        <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>
+      <section class="card"><h2>${t('system.backup')}</h2>
+        <div class="actions"><a href="/api/system/backup" download>${t('system.backupDownload')}</a></div>
+        <label><span>${t('system.restore')}</span><input type="file" accept="application/json,.json" @change=${(e: Event) => this.#restore(e)}></label></section>`;
+  }
+}
+customElements.define('mm-system', MmSystem);

@@ -1,0 +1,34 @@
+// Shared look of every console component: readable at 1280×800 and on a phone, visible focus for
+// keyboard users, errors in red next to their field.
+import { css } from 'lit';
+
+export const shared = css`
+  :host { display: block; }
+  h1 { font-size: 1.4rem; margin: 0 0 1rem; }
+  h2 { font-size: 1.1rem; margin: 1.2rem 0 .6rem; }
+  section.card { background: #fff; border: 1px solid #d8dee6; border-radius: 8px; padding: 1rem 1.2rem; margin-bottom: 1rem; }
+  label { display: block; margin: .6rem 0; font-weight: 500; }
+  label > span { display: block; margin-bottom: .25rem; }
+  input, select, textarea { font: inherit; padding: .45rem .55rem; border: 1px solid #9aa7b6; border-radius: 5px; width: 100%; box-sizing: border-box; background: #fff; }
+  input[type=checkbox], input[type=radio] { width: auto; }
+  textarea { min-height: 5rem; font-family: ui-monospace, monospace; font-size: .85rem; }
+  input[aria-invalid=true], select[aria-invalid=true], textarea[aria-invalid=true] { border-color: #c62828; background: #fff6f6; }
+  .error { color: #c62828; font-size: .9rem; margin-top: .2rem; }
+  .ok { color: #2e7d32; }
+  .banner { padding: .6rem .8rem; border-radius: 5px; margin: .6rem 0; }
+  .banner.error { background: #fdecea; color: #8e1c1c; }
+  .banner.ok { background: #e8f5e9; color: #1b5e20; }
+  button { font: inherit; padding: .45rem .9rem; border-radius: 5px; border: 1px solid #1d5fa8; background: #1d5fa8; color: #fff; cursor: pointer; }
+  button.secondary { background: #fff; color: #1d5fa8; }
+  button.danger { background: #b3261e; border-color: #b3261e; }
+  button:disabled { opacity: .6; cursor: default; }
+  :focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
+  .row { display: flex; gap: .6rem; flex-wrap: wrap; align-items: end; }
+  .row > * { flex: 1 1 10rem; }
+  .actions { display: flex; gap: .5rem; flex-wrap: wrap; margin-top: .8rem; }
+  table { border-collapse: collapse; width: 100%; font-size: .92rem; }
+  th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #e3e8ee; vertical-align: top; }
+  td.mono, .mono { font-family: ui-monospace, monospace; word-break: break-all; }
+  .muted { color: #5b6775; }
+  .table-wrap { overflow-x: auto; }
+`;
