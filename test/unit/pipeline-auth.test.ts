@@ -3,6 +3,7 @@
 import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
+import { sealMessage } from 'mailauth';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 import { authStage } from '../../appliance/pipeline/auth.ts';
 import { createCachingResolver } from '../../appliance/pipeline/dns-cache.ts';
@@ -21,6 +22,7 @@ test.before(async () => {
     'signed.test': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] },
     'sel1._domainkey.signed.test': { TXT: [`v=DKIM1; k=rsa; p=${pubB64}`] },
     '_dmarc.signed.test': { TXT: ['v=DMARC1; p=reject'] },
+    'arc1._domainkey.forwarder.test': { TXT: [`v=DKIM1; k=rsa; p=${pubB64}`] },
     'bank.test': { TXT: ['v=spf1 ip4:192.0.2.99 -all'] },
     '_dmarc.bank.test': { TXT: ['v=DMARC1; p=reject'] },
   });
@@ -113,4 +115,16 @@ test('the DNS cache answers repeated questions without asking the server again',
   const asked = dns.queries.slice(before).filter((q) => q.name === 'cached.test' && q.type === 'TXT').length;
   t.is(asked, 1);
   t.true(cache.hits() >= 2);
+});
+
+test('an ARC seal added by a forwarder is verified', async (t) => {
+  const raw = message('list@good.test');
+  const seal = await sealMessage(raw, { signingDomain: 'forwarder.test', selector: 'arc1', privateKey: privPem, cv: 'none', authResults: 'forwarder.test; spf=pass smtp.mailfrom=good.test' });
+  t.true(seal.length > 0);
+  const sc = ctx(Buffer.concat([seal, raw]), 'list@good.test', '192.0.2.10');
+  await authStage(sc, opts());
+  t.is(sc.findings.auth?.arc.result, 'pass');
+  const unsealed = ctx(raw, 'list@good.test', '192.0.2.10');
+  await authStage(unsealed, opts());
+  t.is(unsealed.findings.auth?.arc.result, 'none');
 });
