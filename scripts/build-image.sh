@@ -85,6 +85,8 @@ ROOT_MIB=$(( $(du -sm "$ROOTFS" | cut -f1) * 110 / 100 + ROOT_HEADROOM_MIB ))
 rm -f "$BUILD"/*.img
 mkfs.ext4 -q -L "$ROOT_LABEL" -U "$ROOT_UUID" -d "$ROOTFS" "$BUILD/root.img" "${ROOT_MIB}M"
 mkfs.ext4 -q -L "$DATA_LABEL" -U "$DATA_UUID" "$BUILD/data.img" "${DATA_MIB}M"
+# GRUB's embedded config (no comments: the core image's parser has none): find the root
+# filesystem by UUID and read the menu from its /boot/grub, for UEFI and BIOS alike.
 sed "s/@ROOT_UUID@/$ROOT_UUID/" "$PROJECT/image/grub/early.cfg" > "$BUILD/early.cfg"
 GRUB_MODULES="part_gpt part_msdos ext2 search search_fs_uuid normal linux configfile echo test serial terminal gzio"
 grub-mkimage -O x86_64-efi -p /boot/grub -c "$BUILD/early.cfg" -o "$BUILD/BOOTX64.EFI" $GRUB_MODULES efi_gop all_video

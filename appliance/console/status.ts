@@ -5,10 +5,11 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
+import { APPLIANCE_SERVICES, serviceStates } from '../system/services.ts';
 
 const run = promisify(execFile);
 
-export const SERVICES = ['mailmoat', 'clamav-daemon', 'clamav-freshclam', 'snmpd', 'rsyslog', 'chrony', 'systemd-networkd', 'systemd-resolved'];
+export const SERVICES = APPLIANCE_SERVICES;
 export const SETUP_CODE_FILE = '/var/lib/mailmoat/setup-code';
 
 export interface ConsoleStatus {
@@ -17,16 +18,6 @@ export interface ConsoleStatus {
   addresses: { iface: string; address: string }[];
   filesystems: { mount: string; percent: string; size: string }[];
   setupPending: boolean;
-}
-
-export async function serviceState(name: string): Promise<string> {
-  try {
-    const { stdout } = await run('systemctl', ['is-active', `${name}.service`]);
-    return stdout.trim();
-  } catch (err) {
-    // `is-active` exits non-zero for inactive/failed units and still prints the state.
-    return String((err as { stdout?: string }).stdout ?? '').trim() || 'unknown';
-  }
 }
 
 export async function readSetupCode(): Promise<string | undefined> {
@@ -38,7 +29,7 @@ export async function readSetupCode(): Promise<string | undefined> {
 }
 
 export async function collectStatus(): Promise<ConsoleStatus> {
-  const services = await Promise.all(SERVICES.map(async (name) => ({ name, state: await serviceState(name) })));
+  const services = await serviceStates();
   const addresses = Object.entries(os.networkInterfaces()).flatMap(([iface, list]) =>
     (list ?? []).filter((a) => !a.internal).map((a) => ({ iface, address: a.cidr ?? a.address })));
   let filesystems: ConsoleStatus['filesystems'] = [];

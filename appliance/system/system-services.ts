@@ -1,0 +1,98 @@
+// The appliance side of the daemon, started by the composition root: the disk watcher (whose
+// isAboveHardLimit() the SMTP session asks before accepting mail), the SNMP subagent, and the
+// system daemons' settings files. Disk alerts go to the log (the journal, with syslog priority,
+// hence rsyslog and remote syslog), to SNMP traps, and to the admin by mail when a sender is given.
+import path from 'node:path';
+import type { ConfigService } from '../config/config-service.ts';
+import { DiskWatcher, type DiskEvent } from './disk-watcher.ts';
+import { serviceStates } from './services.ts';
+import { SnmpSubagent, type MailmoatStats } from './snmp-agent.ts';
+import { writeSystemConfigFiles } from './system-config-files.ts';
+
+export type MailCounters = Omit<MailmoatStats, 'diskSystemPercent' | 'diskDataPercent' | 'diskState' | 'services'>;
+
+export interface SystemServicesOptions {
+  config: ConfigService;
+  dataDir: string;
+  /** The daemon's counters (messages, queue, quarantine size). */
+  getCounters: () => MailCounters | Promise<MailCounters>;
+  /** Bytes held by the quarantine, for the disk watcher's share check. */
+  quarantineBytes?: () => Promise<number> | number;
+  /** A log line with its syslog priority (journald reads the "<N>" prefix). */
+  say?: (line: string) => void;
+  /** Mails the admin contact; omitted when the daemon cannot send mail yet. */
+  notifyAdmin?: (subject: string, text: string) => Promise<void>;
+  /** On the appliance: write snmpd's and rsyslog's settings to <data>/system and start the subagent. */
+  appliance?: boolean;
+}
+
+export interface SystemServices {
+  disks: DiskWatcher;
+  snmp: SnmpSubagent | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startSystemServices(o: SystemServicesOptions): Promise<SystemServices> {
+  const say = o.say ?? ((line: string) => console.log(line));
+  const system = () => o.config.current.system;
+  const disks = new DiskWatcher({ systemPath: '/', dataPath: o.dataDir, thresholds: system().disk, quarantineBytes: o.quarantineBytes });
+  let snmp: SnmpSubagent | undefined;
+
+  const alert = (e: DiskEvent) => {
+    say(`<${e.level === 'full' ? 2 : 4}>mailmoat: disk ${e.level}: ${e.message}`);
+    void snmp?.trap('diskThreshold', e.message);
+    void o.notifyAdmin?.(`[Mailmoat] disk ${e.level} on ${o.config.current.hostname}`, e.message)
+      .catch((err: Error) => say(`<4>mailmoat: could not mail the admin about the disk: ${err.message}`));
+  };
+  disks.on('alert', alert);
+  disks.on('recovered', (e) => {
+    say(`<5>mailmoat: disk ${e.role} recovered: ${e.message}`);
+    void snmp?.trap('diskThreshold', e.message);
+  });
+  disks.on('error', (err) => say(`<3>mailmoat: disk watcher: ${err.message}`));
+  await disks.check().catch(() => {});
+  disks.start();
+
+  if (o.appliance) {
+    const writeFiles = () => writeSystemConfigFiles(path.join(o.dataDir, 'system'), system())
+      .then((written) => { if (written.length) say(`mailmoat: system settings written: ${written.join(', ')}`); })
+      .catch((err: Error) => say(`<3>mailmoat: cannot write the system settings files: ${err.message}`));
+    await writeFiles();
+    snmp = new SnmpSubagent({
+      masterPort: system().snmp.agentxPort,
+      getStats: async () => {
+        const status = disks.status;
+        const data = status?.filesystems.find((f) => f.role === 'data');
+        const root = status?.filesystems.find((f) => f.role === 'system');
+        const levels = status?.filesystems.map((f) => f.level) ?? [];
+        return {
+          ...(await o.getCounters()),
+          diskSystemPercent: root?.percent ?? 0,
+          diskDataPercent: data?.percent ?? 0,
+          diskState: levels.includes('full') ? 'full' : levels.includes('warning') ? 'warning' : 'ok',
+          services: await serviceStates(),
+        };
+      },
+    });
+    snmp.on('disconnected', (reason) => say(`<4>mailmoat: SNMP subagent: ${reason}; reconnecting`));
+    snmp.on('ready', () => say('mailmoat: SNMP subagent registered the Mailmoat MIB with snmpd'));
+    void snmp.start();
+    o.config.on('change', (next, previous) => {
+      if (JSON.stringify(next.system.disk) !== JSON.stringify(previous.system.disk)) disks.setThresholds(next.system.disk);
+      void writeFiles();
+    });
+  } else {
+    o.config.on('change', (next, previous) => {
+      if (JSON.stringify(next.system.disk) !== JSON.stringify(previous.system.disk)) disks.setThresholds(next.system.disk);
+    });
+  }
+
+  return {
+    disks,
+    snmp,
+    async stop() {
+      disks.stop();
+      await snmp?.stop();
+    },
+  };
+}
