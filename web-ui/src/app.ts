@@ -31,7 +31,7 @@ export class MmApp extends I18nElement {
   static override styles = [shared, css`
     header { display: flex; align-items: center; gap: 1rem; background: #12325a; color: #fff; padding: .6rem 1rem; }
     header .brand { font-weight: 700; font-size: 1.1rem; }
-    header .who { margin-left: auto; font-size: .9rem; }
+    header .who { margin-left: auto; font-size: .9rem; display: flex; gap: .6rem; align-items: center; flex-wrap: wrap; justify-content: flex-end; }
     header select { width: auto; padding: .2rem; }
     .layout { display: flex; min-height: calc(100vh - 3rem); }
     nav { width: 13rem; background: #fff; border-right: 1px solid #d8dee6; padding: .8rem 0; }

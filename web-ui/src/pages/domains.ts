@@ -117,7 +117,7 @@ export class MmDomains extends I18nElement {
     return html`<h1>${t('domains.title')}</h1>
       <section class="card"><div class="actions">
         ${this.domains.map((d) => html`<button class=${this.edit?.original === d.name ? '' : 'secondary'} @click=${() => this.#open(d)}>${d.name}</button>`)}
-        ${admin ? html`<button class="secondary" @click=${() => this.#open(null)}>＋ ${t('domains.add')}</button>` : nothing}
+        ${admin ? html`<button class="secondary" @click=${() => this.#open(null)}>+ ${t('domains.add')}</button>` : nothing}
       </div></section>
       ${this.edit ? this.#form(admin) : nothing}`;
   }
