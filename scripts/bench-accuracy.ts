@@ -4,7 +4,8 @@
 // admin's feedback would — then scores the test split and prints the figures of
 // /work/shared/peers/RESULTS.md. The starter model is never used.
 //   node scripts/bench-accuracy.ts          train on train, score test
-//   node scripts/bench-accuracy.ts --cv     5-fold cross-validation of model parameters inside
+//   node scripts/bench-accuracy.ts --cv [--grid RATE:MARGIN,...]
+//                                           5-fold cross-validation of model parameters inside
 //                                           the train split (how the defaults were chosen)
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -110,7 +111,12 @@ function crossValidate(corpus: CorpusMessage[]): void {
   const train = trainingOrder(corpus.filter((m) => m.split === 'train'));
   const vectors = new Map<string, FeatureVector>(train.map((m) => [m.md5, vectorize(extractFeatures(m.raw).tokens)]));
   const grid: ModelParams[] = [];
-  for (const rate of [2, 4, 8, 16, 32]) for (const margin of [3, 6, 12]) grid.push({ rate, margin });
+  const given = process.argv[process.argv.indexOf('--grid') + 1];
+  if (process.argv.includes('--grid') && given) {
+    for (const pair of given.split(',')) { const [rate, margin] = pair.split(':').map(Number); grid.push({ rate, margin }); }
+  } else {
+    for (const rate of [4, 8, 16, 32]) for (const margin of [1, 2, 3, 6]) grid.push({ rate, margin });
+  }
   console.log('5-fold cross-validation inside the train split (test split untouched)');
   console.log('rate\tmargin\tAUC\tcaught@0.1%FP\tcaught@0.5%FP\tcaught@90\tFP@90');
   for (const params of grid) {

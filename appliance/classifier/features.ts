@@ -79,6 +79,8 @@ const RECEIVED_HOST_RE = /\b(?:from|by)\s+([a-z0-9.-]+\.[a-z]{2,})\b/gi;
 const IP_RE = /\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b/g;
 /** Received headers read from the top: the hops nearest us are the ones a sender cannot forge. */
 const MAX_RECEIVED = 4;
+/** Words taken from each header field without a reader of its own. */
+const GENERIC_HEADER_WORDS = 6;
 
 function headerTokens(headers: HeaderField[], out: string[], facts: string[], result: MessageFeatures): void {
   let received = 0;
@@ -94,6 +96,9 @@ function headerTokens(headers: HeaderField[], out: string[], facts: string[], re
         if (h.raw.includes('=?') && !/[^\x00-\x7f]/.test(subject)) facts.push('subject-encoded-ascii');
         const ws = words(subject, 40);
         osb(ws, 'subject:', out, 3);
+        // Character trigrams survive the misspellings spammers use to dodge word filters.
+        const compact = subject.toLowerCase().replace(/\s+/g, ' ').slice(0, 80);
+        for (let i = 0; i + 3 <= compact.length; i++) out.push('subject:c:' + compact.slice(i, i + 3));
         const letters = subject.replace(/[^a-zA-Z]/g, '');
         if (letters.length >= 8 && letters === letters.toUpperCase()) facts.push('subject-all-caps');
         if (/!{2,}|\${2,}/.test(subject)) out.push('subject:punct-run');
@@ -155,6 +160,11 @@ function headerTokens(headers: HeaderField[], out: string[], facts: string[], re
       case 'content-transfer-encoding': case 'mime-version':
         out.push(`${h.name}:${h.raw.toLowerCase().slice(0, 40)}`);
         break;
+      default:
+        // Any other field: its first words, under its name (mailing-list and mailer fingerprints).
+        if (h.name !== 'to' && h.name !== 'cc' && h.name !== 'date') {
+          for (const w of words(decodeHeader(h.raw.slice(0, 200)), GENERIC_HEADER_WORDS)) out.push(`${h.name}:${w}`);
+        }
     }
   }
   out.push('to:count:' + (toCount === 0 ? 'none' : toCount === 1 ? '1' : toCount < 5 ? 'few' : 'many'));
