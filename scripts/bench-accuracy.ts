@@ -135,7 +135,8 @@ function crossValidate(corpus: CorpusMessage[]): void {
     }
     const spams = scored.filter((x) => x.spam);
     const hams = scored.filter((x) => !x.spam);
-    console.log([params.rate, params.margin, auc(scored).toFixed(5), pct(caughtAtFp(scored, 0.001).caught), pct(caughtAtFp(scored, 0.005).caught),
+    const logitAt01 = Math.log(caughtAtFp(scored, 0.001).threshold / (100 - caughtAtFp(scored, 0.001).threshold));
+    console.log([params.rate, params.margin, auc(scored).toFixed(5), pct(caughtAtFp(scored, 0.001).caught) + ` (logit ${logitAt01.toFixed(3)})`, pct(caughtAtFp(scored, 0.005).caught),
       pct(spams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length / spams.length),
       pct(hams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length / hams.length)].join('\t'));
   }
