@@ -88,20 +88,24 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
     agent.on('close', () => lose('snmpd closed the AgentX session'));
     agent.open((err: Error | null) => {
       if (err) return lose(`snmpd refused the AgentX session: ${err.message}`);
+      // One at a time: net-snmp reads one AgentX PDU per TCP chunk, so answers to registrations
+      // sent together can arrive merged and be lost.
       const list = providers();
-      let pending = list.length;
-      for (const p of list) {
-        agent.registerProvider(p, (regErr: Error | null) => {
-          if (regErr) return lose(`snmpd refused to register ${(p as { name: string }).name}: ${regErr.message}`);
-          if (--pending === 0) {
-            void this.refresh().finally(() => {
-              this.#ready = true;
-              this.#refreshTimer = setInterval(() => void this.refresh(), this.#options.refreshSeconds * 1000).unref();
-              this.emit('ready');
-            });
-          }
+      const next = (i: number): void => {
+        if (i === list.length) {
+          void this.refresh().finally(() => {
+            this.#ready = true;
+            this.#refreshTimer = setInterval(() => void this.refresh(), this.#options.refreshSeconds * 1000).unref();
+            this.emit('ready');
+          });
+          return;
+        }
+        agent.registerProvider(list[i], (regErr: Error | null) => {
+          if (regErr) return lose(`snmpd refused to register ${(list[i] as { name: string }).name}: ${regErr.message}`);
+          next(i + 1);
         });
-      }
+      };
+      next(0);
     });
   }
 

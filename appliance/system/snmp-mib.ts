@@ -43,7 +43,8 @@ export function providers(): object[] {
   const serviceTable = {
     name: 'mmServiceTable',
     type: snmp.MibProviderType.Table,
-    oid: SERVICE_TABLE_OID,
+    // net-snmp puts the columns straight under the provider's OID: give it the entry's (table.1).
+    oid: `${SERVICE_TABLE_OID}.1`,
     maxAccess: snmp.MaxAccess['not-accessible'],
     tableColumns: [
       { number: 1, name: 'mmServiceIndex', type: snmp.ObjectType.Integer, maxAccess: snmp.MaxAccess['not-accessible'] },

@@ -1,0 +1,102 @@
+// The SNMP subagent against a real snmpd (net-snmp's daemon, started by the test as the AgentX
+// master on loopback ports) and read with the real snmpwalk: the Mailmoat subtree answers with the
+// daemon's numbers, and a disk trap reaches a trap receiver through snmpd.
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { SnmpSubagent, type MailmoatStats } from '../../../appliance/system/snmp-agent.ts';
+import { MAILMOAT_OID, TRAPS } from '../../../appliance/system/snmp-mib.ts';
+import { renderSnmpd } from '../../../appliance/system/system-config-files.ts';
+
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.createServer().once('error', () => resolve(false)).listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
+}
+
+const stats: MailmoatStats = {
+  messagesIn: 1234, messagesOut: 1200, spam: 30, virus: 2, quarantined: 25, rejected: 7,
+  queueLength: 3, queueOldestAgeSeconds: 95, quarantineBytes: 10 * 1024 * 1024,
+  diskSystemPercent: 41, diskDataPercent: 83, diskState: 'warning',
+  services: [{ name: 'mailmoat', state: 'active' }, { name: 'clamav-daemon', state: 'failed' }],
+};
+
+test('snmpwalk of the Mailmoat subtree answers through snmpd, and traps are forwarded', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-snmpd-'));
+  const [snmpPort, agentxPort, trapPort] = [await freePort(), await freePort(), await freePort()];
+  // The received traps: a plain UDP socket is enough to see the trap OID and message in the PDU.
+  const traps: Buffer[] = [];
+  const receiver = dgram.createSocket('udp4');
+  receiver.on('message', (msg) => traps.push(msg));
+  await new Promise<void>((resolve) => receiver.bind(trapPort, '127.0.0.1', resolve));
+  writeFileSync(path.join(dir, 'snmpd.conf'), [
+    `agentaddress udp:127.0.0.1:${snmpPort}`,
+    'master agentx',
+    `agentXSocket tcp:127.0.0.1:${agentxPort}`,
+    // The same renderer writes the box's access settings.
+    renderSnmpd({ communities: [{ name: 'mmtest', source: '127.0.0.1' }], users: [], trapSinks: [{ host: '127.0.0.1', port: trapPort, community: 'mmtest' }], agentxPort, queueBacklogTrap: 1000 }),
+  ].join('\n'));
+  const snmpd = spawn('snmpd', ['-f', '-Lo', '-C', '-c', path.join(dir, 'snmpd.conf'), '-p', path.join(dir, 'snmpd.pid')], {
+    env: { ...process.env, SNMP_PERSISTENT_DIR: dir, MIBS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let snmpdLog = '';
+  snmpd.stdout.on('data', (d) => (snmpdLog += d));
+  snmpd.stderr.on('data', (d) => (snmpdLog += d));
+  const agent = new SnmpSubagent({ masterPort: agentxPort, getStats: () => stats, reconnectSeconds: 1 });
+  try {
+    // snmpd takes a moment to listen; the subagent reconnects until it does.
+    await agent.start();
+    t.true(agent.ready);
+    const { stdout } = await run('snmpwalk', ['-v2c', '-c', 'mmtest', '-On', '-t', '5', `127.0.0.1:${snmpPort}`, `.${MAILMOAT_OID}`]);
+    const values = new Map(stdout.trim().split('\n').map((l) => {
+      const [oid, value] = l.split(' = ');
+      return [oid, value] as const;
+    }));
+    t.is(values.get(`.${MAILMOAT_OID}.1.1.1.0`), 'Counter32: 1234');
+    t.is(values.get(`.${MAILMOAT_OID}.1.1.6.0`), 'Counter32: 7');
+    t.is(values.get(`.${MAILMOAT_OID}.1.2.2.0`), 'Gauge32: 95');
+    t.is(values.get(`.${MAILMOAT_OID}.1.3.1.0`), 'Gauge32: 10240');
+    t.is(values.get(`.${MAILMOAT_OID}.1.3.3.0`), 'Gauge32: 83');
+    t.is(values.get(`.${MAILMOAT_OID}.1.3.4.0`), 'INTEGER: 2');
+    t.is(values.get(`.${MAILMOAT_OID}.1.4.1.2.2`), 'STRING: "clamav-daemon"');
+    t.is(values.get(`.${MAILMOAT_OID}.1.4.1.3.2`), 'INTEGER: 3');
+
+    // New numbers show after a refresh.
+    stats.messagesIn = 1240;
+    await agent.refresh();
+    const again = await run('snmpget', ['-v2c', '-c', 'mmtest', '-On', `127.0.0.1:${snmpPort}`, `.${MAILMOAT_OID}.1.1.1.0`]);
+    t.regex(again.stdout, /Counter32: 1240/);
+
+    // A wrong community gets nothing.
+    await t.throwsAsync(run('snmpget', ['-v2c', '-c', 'wrong', '-On', '-t', '1', '-r', '0', `127.0.0.1:${snmpPort}`, `.${MAILMOAT_OID}.1.1.1.0`]));
+
+    t.true(await agent.trap('diskThreshold', 'the data filesystem is 83 % full'));
+    // snmpd sends its own coldStart trap too: look for ours among them.
+    const trapOid = Buffer.from(TRAPS.diskThreshold.split('.').slice(2).map(Number).flatMap((n) => n < 128 ? [n] : [0x80 | (n >> 14), 0x80 | ((n >> 7) & 0x7f), n & 0x7f]));
+    const ours = () => traps.filter((pdu) => pdu.includes(trapOid));
+    for (let i = 0; i < 100 && ours().length === 0; i++) await sleep(100);
+    t.is(ours().length, 1, 'snmpd forwarded no mmDiskThreshold trap');
+    t.true(ours()[0].includes(Buffer.from('the data filesystem is 83 % full')));
+  } catch (err) {
+    t.log(snmpdLog);
+    throw err;
+  } finally {
+    await agent.stop();
+    receiver.close();
+    if (snmpd.pid) process.kill(snmpd.pid);
+    await new Promise((resolve) => snmpd.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
