@@ -4,6 +4,12 @@
 set -eu
 PKGS="clamav-daemon clamav clamav-testfiles socat"
 if [ "${MAILMOAT_TESTS:-all}" = all ] || [ "${MAILMOAT_TESTS:-}" = e2e ]; then PKGS="$PKGS chromium"; fi
+# The SNMP subagent's tests run a real snmpd and snmpwalk.
+PKGS="$PKGS snmpd snmp"
+# The image build (scripts/build-image.sh) and its QEMU boot test.
+if [ "${MAILMOAT_TESTS:-all}" = all ] || [ "${MAILMOAT_TESTS:-}" = image ]; then
+  PKGS="$PKGS mmdebstrap qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools e2fsprogs fdisk zstd"
+fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
