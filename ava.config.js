@@ -8,7 +8,7 @@ const suites = {
   all: ['test/**/*.test.ts'],
 };
 export default {
-  extensions: { ts: 'module' },
+  extensions: ['ts'],
   files: suites[process.env.MAILMOAT_TESTS ?? 'all'] ?? suites.all,
   timeout: '5m',
   concurrency: 2,

@@ -2,7 +2,7 @@
 // with the plain line "N passed, N failed, N skipped" that CI reads.
 import { spawn } from 'node:child_process';
 
-const child = spawn(process.execPath, ['node_modules/ava/entrypoints/cli.mjs', '--tap', ...process.argv.slice(2)], {
+const child = spawn(process.execPath, ['node_modules/ava/entrypoints/cli.js', '--tap', ...process.argv.slice(2)], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const counts = { pass: 0, fail: 0, skip: 0, todo: 0 };

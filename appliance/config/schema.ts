@@ -6,6 +6,9 @@ import Type, { type Static } from 'typebox';
 
 const Port = (def: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 65535, default: def, description });
+/** A port to listen on; 0 lets the system pick a free one (used by tests). */
+const ListenPort = (def: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description: `${description}; 0 = any free port` });
 
 const DomainName = Type.String({
   pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$',
@@ -229,9 +232,9 @@ export type SystemSettings = Static<typeof SystemSettings>;
 export const ConfigSchema = Type.Object({
   hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
   listeners: Type.Object({
-    inbound: Type.Object({ address: Listener.properties.address, port: Port(2525, 'inbound SMTP port (25 in the image)') }, { default: {} }),
-    submission: Type.Object({ address: Listener.properties.address, port: Port(2587, 'submission port for outbound relaying (587 in the image)') }, { default: {} }),
-    console: Type.Object({ address: Listener.properties.address, port: Port(8443, 'HTTPS port of the web console (443 in the image)') }, { default: {} }),
+    inbound: Type.Object({ address: Listener.properties.address, port: ListenPort(2525, 'inbound SMTP port (25 in the image)') }, { default: {} }),
+    submission: Type.Object({ address: Listener.properties.address, port: ListenPort(2587, 'submission port for outbound relaying (587 in the image)') }, { default: {} }),
+    console: Type.Object({ address: Listener.properties.address, port: ListenPort(8443, 'HTTPS port of the web console (443 in the image)') }, { default: {} }),
   }, { default: {} }),
   tls: Type.Object(TlsSettings.properties, { default: {} }),
   domains: Type.Array(Domain, { default: [], description: 'served domains' }),

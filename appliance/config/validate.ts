@@ -49,7 +49,7 @@ function semanticProblems(config: Config): ConfigProblem[] {
   config.relay.networks.forEach((n, i) => {
     if (!parseCidr(n)) problems.push({ path: `/relay/networks/${i}`, message: `"${n}" is not a network like 192.0.2.0/24 or 2001:db8::/32` });
   });
-  if (config.listeners.inbound.port === config.listeners.submission.port &&
+  if (config.listeners.inbound.port !== 0 && config.listeners.inbound.port === config.listeners.submission.port &&
       config.listeners.inbound.address === config.listeners.submission.address) {
     problems.push({ path: '/listeners/submission/port', message: 'inbound and submission listeners cannot share a port' });
   }

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
-import type { AbstractSublevel } from 'abstract-level';
+import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
 
 /** Every sublevel the appliance uses; the module named beside each owns its keys. */
 export const SUBLEVELS = {
@@ -35,6 +35,17 @@ declare module 'abstract-level' {
 /** A JSON-valued sublevel whose values the owning module types. */
 export type Sublevel<V> = AbstractSublevel<Level<string, unknown>, string | Buffer | Uint8Array, string, V>;
 
+/** One operation of an atomic batch across sublevels; build them with putOp / delOp. */
+export interface BatchOp { readonly __batchOp: true }
+type RawOp = { type: 'put'; sublevel: unknown; key: string; value: unknown } | { type: 'del'; sublevel: unknown; key: string };
+
+export function putOp<V>(sublevel: Sublevel<V>, key: string, value: V): BatchOp {
+  return { type: 'put', sublevel, key, value } as RawOp as unknown as BatchOp;
+}
+export function delOp<V>(sublevel: Sublevel<V>, key: string): BatchOp {
+  return { type: 'del', sublevel, key } as RawOp as unknown as BatchOp;
+}
+
 export class StoreInUseError extends Error {
   constructor(dir: string) {
     super(`the store in ${dir} is in use by another process (is the mailmoat daemon running?); ` +
@@ -48,6 +59,8 @@ export interface Store {
   readonly db: Level<string, unknown>;
   /** A JSON-valued sublevel. Values are typed by the owning module. */
   sublevel<V>(name: SublevelName): Sublevel<V>;
+  /** Writes operations on several sublevels atomically; `sync` makes it durable before resolving. */
+  batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +84,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     sublevel<V>(name: SublevelName) {
       return db.sublevel<string, V>(name, { valueEncoding: 'json' });
     },
+    batch: (ops, options) => db.batch(ops as unknown as AbstractBatchOperation<Level<string, unknown>, string, unknown>[], options ?? {}),
     close: () => db.close(),
   };
 }

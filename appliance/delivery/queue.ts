@@ -1,0 +1,336 @@
+// The delivery queue: every accepted message with recipients still to deliver. Each attempt
+// groups the due recipients by destination, relays them, and records every reply. 2xx is final,
+// 5xx bounces to the sender, 4xx or no answer waits (retryMinutes) and tries again until the queue
+// lifetime ends, then bounces. A record leaves the queue only when all recipients are final, and
+// the queue is rebuilt from the store at start, so an acknowledged message is never lost.
+import { copyFile, open } from 'node:fs/promises';
+import type { Config } from '../config/schema.ts';
+import type { LoggedRecipient, MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
+import { overallStatus } from '../logsearch/message-log.ts';
+import type { RecipientPolicy } from '../smtp/recipient-policy.ts';
+import type { Spool } from '../spool/spool.ts';
+import { newMessageId } from '../spool/spool.ts';
+import type { Direction, QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
+import { isFinal } from '../spool/queue-record.ts';
+import { delOp, putOp, type Store, type Sublevel } from '../store/store.ts';
+import { buildBounce, enhancedStatus, type FailedRecipient } from './bounce.ts';
+import type { HeaderEdits } from './message-stream.ts';
+import { messageStream } from './message-stream.ts';
+import type { MxResolver } from './mx.ts';
+import type { Destination, SmtpClient } from './smtp-client.ts';
+
+export interface QueueDeps {
+  store: Store;
+  spool: Spool;
+  log: MessageLog;
+  config: () => Config;
+  policy: () => RecipientPolicy;
+  client: SmtpClient;
+  mx: MxResolver;
+  /** Told when a message leaves the queue (for statistics). */
+  onFinished?: (log: MessageLogRecord) => void;
+}
+
+interface Entry {
+  record: QueueRecord;
+  log: MessageLogRecord;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+}
+
+type RouteLookup = { kind: 'destinations'; list: Destination[] } | { kind: 'fail'; permanent: boolean; reason: string };
+
+export class DeliveryQueue {
+  #deps: QueueDeps;
+  #db: Sublevel<QueueRecord>;
+  #entries = new Map<string, Entry>();
+  #ready: Entry[] = [];
+  #active = 0;
+  #stopping = false;
+  #idle: (() => void)[] = [];
+
+  constructor(deps: QueueDeps) {
+    this.#deps = deps;
+    this.#db = deps.store.sublevel<QueueRecord>('queue');
+  }
+
+  /** Reloads every unfinished message and removes spool files no record refers to. */
+  async recover(): Promise<number> {
+    const referenced = new Set<string>();
+    for await (const record of this.#db.values()) {
+      referenced.add(record.file);
+      const log = (await this.#deps.log.get(record.id)) ?? recoveredLog(record);
+      this.#add({ record, log, running: false });
+    }
+    for (const file of await this.#deps.spool.list()) {
+      // Written but never acknowledged (the crash came before the queue record was synced).
+      if (!referenced.has(file)) await this.#deps.spool.remove(file);
+    }
+    return this.#entries.size;
+  }
+
+  /**
+   * Makes an accepted message durable: the queue record (when anything is left to deliver) and its
+   * log record in one synced batch. Only after this resolves may the session answer 250.
+   */
+  async accept(record: QueueRecord, log: MessageLogRecord): Promise<void> {
+    const pending = record.recipients.some((r) => !isFinal(r));
+    log.status = overallStatus(log.recipients);
+    if (!pending) log.finishedAt = Date.now();
+    await this.#deps.store.batch([
+      ...(pending ? [putOp(this.#db, record.id, record)] : []),
+      this.#deps.log.putOp(log),
+    ], { sync: true });
+    if (pending) this.#add({ record, log, running: false });
+    else {
+      await this.#deps.spool.remove(record.file);
+      this.#deps.onFinished?.(log);
+    }
+  }
+
+  /** Queues a copy of an existing message file (quarantine release, forward). */
+  async submitCopy(opts: { sourcePath: string; direction: Direction; mailFrom: string; recipients: { address: string; original?: string; domain?: string }[]; headerEdits?: HeaderEdits; note?: string }): Promise<string> {
+    const id = newMessageId();
+    const file = `${id}.eml`;
+    const target = this.#deps.spool.pathOf(file);
+    await copyFile(opts.sourcePath, target);
+    const handle = await open(target, 'r+');
+    let size: number;
+    try {
+      await handle.datasync();
+      size = (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+    const now = Date.now();
+    const record: QueueRecord = {
+      id, direction: opts.direction, receivedAt: now, mailFrom: opts.mailFrom, size, file,
+      expiresAt: now + this.#deps.config().delivery.queueLifetimeHours * 3_600_000,
+      recipients: opts.recipients.map((r) => ({
+        address: r.address, original: r.original ?? r.address, domain: r.domain ?? '', status: 'pending',
+        attempts: 0, nextAttemptAt: now, ...(opts.headerEdits ? { headerEdits: opts.headerEdits } : {}),
+      })),
+    };
+    await this.accept(record, newLog(record, { reply: opts.note }));
+    return id;
+  }
+
+  get length(): number {
+    return this.#entries.size;
+  }
+
+  /** Age in ms of the oldest queued message (0 when empty). */
+  oldestAgeMs(): number {
+    let oldest = Infinity;
+    for (const e of this.#entries.values()) oldest = Math.min(oldest, e.record.receivedAt);
+    return oldest === Infinity ? 0 : Date.now() - oldest;
+  }
+
+  /** Delivers everything due now, ignoring retry waits (the admin's "flush"). */
+  flush(): void {
+    for (const entry of this.#entries.values()) {
+      for (const r of entry.record.recipients) if (!isFinal(r)) r.nextAttemptAt = 0;
+      this.#schedule(entry, 0);
+    }
+  }
+
+  /** Stops starting attempts and waits (up to `graceMs`) for those in flight. */
+  async stop(graceMs = 30_000): Promise<void> {
+    this.#stopping = true;
+    for (const e of this.#entries.values()) clearTimeout(e.timer);
+    if (this.#active > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idle.push(resolve)),
+        new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
+    }
+    this.#deps.client.close();
+  }
+
+  #add(entry: Entry): void {
+    this.#entries.set(entry.record.id, entry);
+    const next = Math.min(...entry.record.recipients.filter((r) => !isFinal(r)).map((r) => r.nextAttemptAt));
+    this.#schedule(entry, next - Date.now());
+  }
+
+  #schedule(entry: Entry, delayMs: number): void {
+    if (this.#stopping) return;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (delayMs <= 0) {
+      if (!entry.running && !this.#ready.includes(entry)) this.#ready.push(entry);
+      this.#pump();
+    } else {
+      entry.timer = setTimeout(() => this.#schedule(entry, 0), Math.min(delayMs, 2 ** 31 - 1));
+      entry.timer.unref();
+    }
+  }
+
+  #pump(): void {
+    const limit = this.#deps.config().delivery.concurrency;
+    while (!this.#stopping && this.#active < limit && this.#ready.length) {
+      const entry = this.#ready.shift()!;
+      entry.running = true;
+      this.#active += 1;
+      this.#attempt(entry)
+        .catch((err: Error) => {
+          // An internal failure (disk, store): keep the message and try again later.
+          console.error(`mailmoat: delivery of ${entry.record.id} failed internally, will retry: ${err.stack ?? err.message}`);
+          for (const r of entry.record.recipients) if (!isFinal(r)) r.nextAttemptAt = Date.now() + 60_000;
+        })
+        .finally(() => {
+          entry.running = false;
+          this.#active -= 1;
+          if (this.#entries.has(entry.record.id)) this.#rescheduleAfterAttempt(entry);
+          if (this.#active === 0) for (const resolve of this.#idle.splice(0)) resolve();
+          this.#pump();
+        });
+    }
+  }
+
+  #rescheduleAfterAttempt(entry: Entry): void {
+    const pending = entry.record.recipients.filter((r) => !isFinal(r));
+    if (pending.length) this.#schedule(entry, Math.min(...pending.map((r) => r.nextAttemptAt)) - Date.now());
+  }
+
+  async #attempt(entry: Entry): Promise<void> {
+    const { record, log } = entry;
+    const now = Date.now();
+    const due = record.recipients.filter((r) => !isFinal(r) && r.nextAttemptAt <= now);
+    if (due.length === 0) return;
+    const failed: FailedRecipient[] = [];
+    if (now >= record.expiresAt) {
+      for (const r of due) {
+        r.status = 'bounced';
+        const hours = this.#deps.config().delivery.queueLifetimeHours;
+        failed.push({ address: r.address, original: r.original, status: '4.4.7',
+          diagnostic: `could not be delivered for ${hours} hours; last problem: ${r.lastReply ?? 'none recorded'}` });
+      }
+    } else {
+      const groups = new Map<string, QueuedRecipient[]>();
+      for (const r of due) {
+        const key = `${r.domain || domainOf(r.address)}|${JSON.stringify(r.headerEdits ?? null)}`;
+        groups.set(key, [...(groups.get(key) ?? []), r]);
+      }
+      await Promise.all([...groups.values()].map((group) => this.#deliverGroup(record, log, group, failed)));
+    }
+    if (failed.length && record.mailFrom && record.direction !== 'bounce') await this.#bounce(record, failed);
+    await this.#persist(entry);
+  }
+
+  async #deliverGroup(record: QueueRecord, log: MessageLogRecord, group: QueuedRecipient[], failed: FailedRecipient[]): Promise<void> {
+    const route = await this.#route(group[0]);
+    const settle = (r: QueuedRecipient, code: number, reply: string, host?: string) => {
+      r.lastReply = reply;
+      if (code >= 200 && code < 300) r.status = 'delivered';
+      else if (code >= 500) {
+        r.status = 'bounced';
+        failed.push({ address: r.address, original: r.original, status: enhancedStatus(code, reply), diagnostic: reply, remoteHost: host });
+      } else this.#defer(r);
+    };
+    if (route.kind === 'fail') {
+      log.attempts.push({ at: Date.now(), recipients: group.map((r) => r.address), host: '', port: 0, code: route.permanent ? 550 : 0, reply: route.reason });
+      for (const r of group) settle(r, route.permanent ? 550 : 451, route.reason);
+      return;
+    }
+    let lastProblem = 'no destination';
+    for (const dest of route.list) {
+      const result = await this.#deps.client.send(dest, { from: record.mailFrom, to: group.map((r) => r.address), size: record.size },
+        () => messageStream(this.#deps.spool.pathOf(record.file), group[0].headerEdits));
+      if (result.kind === 'unreachable') {
+        lastProblem = `${dest.host}:${dest.port}: ${result.reason}`;
+        log.attempts.push({ at: Date.now(), recipients: group.map((r) => r.address), host: dest.host, port: dest.port, code: 0, reply: result.reason });
+        continue;
+      }
+      const byAddress = new Map(result.replies.map((x) => [x.address.toLowerCase(), x]));
+      for (const r of group) {
+        const reply = byAddress.get(r.address.toLowerCase()) ?? { code: 451, reply: 'no reply for this recipient' };
+        log.attempts.push({ at: Date.now(), recipients: [r.address], host: dest.host, port: dest.port, code: reply.code, reply: reply.reply });
+        settle(r, reply.code, reply.reply, dest.host);
+      }
+      return;
+    }
+    for (const r of group) { r.lastReply = lastProblem; this.#defer(r); }
+  }
+
+  #defer(r: QueuedRecipient): void {
+    const waits = this.#deps.config().delivery.retryMinutes;
+    r.attempts += 1;
+    r.nextAttemptAt = Date.now() + waits[Math.min(r.attempts - 1, waits.length - 1)] * 60_000;
+  }
+
+  async #route(r: QueuedRecipient): Promise<RouteLookup> {
+    const config = this.#deps.config();
+    const domain = domainOf(r.address);
+    const served = this.#deps.policy().servedDomain(r.domain || domain);
+    if (served) {
+      return { kind: 'destinations', list: [...served.routes].sort((a, b) => a.priority - b.priority) };
+    }
+    if (r.domain) return { kind: 'fail', permanent: false, reason: `${r.domain} is no longer a served domain; add it back or the message bounces at expiry` };
+    const smarthost = config.relay.smarthost;
+    if (smarthost) {
+      return { kind: 'destinations', list: [{ host: smarthost.host, port: smarthost.port, tls: smarthost.tls,
+        ...(smarthost.username ? { auth: { user: smarthost.username, pass: smarthost.password ?? '' } } : {}) }] };
+    }
+    const mx = await this.#deps.mx.lookup(domain);
+    if (mx.kind === 'hosts') return { kind: 'destinations', list: mx.hosts.map((host) => ({ host, port: 25, tls: 'opportunistic' as const })) };
+    return { kind: 'fail', permanent: mx.kind === 'no-mail', reason: mx.reason };
+  }
+
+  async #bounce(record: QueueRecord, failed: FailedRecipient[]): Promise<void> {
+    const config = this.#deps.config();
+    const content = await buildBounce({
+      hostname: config.hostname, postmaster: config.postmaster ?? `postmaster@${config.hostname}`,
+      sender: record.mailFrom, messageFile: this.#deps.spool.pathOf(record.file), queueId: record.id,
+      receivedAt: record.receivedAt, failed,
+    });
+    const { id, file, size } = await this.#deps.spool.writeMessage(content);
+    const now = Date.now();
+    const bounce: QueueRecord = {
+      id, direction: 'bounce', receivedAt: now, expiresAt: now + config.delivery.queueLifetimeHours * 3_600_000,
+      mailFrom: '', size, file,
+      recipients: [{ address: record.mailFrom, original: record.mailFrom, domain: '', status: 'pending', attempts: 0, nextAttemptAt: now }],
+    };
+    await this.accept(bounce, newLog(bounce, { reply: `bounce for ${record.id}` }));
+  }
+
+  async #persist(entry: Entry): Promise<void> {
+    const { record, log } = entry;
+    const statusOf = new Map(record.recipients.map((r) => [r.address, r.status]));
+    for (const lr of log.recipients) {
+      const s = statusOf.get(lr.address);
+      if (s) lr.status = s;
+    }
+    log.status = overallStatus(log.recipients);
+    const done = record.recipients.every(isFinal);
+    if (done) {
+      log.finishedAt = Date.now();
+      await this.#deps.store.batch([delOp(this.#db, record.id), this.#deps.log.putOp(log)], { sync: true });
+      this.#entries.delete(record.id);
+      await this.#deps.spool.remove(record.file);
+      this.#deps.onFinished?.(log);
+      return;
+    }
+    if (log.status === 'queued' && log.attempts.length) log.status = 'deferred';
+    // Sync only when a recipient became final: losing a retry time to a crash is harmless.
+    const anyFinal = record.recipients.some(isFinal);
+    await this.#deps.store.batch([putOp(this.#db, record.id, record), this.#deps.log.putOp(log)], { sync: anyFinal });
+  }
+}
+
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+export function newLog(record: QueueRecord, extra: Partial<MessageLogRecord> = {}): MessageLogRecord {
+  return {
+    id: record.id, receivedAt: record.receivedAt, direction: record.direction, mailFrom: record.mailFrom,
+    size: record.size, attempts: [], status: 'queued',
+    recipients: record.recipients.map((r): LoggedRecipient => ({ address: r.address, original: r.original, status: r.status })),
+    ...extra,
+  };
+}
+
+function recoveredLog(record: QueueRecord): MessageLogRecord {
+  return newLog(record);
+}

@@ -1,0 +1,237 @@
+// An SMTP listener and its session policy. The inbound listener (MX-facing, port 25) takes mail
+// only for served domains and never relays; the submission listener (587) relays for permitted
+// clients (relay.networks, or AUTH PLAIN/LOGIN after STARTTLS). DATA streams to the spool, the
+// filter decides before the final reply, and 250 is sent only once the message is durable.
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { Config } from '../config/schema.ts';
+import type { DeliveryQueue } from '../delivery/queue.ts';
+import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
+import type { QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
+import type { Spool } from '../spool/spool.ts';
+import type { TlsIdentity } from './tls.ts';
+import type { ClientLimits } from './client-limits.ts';
+import type { FilterOutcome, MessageFilter } from './message-filter.ts';
+import type { RecipientPolicy } from './recipient-policy.ts';
+import { networkMatcher, verifyPassword } from './relay-auth.ts';
+import type { ReverseDns } from './reverse-dns.ts';
+
+export type ListenerKind = 'inbound' | 'submission';
+
+export interface ListenerDeps {
+  kind: ListenerKind;
+  config: () => Config;
+  policy: () => RecipientPolicy;
+  tls: TlsIdentity;
+  spool: Spool;
+  queue: DeliveryQueue;
+  log: MessageLog;
+  limits: ClientLimits;
+  reverseDns: ReverseDns;
+  filter: MessageFilter;
+  /** Refuses new mail (e.g. the data disk is nearly full): a reason, or null to accept. */
+  admission?: () => string | null;
+  /** Recipient block list, asked at RCPT time. */
+  recipientBlocked?: (direction: 'inbound' | 'outbound', address: string) => Promise<boolean>;
+}
+
+interface Transaction {
+  number: number;
+  recipients: { address: string; original: string; domain: string }[];
+}
+
+function smtpError(code: number, message: string): Error {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+export function createListener(deps: ListenerDeps): SMTPServer {
+  const config = deps.config();
+  const submission = deps.kind === 'submission';
+  const transactions = new Map<string, Transaction>();
+  const relayNetwork = networkMatcher(config.relay.networks);
+  const limits = config.limits;
+
+  const transaction = (session: SMTPServerSession): Transaction => {
+    let t = transactions.get(session.id);
+    if (!t || t.number !== session.transaction) {
+      t = { number: session.transaction, recipients: [] };
+      transactions.set(session.id, t);
+    }
+    return t;
+  };
+  const mayRelay = (session: SMTPServerSession) => submission && (Boolean(session.user) || relayNetwork(session.remoteAddress));
+
+  const server = new SMTPServer({
+    name: config.hostname,
+    banner: 'Mailmoat ESMTP',
+    key: deps.tls.key,
+    cert: deps.tls.cert,
+    size: limits.maxMessageBytes,
+    maxClients: limits.maxConnections,
+    maxRecipients: limits.maxRecipients,
+    socketTimeout: limits.idleTimeoutSeconds * 1000,
+    closeTimeout: 30_000,
+    resolver: { reverse: deps.reverseDns.reverse },
+    hideENHANCEDSTATUSCODES: true,
+    hideDSN: true,
+    // AUTH is offered only on submission and only over TLS (smtp-server refuses it in clear text).
+    disabledCommands: submission ? [] : ['AUTH'],
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: true,
+    logger: false,
+
+    onConnect(session, callback) {
+      if (!deps.limits.connect(session.remoteAddress, deps.config().limits.maxConnectionsPerClient)) {
+        return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
+      }
+      callback();
+    },
+
+    onClose(session) {
+      deps.limits.disconnect(session.remoteAddress);
+      transactions.delete(session.id);
+    },
+
+    onAuth(auth, session, callback) {
+      const user = deps.config().relay.users.find((u) => u.username === auth.username);
+      if (!user || auth.method === 'XOAUTH2' || auth.password == null) {
+        return callback(smtpError(535, '5.7.8 Authentication failed'));
+      }
+      verifyPassword(auth.password, user.passwordHash).then(
+        (ok) => callback(ok ? null : smtpError(535, '5.7.8 Authentication failed'), ok ? { user: user.username } : undefined),
+        (err: Error) => callback(err),
+      );
+    },
+
+    onMailFrom(address: SMTPServerAddress, session, callback) {
+      const refusal = deps.admission?.();
+      if (refusal) return callback(smtpError(452, `4.3.1 ${refusal}`));
+      if (submission && !mayRelay(session)) {
+        return callback(smtpError(530, '5.7.0 Authentication required: log in (after STARTTLS) or send from a permitted network'));
+      }
+      if (!deps.limits.message(session.remoteAddress, deps.config().limits.maxMessagesPerMinutePerClient)) {
+        return callback(smtpError(451, '4.7.1 Too many messages from your address, slow down and try again later'));
+      }
+      if (address.args && typeof address.args === 'object' && 'SIZE' in address.args &&
+          Number(address.args.SIZE) > deps.config().limits.maxMessageBytes) {
+        return callback(smtpError(552, '5.3.4 Message too big for this system'));
+      }
+      callback();
+    },
+
+    onRcptTo(address, session, callback) {
+      const original = address.address;
+      const t = transaction(session);
+      const accept = (r: { address: string; original: string; domain: string }) => {
+        t.recipients.push(r);
+        callback();
+      };
+      const direction = submission ? 'outbound' : 'inbound';
+      const check = async () => {
+        if (deps.recipientBlocked && await deps.recipientBlocked(direction, original)) {
+          return callback(smtpError(550, '5.7.1 Mail for this recipient is refused by policy'));
+        }
+        if (mayRelay(session)) {
+          const served = deps.policy().resolve(original);
+          return accept(served ? { address: served.address, original, domain: served.domain.name } : { address: original, original, domain: '' });
+        }
+        const decision = await deps.policy().decide(original);
+        switch (decision.kind) {
+          case 'accept': return accept({ address: decision.recipient.address, original, domain: decision.recipient.domain.name });
+          case 'not-served': return callback(smtpError(550, '5.7.1 Relay access denied: we do not accept mail for that domain'));
+          case 'unknown-user': return callback(smtpError(550, '5.1.1 Recipient address rejected: no such user here'));
+          case 'tempfail': return callback(smtpError(451, '4.4.3 Cannot verify the recipient right now, try again later'));
+        }
+      };
+      check().catch((err: Error) => {
+        console.error(`mailmoat: RCPT check failed: ${err.message}`);
+        callback(smtpError(451, '4.3.0 Temporary local problem, try again later'));
+      });
+    },
+
+    onData(stream: SMTPServerDataStream, session, callback) {
+      receive(stream, session).then(
+        (reply) => callback(null, reply),
+        (err: Error & { responseCode?: number }) => {
+          if (!err.responseCode) {
+            console.error(`mailmoat: accepting a message failed: ${err.stack ?? err.message}`);
+            err = smtpError(451, '4.3.0 Temporary local problem, the message was not accepted; try again later');
+          }
+          callback(err);
+        },
+      );
+    },
+  });
+
+  async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
+    const cfg = deps.config();
+    const t = transaction(session);
+    const receivedAt = Date.now();
+    const client = {
+      ip: session.remoteAddress,
+      hostname: session.clientHostname || `[${session.remoteAddress}]`,
+      helo: session.hostNameAppearsAs || '',
+      ...(session.user ? { authUser: String(session.user) } : {}),
+      tls: Boolean(session.secure),
+    };
+    const prefix = receivedHeader(cfg.hostname, client, Boolean(session.secure), t.recipients.length === 1 ? t.recipients[0].original : undefined, receivedAt);
+    const spooled = await deps.spool.receive(stream, prefix, { maxBytes: cfg.limits.maxMessageBytes, maxHeaderBytes: cfg.limits.maxHeaderBytes });
+    if (!spooled.ok) {
+      throw spooled.reason === 'too-large'
+        ? smtpError(552, `5.3.4 Message too big: the limit is ${cfg.limits.maxMessageBytes} bytes`)
+        : smtpError(552, `5.3.4 Header section too large: the limit is ${cfg.limits.maxHeaderBytes} bytes`);
+    }
+    const direction = submission ? 'outbound' : 'inbound';
+    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const log: MessageLogRecord = {
+      id: spooled.id, receivedAt, direction, client, mailFrom, size: spooled.size, attempts: [], status: 'queued',
+      recipients: t.recipients.map((r) => ({ address: r.address, original: r.original, status: 'pending' })),
+      ...spooled.headers,
+    };
+    let outcome: FilterOutcome;
+    try {
+      outcome = await deps.filter({ id: spooled.id, direction, receivedAt, spoolPath: spooled.path, size: spooled.size, client, mailFrom, recipients: t.recipients });
+    } catch (err) {
+      await deps.spool.remove(spooled.file);
+      throw err;
+    }
+    log.findings = outcome.findings;
+    if (outcome.reply.code >= 400) {
+      await deps.spool.remove(spooled.file);
+      log.status = outcome.reply.code >= 500 ? 'rejected' : 'tempfailed';
+      log.reply = `${outcome.reply.code} ${outcome.reply.message}`;
+      for (const r of log.recipients) r.status = 'rejected';
+      log.finishedAt = Date.now();
+      await deps.log.put(log);
+      throw smtpError(outcome.reply.code, outcome.reply.message);
+    }
+    const verdicts = new Map(outcome.recipients.map((r) => [r.address, r]));
+    const recipients: QueuedRecipient[] = t.recipients.map((r) => {
+      const v = verdicts.get(r.address);
+      const status = v?.disposition === 'quarantine' ? 'quarantined' : v?.disposition === 'delete' ? 'deleted' : 'pending';
+      return { ...r, status, attempts: 0, nextAttemptAt: receivedAt, ...(v?.headerEdits ? { headerEdits: v.headerEdits } : {}) };
+    });
+    for (const lr of log.recipients) {
+      const v = verdicts.get(lr.address);
+      if (v?.mainClass) lr.mainClass = v.mainClass;
+      const q = recipients.find((r) => r.address === lr.address);
+      if (q && q.status !== 'pending') lr.status = q.status;
+    }
+    const record: QueueRecord = {
+      id: spooled.id, direction, receivedAt, mailFrom, size: spooled.size, file: spooled.file, recipients,
+      expiresAt: receivedAt + cfg.delivery.queueLifetimeHours * 3_600_000,
+    };
+    log.reply = `250 2.0.0 Ok: queued as ${spooled.id}`;
+    await deps.queue.accept(record, log);
+    return `2.0.0 Ok: queued as ${spooled.id}`;
+  }
+
+  return server;
+}
+
+function receivedHeader(hostname: string, client: { ip: string; hostname: string; helo: string; authUser?: string }, tls: boolean, forRecipient: string | undefined, at: number): string {
+  const protocol = `ESMTP${tls ? 'S' : ''}${client.authUser ? 'A' : ''}`;
+  const date = new Date(at).toUTCString().replace('GMT', '+0000');
+  const helo = client.helo.replace(/[^\x21-\x7e]/g, '') || 'unknown';
+  return `Received: from ${helo} (${client.hostname} [${client.ip}])\r\n\tby ${hostname} (Mailmoat) with ${protocol}` +
+    `${forRecipient ? `\r\n\tfor <${forRecipient}>` : ''}; ${date}\r\n`;
+}

@@ -1,0 +1,28 @@
+// What the SMTP session asks of the filtering pipeline before it answers DATA: the reply to give
+// and, per recipient, whether the message is delivered (with header edits), quarantined (already
+// stored by the pipeline) or deleted. Without a filter every recipient is delivered as received.
+import type { HeaderEdits } from '../delivery/message-stream.ts';
+
+export interface FilterInput {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  receivedAt: number;
+  spoolPath: string;
+  size: number;
+  client: { ip: string; hostname: string; helo: string; authUser?: string };
+  mailFrom: string;
+  recipients: { address: string; original: string; domain: string }[];
+}
+
+export interface FilterOutcome {
+  reply: { code: number; message: string };
+  recipients: { address: string; disposition: 'deliver' | 'quarantine' | 'delete' | 'reject'; mainClass?: string; headerEdits?: HeaderEdits }[];
+  findings?: unknown;
+}
+
+export type MessageFilter = (input: FilterInput) => Promise<FilterOutcome>;
+
+export const deliverAll: MessageFilter = async (input) => ({
+  reply: { code: 250, message: 'queued' },
+  recipients: input.recipients.map((r) => ({ address: r.address, disposition: 'deliver' })),
+});
