@@ -4,16 +4,24 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { SMTPServer } from 'smtp-server';
+import { startConsole, type ConsoleServer } from './api/server.ts';
+import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
 import type { Config } from './config/schema.ts';
 import { DeliveryQueue } from './delivery/queue.ts';
 import { MxResolver } from './delivery/mx.ts';
 import { SmtpClient } from './delivery/smtp-client.ts';
 import { MessageLog } from './logsearch/message-log.ts';
+import { systemResolver, type Resolver } from './pipeline/dns-cache.ts';
+import { ListsStore } from './pipeline/lists-store.ts';
+import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
+import { createQuarantineActions, type QuarantineActions } from './quarantine/actions.ts';
+import { Quarantine } from './quarantine/quarantine-store.ts';
+import { startRetention } from './quarantine/retention.ts';
 import { CalloutVerifier } from './smtp/callout.ts';
 import { ClientLimits } from './smtp/client-limits.ts';
 import { createListener, type ListenerKind } from './smtp/listener.ts';
-import { deliverAll, type MessageFilter } from './smtp/message-filter.ts';
+import type { MessageFilter } from './smtp/message-filter.ts';
 import { RecipientPolicy } from './smtp/recipient-policy.ts';
 import { ReverseDns } from './smtp/reverse-dns.ts';
 import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
@@ -26,6 +34,14 @@ export interface ApplianceOptions {
   configFile?: string;
   /** Replaces the filtering pipeline (tests of the bare mail path). */
   filter?: MessageFilter;
+  /** DNS for SPF/DKIM/DMARC and MX lookups (tests serve their own zone); default: relay.resolver or the system's. */
+  resolver?: Resolver;
+  /** clamd socket path or host:port, overriding filtering.antivirus.clamd (tests start their own clamd). */
+  clamd?: string;
+  /** Start the web console (default true). */
+  console?: boolean;
+  /** Install the shipped starter model into an empty classifier (default true). */
+  starterModel?: boolean;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
 }
@@ -37,6 +53,13 @@ export interface Appliance {
   log: MessageLog;
   spool: Spool;
   tls: TlsIdentity;
+  classifier: Classifier;
+  quarantine: Quarantine;
+  quarantineActions: QuarantineActions;
+  lists: ListsStore;
+  pipeline: Pipeline;
+  /** The console's URL when it runs. */
+  consoleUrl?: string;
   /** Bound ports (useful when the configuration asks for port 0). */
   ports(): Record<ListenerKind, number>;
   stop(): Promise<void>;
@@ -67,16 +90,38 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const recovered = await queue.recover();
   if (recovered) say(`mailmoat: resumed ${recovered} queued message(s)`);
 
+  const classifier = await Classifier.open(store, { spamThreshold: current().filtering.spamThreshold, unsureThreshold: current().filtering.unsureThreshold });
+  // A fresh appliance starts from the shipped model rather than blank (no-op once trained).
+  if (opts.starterModel !== false && await classifier.installStarterModel()) say('mailmoat: installed the starter spam model');
+  const quarantine = await Quarantine.open(store, opts.dataDir);
+  const lists = await ListsStore.open(store);
+  const pipeline = createPipeline({
+    config, store, quarantine, lists, scorer: classifier,
+    resolver: opts.resolver ?? systemResolver(current().relay.resolver),
+    ...(opts.clamd ? { clamd: opts.clamd } : {}),
+  });
+  const quarantineActions = createQuarantineActions({
+    quarantine, lists, scorer: classifier,
+    // Resolves once the copy is durably queued: the quarantine may drop its own copy after that.
+    deliver: async (req) => {
+      await queue.submitCopy({ sourcePath: req.rawPath, direction: 'inbound', mailFrom: req.mailFrom,
+        recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' });
+    },
+  });
+  const stopRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
+
   const tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(current().relay.resolver);
-  const filter = opts.filter ?? deliverAll;
+  const filter = opts.filter ?? ((input) => pipeline.run(input));
+  const recipientBlocked = async (direction: 'inbound' | 'outbound', address: string, sender: string) =>
+    (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
   const listeners = new Map<ListenerKind, SMTPServer>();
 
   const startListeners = async (cfg: Config) => {
     for (const kind of ['inbound', 'submission'] as const) {
-      const server = createListener({ kind, config: current, policy: () => policy, tls, spool, queue, log, limits, reverseDns, filter });
+      const server = createListener({ kind, config: current, policy: () => policy, tls, spool, queue, log, limits, reverseDns, filter, recipientBlocked });
       const { address, port } = cfg.listeners[kind];
       server.listen(port, address);
       await Promise.race([once(server.server, 'listening'), once(server, 'error').then(([err]) => {
@@ -101,20 +146,25 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     }
   });
 
+  let consoleServer: (ConsoleServer & { url: string }) | undefined;
   try {
     await startListeners(current());
+    if (opts.console !== false) consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say });
   } catch (err) {
     await stopListeners();
     await queue.stop(0);
+    stopRetention();
     throw err;
   }
 
   return {
-    store, config, queue, log, spool, tls,
+    store, config, queue, log, spool, tls, classifier, quarantine, quarantineActions, lists, pipeline,
+    consoleUrl: consoleServer?.url,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,
     async stop() {
       clearInterval(pruneTimer);
-      await stopListeners();
+      stopRetention();
+      await Promise.all([stopListeners(), consoleServer?.close()]);
       await queue.stop();
       await store.close();
     },

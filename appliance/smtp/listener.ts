@@ -31,7 +31,7 @@ export interface ListenerDeps {
   /** Refuses new mail (e.g. the data disk is nearly full): a reason, or null to accept. */
   admission?: () => string | null;
   /** Recipient block list, asked at RCPT time. */
-  recipientBlocked?: (direction: 'inbound' | 'outbound', address: string) => Promise<boolean>;
+  recipientBlocked?: (direction: 'inbound' | 'outbound', address: string, sender: string) => Promise<boolean>;
 }
 
 interface Transaction {
@@ -127,7 +127,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       };
       const direction = submission ? 'outbound' : 'inbound';
       const check = async () => {
-        if (deps.recipientBlocked && await deps.recipientBlocked(direction, original)) {
+        const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        if (deps.recipientBlocked && await deps.recipientBlocked(direction, original, sender)) {
           return callback(smtpError(550, '5.7.1 Mail for this recipient is refused by policy'));
         }
         if (mayRelay(session)) {

@@ -19,7 +19,7 @@ export interface TestAppliance {
 export function testConfig(overrides: Record<string, unknown>): Record<string, unknown> {
   return {
     hostname: 'mx.mailmoat.test',
-    listeners: { inbound: { address: '127.0.0.1', port: 0 }, submission: { address: '127.0.0.1', port: 0 } },
+    listeners: { inbound: { address: '127.0.0.1', port: 0 }, submission: { address: '127.0.0.1', port: 0 }, console: { address: '127.0.0.1', port: 0 } },
     delivery: { retryMinutes: [0.01], connectTimeoutSeconds: 5 },
     ...overrides,
   };
@@ -34,7 +34,7 @@ export async function writeConfig(dir: string, config: Record<string, unknown>):
 export async function startTestAppliance(config: Record<string, unknown>, opts: Partial<ApplianceOptions> = {}): Promise<TestAppliance> {
   const dataDir = opts.dataDir ?? await mkdtemp(path.join(os.tmpdir(), 'mailmoat-test-'));
   const configFile = await writeConfig(dataDir, testConfig(config));
-  const app = await startAppliance({ say: () => {}, ...opts, dataDir, configFile });
+  const app = await startAppliance({ say: () => {}, console: false, starterModel: false, ...opts, dataDir, configFile });
   let stopped = false;
   return {
     app, dataDir,

@@ -1,9 +1,13 @@
 // The mail path over real SMTP on loopback: accept for served domains only, aliases, recipient
 // verification, size limits, relaying to a real sink, retries, bounces and the message log.
 import test from 'ava';
-import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
+import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { eventually, message, startTestAppliance as startWithPipeline } from '../helpers/appliance.ts';
 import { rawSession, sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
+
+// The bare mail path: filtering is tested in the pipeline suites.
+const startTestAppliance = (config: Record<string, unknown>) => startWithPipeline(config, { filter: deliverAll });
 
 test('a message for a served domain is accepted, relayed to its route and logged', async (t) => {
   const sink = await startSink();
