@@ -47,6 +47,8 @@ UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid         0     
 tmpfs                /tmp                tmpfs  nodev,nosuid,size=25%          0      0
 FSTAB
 mkdir -p "$R/var/lib/mailmoat"
+# The configuration lives on the data partition with everything else the box must keep.
+ln -sfn /var/lib/mailmoat/etc "$R/etc/mailmoat"
 
 step "overlay files and systemd units"
 cp -a "$PROJECT/image/overlay/." "$R/"

@@ -71,8 +71,8 @@ function bootReport(serial: string): { units: Map<string, string>; failed: strin
   if (!m) throw new Error('no boot report on the serial console');
   const units = new Map<string, string>();
   for (const line of m[1].split('\n')) {
-    const u = /^unit (\S+)\s+(\S+)/.exec(line);
-    if (u) units.set(u[1], u[2]);
+    const u = /^unit (\S+)\s+(.+)$/.exec(line);
+    if (u) units.set(u[1], u[2].trim());
   }
   return { units, failed: /failed units: (.*)/.exec(m[1])?.[1].trim() ?? '?', text: m[1] };
 }
@@ -113,9 +113,18 @@ test.serial('UEFI boot: services active, SMTP relays to the host, serial menu sh
 
     // SMTP: a message for a configured domain is relayed through the image to the sink here.
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, connectionTimeout: 60_000, greetingTimeout: 60_000 });
-    const info = await transport.sendMail({
-      from: 'sender@sender.example', to: 'user@example.com', subject: 'through the image', text: 'hello from the host',
-    });
+    // The daemon (Type=simple) may still be starting when systemd reports the boot finished:
+    // until it listens, the forwarded port closes at once. Retry until it answers.
+    const message = { from: 'sender@sender.example', to: 'user@example.com', subject: 'through the image', text: 'hello from the host' };
+    let info: { response: string } | undefined;
+    for (let attempt = 1; !info; attempt++) {
+      try {
+        info = await transport.sendMail(message);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ECONNECTION' || attempt === 60) throw err;
+        await new Promise((r) => setTimeout(r, 3000));
+      }
+    }
     t.regex(info.response, /^250/);
     for (let i = 0; i < 240 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 500));
     t.is(received.length, 1, 'the sink on the host received nothing');
