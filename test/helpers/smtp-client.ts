@@ -24,6 +24,8 @@ export async function sendMail(opts: {
     ignoreTLS: opts.tls !== 'starttls', requireTLS: opts.tls === 'starttls',
     tls: { rejectUnauthorized: false }, connectionTimeout: 10_000, allowInternalNetworkInterfaces: true,
   });
+  // Socket errors after the handshake also reach send()'s callback; keep them from being uncaught.
+  conn.on('error', () => {});
   try {
     await new Promise<void>((resolve, reject) => { conn.once('error', reject); conn.connect(() => resolve()); });
     if (opts.auth) await new Promise<void>((resolve, reject) => conn.login({ user: opts.auth!.user, pass: opts.auth!.pass }, (err) => err ? reject(err) : resolve()));

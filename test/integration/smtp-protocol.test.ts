@@ -1,0 +1,110 @@
+// Protocol abuse and odd input over real SMTP: each gets a clean error, the daemon keeps serving,
+// and nothing half-received stays in the spool.
+import { once } from 'node:events';
+import net from 'node:net';
+import test from 'ava';
+import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { message, startTestAppliance } from '../helpers/appliance.ts';
+import { rawSession, sendMail } from '../helpers/smtp-client.ts';
+import { startSink } from '../helpers/smtp-sink.ts';
+
+const domains = (port: number) => [{ name: 'example.com', routes: [{ host: '127.0.0.1', port }] }];
+
+test('malformed commands get 5xx replies and the session goes on', async (t) => {
+  const sink = await startSink();
+  const a = await startTestAppliance({ domains: domains(sink.port) }, { filter: deliverAll });
+  t.teardown(async () => { await a.cleanup(); await sink.stop(); });
+  const replies = await rawSession(a.inbound, [
+    'MAIL FROM:<a@example.net>', //        before EHLO
+    'EHLO client.test',
+    'RCPT TO:<bob@example.com>', //        before MAIL
+    'MAIL FROM:<not an address', //        broken syntax
+    'FROB', //                             unknown command
+    'AUTH PLAIN AGJvYgBwdw==', //          AUTH is not offered on the inbound port
+    'MAIL FROM:<a@example.net>',
+    'RCPT TO:<>', //                       empty recipient
+    'DATA', //                             no valid recipient yet
+    'QUIT',
+  ]);
+  t.regex(replies[0], /^220 /);
+  t.regex(replies[1], /^503 /);
+  t.regex(replies[2], /^250-/);
+  t.regex(replies[3], /^503 /);
+  t.regex(replies[4], /^501 /);
+  t.regex(replies[5], /^500 /);
+  t.regex(replies[6], /^50[0-4] /);
+  t.regex(replies[7], /^250 /);
+  t.regex(replies[8], /^5\d\d /);
+  t.regex(replies[9], /^503 /);
+  t.regex(replies[10], /^221 /);
+  const ok = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message() });
+  t.true(ok.ok, 'the daemon still accepts mail afterwards');
+});
+
+test('bare LF line endings are accepted and relayed as CRLF', async (t) => {
+  const sink = await startSink();
+  const a = await startTestAppliance({ domains: domains(sink.port) }, { filter: deliverAll });
+  t.teardown(async () => { await a.cleanup(); await sink.stop(); });
+  // Lines end in bare LF; only the end-of-data marker is CRLF.CRLF, as SMTP requires.
+  const body = 'From: a@example.net\nTo: bob@example.com\nSubject: bare lf\n\nline one\nline two\r\n.\r\n';
+  const replies = await rawSession(a.inbound, ['EHLO client.test', 'MAIL FROM:<a@example.net>', 'RCPT TO:<bob@example.com>', 'DATA', Buffer.from(body), 'QUIT']);
+  t.regex(replies[4], /^354 /);
+  t.regex(replies[5], /^250 2\.0\.0 Ok: queued/);
+  const [got] = await sink.waitFor(1);
+  const text = got.raw.toString();
+  t.regex(text, /Subject: bare lf\r\n\r\nline one\r\nline two\r\n/);
+});
+
+test('a huge header section is refused with 552 and leaves nothing behind', async (t) => {
+  const sink = await startSink();
+  const a = await startTestAppliance({ domains: domains(sink.port), limits: { maxHeaderBytes: 4096 } }, { filter: deliverAll });
+  t.teardown(async () => { await a.cleanup(); await sink.stop(); });
+  const headers = Array.from({ length: 200 }, (_, i) => `X-Filler-${i}: ${'z'.repeat(60)}`);
+  const sent = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message({ headers }) });
+  t.is(sent.code, 552);
+  t.regex(sent.response, /Header section too large/);
+  // One header line longer than any sane limit, without a line break at all.
+  const endless = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: `Subject: ${'q'.repeat(20_000)}\r\n\r\nbody\r\n` });
+  t.is(endless.code, 552);
+  t.deepEqual(await a.app.spool.list(), []);
+  t.is(a.app.queue.length, 0);
+  t.true((await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message() })).ok);
+});
+
+test('too many recipients and too many connections from one client are refused politely', async (t) => {
+  const a = await startTestAppliance({ domains: domains(9), limits: { maxRecipients: 2, maxConnectionsPerClient: 1 } }, { filter: deliverAll });
+  t.teardown(() => a.cleanup());
+  const replies = await rawSession(a.inbound, ['EHLO c', 'MAIL FROM:<a@example.net>', 'RCPT TO:<a@example.com>', 'RCPT TO:<b@example.com>', 'RCPT TO:<c@example.com>', 'QUIT']);
+  t.regex(replies[3], /^250 /);
+  t.regex(replies[4], /^250 /);
+  t.regex(replies[5], /^452 /);
+  // Hold one session open, then a second one from the same address is turned away.
+  const first = net.connect({ host: '127.0.0.1', port: a.inbound });
+  await once(first, 'data');
+  const second = await rawSession(a.inbound, ['EHLO second']);
+  first.destroy();
+  t.regex(second[0], /^421 4\.7\.0 Too many connections/);
+});
+
+test('messages per minute from one client are limited with a temporary error', async (t) => {
+  const sink = await startSink();
+  const a = await startTestAppliance({ domains: domains(sink.port), limits: { maxMessagesPerMinutePerClient: 2 } }, { filter: deliverAll });
+  t.teardown(async () => { await a.cleanup(); await sink.stop(); });
+  const results = [];
+  for (let i = 0; i < 3; i++) results.push(await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message() }));
+  t.deepEqual(results.map((r) => r.code), [250, 250, 451]);
+  t.regex(results[2].response, /4\.7\.1 Too many messages/);
+});
+
+test('STARTTLS is offered and works on the inbound listener', async (t) => {
+  const sink = await startSink();
+  const a = await startTestAppliance({ domains: domains(sink.port) }, { filter: deliverAll });
+  t.teardown(async () => { await a.cleanup(); await sink.stop(); });
+  const ehlo = await rawSession(a.inbound, ['EHLO c', 'QUIT']);
+  for (const ext of ['STARTTLS', 'PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE']) t.regex(ehlo[1], new RegExp(`250[- ]${ext}`));
+  t.notRegex(ehlo[1], /AUTH/, 'no AUTH on the inbound port');
+  const sent = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message(), tls: 'starttls' });
+  t.true(sent.ok, sent.response);
+  const [got] = await sink.waitFor(1);
+  t.regex(got.raw.toString(), /with ESMTPS/);
+});
