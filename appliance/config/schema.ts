@@ -85,8 +85,9 @@ export const Relay = Type.Object({
   smarthost: Type.Optional(Smarthost),
   resolver: Type.Array(Type.String(), {
     default: [],
-    description: 'DNS servers (ip or ip:port) for MX lookups of outbound mail; empty = the system resolver',
+    description: 'DNS servers (ip or ip:port) for MX lookups and SPF/DKIM/DMARC; empty = the system resolver',
   }),
+  mxPort: Port(25, 'port used when relaying to a domain\'s MX hosts (25; other values only for testing)'),
 }, { default: {} });
 
 export const Limits = Type.Object({

@@ -207,20 +207,25 @@ export class DeliveryQueue {
           diagnostic: `could not be delivered for ${hours} hours; last problem: ${r.lastReply ?? 'none recorded'}` });
       }
     } else {
-      const groups = new Map<string, QueuedRecipient[]>();
+      // Recipients that go the same way with the same header edits share one transaction.
+      const routes = new Map<string, Promise<RouteLookup>>();
+      const groups = new Map<string, { route: RouteLookup; recipients: QueuedRecipient[] }>();
       for (const r of due) {
-        const key = `${r.domain || domainOf(r.address)}|${JSON.stringify(r.headerEdits ?? null)}`;
-        groups.set(key, [...(groups.get(key) ?? []), r]);
+        const domainKey = r.domain || domainOf(r.address);
+        if (!routes.has(domainKey)) routes.set(domainKey, this.#route(r));
+        const route = await routes.get(domainKey)!;
+        const key = `${JSON.stringify(route)}|${JSON.stringify(r.headerEdits ?? null)}`;
+        const group = groups.get(key) ?? { route, recipients: [] };
+        group.recipients.push(r);
+        groups.set(key, group);
       }
-      await Promise.all([...groups.values()].map((group) => this.#deliverGroup(record, log, group, failed)));
+      await Promise.all([...groups.values()].map((g) => this.#deliverGroup(record, log, g.route, g.recipients, failed)));
     }
     if (failed.length && record.mailFrom && record.direction !== 'bounce') await this.#bounce(record, failed);
     await this.#persist(entry);
   }
 
-  async #deliverGroup(record: QueueRecord, log: MessageLogRecord, group: QueuedRecipient[], failed: FailedRecipient[]): Promise<void> {
-    const route = await this.#route(group[0]);
-    const settle = (r: QueuedRecipient, code: number, reply: string, host?: string) => {
+  async #deliverGroup(record: QueueRecord, log: MessageLogRecord, route: RouteLookup, group: QueuedRecipient[], failed: FailedRecipient[]): Promise<void> {    const settle = (r: QueuedRecipient, code: number, reply: string, host?: string) => {
       r.lastReply = reply;
       if (code >= 200 && code < 300) r.status = 'delivered';
       else if (code >= 500) {
@@ -239,13 +244,13 @@ export class DeliveryQueue {
         () => messageStream(this.#deps.spool.pathOf(record.file), group[0].headerEdits));
       if (result.kind === 'unreachable') {
         lastProblem = `${dest.host}:${dest.port}: ${result.reason}`;
-        log.attempts.push({ at: Date.now(), recipients: group.map((r) => r.address), host: dest.host, port: dest.port, code: 0, reply: result.reason });
+        log.attempts.push({ at: Date.now(), recipients: group.map((r) => r.address), host: hostLabel(dest), port: dest.port, code: 0, reply: result.reason });
         continue;
       }
       const byAddress = new Map(result.replies.map((x) => [x.address.toLowerCase(), x]));
       for (const r of group) {
         const reply = byAddress.get(r.address.toLowerCase()) ?? { code: 451, reply: 'no reply for this recipient' };
-        log.attempts.push({ at: Date.now(), recipients: [r.address], host: dest.host, port: dest.port, code: reply.code, reply: reply.reply });
+        log.attempts.push({ at: Date.now(), recipients: [r.address], host: hostLabel(dest), port: dest.port, code: reply.code, reply: reply.reply });
         settle(r, reply.code, reply.reply, dest.host);
       }
       return;
@@ -273,7 +278,11 @@ export class DeliveryQueue {
         ...(smarthost.username ? { auth: { user: smarthost.username, pass: smarthost.password ?? '' } } : {}) }] };
     }
     const mx = await this.#deps.mx.lookup(domain);
-    if (mx.kind === 'hosts') return { kind: 'destinations', list: mx.hosts.map((host) => ({ host, port: 25, tls: 'opportunistic' as const })) };
+    if (mx.kind === 'hosts') {
+      return { kind: 'destinations', list: mx.hosts.flatMap((h) => h.addresses.map((ip) => ({
+        host: ip, servername: h.name, port: config.relay.mxPort, tls: 'opportunistic' as const,
+      }))) };
+    }
     return { kind: 'fail', permanent: mx.kind === 'no-mail', reason: mx.reason };
   }
 
@@ -333,4 +342,8 @@ export function newLog(record: QueueRecord, extra: Partial<MessageLogRecord> = {
 
 function recoveredLog(record: QueueRecord): MessageLogRecord {
   return newLog(record);
+}
+
+function hostLabel(dest: Destination): string {
+  return dest.servername ? `${dest.servername} [${dest.host}]` : dest.host;
 }

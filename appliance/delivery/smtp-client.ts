@@ -7,6 +7,8 @@ import type { NodemailerError } from 'nodemailer/lib/errors';
 
 export interface Destination {
   host: string;
+  /** The host's name when `host` is an address we resolved (TLS SNI, logs). */
+  servername?: string;
   port: number;
   tls: 'opportunistic' | 'required' | 'none';
   auth?: { user: string; pass: string };
@@ -74,6 +76,7 @@ export class SmtpClient {
   #connect(dest: Destination): Promise<SMTPConnection> {
     const conn = new SMTPConnection({
       host: dest.host,
+      ...(dest.servername ? { servername: dest.servername } : {}),
       port: dest.port,
       name: this.#heloName,
       ignoreTLS: dest.tls === 'none',

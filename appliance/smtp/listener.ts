@@ -83,6 +83,13 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       if (!deps.limits.connect(session.remoteAddress, deps.config().limits.maxConnectionsPerClient)) {
         return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
       }
+      // AUTH is neither advertised nor accepted before STARTTLS (passwords never in clear text).
+      if (submission) session.disabledCommands = ['AUTH'];
+      callback();
+    },
+
+    onSecure(_socket, session, callback) {
+      if (submission) session.disabledCommands = [];
       callback();
     },
 
