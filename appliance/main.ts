@@ -5,6 +5,10 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { SMTPServer } from 'smtp-server';
 import { startConsole, type ConsoleServer } from './api/server.ts';
+import { listsProvider } from './api/providers/lists.ts';
+import { messageLogProvider } from './api/providers/message-log.ts';
+import { quarantineProvider } from './api/providers/quarantine.ts';
+import { trainingProvider } from './api/providers/training.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
 import type { Config } from './config/schema.ts';
@@ -149,7 +153,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   let consoleServer: (ConsoleServer & { url: string }) | undefined;
   try {
     await startListeners(current());
-    if (opts.console !== false) consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say });
+    if (opts.console !== false) {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, providers: {
+        quarantine: quarantineProvider(quarantine, quarantineActions),
+        lists: listsProvider(lists),
+        training: trainingProvider(classifier),
+        log: messageLogProvider(log),
+      } });
+    }
   } catch (err) {
     await stopListeners();
     await queue.stop(0);

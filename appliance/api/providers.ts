@@ -25,11 +25,13 @@ export interface QuarantineItem {
   id: string;
   receivedAt: string;
   sender: string;
+  /** The held copies the caller may see (a mailbox user sees only their own). */
   recipients: string[];
   subject: string;
   class: string;
-  score: number;
+  score?: number;
   size: number;
+  virus?: string;
 }
 
 export interface ScoreReason {
@@ -39,7 +41,10 @@ export interface ScoreReason {
 }
 
 export interface QuarantineDetail extends QuarantineItem {
+  fromHeader: string;
   reasons: ScoreReason[];
+  /** Why each visible copy was held (list entries, rules). */
+  why: string[];
   headers: { name: string; value: string }[];
   text?: string;
   html?: string;
@@ -50,39 +55,90 @@ export type QuarantineAction = 'release' | 'release-train' | 'allow-release' | '
 
 export interface QuarantineProvider {
   search(q: QuarantineQuery): Promise<{ items: QuarantineItem[]; total: number }>;
-  get(id: string): Promise<QuarantineDetail | undefined>;
-  act(id: string, action: QuarantineAction, opts: { actor: string; forwardTo?: string }): Promise<{ ok: boolean; message?: string }>;
+  /** The message as the scope sees it; undefined when it holds no copy the scope may see. */
+  get(id: string, scope: Scope): Promise<QuarantineDetail | undefined>;
+  /**
+   * Acts on the held copies within the scope; `affected` names them (forward: the new recipient).
+   * Undefined when the message holds no copy the scope may see. Throws an Error saying why an
+   * action cannot be done (no classifier to train, the null sender cannot be listed, …).
+   */
+  act(id: string, action: QuarantineAction, opts: { scope: Scope; forwardTo?: string }): Promise<{ affected: string[] } | undefined>;
   count(scope: Scope): Promise<number>;
 }
 
-export interface ListEntry {
-  id: string;
-  list: string;
-  /** 'domain' entries apply to a whole domain, 'address' entries to one mailbox, 'global' to all. */
-  scope: 'global' | 'domain' | 'address';
-  owner?: string; // the domain or address of a scoped entry
-  value: string;
-  comment?: string;
-  createdAt?: string;
+export type ListKind = 'sender-allow' | 'sender-block' | 'recipient-allow' | 'recipient-block' | 'condition-block' | 'condition-allow' | 'condition-quarantine';
+export interface ListRef {
+  direction: 'inbound' | 'outbound';
+  kind: ListKind;
+  /** 'domain' lists apply to a whole served domain (owner = domain), 'address' lists to one mailbox. */
+  scope: 'domain' | 'address';
+  owner: string;
 }
 
-export interface ListInfo {
-  name: string;
-  direction: 'inbound' | 'outbound';
-  description: string;
+export interface ListEntryInput extends ListRef {
+  value: string;
+  field?: 'envelope-from' | 'from-header' | 'subject' | 'header';
+  header?: string;
+  mode?: 'exact' | 'partial';
+  note?: string;
+}
+
+export interface ListEntry extends ListEntryInput {
+  id: string;
+  createdAt: number;
 }
 
 export interface ListsProvider {
-  lists(): ListInfo[];
-  search(q: { list?: string; scope: Scope; text?: string; limit: number; offset: number }): Promise<{ items: ListEntry[]; total: number }>;
-  add(entry: Omit<ListEntry, 'id' | 'createdAt'>): Promise<ListEntry>;
-  remove(id: string): Promise<ListEntry | undefined>;
+  kinds: readonly ListKind[];
+  search(q: { scope: Scope; direction?: ListRef['direction']; kind?: ListKind; level?: ListRef['scope']; owner?: string; text?: string; limit: number; offset: number }): Promise<{ items: ListEntry[]; total: number }>;
+  /** Throws an Error whose message says what to fix (invalid, duplicate, list full). */
+  add(entry: ListEntryInput): Promise<ListEntry>;
+  remove(id: string): Promise<boolean>;
   get(id: string): Promise<ListEntry | undefined>;
+  exportText(ref: ListRef): string;
+  importText(ref: ListRef, text: string): Promise<{ added: number; skipped: { line: number; text: string; error: string }[] }>;
 }
 
 export interface TrainingProvider {
   /** Trains on one uploaded .eml or .msg file; the result says what was learnt or why not. */
   train(file: { filename: string; data: Buffer }, as: 'spam' | 'ham'): Promise<{ ok: boolean; message: string }>;
+}
+
+export interface LogQuery {
+  scope: Scope;
+  sender?: string;
+  recipient?: string;
+  subject?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface LogItem {
+  id: string;
+  receivedAt: string;
+  direction: string;
+  sender: string;
+  recipients: { address: string; status: string; class?: string }[];
+  subject: string;
+  status: string;
+  size: number;
+}
+
+export interface LogDetail extends LogItem {
+  client?: { ip: string; hostname: string; helo: string; tls: boolean };
+  messageId?: string;
+  reply?: string;
+  attempts: { at: string; recipients: string[]; host: string; port: number; code: number; reply: string }[];
+  finishedAt?: string;
+}
+
+export interface MessageLogProvider {
+  /** Newest first; `more` says whether the search stopped before the end. */
+  search(q: LogQuery): Promise<{ items: LogItem[]; more: boolean }>;
+  get(id: string, scope: Scope): Promise<LogDetail | undefined>;
 }
 
 export interface FlowCounts {
@@ -117,6 +173,7 @@ export interface Providers {
   quarantine?: QuarantineProvider;
   lists?: ListsProvider;
   training?: TrainingProvider;
+  log?: MessageLogProvider;
   stats?: StatsProvider;
   queue?: QueueProvider;
   system?: SystemProvider;

@@ -19,11 +19,16 @@ import { AttemptLimiter } from './rate-limit.ts';
 import auditRoutes from './routes/audit.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
+import filteringRoutes from './routes/filtering.ts';
+import listRoutes from './routes/lists.ts';
+import messageRoutes from './routes/messages.ts';
+import quarantineRoutes from './routes/quarantine.ts';
 import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
 import setupRoutes from './routes/setup.ts';
 import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
+import trainingRoutes from './routes/training.ts';
 import userRoutes from './routes/users.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { SessionStore } from './sessions.ts';
@@ -108,7 +113,8 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     reply.code(404).send({ error: { code: 'not-found', message: `${req.method} ${req.url.split('?')[0]} does not exist` } });
   });
 
-  for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes]) {
+  for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -1,0 +1,36 @@
+// The message log: search by sender, recipient, subject, status and date, and one record with its
+// delivery attempts and the remote servers' replies. The admin sees all mail, a domain admin the
+// mail to or from their domains (and only those recipients).
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { ConsoleContext } from '../context.ts';
+import { notFound, unavailable } from '../errors.ts';
+import { scopeOf, type MessageLogProvider } from '../providers.ts';
+
+export default async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const provider = (): MessageLogProvider => {
+    const l = ctx.providers.log;
+    if (!l) throw unavailable('the message log');
+    return l;
+  };
+  const access = { roles: ['admin', 'domain-admin'] as const };
+
+  app.get('/api/messages', {
+    config: { access },
+    schema: { querystring: Type.Object({
+      sender: Type.Optional(Type.String({ maxLength: 320 })), recipient: Type.Optional(Type.String({ maxLength: 320 })),
+      subject: Type.Optional(Type.String({ maxLength: 500 })), status: Type.Optional(Type.String({ maxLength: 40 })),
+      from: Type.Optional(Type.String({ maxLength: 40 })), to: Type.Optional(Type.String({ maxLength: 40 })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    }) },
+  }, async (req) => {
+    const q = req.query as Record<string, string | undefined> & { limit?: number; offset?: number };
+    return provider().search({ ...q, scope: scopeOf(req.principal!), limit: q.limit ?? 50, offset: q.offset ?? 0 });
+  });
+
+  app.get('/api/messages/:id', { config: { access }, schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
+    const record = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
+    if (!record) throw notFound('the message');
+    return { message: record };
+  });
+}

@@ -1,0 +1,104 @@
+// Quarantine: search, a message's details (score, reasons, headers, attachments), a preview page
+// that can run nothing and load nothing remote, and the actions — release, release and train,
+// allow-list and release, block-list and delete, delete, forward (admin only) — one message at a
+// time or in bulk. Everyone may use these; the provider limits each caller to their own copies
+// (mailbox user) or their domains' (domain admin), and a message without such a copy is 404.
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { ConsoleContext } from '../context.ts';
+import { ApiError, forbidden, notFound, unavailable } from '../errors.ts';
+import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers.ts';
+import type { Principal } from '../roles.ts';
+
+export const QUARANTINE_ACTIONS: readonly QuarantineAction[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete', 'forward'];
+
+/** The preview document may show inline styles and embedded (data:) images, and nothing else. */
+const PREVIEW_DOC_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'";
+/** As a header it also sandboxes the document (no scripts, an opaque origin) and only the console may frame it. */
+export const PREVIEW_CSP = `${PREVIEW_DOC_CSP}; sandbox; frame-ancestors 'self'`;
+
+const SearchQuery = Type.Object({
+  sender: Type.Optional(Type.String({ maxLength: 320 })),
+  recipient: Type.Optional(Type.String({ maxLength: 320 })),
+  subject: Type.Optional(Type.String({ maxLength: 500 })),
+  class: Type.Optional(Type.String({ maxLength: 40 })),
+  from: Type.Optional(Type.String({ maxLength: 40 })),
+  to: Type.Optional(Type.String({ maxLength: 40 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+});
+const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+const ActionSchema = Type.Union(QUARANTINE_ACTIONS.map((a) => Type.Literal(a)));
+const ForwardTo = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 320 });
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export default async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const provider = (): QuarantineProvider => {
+    const q = ctx.providers.quarantine;
+    if (!q) throw unavailable('the quarantine');
+    return q;
+  };
+  const any = { roles: 'any' as const };
+
+  async function act(p: Principal, id: string, action: QuarantineAction, forwardTo?: string) {
+    if (action === 'forward' && p.role !== 'admin') throw forbidden('forwarding quarantined mail (admin only)');
+    try {
+      return await provider().act(id, action, { scope: scopeOf(p), forwardTo });
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError(409, 'quarantine-action-failed', (err as Error).message);
+    }
+  }
+
+  app.get('/api/quarantine', { config: { access: any }, schema: { querystring: SearchQuery } }, async (req) => {
+    const q = req.query as { limit: number; offset: number } & Record<string, string | undefined>;
+    return provider().search({ ...q, scope: scopeOf(req.principal!), limit: q.limit ?? 50, offset: q.offset ?? 0 });
+  });
+
+  app.get('/api/quarantine/:id', { config: { access: any }, schema: { params: IdParam } }, async (req) => {
+    const detail = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
+    if (!detail) throw notFound('the quarantined message');
+    return { message: detail, canForward: req.principal!.role === 'admin' };
+  });
+
+  app.get('/api/quarantine/:id/preview', { config: { access: any }, schema: { params: IdParam } }, async (req, reply) => {
+    const detail = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
+    if (!detail) throw notFound('the quarantined message');
+    const meta = `<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${PREVIEW_DOC_CSP}">`;
+    const body = detail.html ?? `<pre style="white-space:pre-wrap;font-family:monospace">${escapeHtml(detail.text ?? '')}</pre>`;
+    reply.header('content-security-policy', PREVIEW_CSP).header('x-frame-options', 'SAMEORIGIN').type('text/html; charset=utf-8');
+    return `<!doctype html><html><head>${meta}</head><body>${body}</body></html>`;
+  });
+
+  app.post('/api/quarantine/:id/:action', {
+    config: { access: any },
+    schema: { params: Type.Object({ id: IdParam.properties.id, action: ActionSchema }), body: Type.Optional(Type.Object({ forwardTo: Type.Optional(ForwardTo) })) },
+  }, async (req) => {
+    const { id, action } = req.params as { id: string; action: QuarantineAction };
+    const forwardTo = (req.body as { forwardTo?: string } | undefined)?.forwardTo;
+    const result = await act(req.principal!, id, action, forwardTo);
+    if (!result) throw notFound('the quarantined message');
+    req.auditDetail = { id, action, affected: result.affected };
+    return result;
+  });
+
+  app.post('/api/quarantine-bulk', {
+    config: { access: any },
+    schema: { body: Type.Object({ ids: Type.Array(IdParam.properties.id, { minItems: 1, maxItems: 500 }), action: ActionSchema, forwardTo: Type.Optional(ForwardTo) }) },
+  }, async (req) => {
+    const { ids, action, forwardTo } = req.body as { ids: string[]; action: QuarantineAction; forwardTo?: string };
+    const results: { id: string; ok: boolean; affected?: string[]; error?: string }[] = [];
+    for (const id of ids) {
+      try {
+        const r = await act(req.principal!, id, action, forwardTo);
+        results.push(r ? { id, ok: true, affected: r.affected } : { id, ok: false, error: 'not found (released, deleted, expired, or not yours)' });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) throw err;
+        results.push({ id, ok: false, error: (err as Error).message });
+      }
+    }
+    req.auditDetail = { action, results: results.map((r) => ({ id: r.id, ok: r.ok })) };
+    return { results };
+  });
+}

@@ -1,0 +1,25 @@
+// Training the spam classifier from uploaded messages: one file per request (the browser sends
+// each file on its own, so it can show progress and a result per file), the raw bytes as
+// application/octet-stream, the file name and the label in the query.
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { ConsoleContext } from '../context.ts';
+import { invalid, unavailable } from '../errors.ts';
+
+export default async function trainingRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  app.post('/api/training', {
+    config: { access: { roles: ['admin', 'domain-admin'] } },
+    bodyLimit: 64 * 1024 * 1024,
+    schema: { querystring: Type.Object({ as: Type.Union([Type.Literal('spam'), Type.Literal('ham')]), filename: Type.String({ minLength: 1, maxLength: 255 }) }) },
+  }, async (req) => {
+    const training = ctx.providers.training;
+    if (!training) throw unavailable('training');
+    const { as, filename } = req.query as { as: 'spam' | 'ham'; filename: string };
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+      throw invalid([{ path: '/file', message: 'send the file itself as the request body (content-type application/octet-stream)' }]);
+    }
+    const result = await training.train({ filename, data: req.body }, as);
+    req.auditDetail = { filename, as, ok: result.ok };
+    return result;
+  });
+}
