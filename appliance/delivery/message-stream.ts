@@ -63,7 +63,12 @@ export function applyHeaderEdits(header: string, edits: HeaderEdits): string {
   return lines + out;
 }
 
+/**
+ * A header value as it goes on the wire: folded lines stay folded, a line break that is not a
+ * fold becomes a space (no header injection), and non-ASCII text becomes an RFC 2047 word.
+ */
 function encodeWord(text: string): string {
-  if (/^[\x20-\x7e]*$/.test(text)) return text;
-  return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
+  const safe = text.replace(/\r?\n(?![ \t])/g, ' ').replace(/\r?\n/g, '\r\n');
+  if (/^[\x20-\x7e\r\n\t]*$/.test(safe)) return safe;
+  return `=?UTF-8?B?${Buffer.from(safe.replace(/\r\n[ \t]+/g, ' '), 'utf8').toString('base64')}?=`;
 }
