@@ -1,0 +1,156 @@
+// Quarantine through the console API with the real quarantine store and actions: each role sees
+// and acts on only its own copies (mailbox user) or its domains' (domain admin); forwarding is the
+// admin's; the preview can run no script and load nothing remote; the message log is scoped too.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { listsProvider } from '../../appliance/api/providers/lists.ts';
+import { messageLogProvider } from '../../appliance/api/providers/message-log.ts';
+import { quarantineProvider } from '../../appliance/api/providers/quarantine.ts';
+import { MessageLog } from '../../appliance/logsearch/message-log.ts';
+import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
+import { createQuarantineActions, type DeliveryRequest } from '../../appliance/quarantine/actions.ts';
+import { Quarantine, type NewQuarantineRecord } from '../../appliance/quarantine/quarantine-store.ts';
+import { openStore } from '../../appliance/store/store.ts';
+import { makeConsole, TWO_DOMAINS } from '../helpers/console-api.ts';
+
+const RAW = Buffer.from([
+  'From: promo@shop.test', 'To: carol@a.example, dave@b.example', 'Subject: Big sale', 'Message-ID: <p1@shop.test>',
+  'MIME-Version: 1.0', 'Content-Type: text/html; charset=utf-8', '',
+  '<p>Sale!</p><img src="https://tracker.test/pixel.gif"><script>parent.stolen = 1</script>', '',
+].join('\r\n'));
+
+async function setup(t: ExecutionContext) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-qapi-'));
+  const store = await openStore(dataDir);
+  t.teardown(async () => { await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  const quarantine = await Quarantine.open(store, dataDir);
+  const lists = await ListsStore.open(store);
+  const log = new MessageLog(store);
+  const sent: DeliveryRequest[] = [];
+  const actions = createQuarantineActions({ quarantine, lists, deliver: async (req) => { await readFile(req.rawPath); sent.push(req); } });
+  await mkdir(path.join(dataDir, 'spool'));
+  let n = 0;
+  const put = async (over: Partial<NewQuarantineRecord> = {}) => {
+    const file = path.join(dataDir, 'spool', `S${++n}.eml`);
+    await writeFile(file, RAW);
+    const copy = (address: string) => ({ address, domain: address.split('@')[1], mainClass: 'Spam' as const, headerEdits: { prepend: [] }, why: ['score 97 ≥ 90'] });
+    return quarantine.put({
+      queueId: `Q${n}`, receivedAt: Date.now(), direction: 'inbound', mailFrom: 'promo@shop.test', fromHeader: 'promo@shop.test', subject: 'Big sale',
+      messageId: '<p1@shop.test>', size: RAW.length, mainClass: 'Spam', score: 97, reasons: [{ name: 'BAYES_SPAM', contribution: 4.2, detail: 'learnt spam words' }],
+      clientIp: '192.0.2.1', recipients: [copy('carol@a.example'), copy('dave@b.example')], ...over,
+    }, file);
+  };
+  const h = await makeConsole(t, { config: TWO_DOMAINS, providers: { quarantine: quarantineProvider(quarantine, actions), lists: listsProvider(lists), log: messageLogProvider(log) } });
+  await h.addUser('root', 'admin');
+  await h.addUser('alice', 'domain-admin', ['a.example']);
+  await h.addUser('carol@a.example', 'user');
+  await h.addUser('dave@b.example', 'user');
+  return { h, quarantine, lists, log, sent, put, admin: await h.login('root'), domA: await h.login('alice'), carol: await h.login('carol@a.example'), dave: await h.login('dave@b.example') };
+}
+
+test('each role lists only the copies in its scope', async (t) => {
+  const s = await setup(t);
+  const rec = await s.put();
+  await s.put({ recipients: [{ address: 'dave@b.example', domain: 'b.example', mainClass: 'Spam', headerEdits: { prepend: [] }, why: [] }], subject: 'Only for dave' });
+  const list = async (as: typeof s.admin, query = '') => (await s.h.request('GET', `/api/quarantine${query}`, { as })).json;
+
+  const admin = await list(s.admin);
+  t.is(admin.total, 2);
+  t.deepEqual(admin.items.find((i: { id: string }) => i.id === rec.id).recipients, ['carol@a.example', 'dave@b.example']);
+  const domA = await list(s.domA);
+  t.deepEqual(domA.items.map((i: { id: string; recipients: string[] }) => [i.id, i.recipients]), [[rec.id, ['carol@a.example']]]);
+  const carol = await list(s.carol);
+  t.deepEqual(carol.items.map((i: { recipients: string[] }) => i.recipients), [['carol@a.example']]);
+  t.is((await list(s.carol, '?recipient=dave@b.example')).total, 0, 'asking for another mailbox finds nothing');
+  t.is((await list(s.admin, '?subject=only')).total, 1);
+  t.is((await list(s.admin, '?sender=nobody@x.test')).total, 0);
+  t.is((await list(s.admin, `?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).total, 0);
+
+  const detail = await s.h.request('GET', `/api/quarantine/${rec.id}`, { as: s.carol });
+  t.is(detail.status, 200);
+  t.deepEqual(detail.json.message.reasons, [{ name: 'BAYES_SPAM', score: 4.2, description: 'learnt spam words' }]);
+  t.deepEqual(detail.json.message.recipients, ['carol@a.example']);
+  t.false(detail.json.canForward);
+});
+
+test('a mailbox user cannot see or release another mailbox\'s message, and releasing releases only their own copy', async (t) => {
+  const s = await setup(t);
+  const shared = await s.put();
+  const davesOnly = await s.put({ recipients: [{ address: 'dave@b.example', domain: 'b.example', mainClass: 'Spam', headerEdits: { prepend: [] }, why: [] }] });
+
+  t.is((await s.h.request('GET', `/api/quarantine/${davesOnly.id}`, { as: s.carol })).status, 404);
+  t.is((await s.h.request('GET', `/api/quarantine/${davesOnly.id}/preview`, { as: s.carol })).status, 404);
+  t.is((await s.h.request('POST', `/api/quarantine/${davesOnly.id}/release`, { as: s.carol, body: {} })).status, 404);
+  t.is((await s.h.request('POST', `/api/quarantine/${davesOnly.id}/delete`, { as: s.domA, body: {} })).status, 404, 'a domain admin cannot touch another domain\'s message');
+  t.is(s.sent.length, 0);
+  t.truthy(await s.quarantine.get(davesOnly.id));
+
+  const res = await s.h.request('POST', `/api/quarantine/${shared.id}/release`, { as: s.carol, body: {} });
+  t.is(res.status, 200);
+  t.deepEqual(res.json.affected, ['carol@a.example']);
+  t.deepEqual(s.sent.map((r) => r.recipients), [['carol@a.example']]);
+  const after = await s.quarantine.get(shared.id);
+  t.deepEqual(after?.recipients.map((r) => [r.address, r.state]), [['carol@a.example', 'released'], ['dave@b.example', 'held']]);
+  t.is((await s.h.request('GET', `/api/quarantine/${shared.id}`, { as: s.carol })).status, 404, 'once released, it is gone from carol\'s view');
+  t.is((await s.h.request('GET', `/api/quarantine/${shared.id}`, { as: s.dave })).status, 200, 'dave still has his copy');
+});
+
+test('forward is the admin\'s; bulk actions report per message; allow-list goes to the recipient\'s own list', async (t) => {
+  const s = await setup(t);
+  const one = await s.put();
+  const two = await s.put();
+  t.is((await s.h.request('POST', `/api/quarantine/${one.id}/forward`, { as: s.domA, body: { forwardTo: 'x@a.example' } })).status, 403);
+  t.is((await s.h.request('POST', `/api/quarantine/${one.id}/forward`, { as: s.admin, body: { forwardTo: 'not an address' } })).status, 400);
+  const fwd = await s.h.request('POST', `/api/quarantine/${one.id}/forward`, { as: s.admin, body: { forwardTo: 'analyst@a.example' } });
+  t.is(fwd.status, 200);
+  t.deepEqual(s.sent.at(-1)?.recipients, ['analyst@a.example']);
+
+  const bulk = await s.h.request('POST', '/api/quarantine-bulk', { as: s.domA, body: { ids: [one.id, two.id, 'nope'], action: 'allow-release' } });
+  t.is(bulk.status, 200);
+  t.deepEqual(bulk.json.results.map((r: { ok: boolean }) => r.ok), [true, true, false]);
+  t.deepEqual(s.lists.list({ direction: 'inbound', kind: 'sender-allow', scope: 'address', owner: 'carol@a.example' }).map((e) => e.value), ['promo@shop.test']);
+  t.deepEqual((await s.quarantine.get(one.id))?.recipients.map((r) => r.state), ['released', 'held']);
+
+  const train = await s.h.request('POST', `/api/quarantine/${two.id}/release-train`, { as: s.admin, body: {} });
+  t.is(train.status, 409, 'no classifier here: the error says so');
+  t.regex(train.json.error.message, /no classifier/);
+});
+
+test('the preview is sandboxed: no scripts, no remote images, framed only by the console', async (t) => {
+  const s = await setup(t);
+  const rec = await s.put();
+  const res = await s.h.request('GET', `/api/quarantine/${rec.id}/preview`, { as: s.carol });
+  t.is(res.status, 200);
+  const csp = String(res.headers['content-security-policy']);
+  t.regex(csp, /default-src 'none'/);
+  t.regex(csp, /img-src data:(;|$)/);
+  t.regex(csp, /\bsandbox\b/);
+  t.notRegex(csp, /script-src/);
+  t.is(res.headers['x-frame-options'], 'SAMEORIGIN');
+  t.regex(String(res.json), /Sale!/);
+});
+
+test('message log search and record are scoped to the domain admin\'s domains', async (t) => {
+  const s = await setup(t);
+  const base = { direction: 'inbound' as const, size: 100, attempts: [], subject: 'hello' };
+  await s.log.put({ ...base, id: '0001', receivedAt: Date.now() - 2000, mailFrom: 'x@ext.test', status: 'delivered',
+    recipients: [{ address: 'carol@a.example', original: 'carol@a.example', status: 'delivered' }, { address: 'dave@b.example', original: 'dave@b.example', status: 'delivered' }],
+    attempts: [
+      { at: Date.now(), recipients: ['carol@a.example'], host: '127.0.0.1', port: 2525, code: 250, reply: '250 2.0.0 queued as A' },
+      { at: Date.now(), recipients: ['dave@b.example'], host: '127.0.0.1', port: 2526, code: 250, reply: '250 2.0.0 queued as B' },
+    ] });
+  await s.log.put({ ...base, id: '0002', receivedAt: Date.now() - 1000, mailFrom: 'y@ext.test', status: 'bounced', subject: 'for b',
+    recipients: [{ address: 'dave@b.example', original: 'dave@b.example', status: 'bounced' }] });
+
+  const adminList = await s.h.request('GET', '/api/messages', { as: s.admin });
+  t.deepEqual(adminList.json.items.map((i: { id: string }) => i.id), ['0002', '0001']);
+  const domList = await s.h.request('GET', '/api/messages', { as: s.domA });
+  t.deepEqual(domList.json.items.map((i: { id: string; recipients: { address: string }[] }) => [i.id, i.recipients.map((r) => r.address)]), [['0001', ['carol@a.example']]]);
+  t.is((await s.h.request('GET', '/api/messages?status=bounced', { as: s.admin })).json.items.length, 1);
+  t.is((await s.h.request('GET', '/api/messages/0002', { as: s.domA })).status, 404);
+  const one = await s.h.request('GET', '/api/messages/0001', { as: s.domA });
+  t.deepEqual(one.json.message.attempts.map((a: { reply: string }) => a.reply), ['250 2.0.0 queued as A'], 'only the attempts for their recipients');
+  t.is((await s.h.request('GET', '/api/messages', { as: s.carol })).status, 403);
+});
