@@ -1,0 +1,77 @@
+// Lists through the console API with the real ListsStore: a domain admin reaches only their
+// domains' lists and their mailboxes' lists, a mailbox user only their own address-level lists;
+// search, add (with the store's own errors next to the field), delete, import and export.
+import test, { type ExecutionContext } from 'ava';
+import { listsProvider } from '../../appliance/api/providers/lists.ts';
+import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
+import { openStore } from '../../appliance/store/store.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { makeConsole, TWO_DOMAINS } from '../helpers/console-api.ts';
+
+async function setup(t: ExecutionContext) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-lapi-'));
+  const store = await openStore(dataDir);
+  t.teardown(async () => { await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  const lists = await ListsStore.open(store);
+  const h = await makeConsole(t, { config: TWO_DOMAINS, providers: { lists: listsProvider(lists) } });
+  await h.addUser('root', 'admin');
+  await h.addUser('alice', 'domain-admin', ['a.example']);
+  await h.addUser('carol@a.example', 'user');
+  return { h, lists, admin: await h.login('root'), domA: await h.login('alice'), carol: await h.login('carol@a.example') };
+}
+
+const entry = (scope: 'domain' | 'address', owner: string, value: string, kind = 'sender-block') => ({ direction: 'inbound', kind, scope, owner, value });
+
+test('a domain admin cannot touch another domain\'s lists', async (t) => {
+  const s = await setup(t);
+  const bEntry = (await s.h.request('POST', '/api/lists', { as: s.admin, body: entry('domain', 'b.example', 'spam@x.test') })).json.entry;
+  t.truthy(bEntry?.id);
+  t.is((await s.h.request('POST', '/api/lists', { as: s.domA, body: entry('domain', 'b.example', 'evil@x.test') })).status, 403);
+  t.is((await s.h.request('POST', '/api/lists', { as: s.domA, body: entry('address', 'dave@b.example', 'evil@x.test') })).status, 403);
+  t.is((await s.h.request('DELETE', `/api/lists/${bEntry.id}`, { as: s.domA })).status, 403);
+  t.is((await s.h.request('GET', '/api/lists/export?direction=inbound&kind=sender-block&scope=domain&owner=b.example', { as: s.domA })).status, 403);
+  t.is((await s.h.request('POST', '/api/lists/import', { as: s.domA, body: { ...entry('domain', 'b.example', ''), text: 'x@y.test\n' } })).status, 403);
+  t.deepEqual((await s.h.request('GET', '/api/lists', { as: s.domA })).json.items, [], 'b.example\'s entries are not listed to alice');
+  t.is(s.lists.search({}).length, 1);
+
+  t.is((await s.h.request('POST', '/api/lists', { as: s.domA, body: entry('domain', 'a.example', 'spam@x.test') })).status, 201);
+  t.is((await s.h.request('POST', '/api/lists', { as: s.domA, body: entry('address', 'carol@a.example', 'promo@x.test', 'sender-allow') })).status, 201);
+  t.is((await s.h.request('GET', '/api/lists', { as: s.domA })).json.total, 2);
+});
+
+test('a mailbox user manages only their own address-level lists', async (t) => {
+  const s = await setup(t);
+  await s.h.request('POST', '/api/lists', { as: s.admin, body: entry('domain', 'a.example', 'dom@x.test') });
+  t.is((await s.h.request('POST', '/api/lists', { as: s.carol, body: entry('domain', 'a.example', 'x@x.test') })).status, 403);
+  t.is((await s.h.request('POST', '/api/lists', { as: s.carol, body: entry('address', 'erin@a.example', 'x@x.test') })).status, 403);
+  const mine = await s.h.request('POST', '/api/lists', { as: s.carol, body: entry('address', 'carol@a.example', 'Friend@Mail.test', 'sender-allow') });
+  t.is(mine.status, 201);
+  t.is(mine.json.entry.value, 'friend@mail.test');
+  const seen = (await s.h.request('GET', '/api/lists', { as: s.carol })).json;
+  t.deepEqual(seen.items.map((e: { value: string }) => e.value), ['friend@mail.test'], 'the domain list is not shown to a mailbox user');
+  t.true(seen.kinds.includes('condition-quarantine'));
+
+  const dup = await s.h.request('POST', '/api/lists', { as: s.carol, body: entry('address', 'carol@a.example', 'friend@mail.test', 'sender-allow') });
+  t.is(dup.status, 400);
+  t.is(dup.json.problems[0].path, '/value');
+  t.regex(dup.json.problems[0].message, /already in this list/);
+  t.is((await s.h.request('DELETE', `/api/lists/${mine.json.entry.id}`, { as: s.carol })).status, 200);
+  t.is((await s.h.request('DELETE', `/api/lists/${mine.json.entry.id}`, { as: s.carol })).status, 404);
+});
+
+test('search, import with per-line errors, export in the import format', async (t) => {
+  const s = await setup(t);
+  const ref = { direction: 'outbound', kind: 'condition-quarantine', scope: 'domain', owner: 'a.example' };
+  const imported = await s.h.request('POST', '/api/lists/import', { as: s.domA, body: { ...ref, text: '# subjects\nsubject\t請求書\tpartial\nheader\tbulk\texact\tx-mailer\nnonsense\n' } });
+  t.is(imported.status, 200);
+  t.is(imported.json.added, 2);
+  t.deepEqual(imported.json.skipped.map((x: { line: number }) => x.line), [4]);
+  const found = await s.h.request('GET', '/api/lists?text=請求&direction=outbound', { as: s.domA });
+  t.deepEqual(found.json.items.map((e: { value: string }) => e.value), ['請求書']);
+  const exported = await s.h.request('GET', '/api/lists/export?direction=outbound&kind=condition-quarantine&scope=domain&owner=a.example', { as: s.domA });
+  t.is(exported.status, 200);
+  t.regex(String(exported.headers['content-disposition']), /attachment; filename="outbound-condition-quarantine-a\.example\.tsv"/);
+  t.is(exported.json, 'subject\t請求書\tpartial\nheader\tbulk\texact\tx-mailer\n');
+});
