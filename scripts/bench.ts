@@ -1,0 +1,136 @@
+// `npm run bench`: throughput, CPU and latency of the daemon over SMTP on 127.0.0.1, in the same
+// run as Postfix when it is installed (issue 2) and against the peers' filtering stacks (issue 3).
+//
+//   bare     the daemon's mail path with the pipeline replaced by "deliver" (scripts/bench/bare-daemon.ts)
+//   light    `mailmoat start` with the lightest configuration (no clamd, every class accepted)
+//   full     `mailmoat start` with clamd, SPF/DKIM/DMARC against a loopback DNS, the classifier
+//            trained on the corpus's train split, spam quarantined
+//   postfix  Debian's Postfix relaying to the same sink (skipped when not installed)
+//
+// Every target runs at each concurrency with the same corpus, load generator and sink; fsync is on
+// everywhere. The machine is shared: each run first waits (bounded) for it to be quiet, and prints
+// the CPU share that was "not ours". Raw results go to bench-results/<time>.json.
+//   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
+//                         [--targets postfix,bare,light,full] [--quick] [--profile]
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startClamd, type ClamdInstance } from '../test/helpers/clamd.ts';
+import { prepareCorpus } from './bench/corpus.ts';
+import { RCPT_DOMAIN, startDaemon, trainTemplate, type DaemonMode } from './bench/daemon.ts';
+import { startBenchDns } from './bench/dns.ts';
+import { postfixInstalled, startPostfix } from './bench/postfix.ts';
+import { busyPct } from './bench/procmon.ts';
+import { render } from './bench/report.ts';
+import { measure, type RunResult, type Target } from './bench/run.ts';
+import { startSink } from './bench/sink-client.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const { values: a } = parseArgs({
+  options: {
+    count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string', default: '8,32' },
+    targets: { type: 'string', default: 'postfix,bare,light,full' }, quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const count = Number(a.count ?? (a.quick ? 500 : 3000));
+const warmup = Number(a.warmup ?? (a.quick ? 100 : 200));
+const concurrencies = a.concurrency!.split(',').map(Number);
+const targets = a.targets!.split(',');
+const quietWaitS = a.quick ? 10 : 60;
+const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => srv.once('listening', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** Waits up to `maxS` for the machine to be ≤ 20 % busy; returns the last busy % seen. */
+async function waitQuiet(maxS: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const busy = await busyPct(2000);
+    if (busy <= 20 || Date.now() - t0 > maxS * 1000) return busy;
+    say(`machine ${busy.toFixed(0)} % busy (not us), waiting…`);
+  }
+}
+
+const outDir = path.join(ROOT, 'bench-results');
+const work = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-bench-'));
+const cleanups: (() => Promise<void>)[] = [];
+try {
+  say('preparing the corpus (test split, DKIM-signed) and training the classifier on the train split…');
+  const corpus = await prepareCorpus();
+  const template = path.join(work, 'template');
+  const learned = await trainTemplate(template, corpus.train);
+  say(`${corpus.messages.length} test messages (${corpus.messages.filter((m) => m.spam).length} spam, ${corpus.signed} DKIM-signed); classifier learned ${learned} of ${corpus.train.length}`);
+
+  const dns = await startBenchDns(corpus.dkimPublicKey);
+  cleanups.push(() => dns.close());
+  const sink = await startSink();
+  cleanups.push(() => sink.stop());
+  let clamd: ClamdInstance | undefined;
+  if (targets.includes('full')) {
+    clamd = await startClamd();
+    cleanups.push(() => clamd!.stop());
+  }
+  const extraGroups = (pid: number) => pid === process.pid ? 'bench' : pid === sink.pid ? 'sink' : pid === clamd?.pid ? 'clamd' : undefined;
+
+  const runs: RunResult[] = [];
+  const notes: string[] = [];
+  let postfixMeasured = false;
+  let seq = 0;
+  for (const name of targets) {
+    if (name === 'postfix' && !postfixInstalled()) { notes.push('Postfix is not installed: its figures below are the reference ones'); continue; }
+    for (const concurrency of concurrencies) {
+      const busyBefore = await waitQuiet(quietWaitS);
+      let target: Target;
+      if (name === 'postfix') {
+        const backupDir = path.join(work, `postfix-etc-${concurrency}`);
+        await mkdir(backupDir);
+        const pf = await startPostfix({ port: await freePort(), sinkPort: sink.port, backupDir });
+        target = { name, port: pf.port, group: 'postfix', classify: (_pid, exe) => exe.startsWith('/usr/lib/postfix/') ? 'postfix' : undefined, stop: () => pf.stop() };
+        postfixMeasured = true;
+      } else {
+        const profileDir = a.profile && name !== 'bare' ? path.join(outDir, 'profiles') : undefined;
+        const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir });
+        target = { name, port: d.port, group: 'daemon', dataDir: d.dataDir, classify: (pid) => pid === d.pid ? 'daemon' : undefined, stop: () => d.stop() };
+      }
+      say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages (machine was ${busyBefore.toFixed(0)} % busy before)`);
+      let r: RunResult;
+      try {
+        r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages: corpus.messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups });
+      } catch (err) {
+        await target.stop();
+        throw err;
+      }
+      seq += count + warmup;
+      runs.push(r);
+      say(`  ${r.handledPerS.toFixed(1)} msg/s handled, ${r.cpuMsPerMsg.toFixed(2)} CPU ms/msg, EOD p50 ${r.eodMs.p50.toFixed(1)} / p99 ${r.eodMs.p99.toFixed(1)} ms, ` +
+        `delivered ${r.delivered}, quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
+        (Object.keys(r.failed).length ? `, failed ${JSON.stringify(r.failed)}` : ''));
+    }
+  }
+
+  console.log('\n' + render(runs, postfixMeasured));
+  for (const n of notes) console.log(n);
+  await mkdir(outDir, { recursive: true });
+  const file = path.join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, JSON.stringify({
+    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, count, warmup, concurrencies,
+    corpus: { messages: corpus.messages.length, spam: corpus.messages.filter((m) => m.spam).length, dkimSigned: corpus.signed, trained: learned },
+    notes, runs,
+  }, null, 2) + '\n');
+  console.log(`\nraw results: ${path.relative(ROOT, file)}`);
+  const lost = runs.reduce((n, r) => n + r.missing + r.quarantineFilesMissing + r.duplicates, 0);
+  if (lost) { console.error(`VERIFICATION FAILED: ${lost} accepted message(s) lost or duplicated`); process.exitCode = 1; }
+} finally {
+  for (const c of cleanups.reverse()) await c().catch((err: Error) => console.error(`cleanup: ${err.message}`));
+  await rm(work, { recursive: true, force: true });
+}

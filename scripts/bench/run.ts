@@ -1,0 +1,116 @@
+// One measured run against one target (the daemon in some mode, or Postfix) at one concurrency:
+// warm-up (not measured, drained), then `count` messages with /proc sampling, then waiting until
+// the sink has every accepted message. Checks every 250-accepted message arrived exactly once and
+// every "held in quarantine as ID" reply has its quarantined file; returns the figures.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { WireMessage } from './corpus.ts';
+import { runLoad, pct, type SendResult } from './loadgen.ts';
+import { ProcMon, type Classify, type Usage } from './procmon.ts';
+import type { SinkClient } from './sink-client.ts';
+
+export interface Target {
+  name: string;
+  port: number;
+  /** Group name of the measured component in the /proc usage ("daemon" or "postfix"). */
+  group: string;
+  classify: Classify;
+  /** Folder whose quarantine/ holds quarantined messages (the daemon's data folder). */
+  dataDir?: string;
+  stop(): Promise<void>;
+}
+
+export interface RunResult {
+  target: string;
+  concurrency: number;
+  sent: number;
+  accepted: number;
+  quarantined: number;
+  failed: Record<string, number>;
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  quarantineFilesMissing: number;
+  seconds: number;
+  deliveredPerS: number;
+  handledPerS: number;
+  cpuMsPerMsg: number;
+  eodMs: { p50: number; p99: number; max: number };
+  e2eMs: { p50: number; p99: number };
+  peakRssMiB: number;
+  usage: Usage;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const QUARANTINED = /held in quarantine as (\S+)/;
+
+async function drain(sink: SinkClient, expected: number, maxMs: number): Promise<{ count: number; last: number; dupes: number }> {
+  const t0 = Date.now();
+  let seen = -1; let changed = Date.now();
+  for (;;) {
+    const st = await sink.stats();
+    if (st.count >= expected || Date.now() - t0 > maxMs || Date.now() - changed > 60_000) return st;
+    if (st.count !== seen) { seen = st.count; changed = Date.now(); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function measure(o: {
+  target: Target; concurrency: number; count: number; warmup: number; firstSeq: number;
+  messages: WireMessage[]; rcptDomain: string; sink: SinkClient; extraGroups: Classify;
+}): Promise<RunResult> {
+  const load = (first: number, count: number) => runLoad({ port: o.target.port, concurrency: o.concurrency, first, count, messages: o.messages, rcptDomain: o.rcptDomain });
+  if (o.warmup > 0) {
+    const w = await load(o.firstSeq + o.count, o.warmup);
+    await drain(o.sink, w.filter((r) => r.code === 250).length, 120_000);
+  }
+  await o.sink.reset();
+  const mon = new ProcMon((pid, exe) => o.target.classify(pid, exe) ?? o.extraGroups(pid, exe));
+  mon.start();
+  const t0 = now();
+  const results = await load(o.firstSeq, o.count);
+  const tReplies = Math.max(...results.map((r) => r.eodAt + r.eodMs));
+  const accepted = results.filter((r) => r.code === 250);
+  const st = await drain(o.sink, accepted.length, 600_000);
+  const usage = mon.stop();
+
+  const arrivals = await o.sink.seqs();
+  const missing = accepted.filter((r) => !arrivals.has(r.seq)).length;
+  const quarantined = results.filter((r) => r.code >= 500 && QUARANTINED.test(r.text));
+  const failed: Record<string, number> = {};
+  for (const r of results) {
+    if (r.code === 250 || quarantined.includes(r)) continue;
+    const key = `${r.code} ${r.text.slice(0, 70)}`;
+    failed[key] = (failed[key] ?? 0) + 1;
+  }
+  await o.target.stop();
+  const qDir = o.target.dataDir ? path.join(o.target.dataDir, 'quarantine') : '';
+  const quarantineFilesMissing = quarantined.filter((r) => !existsSync(path.join(qDir, `${QUARANTINED.exec(r.text)![1]}.eml`))).length;
+
+  const end = Math.max(st.last, tReplies);
+  const seconds = (end - t0) / 1000;
+  const handled = st.count + quarantined.length;
+  const g = usage.groups[o.target.group];
+  const timed = (rs: SendResult[]) => rs.map((r) => r.eodMs);
+  const e2e = accepted.filter((r) => arrivals.has(r.seq)).map((r) => arrivals.get(r.seq)! - r.eodAt);
+  return {
+    target: o.target.name,
+    concurrency: o.concurrency,
+    sent: results.length,
+    accepted: accepted.length,
+    quarantined: quarantined.length,
+    failed,
+    delivered: st.count,
+    missing,
+    duplicates: st.dupes,
+    quarantineFilesMissing,
+    seconds,
+    deliveredPerS: st.last ? st.count / ((st.last - t0) / 1000) : 0,
+    handledPerS: handled / seconds,
+    cpuMsPerMsg: g ? (g.cpuSeconds * 1000) / Math.max(1, handled) : NaN,
+    eodMs: { p50: pct(timed([...accepted, ...quarantined]), 50), p99: pct(timed([...accepted, ...quarantined]), 99), max: pct(timed([...accepted, ...quarantined]), 100) },
+    e2eMs: { p50: pct(e2e, 50), p99: pct(e2e, 99) },
+    peakRssMiB: g?.peakRssMiB ?? NaN,
+    usage,
+  };
+}
