@@ -30,12 +30,17 @@ import { RecipientPolicy } from './smtp/recipient-policy.ts';
 import { ReverseDns } from './smtp/reverse-dns.ts';
 import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
+import { Stats } from './stats/counters.ts';
+import { adminNotice } from './system/admin-notice.ts';
+import { startSystemServices, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 
 export interface ApplianceOptions {
   dataDir: string;
   /** A YAML/JSON configuration that replaces the stored one (refused whole if invalid). */
   configFile?: string;
+  /** Use configFile only when no configuration is stored yet (the image's first boot). */
+  seedOnly?: boolean;
   /** Replaces the filtering pipeline (tests of the bare mail path). */
   filter?: MessageFilter;
   /** DNS for SPF/DKIM/DMARC and MX lookups (tests serve their own zone); default: relay.resolver or the system's. */
@@ -46,6 +51,8 @@ export interface ApplianceOptions {
   console?: boolean;
   /** Install the shipped starter model into an empty classifier (default true). */
   starterModel?: boolean;
+  /** Running on the appliance image: write snmpd/rsyslog settings and register the SNMP subagent. */
+  appliance?: boolean;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
 }
@@ -57,6 +64,8 @@ export interface Appliance {
   log: MessageLog;
   spool: Spool;
   tls: TlsIdentity;
+  stats: Stats;
+  system: SystemServices;
   classifier: Classifier;
   quarantine: Quarantine;
   quarantineActions: QuarantineActions;
@@ -73,7 +82,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<Appliance>
   const say = opts.say ?? ((line: string) => console.log(line));
   const store = await openStore(opts.dataDir);
   try {
-    const config = await ConfigService.open(store, opts.configFile);
+    const config = await ConfigService.open(store, opts.configFile, { seedOnly: opts.seedOnly });
     return await startServices(opts, store, config, say);
   } catch (err) {
     await store.close();
@@ -88,8 +97,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const spool = await Spool.open(opts.dataDir);
   const log = new MessageLog(store);
   const client = new SmtpClient({ heloName: current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
+  const stats = await Stats.open(store);
   const queue = new DeliveryQueue({
     store, spool, log, config: current, policy: () => policy, client, mx: new MxResolver(current().relay.resolver),
+    onFinished: (record) => stats.finished(record),
   });
   const recovered = await queue.recover();
   if (recovered) say(`mailmoat: resumed ${recovered} queued message(s)`);
@@ -114,6 +125,23 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   });
   const stopRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
 
+  const system = await startSystemServices({
+    config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
+    quarantineBytes: () => quarantine.bytes(),
+    getCounters: async () => {
+      const t = stats.totals();
+      return {
+        messagesIn: t.received, messagesOut: t.outbound, spam: t.spam, virus: t.virus, quarantined: t.quarantined,
+        rejected: t.rejected, queueLength: queue.length, queueOldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000),
+        quarantineBytes: await quarantine.bytes(),
+      };
+    },
+    notifyAdmin: async (subject, text) => {
+      const to = current().postmaster;
+      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text }), [to]);
+    },
+  });
+
   const tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
@@ -125,7 +153,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
 
   const startListeners = async (cfg: Config) => {
     for (const kind of ['inbound', 'submission'] as const) {
-      const server = createListener({ kind, config: current, policy: () => policy, tls, spool, queue, log, limits, reverseDns, filter, recipientBlocked });
+      const server = createListener({
+        kind, config: current, policy: () => policy, tls, spool, queue, log, limits, stats, reverseDns, filter, recipientBlocked,
+        admission: () => (system.disks.isAboveHardLimit() ? 'Insufficient system storage: the data disk is nearly full, try again later' : null),
+      });
       const { address, port } = cfg.listeners[kind];
       server.listen(port, address);
       await Promise.race([once(server.server, 'listening'), once(server, 'error').then(([err]) => {
@@ -165,18 +196,20 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     await stopListeners();
     await queue.stop(0);
     stopRetention();
+    await system.stop();
     throw err;
   }
 
   return {
-    store, config, queue, log, spool, tls, classifier, quarantine, quarantineActions, lists, pipeline,
+    store, config, queue, log, spool, tls, stats, system, classifier, quarantine, quarantineActions, lists, pipeline,
     consoleUrl: consoleServer?.url,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,
     async stop() {
       clearInterval(pruneTimer);
       stopRetention();
-      await Promise.all([stopListeners(), consoleServer?.close()]);
+      await Promise.all([stopListeners(), consoleServer?.close(), system.stop()]);
       await queue.stop();
+      await stats.close();
       await store.close();
     },
   };

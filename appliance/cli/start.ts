@@ -1,15 +1,29 @@
-// `mailmoat start [--config FILE] [--data DIR]`: runs the appliance daemon in the foreground
-// until SIGTERM or SIGINT, then stops cleanly (stop accepting, finish sessions, close the store).
+// `mailmoat start [--config FILE | --seed-config FILE] [--data DIR] [--appliance]`: runs the daemon
+// in the foreground until SIGTERM or SIGINT, then stops cleanly (stop accepting, finish sessions,
+// close the store). --config replaces the stored configuration (configuration as code);
+// --seed-config only fills an empty store (first boot); --appliance turns on the image's system
+// integration (snmpd/rsyslog settings files, SNMP subagent).
 import { parseArgs } from 'node:util';
 import { startAppliance } from '../main.ts';
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, data: { type: 'string', default: './data' } },
+    options: {
+      config: { type: 'string' },
+      'seed-config': { type: 'string' },
+      data: { type: 'string', default: './data' },
+      appliance: { type: 'boolean', default: false },
+    },
     strict: true,
   });
-  const appliance = await startAppliance({ dataDir: values.data!, configFile: values.config });
+  if (values.config && values['seed-config']) throw new Error('give either --config or --seed-config, not both');
+  const appliance = await startAppliance({
+    dataDir: values.data!,
+    configFile: values.config ?? values['seed-config'],
+    seedOnly: Boolean(values['seed-config']),
+    appliance: values.appliance,
+  });
   console.log(`mailmoat: running (data in ${values.data})`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -49,10 +49,14 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
     this.#current = current;
   }
 
-  /** Opens the stored configuration; a file, when given, replaces it only if it is valid. */
-  static async open(store: Store, file?: string): Promise<ConfigService> {
+  /**
+   * Opens the stored configuration. A file, when given, replaces it if valid (configuration as
+   * code); with `seedOnly` the file is used only while nothing is stored yet (first boot).
+   */
+  static async open(store: Store, file?: string, opts: { seedOnly?: boolean } = {}): Promise<ConfigService> {
     const db = store.sublevel<Config>('config');
     let current: Config;
+    if (file && opts.seedOnly && (await db.get(KEY)) !== undefined) file = undefined;
     if (file) {
       const result = validateConfig(await readConfigFile(file));
       if (!result.ok) throw new ConfigError(file, result.problems);

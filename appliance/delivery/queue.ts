@@ -115,6 +115,19 @@ export class DeliveryQueue {
     return id;
   }
 
+  /** Queues a message we wrote ourselves (notices to the admin), from the null sender. */
+  async submitNotice(content: Buffer, recipients: string[]): Promise<string> {
+    const { id, file, size } = await this.#deps.spool.writeMessage(content);
+    const now = Date.now();
+    const record: QueueRecord = {
+      id, direction: 'bounce', receivedAt: now, expiresAt: now + this.#deps.config().delivery.queueLifetimeHours * 3_600_000,
+      mailFrom: '', size, file,
+      recipients: recipients.map((address) => ({ address, original: address, domain: '', status: 'pending' as const, attempts: 0, nextAttemptAt: now })),
+    };
+    await this.accept(record, newLog(record, { reply: 'notice to the admin' }));
+    return id;
+  }
+
   get length(): number {
     return this.#entries.size;
   }

@@ -196,6 +196,15 @@ export class Quarantine {
   }
 
   /** Messages matching the query, newest first, walking the most selective index. */
+  /** Bytes the quarantine's message files take on disk (for the disk watcher and SNMP). */
+  async bytes(): Promise<number> {
+    let total = 0;
+    for (const name of await readdir(this.dir)) {
+      total += await stat(path.join(this.dir, name)).then((s) => s.size, () => 0);
+    }
+    return total;
+  }
+
   async search(q: SearchQuery = {}): Promise<QuarantineRecord[]> {
     const limit = q.limit ?? 100;
     const prefix = q.recipient ? `r!${q.recipient.toLowerCase()}!`

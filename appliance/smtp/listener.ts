@@ -6,6 +6,7 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import type { Config } from '../config/schema.ts';
 import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
+import type { Stats } from '../stats/counters.ts';
 import type { QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
 import type { Spool } from '../spool/spool.ts';
 import type { TlsIdentity } from './tls.ts';
@@ -26,6 +27,7 @@ export interface ListenerDeps {
   queue: DeliveryQueue;
   log: MessageLog;
   limits: ClientLimits;
+  stats?: Stats;
   reverseDns: ReverseDns;
   filter: MessageFilter;
   /** Refuses new mail (e.g. the data disk is nearly full): a reason, or null to accept. */
@@ -203,6 +205,11 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       throw err;
     }
     log.findings = outcome.findings;
+    const verdicts = new Map(outcome.recipients.map((r) => [r.address, r]));
+    for (const lr of log.recipients) {
+      const v = verdicts.get(lr.address);
+      if (v?.mainClass) lr.mainClass = v.mainClass;
+    }
     if (outcome.reply.code >= 400) {
       await deps.spool.remove(spooled.file);
       log.status = outcome.reply.code >= 500 ? 'rejected' : 'tempfailed';
@@ -210,17 +217,15 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       for (const r of log.recipients) r.status = 'rejected';
       log.finishedAt = Date.now();
       await deps.log.put(log);
+      if (outcome.reply.code >= 500) deps.stats?.answered(log);
       throw smtpError(outcome.reply.code, outcome.reply.message);
     }
-    const verdicts = new Map(outcome.recipients.map((r) => [r.address, r]));
     const recipients: QueuedRecipient[] = t.recipients.map((r) => {
       const v = verdicts.get(r.address);
       const status = v?.disposition === 'quarantine' ? 'quarantined' : v?.disposition === 'delete' ? 'deleted' : 'pending';
       return { ...r, status, attempts: 0, nextAttemptAt: receivedAt, ...(v?.headerEdits ? { headerEdits: v.headerEdits } : {}) };
     });
     for (const lr of log.recipients) {
-      const v = verdicts.get(lr.address);
-      if (v?.mainClass) lr.mainClass = v.mainClass;
       const q = recipients.find((r) => r.address === lr.address);
       if (q && q.status !== 'pending') lr.status = q.status;
     }
@@ -230,6 +235,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     };
     log.reply = `250 2.0.0 Ok: queued as ${spooled.id}`;
     await deps.queue.accept(record, log);
+    deps.stats?.answered(log);
     return `2.0.0 Ok: queued as ${spooled.id}`;
   }
 

@@ -36,6 +36,9 @@ test('a message for a served domain is accepted, relayed to its route and logged
   t.is(record.attempts[0].port, sink.port);
   t.is(record.attempts[0].code, 250);
   t.is(a.app.queue.length, 0);
+  const hour = await a.app.stats.range(['example.com'], 'hour', Date.now() - 3_600_000, Date.now());
+  t.like(hour, { received: 1, delivered: 1, rejected: 0 });
+  t.like(await a.app.stats.range(['other.example'], 'hour', Date.now() - 3_600_000, Date.now()), { received: 0 });
 });
 
 test('mail for a domain we do not serve is refused as relaying (never an open relay)', async (t) => {

@@ -59,6 +59,8 @@ test('a virus is refused during the session with 5xx; nothing is queued or deliv
   t.is(a.app.queue.length, 0);
   t.deepEqual(await a.app.spool.list(), []);
   t.is(sink.messages.length, 0);
+  const day = await a.app.stats.range(['example.com'], 'day', Date.now() - 86_400_000, Date.now());
+  t.like(day, { received: 1, rejected: 1, virus: 1, delivered: 0 });
 });
 
 test('DMARC p=reject with a failing SPF is refused at DATA', async (t) => {

@@ -108,3 +108,13 @@ test('STARTTLS is offered and works on the inbound listener', async (t) => {
   const [got] = await sink.waitFor(1);
   t.regex(got.raw.toString(), /with ESMTPS/);
 });
+
+test('above the data disk hard limit the listeners answer 452 instead of taking mail', async (t) => {
+  // The real disk watcher measures the real filesystem; a 1 % limit makes any real disk "full".
+  const a = await startTestAppliance({ domains: domains(9), system: { disk: { hardLimitPercent: 1, warnPercent: 1 } } }, { filter: deliverAll });
+  t.teardown(() => a.cleanup());
+  t.true(a.app.system.disks.isAboveHardLimit());
+  const sent = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message() });
+  t.is(sent.code, 452);
+  t.regex(sent.response, /4\.3\.1 Insufficient system storage/);
+});
