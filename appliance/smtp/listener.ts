@@ -163,7 +163,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
         (reply) => callback(null, reply),
         (err: Error & { responseCode?: number }) => {
           if (!err.responseCode) {
-            console.error(`mailmoat: accepting a message failed: ${err.stack ?? err.message}`);
+            // A client that hangs up mid-DATA is not our failure; anything else is worth a trace.
+            if (!/Connection closed/.test(err.message)) console.error(`mailmoat: accepting a message failed: ${err.stack ?? err.message}`);
             err = smtpError(451, '4.3.0 Temporary local problem, the message was not accepted; try again later');
           }
           callback(err);
