@@ -119,8 +119,8 @@ test('first-boot wizard end to end, then every role and page', async (t) => {
   await page.getByRole('cell', { name: 'dora', exact: true }).waitFor();
 
   const roles: [string, string, string[]][] = [
-    ['admin', 'wizard password 1', ['dashboard', 'domains', 'filtering', 'lists', 'quarantine', 'training', 'users', 'system', 'account']],
-    ['dora', 'domain password 1', ['dashboard', 'domains', 'lists', 'quarantine', 'training', 'users', 'account']],
+    ['admin', 'wizard password 1', ['dashboard', 'domains', 'filtering', 'lists', 'quarantine', 'training', 'messages', 'users', 'system', 'account']],
+    ['dora', 'domain password 1', ['dashboard', 'domains', 'filtering', 'lists', 'quarantine', 'training', 'messages', 'users', 'account']],
     ['carol@customer.example', 'mailbox password 1', ['dashboard', 'lists', 'quarantine', 'account']],
   ];
   for (const size of ['desktop', 'phone'] as const) {

@@ -18,6 +18,9 @@ let csrf: string | null = null;
 export function setCsrf(token: string | null): void {
   csrf = token;
 }
+export function getCsrf(): string | null {
+  return csrf;
+}
 
 export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};

@@ -12,10 +12,11 @@ interface Page { id: string; label: MessageKey; roles: SessionUser['role'][]; ta
 const PAGES: Page[] = [
   { id: 'dashboard', label: 'nav.dashboard', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-dashboard' },
   { id: 'domains', label: 'nav.domains', roles: ['admin', 'domain-admin'], tag: 'mm-domains' },
-  { id: 'filtering', label: 'nav.filtering', roles: ['admin'], tag: 'mm-unavailable' },
-  { id: 'lists', label: 'nav.lists', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-unavailable' },
-  { id: 'quarantine', label: 'nav.quarantine', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-unavailable' },
-  { id: 'training', label: 'nav.training', roles: ['admin', 'domain-admin'], tag: 'mm-unavailable' },
+  { id: 'filtering', label: 'nav.filtering', roles: ['admin', 'domain-admin'], tag: 'mm-filtering' },
+  { id: 'lists', label: 'nav.lists', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-lists' },
+  { id: 'quarantine', label: 'nav.quarantine', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-quarantine' },
+  { id: 'training', label: 'nav.training', roles: ['admin', 'domain-admin'], tag: 'mm-training' },
+  { id: 'messages', label: 'nav.messages', roles: ['admin', 'domain-admin'], tag: 'mm-messages' },
   { id: 'users', label: 'nav.users', roles: ['admin', 'domain-admin'], tag: 'mm-users' },
   { id: 'system', label: 'nav.system', roles: ['admin'], tag: 'mm-system' },
   { id: 'account', label: 'nav.account', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-account' },
@@ -138,6 +139,11 @@ export class MmApp extends I18nElement {
       case 'mm-users': return html`<mm-users .user=${user}></mm-users>`;
       case 'mm-system': return html`<mm-system></mm-system>`;
       case 'mm-account': return html`<mm-account .user=${user}></mm-account>`;
+      case 'mm-quarantine': return html`<mm-quarantine .user=${user}></mm-quarantine>`;
+      case 'mm-lists': return html`<mm-lists .user=${user}></mm-lists>`;
+      case 'mm-training': return html`<mm-training></mm-training>`;
+      case 'mm-messages': return html`<mm-messages></mm-messages>`;
+      case 'mm-filtering': return html`<mm-filtering .user=${user}></mm-filtering>`;
       default: return html`<mm-unavailable .title=${t(page.label)}></mm-unavailable>`;
     }
   }

@@ -1,0 +1,109 @@
+// Filtering: the admin edits the whole `filtering` section (spam threshold, class → action rules
+// in order with their subject tags, quarantine response, SPF and DMARC handling, clamd failure
+// mode, retention) and the `limits` section (size limit and rates) with forms generated from the
+// configuration schema, checked in the browser by that schema and then by the server, whose
+// problems appear next to the same fields. The admin and domain admins also choose, per domain,
+// which list level decides first.
+import { html, nothing } from 'lit';
+import { api, ApiFailure, problemMap } from '../api.ts';
+import { field } from '../field.ts';
+import { I18nElement, errorText, t } from '../i18n.ts';
+import { schemaForm } from '../schema-form.ts';
+import { shared } from '../styles.ts';
+import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
+import type { SessionUser } from '../app.ts';
+
+type Section = 'filtering' | 'limits';
+interface Banner { ok: boolean; text: string }
+
+export class MmFiltering extends I18nElement {
+  static override properties = { user: {}, config: { state: true }, errors: { state: true }, banners: { state: true }, domains: { state: true } };
+  declare user: SessionUser;
+  declare config: Record<Section, Record<string, unknown>> | null;
+  declare errors: Record<string, Record<string, string>>;
+  declare banners: Record<string, Banner | undefined>;
+  declare domains: { default: string; items: { name: string; listPriority: string | null }[] } | null;
+  schema: Schema | null = null;
+  static override styles = [shared];
+
+  constructor() {
+    super();
+    this.config = null;
+    this.errors = {};
+    this.banners = {};
+    this.domains = null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#load();
+  }
+
+  async #load(): Promise<void> {
+    const admin = this.user.role === 'admin';
+    const [schema, domains, cfg] = await Promise.all([loadConfigSchema(), api<MmFiltering['domains']>('GET', '/api/filtering/domains'),
+      admin ? api<{ config: Record<Section, Record<string, unknown>> }>('GET', '/api/system/config') : Promise.resolve(null)]);
+    this.schema = schema;
+    this.domains = domains;
+    if (cfg) this.config = { filtering: cfg.config.filtering, limits: cfg.config.limits };
+  }
+
+  #failed(key: string, err: unknown): void {
+    if (err instanceof ApiFailure) {
+      this.errors = { ...this.errors, [key]: problemMap(err.problems) };
+      this.banners = { ...this.banners, [key]: { ok: false, text: errorText(err.code, err.message) } };
+    } else this.banners = { ...this.banners, [key]: { ok: false, text: String(err) } };
+  }
+
+  async #save(ev: Event, section: Section): Promise<void> {
+    ev.preventDefault();
+    const value = this.config![section];
+    const problems = validate(subSchema(this.schema!, section), value);
+    if (Object.keys(problems).length) {
+      this.errors = { ...this.errors, [section]: problems };
+      this.banners = { ...this.banners, [section]: { ok: false, text: t('error.invalid') } };
+      return;
+    }
+    try {
+      const res = await api<{ value: Record<string, unknown> }>('PUT', `/api/system/config/${section}`, { value });
+      this.config = { ...this.config!, [section]: res.value };
+      this.errors = { ...this.errors, [section]: {} };
+      this.banners = { ...this.banners, [section]: { ok: true, text: t('common.saved') } };
+    } catch (err) { this.#failed(section, err); }
+  }
+
+  async #priority(name: string, value: string): Promise<void> {
+    try {
+      await api('PUT', `/api/filtering/domains/${encodeURIComponent(name)}`, { listPriority: value || null });
+      this.banners = { ...this.banners, domains: { ok: true, text: t('common.saved') } };
+      await this.#load();
+    } catch (err) { this.#failed('domains', err); }
+  }
+
+  #banner(key: string) {
+    const b = this.banners[key];
+    return b ? html`<p class="banner ${b.ok ? 'ok' : 'error'}" role=${b.ok ? 'status' : 'alert'}>${b.text}</p>` : nothing;
+  }
+
+  #section(section: Section, title: string) {
+    return html`<form @submit=${(e: Event) => this.#save(e, section)}><section class="card"><h2>${title}</h2>
+      ${schemaForm(subSchema(this.schema!, section), this.config![section], this.errors[section] ?? {}, () => this.requestUpdate())}
+      ${this.#banner(section)}
+      <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>`;
+  }
+
+  override render() {
+    if (!this.schema || !this.domains) return html`<h1>${t('filtering.title')}</h1><p>${t('common.loading')}</p>`;
+    const d = this.domains;
+    return html`<h1>${t('filtering.title')}</h1>
+      ${this.config ? this.#section('filtering', t('filtering.settings')) : nothing}
+      ${this.config ? this.#section('limits', t('filtering.limits')) : nothing}
+      <section class="card"><h2>${t('filtering.domainPriority')}</h2>
+        ${d.items.map((x) => field({ label: x.name, value: x.listPriority ?? '', error: this.errors.domains?.['/'],
+          options: [{ value: '', label: t('filtering.priority.inherit', { value: d.default }) }, { value: 'address-first', label: 'address-first' }, { value: 'domain-first', label: 'domain-first' }],
+          onInput: (v) => void this.#priority(x.name, v) }))}
+        ${this.#banner('domains')}
+      </section>`;
+  }
+}
+customElements.define('mm-filtering', MmFiltering);

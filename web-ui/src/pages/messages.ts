@@ -1,0 +1,95 @@
+// Message log: search by sender, recipient, subject, status and date (newest first); one message
+// with its recipients' outcomes and every delivery attempt with the remote server's reply.
+import { html, nothing } from 'lit';
+import { api, ApiFailure } from '../api.ts';
+import { dayEnd, dayStart, query } from '../dates.ts';
+import { field } from '../field.ts';
+import { I18nElement, errorText, lang, t } from '../i18n.ts';
+import { shared } from '../styles.ts';
+import { formatDate } from '../../../appliance/i18n/catalog.ts';
+
+interface Item { id: string; receivedAt: string; direction: string; sender: string; recipients: { address: string; status: string; class?: string }[]; subject: string; status: string; size: number }
+interface Detail extends Item {
+  client?: { ip: string; hostname: string; helo: string; tls: boolean }; messageId?: string; reply?: string;
+  attempts: { at: string; recipients: string[]; host: string; port: number; code: number; reply: string }[];
+}
+const STATUSES = ['queued', 'deferred', 'delivered', 'partially delivered', 'bounced', 'quarantined', 'deleted', 'rejected', 'tempfailed'];
+const PAGE = 50;
+const tz = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export class MmMessages extends I18nElement {
+  static override properties = { items: { state: true }, more: { state: true }, detail: { state: true }, banner: { state: true } };
+  declare items: Item[];
+  declare more: boolean;
+  declare detail: Detail | null;
+  declare banner: string | null;
+  filters = { sender: '', recipient: '', subject: '', status: '', from: '', to: '' };
+  limit = PAGE;
+  static override styles = [shared];
+
+  constructor() {
+    super();
+    this.items = [];
+    this.more = false;
+    this.detail = null;
+    this.banner = null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#search();
+  }
+
+  async #search(ev?: Event): Promise<void> {
+    ev?.preventDefault();
+    const f = this.filters;
+    try {
+      const res = await api<{ items: Item[]; more: boolean }>('GET', `/api/messages${query({ ...f, from: dayStart(f.from), to: dayEnd(f.to), limit: this.limit })}`);
+      this.items = res.items;
+      this.more = res.more;
+      this.banner = null;
+    } catch (err) { this.banner = err instanceof ApiFailure ? errorText(err.code, err.message) : String(err); }
+  }
+
+  async #open(id: string): Promise<void> {
+    try { this.detail = (await api<{ message: Detail }>('GET', `/api/messages/${encodeURIComponent(id)}`)).message; }
+    catch (err) { this.banner = err instanceof ApiFailure ? errorText(err.code, err.message) : String(err); }
+  }
+
+  #detail(d: Detail) {
+    return html`<section class="card"><div class="actions" style="justify-content:space-between;margin-top:0"><h2 style="margin:0">${d.subject || '(no subject)'}</h2>
+      <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></div>
+      <p class="mono">${d.id} · ${d.direction} · ${d.messageId ?? ''}</p>
+      ${d.client ? html`<p><strong>${t('messages.client')}:</strong> <span class="mono">${d.client.hostname} [${d.client.ip}] HELO ${d.client.helo}${d.client.tls ? ' TLS' : ''}</span></p>` : nothing}
+      ${d.reply ? html`<p><strong>${t('messages.reply')}:</strong> <span class="mono">${d.reply}</span></p>` : nothing}
+      <table><tbody>${d.recipients.map((r) => html`<tr><td class="mono">${r.address}</td><td>${r.status}</td><td>${r.class ?? ''}</td></tr>`)}</tbody></table>
+      <h2>${t('messages.attempts')}</h2>
+      ${d.attempts.length === 0 ? html`<p class="muted">${t('messages.noAttempts')}</p>` : html`<div class="table-wrap"><table><tbody>
+        ${d.attempts.map((a) => html`<tr><td>${formatDate(lang(), a.at, tz())}</td><td class="mono">${a.host}:${a.port}</td><td class="mono">${a.recipients.join(', ')}</td><td class="mono">${a.reply || a.code}</td></tr>`)}</tbody></table></div>`}
+    </section>`;
+  }
+
+  override render() {
+    const f = this.filters;
+    return html`<h1>${t('messages.title')}</h1>
+      <form @submit=${(e: Event) => this.#search(e)}><section class="card"><div class="row">
+        ${field({ label: t('common.sender'), value: f.sender, onInput: (v) => { f.sender = v; } })}
+        ${field({ label: t('common.recipient'), value: f.recipient, onInput: (v) => { f.recipient = v; } })}
+        ${field({ label: t('common.subject'), value: f.subject, onInput: (v) => { f.subject = v; } })}
+      </div><div class="row">
+        ${field({ label: t('common.status'), value: f.status, options: [{ value: '', label: t('common.any') }, ...STATUSES.map((s) => ({ value: s, label: s }))], onInput: (v) => { f.status = v; } })}
+        ${field({ label: t('common.dateFrom'), type: 'date', value: f.from, onInput: (v) => { f.from = v; } })}
+        ${field({ label: t('common.dateTo'), type: 'date', value: f.to, onInput: (v) => { f.to = v; } })}
+      </div><div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
+      ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
+      ${this.detail ? this.#detail(this.detail) : nothing}
+      <section class="card">${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
+        <thead><tr><th>${t('common.date')}</th><th>${t('common.sender')}</th><th>${t('common.recipient')}</th><th>${t('common.subject')}</th><th>${t('common.status')}</th></tr></thead>
+        <tbody>${this.items.map((i) => html`<tr><td>${formatDate(lang(), i.receivedAt, tz())}</td><td class="mono">${i.sender || '<>'}</td>
+          <td class="mono">${i.recipients.map((r) => r.address).join(', ')}</td>
+          <td><a href="#/messages" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${i.subject || '(no subject)'}</a></td><td>${i.status}</td></tr>`)}</tbody></table></div>`}
+        ${this.more ? html`<div class="actions"><button class="secondary" @click=${() => { this.limit += PAGE; void this.#search(); }}>${t('common.more')}</button></div>` : nothing}
+      </section>`;
+  }
+}
+customElements.define('mm-messages', MmMessages);

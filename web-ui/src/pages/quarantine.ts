@@ -1,0 +1,161 @@
+// Quarantine: search by sender, recipient, subject, class and date; a message's score with the
+// reasons behind it, why it was held, its headers and attachments, and a preview rendered by the
+// server as a sandboxed document (no scripts, no remote images) in an iframe; the actions on one
+// message or on the selected ones. Each user sees only what the API lets them see.
+import { html, nothing } from 'lit';
+import { api, ApiFailure } from '../api.ts';
+import { dayEnd, dayStart, query } from '../dates.ts';
+import { field } from '../field.ts';
+import { I18nElement, errorText, lang, t } from '../i18n.ts';
+import { shared } from '../styles.ts';
+import type { SessionUser } from '../app.ts';
+import { formatDate, type MessageKey } from '../../../appliance/i18n/catalog.ts';
+
+interface Item { id: string; receivedAt: string; sender: string; recipients: string[]; subject: string; class: string; score?: number; size: number; virus?: string }
+interface Detail extends Item {
+  fromHeader: string; reasons: { name: string; score: number; description?: string }[]; why: string[];
+  headers: { name: string; value: string }[]; attachments: { filename: string; contentType: string; size: number }[];
+}
+type Action = 'release' | 'release-train' | 'allow-release' | 'block-delete' | 'delete' | 'forward';
+const ACTIONS: Action[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete'];
+const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'Not Spam', 'Whitelisted', 'Unknown'];
+const PAGE = 50;
+
+export class MmQuarantine extends I18nElement {
+  static override properties = { user: {}, items: { state: true }, total: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true } };
+  declare user: SessionUser;
+  declare items: Item[];
+  declare total: number;
+  declare selected: Set<string>;
+  declare detail: Detail | null;
+  declare banner: { ok: boolean; text: string } | null;
+  declare forwardTo: string;
+  filters = { sender: '', recipient: '', subject: '', class: '', from: '', to: '' };
+  limit = PAGE;
+  static override styles = [shared];
+
+  constructor() {
+    super();
+    this.items = [];
+    this.total = 0;
+    this.selected = new Set();
+    this.detail = null;
+    this.banner = null;
+    this.forwardTo = '';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#search();
+  }
+
+  async #search(ev?: Event): Promise<void> {
+    ev?.preventDefault();
+    const f = this.filters;
+    try {
+      const res = await api<{ items: Item[]; total: number }>('GET', `/api/quarantine${query({ sender: f.sender, recipient: f.recipient, subject: f.subject, class: f.class, from: dayStart(f.from), to: dayEnd(f.to), limit: this.limit })}`);
+      this.items = res.items;
+      this.total = res.total;
+      this.selected = new Set([...this.selected].filter((id) => res.items.some((i) => i.id === id)));
+    } catch (err) { this.#fail(err); }
+  }
+
+  async #open(id: string): Promise<void> {
+    try {
+      this.detail = (await api<{ message: Detail }>('GET', `/api/quarantine/${encodeURIComponent(id)}`)).message;
+    } catch (err) { this.#fail(err); }
+  }
+
+  #fail(err: unknown): void {
+    this.banner = { ok: false, text: err instanceof ApiFailure ? errorText(err.code, err.message) : String(err) };
+  }
+
+  async #act(action: Action, ids: string[]): Promise<void> {
+    if ((action === 'delete' || action === 'block-delete') && !confirm(t('quarantine.confirmDelete'))) return;
+    const label = t(`quarantine.action.${action}` as MessageKey);
+    const body = action === 'forward' ? { forwardTo: this.forwardTo } : {};
+    try {
+      if (ids.length === 1) {
+        const res = await api<{ affected: string[] }>('POST', `/api/quarantine/${encodeURIComponent(ids[0])}/${action}`, body);
+        this.banner = { ok: true, text: t('quarantine.done', { action: label, affected: res.affected.join(', ') }) };
+      } else {
+        const res = await api<{ results: { ok: boolean; error?: string }[] }>('POST', '/api/quarantine-bulk', { ids, action, ...body });
+        const failed = res.results.filter((r) => !r.ok);
+        this.banner = { ok: failed.length === 0, text: t('quarantine.bulkDone', { ok: res.results.length - failed.length, failed: failed.length }) + (failed.length ? ` ${failed.map((f) => f.error).join('; ')}` : '') };
+      }
+      if (action !== 'forward') { this.detail = null; this.selected = new Set(); }
+      await this.#search();
+    } catch (err) { this.#fail(err); }
+  }
+
+  #toggle(id: string, on: boolean): void {
+    const next = new Set(this.selected);
+    if (on) next.add(id); else next.delete(id);
+    this.selected = next;
+  }
+
+  #actions(ids: string[]) {
+    const admin = this.user?.role === 'admin';
+    return html`<div class="actions">
+      ${ACTIONS.map((a) => html`<button class=${a.includes('delete') ? 'danger' : ''} ?disabled=${ids.length === 0} @click=${() => this.#act(a, ids)}>${t(`quarantine.action.${a}` as MessageKey)}</button>`)}
+      ${admin ? html`<span class="row" style="flex:1 1 18rem">${field({ label: t('quarantine.forwardTo'), type: 'email', value: this.forwardTo, onInput: (v) => { this.forwardTo = v; } })}
+        <button class="secondary" ?disabled=${ids.length === 0 || !this.forwardTo} @click=${() => this.#act('forward', ids)}>${t('quarantine.action.forward')}</button></span>` : nothing}
+    </div>`;
+  }
+
+  #detail(d: Detail) {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return html`<section class="card" aria-label=${d.subject}>
+      <div class="actions" style="justify-content:space-between;margin-top:0"><h2 style="margin:0">${d.subject}</h2>
+        <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></div>
+      <p class="mono">${d.fromHeader || d.sender} → ${d.recipients.join(', ')} · ${formatDate(lang(), d.receivedAt, tz)}</p>
+      <p><strong>${t('common.class')}:</strong> ${d.class}${d.virus ? ` (${d.virus})` : ''} · <strong>${t('quarantine.score')}:</strong> ${d.score ?? '—'}</p>
+      ${d.why.length ? html`<p><strong>${t('quarantine.why')}:</strong> ${d.why.join('; ')}</p>` : nothing}
+      ${d.reasons.length ? html`<h2>${t('quarantine.reasons')}</h2><div class="table-wrap"><table><tbody>
+        ${d.reasons.map((r) => html`<tr><td class="mono">${r.name}</td><td>${r.score > 0 ? '+' : ''}${r.score}</td><td class="muted">${r.description ?? ''}</td></tr>`)}</tbody></table></div>` : nothing}
+      ${this.#actions([d.id])}
+      <h2>${t('quarantine.preview')}</h2>
+      <iframe title=${t('quarantine.preview')} sandbox="" referrerpolicy="no-referrer" src=${`/api/quarantine/${encodeURIComponent(d.id)}/preview`}
+        style="width:100%;height:24rem;border:1px solid #d8dee6;border-radius:5px;background:#fff"></iframe>
+      ${d.attachments.length ? html`<h2>${t('quarantine.attachments')}</h2><ul>${d.attachments.map((a) => html`<li class="mono">${a.filename || '(no name)'} — ${a.contentType}, ${a.size} B</li>`)}</ul>` : nothing}
+      <details><summary>${t('quarantine.headers')}</summary><div class="table-wrap"><table><tbody>
+        ${d.headers.map((h) => html`<tr><th class="mono">${h.name}</th><td class="mono">${h.value}</td></tr>`)}</tbody></table></div></details>
+    </section>`;
+  }
+
+  override render() {
+    const f = this.filters;
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const ids = [...this.selected];
+    const allOn = this.items.length > 0 && this.items.every((i) => this.selected.has(i.id));
+    return html`<h1>${t('quarantine.title')}</h1>
+      <form @submit=${(e: Event) => this.#search(e)}><section class="card">
+        <div class="row">
+          ${field({ label: t('common.sender'), value: f.sender, onInput: (v) => { f.sender = v; } })}
+          ${this.user?.role === 'user' ? nothing : field({ label: t('common.recipient'), value: f.recipient, onInput: (v) => { f.recipient = v; } })}
+          ${field({ label: t('common.subject'), value: f.subject, onInput: (v) => { f.subject = v; } })}
+        </div><div class="row">
+          ${field({ label: t('common.class'), value: f.class, options: [{ value: '', label: t('common.any') }, ...CLASSES.map((c) => ({ value: c, label: c }))], onInput: (v) => { f.class = v; } })}
+          ${field({ label: t('common.dateFrom'), type: 'date', value: f.from, onInput: (v) => { f.from = v; } })}
+          ${field({ label: t('common.dateTo'), type: 'date', value: f.to, onInput: (v) => { f.to = v; } })}
+        </div>
+        <div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
+      ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
+      ${this.detail ? this.#detail(this.detail) : nothing}
+      <section class="card">
+        <p>${t('common.total', { count: this.total })} · ${t('quarantine.selected', { count: ids.length })}</p>
+        ${this.#actions(ids)}
+        ${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
+          <thead><tr><th><input type="checkbox" aria-label=${t('quarantine.selectAll')} .checked=${allOn}
+            @change=${(e: Event) => { this.selected = (e.target as HTMLInputElement).checked ? new Set(this.items.map((i) => i.id)) : new Set(); }}></th>
+            <th>${t('common.date')}</th><th>${t('common.sender')}</th><th>${t('common.recipient')}</th><th>${t('common.subject')}</th><th>${t('common.class')}</th><th>${t('quarantine.score')}</th></tr></thead>
+          <tbody>${this.items.map((i) => html`<tr>
+            <td><input type="checkbox" aria-label=${i.subject} .checked=${this.selected.has(i.id)} @change=${(e: Event) => this.#toggle(i.id, (e.target as HTMLInputElement).checked)}></td>
+            <td>${formatDate(lang(), i.receivedAt, tz)}</td><td class="mono">${i.sender || '<>'}</td><td class="mono">${i.recipients.join(', ')}</td>
+            <td><a href="#/quarantine" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${i.subject || '(no subject)'}</a></td>
+            <td>${i.class}</td><td>${i.score ?? '—'}</td></tr>`)}</tbody></table></div>`}
+        ${this.total > this.items.length ? html`<div class="actions"><button class="secondary" @click=${() => { this.limit += PAGE; void this.#search(); }}>${t('common.more')}</button></div>` : nothing}
+      </section>`;
+  }
+}
+customElements.define('mm-quarantine', MmQuarantine);

@@ -1,0 +1,73 @@
+// Training: the admin (or a domain admin) drops .eml / .msg files, or chooses them, to teach the
+// spam filter "spam" or "not spam". Each file is uploaded on its own with its progress shown, and
+// gets its own result line.
+import { html, nothing } from 'lit';
+import { getCsrf } from '../api.ts';
+import { I18nElement, t } from '../i18n.ts';
+import { shared } from '../styles.ts';
+
+interface Row { name: string; percent: number; done: boolean; ok?: boolean; message?: string }
+
+function upload(file: File, as: string, onProgress: (percent: number) => void): Promise<{ ok: boolean; message: string }> {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/training?as=${as}&filename=${encodeURIComponent(file.name)}`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    const csrf = getCsrf();
+    if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(Math.round((e.loaded / e.total) * 100)); };
+    xhr.onload = () => {
+      let body: { ok?: boolean; message?: string; error?: { message: string } } = {};
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
+      resolve(xhr.status === 200 ? { ok: Boolean(body.ok), message: body.message ?? '' } : { ok: false, message: `${file.name}: ${body.error?.message ?? xhr.statusText}` });
+    };
+    xhr.onerror = () => resolve({ ok: false, message: `${file.name}: ${t('error.network')}` });
+    xhr.send(file);
+  });
+}
+
+export class MmTraining extends I18nElement {
+  static override properties = { rows: { state: true }, as: { state: true }, over: { state: true } };
+  declare rows: Row[];
+  declare as: 'spam' | 'ham';
+  declare over: boolean;
+  static override styles = [shared];
+
+  constructor() {
+    super();
+    this.rows = [];
+    this.as = 'spam';
+    this.over = false;
+  }
+
+  async #send(files: File[]): Promise<void> {
+    const as = this.as;
+    const start = this.rows.length;
+    this.rows = [...this.rows, ...files.map((f) => ({ name: f.name, percent: 0, done: false }))];
+    for (const [i, file] of files.entries()) {
+      const update = (patch: Partial<Row>) => { this.rows = this.rows.map((r, j) => (j === start + i ? { ...r, ...patch } : r)); };
+      const result = await upload(file, as, (percent) => update({ percent }));
+      update({ percent: 100, done: true, ok: result.ok, message: result.message });
+    }
+  }
+
+  override render() {
+    return html`<h1>${t('training.title')}</h1>
+      <section class="card"><p>${t('training.intro')}</p>
+        <fieldset><legend>${t('training.as')}</legend>
+          ${(['spam', 'ham'] as const).map((v) => html`<label style="display:inline-block;margin-right:1rem"><input type="radio" name="as" .checked=${this.as === v} @change=${() => { this.as = v; }}> ${t(`training.${v}`)}</label>`)}
+        </fieldset>
+        <div role="region" aria-label=${t('training.drop')} style="border:2px dashed ${this.over ? '#1d5fa8' : '#9aa7b6'};border-radius:8px;padding:2rem;text-align:center;margin:.8rem 0;background:${this.over ? '#e3edf8' : '#fafbfc'}"
+          @dragover=${(e: DragEvent) => { e.preventDefault(); this.over = true; }} @dragleave=${() => { this.over = false; }}
+          @drop=${(e: DragEvent) => { e.preventDefault(); this.over = false; void this.#send(Array.from(e.dataTransfer?.files ?? [])); }}>
+          <p>${t('training.drop')}</p>
+          <label style="display:inline-block"><span>${t('training.choose')}</span><input type="file" multiple accept=".eml,.msg,message/rfc822,application/vnd.ms-outlook"
+            @change=${(e: Event) => { const input = e.target as HTMLInputElement; void this.#send(Array.from(input.files ?? [])).then(() => { input.value = ''; }); }}></label>
+        </div>
+        ${this.rows.length ? html`<ul aria-live="polite">${this.rows.map((r) => html`<li>
+          ${r.done ? html`<span class=${r.ok ? 'ok' : 'error'}>${r.ok ? '✔' : '✖'} ${r.message}</span>`
+            : html`${r.name} — ${t('training.uploading', { percent: r.percent })} <progress max="100" .value=${r.percent}></progress>`}</li>`)}</ul>` : nothing}
+      </section>`;
+  }
+}
+customElements.define('mm-training', MmTraining);
