@@ -1,0 +1,44 @@
+// Training uploads and the per-domain filtering setting through the console API: a real
+// classifier learns an uploaded .eml once (the second upload says nothing changed), a file that is
+// not mail gets an error naming it, mailbox users may not train; a domain admin sets which list
+// level decides first for their own domain only.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { trainingProvider } from '../../appliance/api/providers/training.ts';
+import { Classifier } from '../../appliance/classifier/index.ts';
+import { openStore } from '../../appliance/store/store.ts';
+import { makeConsole, TWO_DOMAINS } from '../helpers/console-api.ts';
+
+const EML = 'From: promo@shop.test\r\nTo: carol@a.example\r\nSubject: cheap pills\r\nMessage-ID: <t1@shop.test>\r\n\r\nBuy cheap pills now, limited offer.\r\n';
+
+test('training: learnt once per file, errors per file, admins only; list priority per own domain', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-tapi-'));
+  const store = await openStore(dataDir);
+  t.teardown(async () => { await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  const classifier = await Classifier.open(store);
+  const h = await makeConsole(t, { config: TWO_DOMAINS, providers: { training: trainingProvider(classifier) } });
+  await h.addUser('alice', 'domain-admin', ['a.example']);
+  await h.addUser('carol@a.example', 'user');
+  const alice = await h.login('alice');
+  const carol = await h.login('carol@a.example');
+  const upload = (as: typeof alice, name: string, body: string) => h.request('POST', `/api/training?as=spam&filename=${encodeURIComponent(name)}`,
+    { as, body: Buffer.from(body), headers: { 'content-type': 'application/octet-stream' } });
+
+  const first = await upload(alice, 'pills.eml', EML);
+  t.deepEqual(first.json, { ok: true, message: 'pills.eml: learnt as spam' });
+  t.is((await upload(alice, 'pills.eml', EML)).json.message, 'pills.eml: already learnt as spam; nothing changed');
+  const bad = await upload(alice, 'notes.txt', 'just some words without any header\n');
+  t.false(bad.json.ok);
+  t.regex(bad.json.message, /^notes\.txt: this is not a mail message/);
+  t.is((await upload(carol, 'pills.eml', EML)).status, 403);
+
+  t.is((await h.request('PUT', '/api/filtering/domains/b.example', { as: alice, body: { listPriority: 'domain-first' } })).status, 403);
+  const own = await h.request('PUT', '/api/filtering/domains/a.example', { as: alice, body: { listPriority: 'domain-first' } });
+  t.is(own.status, 200);
+  t.deepEqual(h.server.context.config.current.filtering.listPriority.domains, { 'a.example': 'domain-first' });
+  const listed = await h.request('GET', '/api/filtering/domains', { as: alice });
+  t.deepEqual(listed.json.items, [{ name: 'a.example', listPriority: 'domain-first' }]);
+  t.is((await h.request('PUT', '/api/filtering/domains/a.example', { as: alice, body: { listPriority: 'sideways' } })).status, 400);
+});
