@@ -64,6 +64,12 @@ async function waitQuiet(maxS: number): Promise<number> {
 const outDir = path.join(ROOT, 'bench-results');
 const work = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-bench-'));
 const cleanups: (() => Promise<void>)[] = [];
+const cleanUp = async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch((err: Error) => console.error(`cleanup: ${err.message}`));
+  await rm(work, { recursive: true, force: true });
+};
+// interrupted: stop what we started (daemon, Postfix, sink, clamd) before leaving
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { cleanUp().finally(() => process.exit(130)); });
 try {
   say('preparing the corpus (test split, DKIM-signed) and training the classifier on the train split…');
   const corpus = await prepareCorpus();
@@ -103,13 +109,9 @@ try {
         target = { name, port: d.port, group: 'daemon', dataDir: d.dataDir, classify: (pid) => pid === d.pid ? 'daemon' : undefined, stop: () => d.stop() };
       }
       say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages (machine was ${busyBefore.toFixed(0)} % busy before)`);
-      let r: RunResult;
-      try {
-        r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages: corpus.messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups });
-      } catch (err) {
-        await target.stop();
-        throw err;
-      }
+      cleanups.push(() => target.stop());
+      const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages: corpus.messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups });
+      cleanups.pop();
       seq += count + warmup;
       runs.push(r);
       say(`  ${r.handledPerS.toFixed(1)} msg/s handled, ${r.cpuMsPerMsg.toFixed(2)} CPU ms/msg, EOD p50 ${r.eodMs.p50.toFixed(1)} / p99 ${r.eodMs.p99.toFixed(1)} ms, ` +
@@ -131,6 +133,5 @@ try {
   const lost = runs.reduce((n, r) => n + r.missing + r.quarantineFilesMissing + r.duplicates, 0);
   if (lost) { console.error(`VERIFICATION FAILED: ${lost} accepted message(s) lost or duplicated`); process.exitCode = 1; }
 } finally {
-  for (const c of cleanups.reverse()) await c().catch((err: Error) => console.error(`cleanup: ${err.message}`));
-  await rm(work, { recursive: true, force: true });
+  await cleanUp();
 }

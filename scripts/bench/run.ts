@@ -61,6 +61,7 @@ export async function measure(o: {
 }): Promise<RunResult> {
   const load = (first: number, count: number) => runLoad({ port: o.target.port, concurrency: o.concurrency, first, count, messages: o.messages, rcptDomain: o.rcptDomain });
   if (o.warmup > 0) {
+    await o.sink.reset();
     const w = await load(o.firstSeq + o.count, o.warmup);
     await drain(o.sink, w.filter((r) => r.code === 250).length, 120_000);
   }
@@ -74,7 +75,10 @@ export async function measure(o: {
   const st = await drain(o.sink, accepted.length, 600_000);
   const usage = mon.stop();
 
-  const arrivals = await o.sink.seqs();
+  // only this run's measured messages count (a straggler from the warm-up is not a delivery)
+  const arrivals = new Map([...await o.sink.seqs()].filter(([seq]) => seq >= o.firstSeq && seq < o.firstSeq + o.count));
+  const delivered = arrivals.size;
+  const lastArrival = Math.max(0, ...arrivals.values());
   const missing = accepted.filter((r) => !arrivals.has(r.seq)).length;
   const quarantined = results.filter((r) => r.code >= 500 && QUARANTINED.test(r.text));
   const failed: Record<string, number> = {};
@@ -87,9 +91,9 @@ export async function measure(o: {
   const qDir = o.target.dataDir ? path.join(o.target.dataDir, 'quarantine') : '';
   const quarantineFilesMissing = quarantined.filter((r) => !existsSync(path.join(qDir, `${QUARANTINED.exec(r.text)![1]}.eml`))).length;
 
-  const end = Math.max(st.last, tReplies);
+  const end = Math.max(lastArrival, tReplies);
   const seconds = (end - t0) / 1000;
-  const handled = st.count + quarantined.length;
+  const handled = delivered + quarantined.length;
   const g = usage.groups[o.target.group];
   const timed = (rs: SendResult[]) => rs.map((r) => r.eodMs);
   const e2e = accepted.filter((r) => arrivals.has(r.seq)).map((r) => arrivals.get(r.seq)! - r.eodAt);
@@ -100,12 +104,12 @@ export async function measure(o: {
     accepted: accepted.length,
     quarantined: quarantined.length,
     failed,
-    delivered: st.count,
+    delivered,
     missing,
     duplicates: st.dupes,
     quarantineFilesMissing,
     seconds,
-    deliveredPerS: st.last ? st.count / ((st.last - t0) / 1000) : 0,
+    deliveredPerS: lastArrival ? delivered / ((lastArrival - t0) / 1000) : 0,
     handledPerS: handled / seconds,
     cpuMsPerMsg: g ? (g.cpuSeconds * 1000) / Math.max(1, handled) : NaN,
     eodMs: { p50: pct(timed([...accepted, ...quarantined]), 50), p99: pct(timed([...accepted, ...quarantined]), 99), max: pct(timed([...accepted, ...quarantined]), 100) },
