@@ -8,6 +8,7 @@ import { startConsole, type ConsoleServer } from './api/server.ts';
 import { listsProvider } from './api/providers/lists.ts';
 import { messageLogProvider } from './api/providers/message-log.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
+import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
 import { trainingProvider } from './api/providers/training.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -71,8 +72,9 @@ export interface Appliance {
   quarantineActions: QuarantineActions;
   lists: ListsStore;
   pipeline: Pipeline;
-  /** The console's URL when it runs. */
+  /** The console's URL and server when it runs. */
   consoleUrl?: string;
+  console?: ConsoleServer;
   /** Bound ports (useful when the configuration asks for port 0). */
   ports(): Record<ListenerKind, number>;
   stop(): Promise<void>;
@@ -190,6 +192,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         lists: listsProvider(lists),
         training: trainingProvider(classifier),
         log: messageLogProvider(log),
+        stats: statsProvider(stats, log),
+        queue: queueProvider(queue),
+        system: systemProvider({ config: current, disks: system.disks, listening: () => [...listeners.keys()], appliance: opts.appliance ?? false, clamd: opts.clamd }),
       } });
     }
   } catch (err) {
@@ -203,6 +208,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   return {
     store, config, queue, log, spool, tls, stats, system, classifier, quarantine, quarantineActions, lists, pipeline,
     consoleUrl: consoleServer?.url,
+    console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,
     async stop() {
       clearInterval(pruneTimer);

@@ -10,6 +10,7 @@ import { overallStatus } from '../logsearch/message-log.ts';
 import type { RecipientPolicy } from '../smtp/recipient-policy.ts';
 import type { Spool } from '../spool/spool.ts';
 import { newMessageId } from '../spool/spool.ts';
+import { HeaderScanner } from '../spool/header-scan.ts';
 import type { Direction, QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
 import { isFinal } from '../spool/queue-record.ts';
 import { delOp, putOp, type Store, type Sublevel } from '../store/store.ts';
@@ -111,7 +112,7 @@ export class DeliveryQueue {
         attempts: 0, nextAttemptAt: now, ...(opts.headerEdits ? { headerEdits: opts.headerEdits } : {}),
       })),
     };
-    await this.accept(record, newLog(record, { reply: opts.note }));
+    await this.accept(record, newLog(record, { reply: opts.note, ...(await headerSummary(target)) }));
     return id;
   }
 
@@ -126,6 +127,13 @@ export class DeliveryQueue {
     };
     await this.accept(record, newLog(record, { reply: 'notice to the admin' }));
     return id;
+  }
+
+  /** Messages queued, and how many of them already had a failed attempt. */
+  size(): { messages: number; deferred: number } {
+    let deferred = 0;
+    for (const e of this.#entries.values()) if (e.record.recipients.some((r) => r.attempts > 0 && !isFinal(r))) deferred += 1;
+    return { messages: this.#entries.size, deferred };
   }
 
   get length(): number {
@@ -359,4 +367,18 @@ function recoveredLog(record: QueueRecord): MessageLogRecord {
 
 function hostLabel(dest: Destination): string {
   return dest.servername ? `${dest.servername} [${dest.host}]` : dest.host;
+}
+
+/** Message-ID, Subject and From of a message file, for its log record. */
+async function headerSummary(file: string): Promise<ReturnType<HeaderScanner['summary']>> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const scanner = new HeaderScanner(buf.length);
+    scanner.push(buf.subarray(0, bytesRead));
+    return scanner.summary();
+  } finally {
+    await handle.close();
+  }
 }
