@@ -17,6 +17,7 @@
 // Keys: e!<direction>!<kind>!<scope>!<owner>!<id> → ListEntry. All entries are also held in memory
 // (at most a few hundred per scope), so matching a message costs no database reads; this module is
 // the only writer, so memory and disk stay in step.
+import { CONDITION_HEADER, SIMPLE_HEADER, parseListFile, toCsv } from './list-files.ts';
 import { randomBytes } from 'node:crypto';
 import type { Store, Sublevel } from '../store/store.ts';
 
@@ -213,24 +214,23 @@ export class ListsStore {
    * Exports one list as text, one entry a line, fields separated by TAB:
    * sender/recipient lists `value[TAB note]`; condition lists `field TAB value TAB mode TAB header TAB note`.
    */
+  /** The list as a CSV file with a header row (see list-files.ts). */
   export(ref: ListRef): string {
-    return this.list(ref).map((e) => (isConditionKind(e.kind)
-      ? [e.field, e.value, e.mode ?? '', e.header ?? '', e.note ?? '']
-      : [e.value, e.note ?? '']).join('\t').replace(/\t+$/, '')).join('\n') + '\n';
+    const condition = isConditionKind(ref.kind);
+    return toCsv(condition ? CONDITION_HEADER : SIMPLE_HEADER, this.list(ref).map((e) => (condition
+      ? [e.field ?? '', e.value, e.mode ?? '', e.header ?? '', e.note ?? '']
+      : [e.value, e.note ?? ''])));
   }
 
   /**
-   * Imports lines in the export format into one list (blank lines and "#" comments ignored).
+   * Imports a CSV (or TSV) list file into one list (blank lines and "#" comments ignored).
    * Good lines are added in one batch; bad or duplicate lines are reported, not added. Lines past
    * the 300-entry limit are reported as such.
    */
   async import(ref: ListRef, text: string): Promise<ImportResult> {
     const skipped: ImportResult['skipped'] = [];
     const pending: ListEntry[] = [];
-    text.split(/\r?\n/).forEach((line, i) => {
-      const trimmed = line.trim();
-      if (!trimmed || trimmed.startsWith('#')) return;
-      const f = line.split('\t').map((s) => s.trim());
+    for (const { line: lineNo, fields: f, raw } of parseListFile(text, isConditionKind(ref.kind) ? CONDITION_HEADER : SIMPLE_HEADER)) {
       const input: ListEntryInput = isConditionKind(ref.kind)
         ? { ...ref, field: f[0] as ConditionField, value: f[1] ?? '', mode: (f[2] || undefined) as MatchMode | undefined, header: f[3] || undefined, note: f[4] || undefined }
         : { ...ref, value: f[0], note: f[1] || undefined };
@@ -238,9 +238,9 @@ export class ListsStore {
       try {
         pending.push(this.#prepare(input, pending));
       } catch (err) {
-        skipped.push({ line: i + 1, text: line, error: (err as Error).message });
+        skipped.push({ line: lineNo, text: raw, error: (err as Error).message });
       }
-    });
+    }
     if (pending.length) {
       await this.#db.batch(pending.map((e) => ({ type: 'put' as const, key: `e!${refKey(e)}!${e.id}`, value: e })), { sync: true });
       for (const e of pending) this.#remember(e);

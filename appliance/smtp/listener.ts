@@ -2,6 +2,7 @@
 // only for served domains and never relays; the submission listener (587) relays for permitted
 // clients (relay.networks, or AUTH PLAIN/LOGIN after STARTTLS). DATA streams to the spool, the
 // filter decides before the final reply, and 250 is sent only once the message is durable.
+import './greeting-pause.ts';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/schema.ts';
 import type { DeliveryQueue } from '../delivery/queue.ts';
@@ -49,6 +50,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
   const config = deps.config();
   const submission = deps.kind === 'submission';
   const transactions = new Map<string, Transaction>();
+  const counted = new Set<string>();
   const relayNetwork = networkMatcher(config.relay.networks);
   const limits = config.limits;
 
@@ -72,6 +74,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     maxRecipients: limits.maxRecipients,
     socketTimeout: limits.idleTimeoutSeconds * 1000,
     closeTimeout: 30_000,
+    // Read by greeting-pause.ts: how long to wait before the greeting (early-talker check).
+    ...{ greetingPauseMs: submission ? 0 : limits.greetingPauseMs },
     resolver: { reverse: deps.reverseDns.reverse },
     hideENHANCEDSTATUSCODES: true,
     hideDSN: true,
@@ -85,6 +89,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       if (!deps.limits.connect(session.remoteAddress, deps.config().limits.maxConnectionsPerClient)) {
         return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
       }
+      counted.add(session.id);
       // AUTH is neither advertised nor accepted before STARTTLS (passwords never in clear text).
       if (submission) session.disabledCommands = ['AUTH'];
       callback();
@@ -96,7 +101,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     },
 
     onClose(session) {
-      deps.limits.disconnect(session.remoteAddress);
+      // Refused connections were never counted: only counted ones give their place back.
+      if (counted.delete(session.id)) deps.limits.disconnect(session.remoteAddress);
       transactions.delete(session.id);
     },
 

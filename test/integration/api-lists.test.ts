@@ -72,6 +72,7 @@ test('search, import with per-line errors, export in the import format', async (
   t.deepEqual(found.json.items.map((e: { value: string }) => e.value), ['請求書']);
   const exported = await s.h.request('GET', '/api/lists/export?direction=outbound&kind=condition-quarantine&scope=domain&owner=a.example', { as: s.domA });
   t.is(exported.status, 200);
-  t.regex(String(exported.headers['content-disposition']), /attachment; filename="outbound-condition-quarantine-a\.example\.tsv"/);
-  t.is(exported.json, 'subject\t請求書\tpartial\nheader\tbulk\texact\tx-mailer\n');
+  t.regex(String(exported.headers['content-disposition']), /attachment; filename="outbound-condition-quarantine-a\.example\.csv"/);
+  t.regex(String(exported.headers['content-type']), /^text\/csv/);
+  t.is(exported.json, 'field,value,mode,header,note\r\nsubject,請求書,partial,,\r\nheader,bulk,exact,x-mailer,\r\n');
 });

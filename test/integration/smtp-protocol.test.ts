@@ -79,8 +79,14 @@ test('too many recipients and too many connections from one client are refused p
   t.regex(replies[4], /^250 /);
   t.regex(replies[5], /^452 /);
   // Hold one session open, then a second one from the same address is turned away.
-  const first = net.connect({ host: '127.0.0.1', port: a.inbound });
-  await once(first, 'data');
+  // (The previous session's close may still be in progress: connect until we are greeted.)
+  let first: net.Socket;
+  for (;;) {
+    first = net.connect({ host: '127.0.0.1', port: a.inbound });
+    const [greeting] = await once(first, 'data') as [Buffer];
+    if (greeting.toString().startsWith('220')) break;
+    first.destroy();
+  }
   const second = await rawSession(a.inbound, ['EHLO second']);
   first.destroy();
   t.regex(second[0], /^421 4\.7\.0 Too many connections/);
@@ -117,4 +123,19 @@ test('above the data disk hard limit the listeners answer 452 instead of taking 
   const sent = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message() });
   t.is(sent.code, 452);
   t.regex(sent.response, /4\.3\.1 Insufficient system storage/);
+});
+
+test('with a greeting pause, a client that talks before the greeting is refused', async (t) => {
+  const a = await startTestAppliance({ domains: domains(9), limits: { greetingPauseMs: 400 } }, { filter: deliverAll });
+  t.teardown(() => a.cleanup());
+  const socket = net.connect({ host: '127.0.0.1', port: a.inbound });
+  socket.write('EHLO early.test\r\n'); // before any greeting
+  let text = '';
+  socket.on('data', (c: Buffer) => { text += c.toString(); });
+  await once(socket, 'close');
+  t.regex(text, /^421 .*talk too soon/im);
+  // A polite client that waits for the greeting is served normally.
+  const polite = await rawSession(a.inbound, ['EHLO polite.test', 'QUIT']);
+  t.regex(polite[0], /^220 /);
+  t.regex(polite[1], /^250-/);
 });

@@ -87,6 +87,7 @@ test('import reports bad and duplicate lines; export round-trips condition lists
   t.is(r.added, 3);
   t.deepEqual(r.skipped.map((s) => s.line), [6, 7]);
   const text = lists.export(ref);
+  t.true(text.startsWith('field,value,mode,header,note\r\n'), 'CSV with a header row');
   const { lists: other } = await fresh(t);
   const r2 = await other.import(ref, text);
   t.is(r2.added, 3);
@@ -160,4 +161,17 @@ test('outbound lists belong to the sender (our user) and are separate from inbou
   t.is(out('other@example.com'), undefined);
   // The inbound direction sees none of these.
   t.is(decideLists(lists, facts({ envelopeFrom: 'intern@example.com' }), inbound('bob@example.com')), undefined);
+});
+
+test('CSV import handles quoting, commas, a byte-order mark and a header row; TSV still reads', async (t) => {
+  const { lists } = await fresh(t);
+  const ref = { direction: 'inbound' as const, kind: 'condition-block' as const, scope: 'domain' as const, owner: 'example.com' };
+  const csv = '\uFEFFfield,value,mode,header,note\r\nsubject,"Sale, today only",partial,,"said ""hi"""\r\nsubject,"two\nlines",exact,,\r\n';
+  const r = await lists.import(ref, csv);
+  t.is(r.added, 2, JSON.stringify(r.skipped));
+  const values = lists.list(ref).map((e) => [e.value, e.mode, e.note ?? '']);
+  t.true(values.some(([v, m, n]) => v === 'Sale, today only' && m === 'partial' && n === 'said "hi"'), JSON.stringify(values));
+  t.true(values.some(([v]) => v === 'two\nlines'), JSON.stringify(values));
+  const tsv = await lists.import({ ...ref, kind: 'condition-allow' }, 'subject\tnewsletter\tpartial\n');
+  t.is(tsv.added, 1);
 });

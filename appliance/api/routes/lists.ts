@@ -76,8 +76,8 @@ export default async function listRoutes(app: FastifyInstance, ctx: ConsoleConte
 
   app.get('/api/lists/export', { config: { access: { roles: 'any', targets: refTarget('query') } }, schema: { querystring: Type.Object(Ref) } }, async (req, reply) => {
     const ref = req.query as ListRef;
-    const name = `${ref.direction}-${ref.kind}-${ref.owner.replace(/[^A-Za-z0-9.@_-]/g, '_')}.tsv`;
-    reply.header('content-disposition', `attachment; filename="${name}"`).type('text/tab-separated-values; charset=utf-8');
+    const name = `${ref.direction}-${ref.kind}-${ref.owner.replace(/[^A-Za-z0-9.@_-]/g, '_')}.csv`;
+    reply.header('content-disposition', `attachment; filename="${name}"`).type('text/csv; charset=utf-8');
     return provider().exportText(ref);
   });
 

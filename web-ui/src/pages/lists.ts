@@ -117,7 +117,7 @@ export class MmLists extends I18nElement {
         ${condition && (e.field === 'subject' || e.field === 'header') ? field({ label: t('lists.mode'), value: e.mode, options: [{ value: 'partial', label: t('lists.mode.partial') }, { value: 'exact', label: t('lists.mode.exact') }], onInput: (v) => { e.mode = v; } }) : nothing}
         ${field({ label: t('lists.note'), value: e.note, error: this.errors['/note'], onInput: (v) => { e.note = v; } })}
       </div><div class="actions"><button type="submit">${t('common.add')}</button></div>
-      ${r.owner ? html`<label><span>${t('lists.import')}</span><input type="file" accept=".txt,.tsv,.csv,text/plain" @change=${(ev: Event) => this.#import(ev)}></label>` : nothing}
+      ${r.owner ? html`<label><span>${t('lists.import')}</span><input type="file" accept=".csv,.tsv,.txt,text/csv,text/plain" @change=${(ev: Event) => this.#import(ev)}></label>` : nothing}
       </section></form>
       <section class="card"><p>${t('common.total', { count: this.total })}</p>
         ${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
