@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { SMTPServer } from 'smtp-server';
 import { startConsole, type ConsoleServer } from './api/server.ts';
+import { DEFAULT_SOCKET, startLocalApi, type LocalApi } from './api/local-socket.ts';
 import { listsProvider } from './api/providers/lists.ts';
 import { messageLogProvider } from './api/providers/message-log.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
@@ -54,6 +55,8 @@ export interface ApplianceOptions {
   starterModel?: boolean;
   /** Running on the appliance image: write snmpd/rsyslog settings and register the SNMP subagent. */
   appliance?: boolean;
+  /** Unix socket of the local API for the console menu (default with `appliance`: /run/mailmoat/api.sock; otherwise none). */
+  localSocket?: string;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
 }
@@ -184,6 +187,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   });
 
   let consoleServer: (ConsoleServer & { url: string }) | undefined;
+  let localApi: LocalApi | undefined;
   try {
     await startListeners(current());
     if (opts.console !== false) {
@@ -197,10 +201,16 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         system: systemProvider({ config: current, disks: system.disks, listening: () => [...listeners.keys()], appliance: opts.appliance ?? false, clamd: opts.clamd }),
       } });
     }
+    const socketPath = opts.localSocket ?? (opts.appliance ? DEFAULT_SOCKET : undefined);
+    if (socketPath) {
+      localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks });
+      say(`mailmoat: local API for the console menu on ${socketPath}`);
+    }
   } catch (err) {
     await stopListeners();
     await queue.stop(0);
     stopRetention();
+    await consoleServer?.close();
     await system.stop();
     throw err;
   }
@@ -213,7 +223,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     async stop() {
       clearInterval(pruneTimer);
       stopRetention();
-      await Promise.all([stopListeners(), consoleServer?.close(), system.stop()]);
+      await Promise.all([stopListeners(), consoleServer?.close(), localApi?.close(), system.stop()]);
       await queue.stop();
       await stats.close();
       await store.close();

@@ -1,10 +1,12 @@
 // The serial-console and screen maintenance menu: the login shell of the `maint` user. It shows
 // the status first, then offers the few actions an admin needs at the box when the network or
-// the web console is out of reach. Privileged actions run through sudo rules limited to exactly
-// these commands (image/overlay/etc/sudoers.d/mailmoat); it never opens the store.
+// the web console is out of reach. Mail-side actions (status, setup code, admin password, queue
+// flush) go to the daemon's local API socket; privileged system actions run through sudo rules
+// limited to exactly these commands (image/overlay/etc/sudoers.d/mailmoat). It never opens the store.
 import { spawn } from 'node:child_process';
 import readline from 'node:readline/promises';
-import { collectStatus, formatStatus, readSetupCode, SERVICES } from './status.ts';
+import { callDaemon, type LocalStatus } from './api-client.ts';
+import { collectStatus, formatStatus, SERVICES } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
 
 export interface MenuIo {
@@ -24,12 +26,15 @@ const ITEMS = [
   '6) Reboot',
   '7) Shut down',
   '8) Factory reset (wipe the data partition)',
+  '9) Reset the web console admin password',
+  '10) Flush the mail queue (deliver now)',
+  '11) Set network (interface address, gateway, DNS)',
   '0) Log out',
 ];
 
-function sudo(args: string[], io: MenuIo): Promise<number> {
+function sudo(args: string[], io: MenuIo, interactive = false): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn('sudo', ['-n', ...args], { stdio: ['inherit', 'pipe', 'pipe'] });
+    const child = spawn('sudo', ['-n', ...args], { stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => io.output.write(d));
     child.stderr.on('data', (d) => io.output.write(d));
     child.on('exit', (code) => resolve(code ?? 1));
@@ -50,7 +55,7 @@ export async function runMenu(io: MenuIo): Promise<number> {
     say(formatStatus(await collectStatus()));
     for (;;) {
       say('\n' + ITEMS.join('\n'));
-      const choice = await ask('Choose 0-8: ');
+      const choice = await ask('Choose 0-11: ');
       if (choice === null || choice === '0') return 0;
       switch (choice) {
         case '1':
@@ -61,8 +66,10 @@ export async function runMenu(io: MenuIo): Promise<number> {
           for (const r of await runDiagnostics()) say(`  [${r.ok ? ' ok ' : 'FAIL'}] ${r.name.padEnd(6)} ${r.detail}`);
           break;
         case '3': {
-          const code = await readSetupCode();
-          say(code ? `\nSetup code: ${code}\nEnter it in the web console's setup wizard (https://<address>/).`
+          const status = await callDaemon<LocalStatus>('GET', '/status').catch((err: Error) => err);
+          if (status instanceof Error) say(`\n${status.message}`);
+          else if (status.setup.code) say(`\nSetup code: ${status.setup.code}\nEnter it in the web console's setup wizard (https://<address>/).`);
+          else say(status.setup.pending ? '\nSetup is pending but no setup code exists: restart the mailmoat service (item 4) to make one.'
             : '\nSetup is complete: there is no setup code any more.');
           break;
         }
@@ -91,6 +98,26 @@ export async function runMenu(io: MenuIo): Promise<number> {
           say('Cancelled: nothing was changed.');
           break;
         }
+        case '9': {
+          const name = await ask('Admin to reset (empty: the only admin): ');
+          if (name === null) return 0;
+          const reset = await callDaemon<{ username: string; password: string }>('POST', '/admin/reset-password', name ? { username: name } : {})
+            .catch((err: Error) => err);
+          say(reset instanceof Error ? `\nNo password was changed: ${reset.message}`
+            : `\nNew password for ${reset.username}: ${reset.password}\nLog in with it and change it under your account.`);
+          break;
+        }
+        case '10': {
+          const flushed = await callDaemon<{ flushed: number }>('POST', '/queue/flush').catch((err: Error) => err);
+          say(flushed instanceof Error ? `\n${flushed.message}` : `\n${flushed.flushed} queued message(s) are being delivered now.`);
+          break;
+        }
+        case '11':
+          // Runs as root (sudo rule for exactly this command) and asks its own questions.
+          rl.pause();
+          await sudo(['/usr/local/bin/mailmoat', 'menu', 'set-network'], io, true);
+          rl.resume();
+          break;
         default:
           say(`"${choice}" is not on the menu.`);
       }

@@ -1,0 +1,67 @@
+// The daemon's local API for the console menu, over its unix socket: status (queue, counters,
+// disks, setup code), admin password reset through the console's user store, queue flush, the
+// socket's mode (0660: its permissions are the authentication), and the menu's status screen.
+import test from 'ava';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { callDaemon, type LocalStatus } from '../../appliance/console/api-client.ts';
+import { collectStatus, formatStatus } from '../../appliance/console/status.ts';
+import { verifyPassword } from '../../appliance/api/passwords.ts';
+import { SetupState } from '../../appliance/api/setup-state.ts';
+import { UserStore } from '../../appliance/api/users.ts';
+import { startTestAppliance } from '../helpers/appliance.ts';
+
+test.serial('status, setup code, password reset and flush through the socket', async (t) => {
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
+  const socket = path.join(socketDir, 'api.sock');
+  const a = await startTestAppliance({}, { localSocket: socket });
+  try {
+    t.is(statSync(socket).mode & 0o777, 0o660);
+    writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
+
+    const s = await callDaemon<LocalStatus>('GET', '/status', undefined, socket);
+    t.deepEqual(s.queue, { messages: 0, deferred: 0, oldestAgeSeconds: 0 });
+    t.is(s.totals.received, 0);
+    t.deepEqual(s.disks.map((d) => d.role).sort(), ['data', 'system']);
+    t.true(s.disks.every((d) => d.percent > 0 && d.level.length > 0));
+    t.deepEqual(s.setup, { pending: true, code: '1234-5678' });
+
+    // No admin yet: the reset says what to do instead.
+    await t.throwsAsync(callDaemon('POST', '/admin/reset-password', {}, socket), { message: /no console admin yet: finish the setup wizard/ });
+
+    const users = new UserStore(a.app.store);
+    const admin = await users.create({ username: 'admin', role: 'admin', password: 'the old password', language: 'en' });
+    await users.save({ ...admin, failedLogins: 7, lockedUntil: new Date(Date.now() + 3600_000).toISOString() });
+    await (await SetupState.open(a.app.store, a.dataDir)).complete('admin');
+    const reset = await callDaemon<{ username: string; password: string }>('POST', '/admin/reset-password', {}, socket);
+    t.is(reset.username, 'admin');
+    t.regex(reset.password, /^[a-z2-9]{16}$/);
+    const after = (await users.byName('admin'))!;
+    t.true(await verifyPassword(after.passwordHash, reset.password));
+    t.false(await verifyPassword(after.passwordHash, 'the old password'));
+    t.is(after.failedLogins, 0);
+    t.is(after.lockedUntil, undefined);
+    await t.throwsAsync(callDaemon('POST', '/admin/reset-password', { username: 'nobody' }, socket), { message: /"nobody" is not a console admin; admins: admin/ });
+
+    const done = await callDaemon<LocalStatus>('GET', '/status', undefined, socket);
+    t.deepEqual(done.setup, { pending: false });
+    t.deepEqual(await callDaemon('POST', '/queue/flush', undefined, socket), { flushed: 0 });
+    await t.throwsAsync(callDaemon('GET', '/nothing', undefined, socket), { message: /GET \/nothing does not exist/ });
+
+    // The menu's status screen reads the same socket.
+    const screen = formatStatus(await collectStatus(socket));
+    t.regex(screen, /Queue: 0 message\(s\), 0 deferred/);
+    t.regex(screen, /Disks:\n {2}\/\S*\s+[\d.]+ %/);
+  } finally {
+    await a.cleanup();
+  }
+  t.throws(() => statSync(socket), { code: 'ENOENT' }, 'the socket is removed on stop');
+  rmSync(socketDir, { recursive: true, force: true });
+});
+
+test.serial('the menu says what to do when the daemon is not running', async (t) => {
+  await t.throwsAsync(callDaemon('GET', '/status', undefined, '/nonexistent/api.sock'), { message: /cannot reach the daemon at \/nonexistent\/api\.sock: is the mailmoat service running\?/ });
+  const screen = formatStatus(await collectStatus('/nonexistent/api.sock'));
+  t.regex(screen, /Mail status unavailable: cannot reach the daemon/);
+});
