@@ -67,6 +67,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         });
       },
     });
+    // A client dying mid-transaction (the daemon killed in a test) is an 'error' event here.
+    server.on('error', () => {});
     server.listen(port, '127.0.0.1');
     await once(server.server, 'listening');
     port = (server.server.address() as AddressInfo).port;
