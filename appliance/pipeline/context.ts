@@ -6,6 +6,10 @@
 // stage adds what it found to `Findings`, so the message log and the quarantine can show *why* a
 // message got its class (the same idea as rspamd's named symbols).
 import type { ParsedMail } from 'mailparser';
+// Header edits are defined where they are applied, by the delivery path.
+import type { HeaderEdits } from '../delivery/message-stream.ts';
+
+export type { HeaderEdits };
 
 export interface MessageContext {
   /** Our queue id. */
@@ -23,12 +27,6 @@ export interface MessageContext {
   recipients: { address: string; original: string; domain: string }[];
 }
 
-export interface HeaderEdits {
-  /** Headers to put on top of the message, in this order. */
-  prepend: [name: string, value: string][];
-  /** Text to put (with one space) in front of the Subject. */
-  subjectPrefix?: string;
-}
 
 export type MainClass =
   | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'

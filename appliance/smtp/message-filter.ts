@@ -2,17 +2,10 @@
 // and, per recipient, whether the message is delivered (with header edits), quarantined (already
 // stored by the pipeline) or deleted. Without a filter every recipient is delivered as received.
 import type { HeaderEdits } from '../delivery/message-stream.ts';
+import type { MessageContext } from '../pipeline/context.ts';
 
-export interface FilterInput {
-  id: string;
-  direction: 'inbound' | 'outbound';
-  receivedAt: number;
-  spoolPath: string;
-  size: number;
-  client: { ip: string; hostname: string; helo: string; authUser?: string };
-  mailFrom: string;
-  recipients: { address: string; original: string; domain: string }[];
-}
+/** What the filter is given: the pipeline's MessageContext (appliance/pipeline/context.ts). */
+export type FilterInput = MessageContext;
 
 export interface FilterOutcome {
   reply: { code: number; message: string };
