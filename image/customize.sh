@@ -39,12 +39,18 @@ for p in i386-pc x86_64-efi; do
   cp /usr/lib/grub/$p/*.mod /usr/lib/grub/$p/*.lst "$R/boot/grub/$p/"
 done
 
-step "filesystems: root, and the data partition that survives system replacement"
+step "filesystems: read-only root, and the data partition that survives system replacement"
+# Everything the running system writes lives on the data partition; the directories below are
+# bind-mounted from it (nofail: a damaged data partition must not stop the box from booting to its
+# console). The data filesystem is always made from the skeleton /usr/share/mailmoat/data-skel
+# (by the build and by a factory reset), so the bind sources exist.
+BINDS="/var/log /var/lib/systemd /var/lib/chrony /var/lib/snmp /var/lib/logrotate /etc/systemd/network"
 cat > "$R/etc/fstab" <<FSTAB
 # <filesystem>       <mount point>       <type> <options>                      <dump> <pass>
-UUID=$ROOT_UUID  /                   ext4   defaults,errors=remount-ro     0      1
+UUID=$ROOT_UUID  /                   ext4   ro,errors=remount-ro           0      1
 UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid         0      2
 tmpfs                /tmp                tmpfs  nodev,nosuid,size=25%          0      0
+tmpfs                /var/tmp            tmpfs  nodev,nosuid,size=10%          0      0
 FSTAB
 mkdir -p "$R/var/lib/mailmoat"
 # The configuration lives on the data partition with everything else the box must keep.
@@ -75,7 +81,7 @@ chroot "$R" /usr/local/bin/node --version >/dev/null
 step "ClamAV keeps its signatures on the data partition (freshclam's downloads are large)"
 rm -rf "$R/var/lib/clamav"
 ln -s /var/lib/mailmoat/clamav "$R/var/lib/clamav"
-# Host keys are made at first boot so no two boxes share them.
+# Host keys are made at first boot, on the data partition, so no two boxes share them.
 rm -f "$R"/etc/ssh/ssh_host_*
 
 step "enable services"
@@ -85,3 +91,19 @@ chroot "$R" systemctl disable ssh >/dev/null 2>&1
 chroot "$R" systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1
 chroot "$R" systemctl set-default multi-user.target >/dev/null 2>&1
 rm -rf "$R/var/cache/apt/archives/"*.deb "$R/var/lib/apt/lists/"*
+
+step "writable directories moved to the data partition's skeleton (bind-mounted at boot)"
+SKEL=$R/usr/share/mailmoat/data-skel
+rm -rf "$SKEL" && mkdir -p "$SKEL"
+for dir in $BINDS; do
+  name=$(echo "$dir" | sed 's|^/var/lib/||; s|^/var/||; s|^/etc/systemd/||')
+  mkdir -p "$R$dir"
+  cp -a "$R$dir" "$SKEL/$name"
+  find "$R$dir" -mindepth 1 -delete
+  printf '/var/lib/mailmoat/%-12s %-22s none bind,nofail 0 0\n' "$name" "$dir" >> "$R/etc/fstab"
+done
+install -d -m 0755 "$SKEL/ssh"
+# The persistent journal, on the data partition too.
+install -d -m 2755 "$SKEL/log/journal"
+chroot "$R" chown root:systemd-journal /usr/share/mailmoat/data-skel/log/journal
+

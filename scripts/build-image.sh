@@ -77,6 +77,9 @@ INITRD=No mmdebstrap --mode=root --variant=minbase --include="$PACKAGES" \
 if grep -rqs -f <(awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i} /^deb / {print $2}' "$SOURCES" | sed 's|.*://||; s|/.*||' | sort -u) "$ROOTFS/etc/apt"; then
   die "the image's apt configuration still names the build machine's mirror"
 fi
+# D-Bus reads the machine id through this link; tmpfiles would make it at boot, but the root is
+# read-only, and mmdebstrap's final clean-up removes it, so it is made here, after mmdebstrap.
+ln -sfn /etc/machine-id "$ROOTFS/var/lib/dbus/machine-id"
 echo "    root filesystem: $(du -sm "$ROOTFS" | cut -f1) MB"
 
 # ---- 3. filesystems as files (no mounts needed) ---------------------------------------------
@@ -84,7 +87,8 @@ step "filesystems: root (ext4), data (ext4), EFI system partition (FAT)"
 ROOT_MIB=$(( $(du -sm "$ROOTFS" | cut -f1) * 110 / 100 + ROOT_HEADROOM_MIB ))
 rm -f "$BUILD"/*.img
 mkfs.ext4 -q -L "$ROOT_LABEL" -U "$ROOT_UUID" -d "$ROOTFS" "$BUILD/root.img" "${ROOT_MIB}M"
-mkfs.ext4 -q -L "$DATA_LABEL" -U "$DATA_UUID" "$BUILD/data.img" "${DATA_MIB}M"
+# The data filesystem starts from the image's skeleton of the directories bind-mounted from it.
+mkfs.ext4 -q -L "$DATA_LABEL" -U "$DATA_UUID" -d "$ROOTFS/usr/share/mailmoat/data-skel" "$BUILD/data.img" "${DATA_MIB}M"
 # GRUB's embedded config (no comments: the core image's parser has none): find the root
 # filesystem by UUID and read the menu from its /boot/grub, for UEFI and BIOS alike.
 sed "s/@ROOT_UUID@/$ROOT_UUID/" "$PROJECT/image/grub/early.cfg" > "$BUILD/early.cfg"

@@ -2,7 +2,12 @@
 // the image opened with snapshot=on so it stays pristine, a restricted user network with
 // host forwards on 127.0.0.1 and a guestfwd to a sink on the host, the serial console recorded to
 // a log file and reachable through a unix socket (to type into), and QMP for a clean power-down.
-import { spawn, type ChildProcess } from 'node:child_process';
+// QEMU's restricted network drops every UDP packet from the guest (DHCP and DNS aside), so UDP
+// forwards (SNMP) need an unrestricted network: such a VM runs in its own network namespace with
+// only a loopback, which keeps the guest just as cut off, and the test reaches its forwarded ports
+// with `vm.run()` (nsenter into that namespace).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,6 +25,8 @@ export interface VmOptions {
   guestForwards?: { guestPort: number; hostPort: number }[];
   /** Configuration seed handed to first boot through fw_cfg (opt/mailmoat/config.yaml). */
   seedConfig?: string;
+  /** Run in a private network namespace with an unrestricted user network (needed for UDP forwards). */
+  isolatedNetwork?: boolean;
 }
 
 export class Vm {
@@ -49,7 +56,7 @@ export class Vm {
     const args = [
       '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',
       '-drive', `file=${o.image},format=${format},if=virtio,snapshot=on`,
-      '-netdev', ['user,id=n0,restrict=on', ...fwd].join(','),
+      '-netdev', [`user,id=n0,restrict=${o.isolatedNetwork ? 'off' : 'on'}`, ...fwd].join(','),
       '-device', 'virtio-net-pci,netdev=n0',
       '-chardev', `socket,id=ser0,path=${path.join(o.dir, 'serial.sock')},server=on,wait=off,logfile=${this.serialLog}`,
       '-serial', 'chardev:ser0',
@@ -68,7 +75,9 @@ export class Vm {
       args.push('-fw_cfg', `name=opt/mailmoat/config.yaml,file=${seed}`);
     }
     writeFileSync(this.serialLog, '');
-    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = o.isolatedNetwork
+      ? spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec qemu-system-x86_64 "$@"', 'qemu', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     this.#exited = new Promise((resolve) => child.on('exit', () => resolve()));
@@ -98,6 +107,13 @@ export class Vm {
       }
       await sleep(500);
     }
+  }
+
+  /** Runs a host command where the VM's forwarded ports are: in its namespace when isolated. */
+  async run(command: string, args: string[]): Promise<string> {
+    const pid = this.#process?.pid;
+    const [cmd, argv] = this.#options.isolatedNetwork && pid ? ['nsenter', [`--net=/proc/${pid}/ns/net`, '--', command, ...args]] : [command, args];
+    return (await promisify(execFile)(cmd, argv)).stdout;
   }
 
   /** Types on the serial console. */
