@@ -10,12 +10,16 @@ import type { MenuIo } from './menu.ts';
 export const NETWORK_DIR = '/etc/systemd/network';
 const CONFIRM_SECONDS = 60;
 
-export async function runSetNetwork(io: MenuIo, dir = NETWORK_DIR): Promise<number> {
+export async function runSetNetwork(io: MenuIo, dir = NETWORK_DIR, apply?: (interfaces: string[]) => Promise<void>): Promise<number> {
   const rl = readline.createInterface({ input: io.input, output: io.output, terminal: false });
   const say = (text: string) => io.output.write(text + '\n');
+  // Lines are read through the iterator, which buffers them: answers typed (or piped) ahead of
+  // their question are not lost.
+  const lines = rl[Symbol.asyncIterator]();
   const ask = async (q: string) => {
     io.output.write(q);
-    return (await rl.question('').catch(() => null))?.trim() ?? null;
+    const next = await lines.next();
+    return next.done ? null : (next.value as string).trim();
   };
   try {
     const present = (await readdir('/sys/class/net').catch(() => [] as string[])).filter((n) => n !== 'lo');
@@ -38,7 +42,7 @@ export async function runSetNetwork(io: MenuIo, dir = NETWORK_DIR): Promise<numb
       say(`Nothing was changed:\n  ${problems.join('\n  ')}`);
       return 1;
     }
-    const change = await changeNetwork({ dir, settings: [settings], confirmSeconds: CONFIRM_SECONDS });
+    const change = await changeNetwork({ dir, settings: [settings], confirmSeconds: CONFIRM_SECONDS, apply });
     say(`Applied to ${name}. Type "keep" within ${CONFIRM_SECONDS} s to keep it; otherwise the previous settings come back.`);
     const answer = await Promise.race([ask('Keep? '), change.outcome.then(() => null)]);
     if (answer === 'keep') change.confirm();

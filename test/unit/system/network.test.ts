@@ -1,4 +1,5 @@
-// NIC/IP bindings: validation, the networkd files, and confirm-or-revert against a temp directory.
+// NIC/IP bindings: validation, the networkd files, confirm-or-revert against a temp directory, and
+// the menu's set-network dialogue.
 // systemd-networkd does not run on the test host, so `apply` is a recording fake here; on the box
 // it is `networkctl reload` + `reconfigure` (networkctlApply). Rollback delays are 1 s.
 import test from 'ava';
@@ -6,6 +7,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { changeNetwork, renderNetwork, validateInterface, type InterfaceSettings } from '../../../appliance/system/network.ts';
+import { runSetNetwork } from '../../../appliance/console/set-network.ts';
+import { PassThrough } from 'node:stream';
 
 const staticEth0: InterfaceSettings = { name: 'eth0', mode: 'static', address: '192.0.2.10', prefix: 24, gateway: '192.0.2.1', dns: ['192.0.2.53', '2001:db8::53'] };
 
@@ -95,5 +98,39 @@ test('interfaces not named in a change keep their files', async (t) => {
   t.is(await change.outcome, 'reverted');
   t.is(await readFile(path.join(dir, '10-mailmoat-eth1.network'), 'utf8'), eth1);
   t.deepEqual(applied, [['eth0'], ['eth0']]);
+  await rm(dir, { recursive: true });
+});
+
+test('the menu dialogue validates, applies and keeps a confirmed static address', async (t) => {
+  const dir = await tempDir();
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (d) => (text += d));
+  const applied: string[][] = [];
+  const done = runSetNetwork({ input, output }, dir, async (i) => { applied.push(i); });
+  // Answers one line at a time, each once its question is on the screen.
+  for (const [question, answer] of [['Interface', 'eth0'], ['DHCP or static', 'static'], ['Address/prefix', '192.0.2.10/24'],
+    ['Gateway', '192.0.2.1'], ['DNS servers', '192.0.2.53 2001:db8::53'], ['Keep?', 'keep']]) {
+    while (!text.includes(question)) await new Promise((r) => setTimeout(r, 10));
+    input.write(answer + '\n');
+  }
+  t.is(await done, 0);
+  t.regex(text, /The new network settings are kept/);
+  t.is(await readFile(path.join(dir, '10-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
+  t.deepEqual(applied, [['eth0']]);
+  await rm(dir, { recursive: true });
+});
+
+test('the menu dialogue changes nothing for invalid answers', async (t) => {
+  const dir = await tempDir();
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (d) => (text += d));
+  input.end('eth0\nstatic\n192.0.2.10/40\n\n\n');
+  t.is(await runSetNetwork({ input, output }, dir, async () => t.fail('nothing may be applied')), 1);
+  t.regex(text, /Nothing was changed:\n {2}the prefix length must be 1-32/);
+  t.deepEqual(await readdir(dir), ['80-mailmoat-default.network']);
   await rm(dir, { recursive: true });
 });
