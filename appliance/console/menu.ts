@@ -82,6 +82,11 @@ export async function runMenu(io: MenuIo): Promise<number> {
           break;
         }
         case '5':
+          // The daemon's own warnings first (disk, clamd, delivery), so other services' chatter
+          // cannot push them off the screen; then the recent lines of every appliance service.
+          say('Warnings and errors from the mailmoat daemon:');
+          await sudo(['/usr/bin/journalctl', '--no-pager', '-n', '15', '-p', 'warning', '-u', 'mailmoat.service'], io);
+          say('Recent log lines of the appliance services:');
           await sudo(['/usr/bin/journalctl', '--no-pager', '-n', '40', ...SERVICES.flatMap((s) => ['-u', `${s}.service`])], io);
           break;
         case '6':

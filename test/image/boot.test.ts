@@ -274,7 +274,7 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
     }
     const percent = Number(/\/var\/lib\/mailmoat\s+([\d.]+) %\s+warning/.exec(screen[0])?.[1]);
     t.true(percent >= 80 && percent < 95, `the menu shows the data filesystem at ${percent} %, not at the warning level`);
-    // ...the warning is in the journal (item 5: the appliance services' recent log lines)...
+    // ...the warning is in the journal (item 5 shows the daemon's warnings first)...
     const mark2 = vm.serial().length;
     await vm.type('5\n');
     await vm.waitForSerial(/Choose 0-11/, 60_000, mark2);
