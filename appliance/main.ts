@@ -180,7 +180,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   config.on('change', (next, previous) => {
     policy = new RecipientPolicy(next, callout);
     // Socket-level settings are fixed when a listener starts: restart the listeners for those.
-    const listenerSettings = (c: Config) => JSON.stringify([c.listeners, c.tls, c.limits, c.relay.networks, c.hostname]);
+    const listenerSettings = (c: Config) => JSON.stringify([c.listeners.inbound, c.listeners.submission, c.tls, c.limits, c.relay.networks, c.hostname]);
     if (listenerSettings(next) !== listenerSettings(previous)) {
       stopListeners().then(() => startListeners(next)).catch((err: Error) => say(`mailmoat: restarting listeners failed: ${err.message}`));
     }

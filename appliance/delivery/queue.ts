@@ -60,7 +60,7 @@ export class DeliveryQueue {
     const referenced = new Set<string>();
     for await (const record of this.#db.values()) {
       referenced.add(record.file);
-      const log = (await this.#deps.log.get(record.id)) ?? recoveredLog(record);
+      const log = (await this.#deps.log.get(record.id)) ?? newLog(record);
       this.#add({ record, log, running: false });
     }
     for (const file of await this.#deps.spool.list()) {
@@ -359,10 +359,6 @@ export function newLog(record: QueueRecord, extra: Partial<MessageLogRecord> = {
     recipients: record.recipients.map((r): LoggedRecipient => ({ address: r.address, original: r.original, status: r.status })),
     ...extra,
   };
-}
-
-function recoveredLog(record: QueueRecord): MessageLogRecord {
-  return newLog(record);
 }
 
 function hostLabel(dest: Destination): string {

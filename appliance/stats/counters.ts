@@ -75,8 +75,8 @@ export class Stats {
     const sum = zero();
     const owners = domains === 'all' ? [ALL] : domains.map((d) => d.toLowerCase());
     for (const owner of owners) {
-      for await (const [key, counts] of this.#db.iterator({ gte: `${owner}!${g}!${bucket(since, g)}`, lt: `${owner}!${g}!${bucket(until, g)}~` })) {
-        if (key.split('!')[2] >= bucket(since, g)) for (const c of COUNTERS) sum[c] += counts[c] ?? 0;
+      for await (const counts of this.#db.values({ gte: `${owner}!${g}!${bucket(since, g)}`, lt: `${owner}!${g}!${bucket(until, g)}~` })) {
+        for (const c of COUNTERS) sum[c] += counts[c] ?? 0;
       }
     }
     return sum;

@@ -1,8 +1,9 @@
 // My account: change password, and the API tokens of this account (create, revoke).
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure, problemMap } from '../api.ts';
+import { api } from '../api.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, t } from '../i18n.ts';
+import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 
@@ -40,7 +41,9 @@ export class MmAccount extends I18nElement {
       this.banner = { ok: true, text: t('common.saved') };
       await this.#load();
     } catch (err) {
-      if (err instanceof ApiFailure) { this.errors = problemMap(err.problems); this.banner = { ok: false, text: errorText(err.code, err.message) }; }
+      const f = describeFailure(err);
+      this.errors = f.errors;
+      this.banner = { ok: false, text: f.text };
     }
   }
   override render() {

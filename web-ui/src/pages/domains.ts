@@ -1,10 +1,11 @@
 // Domains: routes (with a live test per route), recipient verification, domain aliases, mailbox
 // aliases and time zone. Validated in the browser with the configuration schema's Domain, then by
 // the server, whose problems appear next to the same fields (paths relative to the domain).
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure, problemMap } from '../api.ts';
+import { api } from '../api.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, t } from '../i18n.ts';
+import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
 import type { SessionUser } from '../app.ts';
@@ -84,10 +85,9 @@ export class MmDomains extends I18nElement {
   }
 
   #fail(err: unknown): void {
-    if (err instanceof ApiFailure) {
-      this.errors = problemMap(err.problems);
-      this.banner = { ok: false, text: errorText(err.code, err.message) };
-    } else this.banner = { ok: false, text: String(err) };
+    const f = describeFailure(err);
+    this.errors = f.errors;
+    this.banner = { ok: false, text: f.text };
   }
 
   async #delete(): Promise<void> {
@@ -108,7 +108,7 @@ export class MmDomains extends I18nElement {
       const res = await api<{ ok: boolean; greeting?: string; error?: string }>('POST', `/api/domains/${encodeURIComponent(name ?? '')}/test-route`, { host: r.host, port: Number(r.port) });
       this.tests = { ...this.tests, [i]: res.ok ? { ok: true, text: t('wizard.domain.testOk', { greeting: res.greeting ?? '' }) } : { ok: false, text: t('wizard.domain.testFailed', { error: res.error ?? '' }) } };
     } catch (err) {
-      this.tests = { ...this.tests, [i]: { ok: false, text: err instanceof ApiFailure ? errorText(err.code, err.message) : String(err) } };
+      this.tests = { ...this.tests, [i]: { ok: false, text: describeFailure(err).text } };
     }
   }
 

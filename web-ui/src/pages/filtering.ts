@@ -4,10 +4,11 @@
 // configuration schema, checked in the browser by that schema and then by the server, whose
 // problems appear next to the same fields. The admin and domain admins also choose, per domain,
 // which list level decides first.
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure, problemMap } from '../api.ts';
+import { api } from '../api.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, t } from '../i18n.ts';
+import { I18nElement, t } from '../i18n.ts';
 import { schemaForm } from '../schema-form.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
@@ -49,10 +50,9 @@ export class MmFiltering extends I18nElement {
   }
 
   #failed(key: string, err: unknown): void {
-    if (err instanceof ApiFailure) {
-      this.errors = { ...this.errors, [key]: problemMap(err.problems) };
-      this.banners = { ...this.banners, [key]: { ok: false, text: errorText(err.code, err.message) } };
-    } else this.banners = { ...this.banners, [key]: { ok: false, text: String(err) } };
+    const f = describeFailure(err);
+    this.errors = { ...this.errors, [key]: f.errors };
+    this.banners = { ...this.banners, [key]: { ok: false, text: f.text } };
   }
 
   async #save(ev: Event, section: Section): Promise<void> {

@@ -2,11 +2,12 @@
 // Search, add (condition lists also take the field, header name and match mode), delete, import
 // a file into the list chosen above and export it. A mailbox user works on their own address-level
 // lists only, so the level and owner are fixed for them.
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure, problemMap } from '../api.ts';
+import { api } from '../api.ts';
 import { query } from '../dates.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, t } from '../i18n.ts';
+import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
@@ -54,8 +55,9 @@ export class MmLists extends I18nElement {
   }
 
   #fail(err: unknown): void {
-    if (err instanceof ApiFailure) { this.errors = problemMap(err.problems); this.banner = { ok: false, text: errorText(err.code, err.message) }; }
-    else this.banner = { ok: false, text: String(err) };
+    const f = describeFailure(err);
+    this.errors = f.errors;
+    this.banner = { ok: false, text: f.text };
   }
 
   async #add(ev: Event): Promise<void> {

@@ -1,10 +1,11 @@
 // Message log: search by sender, recipient, subject, status and date (newest first); one message
 // with its recipients' outcomes and every delivery attempt with the remote server's reply.
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure } from '../api.ts';
+import { api } from '../api.ts';
 import { dayEnd, dayStart, query } from '../dates.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, lang, t } from '../i18n.ts';
+import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import { formatDate } from '../../../appliance/i18n/catalog.ts';
 
@@ -48,12 +49,12 @@ export class MmMessages extends I18nElement {
       this.items = res.items;
       this.more = res.more;
       this.banner = null;
-    } catch (err) { this.banner = err instanceof ApiFailure ? errorText(err.code, err.message) : String(err); }
+    } catch (err) { this.banner = describeFailure(err).text; }
   }
 
   async #open(id: string): Promise<void> {
     try { this.detail = (await api<{ message: Detail }>('GET', `/api/messages/${encodeURIComponent(id)}`)).message; }
-    catch (err) { this.banner = err instanceof ApiFailure ? errorText(err.code, err.message) : String(err); }
+    catch (err) { this.banner = describeFailure(err).text; }
   }
 
   #detail(d: Detail) {

@@ -2,11 +2,12 @@
 // reasons behind it, why it was held, its headers and attachments, and a preview rendered by the
 // server as a sandboxed document (no scripts, no remote images) in an iframe; the actions on one
 // message or on the selected ones. Each user sees only what the API lets them see.
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure } from '../api.ts';
+import { api } from '../api.ts';
 import { dayEnd, dayStart, query } from '../dates.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, lang, t } from '../i18n.ts';
+import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 import { formatDate, type MessageKey } from '../../../appliance/i18n/catalog.ts';
@@ -67,7 +68,7 @@ export class MmQuarantine extends I18nElement {
   }
 
   #fail(err: unknown): void {
-    this.banner = { ok: false, text: err instanceof ApiFailure ? errorText(err.code, err.message) : String(err) };
+    this.banner = { ok: false, text: describeFailure(err).text };
   }
 
   async #act(action: Action, ids: string[]): Promise<void> {

@@ -1,10 +1,11 @@
 // System (admin only): state of disks, certificate and time; every settings section (edited with
 // forms generated from the configuration schema); the TLS certificate; backup and restore of the
 // whole configuration as one file.
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure, problemMap } from '../api.ts';
+import { api } from '../api.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, lang, t } from '../i18n.ts';
+import { I18nElement, lang, t } from '../i18n.ts';
 import { schemaForm } from '../schema-form.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
@@ -56,7 +57,9 @@ export class MmSystem extends I18nElement {
       this.banner = { ok: true, text: ok };
       await this.#load();
     } catch (err) {
-      if (err instanceof ApiFailure) { this.errors = problemMap(err.problems); this.banner = { ok: false, text: errorText(err.code, err.message) }; }
+      const f = describeFailure(err);
+      this.errors = f.errors;
+      this.banner = { ok: false, text: f.text };
     }
   }
   #saveSection(e: Event): void {

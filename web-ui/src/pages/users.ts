@@ -1,9 +1,10 @@
 // Users: create mailbox users and domain admins (and, for the admin, other admins), disable or
 // enable, unlock, reset passwords, delete. The server decides who may touch whom.
+import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api, ApiFailure, problemMap } from '../api.ts';
+import { api } from '../api.ts';
 import { field } from '../field.ts';
-import { I18nElement, errorText, t } from '../i18n.ts';
+import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
@@ -47,10 +48,9 @@ export class MmUsers extends I18nElement {
       this.banner = { ok: true, text: t('common.saved') };
       await this.#load();
     } catch (err) {
-      if (err instanceof ApiFailure) {
-        this.errors = problemMap(err.problems);
-        this.banner = { ok: false, text: errorText(err.code, err.message) };
-      }
+      const f = describeFailure(err);
+      this.errors = f.errors;
+      this.banner = { ok: false, text: f.text };
     }
   }
 
