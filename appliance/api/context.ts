@@ -67,5 +67,5 @@ export function clientKey(req: FastifyRequest): string {
 }
 
 export function retryLater(seconds: number): ApiError {
-  return new ApiError(429, 'too-many-attempts', `too many attempts; try again in ${seconds} s`, undefined, { 'retry-after': String(seconds) });
+  return new ApiError(429, 'too-many-attempts', { key: 'api.too-many-attempts', params: { seconds } }, undefined, { 'retry-after': String(seconds) });
 }

@@ -104,16 +104,16 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       if (origin && origin !== 'null') {
         let host = '';
         try { host = new URL(origin).host; } catch { /* refused below */ }
-        if (host !== req.headers.host) throw new ApiError(403, 'bad-origin', 'cross-site requests are refused');
+        if (host !== req.headers.host) throw new ApiError(403, 'bad-origin', 'api.bad-origin');
       } else if (origin === 'null') {
-        throw new ApiError(403, 'bad-origin', 'cross-site requests are refused');
+        throw new ApiError(403, 'bad-origin', 'api.bad-origin');
       }
     }
     await authenticate(req, deps);
     if (req.session && !SAFE_METHODS.has(req.method) && access.roles !== 'public') {
       const given = req.headers[CSRF_HEADER];
       if (typeof given !== 'string' || !sameText(given, req.session.csrf)) {
-        throw new ApiError(403, 'csrf', `state-changing requests need the session's CSRF token in the ${CSRF_HEADER} header`);
+        throw new ApiError(403, 'csrf', { key: 'api.csrf', params: { header: CSRF_HEADER } });
       }
     }
     checkRole(req, access, deps.setup);
@@ -127,7 +127,9 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
     const targets = await access.targets(req);
     req.targets = targets;
     for (const t of targets) {
-      if (!canReach(p, t)) throw forbidden('system' in t ? 'appliance settings' : 'domain' in t ? `domain ${t.domain}` : `mailbox ${t.address}`);
+      if (!canReach(p, t)) {
+        throw 'system' in t ? forbidden('api.forbidden.system') : 'domain' in t ? forbidden('api.forbidden.domain', { domain: t.domain }) : forbidden('api.forbidden.mailbox', { address: t.address });
+      }
     }
   });
 
@@ -160,7 +162,7 @@ async function authenticate(req: FastifyRequest, deps: GuardDeps): Promise<void>
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     const token = m ? await deps.tokens.lookup(m[1]) : undefined;
     const user = token ? await deps.users.byId(token.userId) : undefined;
-    if (!token || !user || user.disabled) throw new ApiError(401, 'bad-token', 'the API token is unknown, revoked, or its account is disabled');
+    if (!token || !user || user.disabled) throw new ApiError(401, 'bad-token', 'api.bad-token');
     req.principal = principalOf(user, 'token', token);
     return;
   }
@@ -186,16 +188,16 @@ async function authenticate(req: FastifyRequest, deps: GuardDeps): Promise<void>
 /** Setup mode and role: everything that can be decided before the body is read. */
 function checkRole(req: FastifyRequest, access: Access, setup: SetupState): void {
   if (access.roles === 'setup') {
-    if (!setup.inSetup) throw new ApiError(410, 'setup-finished', 'setup is finished; the wizard cannot be used again');
-    if (!req.session?.setup) throw new ApiError(401, 'setup-unclaimed', 'enter the setup code first');
+    if (!setup.inSetup) throw new ApiError(410, 'setup-finished', 'api.setup-finished');
+    if (!req.session?.setup) throw new ApiError(401, 'setup-unclaimed', 'api.setup-unclaimed');
     return;
   }
   if (setup.inSetup && !(access.roles === 'public' && access.inSetup)) {
-    throw new ApiError(409, 'setup-required', 'the appliance is in setup mode: finish the setup wizard first');
+    throw new ApiError(409, 'setup-required', 'api.setup-required');
   }
   if (access.roles === 'public') return;
   const p = req.principal;
   if (!p) throw unauthenticated();
   if (access.roles !== 'any' && !access.roles.includes(p.role)) throw forbidden();
-  if (p.tokenAccess === 'read' && !SAFE_METHODS.has(req.method)) throw new ApiError(403, 'token-read-only', 'this API token is read-only');
+  if (p.tokenAccess === 'read' && !SAFE_METHODS.has(req.method)) throw new ApiError(403, 'token-read-only', 'api.token-read-only');
 }

@@ -1,6 +1,7 @@
 // Console passwords: argon2id hashes (the argon2 package's defaults: 64 MiB, 3 passes), and the
 // minimum a new password must meet. Relay (SMTP AUTH) passwords are a different thing (smtp/).
 import argon2 from 'argon2';
+import { problem, type ConfigProblem } from '../config/problems.ts';
 
 export const MIN_PASSWORD_LENGTH = 10;
 
@@ -16,9 +17,9 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
   }
 }
 
-/** A problem with a proposed password, or null when it is acceptable. */
-export function passwordProblem(password: string, username: string): string | null {
-  if (password.length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;
-  if (password.toLowerCase() === username.toLowerCase()) return 'must not be the user name';
+/** The problem with a proposed password (reported at `path`), or null when it is acceptable. */
+export function passwordProblem(path: string, password: string, username: string): ConfigProblem | null {
+  if (password.length < MIN_PASSWORD_LENGTH) return problem(path, 'problem.password-too-short', { min: MIN_PASSWORD_LENGTH });
+  if (password.toLowerCase() === username.toLowerCase()) return problem(path, 'problem.password-is-user-name');
   return null;
 }

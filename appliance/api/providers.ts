@@ -7,6 +7,8 @@
 // single mailbox address the caller may see. Providers must apply it; the API also re-checks it
 // on every single-item action.
 
+import type { LocalText } from '../i18n/errors.ts';
+
 export type Scope = { all: true } | { domains: string[] } | { address: string };
 
 export interface QuarantineQuery {
@@ -96,7 +98,8 @@ export interface ListsProvider {
   remove(id: string): Promise<boolean>;
   get(id: string): Promise<ListEntry | undefined>;
   exportText(ref: ListRef): string;
-  importText(ref: ListRef, text: string): Promise<{ added: number; skipped: { line: number; text: string; error: string }[] }>;
+  /** Lines not taken: `error` in English, `reason` to show in the caller's language. */
+  importText(ref: ListRef, text: string): Promise<{ added: number; skipped: { line: number; text: string; error: string; reason?: LocalText }[] }>;
 }
 
 export interface TrainingProvider {

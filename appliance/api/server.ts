@@ -12,7 +12,8 @@ import type { Store } from '../store/store.ts';
 import { loadTlsIdentity } from '../smtp/tls.ts';
 import { AuditLog } from './audit.ts';
 import type { ConsoleContext } from './context.ts';
-import { ApiError } from './errors.ts';
+import { schemaProblems } from '../config/problems.ts';
+import { ApiError, invalid, requestLanguage } from './errors.ts';
 import { installGuard } from './guard.ts';
 import type { Providers } from './providers.ts';
 import { AttemptLimiter } from './rate-limit.ts';
@@ -91,26 +92,27 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    const lang = requestLanguage(req);
     if (err instanceof ApiError) {
       if (err.headers) reply.headers(err.headers);
-      return reply.code(err.status).send(err.body());
+      return reply.code(err.status).send(err.body(lang));
     }
     if ('validation' in err && err.validation) {
-      const problems = err.validation.map((v) => {
-        const missing = (v.params as { missingProperty?: string }).missingProperty;
-        return { path: (v.instancePath || '') + (missing ? `/${missing}` : '') || '/', message: v.message ?? 'is not valid' };
-      });
-      return reply.code(400).send(new ApiError(400, 'invalid', 'the input is not valid; see problems', problems).body());
+      return reply.code(400).send(invalid(schemaProblems(err.validation.map((v) => ({ ...v, params: v.params as Record<string, unknown> })))).body(lang));
     }
     const status = (err as FastifyError).statusCode ?? 500;
-    if (status < 500) return reply.code(status).send({ error: { code: (err as FastifyError).code ?? 'bad-request', message: err.message } });
+    if (status < 500) {
+      // Fastify's own refusals (unreadable JSON, a body too large, a content type no route takes).
+      const key = status === 413 ? 'api.too-large' : status === 415 ? 'api.media-type' : 'api.bad-request';
+      return reply.code(status).send(new ApiError(status, (err as FastifyError).code ?? 'bad-request', { key, params: { detail: err.message } }).body(lang));
+    }
     req.log.error(err);
     (deps.log ?? console.error)(`console: ${req.method} ${req.url} failed: ${err.stack ?? err.message}`);
-    return reply.code(500).send({ error: { code: 'internal', message: 'the appliance hit an internal error; the details are in its log' } });
+    return reply.code(500).send(new ApiError(500, 'internal', 'api.internal').body(lang));
   });
 
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: { code: 'not-found', message: `${req.method} ${req.url.split('?')[0]} does not exist` } });
+    reply.code(404).send(new ApiError(404, 'not-found', { key: 'api.not-found.route', params: { method: req.method, path: req.url.split('?')[0] } }).body(requestLanguage(req)));
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,

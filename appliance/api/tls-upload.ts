@@ -4,7 +4,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ConfigProblem } from '../config/validate.ts';
+import { problem, type ConfigProblem } from '../config/problems.ts';
 
 export interface CertificateSummary {
   subject: string;
@@ -32,16 +32,16 @@ export function checkPair(certPem: string, keyPem: string): { problems: ConfigPr
   try {
     cert = new X509Certificate(certPem);
   } catch {
-    return { problems: [{ path: '/cert', message: 'is not a PEM certificate (-----BEGIN CERTIFICATE-----)' }] };
+    return { problems: [problem('/cert', 'problem.not-pem-certificate')] };
   }
   let key;
   try {
     key = createPrivateKey(keyPem);
   } catch {
-    return { problems: [{ path: '/key', message: 'is not an unencrypted PEM private key' }] };
+    return { problems: [problem('/key', 'problem.not-pem-key')] };
   }
-  if (!cert.checkPrivateKey(key)) return { problems: [{ path: '/key', message: 'does not belong to the certificate' }] };
-  if (Date.parse(cert.validTo) < Date.now()) return { problems: [{ path: '/cert', message: `expired on ${cert.validTo}` }] };
+  if (!cert.checkPrivateKey(key)) return { problems: [problem('/key', 'problem.key-mismatch')] };
+  if (Date.parse(cert.validTo) < Date.now()) return { problems: [problem('/cert', 'problem.certificate-expired', { date: new Date(cert.validTo).toISOString().slice(0, 10) })] };
   return { cert };
 }
 

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import type { Store, Sublevel } from '../store/store.ts';
 import type { Config } from './schema.ts';
+import { problem } from './problems.ts';
 import { validateConfig, type ConfigProblem } from './validate.ts';
 
 const KEY = 'current';
@@ -26,12 +27,12 @@ export async function readConfigFile(file: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [{ path: '/', message: `cannot be read: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [problem('/', 'problem.unreadable', { detail: (err as Error).message })]);
   }
   try {
     return YAML.parse(text, { prettyErrors: true }) ?? {};
   } catch (err) {
-    throw new ConfigError(file, [{ path: '/', message: `is not valid YAML or JSON: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [problem('/', 'problem.not-yaml', { detail: (err as Error).message })]);
   }
 }
 

@@ -3,31 +3,20 @@
 // its path so the admin can fix the file in one pass.
 import net from 'node:net';
 import Value from 'typebox/value';
+import { problem, schemaProblems, type ConfigProblem } from './problems.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 
-export interface ConfigProblem {
-  path: string;
-  message: string;
-}
+export type { ConfigProblem } from './problems.ts';
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
 
 export function validateConfig(input: unknown): ConfigResult {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    return { ok: false, problems: [{ path: '/', message: 'the configuration must be an object (a YAML mapping or JSON object)' }] };
+    return { ok: false, problems: [problem('/', 'problem.not-an-object')] };
   }
   const candidate = Value.Default(ConfigSchema, structuredClone(input));
-  const problems: ConfigProblem[] = Value.Errors(ConfigSchema, candidate)
-    // "schema is false" repeats the additionalProperties error with less to say.
-    .filter((e) => e.keyword !== 'boolean')
-    .map((e) => ({ path: e.instancePath || '/', message: describe(e) }));
+  const problems = schemaProblems(Value.Errors(ConfigSchema, candidate));
   if (problems.length === 0) problems.push(...semanticProblems(candidate as Config));
   return problems.length ? { ok: false, problems } : { ok: true, config: candidate as Config };
-}
-
-function describe(e: { keyword: string; message: string; params: Record<string, unknown> }): string {
-  if (e.keyword === 'additionalProperties') return `unknown key(s): ${(e.params.additionalProperties as string[]).join(', ')}`;
-  if (e.keyword === 'pattern') return 'has the wrong form';
-  return e.message;
 }
 
 function semanticProblems(config: Config): ConfigProblem[] {
@@ -36,25 +25,25 @@ function semanticProblems(config: Config): ConfigProblem[] {
   config.domains.forEach((d, i) => {
     for (const [name, where] of [[d.name, `/domains/${i}/name`], ...d.aliases.map((a, j) => [a, `/domains/${i}/aliases/${j}`])]) {
       const key = name.toLowerCase();
-      if (seen.has(key)) problems.push({ path: where, message: `${name} is already served (at ${seen.get(key)})` });
+      if (seen.has(key)) problems.push(problem(where, 'problem.already-served', { name, where: seen.get(key)! }));
       else seen.set(key, where);
     }
     d.mailboxAliases.forEach((a, j) => {
       const domains = [d.name, ...d.aliases].map((x) => x.toLowerCase());
       if (!domains.includes(a.from.split('@')[1].toLowerCase())) {
-        problems.push({ path: `/domains/${i}/mailboxAliases/${j}/from`, message: `${a.from} is not in ${d.name} or its aliases` });
+        problems.push(problem(`/domains/${i}/mailboxAliases/${j}/from`, 'problem.alias-outside-domain', { address: a.from, domain: d.name }));
       }
     });
   });
   config.relay.networks.forEach((n, i) => {
-    if (!parseCidr(n)) problems.push({ path: `/relay/networks/${i}`, message: `"${n}" is not a network like 192.0.2.0/24 or 2001:db8::/32` });
+    if (!parseCidr(n)) problems.push(problem(`/relay/networks/${i}`, 'problem.bad-network', { value: n }));
   });
   if (config.listeners.inbound.port !== 0 && config.listeners.inbound.port === config.listeners.submission.port &&
       config.listeners.inbound.address === config.listeners.submission.address) {
-    problems.push({ path: '/listeners/submission/port', message: 'inbound and submission listeners cannot share a port' });
+    problems.push(problem('/listeners/submission/port', 'problem.shared-port'));
   }
   if (Boolean(config.tls.certFile) !== Boolean(config.tls.keyFile)) {
-    problems.push({ path: '/tls', message: 'give both certFile and keyFile, or neither (a self-signed certificate is then generated)' });
+    problems.push(problem('/tls', 'problem.cert-without-key'));
   }
   return problems;
 }

@@ -250,14 +250,7 @@ const en = {
   'error.token-read-only': 'This API token is read-only.',
   'error.internal': 'The appliance hit an internal error; see its log.',
   'error.network': 'The appliance cannot be reached.',
-  'validation.required': 'This field is required.',
-  'validation.minLength': 'Too short.',
-  'validation.maxLength': 'Too long.',
-  'validation.pattern': 'Has the wrong form.',
-  'validation.minimum': 'Must be at least {limit}.',
-  'validation.maximum': 'Must be at most {limit}.',
   'validation.type': 'Has the wrong type.',
-  'validation.other': 'Not valid.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -506,20 +499,19 @@ const ja: Record<MessageKey, string> = {
   'error.token-read-only': 'この API トークンは読み取り専用です。',
   'error.internal': '内部エラーが発生しました。ログを確認してください。',
   'error.network': 'アプライアンスに接続できません。',
-  'validation.required': '入力してください。',
-  'validation.minLength': '短すぎます。',
-  'validation.maxLength': '長すぎます。',
-  'validation.pattern': '形式が正しくありません。',
-  'validation.minimum': '{limit} 以上にしてください。',
-  'validation.maximum': '{limit} 以下にしてください。',
   'validation.type': '種類が正しくありません。',
-  'validation.other': '正しくありません。',
 };
 
 export const catalog: Record<Language, Record<MessageKey, string>> = { en, ja };
 
-export function translate(lang: Language, key: MessageKey, params: Record<string, string | number> = {}): string {
-  const text = catalog[lang][key] ?? catalog.en[key] ?? key;
+/** A ja/en catalog of the same keys; this module's, or another such as i18n/errors.ts. */
+export type Catalog<K extends string> = Record<Language, Record<K, string>>;
+
+/** The text of a key (from this catalog unless another is given) with its `{name}` placeholders filled. */
+export function translate(lang: Language, key: MessageKey, params?: Record<string, string | number>): string;
+export function translate<K extends string>(lang: Language, key: K, params: Record<string, string | number> | undefined, messages: Catalog<K>): string;
+export function translate(lang: Language, key: string, params: Record<string, string | number> = {}, messages: Catalog<string> = catalog): string {
+  const text = messages[lang][key] ?? messages.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
 }
 

@@ -20,6 +20,7 @@
 import { CONDITION_HEADER, SIMPLE_HEADER, parseListFile, toCsv } from './list-files.ts';
 import { randomBytes } from 'node:crypto';
 import type { Store, Sublevel } from '../store/store.ts';
+import { LocalizedError, type LocalText } from '../i18n/errors.ts';
 
 export const MAX_ENTRIES_PER_LIST = 300;
 
@@ -56,11 +57,9 @@ export interface ListEntry extends ListEntryInput {
   createdAt: number;
 }
 
-export class ListError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ListError';
-  }
+/** A refusal saying what to fix; its `text` lets the console show it in the admin's language. */
+export class ListError extends LocalizedError {
+  override name = 'ListError';
 }
 
 export const isConditionKind = (k: ListKind) => k.startsWith('condition-');
@@ -82,38 +81,38 @@ const refKey = (r: ListRef) => `${r.direction}!${r.kind}!${r.scope}!${r.owner}`;
 
 /** Checks and normalises an entry; throws ListError saying what to fix. */
 export function checkEntry(input: ListEntryInput): ListEntryInput {
-  if (input.direction !== 'inbound' && input.direction !== 'outbound') throw new ListError(`direction must be "inbound" or "outbound", not "${input.direction}"`);
-  if (!LIST_KINDS.includes(input.kind)) throw new ListError(`unknown list kind "${input.kind}"; use one of ${LIST_KINDS.join(', ')}`);
-  if (input.scope !== 'domain' && input.scope !== 'address') throw new ListError(`scope must be "domain" or "address", not "${input.scope}"`);
+  if (input.direction !== 'inbound' && input.direction !== 'outbound') throw new ListError('list.bad-direction', { value: String(input.direction) });
+  if (!LIST_KINDS.includes(input.kind)) throw new ListError('list.bad-kind', { value: String(input.kind), kinds: LIST_KINDS.join(', ') });
+  if (input.scope !== 'domain' && input.scope !== 'address') throw new ListError('list.bad-scope', { value: String(input.scope) });
   const owner = normalizeAddressOrDomain(input.owner ?? '');
   if (input.scope === 'domain' ? !DOMAIN.test(owner) : !ADDRESS.test(owner)) {
-    throw new ListError(`the list owner "${input.owner}" is not ${input.scope === 'domain' ? 'a domain name like example.com' : 'an address like user@example.com'}`);
+    throw new ListError(input.scope === 'domain' ? 'list.owner-not-domain' : 'list.owner-not-address', { owner: String(input.owner) });
   }
   const out: ListEntryInput = { direction: input.direction, kind: input.kind, scope: input.scope, owner, value: '' };
   if (input.note) out.note = String(input.note).slice(0, 200);
   const raw = String(input.value ?? '').trim();
-  if (!raw) throw new ListError('the entry is empty: give an address, a domain or the text to match');
+  if (!raw) throw new ListError('list.empty');
   if (!isConditionKind(input.kind)) {
-    if (input.field || input.header || input.mode) throw new ListError(`field, header and mode are for condition lists, not for ${input.kind}`);
+    if (input.field || input.header || input.mode) throw new ListError('list.condition-options', { kind: input.kind });
     out.value = checkAddressOrDomain(raw);
     return out;
   }
-  if (!input.field || !CONDITION_FIELDS.includes(input.field)) throw new ListError(`a condition needs a field: one of ${CONDITION_FIELDS.join(', ')}`);
+  if (!input.field || !CONDITION_FIELDS.includes(input.field)) throw new ListError('list.needs-field', { fields: CONDITION_FIELDS.join(', ') });
   out.field = input.field;
   if (input.field === 'envelope-from' || input.field === 'from-header') {
-    if (input.mode || input.header) throw new ListError(`a ${input.field} condition matches an address or a domain; it takes no mode or header name`);
+    if (input.mode || input.header) throw new ListError('list.address-condition-options', { field: input.field });
     out.value = checkAddressOrDomain(raw);
     return out;
   }
   const mode = input.mode ?? 'partial';
-  if (mode !== 'exact' && mode !== 'partial') throw new ListError(`mode must be "exact" or "partial", not "${String(input.mode)}"`);
+  if (mode !== 'exact' && mode !== 'partial') throw new ListError('list.bad-mode', { value: String(input.mode) });
   out.mode = mode;
   if (input.field === 'header') {
     const name = String(input.header ?? '').trim();
-    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) throw new ListError('a header condition needs the header\'s name, e.g. X-Mailer');
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) throw new ListError('list.needs-header');
     out.header = name.toLowerCase();
   } else if (input.header) {
-    throw new ListError('only a header condition takes a header name');
+    throw new ListError('list.header-only');
   }
   out.value = raw.slice(0, 998);
   return out;
@@ -122,7 +121,7 @@ export function checkEntry(input: ListEntryInput): ListEntryInput {
 function checkAddressOrDomain(raw: string): string {
   const v = normalizeAddressOrDomain(raw);
   if (v.includes('@') ? !ADDRESS.test(v) : !DOMAIN.test(v)) {
-    throw new ListError(`"${raw}" is neither an address (user@example.com) nor a domain (example.com)`);
+    throw new ListError('list.not-address-or-domain', { value: raw });
   }
   return v;
 }
@@ -132,8 +131,8 @@ const sameMatch = (a: ListEntryInput, b: ListEntryInput) =>
 
 export interface ImportResult {
   added: number;
-  /** Lines not taken, with the reason (duplicates included). */
-  skipped: { line: number; text: string; error: string }[];
+  /** Lines not taken, with the reason (duplicates included): in English, and as a text to translate. */
+  skipped: { line: number; text: string; error: string; reason?: LocalText }[];
 }
 
 export class ListsStore {
@@ -162,9 +161,9 @@ export class ListsStore {
   #prepare(input: ListEntryInput, pending: ListEntryInput[] = []): ListEntry {
     const e = checkEntry(input);
     const existing = [...(this.#lists.get(refKey(e)) ?? []), ...pending.filter((p) => refKey(p) === refKey(e))];
-    if (existing.some((x) => sameMatch(x, e))) throw new ListError(`"${e.value}" is already in this list`);
+    if (existing.some((x) => sameMatch(x, e))) throw new ListError('list.duplicate', { value: e.value });
     if (existing.length >= MAX_ENTRIES_PER_LIST) {
-      throw new ListError(`the ${e.direction} ${e.kind} list of ${e.owner} already holds ${MAX_ENTRIES_PER_LIST} entries, the most a list can hold; remove some first`);
+      throw new ListError('list.full', { direction: e.direction, kind: e.kind, owner: e.owner, max: MAX_ENTRIES_PER_LIST });
     }
     return { ...e, id: Date.now().toString(36) + randomBytes(5).toString('hex'), createdAt: Date.now() };
   }
@@ -238,7 +237,7 @@ export class ListsStore {
       try {
         pending.push(this.#prepare(input, pending));
       } catch (err) {
-        skipped.push({ line: lineNo, text: raw, error: (err as Error).message });
+        skipped.push({ line: lineNo, text: raw, error: (err as Error).message, ...(err instanceof ListError ? { reason: err.text } : {}) });
       }
     }
     if (pending.length) {

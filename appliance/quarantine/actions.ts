@@ -42,7 +42,7 @@ export interface QuarantineActions {
 function held(r: QuarantineRecord, which: Recipients) {
   const want = which === 'all' ? undefined : new Set(which.map((a) => a.toLowerCase()));
   const list = r.recipients.filter((x) => x.state === 'held' && (!want || want.has(x.address.toLowerCase())));
-  if (!list.length) throw new QuarantineError(`message ${r.id} holds no copy for ${which === 'all' ? 'anyone' : which.join(', ')} any more`);
+  if (!list.length) throw which === 'all' ? new QuarantineError('quarantine.no-copy-for-anyone', { id: r.id }) : new QuarantineError('quarantine.no-copy', { id: r.id, recipients: which.join(', ') });
   return list;
 }
 
@@ -76,7 +76,7 @@ export function createQuarantineActions(deps: QuarantineActionsDeps): Quarantine
 
   /** The sender list entries go to each recipient's own (address-scope) list, inbound or outbound. */
   async function listSender(r: QuarantineRecord, which: Recipients, kind: 'sender-allow' | 'sender-block') {
-    if (!r.mailFrom) throw new QuarantineError(`message ${r.id} has the null sender (a bounce); there is no sender to list`);
+    if (!r.mailFrom) throw new QuarantineError('quarantine.null-sender', { id: r.id });
     for (const c of held(r, which)) {
       const owner = r.direction === 'inbound' ? c.address : r.mailFrom;
       const existing = lists.list({ direction: r.direction, kind, scope: 'address', owner });
@@ -89,7 +89,7 @@ export function createQuarantineActions(deps: QuarantineActionsDeps): Quarantine
     release,
 
     async releaseAndTrain(id, which = 'all') {
-      if (!deps.scorer?.train) throw new QuarantineError('no classifier is available to train; release the message without training');
+      if (!deps.scorer?.train) throw new QuarantineError('quarantine.no-classifier');
       const r = await quarantine.require(id);
       held(r, which);
       await deps.scorer.train(await quarantine.readRaw(r), 'ham');
@@ -118,7 +118,7 @@ export function createQuarantineActions(deps: QuarantineActionsDeps): Quarantine
     },
 
     async forward(id, to) {
-      if (!/^[^@\s]+@[^@\s]+$/.test(to)) throw new QuarantineError(`"${to}" is not an address to forward to`);
+      if (!/^[^@\s]+@[^@\s]+$/.test(to)) throw new QuarantineError('quarantine.bad-forward-address', { to });
       const r = await quarantine.require(id);
       const first = r.recipients[0];
       await deliver({

@@ -20,6 +20,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Store, Sublevel } from '../store/store.ts';
 import type { HeaderEdits, MainClass, Reason } from '../pipeline/context.ts';
+import { LocalizedError } from '../i18n/errors.ts';
 
 export type RecipientState = 'held' | 'released' | 'deleted';
 
@@ -76,11 +77,9 @@ export interface SearchQuery {
 const ts = (ms: number) => String(ms).padStart(13, '0');
 const safeId = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
 
-export class QuarantineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QuarantineError';
-  }
+/** A refusal saying what went wrong; its `text` lets the console show it in the admin's language. */
+export class QuarantineError extends LocalizedError {
+  override name = 'QuarantineError';
 }
 
 export class Quarantine {
@@ -126,7 +125,7 @@ export class Quarantine {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EEXIST') {
-        throw new QuarantineError(`cannot store the message in ${this.dir}: ${(err as Error).message}`);
+        throw new QuarantineError('quarantine.cannot-store', { dir: this.dir, detail: (err as Error).message });
       }
       if (code === 'EEXIST') await unlink(to);
       await copyFile(from, to, constants.COPYFILE_FICLONE);
@@ -152,7 +151,7 @@ export class Quarantine {
 
   async require(id: string): Promise<QuarantineRecord> {
     const r = await this.get(id);
-    if (!r) throw new QuarantineError(`no quarantined message with id ${id} (it may have been released, deleted or expired)`);
+    if (!r) throw new QuarantineError('quarantine.no-such-message', { id });
     return r;
   }
 

@@ -1,16 +1,23 @@
-// Talking to the console API: JSON in and out, the session's CSRF token on every change, and
-// failures as ApiFailure values carrying the server's code and per-field problems.
+// Talking to the console API: JSON in and out, the session's CSRF token on every change, the
+// console's language as Accept-Language (so errors before login come in it too), and failures as
+// ApiFailure values carrying the server's code, its message and per-field problems — both already
+// in the user's language.
+import { lang } from './i18n.ts';
+
 export interface Problem { path: string; message: string }
 
 export class ApiFailure extends Error {
   readonly status: number;
   readonly code: string;
   readonly problems: Problem[];
-  constructor(status: number, code: string, message: string, problems: Problem[] = []) {
+  /** Whether the message is the API's own (false: no answer, or one that is not the API's). */
+  readonly fromServer: boolean;
+  constructor(status: number, code: string, message: string, problems: Problem[] = [], fromServer = false) {
     super(message);
     this.status = status;
     this.code = code;
     this.problems = problems;
+    this.fromServer = fromServer;
   }
 }
 
@@ -23,7 +30,7 @@ export function getCsrf(): string | null {
 }
 
 export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'accept-language': lang() };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
   let res: Response;
@@ -35,7 +42,7 @@ export async function api<T>(method: string, url: string, body?: unknown): Promi
   const data = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string }; problems?: Problem[] };
   if (!res.ok) {
     if (res.status === 401 && data.error?.code === 'unauthenticated') window.dispatchEvent(new Event('mm-logged-out'));
-    throw new ApiFailure(res.status, data.error?.code ?? 'internal', data.error?.message ?? res.statusText, data.problems);
+    throw new ApiFailure(res.status, data.error?.code ?? 'internal', data.error?.message ?? res.statusText, data.problems, typeof data.error?.message === 'string');
   }
   return data as T;
 }

@@ -21,7 +21,7 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
   return translate(current, key, params);
 }
 
-/** The text for an API error code, falling back to the server's own message. */
+/** The catalog's text for an error code, for failures without the API's own message (no answer at all). */
 export function errorText(code: string, message: string): string {
   const key = `error.${code}`;
   return isMessageKey(key) ? translate(current, key) : message;

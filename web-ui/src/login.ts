@@ -1,8 +1,9 @@
 // The login form. On success it tells the shell (event mm-logged-in) with the user and CSRF token.
 import { html, css } from 'lit';
-import { api, ApiFailure } from './api.ts';
+import { api } from './api.ts';
+import { describeFailure } from './failure.ts';
 import { field } from './field.ts';
-import { I18nElement, errorText, t } from './i18n.ts';
+import { I18nElement, t } from './i18n.ts';
 import { shared } from './styles.ts';
 
 export class MmLogin extends I18nElement {
@@ -29,7 +30,7 @@ export class MmLogin extends I18nElement {
       const s = await api('POST', '/api/session', { username: this.username, password: this.password });
       this.dispatchEvent(new CustomEvent('mm-logged-in', { detail: s, bubbles: true, composed: true }));
     } catch (err) {
-      this.error = err instanceof ApiFailure ? errorText(err.code, err.message) : String(err);
+      this.error = describeFailure(err).text;
     } finally {
       this.busy = false;
     }

@@ -1,8 +1,10 @@
-// Client-side validation with the server's own JSON Schema (from /api/schema/config) and the same
-// validator library the server uses, so a form shows the same problems before it is sent.
-// Messages are translated by the kind of rule broken.
+// Client-side validation with the server's own JSON Schema (from /api/schema/config), the same
+// validator library and the same problem texts the server uses, so a form shows the same problems,
+// in the same words, before it is sent.
 import Value from 'typebox/value';
-import { t } from './i18n.ts';
+import { schemaProblems, type SchemaError } from '../../appliance/config/problems.ts';
+import { errorText, type ErrorKey, type TextParams } from '../../appliance/i18n/errors.ts';
+import { lang } from './i18n.ts';
 
 export type Schema = Record<string, unknown>;
 
@@ -19,28 +21,14 @@ export function subSchema(schema: Schema, ...steps: string[]): Schema {
   return s;
 }
 
-interface SchemaError { instancePath: string; keyword: string; params: Record<string, unknown> }
-
+/** Problems by JSON pointer (the first at each), in the console's language. */
 export function validate(schema: Schema, value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const e of Value.Errors(schema as never, value) as Iterable<SchemaError>) {
-    const missing = e.params.missingProperty as string | undefined;
-    const path = (e.instancePath || '') + (missing ? `/${missing}` : '') || '/';
-    if (out[path] || e.keyword === 'anyOf' || e.keyword === 'boolean') continue;
-    out[path] = message(e);
-  }
+  for (const p of schemaProblems(Value.Errors(schema as never, value) as Iterable<SchemaError>)) out[p.path] ??= errorText(lang(), p);
   return out;
 }
 
-function message(e: SchemaError): string {
-  switch (e.keyword) {
-    case 'required': return t('validation.required');
-    case 'minLength': return t('validation.minLength');
-    case 'maxLength': return t('validation.maxLength');
-    case 'pattern': return t('validation.pattern');
-    case 'minimum': return t('validation.minimum', { limit: String(e.params.limit ?? '') });
-    case 'maximum': return t('validation.maximum', { limit: String(e.params.limit ?? '') });
-    case 'type': return t('validation.type');
-    default: return t('validation.other');
-  }
+/** A problem text of the server's catalog, for the checks a schema cannot express. */
+export function problemText(key: ErrorKey, params?: TextParams): string {
+  return errorText(lang(), { key, params });
 }

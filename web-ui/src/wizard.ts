@@ -3,11 +3,12 @@
 // summary with the DNS records to publish. Each step is checked in the browser with the server's
 // schema; the server checks everything again and its problems send the user back to the step.
 import { html, css, nothing } from 'lit';
-import { api, ApiFailure, problemMap, setCsrf } from './api.ts';
+import { api, ApiFailure, setCsrf } from './api.ts';
+import { describeFailure } from './failure.ts';
 import { field } from './field.ts';
-import { I18nElement, errorText, lang, setLanguage, t } from './i18n.ts';
+import { I18nElement, lang, setLanguage, t } from './i18n.ts';
 import { shared } from './styles.ts';
-import { loadConfigSchema, subSchema, validate, type Schema } from './validate.ts';
+import { loadConfigSchema, problemText, subSchema, validate, type Schema } from './validate.ts';
 import type { MessageKey } from '../../appliance/i18n/catalog.ts';
 
 interface DnsRecord { name: string; type: string; value: string; note: string }
@@ -61,13 +62,12 @@ export class MmWizard extends I18nElement {
   }
 
   #fail(err: unknown): void {
+    const f = describeFailure(err);
+    this.errors = f.errors;
+    this.banner = f.text;
     if (err instanceof ApiFailure) {
-      this.errors = problemMap(err.problems);
-      this.banner = errorText(err.code, err.message);
       const first = err.problems.map((p) => STEP_OF_PATH.find(([re]) => re.test(p.path))?.[1]).find(Boolean);
       if (first) this.step = STEPS.indexOf(first);
-    } else {
-      this.banner = String(err);
     }
   }
 
@@ -111,8 +111,8 @@ export class MmWizard extends I18nElement {
     const errs: Record<string, string> = {};
     const put = (path: string, found: Record<string, string>) => { const m = found['/'] ?? Object.values(found)[0]; if (m) errs[path] = m; };
     if (step === 'admin') {
-      if (!b.admin.username) errs['/admin/username'] = t('validation.required');
-      if (b.admin.password.length < 10) errs['/admin/password'] = t('validation.minLength');
+      if (!b.admin.username) errs['/admin/username'] = problemText('problem.required');
+      if (b.admin.password.length < 10) errs['/admin/password'] = problemText('problem.password-too-short', { min: 10 });
       else if (b.admin.password !== this.form.admin.confirm) errs['/admin/confirm'] = t('wizard.admin.mismatch');
     }
     if (step === 'host') put('/hostname', validate(subSchema(s, 'hostname'), b.hostname));
@@ -123,10 +123,10 @@ export class MmWizard extends I18nElement {
       put('/domain/port', validate(subSchema(route, 'port'), b.domain.port));
     }
     if (step === 'tls' && b.tls.mode === 'uploaded') {
-      if (!b.tls.cert.includes('BEGIN CERTIFICATE')) errs['/tls/cert'] = t('validation.pattern');
-      if (!b.tls.key.includes('PRIVATE KEY')) errs['/tls/key'] = t('validation.pattern');
+      if (!b.tls.cert.includes('BEGIN CERTIFICATE')) errs['/tls/cert'] = problemText('problem.not-pem-certificate');
+      if (!b.tls.key.includes('PRIVATE KEY')) errs['/tls/key'] = problemText('problem.not-pem-key');
     }
-    if (step === 'contact' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(b.contact)) errs['/contact'] = t('validation.pattern');
+    if (step === 'contact' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(b.contact)) errs['/contact'] = problemText('problem.not-an-address');
     return errs;
   }
 
@@ -162,7 +162,7 @@ export class MmWizard extends I18nElement {
       const r = await api<{ ok: boolean; greeting?: string; error?: string }>('POST', '/api/setup/test-route', { host: this.form.domain.host.trim(), port: Number(this.form.domain.port) });
       this.test = r.ok ? { ok: true, text: t('wizard.domain.testOk', { greeting: r.greeting ?? '' }) } : { ok: false, text: t('wizard.domain.testFailed', { error: r.error ?? '' }) };
     } catch (err) {
-      this.test = { ok: false, text: err instanceof ApiFailure ? errorText(err.code, err.message) : String(err) };
+      this.test = { ok: false, text: describeFailure(err).text };
     }
   }
 

@@ -6,7 +6,7 @@ import Type from 'typebox';
 
 import type { ConsoleContext } from '../context.ts';
 import { changeConfig } from '../context.ts';
-import { ApiError, notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { canReach } from '../roles.ts';
 import { testSmtpRoute } from '../route-test.ts';
 
@@ -26,7 +26,7 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
     schema: { params: NameParam },
   }, async (req) => {
     const i = indexOf((req.params as { name: string }).name);
-    if (i < 0) throw notFound('the domain');
+    if (i < 0) throw notFound('api.not-found.domain');
     return { domain: ctx.config.current.domains[i] };
   });
 
@@ -49,9 +49,9 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
     const name = (req.params as { name: string }).name;
     const body = req.body as { name?: unknown };
     const i = indexOf(name);
-    if (i < 0) throw notFound('the domain');
+    if (i < 0) throw notFound('api.not-found.domain');
     if (typeof body.name === 'string' && body.name.toLowerCase() !== name.toLowerCase() && req.principal!.role !== 'admin') {
-      throw new ApiError(403, 'forbidden', 'only the appliance admin can rename a domain');
+      throw forbidden('api.forbidden.rename-domain');
     }
     const config = await changeConfig(ctx, (draft) => { draft.domains[i] = body as never; }, `/domains/${i}`);
     req.auditDetail = { domain: name };
@@ -63,7 +63,7 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
     schema: { params: NameParam },
   }, async (req) => {
     const i = indexOf((req.params as { name: string }).name);
-    if (i < 0) throw notFound('the domain');
+    if (i < 0) throw notFound('api.not-found.domain');
     await changeConfig(ctx, (draft) => { draft.domains.splice(i, 1); });
     return { ok: true };
   });

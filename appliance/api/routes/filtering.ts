@@ -29,7 +29,7 @@ export default async function filteringRoutes(app: FastifyInstance, ctx: Console
     schema: { params: Type.Object({ name: Type.String({ minLength: 1 }) }), body: Type.Object({ listPriority: Type.Union([Priority, Type.Null()]) }) },
   }, async (req) => {
     const name = served((req.params as { name: string }).name);
-    if (!name) throw notFound('the domain');
+    if (!name) throw notFound('api.not-found.domain');
     const { listPriority } = req.body as { listPriority: 'address-first' | 'domain-first' | null };
     const config = await changeConfig(ctx, (draft) => {
       if (listPriority) draft.filtering.listPriority.domains[name] = listPriority;

@@ -5,7 +5,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
-import { ApiError, invalid, notFound, unavailable } from '../errors.ts';
+import { problem } from '../../config/problems.ts';
+import { ListError } from '../../pipeline/lists-store.ts';
+import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
+import { errorText } from '../../i18n/errors.ts';
 import { scopeOf, type ListEntryInput, type ListRef, type ListsProvider } from '../providers.ts';
 import type { Target } from '../roles.ts';
 
@@ -31,13 +34,14 @@ export function ownerTarget(ref: { scope: 'domain' | 'address'; owner: string })
 export default async function listRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const provider = (): ListsProvider => {
     const l = ctx.providers.lists;
-    if (!l) throw unavailable('the lists');
+    if (!l) throw unavailable('api.unavailable.lists');
     return l;
   };
   const refTarget = (from: 'body' | 'query') => (req: FastifyRequest) => [ownerTarget((from === 'body' ? req.body : req.query) as ListRef)];
+  // The store's refusal (bad value, duplicate, list full) is shown at the value field and as the banner.
   const refusal = (err: unknown): never => {
-    if (err instanceof ApiError) throw err;
-    throw invalid([{ path: '/value', message: (err as Error).message }], (err as Error).message);
+    if (!(err instanceof ListError)) throw err;
+    throw invalid([problem('/value', err.text.key, err.text.params)], err.text);
   };
 
   app.get('/api/lists', {
@@ -62,14 +66,14 @@ export default async function listRoutes(app: FastifyInstance, ctx: ConsoleConte
   app.delete('/api/lists/:id', {
     config: { access: { roles: 'any', targets: async (req) => {
       const entry = await provider().get((req.params as { id: string }).id);
-      if (!entry) throw notFound('the list entry');
+      if (!entry) throw notFound('api.not-found.list-entry');
       return [ownerTarget(entry)];
     } } },
     schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }) },
   }, async (req) => {
     const id = (req.params as { id: string }).id;
     const entry = await provider().get(id);
-    if (!entry || !(await provider().remove(id))) throw notFound('the list entry');
+    if (!entry || !(await provider().remove(id))) throw notFound('api.not-found.list-entry');
     req.auditDetail = { list: `${entry.direction} ${entry.kind}`, owner: entry.owner, value: entry.value };
     return { ok: true };
   });
@@ -88,6 +92,7 @@ export default async function listRoutes(app: FastifyInstance, ctx: ConsoleConte
     const { text, ...ref } = req.body as ListRef & { text: string };
     const result = await provider().importText(ref, text).catch(refusal);
     req.auditDetail = { list: `${ref.direction} ${ref.kind}`, owner: ref.owner, added: result.added, skipped: result.skipped.length };
-    return result;
+    const lang = requestLanguage(req);
+    return { added: result.added, skipped: result.skipped.map(({ reason, ...s }) => (reason ? { ...s, error: errorText(lang, reason) } : s)) };
   });
 }

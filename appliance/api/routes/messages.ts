@@ -10,7 +10,7 @@ import { scopeOf, type MessageLogProvider } from '../providers.ts';
 export default async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const provider = (): MessageLogProvider => {
     const l = ctx.providers.log;
-    if (!l) throw unavailable('the message log');
+    if (!l) throw unavailable('api.unavailable.message-log');
     return l;
   };
   const access = { roles: ['admin', 'domain-admin'] as const };
@@ -30,7 +30,7 @@ export default async function messageRoutes(app: FastifyInstance, ctx: ConsoleCo
 
   app.get('/api/messages/:id', { config: { access }, schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
     const record = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
-    if (!record) throw notFound('the message');
+    if (!record) throw notFound('api.not-found.message');
     return { message: record };
   });
 }

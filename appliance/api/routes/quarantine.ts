@@ -6,7 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
-import { ApiError, forbidden, notFound, unavailable } from '../errors.ts';
+import { problem } from '../../config/problems.ts';
+import { errorText, LocalizedError } from '../../i18n/errors.ts';
+import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers.ts';
 import type { Principal } from '../roles.ts';
 
@@ -36,18 +38,22 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 export default async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const provider = (): QuarantineProvider => {
     const q = ctx.providers.quarantine;
-    if (!q) throw unavailable('the quarantine');
+    if (!q) throw unavailable('api.unavailable.quarantine');
     return q;
   };
   const any = { roles: 'any' as const };
 
   async function act(p: Principal, id: string, action: QuarantineAction, forwardTo?: string) {
-    if (action === 'forward' && p.role !== 'admin') throw forbidden('forwarding quarantined mail (admin only)');
+    if (action === 'forward' && p.role !== 'admin') throw forbidden('api.forbidden.forward');
+    if (action === 'forward' && !forwardTo) throw invalid([problem('/forwardTo', 'problem.required')]);
     try {
       return await provider().act(id, action, { scope: scopeOf(p), forwardTo });
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      throw new ApiError(409, 'quarantine-action-failed', (err as Error).message);
+      // The quarantine's refusals say what went wrong in either language; anything else (a
+      // forward the smarthost refused) only in the words it came with.
+      const text = err instanceof LocalizedError ? err.text : { key: 'api.quarantine-action-failed' as const, params: { detail: (err as Error).message } };
+      throw new ApiError(409, 'quarantine-action-failed', text);
     }
   }
 
@@ -58,13 +64,13 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
 
   app.get('/api/quarantine/:id', { config: { access: any }, schema: { params: IdParam } }, async (req) => {
     const detail = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
-    if (!detail) throw notFound('the quarantined message');
+    if (!detail) throw notFound('api.not-found.quarantined');
     return { message: detail, canForward: req.principal!.role === 'admin' };
   });
 
   app.get('/api/quarantine/:id/preview', { config: { access: any }, schema: { params: IdParam } }, async (req, reply) => {
     const detail = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
-    if (!detail) throw notFound('the quarantined message');
+    if (!detail) throw notFound('api.not-found.quarantined');
     const meta = `<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${PREVIEW_DOC_CSP}">`;
     const body = detail.html ?? `<pre style="white-space:pre-wrap;font-family:monospace">${escapeHtml(detail.text ?? '')}</pre>`;
     reply.header('content-security-policy', PREVIEW_CSP).header('x-frame-options', 'SAMEORIGIN').type('text/html; charset=utf-8');
@@ -78,7 +84,7 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
     const { id, action } = req.params as { id: string; action: QuarantineAction };
     const forwardTo = (req.body as { forwardTo?: string } | undefined)?.forwardTo;
     const result = await act(req.principal!, id, action, forwardTo);
-    if (!result) throw notFound('the quarantined message');
+    if (!result) throw notFound('api.not-found.quarantined');
     req.auditDetail = { id, action, affected: result.affected };
     return result;
   });
@@ -92,10 +98,10 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
     for (const id of ids) {
       try {
         const r = await act(req.principal!, id, action, forwardTo);
-        results.push(r ? { id, ok: true, affected: r.affected } : { id, ok: false, error: 'not found (released, deleted, expired, or not yours)' });
+        results.push(r ? { id, ok: true, affected: r.affected } : { id, ok: false, error: errorText(requestLanguage(req), { key: 'api.not-found.quarantined' }) });
       } catch (err) {
-        if (err instanceof ApiError && err.status === 403) throw err;
-        results.push({ id, ok: false, error: (err as Error).message });
+        if (err instanceof ApiError && (err.status === 403 || err.status === 400)) throw err;
+        results.push({ id, ok: false, error: err instanceof ApiError ? errorText(requestLanguage(req), err.text) : (err as Error).message });
       }
     }
     req.auditDetail = { action, results: results.map((r) => ({ id: r.id, ok: r.ok })) };

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
 import { clearSessionCookie, clientKey, retryLater, startSessionCookie } from '../context.ts';
+import { problem } from '../../config/problems.ts';
 import { ApiError, invalid, unauthenticated } from '../errors.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../passwords.ts';
 import { publicUser } from '../users.ts';
@@ -35,11 +36,12 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
       dummyHash ??= hashPassword('not a real password, only for timing');
       await verifyPassword(await dummyHash, password);
       await fail('unknown user');
-      throw new ApiError(401, 'bad-credentials', 'wrong user name or password');
+      throw new ApiError(401, 'bad-credentials', 'api.bad-credentials');
     }
     if (user.lockedUntil && Date.parse(user.lockedUntil) > Date.now()) {
       await fail('account locked');
-      throw new ApiError(423, 'account-locked', `the account is locked after too many wrong passwords until ${user.lockedUntil}; an admin can unlock it`);
+      const minutes = Math.ceil((Date.parse(user.lockedUntil) - Date.now()) / 60_000);
+      throw new ApiError(423, 'account-locked', { key: 'api.account-locked', params: { minutes } });
     }
     if (!(await verifyPassword(user.passwordHash, password))) {
       user.failedLogins += 1;
@@ -49,11 +51,11 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
       }
       await ctx.users.save(user);
       await fail(user.lockedUntil ? 'wrong password; account locked' : 'wrong password');
-      throw new ApiError(401, 'bad-credentials', 'wrong user name or password');
+      throw new ApiError(401, 'bad-credentials', 'api.bad-credentials');
     }
     if (user.disabled) {
       await fail('account disabled');
-      throw new ApiError(403, 'account-disabled', 'this account is disabled; ask an admin');
+      throw new ApiError(403, 'account-disabled', 'api.account-disabled');
     }
     if (user.failedLogins || user.lockedUntil) {
       user.failedLogins = 0;
@@ -92,12 +94,12 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
     const user = await ctx.users.byId(req.principal!.userId);
     if (!user) throw unauthenticated();
     if (body.newPassword !== undefined) {
-      if (req.principal!.via !== 'session') throw new ApiError(403, 'session-only', 'a password can only be changed from a logged-in session');
+      if (req.principal!.via !== 'session') throw new ApiError(403, 'session-only', 'api.session-only.password');
       if (!body.currentPassword || !(await verifyPassword(user.passwordHash, body.currentPassword))) {
-        throw invalid([{ path: '/currentPassword', message: 'is not your current password' }]);
+        throw invalid([problem('/currentPassword', 'problem.wrong-current-password')]);
       }
-      const problem = passwordProblem(body.newPassword, user.username);
-      if (problem) throw invalid([{ path: '/newPassword', message: problem }]);
+      const weak = passwordProblem('/newPassword', body.newPassword, user.username);
+      if (weak) throw invalid([weak]);
       user.passwordHash = await hashPassword(body.newPassword);
       await ctx.sessions.endAllFor(user.id, req.sessionId ?? undefined);
       req.auditDetail = { passwordChanged: true };

@@ -13,6 +13,7 @@ import type { ConfigProblem } from '../../config/validate.ts';
 import { validateConfig } from '../../config/validate.ts';
 import type { ConsoleContext } from '../context.ts';
 import { clientKey, retryLater, startSessionCookie } from '../context.ts';
+import { problem } from '../../config/problems.ts';
 import { ApiError, invalid } from '../errors.ts';
 import { dnsRecords, outboundAddresses } from '../dns-records.ts';
 import { passwordProblem } from '../passwords.ts';
@@ -74,10 +75,10 @@ function configFrom(current: Config, w: Wizard, tlsFiles?: { certFile: string; k
 
 function wizardProblems(ctx: ConsoleContext, w: Wizard): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const pw = passwordProblem(w.admin.password, w.admin.username);
-  if (pw) problems.push({ path: '/admin/password', message: pw });
-  if (!Intl.supportedValuesOf('timeZone').includes(w.timezone) && w.timezone !== 'UTC') problems.push({ path: '/timezone', message: 'is not a known time zone' });
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(w.contact)) problems.push({ path: '/contact', message: 'must be an email address' });
+  const pw = passwordProblem('/admin/password', w.admin.password, w.admin.username);
+  if (pw) problems.push(pw);
+  if (!Intl.supportedValuesOf('timeZone').includes(w.timezone) && w.timezone !== 'UTC') problems.push(problem('/timezone', 'problem.unknown-time-zone'));
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(w.contact)) problems.push(problem('/contact', 'problem.not-an-address'));
   if (w.tls.mode === 'uploaded') {
     const pair = checkPair(w.tls.cert, w.tls.key);
     if ('problems' in pair) problems.push(...pair.problems.map((p) => ({ ...p, path: '/tls' + p.path })));
@@ -86,7 +87,7 @@ function wizardProblems(ctx: ConsoleContext, w: Wizard): ConfigProblem[] {
   if (!result.ok) {
     for (const p of result.problems) {
       const field = FIELD_OF.find(([re]) => re.test(p.path));
-      problems.push({ path: field ? field[1] : p.path, message: p.message });
+      problems.push({ ...p, path: field ? field[1] : p.path });
     }
   }
   return problems;
@@ -99,12 +100,12 @@ export default async function setupRoutes(app: FastifyInstance, ctx: ConsoleCont
     config: { access: { roles: 'public', inSetup: true } },
     schema: { body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) }) },
   }, async (req, reply) => {
-    if (!ctx.setup.inSetup) throw new ApiError(410, 'setup-finished', 'setup is finished; the wizard cannot be used again');
+    if (!ctx.setup.inSetup) throw new ApiError(410, 'setup-finished', 'api.setup-finished');
     const wait = ctx.setupLimiter.take(clientKey(req));
     if (wait) throw retryLater(wait);
     const ok = await ctx.setup.check((req.body as { code: string }).code);
     await ctx.audit.record({ actor: 'setup wizard', ip: req.ip, action: ok ? 'setup claimed' : 'setup claim refused' });
-    if (!ok) throw new ApiError(401, 'bad-setup-code', 'that is not the setup code shown on the appliance\'s console');
+    if (!ok) throw new ApiError(401, 'bad-setup-code', 'api.bad-setup-code');
     const { id, record } = await ctx.sessions.create({ setup: true });
     startSessionCookie(reply, id);
     return { csrfToken: record.csrf };

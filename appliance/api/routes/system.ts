@@ -10,7 +10,8 @@ import { ConfigSchema } from '../../config/schema.ts';
 import { validateConfig } from '../../config/validate.ts';
 import type { ConsoleContext } from '../context.ts';
 import { changeConfig } from '../context.ts';
-import { ApiError, invalid } from '../errors.ts';
+import { problem, type ConfigProblem } from '../../config/problems.ts';
+import { invalid, notFound } from '../errors.ts';
 import { checkPair, storePair, summarise } from '../tls-upload.ts';
 import type { UserRecord } from '../users.ts';
 
@@ -30,7 +31,7 @@ export default async function systemRoutes(app: FastifyInstance, ctx: ConsoleCon
     schema: { params: Type.Object({ section: Type.String() }), body: Type.Object({ value: Type.Unknown() }) },
   }, async (req) => {
     const section = (req.params as { section: string }).section;
-    if (!SECTIONS.includes(section)) throw new ApiError(404, 'not-found', `there is no configuration section "${section}"`);
+    if (!SECTIONS.includes(section)) throw notFound('api.not-found.section', { section });
     const value = (req.body as { value: unknown }).value;
     const config = await changeConfig(ctx, (draft) => { (draft as Record<string, unknown>)[section] = value; }, `/${section}`);
     req.auditDetail = { section };
@@ -83,10 +84,10 @@ export default async function systemRoutes(app: FastifyInstance, ctx: ConsoleCon
     const body = req.body as { config: unknown; users: UserRecord[] };
     const result = validateConfig(body.config);
     if (!result.ok) throw invalid(result.problems.map((p) => ({ ...p, path: '/config' + p.path })));
-    const problems = body.users.flatMap((u, i) =>
+    const problems: ConfigProblem[] = body.users.flatMap((u, i) =>
       u && typeof u.id === 'string' && typeof u.username === 'string' && typeof u.passwordHash === 'string' && ['admin', 'domain-admin', 'user'].includes(u.role)
-        ? [] : [{ path: `/users/${i}`, message: 'is not a console account record' }]);
-    if (!body.users.some((u) => u.role === 'admin' && !u.disabled)) problems.push({ path: '/users', message: 'the backup has no enabled admin account; restoring it would lock everyone out' });
+        ? [] : [problem(`/users/${i}`, 'problem.not-an-account')]);
+    if (!body.users.some((u) => u.role === 'admin' && !u.disabled)) problems.push(problem('/users', 'problem.backup-without-admin'));
     if (problems.length) throw invalid(problems);
     await ctx.config.replace(result.config, 'the restored backup');
     for (const existing of await ctx.users.all()) await ctx.users.remove(existing);

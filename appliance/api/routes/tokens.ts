@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
+import { problem } from '../../config/problems.ts';
 import { ApiError, forbidden, invalid, notFound } from '../errors.ts';
 
 export default async function tokenRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -24,13 +25,13 @@ export default async function tokenRoutes(app: FastifyInstance, ctx: ConsoleCont
     },
   }, async (req, reply) => {
     const p = req.principal!;
-    if (p.via !== 'session') throw new ApiError(403, 'session-only', 'tokens can only be made from a logged-in session, not with another token');
+    if (p.via !== 'session') throw new ApiError(403, 'session-only', 'api.session-only.token');
     const body = req.body as { name: string; access: 'read' | 'write'; domains?: string[] };
     const domains = body.domains?.map((d) => d.toLowerCase());
     if (domains?.length) {
-      if (p.role === 'user') throw invalid([{ path: '/domains', message: 'mailbox users cannot limit tokens to domains' }]);
+      if (p.role === 'user') throw invalid([problem('/domains', 'problem.token-domains-for-user')]);
       const bad = domains.findIndex((d) => p.role === 'domain-admin' && !p.domains.includes(d));
-      if (bad >= 0) throw invalid([{ path: `/domains/${bad}`, message: `${domains[bad]} is not one of your domains` }]);
+      if (bad >= 0) throw invalid([problem(`/domains/${bad}`, 'problem.not-your-domain', { domain: domains[bad] })]);
     }
     const { secret, token } = await ctx.tokens.create({ userId: p.userId, name: body.name, access: body.access, domains: domains?.length ? domains : undefined });
     req.auditDetail = { token: token.name, access: token.access, domains: token.domains };
@@ -45,8 +46,8 @@ export default async function tokenRoutes(app: FastifyInstance, ctx: ConsoleCont
     const p = req.principal!;
     const id = (req.params as { id: string }).id;
     const token = (await ctx.tokens.list()).find((t) => t.id === id);
-    if (!token) throw notFound('the token');
-    if (token.userId !== p.userId && p.role !== 'admin') throw forbidden('this token');
+    if (!token) throw notFound('api.not-found.token');
+    if (token.userId !== p.userId && p.role !== 'admin') throw forbidden('api.forbidden.token');
     await ctx.tokens.revoke(id);
     req.auditDetail = { token: token.name };
     return { ok: true };

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
+import { problem } from '../../config/problems.ts';
 import { invalid, unavailable } from '../errors.ts';
 
 export default async function trainingRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -13,10 +14,10 @@ export default async function trainingRoutes(app: FastifyInstance, ctx: ConsoleC
     schema: { querystring: Type.Object({ as: Type.Union([Type.Literal('spam'), Type.Literal('ham')]), filename: Type.String({ minLength: 1, maxLength: 255 }) }) },
   }, async (req) => {
     const training = ctx.providers.training;
-    if (!training) throw unavailable('training');
+    if (!training) throw unavailable('api.unavailable.training');
     const { as, filename } = req.query as { as: 'spam' | 'ham'; filename: string };
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
-      throw invalid([{ path: '/file', message: 'send the file itself as the request body (content-type application/octet-stream)' }]);
+      throw invalid([problem('/file', 'problem.file-as-body')]);
     }
     const result = await training.train({ filename, data: req.body }, as);
     req.auditDetail = { filename, as, ok: result.ok };

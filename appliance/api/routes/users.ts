@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
+import { problem, type ConfigProblem } from '../../config/problems.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
 import { hashPassword, passwordProblem } from '../passwords.ts';
 import { canReach, domainOf, type Role, type Target } from '../roles.ts';
@@ -25,13 +26,13 @@ interface PatchUserBody { disabled?: boolean; password?: string; language?: 'ja'
 export default async function userRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const loadTarget = async (req: FastifyRequest): Promise<UserRecord> => {
     const user = await ctx.users.byId((req.params as { id: string }).id);
-    if (!user) throw notFound('the user');
+    if (!user) throw notFound('api.not-found.user');
     return user;
   };
   const servedDomains = () => new Set(ctx.config.current.domains.map((d) => d.name.toLowerCase()));
   const domainProblems = (domains: string[] | undefined) => {
     const served = servedDomains();
-    return (domains ?? []).flatMap((d, i) => (served.has(d.toLowerCase()) ? [] : [{ path: `/domains/${i}`, message: `${d} is not a served domain` }]));
+    return (domains ?? []).flatMap((d, i) => (served.has(d.toLowerCase()) ? [] : [problem(`/domains/${i}`, 'problem.not-served-domain', { domain: d })]));
   };
 
   app.get('/api/users', { config: { access: { roles: ['admin', 'domain-admin'] } } }, async (req) => {
@@ -53,14 +54,14 @@ export default async function userRoutes(app: FastifyInstance, ctx: ConsoleConte
     },
   }, async (req, reply) => {
     const body = req.body as NewUserBody;
-    const problems = [];
-    if (body.role === 'user' && !ADDRESS.test(body.username)) problems.push({ path: '/username', message: 'a mailbox user logs in with their email address' });
-    if (body.role === 'user' && !servedDomains().has(domainOf(body.username))) problems.push({ path: '/username', message: `${domainOf(body.username)} is not a served domain` });
-    if (body.role === 'domain-admin' && !body.domains?.length) problems.push({ path: '/domains', message: 'a domain admin needs at least one domain' });
+    const problems: ConfigProblem[] = [];
+    if (body.role === 'user' && !ADDRESS.test(body.username)) problems.push(problem('/username', 'problem.user-name-not-address'));
+    if (body.role === 'user' && !servedDomains().has(domainOf(body.username))) problems.push(problem('/username', 'problem.not-served-domain', { domain: domainOf(body.username) }));
+    if (body.role === 'domain-admin' && !body.domains?.length) problems.push(problem('/domains', 'problem.domain-admin-needs-domain'));
     if (body.role === 'domain-admin') problems.push(...domainProblems(body.domains));
-    const pw = passwordProblem(body.password, body.username);
-    if (pw) problems.push({ path: '/password', message: pw });
-    if (await ctx.users.byName(body.username)) problems.push({ path: '/username', message: 'this user name is taken' });
+    const pw = passwordProblem('/password', body.password, body.username);
+    if (pw) problems.push(pw);
+    if (await ctx.users.byName(body.username)) problems.push(problem('/username', 'problem.user-name-taken'));
     if (problems.length) throw invalid(problems);
     const user = await ctx.users.create({ ...body, language: body.language ?? ctx.config.current.console.language });
     req.auditDetail = { username: user.username, role: user.role, domains: user.domains };
@@ -93,13 +94,13 @@ export default async function userRoutes(app: FastifyInstance, ctx: ConsoleConte
     const body = req.body as PatchUserBody;
     const user = await loadTarget(req);
     const self = user.id === req.principal!.userId;
-    if (self && (body.disabled || body.domains)) throw new ApiError(409, 'not-on-self', 'you cannot disable yourself or change your own domains; ask another admin');
-    const problems = [];
-    if (body.domains && user.role !== 'domain-admin') problems.push({ path: '/domains', message: 'only domain admins have domains' });
-    if (body.domains && !body.domains.length) problems.push({ path: '/domains', message: 'a domain admin needs at least one domain' });
+    if (self && (body.disabled || body.domains)) throw new ApiError(409, 'not-on-self', 'api.not-on-self.change');
+    const problems: ConfigProblem[] = [];
+    if (body.domains && user.role !== 'domain-admin') problems.push(problem('/domains', 'problem.only-domain-admins-have-domains'));
+    if (body.domains && !body.domains.length) problems.push(problem('/domains', 'problem.domain-admin-needs-domain'));
     problems.push(...domainProblems(body.domains));
-    const pw = body.password !== undefined ? passwordProblem(body.password, user.username) : null;
-    if (pw) problems.push({ path: '/password', message: pw });
+    const pw = body.password !== undefined ? passwordProblem('/password', body.password, user.username) : null;
+    if (pw) problems.push(pw);
     if (problems.length) throw invalid(problems);
     const changed: string[] = [];
     if (body.password !== undefined) {
@@ -129,7 +130,7 @@ export default async function userRoutes(app: FastifyInstance, ctx: ConsoleConte
     schema: { params: Type.Object({ id: Type.String() }) },
   }, async (req) => {
     const user = await loadTarget(req);
-    if (user.id === req.principal!.userId) throw new ApiError(409, 'not-on-self', 'you cannot delete your own account');
+    if (user.id === req.principal!.userId) throw new ApiError(409, 'not-on-self', 'api.not-on-self.delete');
     await ctx.sessions.endAllFor(user.id);
     await ctx.tokens.revokeAllOf(user.id);
     await ctx.users.remove(user);
