@@ -116,7 +116,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const quarantine = await Quarantine.open(store, opts.dataDir);
   const lists = await ListsStore.open(store);
   const pipeline = createPipeline({
-    config, store, quarantine, lists, scorer: classifier,
+    config, store, quarantine, lists, scorer: classifier, say,
     resolver: opts.resolver ?? systemResolver(current().relay.resolver),
     ...(opts.clamd ? { clamd: opts.clamd } : {}),
   });
@@ -208,6 +208,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     }
   } catch (err) {
     await stopListeners();
+    await pipeline.close();
     await queue.stop(0);
     stopRetention();
     await consoleServer?.close();
@@ -224,7 +225,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
       clearInterval(pruneTimer);
       stopRetention();
       await Promise.all([stopListeners(), consoleServer?.close(), localApi?.close(), system.stop()]);
+      await pipeline.close();
       await queue.stop();
+      await spool.close();
       await stats.close();
       await store.close();
     },

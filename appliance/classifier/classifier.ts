@@ -6,33 +6,12 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import { extractFeatures } from './features.ts';
-import { LinearModel, sigmoid, vectorize, HASH_BITS, BIAS_TOKEN } from './model.ts';
+import { LinearModel, vectorize, HASH_BITS } from './model.ts';
 import { FEATURE_VERSION, ModelStore, type Label, type ModelMeta } from './model-store.ts';
-import { evaluateRules, type AuthFindings } from './rules.ts';
+import { scoreMessage, type ClassifierInput, type ClassifierResult, type ScoringModel, type ScoringOptions } from './score.ts';
 import { readStarterModel } from './starter-model.ts';
 
-export type ClassHint = 'Spam' | 'Phish' | 'Unsure' | 'Not Spam';
-
-export interface ClassifierInput {
-  /** The message bytes. */
-  raw: Buffer;
-  /** Authentication findings of the pipeline, when it has them. */
-  auth?: AuthFindings;
-}
-
-export interface Reason {
-  /** A token ("subject:free", "url:dom:example.com") or a rule name ("PHISH_CREDENTIAL_FORM"). */
-  name: string;
-  /** Logit units this reason adds (positive: towards spam). */
-  contribution: number;
-  detail?: string;
-}
-
-export interface ClassifierResult {
-  score: number;
-  classHint: ClassHint;
-  reasons: Reason[];
-}
+export type { ClassHint, ClassifierInput, ClassifierResult, Reason, ScoringModel } from './score.ts';
 
 export interface ClassifierOptions {
   /** Score (%) from which a message is Spam. */
@@ -46,14 +25,6 @@ export interface ClassifierOptions {
 /** Defaults, the same as the configuration's filtering.spamThreshold / unsureThreshold. */
 export const DEFAULT_SPAM_THRESHOLD = 90;
 export const DEFAULT_UNSURE_THRESHOLD = 60;
-/**
- * Calibration of a trained model's logit to the score: shifts it so that the default spam
- * threshold (90 %) falls where 5-fold cross-validation inside the benchmark's train split had
- * 0.1 % false positives (logit 1.148 there; ln 9 − 1.148 ≈ 1.05). See README, "Classifier".
- */
-export const SCORE_OFFSET = 1.05;
-/** Phishing rules must add at least this much (logit units) for the class Phish. */
-const PHISH_MIN = 3;
 
 export class NotMailError extends Error {
   constructor() {
@@ -62,16 +33,11 @@ export class NotMailError extends Error {
   }
 }
 
-function round(x: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
 export class Classifier {
   private readonly model = new LinearModel();
   private readonly persist: ModelStore;
   private meta: ModelMeta | undefined;
-  private readonly options: Required<ClassifierOptions>;
+  private readonly options: ScoringOptions;
   /** Training steps run one after another: each reads the weights the previous one wrote. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -103,30 +69,12 @@ export class Classifier {
 
   /** Scoring is synchronous work (in-memory weights); the async signature leaves room for I/O. */
   scoreSync(input: ClassifierInput): ClassifierResult {
-    const f = extractFeatures(input.raw);
-    const v = vectorize(f.tokens);
-    const w = this.model.weights;
-    const tokenReasons: Reason[] = [];
-    let logit = 0;
-    for (let i = 0; i < v.ids.length; i++) {
-      const c = w[v.ids[i]] * v.value;
-      logit += c;
-      if (c !== 0) tokenReasons.push({ name: v.names[i] === BIAS_TOKEN ? 'MODEL_PRIOR' : v.names[i], contribution: c });
-    }
-    const rules = evaluateRules(f, input.auth);
-    for (const h of rules.hits) logit += h.contribution;
-    if (this.meta) logit += SCORE_OFFSET;
-    const score = 100 * sigmoid(logit);
-    const o = this.options;
-    const classHint: ClassHint = rules.phish >= PHISH_MIN && score >= o.unsureThreshold ? 'Phish'
-      : score >= o.spamThreshold ? 'Spam' : score >= o.unsureThreshold ? 'Unsure' : 'Not Spam';
-    tokenReasons.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
-    const reasons: Reason[] = [
-      ...rules.hits,
-      ...tokenReasons.slice(0, Math.max(0, o.maxReasons - rules.hits.length)),
-    ].map((r) => ({ ...r, contribution: round(r.contribution) }));
-    if (!this.meta) reasons.push({ name: 'MODEL_EMPTY', contribution: 0, detail: 'no model yet: train it, or install the starter model (mailmoat train --starter)' });
-    return { score, classHint, reasons };
+    return scoreMessage(this.shared(), this.options, input);
+  }
+
+  /** The model as scoring reads it. The weights live in shared memory: other threads may score with them. */
+  shared(): ScoringModel {
+    return { weights: this.model.weights, trained: Boolean(this.meta) };
   }
 
   /** Learns a message as spam or ham. Returns false if it was already learned with that label. */

@@ -75,7 +75,8 @@ export function sigmoid(x: number): number {
 }
 
 export class LinearModel {
-  readonly weights = new Float64Array(1 << HASH_BITS);
+  /** In shared memory, so the pipeline's analysis threads score with the weights training updates. */
+  readonly weights = new Float64Array(new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT << HASH_BITS));
   params: ModelParams;
 
   constructor(params: ModelParams = DEFAULT_PARAMS) {

@@ -77,17 +77,20 @@ function unLeet(s: string): string {
   return s.replace(/rn/g, 'm').replace(/vv/g, 'w').replace(/0/g, 'o').replace(/[1l|]/g, 'l').replace(/3/g, 'e').replace(/5/g, 's').replace(/4/g, 'a');
 }
 
+/** Brands matched inside host names (single words), with their de-leeted form worked out once. */
+const HOST_BRANDS = Object.keys(BRANDS).filter((b) => !b.includes(' ')).map((brand) => ({ brand, leet: unLeet(brand) }));
+
 /** A host that imitates a brand without being one of its domains. */
 function lookalikeBrand(host: string): { brand: string; kind: 'lookalike' | 'brandInHost' } | undefined {
   if (brandOf(host)) return undefined;
   const pieces = host.split(/[.-]/);
+  const leetPieces = pieces.map(unLeet);
   const plain = host.replace(/[^a-z0-9]/g, '');
   const leet = unLeet(plain);
-  for (const brand of Object.keys(BRANDS)) {
-    if (brand.includes(' ')) continue;
+  for (const { brand, leet: brandLeet } of HOST_BRANDS) {
     // Short brands ("dhl", "jcb") only as a whole label piece; longer ones anywhere in the host.
     if (pieces.includes(brand) || (brand.length >= 5 && plain.includes(brand))) return { brand, kind: 'brandInHost' };
-    if (pieces.some((p) => p !== brand && unLeet(p) === unLeet(brand)) || (brand.length >= 5 && leet.includes(unLeet(brand)))) {
+    if (pieces.some((p, i) => p !== brand && leetPieces[i] === brandLeet) || (brand.length >= 5 && leet.includes(brandLeet))) {
       return { brand, kind: 'lookalike' };
     }
   }

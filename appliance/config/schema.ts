@@ -178,6 +178,10 @@ export const Filtering = Type.Object({
     default: Type.Union([Type.Literal('address-first'), Type.Literal('domain-first')], { default: 'address-first', description: 'which list level decides first when both match' }),
     domains: Type.Record(Type.String(), Type.Union([Type.Literal('address-first'), Type.Literal('domain-first')]), { default: {}, description: 'per-domain override, keyed by domain name' }),
   }, { default: {} }),
+  analysisThreads: Type.Integer({
+    minimum: 0, maximum: 32, default: 0,
+    description: 'threads that parse, authenticate and score messages beside the SMTP thread; 0 = automatic (one fewer than the CPUs, 1 to 4)',
+  }),
   dnsCacheMaxSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 3600, description: 'upper bound on how long a DNS answer is cached (answers are cached for their TTL up to this)' }),
   stampHeaders: Type.Boolean({ default: true, description: 'add X-Mailmoat-Spam-Score, -Class and -Reasons headers' }),
   quarantine: Type.Object({

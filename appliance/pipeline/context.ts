@@ -19,6 +19,8 @@ export interface MessageContext {
   receivedAt: number;
   /** The raw message as received (our Received header first). Read it, never modify it. */
   spoolPath: string;
+  /** The same bytes, when the session kept them while spooling (saves reading the file back). */
+  raw?: Buffer;
   size: number;
   client: { ip: string; hostname: string; helo: string; authUser?: string };
   /** '' is the null sender. */
@@ -121,5 +123,9 @@ export interface StageContext {
   msg: MessageContext;
   raw: Buffer;
   parsed?: ParsedMail;
+  /** Lower-case names of the headers whose values the condition lists need (default: all). */
+  headerNames?: readonly string[];
+  /** Their decoded values, by name, from the parse stage. */
+  headers?: Record<string, string[]>;
   findings: Findings;
 }

@@ -15,7 +15,7 @@ export type Resolver = (name: string, rrtype: string) => Promise<unknown>;
 export const ANSWER_TTL = Symbol('ttl');
 export interface TtlAnswer { [ANSWER_TTL]: number; records: unknown }
 
-function isTtlAnswer(v: unknown): v is TtlAnswer {
+export function isTtlAnswer(v: unknown): v is TtlAnswer {
   return typeof v === 'object' && v !== null && ANSWER_TTL in v;
 }
 

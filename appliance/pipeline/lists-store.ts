@@ -139,6 +139,8 @@ export class ListsStore {
   #db: Sublevel<ListEntry>;
   #lists = new Map<string, ListEntry[]>();
   #byId = new Map<string, ListEntry>();
+  /** Condition entries per header name they match on. */
+  #headerUse = new Map<string, number>();
 
   private constructor(db: Sublevel<ListEntry>) {
     this.#db = db;
@@ -156,6 +158,12 @@ export class ListsStore {
     arr.push(e);
     this.#lists.set(k, arr);
     this.#byId.set(e.id, e);
+    if (e.header) this.#headerUse.set(e.header, (this.#headerUse.get(e.header) ?? 0) + 1);
+  }
+
+  /** The header names condition entries match on: the only header values the pipeline extracts. */
+  conditionHeaders(): string[] {
+    return [...this.#headerUse.keys()];
   }
 
   #prepare(input: ListEntryInput, pending: ListEntryInput[] = []): ListEntry {
@@ -182,6 +190,11 @@ export class ListsStore {
     if (!e) return false;
     await this.#db.del(`e!${refKey(e)}!${e.id}`, { sync: true });
     this.#byId.delete(id);
+    if (e.header) {
+      const n = (this.#headerUse.get(e.header) ?? 1) - 1;
+      if (n > 0) this.#headerUse.set(e.header, n);
+      else this.#headerUse.delete(e.header);
+    }
     const arr = (this.#lists.get(refKey(e)) ?? []).filter((x) => x.id !== id);
     if (arr.length) this.#lists.set(refKey(e), arr);
     else this.#lists.delete(refKey(e));

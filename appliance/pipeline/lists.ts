@@ -7,8 +7,7 @@
 // tried from the most to the least severe, so a block beats an allow set at the same level:
 //   recipient-block, condition-block, sender-block, condition-quarantine,
 //   recipient-allow, condition-allow, sender-allow
-import type { ParsedMail } from 'mailparser';
-import type { ListHit } from './context.ts';
+import type { ListHit, ParseFindings } from './context.ts';
 import {
   normalizeAddressOrDomain, normalizeText,
   type ListDirection, type ListEntry, type ListKind, type ListsStore,
@@ -36,23 +35,12 @@ export interface MessageFacts {
   header(name: string): string[];
 }
 
-export function factsFrom(mailFrom: string, parsed: ParsedMail | undefined): MessageFacts {
+export function factsFrom(mailFrom: string, parse: ParseFindings | undefined, headers: Record<string, string[]> | undefined): MessageFacts {
   return {
     envelopeFrom: mailFrom.toLowerCase(),
-    fromHeader: (parsed?.from?.value[0]?.address ?? '').toLowerCase(),
-    subject: parsed?.subject ?? '',
-    header(name) {
-      if (!parsed) return [];
-      if (name === 'subject') return parsed.subject ? [parsed.subject] : [];
-      const lines = parsed.headerLines.filter((h) => h.key === name);
-      const value = parsed.headers.get(name);
-      // mailparser keeps structured values (addresses, dates) as objects; their text form is what
-      // an admin writes in a condition, and the raw line is the fallback.
-      if (typeof value === 'string') return [value];
-      if (Array.isArray(value)) return value.map(String);
-      if (value && typeof value === 'object' && 'text' in value) return [String((value as { text: unknown }).text)];
-      return lines.map((h) => h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
-    },
+    fromHeader: parse?.fromAddress ?? '',
+    subject: parse?.subject ?? '',
+    header: (name) => headers?.[name] ?? [],
   };
 }
 

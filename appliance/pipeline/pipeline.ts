@@ -1,10 +1,11 @@
 // The filtering pipeline: runs the stages over one spooled message, before the SMTP session answers
 // DATA, and returns the reply and what to do with each recipient's copy.
 //
-//   parse → authenticate (inbound only) → antivirus → lists → spam score → verdict → stamp
+//   ┌ analysis (parse → authenticate, inbound only → spam score), in an analysis thread ┐
+//   └ antivirus (clamd), at the same time, from this thread                              ┘ → lists → verdict → stamp
 //
-// The message file is read once and parsed once; every stage reads the shared StageContext and
-// adds its findings. Copies to quarantine are stored (durably) before run() returns.
+// The message is read once (the session usually hands over the bytes it spooled) and parsed once;
+// every stage adds its findings. Copies to quarantine are stored (durably) before run() returns.
 //
 // One reply covers every recipient after DATA, so recipients that disagree are reconciled here:
 //   - 5xx only when every copy is refused: rejected, or quarantined while `quarantineResponse` is
@@ -14,19 +15,20 @@
 // clamd failing (down, timeout, error) answers 451 so the sender retries, unless fail-open is
 // configured. Any unexpected failure also answers 451: never accept what was not filtered.
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ConfigService } from '../config/config-service.ts';
 import type { Store } from '../store/store.ts';
 import type { Quarantine } from '../quarantine/quarantine-store.ts';
+import { analyse, type Analysis, type AnalysisJob } from './analysis.ts';
+import { AnalysisPool } from './analysis-pool.ts';
 import type { ClamdTarget } from './clamd-client.ts';
 import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, StageContext } from './context.ts';
 import { antivirusStage } from './antivirus.ts';
-import { authStage } from './auth.ts';
 import { createCachingResolver, systemResolver, type Resolver } from './dns-cache.ts';
 import { decideLists, factsFrom, type ListDecision, type PriorityMode } from './lists.ts';
 import { ListsStore, normalizeAddressOrDomain, type ListDirection } from './lists-store.ts';
-import { parseStage } from './parse.ts';
-import { spamStage, type Scorer } from './spam.ts';
+import type { Scorer } from './spam.ts';
 import { stamp } from './stamp.ts';
 import { decide, type Verdict } from './verdict.ts';
 
@@ -41,6 +43,8 @@ export interface PipelineDeps {
   clamd?: ClamdTarget;
   /** Share the instance the console's API writes through; opened from `store` when not given. */
   lists?: ListsStore;
+  /** Where an analysis thread's failure is reported. */
+  say?: (line: string) => void;
 }
 
 export interface Pipeline {
@@ -48,13 +52,26 @@ export interface Pipeline {
   /** The recipient block lists, for RCPT time. Outbound lists belong to the sender, so pass it. */
   checkRecipient(direction: ListDirection, address: string, sender?: string): Promise<'ok' | 'blocked'>;
   lists(): Promise<ListsStore>;
+  /** Ends the analysis threads. */
+  close(): Promise<void>;
 }
+
+/** Threads for `filtering.analysisThreads`: 0 means one fewer than the CPUs, 1 to 4. */
+const AUTO_THREADS = Math.min(4, Math.max(1, os.availableParallelism() - 1));
+export function analysisThreadsFor(setting: number): number {
+  return setting > 0 ? setting : AUTO_THREADS;
+}
+
+/** A stuck analysis (a parser in a loop) is given up after this; the sender is told to retry. */
+const ANALYSIS_TIMEOUT_MS = 120_000;
 
 const REFUSING = (o: RecipientOutcome, quarantineRejects: boolean) =>
   o.disposition === 'reject' || (o.disposition === 'quarantine' && quarantineRejects);
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const dns = createCachingResolver(deps.resolver ?? systemResolver(), { maxSeconds: deps.config.current.filtering.dnsCacheMaxSeconds });
+  const upstream = deps.resolver ?? systemResolver();
+  // Analysis on this thread uses this cache; analysis threads keep their own.
+  const dns = createCachingResolver(upstream, { maxSeconds: deps.config.current.filtering.dnsCacheMaxSeconds });
   let listsP: Promise<ListsStore> | undefined = deps.lists ? Promise.resolve(deps.lists) : undefined;
   const lists = () => (listsP ??= ListsStore.open(deps.store));
 
@@ -72,33 +89,54 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
+  // A scorer whose model lives in shared memory (the classifier) can score in the analysis
+  // threads; any other scorer (a test's stand-in) keeps the analysis on this thread.
+  const pool = !deps.scorer || deps.scorer.shared
+    ? new AnalysisPool({ resolver: upstream, weights: deps.scorer?.shared?.().weights, jobTimeoutMs: ANALYSIS_TIMEOUT_MS, say: deps.say })
+    : undefined;
+
+  function analysis(job: AnalysisJob): Promise<Analysis> {
+    if (!pool) return analyse(job, { resolver: dns.resolve, scorer: deps.scorer });
+    const cfg = deps.config.current.filtering;
+    const threads = analysisThreadsFor(cfg.analysisThreads);
+    if (threads !== pool.size) pool.resize(threads);
+    const model = deps.scorer?.shared?.();
+    return pool.run(job, model ? { trained: model.trained, spamThreshold: cfg.spamThreshold, unsureThreshold: cfg.unsureThreshold } : undefined, cfg.dnsCacheMaxSeconds);
+  }
+
   async function runStages(msg: MessageContext, findings: Findings): Promise<PipelineOutcome> {
     const cfg = deps.config.current.filtering;
     dns.setMaxSeconds(cfg.dnsCacheMaxSeconds);
-    const timed = async (name: string, f: () => Promise<void> | void) => {
+    const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
-      await f();
-      findings.timings[name] = performance.now() - t0;
+      try { return await f(); } finally { findings.timings[name] = performance.now() - t0; }
     };
-    const sc: StageContext = { msg, raw: Buffer.alloc(0), findings };
-    await timed('read', async () => { sc.raw = await readFile(msg.spoolPath); });
-    await timed('parse', () => parseStage(sc));
-    if (msg.direction === 'inbound') {
-      await timed('auth', () => authStage(sc, { resolver: dns.resolve, hostname: deps.config.current.hostname, spfNg: cfg.spf.ngResults }));
-    }
-    await timed('antivirus', () => antivirusStage(sc, {
-      enabled: cfg.antivirus.enabled,
-      target: deps.clamd ?? cfg.antivirus.clamd,
-      timeoutMs: cfg.antivirus.timeoutSeconds * 1000,
-    }));
+    const raw = msg.raw ?? await timed('read', () => readFile(msg.spoolPath));
+    const sc: StageContext = { msg, raw, findings };
+    const store = await lists();
+    const job: AnalysisJob = {
+      raw, msg: { id: msg.id, direction: msg.direction, client: msg.client, mailFrom: msg.mailFrom },
+      hostname: deps.config.current.hostname, spfNg: cfg.spf.ngResults, headerNames: store.conditionHeaders(),
+    };
+    // clamd scans while the analysis thread parses, authenticates and scores.
+    const [analysed] = await Promise.all([
+      analysis(job),
+      timed('antivirus', () => antivirusStage(sc, {
+        enabled: cfg.antivirus.enabled,
+        target: deps.clamd ?? cfg.antivirus.clamd,
+        timeoutMs: cfg.antivirus.timeoutSeconds * 1000,
+      })),
+    ]);
+    Object.assign(findings.timings, analysed.timings);
+    findings.parse = analysed.parse;
+    findings.auth = analysed.auth;
     if (findings.antivirus?.status === 'failed' && cfg.antivirus.onFailure === 'tempfail') {
       return { reply: { code: 451, message: '4.7.1 The virus scanner is unavailable, please try again later' }, recipients: [], findings };
     }
 
-    const store = await lists();
-    const facts = factsFrom(msg.mailFrom, sc.parsed);
+    const facts = factsFrom(msg.mailFrom, analysed.parse, analysed.headers);
     const decisions = new Map<string, ListDecision | undefined>();
-    await timed('lists', () => {
+    await timed('lists', async () => {
       for (const r of msg.recipients) {
         const priorityDomain = msg.direction === 'inbound' ? r.domain || r.address.slice(r.address.lastIndexOf('@') + 1) : msg.mailFrom.slice(msg.mailFrom.lastIndexOf('@') + 1);
         const d = decideLists(store, facts, { direction: msg.direction, recipient: r.address, recipientDomain: r.domain, priority: priorityFor(priorityDomain) });
@@ -107,10 +145,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     });
 
-    // Score only when some copy's class depends on it (not all decided by virus or lists).
+    // The score counts only when some copy's class depends on it (not all decided by virus or lists).
     const needsScore = findings.antivirus?.status !== 'infected' &&
       msg.recipients.some((r) => { const d = decisions.get(r.address); return !d || d.effect === 'quarantine'; });
-    if (needsScore) await timed('spam', () => spamStage(sc, deps.scorer));
+    if (needsScore) findings.spam = analysed.spam;
 
     const verdicts = new Map<string, Verdict>();
     for (const r of msg.recipients) verdicts.set(r.address, decide(findings, decisions.get(r.address), cfg));
@@ -171,12 +209,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     run,
     lists,
+    close: async () => { await pool?.close(); },
     async checkRecipient(direction, address, sender = '') {
       const store = await lists();
       const addr = normalizeAddressOrDomain(address);
       const domain = addr.slice(addr.lastIndexOf('@') + 1);
       const owner = direction === 'inbound' ? domain : sender.slice(sender.lastIndexOf('@') + 1);
-      const d = decideLists(store, factsFrom(sender, undefined), {
+      const d = decideLists(store, factsFrom(sender, undefined, undefined), {
         direction, recipient: addr, recipientDomain: domain, priority: priorityFor(owner), kinds: ['recipient-block'],
       });
       return d ? 'blocked' : 'ok';

@@ -2,6 +2,7 @@
 // pipeline depends on no classifier internals (the classifier's `Classifier` fits it as it is).
 // Without a scorer, or when scoring fails, the class hint is "Unknown" and the verdict does not
 // pretend the message is clean.
+import type { ScoringModel } from '../classifier/index.ts';
 import type { Reason, SpamFindings, StageContext } from './context.ts';
 
 export interface ScoreInput {
@@ -23,6 +24,11 @@ export interface Scorer {
   /** Learning from the admin's feedback (quarantine "release and train"); optional. */
   train?(raw: Buffer, label: TrainLabel): Promise<unknown>;
   untrain?(raw: Buffer, label: TrainLabel): Promise<unknown>;
+  /**
+   * The model in shared memory (the classifier has one): analysis threads then score with it
+   * themselves. A scorer without it is only called on the pipeline's own thread.
+   */
+  shared?(): ScoringModel;
 }
 
 export async function spamStage(sc: StageContext, scorer: Scorer | undefined): Promise<void> {

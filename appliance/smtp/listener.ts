@@ -206,7 +206,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     };
     let outcome: FilterOutcome;
     try {
-      outcome = await deps.filter({ id: spooled.id, direction, receivedAt, spoolPath: spooled.path, size: spooled.size, client, mailFrom, recipients: t.recipients });
+      outcome = await deps.filter({ id: spooled.id, direction, receivedAt, spoolPath: spooled.path, raw: spooled.data, size: spooled.size, client, mailFrom, recipients: t.recipients });
     } catch (err) {
       await deps.spool.remove(spooled.file);
       throw err;

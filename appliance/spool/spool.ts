@@ -1,6 +1,7 @@
-// The spool: message files under <data>/spool. A message is written as it streams in (never held
-// whole in memory), with our Received header first, and made durable (file data and directory
-// entry synced) before anything answers 250.
+// The spool: message files under <data>/spool. A message is written as it streams in, with our
+// Received header first, and made durable (file data and directory entry synced) before anything
+// answers 250. The received bytes are also handed back, so the filter does not read the file again
+// (the listeners' size limit bounds them).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { DirSync } from './dir-sync.ts';
 import { HeaderScanner, type HeaderSummary } from './header-scan.ts';
 
 export type SpoolResult =
-  | { ok: true; id: string; file: string; path: string; size: number; headers: HeaderSummary }
+  | { ok: true; id: string; file: string; path: string; size: number; headers: HeaderSummary; data: Buffer }
   | { ok: false; reason: 'too-large' | 'header-too-large' };
 
 const WRITE_BATCH = 64 * 1024;
@@ -50,8 +51,9 @@ export class Spool {
     const scanner = new HeaderScanner(limits.maxHeaderBytes);
     let size = 0;
     let refused: 'too-large' | 'header-too-large' | null = null;
-    let pending: Buffer[] = [Buffer.from(prefix)];
-    let pendingBytes = pending[0].length;
+    const kept: Buffer[] = [Buffer.from(prefix)];
+    let pending: Buffer[] = [kept[0]];
+    let pendingBytes = kept[0].length;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         if (refused) continue; // drain
@@ -59,7 +61,8 @@ export class Spool {
         scanner.push(chunk);
         if (size > limits.maxBytes) refused = 'too-large';
         else if (scanner.tooLarge) refused = 'header-too-large';
-        if (refused) { pending = []; continue; }
+        if (refused) { pending = []; kept.length = 0; continue; }
+        kept.push(chunk);
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= WRITE_BATCH) {
@@ -83,7 +86,8 @@ export class Spool {
       return { ok: false, reason: refused };
     }
     await this.#dirSync.sync();
-    return { ok: true, id, file, path: full, size: size + Buffer.byteLength(prefix), headers: scanner.summary() };
+    const data = Buffer.concat(kept);
+    return { ok: true, id, file, path: full, size: data.length, headers: scanner.summary(), data };
   }
 
   /** Writes a whole message we generate ourselves (bounces), durably. */
@@ -105,6 +109,11 @@ export class Spool {
     await unlink(this.pathOf(file)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
+  }
+
+  /** Releases the spool directory's handle (the appliance is stopping). */
+  close(): Promise<void> {
+    return this.#dirSync.close();
   }
 
   /** Files in the spool (for recovery: files without a queue record were never acknowledged). */

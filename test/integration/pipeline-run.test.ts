@@ -65,6 +65,7 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }, filtering: 
   const quarantine = await Quarantine.open(store, dataDir);
   const scorer = opts.scorer === null ? undefined : opts.scorer ?? new KeywordScorer();
   const pipeline = createPipeline({ config, store, quarantine, scorer, resolver: dns.resolver, clamd: opts.clamd ?? clamd.socket });
+  t.teardown(() => pipeline.close());
   await mkdir(path.join(dataDir, 'spool'));
   return {
     pipeline, quarantine, dataDir,

@@ -1,0 +1,121 @@
+// Analysis threads for the pipeline: the SMTP thread hands each message's parse, authentication
+// and scoring (analysis.ts) to the least busy thread and goes on serving sessions. This is what
+// lets the daemon use more than one core, as Postfix's and rspamd's process pools do.
+//
+// A thread that dies fails its jobs (the pipeline answers 451, the sender retries) and is replaced.
+// A job that runs past the timeout — a message that sends a parser into a loop — is failed the
+// same way and its thread replaced, so no session waits forever on one bad message.
+import { Worker } from 'node:worker_threads';
+import type { Analysis, AnalysisJob } from './analysis.ts';
+import type { FromWorker, JobScoring, ToWorker, WorkerSetup } from './analysis-protocol.ts';
+import { ANSWER_TTL, isTtlAnswer, type Resolver } from './dns-cache.ts';
+
+export interface AnalysisPoolOptions {
+  /** Answers the DNS questions the threads' own caches cannot (uncached: the threads cache). */
+  resolver: Resolver;
+  /** The classifier's weights in shared memory, when there is a classifier. */
+  weights?: Float64Array;
+  jobTimeoutMs: number;
+  /** Where a thread's crash is reported. */
+  say?: (line: string) => void;
+}
+
+interface Pending {
+  resolve: (a: Analysis) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Slot {
+  worker: Worker;
+  jobs: Map<number, Pending>;
+  /** Set when the pool shrinks: the thread finishes its jobs, takes no new ones, then ends. */
+  retiring: boolean;
+}
+
+const WORKER_URL = new URL('./analysis-worker.ts', import.meta.url);
+
+export class AnalysisPool {
+  readonly #opts: AnalysisPoolOptions;
+  #slots: Slot[] = [];
+  #seq = 0;
+  #closed = false;
+
+  /** Starts with no threads: `resize` starts them (the pipeline does before its first message). */
+  constructor(opts: AnalysisPoolOptions) {
+    this.#opts = opts;
+  }
+
+  get size(): number {
+    return this.#slots.filter((s) => !s.retiring).length;
+  }
+
+  run(job: AnalysisJob, scoring: JobScoring | undefined, dnsCacheMaxSeconds: number): Promise<Analysis> {
+    const slot = this.#slots.filter((s) => !s.retiring).reduce<Slot | undefined>((best, s) => (!best || s.jobs.size < best.jobs.size ? s : best), undefined);
+    if (this.#closed || !slot) return Promise.reject(new Error('the analysis threads are stopped'));
+    const id = ++this.#seq;
+    return new Promise<Analysis>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        slot.jobs.delete(id);
+        reject(new Error(`analysing the message took longer than ${Math.round(this.#opts.jobTimeoutMs / 1000)} s`));
+        this.#opts.say?.(`mailmoat: an analysis thread took too long over message ${job.msg.id}; replacing the thread`);
+        void slot.worker.terminate();
+      }, this.#opts.jobTimeoutMs);
+      slot.jobs.set(id, { resolve, reject, timer });
+      slot.worker.postMessage({ type: 'job', id, job, scoring, dnsCacheMaxSeconds } satisfies ToWorker);
+    });
+  }
+
+  /** Grows or shrinks the pool; shrinking lets the retired threads finish what they have. */
+  resize(size: number): void {
+    const active = this.#slots.filter((s) => !s.retiring);
+    for (let i = active.length; i < size; i++) this.#slots.push(this.#spawn());
+    for (const slot of active.slice(size)) {
+      slot.retiring = true;
+      if (slot.jobs.size === 0) void slot.worker.terminate();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+
+  #spawn(): Slot {
+    const setup: WorkerSetup = this.#opts.weights ? { weights: this.#opts.weights } : {};
+    const worker = new Worker(WORKER_URL, { workerData: setup });
+    worker.unref();
+    const slot: Slot = { worker, jobs: new Map(), retiring: false };
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'dns') {
+        this.#opts.resolver(m.name, m.rrtype).then(
+          (answer) => worker.postMessage({
+            type: 'dns', id: m.id, answer: isTtlAnswer(answer) ? { records: answer.records, ttl: answer[ANSWER_TTL] } : { records: answer },
+          } satisfies ToWorker),
+          (err: NodeJS.ErrnoException) => worker.postMessage({ type: 'dns', id: m.id, error: { code: err.code, message: err.message } } satisfies ToWorker),
+        );
+        return;
+      }
+      const p = slot.jobs.get(m.id);
+      if (!p) return; // timed out already
+      slot.jobs.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.type === 'done') p.resolve(m.result);
+      else p.reject(new Error(m.message));
+      if (slot.retiring && slot.jobs.size === 0) void worker.terminate();
+    });
+    worker.on('error', (err) => this.#opts.say?.(`mailmoat: an analysis thread failed: ${err.stack ?? err.message}`));
+    worker.on('exit', (code) => {
+      for (const p of slot.jobs.values()) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`the analysis thread stopped (exit code ${code}) while checking the message`));
+      }
+      slot.jobs.clear();
+      const at = this.#slots.indexOf(slot);
+      if (at < 0) return;
+      if (this.#closed || slot.retiring) this.#slots.splice(at, 1);
+      else this.#slots[at] = this.#spawn();
+    });
+    return slot;
+  }
+}

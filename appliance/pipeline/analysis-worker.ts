@@ -1,0 +1,49 @@
+// An analysis thread: runs analyse() (parse, authenticate, score) for the pipeline's pool.
+//
+// Each thread caches DNS answers itself (most messages then need no DNS at all); a question the
+// cache cannot answer goes to the main thread, which asks the pipeline's resolver — the system's,
+// or the one a test injected — and hands back the answer with its TTL. The classifier's weights
+// arrive once, as shared memory; each job says whether a model is trained and which thresholds apply.
+import { parentPort, workerData } from 'node:worker_threads';
+import { scoreMessage } from '../classifier/index.ts';
+import { analyse } from './analysis.ts';
+import { installDkimKeyMemo } from './dkim-key-memo.ts';
+import type { FromWorker, ToWorker, WorkerSetup } from './analysis-protocol.ts';
+import { ANSWER_TTL, createCachingResolver, type Resolver, type TtlAnswer } from './dns-cache.ts';
+import type { Scorer } from './spam.ts';
+
+installDkimKeyMemo();
+const port = parentPort!;
+const setup = workerData as WorkerSetup;
+const send = (m: FromWorker) => port.postMessage(m);
+
+let dnsSeq = 0;
+const dnsWaiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const upstream: Resolver = (name, rrtype) => new Promise((resolve, reject) => {
+  const id = ++dnsSeq;
+  dnsWaiting.set(id, { resolve, reject });
+  send({ type: 'dns', id, name, rrtype });
+});
+const dns = createCachingResolver(upstream, { maxSeconds: 3600 });
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'dns') {
+    const w = dnsWaiting.get(m.id);
+    if (!w) return;
+    dnsWaiting.delete(m.id);
+    if (m.error) w.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+    else if (m.answer?.ttl !== undefined) w.resolve({ [ANSWER_TTL]: m.answer.ttl, records: m.answer.records } satisfies TtlAnswer);
+    else w.resolve(m.answer?.records);
+    return;
+  }
+  dns.setMaxSeconds(m.dnsCacheMaxSeconds);
+  const { scoring } = m;
+  const scorer: Scorer | undefined = scoring && setup.weights ? {
+    score: async (input) => scoreMessage({ weights: setup.weights!, trained: scoring.trained }, { ...scoring, maxReasons: 10 }, input),
+  } : undefined;
+  const raw = Buffer.from(m.job.raw.buffer, m.job.raw.byteOffset, m.job.raw.byteLength);
+  analyse({ ...m.job, raw }, { resolver: dns.resolve, scorer }).then(
+    (result) => send({ type: 'done', id: m.id, result }),
+    (err: Error) => send({ type: 'failed', id: m.id, message: err.message }),
+  );
+});
