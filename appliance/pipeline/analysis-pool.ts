@@ -59,6 +59,11 @@ export class AnalysisPool {
         slot.jobs.delete(id);
         reject(new Error(`analysing the message took longer than ${Math.round(this.#opts.jobTimeoutMs / 1000)} s`));
         this.#opts.say?.(`mailmoat: an analysis thread took too long over message ${job.msg.id}; replacing the thread`);
+        // Out of service at once (new jobs go to its replacement); its other jobs fail as it ends.
+        if (!slot.retiring && !this.#closed) {
+          slot.retiring = true;
+          this.#slots.push(this.#spawn());
+        }
         void slot.worker.terminate();
       }, this.#opts.jobTimeoutMs);
       slot.jobs.set(id, { resolve, reject, timer });
