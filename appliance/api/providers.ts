@@ -20,7 +20,8 @@ export interface QuarantineQuery {
   from?: string; // ISO date-time, inclusive
   to?: string; // ISO date-time, exclusive
   limit: number;
-  offset: number;
+  /** Resume strictly after this index position (from a previous page's `resume`). */
+  after?: string;
 }
 
 export interface QuarantineItem {
@@ -56,7 +57,8 @@ export interface QuarantineDetail extends QuarantineItem {
 export type QuarantineAction = 'release' | 'release-train' | 'allow-release' | 'block-delete' | 'delete' | 'forward';
 
 export interface QuarantineProvider {
-  search(q: QuarantineQuery): Promise<{ items: QuarantineItem[]; total: number }>;
+  /** Newest first; `resume` is where the next page starts, absent when nothing more matches. */
+  search(q: QuarantineQuery): Promise<{ items: QuarantineItem[]; resume?: string }>;
   /** The message as the scope sees it; undefined when it holds no copy the scope may see. */
   get(id: string, scope: Scope): Promise<QuarantineDetail | undefined>;
   /**
@@ -116,7 +118,8 @@ export interface LogQuery {
   from?: string;
   to?: string;
   limit: number;
-  offset: number;
+  /** Resume strictly after this message id (from a previous page's `resume`). */
+  after?: string;
 }
 
 export interface LogItem {
@@ -139,8 +142,8 @@ export interface LogDetail extends LogItem {
 }
 
 export interface MessageLogProvider {
-  /** Newest first; `more` says whether the search stopped before the end. */
-  search(q: LogQuery): Promise<{ items: LogItem[]; more: boolean }>;
+  /** Newest first; `resume` is where the next page starts, absent when the log has no more to walk. */
+  search(q: LogQuery): Promise<{ items: LogItem[]; resume?: string }>;
   get(id: string, scope: Scope): Promise<LogDetail | undefined>;
 }
 

@@ -64,9 +64,12 @@ export class MessageLog {
     return this.#db.get(id);
   }
 
-  /** Newest first, optionally filtered; the console's search builds on this. */
-  async *newest(filter: (r: MessageLogRecord) => boolean = () => true): AsyncGenerator<MessageLogRecord> {
-    for await (const value of this.#db.values({ reverse: true })) if (filter(value)) yield value;
+  /**
+   * Newest first, optionally only the records older than the one with id `before` (ids sort by
+   * time, so the console's paged search resumes where its last page ended).
+   */
+  async *newest(before?: string): AsyncGenerator<MessageLogRecord> {
+    yield* this.#db.values({ reverse: true, ...(before === undefined ? {} : { lt: before }) });
   }
 }
 

@@ -75,6 +75,15 @@ export interface SearchQuery {
 }
 
 const ts = (ms: number) => String(ms).padStart(13, '0');
+
+function matches(r: QuarantineRecord, q: SearchQuery): boolean {
+  if (q.sender && r.mailFrom.toLowerCase() !== q.sender.toLowerCase()) return false;
+  if (q.mainClass && r.mainClass !== q.mainClass) return false;
+  if (q.recipient && !r.recipients.some((x) => x.address.toLowerCase() === q.recipient!.toLowerCase() && x.state === 'held')) return false;
+  if (q.domain && !r.recipients.some((x) => x.domain.toLowerCase() === q.domain!.toLowerCase())) return false;
+  const text = q.text?.toLowerCase();
+  return !text || [r.subject, r.mailFrom, r.fromHeader, ...r.recipients.map((x) => x.address)].some((s) => s.toLowerCase().includes(text));
+}
 const safeId = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** A refusal saying what went wrong; its `text` lets the console show it in the admin's language. */
@@ -194,7 +203,6 @@ export class Quarantine {
     });
   }
 
-  /** Messages matching the query, newest first, walking the most selective index. */
   /** Bytes the quarantine's message files take on disk (for the disk watcher and SNMP). */
   async bytes(): Promise<number> {
     let total = 0;
@@ -204,28 +212,36 @@ export class Quarantine {
     return total;
   }
 
+  /** Messages matching the query, newest first, walking the most selective index. */
   async search(q: SearchQuery = {}): Promise<QuarantineRecord[]> {
     const limit = q.limit ?? 100;
+    const out: QuarantineRecord[] = [];
+    for await (const { record } of this.walk(q)) {
+      if (!record) continue;
+      out.push(record);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * Every entry of the query's most selective index in its time range, newest first, with its
+   * position (`<time>!<id>`, which sorts like the walk) so that a later walk can resume strictly
+   * after it (`after`). `record` is undefined where the entry's message does not match the query
+   * (or is gone), so a caller can bound its work by entries walked, not by matches found.
+   */
+  async *walk(q: SearchQuery, after?: string): AsyncGenerator<{ position: string; record: QuarantineRecord | undefined }> {
     const prefix = q.recipient ? `r!${q.recipient.toLowerCase()}!`
       : q.sender ? `s!${q.sender.toLowerCase()}!`
         : q.mainClass ? `c!${q.mainClass}!`
           : q.domain ? `d!${q.domain.toLowerCase()}!` : 't!';
     const gte = prefix + ts(q.since ?? 0);
-    const lte = prefix + ts(q.until ?? 9_999_999_999_999) + '~';
-    const text = q.text?.toLowerCase();
-    const out: QuarantineRecord[] = [];
-    for await (const id of this.#db.values({ gte, lte, reverse: true })) {
+    const top = prefix + ts(q.until ?? 9_999_999_999_999) + '~';
+    const upper = after !== undefined && prefix + after < top ? { lt: prefix + after } : { lte: top };
+    for await (const [key, id] of this.#db.iterator({ gte, ...upper, reverse: true })) {
       const r = await this.get(String(id));
-      if (!r) continue;
-      if (q.sender && r.mailFrom.toLowerCase() !== q.sender.toLowerCase()) continue;
-      if (q.mainClass && r.mainClass !== q.mainClass) continue;
-      if (q.recipient && !r.recipients.some((x) => x.address.toLowerCase() === q.recipient!.toLowerCase() && x.state === 'held')) continue;
-      if (q.domain && !r.recipients.some((x) => x.domain.toLowerCase() === q.domain!.toLowerCase())) continue;
-      if (text && ![r.subject, r.mailFrom, r.fromHeader, ...r.recipients.map((x) => x.address)].some((s) => s.toLowerCase().includes(text))) continue;
-      out.push(r);
-      if (out.length >= limit) break;
+      yield { position: key.slice(prefix.length), record: r && matches(r, q) ? r : undefined };
     }
-    return out;
   }
 
   /** Records quarantined before `before` (ms), oldest first. */

@@ -109,12 +109,14 @@ test('first-boot wizard end to end, then every role and page', async (t) => {
   await page.getByRole('link', { name: 'Users' }).click();
   await page.getByLabel(/User name \(mailbox users/).fill('carol@customer.example');
   await page.locator('input[name=new-password]').fill('mailbox password 1');
+  await page.locator('input[name=new-password-again]').fill('mailbox password 1');
   await page.getByRole('button', { name: 'Add' }).click();
-  await page.getByRole('cell', { name: 'carol@customer.example' }).waitFor();
+  await page.getByRole('cell', { name: 'carol@customer.example', exact: true }).waitFor();
   await page.getByLabel(/User name \(mailbox users/).fill('dora');
   await page.getByLabel('Role').selectOption('domain-admin');
   await page.getByRole('checkbox', { name: 'customer.example' }).check();
   await page.locator('input[name=new-password]').fill('domain password 1');
+  await page.locator('input[name=new-password-again]').fill('domain password 1');
   await page.getByRole('button', { name: 'Add' }).click();
   await page.getByRole('cell', { name: 'dora', exact: true }).waitFor();
 

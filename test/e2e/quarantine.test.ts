@@ -80,7 +80,7 @@ test('quarantined message found, previewed safely, released and delivered; messa
   await page.getByRole('link', { name: 'Quarantine' }).click();
   await page.getByLabel('Subject').fill('hold-me');
   await page.getByRole('button', { name: 'Search' }).click();
-  await page.getByText('1 found').waitFor();
+  await page.getByText('1 shown').waitFor();
   await page.screenshot({ path: await screenshotPath('quarantine-1-list'), fullPage: true });
   await page.getByRole('link', { name: subject }).click();
   const detail = page.getByRole('region', { name: subject });
@@ -99,7 +99,7 @@ test('quarantined message found, previewed safely, released and delivered; messa
   t.deepEqual(delivered.to, ['carol@customer.example']);
   t.regex(delivered.raw.toString(), /X-Mailmoat-Quarantine: released/);
   t.regex(delivered.raw.toString(), /Subject: Invoice \[hold-me\] 2026/);
-  await page.getByText('0 found').waitFor();
+  await page.getByText('0 shown').waitFor();
   t.deepEqual(await app.quarantine.search({}), []);
   await page.screenshot({ path: await screenshotPath('quarantine-3-released'), fullPage: true });
 

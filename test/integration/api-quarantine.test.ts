@@ -13,7 +13,7 @@ import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
 import { createQuarantineActions, type DeliveryRequest } from '../../appliance/quarantine/actions.ts';
 import { Quarantine, type NewQuarantineRecord } from '../../appliance/quarantine/quarantine-store.ts';
 import { openStore } from '../../appliance/store/store.ts';
-import { makeConsole, TWO_DOMAINS } from '../helpers/console-api.ts';
+import { makeConsole, TWO_DOMAINS, type Caller } from '../helpers/console-api.ts';
 
 const RAW = Buffer.from([
   'From: promo@shop.test', 'To: carol@a.example, dave@b.example', 'Subject: Big sale', 'Message-ID: <p1@shop.test>',
@@ -21,7 +21,7 @@ const RAW = Buffer.from([
   '<p>Sale!</p><img src="https://tracker.test/pixel.gif"><script>parent.stolen = 1</script>', '',
 ].join('\r\n'));
 
-async function setup(t: ExecutionContext) {
+async function setup(t: ExecutionContext, opts: { scanCap?: number } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-qapi-'));
   const store = await openStore(dataDir);
   t.teardown(async () => { await store.close(); await rm(dataDir, { recursive: true, force: true }); });
@@ -42,7 +42,7 @@ async function setup(t: ExecutionContext) {
       clientIp: '192.0.2.1', recipients: [copy('carol@a.example'), copy('dave@b.example')], ...over,
     }, file);
   };
-  const h = await makeConsole(t, { config: TWO_DOMAINS, providers: { quarantine: quarantineProvider(quarantine, actions), lists: listsProvider(lists), log: messageLogProvider(log) } });
+  const h = await makeConsole(t, { config: TWO_DOMAINS, providers: { quarantine: quarantineProvider(quarantine, actions, opts), lists: listsProvider(lists), log: messageLogProvider(log, opts) } });
   await h.addUser('root', 'admin');
   await h.addUser('alice', 'domain-admin', ['a.example']);
   await h.addUser('carol@a.example', 'user');
@@ -57,16 +57,17 @@ test('each role lists only the copies in its scope', async (t) => {
   const list = async (as: typeof s.admin, query = '') => (await s.h.request('GET', `/api/quarantine${query}`, { as })).json;
 
   const admin = await list(s.admin);
-  t.is(admin.total, 2);
+  t.is(admin.items.length, 2);
+  t.is(admin.next, undefined, 'one page holds everything');
   t.deepEqual(admin.items.find((i: { id: string }) => i.id === rec.id).recipients, ['carol@a.example', 'dave@b.example']);
   const domA = await list(s.domA);
   t.deepEqual(domA.items.map((i: { id: string; recipients: string[] }) => [i.id, i.recipients]), [[rec.id, ['carol@a.example']]]);
   const carol = await list(s.carol);
   t.deepEqual(carol.items.map((i: { recipients: string[] }) => i.recipients), [['carol@a.example']]);
-  t.is((await list(s.carol, '?recipient=dave@b.example')).total, 0, 'asking for another mailbox finds nothing');
-  t.is((await list(s.admin, '?subject=only')).total, 1);
-  t.is((await list(s.admin, '?sender=nobody@x.test')).total, 0);
-  t.is((await list(s.admin, `?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).total, 0);
+  t.is((await list(s.carol, '?recipient=dave@b.example')).items.length, 0, 'asking for another mailbox finds nothing');
+  t.is((await list(s.admin, '?subject=only')).items.length, 1);
+  t.is((await list(s.admin, '?sender=nobody@x.test')).items.length, 0);
+  t.is((await list(s.admin, `?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).items.length, 0);
 
   const detail = await s.h.request('GET', `/api/quarantine/${rec.id}`, { as: s.carol });
   t.is(detail.status, 200);
@@ -154,3 +155,105 @@ test('message log search and record are scoped to the domain admin\'s domains', 
   t.deepEqual(one.json.message.attempts.map((a: { reply: string }) => a.reply), ['250 2.0.0 queued as A'], 'only the attempts for their recipients');
   t.is((await s.h.request('GET', '/api/messages', { as: s.carol })).status, 403);
 });
+
+type Page = { items: { id: string; recipients: string[] }[]; next?: string };
+
+/** Every page of a search, following `next` until there is none. */
+async function allPages(s: Awaited<ReturnType<typeof setup>>, as: Caller, url: string): Promise<Page[]> {
+  const pages: Page[] = [];
+  let cursor: string | undefined;
+  do {
+    const sep = url.includes('?') ? '&' : '?';
+    const res = await s.h.request('GET', `${url}${cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ''}`, { as });
+    if (res.status !== 200) throw new Error(`${res.status} ${JSON.stringify(res.json)}`);
+    pages.push(res.json);
+    cursor = res.json.next;
+    if (pages.length > 100) throw new Error('the cursor does not advance');
+  } while (cursor);
+  return pages;
+}
+
+async function heldMix(s: Awaited<ReturnType<typeof setup>>) {
+  const copy = (address: string) => ({ address, domain: address.split('@')[1], mainClass: 'Spam' as const, headerEdits: { prepend: [] }, why: [] });
+  const ids: Record<'carol' | 'dave' | 'both', string[]> = { carol: [], dave: [], both: [] };
+  for (let i = 0; i < 21; i++) {
+    const who = (['carol', 'dave', 'both'] as const)[i % 3];
+    const recipients = who === 'both' ? [copy('carol@a.example'), copy('dave@b.example')] : [copy(`${who}@${who === 'carol' ? 'a' : 'b'}.example`)];
+    ids[who].push((await s.put({ recipients, subject: `message ${i}` })).id);
+  }
+  return ids;
+}
+
+for (const scanCap of [undefined, 3]) {
+  test(`quarantine pages cover every visible message exactly once, newest first, within each scope${scanCap ? ' (a scan cap smaller than a page)' : ''}`, async (t) => {
+    const s = await setup(t, { scanCap });
+    const ids = await heldMix(s);
+    const newestFirst = (await s.quarantine.search({ limit: 100 })).map((r) => r.id);
+    const check = async (as: Caller, want: string[], visible: (recipients: string[]) => boolean, label: string) => {
+      const pages = await allPages(s, as, '/api/quarantine?limit=4');
+      const got = pages.flatMap((p) => p.items.map((i) => i.id));
+      t.deepEqual(got, newestFirst.filter((id) => want.includes(id)), `${label}: each once, newest first`);
+      t.true(pages.flatMap((p) => p.items).every((i) => visible(i.recipients)), `${label}: only copies in scope`);
+      if (!scanCap) t.true(pages.slice(0, -1).every((p) => p.items.length === 4) && pages.at(-1)!.items.length > 0, `${label}: full pages, no empty last page`);
+    };
+    await check(s.admin, [...ids.carol, ...ids.dave, ...ids.both], () => true, 'admin');
+    await check(s.domA, [...ids.carol, ...ids.both], (r) => r.join() === 'carol@a.example', 'domain admin of a.example');
+    await check(s.carol, [...ids.carol, ...ids.both], (r) => r.join() === 'carol@a.example', 'mailbox user');
+    await check(s.dave, [...ids.dave, ...ids.both], (r) => r.join() === 'dave@b.example', 'other mailbox user');
+  });
+}
+
+test('a cursor is only a position: another caller\'s cursor still shows only the caller\'s own copies', async (t) => {
+  const s = await setup(t);
+  const ids = await heldMix(s);
+  const adminFirst = (await s.h.request('GET', '/api/quarantine?limit=2', { as: s.admin })).json as Page;
+  t.truthy(adminFirst.next);
+  const carol = (await s.h.request('GET', `/api/quarantine?limit=500&cursor=${adminFirst.next}`, { as: s.carol })).json as Page;
+  t.true(carol.items.length > 0);
+  t.true(carol.items.every((i) => [...ids.carol, ...ids.both].includes(i.id) && i.recipients.join() === 'carol@a.example'));
+  const forged = Buffer.from(`quarantine:9999999999999!${ids.dave[0]}`).toString('base64url');
+  const viaForged = (await s.h.request('GET', `/api/quarantine?cursor=${forged}&limit=500`, { as: s.carol })).json as Page;
+  t.false(viaForged.items.some((i) => ids.dave.includes(i.id)), 'a forged position reveals nothing outside the scope');
+});
+
+test('a malformed cursor is a 400 with a clear error, on both searches', async (t) => {
+  const s = await setup(t);
+  const bad = ['not a cursor', '%%%', Buffer.from('log:0001').toString('base64url'), Buffer.from('quarantine:1!../../etc').toString('base64url'), Buffer.from('quarantine:').toString('base64url')];
+  for (const cursor of bad) {
+    const res = await s.h.request('GET', `/api/quarantine?cursor=${encodeURIComponent(cursor)}`, { as: s.admin });
+    t.is(res.status, 400, cursor);
+    t.is(res.json.error.code, 'bad-cursor');
+    t.regex(res.json.error.message, /cursor/);
+  }
+  const quarantineCursor = Buffer.from('quarantine:0000000000001!Q1').toString('base64url');
+  for (const cursor of ['not a cursor', quarantineCursor]) {
+    const res = await s.h.request('GET', `/api/messages?cursor=${encodeURIComponent(cursor)}`, { as: s.admin });
+    t.is(res.status, 400, cursor);
+    t.is(res.json.error.code, 'bad-cursor');
+  }
+  t.is((await s.h.request('GET', '/api/quarantine?limit=501', { as: s.admin })).status, 400, 'a page holds at most 500');
+});
+
+for (const scanCap of [undefined, 4]) {
+  test(`message log pages cover every visible record exactly once, newest first${scanCap ? ' (a scan cap smaller than a page)' : ''}`, async (t) => {
+    const s = await setup(t, { scanCap });
+    const base = { direction: 'inbound' as const, size: 100, attempts: [], subject: 'hello', status: 'delivered' as const, mailFrom: 'x@ext.test' };
+    const now = Date.now();
+    const aIds: string[] = [];
+    const all: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const id = String(i).padStart(4, '0');
+      const address = i % 2 ? 'dave@b.example' : 'carol@a.example';
+      await s.log.put({ ...base, id, receivedAt: now - (100 - i) * 1000, recipients: [{ address, original: address, status: 'delivered' }] });
+      all.unshift(id);
+      if (i % 2 === 0) aIds.unshift(id);
+    }
+    const ids = (pages: Page[]) => pages.flatMap((p) => p.items.map((i) => i.id));
+    t.deepEqual(ids(await allPages(s, s.admin, '/api/messages?limit=5')), all);
+    const dom = await allPages(s, s.domA, '/api/messages?limit=5');
+    t.deepEqual(ids(dom), aIds);
+    if (!scanCap) t.is(dom.length, 3, '13 records in pages of 5, no empty page');
+    t.deepEqual(ids(await allPages(s, s.admin, `/api/messages?limit=3&recipient=dave&to=${encodeURIComponent(new Date(now - 90_000).toISOString())}`)),
+      all.filter((id) => Number(id) % 2 === 1 && Number(id) < 10), 'filters hold across pages');
+  });
+}

@@ -2,11 +2,13 @@
 // console itself; shows the pages the user's role may use, routed by the URL's #fragment.
 import { html, css } from 'lit';
 import { api, setCsrf, ApiFailure } from './api.ts';
+import { setTimeZones, type TimeZones } from './dates.ts';
 import { I18nElement, lang, setLanguage, t } from './i18n.ts';
 import { shared } from './styles.ts';
 import type { MessageKey } from '../../appliance/i18n/catalog.ts';
 
 export interface SessionUser { id: string; username: string; role: 'admin' | 'domain-admin' | 'user'; domains: string[]; language: 'ja' | 'en' }
+interface Session { user: SessionUser; csrfToken: string; timeZones: TimeZones }
 
 interface Page { id: string; label: MessageKey; roles: SessionUser['role'][]; tag: string }
 const PAGES: Page[] = [
@@ -58,7 +60,7 @@ export class MmApp extends I18nElement {
     this.menuOpen = false;
     window.addEventListener('hashchange', () => { this.route = location.hash.slice(2) || 'dashboard'; this.menuOpen = false; });
     window.addEventListener('mm-logged-out', () => { if (this.mode === 'console') { this.user = null; this.mode = 'login'; } });
-    this.addEventListener('mm-logged-in', (e) => this.#loggedIn((e as CustomEvent<{ user: SessionUser; csrfToken: string }>).detail));
+    this.addEventListener('mm-logged-in', (e) => this.#loggedIn((e as CustomEvent<Session>).detail));
     void this.#start();
   }
 
@@ -68,7 +70,7 @@ export class MmApp extends I18nElement {
       setLanguage(status.language);
       if (status.setup) { this.mode = 'setup'; return; }
       try {
-        const s = await api<{ user: SessionUser; csrfToken: string }>('GET', '/api/session');
+        const s = await api<Session>('GET', '/api/session');
         this.#loggedIn(s);
       } catch (err) {
         if (err instanceof ApiFailure && err.status === 401) this.mode = 'login';
@@ -79,8 +81,9 @@ export class MmApp extends I18nElement {
     }
   }
 
-  #loggedIn(s: { user: SessionUser; csrfToken: string }): void {
+  #loggedIn(s: Session): void {
     setCsrf(s.csrfToken);
+    setTimeZones(s.timeZones);
     setLanguage(s.user.language);
     this.user = s.user;
     this.mode = 'console';

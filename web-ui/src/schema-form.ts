@@ -8,7 +8,8 @@ import type { Schema } from './validate.ts';
 
 type Obj = Record<string, unknown>;
 
-function choices(s: Schema): string[] | null {
+/** The constants of a union of constants (a choice), else null. */
+export function choices(s: Schema): string[] | null {
   const any = (s.anyOf ?? s.oneOf) as Schema[] | undefined;
   if (!any || !any.every((x) => 'const' in x)) return null;
   return any.map((x) => String(x.const));

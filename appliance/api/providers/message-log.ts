@@ -6,7 +6,7 @@ import type { MessageLog, MessageLogRecord } from '../../logsearch/message-log.t
 import type { LogDetail, LogItem, MessageLogProvider, Scope } from '../providers.ts';
 import { addressInScope, msOf } from './scope.ts';
 
-/** Most records one search reads before it stops and says there may be more. */
+/** Most records one page reads before it stops and says where to resume. */
 const SCAN_CAP = 20_000;
 
 function visibleRecipients(r: MessageLogRecord, scope: Scope) {
@@ -29,28 +29,33 @@ function item(r: MessageLogRecord, scope: Scope): LogItem {
 
 const contains = (hay: string | undefined, needle: string | undefined) => !needle || (hay ?? '').toLowerCase().includes(needle.toLowerCase());
 
-export function messageLogProvider(log: MessageLog): MessageLogProvider {
+export function messageLogProvider(log: MessageLog, opts: { scanCap?: number } = {}): MessageLogProvider {
+  const cap = opts.scanCap ?? SCAN_CAP;
   return {
     async search(q) {
       const since = msOf(q.from);
       const until = msOf(q.to);
       const items: LogItem[] = [];
-      let skipped = 0;
+      let last: string | undefined;
+      let full: string | undefined;
       let scanned = 0;
-      for await (const r of log.newest()) {
-        if (++scanned > SCAN_CAP) return { items, more: true };
+      for await (const r of log.newest(q.after)) {
+        if (scanned++ === cap) return { items, resume: full ?? last };
+        last = r.id;
         if (until !== undefined && r.receivedAt >= until) continue;
         if (since !== undefined && r.receivedAt < since) break;
+        // The scope is applied to every record here, whatever id the walk resumes from.
         const recipients = visibleRecipients(r, q.scope);
         if (!recipients.length) continue;
         if (!contains(r.mailFrom, q.sender) || !contains(r.subject, q.subject)) continue;
         if (q.recipient && !recipients.some((x) => contains(x.address, q.recipient) || contains(x.original, q.recipient))) continue;
         if (q.status && r.status !== q.status) continue;
-        if (skipped < q.offset) { skipped++; continue; }
-        if (items.length === q.limit) return { items, more: true };
+        // A full page looks one match further, so that `resume` never leads to an empty page.
+        if (full !== undefined) return { items, resume: full };
         items.push(item(r, q.scope));
+        if (items.length === q.limit) full = r.id;
       }
-      return { items, more: false };
+      return { items };
     },
 
     async get(id, scope): Promise<LogDetail | undefined> {

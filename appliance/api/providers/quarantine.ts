@@ -9,8 +9,8 @@ import type { Quarantine, QuarantineRecord, SearchQuery } from '../../quarantine
 import type { QuarantineDetail, QuarantineItem, QuarantineProvider, QuarantineQuery, Scope } from '../providers.ts';
 import { addressInScope, msOf } from './scope.ts';
 
-/** Most records one search walks; the console pages through fewer. */
-const SEARCH_CAP = 5000;
+/** Most index entries one page walks (and the dashboard's count counts up to). */
+const SCAN_CAP = 5000;
 
 function visibleCopies(r: QuarantineRecord, scope: Scope) {
   return r.recipients.filter((c) => c.state === 'held' && addressInScope(scope, c.address));
@@ -30,14 +30,56 @@ function item(r: QuarantineRecord, scope: Scope): QuarantineItem {
   };
 }
 
-export function quarantineProvider(quarantine: Quarantine, actions: QuarantineActions): QuarantineProvider {
-  async function find(q: QuarantineQuery): Promise<QuarantineRecord[]> {
+interface Position { position: string; record: QuarantineRecord | undefined }
+type Walk = AsyncIterator<Position>;
+
+/**
+ * One page of matches, newest first, over one index walk per run merged by position (a domain
+ * admin's runs are one per domain; a message to two of their domains shows up in both walks at
+ * the same position and is taken once). At most `cap` entries are walked: a page cut short by the
+ * cap still says where to resume. `resume` is set only when more may match.
+ */
+async function page(quarantine: Quarantine, runs: SearchQuery[], keep: (r: QuarantineRecord) => boolean, limit: number, cap: number,
+  after?: string): Promise<{ records: QuarantineRecord[]; resume?: string }> {
+  const walks: Walk[] = runs.map((run) => quarantine.walk(run, after));
+  const heads = await Promise.all(walks.map((w) => w.next()));
+  const records: QuarantineRecord[] = [];
+  let last: string | undefined;
+  let full: string | undefined;
+  let walked = 0;
+  try {
+    for (;;) {
+      let i = -1;
+      for (let j = 0; j < heads.length; j++) {
+        const h = heads[j];
+        if (!h.done && (i < 0 || h.value.position > (heads[i].value as Position).position)) i = j;
+      }
+      if (i < 0) return { records };
+      if (walked++ === cap) return { records, resume: full ?? last };
+      const { position, record } = heads[i].value as Position;
+      heads[i] = await walks[i].next();
+      if (position === last) continue;
+      last = position;
+      if (!record || !keep(record)) continue;
+      // A full page looks one match further, so that `resume` never leads to an empty page.
+      if (full !== undefined) return { records, resume: full };
+      records.push(record);
+      if (records.length === limit) full = position;
+    }
+  } finally {
+    await Promise.all(walks.map((w) => w.return?.()));
+  }
+}
+
+export function quarantineProvider(quarantine: Quarantine, actions: QuarantineActions, opts: { scanCap?: number } = {}): QuarantineProvider {
+  const cap = opts.scanCap ?? SCAN_CAP;
+
+  function find(q: Omit<QuarantineQuery, 'limit'>, limit: number) {
     const base: SearchQuery = {
       sender: q.sender || undefined,
       mainClass: (q.class || undefined) as MainClass | undefined,
       since: msOf(q.from),
       until: q.to ? (msOf(q.to) ?? 0) - 1 : undefined,
-      limit: SEARCH_CAP,
     };
     const scope = q.scope;
     let runs: SearchQuery[];
@@ -45,12 +87,10 @@ export function quarantineProvider(quarantine: Quarantine, actions: QuarantineAc
     else if ('address' in scope) runs = [{ ...base, recipient: scope.address }];
     else if ('domains' in scope) runs = scope.domains.map((domain) => ({ ...base, domain }));
     else runs = [base];
-    const seen = new Map<string, QuarantineRecord>();
-    for (const run of runs) for (const r of await quarantine.search(run)) seen.set(r.id, r);
     const subject = q.subject?.toLowerCase();
-    return [...seen.values()]
-      .filter((r) => visibleCopies(r, scope).length > 0 && (!subject || r.subject.toLowerCase().includes(subject)))
-      .sort((a, b) => b.quarantinedAt - a.quarantinedAt);
+    // The scope is applied to every record here, whatever position the walk resumes from.
+    const keep = (r: QuarantineRecord) => visibleCopies(r, scope).length > 0 && (!subject || r.subject.toLowerCase().includes(subject));
+    return page(quarantine, runs, keep, limit, cap, q.after);
   }
 
   async function visible(id: string, scope: Scope): Promise<QuarantineRecord | undefined> {
@@ -60,12 +100,12 @@ export function quarantineProvider(quarantine: Quarantine, actions: QuarantineAc
 
   return {
     async search(q) {
-      const all = await find(q);
-      return { items: all.slice(q.offset, q.offset + q.limit).map((r) => item(r, q.scope)), total: all.length };
+      const found = await find(q, q.limit);
+      return { items: found.records.map((r) => item(r, q.scope)), ...(found.resume ? { resume: found.resume } : {}) };
     },
 
     async count(scope) {
-      return (await find({ scope, limit: 0, offset: 0 })).length;
+      return (await find({ scope }, cap)).records.length;
     },
 
     async get(id, scope): Promise<QuarantineDetail | undefined> {

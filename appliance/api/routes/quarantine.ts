@@ -3,6 +3,7 @@
 // allow-list and release, block-list and delete, delete, forward (admin only) — one message at a
 // time or in bulk. Everyone may use these; the provider limits each caller to their own copies
 // (mailbox user) or their domains' (domain admin), and a message without such a copy is 404.
+// Search pages newest first: a page's `next` cursor, passed back as `cursor`, gives the next.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
@@ -11,6 +12,7 @@ import { errorText, LocalizedError } from '../../i18n/errors.ts';
 import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers.ts';
 import type { Principal } from '../roles.ts';
+import { decodeCursor, encodeCursor } from '../providers/cursor.ts';
 
 export const QUARANTINE_ACTIONS: readonly QuarantineAction[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete', 'forward'];
 
@@ -27,7 +29,7 @@ const SearchQuery = Type.Object({
   from: Type.Optional(Type.String({ maxLength: 40 })),
   to: Type.Optional(Type.String({ maxLength: 40 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  cursor: Type.Optional(Type.String({ maxLength: 400, description: 'the `next` of the previous page' })),
 });
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 const ActionSchema = Type.Union(QUARANTINE_ACTIONS.map((a) => Type.Literal(a)));
@@ -58,8 +60,10 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
   }
 
   app.get('/api/quarantine', { config: { access: any }, schema: { querystring: SearchQuery } }, async (req) => {
-    const q = req.query as { limit: number; offset: number } & Record<string, string | undefined>;
-    return provider().search({ ...q, scope: scopeOf(req.principal!), limit: q.limit ?? 50, offset: q.offset ?? 0 });
+    const { cursor, ...q } = req.query as { limit?: number; cursor?: string } & Record<string, string | undefined>;
+    const after = cursor === undefined ? undefined : decodeCursor('quarantine', cursor);
+    const page = await provider().search({ ...q, scope: scopeOf(req.principal!), limit: q.limit ?? 50, after });
+    return { items: page.items, ...(page.resume ? { next: encodeCursor('quarantine', page.resume) } : {}) };
   });
 
   app.get('/api/quarantine/:id', { config: { access: any }, schema: { params: IdParam } }, async (req) => {

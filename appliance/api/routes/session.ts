@@ -8,9 +8,26 @@ import { clearSessionCookie, clientKey, retryLater, startSessionCookie } from '.
 import { problem } from '../../config/problems.ts';
 import { ApiError, invalid, unauthenticated } from '../errors.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../passwords.ts';
-import { publicUser } from '../users.ts';
+import { publicUser, type UserRecord } from '../users.ts';
 
 const Language = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
+
+/**
+ * The time zones the console shows times in, for the caller's own domains only: each domain's
+ * (and its aliases') zone, the appliance's zone for everything else, and the caller's own zone
+ * (their first domain's; the admin's is the appliance's), which search date ranges are read in.
+ */
+function timeZones(ctx: ConsoleContext, user: UserRecord) {
+  const cfg = ctx.config.current;
+  const system = cfg.time.timezone;
+  const own = user.role === 'user' ? [user.username.slice(user.username.lastIndexOf('@') + 1).toLowerCase()] : user.domains;
+  const domains: Record<string, string> = {};
+  for (const d of cfg.domains) {
+    if (user.role !== 'admin' && !own.includes(d.name.toLowerCase())) continue;
+    for (const name of [d.name, ...d.aliases]) domains[name.toLowerCase()] = d.timezone ?? system;
+  }
+  return { system, own: (user.role === 'admin' ? undefined : domains[own[0] ?? '']) ?? system, domains };
+}
 // Verified against when the name is unknown, so a wrong name costs as much time as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
@@ -65,13 +82,13 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
     const { id, record } = await ctx.sessions.create({ userId: user.id });
     startSessionCookie(reply, id);
     await ctx.audit.record({ actor: user.username, role: user.role, ip: req.ip, action: 'login', domains: user.domains.length ? user.domains : undefined });
-    return { user: publicUser(user), csrfToken: record.csrf };
+    return { user: publicUser(user), csrfToken: record.csrf, timeZones: timeZones(ctx, user) };
   });
 
   app.get('/api/session', { config: { access: { roles: 'any' } } }, async (req) => {
     const user = await ctx.users.byId(req.principal!.userId);
     if (!user) throw unauthenticated();
-    return { user: publicUser(user), csrfToken: req.session?.csrf ?? null, principal: req.principal };
+    return { user: publicUser(user), csrfToken: req.session?.csrf ?? null, principal: req.principal, timeZones: timeZones(ctx, user) };
   });
 
   app.delete('/api/session', { config: { access: { roles: 'any' } } }, async (req, reply) => {

@@ -2,8 +2,9 @@
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
+import { formatTime, ownZone } from '../dates.ts';
 import { field } from '../field.ts';
-import { I18nElement, t } from '../i18n.ts';
+import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 
@@ -56,7 +57,8 @@ export class MmAccount extends I18nElement {
       </section></form>
       <section class="card"><h2>${t('account.tokens')}</h2>
         <div class="table-wrap"><table><tbody>${this.tokens.map((tk) => html`<tr><td>${tk.name}</td><td>${tk.access === 'read' ? t('account.tokenRead') : t('account.tokenWrite')}</td>
-          <td>${tk.domains?.join(', ') ?? ''}</td><td class="muted">${tk.createdAt.slice(0, 10)}</td>
+          <td>${tk.domains?.join(', ') ?? ''}</td><td class="muted">${formatTime(lang(), tk.createdAt, ownZone())}</td>
+          <td class="muted">${tk.lastUsedAt ? t('account.lastUsed', { date: formatTime(lang(), tk.lastUsedAt, ownZone()) }) : t('account.neverUsed')}</td>
           <td><button class="secondary" @click=${() => this.#run(() => api('DELETE', `/api/tokens/${tk.id}`))}>${t('account.revoke')}</button></td></tr>`)}</tbody></table></div>
         <form @submit=${(e: Event) => { e.preventDefault(); void this.#run(async () => { this.secret = (await api<{ secret: string }>('POST', '/api/tokens', this.draft)).secret; }); }}>
           <div class="row">

@@ -4,6 +4,7 @@
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
+import { confirmDialog } from '../dialog.ts';
 import { field } from '../field.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
@@ -92,7 +93,7 @@ export class MmDomains extends I18nElement {
 
   async #delete(): Promise<void> {
     const name = this.edit?.original;
-    if (!name || !confirm(t('domains.confirmDelete', { name }))) return;
+    if (!name || !(await confirmDialog({ heading: t('domains.deleteTitle'), message: t('domains.confirmDelete', { name }), confirmLabel: t('common.delete'), danger: true }))) return;
     try {
       await api('DELETE', `/api/domains/${encodeURIComponent(name)}`);
       this.edit = null;

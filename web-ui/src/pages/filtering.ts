@@ -1,13 +1,15 @@
-// Filtering: the admin edits the whole `filtering` section (spam threshold, class → action rules
-// in order with their subject tags, quarantine response, SPF and DMARC handling, clamd failure
-// mode, retention) and the `limits` section (size limit and rates) with forms generated from the
-// configuration schema, checked in the browser by that schema and then by the server, whose
-// problems appear next to the same fields. The admin and domain admins also choose, per domain,
-// which list level decides first.
+// Filtering: the admin edits the whole `filtering` section — the class → action rules in their own
+// ordered editor (rules-editor.ts), the rest (spam threshold, quarantine response, SPF and DMARC
+// handling, clamd failure mode, retention) and the `limits` section (size limit and rates) with
+// forms generated from the configuration schema — checked in the browser by that schema and then
+// by the server, whose problems appear next to the same fields. The admin and domain admins also
+// choose, per domain, which list level decides first.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
 import { field } from '../field.ts';
+import '../rules-editor.ts';
+import type { Rule } from '../rules-editor.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { schemaForm } from '../schema-form.ts';
 import { shared } from '../styles.ts';
@@ -86,8 +88,23 @@ export class MmFiltering extends I18nElement {
   }
 
   #section(section: Section, title: string) {
+    const schema = subSchema(this.schema!, section);
+    const errors = this.errors[section] ?? {};
+    const value = this.config![section];
+    if (section !== 'filtering') {
+      return html`<form @submit=${(e: Event) => this.#save(e, section)}><section class="card"><h2>${title}</h2>
+        ${schemaForm(schema, value, errors, () => this.requestUpdate())}
+        ${this.#banner(section)}
+        <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>`;
+    }
+    // The rules have their own editor; the generated form shows every other key.
+    const { rules: _rules, ...others } = schema.properties as Record<string, Schema>;
     return html`<form @submit=${(e: Event) => this.#save(e, section)}><section class="card"><h2>${title}</h2>
-      ${schemaForm(subSchema(this.schema!, section), this.config![section], this.errors[section] ?? {}, () => this.requestUpdate())}
+      <fieldset><legend>${t('filtering.rules.title')}</legend>
+        <mm-rules-editor .rules=${value.rules as Rule[]} .errors=${errors} .schema=${subSchema(schema, 'rules', 'items')} @mm-change=${() => this.requestUpdate()}></mm-rules-editor>
+      </fieldset>
+      <h2>${t('filtering.otherSettings')}</h2>
+      ${schemaForm({ ...schema, properties: others }, value, errors, () => this.requestUpdate())}
       ${this.#banner(section)}
       <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>`;
   }

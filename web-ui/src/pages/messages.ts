@@ -1,13 +1,13 @@
 // Message log: search by sender, recipient, subject, status and date (newest first); one message
-// with its recipients' outcomes and every delivery attempt with the remote server's reply.
+// with its recipients' outcomes and every delivery attempt with the remote server's reply. Times
+// are in the zone of the message's domain (its recipient's, or for outbound mail its sender's).
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
-import { dayEnd, dayStart, query } from '../dates.ts';
+import { dayEnd, dayStart, formatTime, ownZone, query, zoneFor } from '../dates.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
-import { formatDate } from '../../../appliance/i18n/catalog.ts';
 
 interface Item { id: string; receivedAt: string; direction: string; sender: string; recipients: { address: string; status: string; class?: string }[]; subject: string; status: string; size: number }
 interface Detail extends Item {
@@ -16,22 +16,22 @@ interface Detail extends Item {
 }
 const STATUSES = ['queued', 'deferred', 'delivered', 'partially delivered', 'bounced', 'quarantined', 'deleted', 'rejected', 'tempfailed'];
 const PAGE = 50;
-const tz = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+/** The zone a message's times are shown in. */
+const zoneOf = (i: Item) => zoneFor(...(i.direction === 'outbound' ? [i.sender] : []), ...i.recipients.map((r) => r.address));
 
 export class MmMessages extends I18nElement {
-  static override properties = { items: { state: true }, more: { state: true }, detail: { state: true }, banner: { state: true } };
+  static override properties = { items: { state: true }, next: { state: true }, detail: { state: true }, banner: { state: true } };
   declare items: Item[];
-  declare more: boolean;
+  declare next: string | undefined;
   declare detail: Detail | null;
   declare banner: string | null;
   filters = { sender: '', recipient: '', subject: '', status: '', from: '', to: '' };
-  limit = PAGE;
   static override styles = [shared];
 
   constructor() {
     super();
     this.items = [];
-    this.more = false;
+    this.next = undefined;
     this.detail = null;
     this.banner = null;
   }
@@ -41,13 +41,14 @@ export class MmMessages extends I18nElement {
     void this.#search();
   }
 
-  async #search(ev?: Event): Promise<void> {
+  /** The first page of the search; with `more`, the next page appended to what is shown. */
+  async #search(ev?: Event, more = false): Promise<void> {
     ev?.preventDefault();
     const f = this.filters;
     try {
-      const res = await api<{ items: Item[]; more: boolean }>('GET', `/api/messages${query({ ...f, from: dayStart(f.from), to: dayEnd(f.to), limit: this.limit })}`);
-      this.items = res.items;
-      this.more = res.more;
+      const res = await api<{ items: Item[]; next?: string }>('GET', `/api/messages${query({ ...f, from: dayStart(f.from), to: dayEnd(f.to), limit: PAGE, cursor: more ? this.next : undefined })}`);
+      this.items = more ? [...this.items, ...res.items] : res.items;
+      this.next = res.next;
       this.banner = null;
     } catch (err) { this.banner = describeFailure(err).text; }
   }
@@ -66,7 +67,7 @@ export class MmMessages extends I18nElement {
       <table><tbody>${d.recipients.map((r) => html`<tr><td class="mono">${r.address}</td><td>${r.status}</td><td>${r.class ?? ''}</td></tr>`)}</tbody></table>
       <h2>${t('messages.attempts')}</h2>
       ${d.attempts.length === 0 ? html`<p class="muted">${t('messages.noAttempts')}</p>` : html`<div class="table-wrap"><table><tbody>
-        ${d.attempts.map((a) => html`<tr><td>${formatDate(lang(), a.at, tz())}</td><td class="mono">${a.host}:${a.port}</td><td class="mono">${a.recipients.join(', ')}</td><td class="mono">${a.reply || a.code}</td></tr>`)}</tbody></table></div>`}
+        ${d.attempts.map((a) => html`<tr><td>${formatTime(lang(), a.at, zoneOf(d))}</td><td class="mono">${a.host}:${a.port}</td><td class="mono">${a.recipients.join(', ')}</td><td class="mono">${a.reply || a.code}</td></tr>`)}</tbody></table></div>`}
     </section>`;
   }
 
@@ -81,15 +82,15 @@ export class MmMessages extends I18nElement {
         ${field({ label: t('common.status'), value: f.status, options: [{ value: '', label: t('common.any') }, ...STATUSES.map((s) => ({ value: s, label: s }))], onInput: (v) => { f.status = v; } })}
         ${field({ label: t('common.dateFrom'), type: 'date', value: f.from, onInput: (v) => { f.from = v; } })}
         ${field({ label: t('common.dateTo'), type: 'date', value: f.to, onInput: (v) => { f.to = v; } })}
-      </div><div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
+      </div><p class="muted">${t('common.datesIn', { zone: ownZone() })}</p><div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
       ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
       <section class="card">${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
         <thead><tr><th>${t('common.date')}</th><th>${t('common.sender')}</th><th>${t('common.recipient')}</th><th>${t('common.subject')}</th><th>${t('common.status')}</th></tr></thead>
-        <tbody>${this.items.map((i) => html`<tr><td>${formatDate(lang(), i.receivedAt, tz())}</td><td class="mono">${i.sender || '<>'}</td>
+        <tbody>${this.items.map((i) => html`<tr><td>${formatTime(lang(), i.receivedAt, zoneOf(i))}</td><td class="mono">${i.sender || '<>'}</td>
           <td class="mono">${i.recipients.map((r) => r.address).join(', ')}</td>
           <td><a href="#/messages" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${i.subject || '(no subject)'}</a></td><td>${i.status}</td></tr>`)}</tbody></table></div>`}
-        ${this.more ? html`<div class="actions"><button class="secondary" @click=${() => { this.limit += PAGE; void this.#search(); }}>${t('common.more')}</button></div>` : nothing}
+        ${this.next ? html`<div class="actions"><button class="secondary" @click=${() => this.#search(undefined, true)}>${t('common.loadMore')}</button></div>` : nothing}
       </section>`;
   }
 }

@@ -1,16 +1,18 @@
 // Quarantine: search by sender, recipient, subject, class and date; a message's score with the
 // reasons behind it, why it was held, its headers and attachments, and a preview rendered by the
 // server as a sandboxed document (no scripts, no remote images) in an iframe; the actions on one
-// message or on the selected ones. Each user sees only what the API lets them see.
+// message or on the selected ones (kept across "Load more" pages). Each user sees only what the
+// API lets them see; times are in each message's recipient domain's zone.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
-import { dayEnd, dayStart, query } from '../dates.ts';
+import { dayEnd, dayStart, formatTime, ownZone, query, zoneFor } from '../dates.ts';
+import { confirmDialog } from '../dialog.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
-import { formatDate, type MessageKey } from '../../../appliance/i18n/catalog.ts';
+import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
 
 interface Item { id: string; receivedAt: string; sender: string; recipients: string[]; subject: string; class: string; score?: number; size: number; virus?: string }
 interface Detail extends Item {
@@ -23,22 +25,21 @@ const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'No
 const PAGE = 50;
 
 export class MmQuarantine extends I18nElement {
-  static override properties = { user: {}, items: { state: true }, total: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true } };
+  static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true } };
   declare user: SessionUser;
   declare items: Item[];
-  declare total: number;
+  declare next: string | undefined;
   declare selected: Set<string>;
   declare detail: Detail | null;
   declare banner: { ok: boolean; text: string } | null;
   declare forwardTo: string;
   filters = { sender: '', recipient: '', subject: '', class: '', from: '', to: '' };
-  limit = PAGE;
   static override styles = [shared];
 
   constructor() {
     super();
     this.items = [];
-    this.total = 0;
+    this.next = undefined;
     this.selected = new Set();
     this.detail = null;
     this.banner = null;
@@ -50,14 +51,17 @@ export class MmQuarantine extends I18nElement {
     void this.#search();
   }
 
-  async #search(ev?: Event): Promise<void> {
+  /** The first page of the search; with `more`, the next page appended to what is shown. */
+  async #search(ev?: Event, more = false): Promise<void> {
     ev?.preventDefault();
     const f = this.filters;
     try {
-      const res = await api<{ items: Item[]; total: number }>('GET', `/api/quarantine${query({ sender: f.sender, recipient: f.recipient, subject: f.subject, class: f.class, from: dayStart(f.from), to: dayEnd(f.to), limit: this.limit })}`);
-      this.items = res.items;
-      this.total = res.total;
-      this.selected = new Set([...this.selected].filter((id) => res.items.some((i) => i.id === id)));
+      const res = await api<{ items: Item[]; next?: string }>('GET', `/api/quarantine${query({ sender: f.sender, recipient: f.recipient, subject: f.subject, class: f.class,
+        from: dayStart(f.from), to: dayEnd(f.to), limit: PAGE, cursor: more ? this.next : undefined })}`);
+      const items = more ? [...this.items, ...res.items.filter((i) => !this.items.some((x) => x.id === i.id))] : res.items;
+      this.items = items;
+      this.next = res.next;
+      this.selected = new Set([...this.selected].filter((id) => items.some((i) => i.id === id)));
     } catch (err) { this.#fail(err); }
   }
 
@@ -72,7 +76,10 @@ export class MmQuarantine extends I18nElement {
   }
 
   async #act(action: Action, ids: string[]): Promise<void> {
-    if ((action === 'delete' || action === 'block-delete') && !confirm(t('quarantine.confirmDelete'))) return;
+    if ((action === 'delete' || action === 'block-delete') && !(await confirmDialog({
+      heading: t('quarantine.deleteTitle'), danger: true, confirmLabel: t(`quarantine.action.${action}`),
+      message: t(action === 'delete' ? 'quarantine.confirmDeleteCount' : 'quarantine.confirmBlockDelete', { count: ids.length }),
+    }))) return;
     const label = t(`quarantine.action.${action}` as MessageKey);
     const body = action === 'forward' ? { forwardTo: this.forwardTo } : {};
     try {
@@ -105,11 +112,10 @@ export class MmQuarantine extends I18nElement {
   }
 
   #detail(d: Detail) {
-    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     return html`<section class="card" aria-label=${d.subject}>
       <div class="actions" style="justify-content:space-between;margin-top:0"><h2 style="margin:0">${d.subject}</h2>
         <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></div>
-      <p class="mono">${d.fromHeader || d.sender} → ${d.recipients.join(', ')} · ${formatDate(lang(), d.receivedAt, tz)}</p>
+      <p class="mono">${d.fromHeader || d.sender} → ${d.recipients.join(', ')} · ${formatTime(lang(), d.receivedAt, zoneFor(...d.recipients))}</p>
       <p><strong>${t('common.class')}:</strong> ${d.class}${d.virus ? ` (${d.virus})` : ''} · <strong>${t('quarantine.score')}:</strong> ${d.score ?? '—'}</p>
       ${d.why.length ? html`<p><strong>${t('quarantine.why')}:</strong> ${d.why.join('; ')}</p>` : nothing}
       ${d.reasons.length ? html`<h2>${t('quarantine.reasons')}</h2><div class="table-wrap"><table><tbody>
@@ -126,7 +132,6 @@ export class MmQuarantine extends I18nElement {
 
   override render() {
     const f = this.filters;
-    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const ids = [...this.selected];
     const allOn = this.items.length > 0 && this.items.every((i) => this.selected.has(i.id));
     return html`<h1>${t('quarantine.title')}</h1>
@@ -140,11 +145,12 @@ export class MmQuarantine extends I18nElement {
           ${field({ label: t('common.dateFrom'), type: 'date', value: f.from, onInput: (v) => { f.from = v; } })}
           ${field({ label: t('common.dateTo'), type: 'date', value: f.to, onInput: (v) => { f.to = v; } })}
         </div>
+        <p class="muted">${t('common.datesIn', { zone: ownZone() })}</p>
         <div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
       <section class="card">
-        <p>${t('common.total', { count: this.total })} · ${t('quarantine.selected', { count: ids.length })}</p>
+        <p>${t('common.shown', { count: this.items.length })} · ${t('quarantine.selected', { count: ids.length })}</p>
         ${this.#actions(ids)}
         ${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
           <thead><tr><th><input type="checkbox" aria-label=${t('quarantine.selectAll')} .checked=${allOn}
@@ -152,10 +158,10 @@ export class MmQuarantine extends I18nElement {
             <th>${t('common.date')}</th><th>${t('common.sender')}</th><th>${t('common.recipient')}</th><th>${t('common.subject')}</th><th>${t('common.class')}</th><th>${t('quarantine.score')}</th></tr></thead>
           <tbody>${this.items.map((i) => html`<tr>
             <td><input type="checkbox" aria-label=${i.subject} .checked=${this.selected.has(i.id)} @change=${(e: Event) => this.#toggle(i.id, (e.target as HTMLInputElement).checked)}></td>
-            <td>${formatDate(lang(), i.receivedAt, tz)}</td><td class="mono">${i.sender || '<>'}</td><td class="mono">${i.recipients.join(', ')}</td>
+            <td>${formatTime(lang(), i.receivedAt, zoneFor(...i.recipients))}</td><td class="mono">${i.sender || '<>'}</td><td class="mono">${i.recipients.join(', ')}</td>
             <td><a href="#/quarantine" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${i.subject || '(no subject)'}</a></td>
             <td>${i.class}</td><td>${i.score ?? '—'}</td></tr>`)}</tbody></table></div>`}
-        ${this.total > this.items.length ? html`<div class="actions"><button class="secondary" @click=${() => { this.limit += PAGE; void this.#search(); }}>${t('common.more')}</button></div>` : nothing}
+        ${this.next ? html`<div class="actions"><button class="secondary" @click=${() => this.#search(undefined, true)}>${t('common.loadMore')}</button></div>` : nothing}
       </section>`;
   }
 }

@@ -4,12 +4,12 @@
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
+import { formatTime } from '../dates.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { schemaForm } from '../schema-form.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
-import { formatDate } from '../../../appliance/i18n/catalog.ts';
 
 interface Status {
   disks: { mount: string; sizeBytes: number; usedBytes: number; state: string }[];
@@ -84,7 +84,7 @@ export class MmSystem extends I18nElement {
     return html`<h1>${t('system.title')}</h1>
       <section class="card"><h2>${t('dashboard.disks')}</h2>${s.disks.map((d) => html`<p>${t('dashboard.diskUse', { mount: d.mount, used: gb(d.usedBytes), size: gb(d.sizeBytes) })} — ${d.state}</p>`)}
         ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p>${x.name}: ${x.state}</p>`)}` : nothing}
-        <h2>${t('system.section.time')}</h2><p>${formatDate(lang(), s.time.now, s.time.timezone)} (${s.time.timezone})</p></section>
+        <h2>${t('system.section.time')}</h2><p>${formatTime(lang(), s.time.now, s.time.timezone)} (${s.time.timezone})</p></section>
       <section class="card"><h2>${t('wizard.tls.title')}</h2>
         <p class="mono">${s.certificate.subject} · ${s.certificate.validTo.slice(0, 10)} · ${s.certificate.selfSigned ? 'self-signed' : s.certificate.issuer}</p>
         <form @submit=${(e: Event) => { e.preventDefault(); void this.#run(() => api('POST', '/api/system/tls', this.tls)); }}>
