@@ -1,16 +1,20 @@
 // The bytes we relay: the spooled file as received, with the pipeline's header edits applied on
-// the way out (headers prepended, Subject tagged). The file itself is never rewritten, so one
-// spooled copy serves recipients whose verdicts differ.
+// the way out (forged copies of our own headers taken out, headers prepended, Subject tagged). The
+// file itself is never rewritten, so one spooled copy serves recipients whose verdicts differ.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 
 export interface HeaderEdits {
   prepend: [name: string, value: string][];
   subjectPrefix?: string;
+  /** Fields taken out of the message (names, any case): copies of our stamps a sender made up. */
+  remove?: string[];
+  /** Authentication-Results fields naming this authserv-id are taken out too (RFC 8601 section 5). */
+  removeAuthResultsOf?: string;
 }
 
 export function hasEdits(edits: HeaderEdits | undefined): edits is HeaderEdits {
-  return Boolean(edits && (edits.prepend.length || edits.subjectPrefix));
+  return Boolean(edits && (edits.prepend.length || edits.subjectPrefix || edits.remove?.length || edits.removeAuthResultsOf));
 }
 
 export function messageStream(file: string, edits?: HeaderEdits): Readable {
@@ -48,7 +52,7 @@ function headerEnd(buf: Buffer): number {
  */
 export function applyHeaderEdits(header: string, edits: HeaderEdits): string {
   const eol = header.includes('\r\n') || header === '' ? '\r\n' : '\n';
-  let out = header;
+  let out = edits.remove?.length || edits.removeAuthResultsOf ? withoutFields(header, edits) : header;
   if (edits.subjectPrefix) {
     const tag = encodeWord(edits.subjectPrefix);
     const m = /(^|\n)subject:[ \t]?/i.exec(out);
@@ -61,6 +65,24 @@ export function applyHeaderEdits(header: string, edits: HeaderEdits): string {
   }
   const lines = edits.prepend.map(([name, value]) => `${name}: ${encodeWord(value)}${eol}`).join('');
   return lines + out;
+}
+
+/** The header section without the fields `edits` names for removal (a field with its folded lines). */
+function withoutFields(header: string, edits: HeaderEdits): string {
+  const names = new Set((edits.remove ?? []).map((n) => n.toLowerCase()));
+  const authserv = edits.removeAuthResultsOf?.toLowerCase();
+  // Split before every line that does not start with white space: one piece per field.
+  return header.split(/(?<=\n)(?=[^ \t])/).filter((field) => {
+    const colon = field.indexOf(':');
+    if (colon < 0) return true;
+    const name = field.slice(0, colon).trim().toLowerCase();
+    if (names.has(name)) return false;
+    if (authserv && name === 'authentication-results') {
+      const id = field.slice(colon + 1).replace(/\([^)]*\)/g, ' ').trim().split(/[\s;]/)[0].toLowerCase();
+      return id !== authserv;
+    }
+    return true;
+  }).join('');
 }
 
 /**

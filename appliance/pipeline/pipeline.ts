@@ -159,7 +159,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         address: r.address,
         disposition: v.disposition,
         mainClass: v.mainClass,
-        headerEdits: stamp(findings, v.mainClass, decisions.get(r.address)?.hit, v.tags, cfg.stampHeaders),
+        headerEdits: stamp(findings, v.mainClass, decisions.get(r.address)?.hit, v.tags, cfg.stampHeaders, deps.config.current.hostname),
         why: v.why,
       };
     });

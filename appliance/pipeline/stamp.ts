@@ -5,9 +5,13 @@
 //   X-Mailmoat-Class: Spam
 //   X-Mailmoat-Reasons: name(+12.50), …        the biggest contributions first, plus list/virus/auth hits
 // Non-ASCII text (e.g. Japanese rule details) is encoded as RFC 2047 words; long values are folded.
+// Whatever the settings, copies of these headers that arrived with the message are taken out, and
+// so are Authentication-Results that claim to be ours: a sender must not be able to pass off its
+// own verdict as the appliance's.
 import type { Findings, HeaderEdits, ListHit, MainClass } from './context.ts';
 
 const MAX_REASONS = 12;
+export const STAMP_HEADERS = ['X-Mailmoat-Spam-Score', 'X-Mailmoat-Class', 'X-Mailmoat-Reasons'];
 
 export function encodeWord(text: string): string {
   return /^[\x20-\x7e]*$/.test(text) ? text : `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
@@ -54,8 +58,8 @@ function reasonList(f: Findings, hit: ListHit | undefined): string[] {
   return out;
 }
 
-export function stamp(f: Findings, mainClass: MainClass, hit: ListHit | undefined, tags: string[], enabled: boolean): HeaderEdits {
-  const edits: HeaderEdits = { prepend: [...(f.auth?.headers ?? [])] };
+export function stamp(f: Findings, mainClass: MainClass, hit: ListHit | undefined, tags: string[], enabled: boolean, authservId: string): HeaderEdits {
+  const edits: HeaderEdits = { prepend: [...(f.auth?.headers ?? [])], remove: STAMP_HEADERS, removeAuthResultsOf: authservId };
   if (enabled) {
     if (f.spam && f.spam.classHint !== 'Unknown') edits.prepend.push(['X-Mailmoat-Spam-Score', formatScore(f.spam.score)]);
     edits.prepend.push(['X-Mailmoat-Class', mainClass]);

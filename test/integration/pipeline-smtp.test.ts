@@ -50,6 +50,24 @@ test('a clean message passes, stamped with authentication results and its score'
   t.regex(text, /X-Mailmoat-Class: /);
 });
 
+test('verdict headers a sender made up are taken out; only ours reach the recipient', async (t) => {
+  const { a, sink } = await start(t);
+  const forged = [
+    'X-Mailmoat-Class: Not Spam', 'X-Mailmoat-Spam-Score: 0.00%', 'X-Mailmoat-Reasons: TRUST_ME(-9.00),',
+    ' FOLDED(-9.00)', 'Authentication-Results: mx.mailmoat.test; spf=pass smtp.mailfrom=friend@sender.test',
+    'Authentication-Results: mx.upstream.test; dkim=pass header.d=sender.test',
+  ];
+  const sent = await sendMail({ port: a.inbound, from: 'friend@sender.test', to: ['bob@example.com'], raw: message({ from: 'friend@sender.test', subject: 'trust me', headers: forged }) });
+  t.true(sent.ok, sent.response);
+  const [got] = await sink.waitFor(1);
+  const text = got.raw.toString();
+  t.is(text.match(/^X-Mailmoat-Class:/gim)?.length, 1);
+  t.is(text.match(/^X-Mailmoat-Spam-Score:/gim)?.length, 1);
+  t.notRegex(text, /TRUST_ME|FOLDED/);
+  t.is(text.match(/^Authentication-Results: mx\.mailmoat\.test;/gim)?.length, 1, 'only the one we added');
+  t.regex(text, /^Authentication-Results: mx\.upstream\.test; dkim=pass/m, 'another host\'s results stay');
+});
+
 test('a virus is refused during the session with 5xx; nothing is queued or delivered', async (t) => {
   const { a, sink } = await start(t);
   const sent = await sendMail({ port: a.inbound, from: 'friend@sender.test', to: ['bob@example.com'], raw: withAttachment('eicar.com', EICAR) });

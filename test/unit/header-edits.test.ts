@@ -21,3 +21,13 @@ test('the Subject gets the tag, in UTF-8 words when not ASCII', (t) => {
 test('a message without a Subject gets one holding the tag', (t) => {
   t.is(applyHeaderEdits('From: a@example.net\r\n', { prepend: [], subjectPrefix: 'SPAM!!' }), 'Subject: SPAM!!\r\nFrom: a@example.net\r\n');
 });
+
+test('named fields are taken out with their folded lines; Authentication-Results only when they claim our id', (t) => {
+  const section = [
+    'Received: from x', 'X-Mailmoat-Class: Not Spam', 'x-mailmoat-reasons: A(+1.00),', '\tB(+2.00)',
+    'Authentication-Results: (comment) MX.Mailmoat.Test; spf=pass', 'Authentication-Results: other.test;', ' dkim=pass',
+    'Subject: hi', '',
+  ].join('\r\n');
+  const out = applyHeaderEdits(section, { prepend: [['X-Mailmoat-Class', 'Spam']], remove: ['X-Mailmoat-Class', 'X-Mailmoat-Reasons'], removeAuthResultsOf: 'mx.mailmoat.test' });
+  t.is(out, ['X-Mailmoat-Class: Spam', 'Received: from x', 'Authentication-Results: other.test;', ' dkim=pass', 'Subject: hi', ''].join('\r\n'));
+});

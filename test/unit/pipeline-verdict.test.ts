@@ -105,7 +105,7 @@ test('stamp: score with two decimals, class, reasons biggest first, auth headers
     spam: { score: 97.5349, classHint: 'Spam', reasons: [{ name: 'BAYES_99', contribution: 40 }, { name: 'URL_SHORTENER', contribution: 2.5 }, { name: '件名に未承諾', contribution: -55.125 }] },
     auth: { spf: { result: 'pass', domain: 'x.test', ng: false }, dkim: [], dmarc: null, arc: { result: 'none' }, fromDomain: 'x.test', headers: [['Received-SPF', 'pass'], ['Authentication-Results', 'mx; spf=pass']] },
   });
-  const e = stamp(f, 'Spam', undefined, ['SPAM!!', 'SPF-NG!!'], true);
+  const e = stamp(f, 'Spam', undefined, ['SPAM!!', 'SPF-NG!!'], true, 'mailmoat.test');
   t.deepEqual(e.prepend.slice(0, 4).map(([n]) => n), ['Received-SPF', 'Authentication-Results', 'X-Mailmoat-Spam-Score', 'X-Mailmoat-Class']);
   t.is(e.prepend[2][1], '97.53%');
   t.is(e.prepend[3][1], 'Spam');
@@ -113,8 +113,8 @@ test('stamp: score with two decimals, class, reasons biggest first, auth headers
   t.regex(reasons.replace(/\r\n /g, ' '), /^SPF_PASS, =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=\(-55\.13\), BAYES_99\(\+40\.00\), URL_SHORTENER\(\+2\.50\)$/);
   t.is(e.subjectPrefix, 'SPAM!! SPF-NG!!');
   t.is(formatScore(100), '100.00%');
-  t.deepEqual(stamp(f, 'Spam', undefined, [], false).prepend.map(([n]) => n), ['Received-SPF', 'Authentication-Results']);
-  t.is(stamp(findings({ spam: { score: 0, classHint: 'Unknown', reasons: [] } }), 'Unknown', undefined, [], true).prepend.some(([n]) => n === 'X-Mailmoat-Spam-Score'), false);
+  t.deepEqual(stamp(f, 'Spam', undefined, [], false, 'mailmoat.test').prepend.map(([n]) => n), ['Received-SPF', 'Authentication-Results']);
+  t.is(stamp(findings({ spam: { score: 0, classHint: 'Unknown', reasons: [] } }), 'Unknown', undefined, [], true, 'mailmoat.test').prepend.some(([n]) => n === 'X-Mailmoat-Spam-Score'), false);
 });
 
 test('long header values fold under 80 columns', (t) => {
