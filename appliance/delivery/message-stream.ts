@@ -17,9 +17,17 @@ export function hasEdits(edits: HeaderEdits | undefined): edits is HeaderEdits {
   return Boolean(edits && (edits.prepend.length || edits.subjectPrefix || edits.remove?.length || edits.removeAuthResultsOf));
 }
 
-export function messageStream(file: string, edits?: HeaderEdits): Readable {
-  if (!hasEdits(edits)) return createReadStream(file);
-  return Readable.from(editedChunks(file, edits));
+/** The message to relay, from its spool file or from the bytes still held in memory. */
+export function messageStream(source: string | Buffer, edits?: HeaderEdits): Readable {
+  if (Buffer.isBuffer(source)) return Readable.from([hasEdits(edits) ? editedBuffer(source, edits) : source]);
+  if (!hasEdits(edits)) return createReadStream(source);
+  return Readable.from(editedChunks(source, edits));
+}
+
+function editedBuffer(raw: Buffer, edits: HeaderEdits): Buffer {
+  const end = headerEnd(raw);
+  const cut = end < 0 ? raw.length : end;
+  return Buffer.concat([Buffer.from(applyHeaderEdits(raw.subarray(0, cut).toString('latin1'), edits), 'latin1'), raw.subarray(cut)]);
 }
 
 async function* editedChunks(file: string, edits: HeaderEdits): AsyncGenerator<Buffer> {

@@ -262,7 +262,7 @@ export class DeliveryQueue {
     let lastProblem = 'no destination';
     for (const dest of route.list) {
       const result = await this.#deps.client.send(dest, { from: record.mailFrom, to: group.map((r) => r.address), size: record.size },
-        () => messageStream(this.#deps.spool.pathOf(record.file), group[0].headerEdits));
+        () => messageStream(this.#deps.spool.source(record.file), group[0].headerEdits));
       if (result.kind === 'unreachable') {
         lastProblem = `${dest.host}:${dest.port}: ${result.reason}`;
         log.attempts.push({ at: Date.now(), recipients: group.map((r) => r.address), host: hostLabel(dest), port: dest.port, code: 0, reply: result.reason });

@@ -1,7 +1,9 @@
 // The spool: message files under <data>/spool. A message is written as it streams in, with our
 // Received header first, and made durable (file data and directory entry synced) before anything
 // answers 250. The received bytes are also handed back, so the filter does not read the file again
-// (the listeners' size limit bounds them).
+// (the listeners' size limit bounds them), and the most recent ones are kept for a while so the
+// first delivery attempt — usually a moment later — need not read the file either. The file stays
+// the truth: what is kept in memory is only a copy, dropped when the file is removed or for room.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +16,8 @@ export type SpoolResult =
   | { ok: false; reason: 'too-large' | 'header-too-large' };
 
 const WRITE_BATCH = 64 * 1024;
+/** Bytes of recently received messages kept in memory for their first delivery. */
+const RECENT_BYTES = 64 * 1024 * 1024;
 
 /** Sortable unique ids: time first so a scan of the queue comes out oldest first. */
 export function newMessageId(): string {
@@ -23,6 +27,9 @@ export function newMessageId(): string {
 export class Spool {
   readonly dir: string;
   #dirSync: DirSync;
+  /** Recently received messages by file name, oldest first (a Map keeps insertion order). */
+  #recent = new Map<string, Buffer>();
+  #recentBytes = 0;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -87,6 +94,7 @@ export class Spool {
     }
     await this.#dirSync.sync();
     const data = Buffer.concat(kept);
+    this.#keep(file, data);
     return { ok: true, id, file, path: full, size: data.length, headers: scanner.summary(), data };
   }
 
@@ -105,7 +113,30 @@ export class Spool {
     return { id, file, size: content.length };
   }
 
+  /** A recently received message's bytes, or the path of its file. */
+  source(file: string): Buffer | string {
+    return this.#recent.get(file) ?? this.pathOf(file);
+  }
+
+  #keep(file: string, data: Buffer): void {
+    if (data.length > RECENT_BYTES / 4) return;
+    this.#recent.set(file, data);
+    this.#recentBytes += data.length;
+    for (const old of this.#recent.keys()) {
+      if (this.#recentBytes <= RECENT_BYTES) break;
+      this.#forget(old);
+    }
+  }
+
+  #forget(file: string): void {
+    const data = this.#recent.get(file);
+    if (!data) return;
+    this.#recent.delete(file);
+    this.#recentBytes -= data.length;
+  }
+
   async remove(file: string): Promise<void> {
+    this.#forget(file);
     await unlink(this.pathOf(file)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });

@@ -31,3 +31,22 @@ test('named fields are taken out with their folded lines; Authentication-Results
   const out = applyHeaderEdits(section, { prepend: [['X-Mailmoat-Class', 'Spam']], remove: ['X-Mailmoat-Class', 'X-Mailmoat-Reasons'], removeAuthResultsOf: 'mx.mailmoat.test' });
   t.is(out, ['X-Mailmoat-Class: Spam', 'Received: from x', 'Authentication-Results: other.test;', ' dkim=pass', 'Subject: hi', ''].join('\r\n'));
 });
+
+test('a message relayed from memory comes out byte for byte as from its spool file, edited or not', async (t) => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { messageStream } = await import('../../appliance/delivery/message-stream.ts');
+  const dir = await mkdtemp(path.join(tmpdir(), 'mailmoat-stream-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const raw = Buffer.from(`Received: from x\r\nX-Mailmoat-Class: Not Spam\r\nSubject: hi\r\n\r\n${'body line\r\n'.repeat(20000)}`);
+  const file = path.join(dir, 'm.eml');
+  await writeFile(file, raw);
+  const read = async (s: NodeJS.ReadableStream) => { const parts: Buffer[] = []; for await (const c of s) parts.push(c as Buffer); return Buffer.concat(parts); };
+  const edits = { prepend: [['X-Mailmoat-Class', 'Spam']] as [string, string][], subjectPrefix: 'SPAM!!', remove: ['X-Mailmoat-Class'] };
+  const fromFile = await read(messageStream(file, edits));
+  t.deepEqual(await read(messageStream(raw, edits)), fromFile);
+  t.regex(fromFile.subarray(0, 100).toString(), /^X-Mailmoat-Class: Spam\r\nReceived: from x\r\nSubject: SPAM!! hi\r\n\r\n/);
+  t.deepEqual(await read(messageStream(raw)), raw);
+  t.deepEqual(await read(messageStream(file)), raw);
+});
