@@ -178,6 +178,16 @@ export const Filtering = Type.Object({
     default: Type.Union([Type.Literal('address-first'), Type.Literal('domain-first')], { default: 'address-first', description: 'which list level decides first when both match' }),
     domains: Type.Record(Type.String(), Type.Union([Type.Literal('address-first'), Type.Literal('domain-first')]), { default: {}, description: 'per-domain override, keyed by domain name' }),
   }, { default: {} }),
+  oversize: Type.Object({
+    maxBytes: Type.Integer({
+      minimum: 1024, maximum: 2048 * 1024 * 1024, default: 25 * 1024 * 1024,
+      description: 'messages larger than this are not scanned, and get the oversize action; clamd\'s StreamMaxLength must be at least this (Debian\'s default is 25M)',
+    }),
+    action: Type.Union([Type.Literal('quarantine'), Type.Literal('reject')], {
+      default: 'quarantine',
+      description: 'what happens to an unscanned oversize message: quarantine (an admin can release it) or reject (552); allow and block lists still apply first',
+    }),
+  }, { default: {} }),
   analysisThreads: Type.Integer({
     minimum: 0, maximum: 32, default: 0,
     description: 'threads that parse, authenticate and score messages beside the SMTP thread; 0 = automatic (one fewer than the CPUs, 1 to 4)',

@@ -44,7 +44,7 @@ function exchange(target: ClamdTarget, timeoutMs: number, write: (sock: net.Sock
     const failed = (err: NodeJS.ErrnoException) => {
       if (chunks.length) return done(null, received());
       const hint = connected && (err.code === 'EPIPE' || err.code === 'ECONNRESET')
-        ? ' (clamd closed the connection while the message was sent: is its StreamMaxLength smaller than the message, or the SMTP size limit?)'
+        ? ' (clamd closed the connection while the message was sent: is its StreamMaxLength smaller than filtering.oversize.maxBytes?)'
         : '';
       done(new Error(`cannot talk to clamd at ${target}: ${err.message}${hint}`));
     };
@@ -82,6 +82,9 @@ export function parseReply(reply: string): ScanResult {
   if (text === 'OK') return { status: 'clean' };
   const found = /^(.+) FOUND$/.exec(text);
   if (found) return { status: 'infected', virus: found[1] };
+  if (/size limit exceeded/i.test(text)) {
+    return { status: 'failed', error: `clamd answered: ${text} (its StreamMaxLength is smaller than the message: raise it in clamd.conf to at least filtering.oversize.maxBytes, or lower that setting)` };
+  }
   return { status: 'failed', error: text ? `clamd answered: ${text}` : 'clamd closed the connection without an answer' };
 }
 

@@ -104,6 +104,8 @@ export interface Findings {
   /** List hits by recipient address. */
   lists: Record<string, ListHit | undefined>;
   spam?: SpamFindings;
+  /** Set (to the limit, in bytes) when the message was too large to scan: see filtering.oversize. */
+  oversize?: number;
   /** Milliseconds each stage took, for the benchmarks and the log. */
   timings: Record<string, number>;
 }

@@ -111,30 +111,37 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const t0 = performance.now();
       try { return await f(); } finally { findings.timings[name] = performance.now() - t0; }
     };
-    const raw = msg.raw ?? await timed('read', () => readFile(msg.spoolPath));
-    const sc: StageContext = { msg, raw, findings };
     const store = await lists();
-    const job: AnalysisJob = {
-      raw, msg: { id: msg.id, direction: msg.direction, client: msg.client, mailFrom: msg.mailFrom },
-      hostname: deps.config.current.hostname, spfNg: cfg.spf.ngResults, headerNames: store.conditionHeaders(),
-    };
-    // clamd scans while the analysis thread parses, authenticates and scores.
-    const [analysed] = await Promise.all([
-      analysis(job),
-      timed('antivirus', () => antivirusStage(sc, {
-        enabled: cfg.antivirus.enabled,
-        target: deps.clamd ?? cfg.antivirus.clamd,
-        timeoutMs: cfg.antivirus.timeoutSeconds * 1000,
-      })),
-    ]);
-    Object.assign(findings.timings, analysed.timings);
-    findings.parse = analysed.parse;
-    findings.auth = analysed.auth;
-    if (findings.antivirus?.status === 'failed' && cfg.antivirus.onFailure === 'tempfail') {
-      return { reply: { code: 451, message: '4.7.1 The virus scanner is unavailable, please try again later' }, recipients: [], findings };
+    let analysed: Analysis | undefined;
+    if (msg.size > cfg.oversize.maxBytes) {
+      // Too large to scan: neither clamd nor the analysis sees it; lists, then the oversize action, decide.
+      findings.oversize = cfg.oversize.maxBytes;
+      findings.antivirus = { status: 'skipped' };
+    } else {
+      const raw = msg.raw ?? await timed('read', () => readFile(msg.spoolPath));
+      const sc: StageContext = { msg, raw, findings };
+      const job: AnalysisJob = {
+        raw, msg: { id: msg.id, direction: msg.direction, client: msg.client, mailFrom: msg.mailFrom },
+        hostname: deps.config.current.hostname, spfNg: cfg.spf.ngResults, headerNames: store.conditionHeaders(),
+      };
+      // clamd scans while the analysis thread parses, authenticates and scores.
+      [analysed] = await Promise.all([
+        analysis(job),
+        timed('antivirus', () => antivirusStage(sc, {
+          enabled: cfg.antivirus.enabled,
+          target: deps.clamd ?? cfg.antivirus.clamd,
+          timeoutMs: cfg.antivirus.timeoutSeconds * 1000,
+        })),
+      ]);
+      Object.assign(findings.timings, analysed.timings);
+      findings.parse = analysed.parse;
+      findings.auth = analysed.auth;
+      if (findings.antivirus?.status === 'failed' && cfg.antivirus.onFailure === 'tempfail') {
+        return { reply: { code: 451, message: '4.7.1 The virus scanner is unavailable, please try again later' }, recipients: [], findings };
+      }
     }
 
-    const facts = factsFrom(msg.mailFrom, analysed.parse, analysed.headers);
+    const facts = factsFrom(msg.mailFrom, analysed?.parse, analysed?.headers);
     const decisions = new Map<string, ListDecision | undefined>();
     await timed('lists', async () => {
       for (const r of msg.recipients) {
@@ -146,9 +153,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     });
 
     // The score counts only when some copy's class depends on it (not all decided by virus or lists).
-    const needsScore = findings.antivirus?.status !== 'infected' &&
+    const needsScore = analysed !== undefined && findings.antivirus?.status !== 'infected' &&
       msg.recipients.some((r) => { const d = decisions.get(r.address); return !d || d.effect === 'quarantine'; });
-    if (needsScore) findings.spam = analysed.spam;
+    if (needsScore) findings.spam = analysed?.spam;
 
     const verdicts = new Map<string, Verdict>();
     for (const r of msg.recipients) verdicts.set(r.address, decide(findings, decisions.get(r.address), cfg));
@@ -226,6 +233,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 function replyFor(outcomes: RecipientOutcome[], allRefused: boolean, f: Findings, quarantineId: string | undefined, queueId: string): { code: number; message: string } {
   if (!allRefused) return { code: 250, message: `2.0.0 Ok: queued as ${queueId}` };
   if (f.antivirus?.status === 'infected') return { code: 554, message: `5.7.1 Message rejected: it contains a virus (${f.antivirus.virus})` };
+  if (f.oversize !== undefined && outcomes.every((o) => o.disposition === 'reject')) {
+    return { code: 552, message: `5.3.4 Message too big to be scanned here: the limit is ${f.oversize} bytes` };
+  }
   if (outcomes.every((o) => o.disposition === 'quarantine')) {
     return { code: 550, message: `5.7.1 Message not delivered: held in quarantine as ${quarantineId} (${outcomes[0].mainClass})` };
   }

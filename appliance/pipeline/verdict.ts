@@ -2,8 +2,8 @@
 //
 // The class comes from the strongest finding, in this order:
 //   Virus → recipient block list → lists (block / delete / allow = Whitelisted) → malformed (Error)
-//   → DMARC failure under p=reject / p=quarantine (Phish) → spam score (Spam, Phish, Unsure, Not Spam;
-//   Unknown without a scorer).
+//   → too large to scan (Unknown, with the oversize action) → DMARC failure under p=reject /
+//   p=quarantine (Phish) → spam score (Spam, Phish, Unsure, Not Spam; Unknown without a scorer).
 // The action is the first `filtering.rules` entry for that class (accept when none), except where a
 // finding forces one: a condition-block list deletes, an auto-quarantine list and an SPF "NG" result
 // (with action quarantine) quarantine, a honoured DMARC policy rejects or quarantines.
@@ -73,6 +73,13 @@ export function decide(f: Findings, list: ListDecision | undefined, cfg: Filteri
         applyRule(v, cfg);
       }
     }
+    return v;
+  }
+
+  if (f.oversize !== undefined) {
+    v.mainClass = 'Unknown';
+    v.disposition = cfg.oversize.action;
+    v.why.push(`larger than ${f.oversize} bytes, so not scanned: ${cfg.oversize.action} (filtering.oversize)`);
     return v;
   }
 

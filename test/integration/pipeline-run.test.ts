@@ -220,6 +220,31 @@ test('subject tag: Spam accepted with a configured tag', async (t) => {
   t.is(header(out.recipients[0], 'X-Mailmoat-Spam-Score'), '99.00%');
 });
 
+test('a message over filtering.oversize is not scanned: quarantined by default, 552 when set to reject, delivered for an allowed sender', async (t) => {
+  const big = plain(`${'VIAGRA '.repeat(300)}\r\n`); // ~2 KiB, over a 1 KiB limit
+  const held = await setup(t, { oversize: { maxBytes: 1024 }, quarantineResponse: 'accept' });
+  const out = await held.run(big);
+  t.is(out.reply.code, 250);
+  t.like(out.recipients[0], { disposition: 'quarantine', mainClass: 'Unknown' });
+  t.is(out.findings.oversize, 1024);
+  t.is(out.findings.antivirus?.status, 'skipped');
+  t.is(out.findings.spam, undefined, 'not scored');
+  t.truthy(out.quarantineId);
+  t.regex(out.recipients[0].why.join(' '), /larger than 1024 bytes/);
+
+  const refused = await setup(t, { oversize: { maxBytes: 1024, action: 'reject' } });
+  const no = await refused.run(big);
+  t.is(no.reply.code, 552);
+  t.regex(no.reply.message, /too big to be scanned.*1024/);
+  t.like((await refused.run(plain('small'))).reply, { code: 250 });
+
+  const lists = await refused.pipeline.lists();
+  await lists.add({ direction: 'inbound', kind: 'sender-allow', scope: 'domain', owner: 'example.com', value: 'good.test' });
+  const allowed = await refused.run(big);
+  t.is(allowed.reply.code, 250);
+  t.like(allowed.recipients[0], { disposition: 'deliver', mainClass: 'Whitelisted' });
+});
+
 test('a condition block list deletes silently; a condition quarantine list quarantines', async (t) => {
   const s = await setup(t, { quarantineResponse: 'accept' });
   const lists = await s.pipeline.lists();

@@ -66,6 +66,7 @@ test('disabled scanning is recorded as skipped', async (t) => {
 test('clamd replies are parsed strictly', (t) => {
   t.deepEqual(parseReply('stream: OK'), { status: 'clean' });
   t.deepEqual(parseReply('stream: Win.Test.EICAR_HDB-1 FOUND'), { status: 'infected', virus: 'Win.Test.EICAR_HDB-1' });
-  t.is(parseReply('INSTREAM size limit exceeded. ERROR').status, 'failed');
+  t.like(parseReply('INSTREAM size limit exceeded. ERROR'), { status: 'failed' });
+  t.regex((parseReply('INSTREAM size limit exceeded. ERROR') as { error: string }).error, /filtering\.oversize\.maxBytes/);
   t.is(parseReply('').status, 'failed');
 });
