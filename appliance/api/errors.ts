@@ -8,7 +8,8 @@ import type { ConfigProblem } from '../config/problems.ts';
 import type { Language } from '../i18n/catalog.ts';
 import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/errors.ts';
 
-interface RenderedText {
+/** A text as the API sends it: rendered in the caller's language, with its key and parameters. */
+export interface RenderedText {
   message: string;
   key: ErrorKey;
   params?: TextParams;
@@ -19,7 +20,7 @@ export interface ApiErrorBody {
   problems?: ({ path: string } & RenderedText)[];
 }
 
-function render(lang: Language, text: LocalText): RenderedText {
+export function render(lang: Language, text: LocalText): RenderedText {
   return text.params ? { message: errorText(lang, text), key: text.key, params: text.params } : { message: errorText(lang, text), key: text.key };
 }
 

@@ -11,9 +11,9 @@
 // targets, which may depend on the validated body or a stored record, in preHandler.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import type { AuditLog } from './audit.ts';
+import { accountDomains, type AuditLog } from './audit.ts';
 import { ApiError, forbidden, unauthenticated } from './errors.ts';
-import { actorName, canReach, type Principal, type Role, type Target } from './roles.ts';
+import { actorName, canReach, domainOf, type Principal, type Role, type Target } from './roles.ts';
 import type { SessionRecord, SessionStore } from './sessions.ts';
 import type { SetupState } from './setup-state.ts';
 import type { TokenStore } from './tokens.ts';
@@ -41,6 +41,8 @@ declare module 'fastify' {
     targets: Target[] | null;
     /** Extra facts a handler adds to the audit record of this change (never secrets). */
     auditDetail: Record<string, unknown> | null;
+    /** The domains the change concerned, when the handler knows better than the targets. */
+    auditDomains: string[] | null;
   }
 }
 
@@ -89,6 +91,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('session', null);
   app.decorateRequest('targets', null);
   app.decorateRequest('auditDetail', null);
+  app.decorateRequest('auditDomains', null);
 
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/') && !route.config?.access) {
@@ -138,11 +141,14 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
     const access = req.routeOptions.config?.access;
     if (!access || SAFE_METHODS.has(req.method) || reply.statusCode >= 400) return payload;
     if (access.roles === 'public' && !req.auditDetail) return payload; // login/claim write their own records
-    const domains = new Set<string>();
+    const domains = new Set<string>(req.auditDomains?.map((d) => d.toLowerCase()));
     for (const t of req.targets ?? []) {
       if ('domain' in t) domains.add(t.domain.toLowerCase());
-      else if ('address' in t) domains.add(t.address.slice(t.address.lastIndexOf('@') + 1).toLowerCase());
+      else if ('address' in t) domains.add(domainOf(t.address));
     }
+    // A change with no target of its own (a password, a token, a training upload) concerns the
+    // caller's own domains; an admin's such change stays admin-only.
+    if (!domains.size && req.principal) for (const d of accountDomains(req.principal) ?? []) domains.add(d);
     const params = req.params && typeof req.params === 'object' && Object.keys(req.params).length ? { params: req.params } : {};
     await deps.audit.record({
       actor: req.principal ? actorName(req.principal) : req.session?.setup ? 'setup wizard' : 'anonymous',

@@ -106,7 +106,7 @@ export interface ListsProvider {
 
 export interface TrainingProvider {
   /** Trains on one uploaded .eml or .msg file; the result says what was learnt or why not. */
-  train(file: { filename: string; data: Buffer }, as: 'spam' | 'ham'): Promise<{ ok: boolean; message: string }>;
+  train(file: { filename: string; data: Buffer }, as: 'spam' | 'ham'): Promise<{ ok: boolean; text: LocalText }>;
 }
 
 export interface LogQuery {

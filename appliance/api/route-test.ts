@@ -1,14 +1,18 @@
 // The "test" button next to a domain route: open a TCP connection to the customer's mail server,
 // read its greeting, say EHLO and QUIT. Proves the route is reachable and speaks SMTP, without
-// sending mail. Answers a result the admin can read, never throws.
+// sending mail. Answers a result the admin can read, never throws; what went wrong is a text key
+// and parameters (appliance/i18n/errors.ts), rendered in the caller's language by the route.
 import net from 'node:net';
+import type { Language } from '../i18n/catalog.ts';
+import type { LocalText } from '../i18n/errors.ts';
+import { render, type RenderedText } from './errors.ts';
 
 export interface RouteTestResult {
   ok: boolean;
   /** The server's greeting line(s), when one came. */
   greeting?: string;
-  /** What went wrong, in words for the admin. */
-  error?: string;
+  /** What went wrong. */
+  problem?: LocalText;
   milliseconds: number;
 }
 
@@ -23,15 +27,15 @@ export function testSmtpRoute(host: string, port: number, opts: { heloName: stri
       socket.destroy();
       resolve({ ...result, milliseconds: Date.now() - started });
     };
-    socket.setTimeout(opts.timeoutMs ?? 10_000, () => finish({ ok: false, greeting, error: `no answer within ${Math.round((opts.timeoutMs ?? 10_000) / 1000)} s` }));
+    socket.setTimeout(opts.timeoutMs ?? 10_000, () => finish({ ok: false, greeting, problem: { key: 'route-test.timeout', params: { seconds: Math.round((opts.timeoutMs ?? 10_000) / 1000) } } }));
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ECONNREFUSED' ? 'connection refused (nothing listens on that port)'
-        : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'the host name does not resolve'
-        : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' ? 'the host is unreachable'
-        : err.message;
-      finish({ ok: false, greeting, error: why });
+      const why: LocalText = err.code === 'ECONNREFUSED' ? { key: 'route-test.refused' }
+        : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? { key: 'route-test.no-such-host' }
+        : err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' ? { key: 'route-test.unreachable' }
+        : { key: 'route-test.failed', params: { detail: err.message } };
+      finish({ ok: false, greeting, problem: why });
     });
-    socket.on('close', () => finish(stage === 'quit' ? { ok: true, greeting } : { ok: false, greeting, error: 'the server closed the connection' }));
+    socket.on('close', () => finish(stage === 'quit' ? { ok: true, greeting } : { ok: false, greeting, problem: { key: 'route-test.closed' } }));
     socket.on('data', (chunk) => {
       buffer += chunk.toString('latin1');
       // A reply is complete when a line has a space (not a dash) after its code.
@@ -43,11 +47,11 @@ export function testSmtpRoute(host: string, port: number, opts: { heloName: stri
       const code = Number(reply.slice(0, 3));
       if (stage === 'greeting') {
         greeting = reply;
-        if (code !== 220) return finish({ ok: false, greeting, error: `the server refused the session: ${reply}` });
+        if (code !== 220) return finish({ ok: false, greeting, problem: { key: 'route-test.session-refused', params: { reply } } });
         stage = 'ehlo';
         socket.write(`EHLO ${opts.heloName}\r\n`);
       } else if (stage === 'ehlo') {
-        if (code !== 250) return finish({ ok: false, greeting, error: `EHLO was refused: ${reply}` });
+        if (code !== 250) return finish({ ok: false, greeting, problem: { key: 'route-test.ehlo-refused', params: { reply } } });
         stage = 'quit';
         socket.write('QUIT\r\n');
       } else {
@@ -55,4 +59,10 @@ export function testSmtpRoute(host: string, port: number, opts: { heloName: stri
       }
     });
   });
+}
+
+/** The result as the API answers it: what went wrong in the caller's language, with its key. */
+export function routeTestAnswer(r: RouteTestResult, lang: Language): Omit<RouteTestResult, 'problem'> & { problem?: RenderedText } {
+  const { problem, ...rest } = r;
+  return problem ? { ...rest, problem: render(lang, problem) } : rest;
 }

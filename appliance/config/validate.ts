@@ -1,10 +1,11 @@
 // Validation of a configuration document: the schema first (with defaults filled in), then the
-// rules a schema cannot express (duplicates, networks that parse). Every problem is reported with
-// its path so the admin can fix the file in one pass.
+// rules a schema cannot express (duplicates, networks that parse, time zones that exist). Every
+// problem is reported with its path so the admin can fix the file in one pass.
 import net from 'node:net';
 import Value from 'typebox/value';
 import { problem, schemaProblems, type ConfigProblem } from './problems.ts';
 import { ConfigSchema, type Config } from './schema.ts';
+import { isKnownTimeZone } from './timezones.ts';
 
 export type { ConfigProblem } from './problems.ts';
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
@@ -15,8 +16,20 @@ export function validateConfig(input: unknown): ConfigResult {
   }
   const candidate = Value.Default(ConfigSchema, structuredClone(input));
   const problems = schemaProblems(Value.Errors(ConfigSchema, candidate));
+  // Zone names are checked even when the schema found other problems, so one pass shows them all.
+  problems.push(...zoneProblems(candidate));
   if (problems.length === 0) problems.push(...semanticProblems(candidate as Config));
   return problems.length ? { ok: false, problems } : { ok: true, config: candidate as Config };
+}
+
+/** Every time zone the configuration holds must be a known IANA zone name. */
+function zoneProblems(candidate: unknown): ConfigProblem[] {
+  const c = candidate as { time?: { timezone?: unknown }; domains?: unknown };
+  const fields: [string, unknown][] = [['/time/timezone', c.time?.timezone]];
+  if (Array.isArray(c.domains)) c.domains.forEach((d: { timezone?: unknown } | null, i) => fields.push([`/domains/${i}/timezone`, d?.timezone]));
+  return fields
+    .filter(([, zone]) => typeof zone === 'string' && zone !== '' && !isKnownTimeZone(zone))
+    .map(([path, zone]) => problem(path, 'problem.unknown-time-zone', { zone: String(zone) }));
 }
 
 function semanticProblems(config: Config): ConfigProblem[] {

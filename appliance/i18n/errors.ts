@@ -5,7 +5,8 @@
 // response is written; the English rendering is what logs, the CLI and exceptions show.
 // `api.*` are whole-request errors (sentences); `problem.*` follow a field's path (fragments, as
 // in the CLI's `/domains/0/routes/0/port: must be <= 65535`); `list.*` and `quarantine.*` are the
-// refusals of the list and quarantine stores.
+// refusals of the list and quarantine stores; `training-result.*` and `route-test.*` the outcomes of a
+// training upload and of a route's connection test, which are answers rather than refusals.
 import { translate, type Catalog, type Language } from './catalog.ts';
 
 const en = {
@@ -95,7 +96,7 @@ const en = {
   'problem.user-name-taken': 'this user name is taken',
   'problem.domain-admin-needs-domain': 'a domain admin needs at least one domain',
   'problem.only-domain-admins-have-domains': 'only domain admins have domains',
-  'problem.unknown-time-zone': 'is not a known time zone',
+  'problem.unknown-time-zone': '"{zone}" is not a known time zone; use an IANA name such as Asia/Tokyo, America/New_York or UTC',
   'problem.not-an-address': 'must be an email address',
   'problem.token-domains-for-user': 'mailbox users cannot limit tokens to domains',
   'problem.not-your-domain': '{domain} is not one of your domains',
@@ -126,6 +127,21 @@ const en = {
   'quarantine.null-sender': 'message {id} has the null sender (a bounce); there is no sender to list',
   'quarantine.no-classifier': 'no classifier is available to train; release the message without training',
   'quarantine.bad-forward-address': '"{to}" is not an address to forward to',
+  'training-result.learnt-spam': '{file}: learnt as spam',
+  'training-result.learnt-ham': '{file}: learnt as not spam',
+  'training-result.already-spam': '{file}: already learnt as spam; nothing changed',
+  'training-result.already-ham': '{file}: already learnt as not spam; nothing changed',
+  'training-result.not-mail': '{file}: this is not a mail message (no header fields found); give an RFC 5322 message (.eml) or an Outlook .msg',
+  'training-result.unreadable-msg': '{file}: cannot read this Outlook .msg file ({detail})',
+
+  'route-test.timeout': 'no answer within {seconds} s',
+  'route-test.refused': 'connection refused (nothing listens on that port)',
+  'route-test.no-such-host': 'the host name does not resolve',
+  'route-test.unreachable': 'the host is unreachable',
+  'route-test.failed': 'the connection failed: {detail}',
+  'route-test.closed': 'the server closed the connection',
+  'route-test.session-refused': 'the server refused the session: {reply}',
+  'route-test.ehlo-refused': 'EHLO was refused: {reply}',
 } as const;
 
 export type ErrorKey = keyof typeof en;
@@ -217,7 +233,7 @@ const ja: Record<ErrorKey, string> = {
   'problem.user-name-taken': 'このユーザー名はすでに使われています',
   'problem.domain-admin-needs-domain': 'ドメイン管理者には 1 つ以上のドメインが必要です',
   'problem.only-domain-admins-have-domains': '担当ドメインを持てるのはドメイン管理者だけです',
-  'problem.unknown-time-zone': '不明なタイムゾーンです',
+  'problem.unknown-time-zone': '「{zone}」は不明なタイムゾーンです。Asia/Tokyo、America/New_York、UTC のような IANA のタイムゾーン名を指定してください',
   'problem.not-an-address': 'メールアドレスを入力してください',
   'problem.token-domains-for-user': 'メールボックスユーザーはトークンをドメインに限定できません',
   'problem.not-your-domain': '{domain} はあなたの担当ドメインではありません',
@@ -248,6 +264,21 @@ const ja: Record<ErrorKey, string> = {
   'quarantine.null-sender': 'メッセージ {id} は送信者が空（エラーメール）のため、送信者をリストに登録できません',
   'quarantine.no-classifier': '学習に使える分類器がありません。学習せずに解放してください',
   'quarantine.bad-forward-address': '「{to}」は転送先のアドレスとして正しくありません',
+  'training-result.learnt-spam': '{file}: スパムとして学習しました',
+  'training-result.learnt-ham': '{file}: 非スパムとして学習しました',
+  'training-result.already-spam': '{file}: すでにスパムとして学習済みです（変更はありません）',
+  'training-result.already-ham': '{file}: すでに非スパムとして学習済みです（変更はありません）',
+  'training-result.not-mail': '{file}: メールではありません（ヘッダーが見つかりません）。RFC 5322 形式のメール（.eml）か Outlook の .msg を指定してください',
+  'training-result.unreadable-msg': '{file}: この Outlook .msg ファイルを読み取れません（{detail}）',
+
+  'route-test.timeout': '{seconds} 秒以内に応答がありませんでした',
+  'route-test.refused': '接続を拒否されました（そのポートで待ち受けているものがありません）',
+  'route-test.no-such-host': 'ホスト名を解決できません',
+  'route-test.unreachable': 'ホストに到達できません',
+  'route-test.failed': '接続に失敗しました: {detail}',
+  'route-test.closed': 'サーバーが接続を切断しました',
+  'route-test.session-refused': 'サーバーがセッションを拒否しました: {reply}',
+  'route-test.ehlo-refused': 'EHLO が拒否されました: {reply}',
 };
 
 export const errorCatalog: Catalog<ErrorKey> = { en, ja };

@@ -1,6 +1,6 @@
 // Training uploads and the per-domain filtering setting through the console API: a real
 // classifier learns an uploaded .eml once (the second upload says nothing changed), a file that is
-// not mail gets an error naming it, mailbox users may not train; a domain admin sets which list
+// not mail gets an error naming it, each result in the caller's language; mailbox users may not train; a domain admin sets which list
 // level decides first for their own domain only.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -27,11 +27,25 @@ test('training: learnt once per file, errors per file, admins only; list priorit
     { as, body: Buffer.from(body), headers: { 'content-type': 'application/octet-stream' } });
 
   const first = await upload(alice, 'pills.eml', EML);
-  t.deepEqual(first.json, { ok: true, message: 'pills.eml: learnt as spam' });
+  t.deepEqual(first.json, { ok: true, message: 'pills.eml: learnt as spam', key: 'training-result.learnt-spam', params: { file: 'pills.eml' } });
   t.is((await upload(alice, 'pills.eml', EML)).json.message, 'pills.eml: already learnt as spam; nothing changed');
   const bad = await upload(alice, 'notes.txt', 'just some words without any header\n');
   t.false(bad.json.ok);
+  t.is(bad.json.key, 'training-result.not-mail');
   t.regex(bad.json.message, /^notes\.txt: this is not a mail message/);
+  // In the caller's language: Alice switches to Japanese.
+  await h.request('PATCH', '/api/me', { as: alice, body: { language: 'ja' } });
+  t.is((await upload(alice, 'pills.eml', EML)).json.message, 'pills.eml: すでにスパムとして学習済みです（変更はありません）');
+  const badJa = await upload(alice, 'notes.txt', 'no headers here\n');
+  t.regex(badJa.json.message, /^notes\.txt: メールではありません/);
+  const brokenMsg = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(100)]);
+  const msg = await h.request('POST', '/api/training?as=ham&filename=mail.msg', { as: alice, body: brokenMsg, headers: { 'content-type': 'application/octet-stream' } });
+  t.false(msg.json.ok);
+  t.is(msg.json.key, 'training-result.unreadable-msg');
+  t.regex(msg.json.message, /^mail\.msg: この Outlook \.msg ファイルを読み取れません（.+）$/);
+  const ham = await h.request('POST', '/api/training?as=ham&filename=hello.eml', { as: alice, headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.from('From: friend@example.org\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n') });
+  t.is(ham.json.message, 'hello.eml: 非スパムとして学習しました');
   t.is((await upload(carol, 'pills.eml', EML)).status, 403);
 
   t.is((await h.request('PUT', '/api/filtering/domains/b.example', { as: alice, body: { listPriority: 'domain-first' } })).status, 403);

@@ -163,7 +163,7 @@ test('login: wrong passwords lock the account; too many attempts from one addres
   const statuses: number[] = [];
   for (let i = 0; i < 8; i++) statuses.push((await attempt('wrong')).status);
   t.is(statuses.at(-1), 429);
-  const audit = await h.server.context.audit.list({ limit: 50 });
+  const audit = await (await h.server.context.audit.search({ limit: 50, visible: () => true })).items;
   t.true(audit.some((a) => a.action === 'login failed' && a.detail?.reason === 'wrong password; account locked'));
 });
 
@@ -183,7 +183,7 @@ test('security headers and audit records', async (t) => {
   t.is(res.headers['x-content-type-options'], 'nosniff');
   t.truthy(res.headers['strict-transport-security']);
   await h.request('PUT', '/api/domains/b.example', { as: admin, body: domainBody('b.example', 3000) });
-  const [latest] = await h.server.context.audit.list({ limit: 1 });
+  const [latest] = (await h.server.context.audit.search({ limit: 1, visible: () => true })).items;
   t.is(latest.actor, 'root');
   t.is(latest.action, 'PUT /api/domains/:name');
   t.deepEqual(latest.domains, ['b.example']);

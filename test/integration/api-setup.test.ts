@@ -48,9 +48,22 @@ test('setup mode: claim with the code, preview, finish; the wizard is gone after
   const good = await h.request('POST', '/api/setup/test-route', { as: wiz, body: { host: '127.0.0.1', port } });
   t.true(good.json.ok);
   t.regex(good.json.greeting, /sink ESMTP/);
+  // What went wrong comes in the wizard's language (its Accept-Language), with its key.
   const closed = await h.request('POST', '/api/setup/test-route', { as: wiz, body: { host: '127.0.0.1', port: 1 } });
   t.false(closed.json.ok);
-  t.truthy(closed.json.error);
+  t.deepEqual(closed.json.problem, { key: 'route-test.refused', message: 'connection refused (nothing listens on that port)' });
+  const closedJa = await h.request('POST', '/api/setup/test-route', { as: wiz, body: { host: '127.0.0.1', port: 1 }, headers: { 'accept-language': 'ja' } });
+  t.is(closedJa.json.problem.message, '接続を拒否されました（そのポートで待ち受けているものがありません）');
+  // A server that refuses the session: its reply is quoted inside the localized text.
+  const refusing = net.createServer((s) => { s.end('554 5.7.1 no service here\r\n'); });
+  await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+  t.teardown(() => refusing.close());
+  const refusedJa = await h.request('POST', '/api/setup/test-route', { as: wiz, headers: { 'accept-language': 'ja,en;q=0.5' },
+    body: { host: '127.0.0.1', port: (refusing.address() as net.AddressInfo).port } });
+  t.false(refusedJa.json.ok);
+  t.is(refusedJa.json.problem.key, 'route-test.session-refused');
+  t.is(refusedJa.json.problem.message, 'サーバーがセッションを拒否しました: 554 5.7.1 no service here');
+  t.regex(refusedJa.json.greeting, /^554 /);
 
   const bad = await h.request('POST', '/api/setup/preview', { as: wiz, body: { ...wizard(port), hostname: '', contact: 'nobody', admin: { username: 'admin', password: 'short' }, domain: { name: 'not a domain', host: 'x', port } } });
   t.is(bad.status, 400);

@@ -3,8 +3,11 @@
 // ApiFailure values carrying the server's code, its message and per-field problems — both already
 // in the user's language.
 import { lang } from './i18n.ts';
+import type { ServerText } from './validate.ts';
 
 export interface Problem { path: string; message: string }
+/** The answer of a route's connection test (wizard, domain settings). */
+export interface RouteTest { ok: boolean; greeting?: string; problem?: ServerText }
 
 export class ApiFailure extends Error {
   readonly status: number;

@@ -13,6 +13,8 @@ export interface FieldOpts {
   autocomplete?: string;
   multiline?: boolean;
   options?: { value: string; label: string }[];
+  /** Values offered as the user types (a datalist): searchable, unlike a long select. */
+  suggestions?: readonly string[];
   onInput: (value: string) => void;
 }
 
@@ -29,7 +31,8 @@ export function field(o: FieldOpts): TemplateResult {
       ? html`<textarea name=${o.name ?? nothing} .value=${value} aria-invalid=${o.error ? 'true' : 'false'} aria-describedby=${o.error ? `${id}-err` : nothing}
           @input=${(e: Event) => o.onInput((e.target as HTMLTextAreaElement).value)}></textarea>`
       : html`<input name=${o.name ?? nothing} type=${o.type ?? 'text'} .value=${value} autocomplete=${o.autocomplete ?? nothing}
-          aria-invalid=${o.error ? 'true' : 'false'} aria-describedby=${o.error ? `${id}-err` : nothing}
-          @input=${(e: Event) => o.onInput((e.target as HTMLInputElement).value)}>`;
+          list=${o.suggestions ? `${id}-list` : nothing} aria-invalid=${o.error ? 'true' : 'false'} aria-describedby=${o.error ? `${id}-err` : nothing}
+          @input=${(e: Event) => o.onInput((e.target as HTMLInputElement).value)}>${o.suggestions
+        ? html`<datalist id="${id}-list">${o.suggestions.map((v) => html`<option value=${v}></option>`)}</datalist>` : nothing}`;
   return html`<label><span>${o.label}</span>${input}${err}</label>`;
 }

@@ -11,5 +11,6 @@ import './pages/quarantine.ts';
 import './pages/lists.ts';
 import './pages/training.ts';
 import './pages/messages.ts';
+import './pages/audit.ts';
 import './pages/filtering.ts';
 import './pages/unavailable.ts';

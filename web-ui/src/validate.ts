@@ -3,7 +3,7 @@
 // in the same words, before it is sent.
 import Value from 'typebox/value';
 import { schemaProblems, type SchemaError } from '../../appliance/config/problems.ts';
-import { errorText, type ErrorKey, type TextParams } from '../../appliance/i18n/errors.ts';
+import { errorText, isErrorKey, type ErrorKey, type TextParams } from '../../appliance/i18n/errors.ts';
 import { lang } from './i18n.ts';
 
 export type Schema = Record<string, unknown>;
@@ -31,4 +31,14 @@ export function validate(schema: Schema, value: unknown): Record<string, string>
 /** A problem text of the server's catalog, for the checks a schema cannot express. */
 export function problemText(key: ErrorKey, params?: TextParams): string {
   return errorText(lang(), { key, params });
+}
+
+export interface ServerText { message: string; key?: string; params?: TextParams }
+
+/**
+ * A text the server sent with its key (a training result, a route test's problem): rendered here,
+ * so it follows a change of the console's language; the server's own words if the key is unknown.
+ */
+export function serverText(text: ServerText): string {
+  return text.key && isErrorKey(text.key) ? problemText(text.key, text.params) : text.message;
 }

@@ -3,12 +3,12 @@
 // summary with the DNS records to publish. Each step is checked in the browser with the server's
 // schema; the server checks everything again and its problems send the user back to the step.
 import { html, css, nothing } from 'lit';
-import { api, ApiFailure, setCsrf } from './api.ts';
+import { api, ApiFailure, setCsrf, type RouteTest } from './api.ts';
 import { describeFailure } from './failure.ts';
 import { field } from './field.ts';
 import { I18nElement, lang, setLanguage, t } from './i18n.ts';
 import { shared } from './styles.ts';
-import { loadConfigSchema, problemText, subSchema, validate, type Schema } from './validate.ts';
+import { loadConfigSchema, problemText, serverText, subSchema, validate, type Schema } from './validate.ts';
 import type { MessageKey } from '../../appliance/i18n/catalog.ts';
 
 interface DnsRecord { name: string; type: string; value: string; note: string }
@@ -116,6 +116,7 @@ export class MmWizard extends I18nElement {
       else if (b.admin.password !== this.form.admin.confirm) errs['/admin/confirm'] = t('wizard.admin.mismatch');
     }
     if (step === 'host') put('/hostname', validate(subSchema(s, 'hostname'), b.hostname));
+    if (step === 'time' && this.defaults && !this.defaults.timezones.includes(b.timezone)) errs['/timezone'] = problemText('problem.unknown-time-zone', { zone: b.timezone });
     if (step === 'domain') {
       put('/domain/name', validate(subSchema(s, 'domains', 'items', 'name'), b.domain.name));
       const route = subSchema(s, 'domains', 'items', 'routes', 'items');
@@ -159,8 +160,8 @@ export class MmWizard extends I18nElement {
   async #testRoute(): Promise<void> {
     this.test = { ok: true, text: t('common.testing') };
     try {
-      const r = await api<{ ok: boolean; greeting?: string; error?: string }>('POST', '/api/setup/test-route', { host: this.form.domain.host.trim(), port: Number(this.form.domain.port) });
-      this.test = r.ok ? { ok: true, text: t('wizard.domain.testOk', { greeting: r.greeting ?? '' }) } : { ok: false, text: t('wizard.domain.testFailed', { error: r.error ?? '' }) };
+      const r = await api<RouteTest>('POST', '/api/setup/test-route', { host: this.form.domain.host.trim(), port: Number(this.form.domain.port) });
+      this.test = r.ok ? { ok: true, text: t('wizard.domain.testOk', { greeting: r.greeting ?? '' }) } : { ok: false, text: t('wizard.domain.testFailed', { error: r.problem ? serverText(r.problem) : '' }) };
     } catch (err) {
       this.test = { ok: false, text: describeFailure(err).text };
     }
@@ -207,7 +208,7 @@ export class MmWizard extends I18nElement {
           <div class="table-wrap"><table><tbody>${(this.defaults?.network ?? []).map((n) => html`<tr><td>${n.name}</td><td class="mono">${n.addresses.join(', ')}</td><td class="mono muted">${n.mac ?? ''}</td></tr>`)}</tbody></table></div>`;
       case 'time':
         return html`
-          ${field({ label: t('wizard.time.timezone'), value: f.timezone, error: e['/timezone'], options: (this.defaults?.timezones ?? [f.timezone]).map((z) => ({ value: z, label: z })), onInput: (v) => { f.timezone = v; set(); } })}
+          ${field({ label: t('wizard.time.timezone'), value: f.timezone, error: e['/timezone'], name: 'timezone', suggestions: this.defaults?.timezones ?? [], onInput: (v) => { f.timezone = v.trim(); set(); } })}
           ${field({ label: t('wizard.time.ntp'), value: f.ntp, multiline: true, error: e['/ntpServers'], onInput: (v) => { f.ntp = v; set(); } })}`;
       case 'domain':
         return html`

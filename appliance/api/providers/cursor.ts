@@ -1,4 +1,4 @@
-// Resume points for the paged searches (quarantine, message log). A cursor names only a position
+// Resume points for the paged searches (quarantine, message log, audit log). A cursor names only a position
 // in the index a search walks — never a filter or a scope — so whatever a caller puts in one, the
 // search that resumes from it applies the caller's own scope and filters again. It is opaque to
 // clients (base64url) and checked strictly on the way in: anything that is not a position of the
@@ -10,6 +10,8 @@ const SHAPES = {
   quarantine: /^\d{13}![A-Za-z0-9._-]{1,200}$/,
   // A message log id (time-sortable).
   log: /^[A-Za-z0-9._-]{1,200}$/,
+  // An audit log key: <ISO time>!<6-digit sequence>.
+  audit: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z!\d{6}$/,
 };
 export type CursorKind = keyof typeof SHAPES;
 

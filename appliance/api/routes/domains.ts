@@ -5,10 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 
 import type { ConsoleContext } from '../context.ts';
+import { knownTimeZones } from '../../config/timezones.ts';
 import { changeConfig } from '../context.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { forbidden, notFound, requestLanguage } from '../errors.ts';
 import { canReach } from '../roles.ts';
-import { testSmtpRoute } from '../route-test.ts';
+import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';
 
 const NameParam = Type.Object({ name: Type.String({ minLength: 1 }) });
 const domainTarget = (req: { params: unknown }) => [{ domain: (req.params as { name: string }).name.toLowerCase() }];
@@ -19,6 +20,7 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
   app.get('/api/domains', { config: { access: { roles: ['admin', 'domain-admin'] } } }, async (req) => ({
     items: ctx.config.current.domains.filter((d) => canReach(req.principal!, { domain: d.name })),
     defaultTimezone: ctx.config.current.time.timezone,
+    timezones: knownTimeZones(),
   }));
 
   app.get('/api/domains/:name', {
@@ -73,7 +75,7 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
     schema: { params: NameParam, body: Type.Object({ host: Type.String({ minLength: 1, maxLength: 253 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }) },
   }, async (req) => {
     const { host, port } = req.body as { host: string; port: number };
-    return testSmtpRoute(host, port, { heloName: ctx.config.current.hostname });
+    return routeTestAnswer(await testSmtpRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
   });
 }
 

@@ -11,7 +11,7 @@ import { problem } from '../../config/problems.ts';
 import { errorText, LocalizedError } from '../../i18n/errors.ts';
 import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers.ts';
-import type { Principal } from '../roles.ts';
+import { domainOf, type Principal } from '../roles.ts';
 import { decodeCursor, encodeCursor } from '../providers/cursor.ts';
 
 export const QUARANTINE_ACTIONS: readonly QuarantineAction[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete', 'forward'];
@@ -90,6 +90,8 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
     const result = await act(req.principal!, id, action, forwardTo);
     if (!result) throw notFound('api.not-found.quarantined');
     req.auditDetail = { id, action, affected: result.affected };
+    // The copies' recipients say whose mail it was (a forward's address does not).
+    if (action !== 'forward') req.auditDomains = result.affected.map(domainOf);
     return result;
   });
 
@@ -109,6 +111,7 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
       }
     }
     req.auditDetail = { action, results: results.map((r) => ({ id: r.id, ok: r.ok })) };
+    if (action !== 'forward') req.auditDomains = [...new Set(results.flatMap((r) => r.affected ?? []).map(domainOf))];
     return { results };
   });
 }

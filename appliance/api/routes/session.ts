@@ -3,6 +3,7 @@
 // and locks an account after `console.lockoutAttempts` consecutive wrong passwords.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import { accountDomains } from '../audit.ts';
 import type { ConsoleContext } from '../context.ts';
 import { clearSessionCookie, clientKey, retryLater, startSessionCookie } from '../context.ts';
 import { problem } from '../../config/problems.ts';
@@ -47,7 +48,7 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
     const settings = ctx.config.current.console;
     const user = await ctx.users.byName(username);
     const fail = async (why: string) => {
-      await ctx.audit.record({ actor: username, ip: req.ip, action: 'login failed', domains: user?.domains.length ? user.domains : undefined, detail: { reason: why } });
+      await ctx.audit.record({ actor: username, ip: req.ip, action: 'login failed', domains: user ? accountDomains(user) : undefined, detail: { reason: why } });
     };
     if (!user) {
       dummyHash ??= hashPassword('not a real password, only for timing');
@@ -81,7 +82,7 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
     }
     const { id, record } = await ctx.sessions.create({ userId: user.id });
     startSessionCookie(reply, id);
-    await ctx.audit.record({ actor: user.username, role: user.role, ip: req.ip, action: 'login', domains: user.domains.length ? user.domains : undefined });
+    await ctx.audit.record({ actor: user.username, role: user.role, ip: req.ip, action: 'login', domains: accountDomains(user) });
     return { user: publicUser(user), csrfToken: record.csrf, timeZones: timeZones(ctx, user) };
   });
 

@@ -9,15 +9,16 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { loadTlsIdentity } from '../../smtp/tls.ts';
 import type { Config } from '../../config/schema.ts';
+import { knownTimeZones } from '../../config/timezones.ts';
 import type { ConfigProblem } from '../../config/validate.ts';
 import { validateConfig } from '../../config/validate.ts';
 import type { ConsoleContext } from '../context.ts';
 import { clientKey, retryLater, startSessionCookie } from '../context.ts';
 import { problem } from '../../config/problems.ts';
-import { ApiError, invalid } from '../errors.ts';
+import { ApiError, invalid, requestLanguage } from '../errors.ts';
 import { dnsRecords, outboundAddresses } from '../dns-records.ts';
 import { passwordProblem } from '../passwords.ts';
-import { testSmtpRoute } from '../route-test.ts';
+import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';
 import { checkPair, storePair, summarise } from '../tls-upload.ts';
 import { publicUser } from '../users.ts';
 
@@ -77,7 +78,6 @@ function wizardProblems(ctx: ConsoleContext, w: Wizard): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const pw = passwordProblem('/admin/password', w.admin.password, w.admin.username);
   if (pw) problems.push(pw);
-  if (!Intl.supportedValuesOf('timeZone').includes(w.timezone) && w.timezone !== 'UTC') problems.push(problem('/timezone', 'problem.unknown-time-zone'));
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(w.contact)) problems.push(problem('/contact', 'problem.not-an-address'));
   if (w.tls.mode === 'uploaded') {
     const pair = checkPair(w.tls.cert, w.tls.key);
@@ -120,7 +120,7 @@ export default async function setupRoutes(app: FastifyInstance, ctx: ConsoleCont
       hostname: current.hostname,
       timezone: current.time.timezone,
       ntpServers: current.time.ntpServers,
-      timezones: Intl.supportedValuesOf('timeZone'),
+      timezones: knownTimeZones(),
       network,
       certificate: summarise(new X509Certificate(identity.cert)),
     };
@@ -131,7 +131,7 @@ export default async function setupRoutes(app: FastifyInstance, ctx: ConsoleCont
     schema: { body: Type.Object({ host: Type.String({ minLength: 1, maxLength: 253 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }) },
   }, async (req) => {
     const { host, port } = req.body as { host: string; port: number };
-    return testSmtpRoute(host, port, { heloName: ctx.config.current.hostname });
+    return routeTestAnswer(await testSmtpRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
   });
 
   app.post('/api/setup/check-tls', {

@@ -1,11 +1,12 @@
 // Training the spam classifier from uploaded messages: one file per request (the browser sends
 // each file on its own, so it can show progress and a result per file), the raw bytes as
-// application/octet-stream, the file name and the label in the query.
+// application/octet-stream, the file name and the label in the query. The result is a text in the
+// caller's language (`message`) with its key and parameters.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
 import { problem } from '../../config/problems.ts';
-import { invalid, unavailable } from '../errors.ts';
+import { invalid, render, requestLanguage, unavailable } from '../errors.ts';
 
 export default async function trainingRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.post('/api/training', {
@@ -21,6 +22,6 @@ export default async function trainingRoutes(app: FastifyInstance, ctx: ConsoleC
     }
     const result = await training.train({ filename, data: req.body }, as);
     req.auditDetail = { filename, as, ok: result.ok };
-    return result;
+    return { ok: result.ok, ...render(requestLanguage(req), result.text) };
   });
 }

@@ -3,12 +3,12 @@
 // the server, whose problems appear next to the same fields (paths relative to the domain).
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api } from '../api.ts';
+import { api, type RouteTest } from '../api.ts';
 import { confirmDialog } from '../dialog.ts';
 import { field } from '../field.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
-import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
+import { loadConfigSchema, problemText, serverText, subSchema, validate, type Schema } from '../validate.ts';
 import type { SessionUser } from '../app.ts';
 
 interface Route { host: string; port: number; priority: number; tls: string }
@@ -28,6 +28,8 @@ export class MmDomains extends I18nElement {
   declare banner: { ok: boolean; text: string } | null;
   declare tests: Record<number, { ok: boolean; text: string }>;
   schema: Schema | null = null;
+  /** The zone names the appliance accepts, offered as the time zone field is typed. */
+  timezones: string[] = [];
   static override styles = [shared];
 
   constructor() {
@@ -45,8 +47,9 @@ export class MmDomains extends I18nElement {
   }
 
   async #load(select?: string): Promise<void> {
-    const [list, schema] = await Promise.all([api<{ items: Domain[] }>('GET', '/api/domains'), loadConfigSchema()]);
+    const [list, schema] = await Promise.all([api<{ items: Domain[]; timezones: string[] }>('GET', '/api/domains'), loadConfigSchema()]);
     this.schema = schema;
+    this.timezones = list.timezones;
     this.domains = list.items;
     const pick = this.domains.find((d) => d.name === (select ?? this.edit?.original)) ?? this.domains[0];
     if (pick) this.#open(pick);
@@ -73,6 +76,7 @@ export class MmDomains extends I18nElement {
     ev.preventDefault();
     const value = this.#value();
     this.errors = validate(subSchema(this.schema!, 'domains', 'items'), value);
+    if (value.timezone && !this.timezones.includes(value.timezone)) this.errors['/timezone'] = problemText('problem.unknown-time-zone', { zone: value.timezone });
     if (Object.keys(this.errors).length) { this.banner = { ok: false, text: t('error.invalid') }; return; }
     try {
       const original = this.edit!.original;
@@ -106,8 +110,8 @@ export class MmDomains extends I18nElement {
     const name = this.edit!.original ?? this.domains[0]?.name;
     this.tests = { ...this.tests, [i]: { ok: true, text: t('common.testing') } };
     try {
-      const res = await api<{ ok: boolean; greeting?: string; error?: string }>('POST', `/api/domains/${encodeURIComponent(name ?? '')}/test-route`, { host: r.host, port: Number(r.port) });
-      this.tests = { ...this.tests, [i]: res.ok ? { ok: true, text: t('wizard.domain.testOk', { greeting: res.greeting ?? '' }) } : { ok: false, text: t('wizard.domain.testFailed', { error: res.error ?? '' }) } };
+      const res = await api<RouteTest>('POST', `/api/domains/${encodeURIComponent(name ?? '')}/test-route`, { host: r.host, port: Number(r.port) });
+      this.tests = { ...this.tests, [i]: res.ok ? { ok: true, text: t('wizard.domain.testOk', { greeting: res.greeting ?? '' }) } : { ok: false, text: t('wizard.domain.testFailed', { error: res.problem ? serverText(res.problem) : '' }) } };
     } catch (err) {
       this.tests = { ...this.tests, [i]: { ok: false, text: describeFailure(err).text } };
     }
@@ -146,7 +150,7 @@ export class MmDomains extends I18nElement {
       ${d.recipients.mode === 'listed' ? field({ label: t('domains.recipients.addresses'), multiline: true, value: e.addresses, error: err['/recipients/addresses'], onInput: (v) => { e.addresses = v; } }) : nothing}
       ${field({ label: t('domains.aliases'), multiline: true, value: e.aliases, error: Object.entries(err).find(([k]) => k.startsWith('/aliases'))?.[1], onInput: (v) => { e.aliases = v; } })}
       ${field({ label: t('domains.mailboxAliases'), multiline: true, value: e.mailboxAliases, error: Object.entries(err).find(([k]) => k.startsWith('/mailboxAliases'))?.[1], onInput: (v) => { e.mailboxAliases = v; } })}
-      ${field({ label: t('domains.timezone'), value: d.timezone ?? '', error: err['/timezone'], onInput: (v) => { d.timezone = v.trim(); } })}
+      ${field({ label: t('domains.timezone'), value: d.timezone ?? '', error: err['/timezone'], name: 'timezone', suggestions: this.timezones, onInput: (v) => { d.timezone = v.trim(); } })}
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
       <div class="actions"><button type="submit">${t('common.save')}</button>
         ${admin && e.original ? html`<button type="button" class="danger" @click=${() => this.#delete()}>${t('common.delete')}</button>` : nothing}</div>

@@ -1,14 +1,18 @@
 // Training: the admin (or a domain admin) drops .eml / .msg files, or chooses them, to teach the
 // spam filter "spam" or "not spam". Each file is uploaded on its own with its progress shown, and
-// gets its own result line.
+// gets its own result line: the server's text key and parameters, so a line follows the console's
+// language when it is switched (the server's own rendering where the key is not known here).
 import { html, nothing } from 'lit';
 import { getCsrf } from '../api.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
+import { serverText } from '../validate.ts';
+import type { TextParams } from '../../../appliance/i18n/errors.ts';
 
-interface Row { name: string; percent: number; done: boolean; ok?: boolean; message?: string }
+interface Result { ok: boolean; message: string; key?: string; params?: TextParams }
+interface Row { name: string; percent: number; done: boolean; result?: Result }
 
-function upload(file: File, as: string, onProgress: (percent: number) => void): Promise<{ ok: boolean; message: string }> {
+function upload(file: File, as: string, onProgress: (percent: number) => void): Promise<Result> {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/training?as=${as}&filename=${encodeURIComponent(file.name)}`);
@@ -17,9 +21,10 @@ function upload(file: File, as: string, onProgress: (percent: number) => void): 
     if (csrf) xhr.setRequestHeader('x-csrf-token', csrf);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(Math.round((e.loaded / e.total) * 100)); };
     xhr.onload = () => {
-      let body: { ok?: boolean; message?: string; error?: { message: string } } = {};
+      let body: { ok?: boolean; message?: string; key?: string; params?: TextParams; error?: { message: string } } = {};
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: reported below */ }
-      resolve(xhr.status === 200 ? { ok: Boolean(body.ok), message: body.message ?? '' } : { ok: false, message: `${file.name}: ${body.error?.message ?? xhr.statusText}` });
+      resolve(xhr.status === 200 ? { ok: Boolean(body.ok), message: body.message ?? '', key: body.key, params: body.params }
+        : { ok: false, message: `${file.name}: ${body.error?.message ?? xhr.statusText}` });
     };
     xhr.onerror = () => resolve({ ok: false, message: `${file.name}: ${t('error.network')}` });
     xhr.send(file);
@@ -47,7 +52,7 @@ export class MmTraining extends I18nElement {
     for (const [i, file] of files.entries()) {
       const update = (patch: Partial<Row>) => { this.rows = this.rows.map((r, j) => (j === start + i ? { ...r, ...patch } : r)); };
       const result = await upload(file, as, (percent) => update({ percent }));
-      update({ percent: 100, done: true, ok: result.ok, message: result.message });
+      update({ percent: 100, done: true, result });
     }
   }
 
@@ -65,7 +70,7 @@ export class MmTraining extends I18nElement {
             @change=${(e: Event) => { const input = e.target as HTMLInputElement; void this.#send(Array.from(input.files ?? [])).then(() => { input.value = ''; }); }}></label>
         </div>
         ${this.rows.length ? html`<ul aria-live="polite">${this.rows.map((r) => html`<li>
-          ${r.done ? html`<span class=${r.ok ? 'ok' : 'error'}>${r.ok ? '✔' : '✖'} ${r.message}</span>`
+          ${r.done && r.result ? html`<span class=${r.result.ok ? 'ok' : 'error'}>${r.result.ok ? '✔' : '✖'} ${serverText(r.result)}</span>`
             : html`${r.name} — ${t('training.uploading', { percent: r.percent })} <progress max="100" .value=${r.percent}></progress>`}</li>`)}</ul>` : nothing}
       </section>`;
   }

@@ -1,0 +1,94 @@
+// Audit log: who changed what, when and from where, newest first; filters by user, by what was
+// done (the action or its details) and by days in the caller's own zone. Each time is shown in the
+// zone of the domain the entry concerns, else the appliance's. Admins see every entry, domain
+// admins the entries about their own domains and users (the API decides).
+import { css, html, nothing } from 'lit';
+import { api } from '../api.ts';
+import { dayEnd, dayStart, formatTime, ownZone, query, zoneFor } from '../dates.ts';
+import { describeFailure } from '../failure.ts';
+import { field } from '../field.ts';
+import { I18nElement, lang, t } from '../i18n.ts';
+import { shared } from '../styles.ts';
+
+interface Entry { at: string; actor: string; role?: string; ip: string; action: string; domains?: string[]; detail?: Record<string, unknown> }
+const PAGE = 50;
+
+/** The details as `key: value` pairs, nested values as compact JSON. */
+function details(e: Entry): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(e.detail ?? {})) {
+    if (k === 'params' && v && typeof v === 'object') {
+      for (const [pk, pv] of Object.entries(v)) parts.push(`${pk}: ${String(pv)}`);
+    } else {
+      parts.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    }
+  }
+  return parts.join(' · ');
+}
+
+export class MmAudit extends I18nElement {
+  static override properties = { items: { state: true }, next: { state: true }, banner: { state: true } };
+  declare items: Entry[];
+  declare next: string | undefined;
+  declare banner: string | null;
+  filters = { actor: '', action: '', from: '', to: '' };
+  // On a phone each entry is a block of labelled lines rather than a table of narrow columns.
+  static override styles = [shared, css`
+    td .mono, td.mono { overflow-wrap: anywhere; }
+    @media (max-width: 760px) {
+      thead { display: none; }
+      tr { display: block; padding: .5rem 0; border-bottom: 1px solid #d8dee6; }
+      td { display: block; border: 0; padding: .1rem 0; }
+      td[data-label]::before { content: attr(data-label) ': '; font-weight: 600; }
+    }
+  `];
+
+  constructor() {
+    super();
+    this.items = [];
+    this.next = undefined;
+    this.banner = null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#search();
+  }
+
+  /** The first page of the search; with `more`, the next page appended to what is shown. */
+  async #search(ev?: Event, more = false): Promise<void> {
+    ev?.preventDefault();
+    const f = this.filters;
+    try {
+      const res = await api<{ items: Entry[]; next?: string }>('GET', `/api/audit${query({ ...f, from: dayStart(f.from), to: dayEnd(f.to), limit: PAGE, cursor: more ? this.next : undefined })}`);
+      this.items = more ? [...this.items, ...res.items] : res.items;
+      this.next = res.next;
+      this.banner = null;
+    } catch (err) { this.banner = describeFailure(err).text; }
+  }
+
+  override render() {
+    const f = this.filters;
+    return html`<h1>${t('audit.title')}</h1>
+      <form @submit=${(e: Event) => this.#search(e)}><section class="card"><div class="row">
+        ${field({ label: t('audit.user'), value: f.actor, name: 'actor', onInput: (v) => { f.actor = v; } })}
+        ${field({ label: t('audit.action'), value: f.action, name: 'action', onInput: (v) => { f.action = v; } })}
+      </div><div class="row">
+        ${field({ label: t('common.dateFrom'), type: 'date', value: f.from, name: 'from', onInput: (v) => { f.from = v; } })}
+        ${field({ label: t('common.dateTo'), type: 'date', value: f.to, name: 'to', onInput: (v) => { f.to = v; } })}
+      </div><p class="muted">${t('common.datesIn', { zone: ownZone() })}</p><div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
+      ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
+      <section class="card">${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
+        <thead><tr><th>${t('common.date')}</th><th>${t('audit.user')}</th><th>${t('audit.action')}</th><th>${t('audit.domains')}</th><th>${t('audit.ip')}</th></tr></thead>
+        <tbody>${this.items.map((e) => html`<tr>
+          <td>${formatTime(lang(), e.at, zoneFor(...(e.domains ?? [])))}</td>
+          <td>${e.actor}${e.role ? html`<div class="muted">${t(`role.${e.role as 'admin' | 'domain-admin' | 'user'}`)}</div>` : nothing}</td>
+          <td><span class="mono">${e.action}</span>${e.detail && Object.keys(e.detail).length ? html`<div class="muted mono">${details(e)}</div>` : nothing}</td>
+          <td class="mono" data-label=${t('audit.domains')}>${(e.domains ?? []).join(', ') || html`<span class="muted">${t('audit.appliance')}</span>`}</td>
+          <td class="mono" data-label=${t('audit.ip')}>${e.ip}</td></tr>`)}</tbody></table></div>`}
+        ${this.items.length ? html`<p class="muted">${t('common.shown', { count: this.items.length })}</p>` : nothing}
+        ${this.next ? html`<div class="actions"><button class="secondary" @click=${() => this.#search(undefined, true)}>${t('common.loadMore')}</button></div>` : nothing}
+      </section>`;
+  }
+}
+customElements.define('mm-audit', MmAudit);
