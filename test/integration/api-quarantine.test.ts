@@ -117,6 +117,12 @@ test('forward is the admin\'s; bulk actions report per message; allow-list goes 
   const train = await s.h.request('POST', `/api/quarantine/${two.id}/release-train`, { as: s.admin, body: {} });
   t.is(train.status, 409, 'no classifier here: the error says so');
   t.regex(train.json.error.message, /no classifier/);
+
+  // The audit log names the domains of the recipients whose copies were acted on (what a domain
+  // admin may read); a forward concerns no domain of its own, so only the admin reads it.
+  const audit = (await s.h.server.context.audit.search({ limit: 10, visible: () => true })).items;
+  t.deepEqual(audit.find((a) => a.action === 'POST /api/quarantine-bulk')?.domains, ['a.example']);
+  t.is(audit.find((a) => a.action === 'POST /api/quarantine/:id/:action' && a.detail?.action === 'forward')?.domains, undefined);
 });
 
 test('the preview is sandboxed: no scripts, no remote images, framed only by the console', async (t) => {
