@@ -6,12 +6,14 @@
 //   full     `mailmoat start` with clamd, SPF/DKIM/DMARC against a loopback DNS, the classifier
 //            trained on the corpus's train split, spam quarantined
 //   postfix  Debian's Postfix relaying to the same sink (skipped when not installed)
+//   rspamd   the peers' filtering stack: Postfix + rspamd (milter) + redis Bayes + the same clamd
+//            (scripts/bench/rspamd.ts; skipped when rspamd, redis or Postfix is not installed)
 //
 // Every target runs at each concurrency with the same corpus, load generator and sink; fsync is on
 // everywhere. The machine is shared: each run first waits (bounded) for it to be quiet, and prints
 // the CPU share that was "not ours". Raw results go to bench-results/<time>.json.
 //   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
-//                         [--targets postfix,bare,light,full] [--quick] [--profile]
+//                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile]
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,6 +24,7 @@ import { prepareCorpus } from './bench/corpus.ts';
 import { RCPT_DOMAIN, startDaemon, trainTemplate, type DaemonMode } from './bench/daemon.ts';
 import { startBenchDns } from './bench/dns.ts';
 import { postfixInstalled, startPostfix } from './bench/postfix.ts';
+import { rspamdInstalled, rspamdStackGroup, startRspamdStack, type RspamdStack } from './bench/rspamd.ts';
 import { busyPct } from './bench/procmon.ts';
 import { render } from './bench/report.ts';
 import { measure, type RunResult, type Target } from './bench/run.ts';
@@ -31,7 +34,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: a } = parseArgs({
   options: {
     count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string', default: '8,32' },
-    targets: { type: 'string', default: 'postfix,bare,light,full' }, quick: { type: 'boolean', default: false },
+    targets: { type: 'string', default: 'postfix,rspamd,bare,light,full' }, quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
   },
   strict: true,
@@ -82,8 +85,8 @@ try {
   const sink = await startSink();
   cleanups.push(() => sink.stop());
   let clamd: ClamdInstance | undefined;
-  if (targets.includes('full')) {
-    clamd = await startClamd();
+  if (targets.includes('full') || targets.includes('rspamd')) {
+    clamd = await startClamd({ tcp: true });
     cleanups.push(() => clamd!.stop());
   }
   const extraGroups = (pid: number) => pid === process.pid ? 'bench' : pid === sink.pid ? 'sink' : pid === clamd?.pid ? 'clamd' : undefined;
@@ -91,9 +94,17 @@ try {
   const runs: RunResult[] = [];
   const notes: string[] = [];
   let postfixMeasured = false;
+  let rspamdMeasured = false;
   let seq = 0;
   for (const name of targets) {
     if (name === 'postfix' && !postfixInstalled()) { notes.push('Postfix is not installed: its figures below are the reference ones'); continue; }
+    if (name === 'rspamd' && !rspamdInstalled()) { notes.push('rspamd, redis or Postfix is not installed (apt-get install rspamd redis-server postfix): its figures below are the reference ones'); continue; }
+    let stack: RspamdStack | undefined;
+    if (name === 'rspamd') {
+      say('starting the rspamd stack (redis, rspamd trained on the train split, Postfix with rspamd as milter)…');
+      stack = await startRspamdStack({ work: path.join(work, 'rspamd'), sinkPort: sink.port, dns: dns.address, clamdTcp: clamd!.tcp!, train: corpus.train, say });
+      cleanups.push(stack.stop);
+    }
     for (const concurrency of concurrencies) {
       const busyBefore = await waitQuiet(quietWaitS);
       let target: Target;
@@ -103,6 +114,10 @@ try {
         const pf = await startPostfix({ port: await freePort(), sinkPort: sink.port, backupDir });
         target = { name, port: pf.port, group: 'postfix', classify: (_pid, exe) => exe.startsWith('/usr/lib/postfix/') ? 'postfix' : undefined, stop: () => pf.stop() };
         postfixMeasured = true;
+      } else if (stack) {
+        // the whole stack, clamd included, as the peers counted "stack CPU"
+        target = { name, port: stack.port, group: 'stack', classify: (pid, exe) => (pid === clamd?.pid || rspamdStackGroup(exe) ? 'stack' : undefined), stop: async () => {} };
+        rspamdMeasured = true;
       } else {
         const profileDir = a.profile && name !== 'bare' ? path.join(outDir, 'profiles') : undefined;
         const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir });
@@ -115,12 +130,16 @@ try {
       seq += count + warmup;
       runs.push(r);
       say(`  ${r.handledPerS.toFixed(1)} msg/s handled, ${r.cpuMsPerMsg.toFixed(2)} CPU ms/msg, EOD p50 ${r.eodMs.p50.toFixed(1)} / p99 ${r.eodMs.p99.toFixed(1)} ms, ` +
-        `delivered ${r.delivered}, quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
+        `delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
         (Object.keys(r.failed).length ? `, failed ${JSON.stringify(r.failed)}` : ''));
+    }
+    if (stack) {
+      cleanups.splice(cleanups.indexOf(stack.stop), 1);
+      await stack.stop();
     }
   }
 
-  console.log('\n' + render(runs, postfixMeasured));
+  console.log('\n' + render(runs, { postfix: postfixMeasured, rspamd: rspamdMeasured }));
   for (const n of notes) console.log(n);
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -22,7 +22,8 @@ const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['
 
 export interface RunningPostfix { port: number; stop(): Promise<void> }
 
-export async function startPostfix(opts: { port: number; sinkPort: number; backupDir: string }): Promise<RunningPostfix> {
+/** `milter`: "host:port" of a milter every message passes before Postfix answers DATA (rspamd's proxy). */
+export async function startPostfix(opts: { port: number; sinkPort: number; backupDir: string; milter?: string }): Promise<RunningPostfix> {
   if (postfixRunning()) throw new Error('a Postfix is already running on this machine; not touching it');
   const saved: string[] = [];
   for (const f of FILES) {
@@ -46,6 +47,11 @@ export async function startPostfix(opts: { port: number; sinkPort: number; backu
       'smtpd_peername_lookup=no', 'biff=no', 'append_dot_mydomain=no', 'default_process_limit=150',
       'smtpd_client_connection_count_limit=0', 'smtpd_client_connection_rate_limit=0', 'message_size_limit=52428800',
     ]);
+    if (opts.milter) {
+      // before-queue filtering, as the peers' rspamd stack runs it; a milter failure tempfails
+      run('postconf', ['-e', `smtpd_milters=inet:${opts.milter}`, 'non_smtpd_milters=$smtpd_milters', 'milter_protocol=6',
+        'milter_mail_macros=i {mail_addr} {client_addr} {client_name} {auth_authen}', 'milter_default_action=tempfail']);
+    }
     // the public smtpd on a loopback port of ours instead of 25; nothing chrooted
     run('postconf', ['-MX', 'smtp/inet']);
     run('postconf', ['-M', `127.0.0.1:${opts.port}/inet=127.0.0.1:${opts.port} inet n - n - - smtpd`]);

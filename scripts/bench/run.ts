@@ -28,6 +28,8 @@ export interface RunResult {
   quarantined: number;
   failed: Record<string, number>;
   delivered: number;
+  /** Deliveries carrying the filter's verdict header (X-Mailmoat-Class / X-Spamd-Result). */
+  stamped: number;
   missing: number;
   duplicates: number;
   quarantineFilesMissing: number;
@@ -44,7 +46,7 @@ export interface RunResult {
 const now = () => performance.timeOrigin + performance.now();
 const QUARANTINED = /held in quarantine as (\S+)/;
 
-async function drain(sink: SinkClient, expected: number, maxMs: number): Promise<{ count: number; last: number; dupes: number }> {
+async function drain(sink: SinkClient, expected: number, maxMs: number): Promise<{ count: number; last: number; dupes: number; stamped: number }> {
   const t0 = Date.now();
   let seen = -1; let changed = Date.now();
   for (;;) {
@@ -105,6 +107,7 @@ export async function measure(o: {
     quarantined: quarantined.length,
     failed,
     delivered,
+    stamped: st.stamped,
     missing,
     duplicates: st.dupes,
     quarantineFilesMissing,

@@ -6,7 +6,7 @@ import path from 'node:path';
 export interface SinkClient {
   pid: number;
   port: number;
-  stats(): Promise<{ count: number; bytes: number; last: number; dupes: number; noSeq: number }>;
+  stats(): Promise<{ count: number; bytes: number; last: number; dupes: number; noSeq: number; stamped: number }>;
   /** Arrival time (epoch ms) by X-Bench-Seq. */
   seqs(): Promise<Map<number, number>>;
   reset(): Promise<void>;

@@ -2,20 +2,24 @@
 // process (forked with an IPC channel) so its work does not disturb the load generator's timing.
 // It accepts everything on 127.0.0.1, keeps no message, and records for each arrival the
 // X-Bench-Seq header the load generator stamped, with the arrival time (epoch ms, sub-ms).
-// IPC: the parent sends "stats" (→ { count, bytes, last, dupes, noSeq }), "seqs"
+// It also counts arrivals carrying a filter's verdict header (X-Mailmoat-Class or rspamd's
+// X-Spamd-Result): proof that the filter under test really looked at them.
+// IPC: the parent sends "stats" (→ { count, bytes, last, dupes, noSeq, stamped }), "seqs"
 // (→ { seqs: [seq, time][] }) or "reset"; on start the sink sends { port }.
 import net from 'node:net';
 
 const now = () => performance.timeOrigin + performance.now();
 const END = Buffer.from('\r\n.\r\n');
 const SEQ = /\r\nX-Bench-Seq: (\d+)\r\n/;
+const VERDICT = /\r\nX-(Mailmoat-Class|Spamd-Result):/i;
 
 let arrivals = new Map<number, number>();
-let st = { count: 0, bytes: 0, last: 0, dupes: 0, noSeq: 0 };
+let st = { count: 0, bytes: 0, last: 0, dupes: 0, noSeq: 0, stamped: 0 };
 
 function arrived(head: string, bytes: number): void {
   const t = now();
   st.count++; st.bytes += bytes; st.last = t;
+  if (VERDICT.test('\r\n' + head)) st.stamped++;
   const m = SEQ.exec('\r\n' + head);
   if (!m) { st.noSeq++; return; }
   const seq = Number(m[1]);
@@ -73,6 +77,6 @@ server.listen(0, '127.0.0.1', () => {
 process.on('message', (cmd: string) => {
   if (cmd === 'stats') process.send!({ ...st });
   else if (cmd === 'seqs') process.send!({ seqs: [...arrivals] });
-  else if (cmd === 'reset') { arrivals = new Map(); st = { count: 0, bytes: 0, last: 0, dupes: 0, noSeq: 0 }; process.send!({ reset: true }); }
+  else if (cmd === 'reset') { arrivals = new Map(); st = { count: 0, bytes: 0, last: 0, dupes: 0, noSeq: 0, stamped: 0 }; process.send!({ reset: true }); }
 });
 process.on('disconnect', () => process.exit(0));
