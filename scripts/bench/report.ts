@@ -53,12 +53,11 @@ function targets(runs: RunResult[]): string[] {
     const pf = find('postfix', c);
     const pfPerS = pf?.deliveredPerS ?? (c === 8 ? 552 : 605); // reference midpoints when not measured
     const src = pf ? 'measured' : 'reference';
-    for (const t of ['bare', 'light']) {
-      const r = find(t, c);
-      if (!r) continue;
-      out.push(`${mark(r.deliveredPerS >= 0.8 * pfPerS)} issue 2, ${t} c=${c}: ${f(r.deliveredPerS)} msg/s ≥ 0.8 × Postfix ${f(pfPerS)} (${src}) = ${f(0.8 * pfPerS)}`);
-      out.push(`${mark(r.cpuMsPerMsg <= 3)} issue 2, ${t} c=${c}: ${f(r.cpuMsPerMsg, 2)} CPU ms/msg ≤ 3`);
-    }
+    // issue 2's targets are for the mail path without filtering: the bare target
+    const r = find('bare', c);
+    if (!r) continue;
+    out.push(`${mark(r.deliveredPerS >= 0.8 * pfPerS)} issue 2, bare c=${c}: ${f(r.deliveredPerS)} msg/s ≥ 0.8 × Postfix ${f(pfPerS)} (${src}) = ${f(0.8 * pfPerS)}`);
+    out.push(`${mark(r.cpuMsPerMsg <= 3)} issue 2, bare c=${c}: ${f(r.cpuMsPerMsg, 2)} CPU ms/msg ≤ 3`);
   }
   const f32 = find('full', 32);
   if (f32) {
