@@ -150,8 +150,11 @@ export const Filtering = Type.Object({
       { class: 'Unsure', action: 'tag', tag: 'UNSURE!!' },
       { class: 'Error', action: 'quarantine' },
     ],
-    description: 'per-class actions, first rule for the class wins; a class without a rule is accepted',
+    description: 'per-class actions for inbound mail, and for outbound mail unless outboundRules is set; first rule for the class wins; a class without a rule is accepted',
   }),
+  outboundRules: Type.Optional(Type.Array(ClassRule, {
+    description: 'per-class actions for outbound mail (from the submission listener) only, in the form of rules; absent = outbound mail uses rules, [] = every outbound class is accepted. E.g. reject outbound Spam (5xx) so a customer\'s server notices a compromised account',
+  })),
   quarantineResponse: Type.Union([Type.Literal('reject'), Type.Literal('accept')], {
     default: 'reject',
     description: 'SMTP answer when every recipient\'s copy is quarantined: reject (550, recommended: the sender learns it was not delivered) or accept (250)',

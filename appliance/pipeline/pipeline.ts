@@ -158,7 +158,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (needsScore) findings.spam = analysed?.spam;
 
     const verdicts = new Map<string, Verdict>();
-    for (const r of msg.recipients) verdicts.set(r.address, decide(findings, decisions.get(r.address), cfg));
+    for (const r of msg.recipients) verdicts.set(r.address, decide(findings, decisions.get(r.address), cfg, msg.direction));
 
     let outcomes: RecipientOutcome[] = msg.recipients.map((r) => {
       const v = verdicts.get(r.address)!;

@@ -4,13 +4,15 @@
 //   Virus → recipient block list → lists (block / delete / allow = Whitelisted) → malformed (Error)
 //   → too large to scan (Unknown, with the oversize action) → DMARC failure under p=reject /
 //   p=quarantine (Phish) → spam score (Spam, Phish, Unsure, Not Spam; Unknown without a scorer).
-// The action is the first `filtering.rules` entry for that class (accept when none), except where a
-// finding forces one: a condition-block list deletes, an auto-quarantine list and an SPF "NG" result
+// The action is the first entry for that class (accept when none) of `filtering.rules`, or for
+// outbound mail of `filtering.outboundRules` when set (a hosting company may reject outbound spam
+// so the customer's server notices, where inbound spam is quarantined), except where a finding
+// forces one: a condition-block list deletes, an auto-quarantine list and an SPF "NG" result
 // (with action quarantine) quarantine, a honoured DMARC policy rejects or quarantines.
 // A message that could not be virus-scanned (clamd down, fail-open configured) is never called
 // "Not Spam": it becomes Unknown.
 import type { Filtering } from '../config/schema.ts';
-import type { Disposition, Findings, MainClass } from './context.ts';
+import type { Disposition, Findings, MainClass, MessageContext } from './context.ts';
 import type { ListDecision } from './lists.ts';
 
 export interface Verdict {
@@ -31,24 +33,28 @@ export function classFromScore(f: Findings, cfg: Filtering): MainClass {
   return 'Not Spam';
 }
 
-function applyRule(v: Verdict, cfg: Filtering): void {
-  const rule = cfg.rules.find((r) => r.class === v.mainClass);
+/** The rule list in force, and the name the explanation gives it. */
+interface Rules { list: Filtering['rules']; name: string }
+
+function applyRule(v: Verdict, rules: Rules): void {
+  const rule = rules.list.find((r) => r.class === v.mainClass);
   if (!rule) {
     v.disposition = 'deliver';
     return;
   }
   v.disposition = ACTION_TO_DISPOSITION[rule.action];
   if (rule.action === 'tag') v.tags.push(rule.tag ?? `${v.mainClass.toUpperCase().replace(/\s+/g, '-')}!!`);
-  v.why.push(`rule for ${v.mainClass}: ${rule.action}`);
+  v.why.push(`${rules.name} for ${v.mainClass}: ${rule.action}`);
 }
 
-export function decide(f: Findings, list: ListDecision | undefined, cfg: Filtering): Verdict {
+export function decide(f: Findings, list: ListDecision | undefined, cfg: Filtering, direction: MessageContext['direction']): Verdict {
   const v: Verdict = { mainClass: 'Unknown', disposition: 'deliver', tags: [], why: [] };
+  const rules: Rules = direction === 'outbound' && cfg.outboundRules ? { list: cfg.outboundRules, name: 'outbound rule' } : { list: cfg.rules, name: 'rule' };
   const av = f.antivirus;
   if (av?.status === 'infected') {
     v.mainClass = 'Virus';
     v.why.push(`virus found: ${av.virus}`);
-    applyRule(v, cfg);
+    applyRule(v, rules);
     return v;
   }
   if (list?.effect === 'refuse') {
@@ -62,7 +68,7 @@ export function decide(f: Findings, list: ListDecision | undefined, cfg: Filteri
     if (list.effect === 'allow') {
       v.mainClass = 'Whitelisted';
       v.why.push(`allowed by the ${where}`);
-      applyRule(v, cfg);
+      applyRule(v, rules);
     } else {
       v.mainClass = 'Blacklisted';
       v.why.push(`blocked by the ${where}`);
@@ -70,7 +76,7 @@ export function decide(f: Findings, list: ListDecision | undefined, cfg: Filteri
         v.disposition = 'delete';
         v.why.push('condition block lists delete silently');
       } else {
-        applyRule(v, cfg);
+        applyRule(v, rules);
       }
     }
     return v;
@@ -105,7 +111,7 @@ export function decide(f: Findings, list: ListDecision | undefined, cfg: Filteri
     v.mainClass = 'Unknown';
     v.why.push(`not virus-scanned: ${av.error}`);
   }
-  applyRule(v, cfg);
+  applyRule(v, rules);
   if (forced) v.disposition = forced;
 
   const spf = f.auth?.spf;

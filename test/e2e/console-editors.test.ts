@@ -1,10 +1,11 @@
 // The console's editors and lists in a real browser against the real appliance, set up without
 // the wizard: the class → action rules editor (reorder by keyboard, add a tag rule, a bad tag
-// caught next to its row, save, reload shows the order), the confirmation dialog (Escape cancels
-// and gives focus back, confirming acts), a user created through the form and their password
-// reset in a dialog with the server's refusal next to the field, "Load more" on the quarantine
-// (selection kept across pages) and message log, and times in each domain's own zone. Screenshots
-// of the changed pages at desktop and phone width go to test-artifacts/screenshots.
+// caught next to its row, save, reload shows the order), the outbound rules (a list of their own
+// from a copy, a server problem in its row, saved and reloaded, switched back), the confirmation
+// dialog (Escape cancels and gives focus back, confirming acts), a user created through the form
+// and their password reset in a dialog with the server's refusal next to the field, "Load more"
+// on the quarantine (selection kept across pages) and message log, and times in each domain's own
+// zone. Screenshots of the changed pages at desktop and phone width go to test-artifacts/screenshots.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
@@ -106,6 +107,57 @@ test('rules editor, dialogs, user form and password reset, paged lists, times in
   await rule(7).waitFor();
   for (const [i, cls] of want.entries()) t.is(await rule(i + 1).getByLabel('Class').inputValue(), cls, `rule ${i + 1} after reload`);
   t.is(await rule(7).getByRole('textbox').inputValue(), 'CHECKED!!');
+
+  // Outbound rules: off by default (outbound mail uses the rules above); switched to a list of
+  // their own, which starts as a copy of the inbound rules, edited, refused by the server next to
+  // the right row, saved, shown again after a reload, then switched back (the key is removed).
+  const outboundGroup = page.getByRole('group', { name: 'Outbound (submission) rules' });
+  const own = outboundGroup.getByRole('switch', { name: 'Use the inbound rules' });
+  const outRule = (n: number) => outboundGroup.getByRole('listitem', { name: `Rule ${n}`, exact: true });
+  const inRule = (n: number) => page.getByRole('group', { name: 'Class → action rules' }).getByRole('listitem', { name: `Rule ${n}`, exact: true });
+  t.true(await own.isChecked());
+  t.is(await outboundGroup.getByRole('listitem').count(), 0);
+  await own.uncheck();
+  await outRule(7).waitFor();
+  for (const [i, cls] of want.entries()) t.is(await outRule(i + 1).getByLabel('Class').inputValue(), cls, `outbound rule ${i + 1} copies the inbound one`);
+  await outRule(4).getByLabel('Action').selectOption('reject');
+  await outRule(7).getByRole('button', { name: 'Remove rule 7' }).click();
+  t.is(await outboundGroup.getByRole('listitem').count(), 6);
+  t.is(await inRule(4).getByLabel('Action').inputValue(), 'quarantine', 'the inbound rules are not changed by the copy');
+  t.is(await inRule(7).getByLabel('Class').inputValue(), 'Whitelisted');
+  // The browser checks the same schema first, so the server's refusal is provoked by changing the
+  // request on its way: rule 2's action becomes one the server does not know.
+  await page.route('**/api/system/config/filtering', async (route) => {
+    const body = route.request().postDataJSON() as { value: { outboundRules: { action: string }[] } };
+    body.value.outboundRules[1].action = 'bounce';
+    await route.continue({ postData: JSON.stringify(body) });
+  }, { times: 1 });
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await outRule(2).getByRole('alert').filter({ hasText: 'must be one of: accept, tag, quarantine, reject, delete' }).waitFor();
+  t.is(await outRule(2).getAttribute('aria-invalid'), 'true');
+  t.is(await inRule(2).getAttribute('aria-invalid'), 'false', 'the problem is shown in the outbound row, not the inbound one');
+  t.is(app.config.current.filtering.outboundRules, undefined, 'nothing was saved');
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  const wantOut = ['Blacklisted', 'Virus', 'Phish', 'Spam', 'Unsure', 'Error'];
+  t.deepEqual(app.config.current.filtering.outboundRules?.map((r) => r.class), wantOut);
+  t.deepEqual(app.config.current.filtering.outboundRules?.[3], { class: 'Spam', action: 'reject' });
+  t.deepEqual(app.config.current.filtering.rules.map((r) => r.class), want, 'the inbound rules stay as they were');
+  t.is(await outRule(2).getAttribute('aria-invalid'), 'false', 'the problem is gone once saved');
+  await page.screenshot({ path: await screenshotPath('editors-desktop-filtering-outbound'), fullPage: true });
+  await page.reload();
+  await outRule(6).waitFor();
+  t.false(await own.isChecked());
+  for (const [i, cls] of wantOut.entries()) t.is(await outRule(i + 1).getByLabel('Class').inputValue(), cls, `outbound rule ${i + 1} after reload`);
+  t.is(await outRule(4).getByLabel('Action').inputValue(), 'reject');
+  await own.check();
+  t.is(await outboundGroup.getByRole('listitem').count(), 0);
+  await page.getByRole('button', { name: 'Save' }).first().click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  t.false('outboundRules' in app.config.current.filtering, 'switched back: the saved configuration has no outboundRules');
+  await page.reload();
+  await rule(7).waitFor();
+  t.true(await own.isChecked());
 
   // Quarantine: the newest 50, each in its domain's zone; selection survives "Load more".
   await page.goto(`${url}#/quarantine`);

@@ -296,6 +296,31 @@ test('outbound mail skips SPF/DMARC and uses the outbound lists of the sender', 
   t.is(blocked.recipients[0].mainClass, 'Blacklisted');
 });
 
+test('filtering.outboundRules: outbound Spam rejected with 5xx while inbound Spam is quarantined; without it outbound follows rules', async (t) => {
+  const outbound: Partial<MessageContext> = {
+    direction: 'outbound', mailFrom: 'bob@example.com', client: { ip: '127.0.0.1', hostname: 'localhost', helo: 'pc1', authUser: 'bob@example.com' },
+    recipients: [{ address: 'partner@far.test', original: 'partner@far.test', domain: '' }],
+  };
+  const spam = plain('VIAGRA').replace('alice@good.test', 'bob@example.com');
+  const s = await setup(t, { rules: [{ class: 'Spam', action: 'quarantine' }], outboundRules: [{ class: 'Spam', action: 'reject' }], quarantineResponse: 'accept' });
+  const out = await s.run(spam, outbound);
+  t.is(out.reply.code, 550);
+  t.regex(out.reply.message, /^5\.7\.1 Message rejected as Spam/);
+  t.like(out.recipients[0], { disposition: 'reject', mainClass: 'Spam' });
+  t.true(out.recipients[0].why.includes('outbound rule for Spam: reject'));
+  t.is(out.quarantineId, undefined);
+  const inbound = await s.run(plain('VIAGRA'));
+  t.is(inbound.reply.code, 250);
+  t.like(inbound.recipients[0], { disposition: 'quarantine', mainClass: 'Spam' });
+  t.truthy(inbound.quarantineId);
+
+  const shared = await setup(t, { rules: [{ class: 'Spam', action: 'tag', tag: 'MEIWAKU!!' }] });
+  const tagged = await shared.run(spam, outbound);
+  t.is(tagged.reply.code, 250);
+  t.like(tagged.recipients[0], { disposition: 'deliver', mainClass: 'Spam' });
+  t.is(tagged.recipients[0].headerEdits.subjectPrefix, 'MEIWAKU!!');
+});
+
 test('with the real classifier (starter model) the message gets a score header with two decimals', async (t) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-cls-'));
   const store = await openStore(dataDir);

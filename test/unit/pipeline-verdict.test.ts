@@ -1,11 +1,11 @@
 // The verdict and the stamp: each main class and its configured action, the forced actions (lists,
-// DMARC, SPF), subject tags, and the X-Mailmoat headers.
+// DMARC, SPF), subject tags, the outbound rule list, and the X-Mailmoat headers.
 import test from 'ava';
 import { validateConfig } from '../../appliance/config/validate.ts';
 import type { Filtering } from '../../appliance/config/schema.ts';
 import type { Findings } from '../../appliance/pipeline/context.ts';
 import type { ListDecision } from '../../appliance/pipeline/lists.ts';
-import { decide } from '../../appliance/pipeline/verdict.ts';
+import { decide as decideFor } from '../../appliance/pipeline/verdict.ts';
 import { stamp, formatScore, fold } from '../../appliance/pipeline/stamp.ts';
 
 function filtering(over: Record<string, unknown> = {}): Filtering {
@@ -23,6 +23,9 @@ function findings(p: Partial<Findings> = {}): Findings {
     ...p,
   };
 }
+
+/** Inbound mail, as most tests here judge it. */
+const decide = (f: Findings, list: ListDecision | undefined, cfg: Filtering) => decideFor(f, list, cfg, 'inbound');
 
 const hit = (kind: string, effect: ListDecision['effect']): ListDecision =>
   ({ effect, hit: { kind, scope: 'domain', owner: 'example.com', entryId: '1', value: 'x.test' } });
@@ -98,6 +101,38 @@ test('SPF NG: tag or quarantine as configured, nothing by default', (t) => {
 test('an unscanned message (clamd failed, fail-open) is never called Not Spam', (t) => {
   const v = decide(findings({ antivirus: { status: 'failed', error: 'clamd down' } }), undefined, filtering());
   t.is(v.mainClass, 'Unknown');
+});
+
+test('outbound mail uses filtering.outboundRules when set, inbound mail never does', (t) => {
+  const spam = findings({ spam: { score: 99, classHint: 'Spam', reasons: [] } });
+  const cfg = filtering({ outboundRules: [{ class: 'Spam', action: 'reject' }] });
+  t.like(decideFor(spam, undefined, cfg, 'outbound'), { mainClass: 'Spam', disposition: 'reject' });
+  t.true(decideFor(spam, undefined, cfg, 'outbound').why.includes('outbound rule for Spam: reject'));
+  t.like(decideFor(spam, undefined, cfg, 'inbound'), { mainClass: 'Spam', disposition: 'quarantine' }, 'inbound keeps the default rules');
+  t.like(decideFor(findings({ antivirus: { status: 'infected', virus: 'Eicar' } }), undefined, cfg, 'outbound'), { mainClass: 'Virus', disposition: 'deliver' },
+    'a class without an outbound rule is accepted: the inbound rules do not fill in');
+  t.like(decideFor(findings(), hit('sender-block', 'block'), filtering({ outboundRules: [{ class: 'Blacklisted', action: 'delete' }] }), 'outbound'), { mainClass: 'Blacklisted', disposition: 'delete' });
+  t.like(decideFor(spam, undefined, filtering({ outboundRules: [] }), 'outbound'), { disposition: 'deliver' }, 'an empty list accepts every class');
+});
+
+test('without filtering.outboundRules outbound mail uses filtering.rules', (t) => {
+  const spam = findings({ spam: { score: 99, classHint: 'Spam', reasons: [] } });
+  t.is(filtering().outboundRules, undefined, 'absent by default');
+  t.like(decideFor(spam, undefined, filtering(), 'outbound'), { mainClass: 'Spam', disposition: 'quarantine' });
+  const tagged = decideFor(spam, undefined, filtering({ rules: [{ class: 'Spam', action: 'tag', tag: 'MEIWAKU!!' }] }), 'outbound');
+  t.deepEqual(tagged.tags, ['MEIWAKU!!']);
+  t.true(tagged.why.includes('rule for Spam: tag'));
+});
+
+test('a bad outbound rule is refused at its path, like a bad rule', (t) => {
+  const r = validateConfig({ filtering: { outboundRules: [{ class: 'Spam', action: 'bounce' }] } });
+  t.false(r.ok);
+  if (r.ok) return;
+  t.deepEqual(r.problems.map((p) => p.path), ['/filtering/outboundRules/0/action']);
+  t.like(r.problems[0], { key: 'problem.one-of', message: 'must be one of: accept, tag, quarantine, reject, delete' });
+  const tag = validateConfig({ filtering: { outboundRules: [{ class: 'Spam', action: 'tag', tag: '' }] } });
+  t.false(tag.ok);
+  if (!tag.ok) t.deepEqual(tag.problems.map((p) => p.path), ['/filtering/outboundRules/0/tag']);
 });
 
 test('stamp: score with two decimals, class, reasons biggest first, auth headers first, subject tags', (t) => {

@@ -1,10 +1,11 @@
-// The class → action rules of `filtering.rules`, edited as an ordered list: one row per rule with
-// its class, its action and (for "accept with subject tag") the tag. Order matters — the pipeline
-// takes the first rule for a message's class (appliance/pipeline/verdict.ts) — so rows move up and
-// down with buttons (keyboard focus stays on the moved rule, and the move is announced), and a
-// rule that can never apply because an earlier one has its class says so. Classes and actions
-// come from the configuration schema; problems (the browser's check or the server's, by JSON
-// pointer such as /rules/2/tag) are shown in the row they belong to.
+// The class → action rules of `filtering.rules` (or `filtering.outboundRules`), edited as an
+// ordered list: one row per rule with its class, its action and (for "accept with subject tag")
+// the tag. Order matters — the pipeline takes the first rule for a message's class
+// (appliance/pipeline/verdict.ts) — so rows move up and down with buttons (keyboard focus stays
+// on the moved rule, and the move is announced), and a rule that can never apply because an
+// earlier one has its class says so. Classes and actions come from the configuration schema;
+// problems (the browser's check or the server's, by JSON pointer such as /rules/2/tag or
+// /outboundRules/2/tag) are shown in the row they belong to.
 import { css, html, nothing } from 'lit';
 import { field } from './field.ts';
 import { I18nElement, t } from './i18n.ts';
@@ -19,10 +20,12 @@ export interface Rule { class: string; action: string; tag?: string }
 const defaultTag = (cls: string) => `${cls.toUpperCase().replace(/\s+/g, '-')}!!`;
 
 export class MmRulesEditor extends I18nElement {
-  static override properties = { rules: { attribute: false }, errors: { attribute: false }, schema: { attribute: false }, announce: { state: true } };
+  static override properties = { rules: { attribute: false }, base: { attribute: false }, errors: { attribute: false }, schema: { attribute: false }, announce: { state: true } };
   /** Edited in place; `mm-change` follows every change. */
   declare rules: Rule[];
-  /** Problems by JSON pointer relative to the section (/rules/…). */
+  /** Where the list sits in the section: /rules or /outboundRules. */
+  declare base: string;
+  /** Problems by JSON pointer relative to the section (/rules/…); only those under `base` are shown. */
   declare errors: Record<string, string>;
   /** The schema of one rule (filtering.rules.items). */
   declare schema: Schema;
@@ -43,6 +46,7 @@ export class MmRulesEditor extends I18nElement {
   constructor() {
     super();
     this.rules = [];
+    this.base = '/rules';
     this.errors = {};
     this.schema = {};
     this.announce = '';
@@ -73,10 +77,11 @@ export class MmRulesEditor extends I18nElement {
 
   #row(r: Rule, i: number, classes: string[], actions: string[]) {
     const n = i + 1;
-    const err = (key: string) => this.errors[`/rules/${i}/${key}`];
-    const other = Object.entries(this.errors).filter(([p]) => (p === `/rules/${i}` || p.startsWith(`/rules/${i}/`)) && !/\/(class|action|tag)$/.test(p)).map(([, m]) => m);
+    const at = `${this.base}/${i}`;
+    const err = (key: string) => this.errors[`${at}/${key}`];
+    const other = Object.entries(this.errors).filter(([p]) => (p === at || p.startsWith(`${at}/`)) && !/\/(class|action|tag)$/.test(p)).map(([, m]) => m);
     const earlier = this.rules.findIndex((x) => x.class === r.class);
-    const invalid = Object.keys(this.errors).some((p) => p === `/rules/${i}` || p.startsWith(`/rules/${i}/`));
+    const invalid = Object.keys(this.errors).some((p) => p === at || p.startsWith(`${at}/`));
     return html`<li aria-label=${t('filtering.rules.rule', { n })} aria-invalid=${invalid ? 'true' : 'false'}><div class="rule">
       <span class="num" aria-hidden="true">${t('filtering.rules.rule', { n })}</span>
       ${field({ label: t('filtering.rules.class'), name: `rule-${i}-class`, value: r.class, error: err('class'), options: classes.map((c) => ({ value: c, label: c })),
@@ -101,7 +106,7 @@ export class MmRulesEditor extends I18nElement {
     const props = (this.schema.properties ?? {}) as Record<string, Schema>;
     const classes = choices(props.class ?? {}) ?? [];
     const actions = choices(props.action ?? {}) ?? [];
-    const listError = this.errors['/rules'];
+    const listError = this.errors[this.base];
     return html`<p class="muted">${t('filtering.rules.help')}</p>
       ${this.rules.length ? html`<ol>${this.rules.map((r, i) => this.#row(r, i, classes, actions))}</ol>` : html`<p>${t('filtering.rules.empty')}</p>`}
       ${listError ? html`<div class="error" role="alert">${listError}</div>` : nothing}

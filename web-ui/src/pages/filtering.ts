@@ -1,9 +1,11 @@
 // Filtering: the admin edits the whole `filtering` section — the class → action rules in their own
-// ordered editor (rules-editor.ts), the rest (spam threshold, quarantine response, SPF and DMARC
-// handling, clamd failure mode, retention) and the `limits` section (size limit and rates) with
-// forms generated from the configuration schema — checked in the browser by that schema and then
-// by the server, whose problems appear next to the same fields. The admin and domain admins also
-// choose, per domain, which list level decides first.
+// ordered editor (rules-editor.ts), the outbound rules in a second one behind a switch (on:
+// outbound mail uses the inbound rules and the section has no `outboundRules`; off: a list of its
+// own, starting as a copy of the inbound rules), the rest (spam threshold, quarantine response,
+// SPF and DMARC handling, clamd failure mode, retention) and the `limits` section (size limit and
+// rates) with forms generated from the configuration schema — checked in the browser by that
+// schema and then by the server, whose problems appear next to the same fields. The admin and
+// domain admins also choose, per domain, which list level decides first.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
@@ -97,11 +99,22 @@ export class MmFiltering extends I18nElement {
         ${this.#banner(section)}
         <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>`;
     }
-    // The rules have their own editor; the generated form shows every other key.
-    const { rules: _rules, ...others } = schema.properties as Record<string, Schema>;
+    // The rules have their own editors; the generated form shows every other key.
+    const { rules: _rules, outboundRules: _outbound, ...others } = schema.properties as Record<string, Schema>;
+    const outbound = value.outboundRules as Rule[] | undefined;
     return html`<form @submit=${(e: Event) => this.#save(e, section)}><section class="card"><h2>${title}</h2>
       <fieldset><legend>${t('filtering.rules.title')}</legend>
         <mm-rules-editor .rules=${value.rules as Rule[]} .errors=${errors} .schema=${subSchema(schema, 'rules', 'items')} @mm-change=${() => this.requestUpdate()}></mm-rules-editor>
+      </fieldset>
+      <fieldset><legend>${t('filtering.outboundRules.title')}</legend>
+        <p class="muted">${t('filtering.outboundRules.help')}</p>
+        <label><input type="checkbox" role="switch" .checked=${!outbound} @change=${(e: Event) => {
+          if ((e.target as HTMLInputElement).checked) delete value.outboundRules;
+          else value.outboundRules = structuredClone(value.rules);
+          this.requestUpdate();
+        }}> ${t('filtering.outboundRules.useInbound')}</label>
+        ${outbound ? html`<mm-rules-editor .rules=${outbound} .base=${'/outboundRules'} .errors=${errors} .schema=${subSchema(schema, 'outboundRules', 'items')}
+          @mm-change=${() => this.requestUpdate()}></mm-rules-editor>` : nothing}
       </fieldset>
       <h2>${t('filtering.otherSettings')}</h2>
       ${schemaForm({ ...schema, properties: others }, value, errors, () => this.requestUpdate())}
