@@ -32,14 +32,20 @@ const ITEMS = [
   '0) Log out',
 ];
 
-function sudo(args: string[], io: MenuIo, interactive = false): Promise<number> {
+/** Runs a command with its output on the menu's screen; resolves to its exit code. */
+function run(command: string, args: string[], io: MenuIo, interactive = false): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn('sudo', ['-n', ...args], { stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => io.output.write(d));
     child.stderr.on('data', (d) => io.output.write(d));
     child.on('exit', (code) => resolve(code ?? 1));
-    child.on('error', (err) => { io.output.write(`cannot run ${args[0]}: ${err.message}\n`); resolve(1); });
+    child.on('error', (err) => { io.output.write(`cannot run ${command}: ${err.message}\n`); resolve(1); });
   });
+}
+
+/** A privileged action: only the exact commands the sudoers rule lists run. */
+function sudo(args: string[], io: MenuIo, interactive = false): Promise<number> {
+  return run('sudo', ['-n', ...args], io, interactive);
 }
 
 export async function runMenu(io: MenuIo): Promise<number> {
@@ -85,9 +91,11 @@ export async function runMenu(io: MenuIo): Promise<number> {
           // The daemon's own warnings first (disk, clamd, delivery), so other services' chatter
           // cannot push them off the screen; then the recent lines of every appliance service.
           say('Warnings and errors from the mailmoat daemon:');
-          await sudo(['/usr/bin/journalctl', '--no-pager', '-n', '15', '-p', 'warning', '-u', 'mailmoat.service'], io);
+          // maint reads the journal as a member of systemd-journal: no root needed (and journalctl
+          // as root would open a pager that can start a shell).
+          await run('/usr/bin/journalctl', ['--no-pager', '-n', '15', '-p', 'warning', '-u', 'mailmoat.service'], io);
           say('Recent log lines of the appliance services:');
-          await sudo(['/usr/bin/journalctl', '--no-pager', '-n', '40', ...SERVICES.flatMap((s) => ['-u', `${s}.service`])], io);
+          await run('/usr/bin/journalctl', ['--no-pager', '-n', '40', ...SERVICES.flatMap((s) => ['-u', `${s}.service`])], io);
           break;
         case '6':
           if ((await ask('Reboot now? (yes/no): ')) === 'yes') return sudo(['/usr/bin/systemctl', 'reboot'], io);
