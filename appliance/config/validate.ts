@@ -2,6 +2,7 @@
 // rules a schema cannot express (duplicates, networks that parse, time zones that exist). Every
 // problem is reported with its path so the admin can fix the file in one pass.
 import net from 'node:net';
+import { Settings } from 'typebox/system';
 import Value from 'typebox/value';
 import { problem, schemaProblems, type ConfigProblem } from './problems.ts';
 import { ConfigSchema, type Config } from './schema.ts';
@@ -9,6 +10,11 @@ import { isKnownTimeZone } from './timezones.ts';
 
 export type { ConfigProblem } from './problems.ts';
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+// TypeBox stops collecting errors after 8 (a guard for untrusted input); a configuration comes from
+// an admin, and a wrong value of a union (a class name) alone reports one error per choice, so the
+// default would hide the problems after the first field.
+Settings.Set({ maxErrors: 200 });
 
 export function validateConfig(input: unknown): ConfigResult {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {

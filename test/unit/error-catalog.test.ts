@@ -106,3 +106,13 @@ test('configuration problems keep their English for the CLI and carry keys for t
   t.like(semantic.problems[0], { path: '/domains/1/name', key: 'problem.already-served', message: 'A.example is already served (at /domains/0/name)' });
   t.is(errorText('ja', semantic.problems[0]), 'A.example はすでに登録されています（/domains/0/name）');
 });
+
+test('every problem of a configuration is listed in one pass, past a wrong class name', (t) => {
+  const result = validateConfig({
+    filtering: { rules: [{ class: 'Spamm', action: 'quarantine' }], spamThreshold: 120, outboundRules: [{ class: 'Spam', action: 'explode' }] },
+    limits: { maxMessageBytes: 1 },
+  });
+  t.false(result.ok);
+  const paths = result.ok ? [] : result.problems.map((p) => p.path);
+  for (const path of ['/filtering/rules/0/class', '/filtering/spamThreshold', '/filtering/outboundRules/0/action', '/limits/maxMessageBytes']) t.true(paths.includes(path), path);
+});
