@@ -97,6 +97,10 @@ export const Limits = Type.Object({
   maxMessagesPerMinutePerClient: Type.Integer({ minimum: 1, default: 600, description: 'messages accepted per minute from one client IP (then 421/451)' }),
   maxConnections: Type.Integer({ minimum: 1, default: 500, description: 'simultaneous SMTP connections in all' }),
   idleTimeoutSeconds: Type.Integer({ minimum: 5, default: 60, description: 'a session idle this long is closed' }),
+  maxDataSeconds: Type.Integer({
+    minimum: 1, maximum: 3600, default: 600,
+    description: 'a message still arriving after this long is cut off with 421 and the connection closed: a client trickling bytes never looks idle, so the idle timeout alone would let it hold a session for ever',
+  }),
   greetingPauseMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0, description: 'inbound only: wait this long before the SMTP greeting and refuse clients that talk first (early talkers, typical of spam bots); 0 greets at once' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest header section accepted' }),
 }, { default: {} });

@@ -165,10 +165,20 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     },
 
     onData(stream: SMTPServerDataStream, session, callback) {
-      receive(stream, session).then(
+      const limitS = deps.config().limits.maxDataSeconds;
+      let cutOff = false;
+      const timer = setTimeout(() => {
+        cutOff = true;
+        const connection = [...server.connections].find((c) => c.session === session);
+        connection?.send(421, `4.4.2 The message took longer than ${limitS} s to arrive; closing the connection`);
+        connection?.close(); // ends the DATA stream: the spool removes the partial file
+      }, limitS * 1000);
+      // Only the arrival is timed: filtering after the final dot has its own timeouts (clamd, analysis).
+      stream.once('end', () => clearTimeout(timer));
+      receive(stream, session).finally(() => clearTimeout(timer)).then(
         (reply) => callback(null, reply),
         (err: Error & { responseCode?: number }) => {
-          if (!err.responseCode) {
+          if (!err.responseCode && !cutOff) {
             // A client that hangs up mid-DATA is not our failure; anything else is worth a trace.
             if (!/Connection closed/.test(err.message)) console.error(`mailmoat: accepting a message failed: ${err.stack ?? err.message}`);
             err = smtpError(451, '4.3.0 Temporary local problem, the message was not accepted; try again later');

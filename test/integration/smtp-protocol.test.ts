@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import test from 'ava';
 import { deliverAll } from '../../appliance/smtp/message-filter.ts';
-import { message, startTestAppliance } from '../helpers/appliance.ts';
+import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { rawSession, sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
@@ -138,4 +138,36 @@ test('with a greeting pause, a client that talks before the greeting is refused'
   const polite = await rawSession(a.inbound, ['EHLO polite.test', 'QUIT']);
   t.regex(polite[0], /^220 /);
   t.regex(polite[1], /^250-/);
+});
+
+test('a message trickling in past limits.maxDataSeconds is cut off with 421; nothing stays behind', async (t) => {
+  const sink = await startSink();
+  const a = await startTestAppliance({ domains: domains(sink.port), limits: { maxDataSeconds: 2 } }, { filter: deliverAll });
+  t.teardown(async () => { await a.cleanup(); await sink.stop(); });
+  const sock = net.connect(a.inbound, '127.0.0.1');
+  let received = '';
+  sock.on('data', (d) => { received += d.toString(); });
+  const closed = once(sock, 'close');
+  // Waits for the n-th final reply line ("250 …", not "250-…") of the session.
+  const replies = async (n: number) => { while ((received.match(/^\d{3} /gm) ?? []).length < n) await new Promise((r) => setTimeout(r, 20)); };
+  await replies(1);
+  sock.write('EHLO slow.test\r\n'); await replies(2);
+  sock.write('MAIL FROM:<a@example.net>\r\n'); await replies(3);
+  sock.write('RCPT TO:<bob@example.com>\r\n'); await replies(4);
+  sock.write('DATA\r\n'); await replies(5);
+  t.regex(received, /^354 /m);
+  // One header line every 300 ms: never idle, never done.
+  const drip = setInterval(() => { if (!sock.destroyed) sock.write(`X-Drip: ${Date.now()}\r\n`); }, 300);
+  t.teardown(() => clearInterval(drip));
+  const gaveUp = new Promise<'still open'>((r) => setTimeout(() => r('still open'), 20_000).unref());
+  t.not(await Promise.race([closed.then(() => 'closed' as const), gaveUp]), 'still open', 'the daemon let the trickle go on');
+  clearInterval(drip);
+  sock.destroy();
+  t.regex(received, /^421 4\.4\.2 The message took longer than 2 s/m);
+  // the spool removes the partial file once the cut stream has unwound
+  t.deepEqual(await eventually(async () => ((await a.app.spool.list()).length === 0 ? [] : undefined), 10_000), [], 'the partial message is not kept');
+  t.is(a.app.queue.length, 0);
+  t.is(sink.messages.length, 0);
+  const ok = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['bob@example.com'], raw: message() });
+  t.true(ok.ok, 'an ordinary message still goes through');
 });
