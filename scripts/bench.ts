@@ -15,7 +15,6 @@
 //   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
 //                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile]
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +28,7 @@ import { busyPct } from './bench/procmon.ts';
 import { render } from './bench/report.ts';
 import { measure, type RunResult, type Target } from './bench/run.ts';
 import { startSink } from './bench/sink-client.ts';
+import { freePort } from './bench/free-port.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: a } = parseArgs({
@@ -46,13 +46,6 @@ const targets = a.targets!.split(',');
 const quietWaitS = a.quick ? 10 : 60;
 const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => srv.once('listening', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Waits up to `maxS` for the machine to be ≤ 20 % busy; returns the last busy % seen. */
 async function waitQuiet(maxS: number): Promise<number> {

@@ -70,8 +70,6 @@ const REFUSING = (o: RecipientOutcome, quarantineRejects: boolean) =>
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const upstream = deps.resolver ?? systemResolver();
-  // Analysis on this thread uses this cache; analysis threads keep their own.
-  const dns = createCachingResolver(upstream, { maxSeconds: deps.config.current.filtering.dnsCacheMaxSeconds });
   let listsP: Promise<ListsStore> | undefined = deps.lists ? Promise.resolve(deps.lists) : undefined;
   const lists = () => (listsP ??= ListsStore.open(deps.store));
 
@@ -91,13 +89,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   // A scorer whose model lives in shared memory (the classifier) can score in the analysis
   // threads; any other scorer (a test's stand-in) keeps the analysis on this thread.
+  // The threads cache DNS answers themselves; analysis on this thread has this cache.
   const pool = !deps.scorer || deps.scorer.shared
     ? new AnalysisPool({ resolver: upstream, weights: deps.scorer?.shared?.().weights, jobTimeoutMs: ANALYSIS_TIMEOUT_MS, say: deps.say })
     : undefined;
+  const dns = pool ? undefined : createCachingResolver(upstream, { maxSeconds: deps.config.current.filtering.dnsCacheMaxSeconds });
 
   function analysis(job: AnalysisJob): Promise<Analysis> {
-    if (!pool) return analyse(job, { resolver: dns.resolve, scorer: deps.scorer });
     const cfg = deps.config.current.filtering;
+    if (!pool) {
+      dns!.setMaxSeconds(cfg.dnsCacheMaxSeconds);
+      return analyse(job, { resolver: dns!.resolve, scorer: deps.scorer });
+    }
     const threads = analysisThreadsFor(cfg.analysisThreads);
     if (threads !== pool.size) pool.resize(threads);
     const model = deps.scorer?.shared?.();
@@ -106,7 +109,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   async function runStages(msg: MessageContext, findings: Findings): Promise<PipelineOutcome> {
     const cfg = deps.config.current.filtering;
-    dns.setMaxSeconds(cfg.dnsCacheMaxSeconds);
     const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
       const t0 = performance.now();
       try { return await f(); } finally { findings.timings[name] = performance.now() - t0; }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { CorpusMessage } from '../../appliance/classifier/sa-corpus.ts';
 import { postfixInstalled, startPostfix } from './postfix.ts';
+import { freePort } from './free-port.ts';
 
 const execFileP = promisify(execFile);
 
@@ -30,13 +31,6 @@ export function rspamdStackGroup(exe: string): string | undefined {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => srv.once('listening', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function waitPort(port: number, what: string, child: ChildProcess, seconds = 120): Promise<void> {
   const deadline = Date.now() + seconds * 1000;

@@ -4,21 +4,12 @@
 // only entries about their own domain. Screenshots at desktop and phone width go to
 // test-artifacts/screenshots.
 import test from 'ava';
-import type { Page } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
 
 test.before(async () => {
   await ensureWebBuilt();
 });
-
-async function logIn(page: Page, url: string, username: string, password: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('User name or email address').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: /Log out|ログアウト/ }).waitFor();
-}
 
 test('audit log: the admin finds their change, filters and pages; a domain admin sees only their domain', async (t) => {
   const ta = await startTestAppliance({

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import type { Page } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
 
 test.before(async () => {
@@ -19,14 +19,6 @@ test.before(async () => {
 
 const NEWEST = Date.parse('2026-11-23T04:40:00Z');
 const ADMIN_PASSWORD = 'admin password 1';
-
-async function logIn(page: Page, url: string, username: string, password: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('User name or email address').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: /Log out|ログアウト/ }).waitFor();
-}
 
 /** The element focused, looking into shadow roots. */
 const focused = (page: Page) => page.evaluate(() => {

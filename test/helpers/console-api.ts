@@ -68,3 +68,17 @@ export async function makeConsole(t: ExecutionContext, opts: { config?: unknown;
     },
   };
 }
+
+/**
+ * A console with the two domains' people logged in: the appliance admin (root), a domain admin
+ * of each domain (alice for a.example, bob for b.example) and a mailbox user of each (carol, dave).
+ */
+export async function withPeople(t: ExecutionContext) {
+  const h = await makeConsole(t, { config: TWO_DOMAINS });
+  await h.addUser('root', 'admin');
+  await h.addUser('alice', 'domain-admin', ['a.example']);
+  await h.addUser('bob', 'domain-admin', ['b.example']);
+  await h.addUser('carol@a.example', 'user');
+  await h.addUser('dave@b.example', 'user');
+  return { h, root: await h.login('root'), alice: await h.login('alice'), bob: await h.login('bob'), carol: await h.login('carol@a.example'), dave: await h.login('dave@b.example') };
+}

@@ -8,19 +8,9 @@ import path from 'node:path';
 import { AuditLog } from '../../appliance/api/audit.ts';
 import { encodeCursor } from '../../appliance/api/providers/cursor.ts';
 import { openStore } from '../../appliance/store/store.ts';
-import { makeConsole, TWO_DOMAINS, type Caller, type Harness } from '../helpers/console-api.ts';
+import { withPeople, type Caller, type Harness } from '../helpers/console-api.ts';
 
 interface Item { at: string; actor: string; action: string; domains?: string[]; detail?: Record<string, unknown> }
-
-async function setup(t: Parameters<typeof makeConsole>[0]) {
-  const h = await makeConsole(t, { config: TWO_DOMAINS });
-  await h.addUser('root', 'admin');
-  await h.addUser('alice', 'domain-admin', ['a.example']);
-  await h.addUser('bob', 'domain-admin', ['b.example']);
-  await h.addUser('carol@a.example', 'user');
-  await h.addUser('dave@b.example', 'user');
-  return { h, root: await h.login('root'), alice: await h.login('alice'), bob: await h.login('bob'), carol: await h.login('carol@a.example'), dave: await h.login('dave@b.example') };
-}
 
 async function all(h: Harness, as: Caller, filters = ''): Promise<Item[]> {
   const items: Item[] = [];
@@ -37,7 +27,7 @@ async function all(h: Harness, as: Caller, filters = ''): Promise<Item[]> {
 const route = (port: number, name: string) => ({ name, routes: [{ host: '127.0.0.1', port }] });
 
 test('scope: the admin reads everything, a domain admin their domains and users only, a mailbox user nothing', async (t) => {
-  const { h, root, alice, carol } = await setup(t);
+  const { h, root, alice, carol } = await withPeople(t);
   t.is((await h.request('PUT', '/api/domains/a.example', { as: root, body: route(2700, 'a.example') })).status, 200);
   t.is((await h.request('PUT', '/api/domains/b.example', { as: root, body: route(2701, 'b.example') })).status, 200);
   // A domain admin of both domains: a record about a.example and b.example together.
@@ -67,7 +57,7 @@ test('scope: the admin reads everything, a domain admin their domains and users 
 });
 
 test('filters: actor, action text (also in details) and a date range', async (t) => {
-  const { h, root, alice } = await setup(t);
+  const { h, root, alice } = await withPeople(t);
   await h.request('PUT', '/api/domains/a.example', { as: alice, body: route(2702, 'a.example') });
   await h.request('POST', '/api/tokens', { as: root, body: { name: 'nightly-export', access: 'read' } });
 
@@ -90,7 +80,7 @@ test('filters: actor, action text (also in details) and a date range', async (t)
 });
 
 test('paging: pages follow each other without gaps or repeats, and a cursor cannot widen the scope', async (t) => {
-  const { h, root, alice } = await setup(t);
+  const { h, root, alice } = await withPeople(t);
   for (let i = 0; i < 5; i++) {
     await h.request('PUT', '/api/domains/a.example', { as: root, body: route(2710 + i, 'a.example') });
     await h.request('PUT', '/api/domains/b.example', { as: root, body: route(2720 + i, 'b.example') });

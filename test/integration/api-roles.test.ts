@@ -1,22 +1,7 @@
 // Role and scope rules of the console API: every route admits only its roles, and a domain admin
 // or mailbox user can never reach another domain's or mailbox's data, however the request is made.
 import test from 'ava';
-import { makeConsole, TWO_DOMAINS, type Caller, type Harness } from '../helpers/console-api.ts';
-
-async function threeRoles(t: Parameters<typeof makeConsole>[0]) {
-  const h = await makeConsole(t, { config: TWO_DOMAINS });
-  await h.addUser('root', 'admin');
-  await h.addUser('alice', 'domain-admin', ['a.example']);
-  await h.addUser('bob', 'domain-admin', ['b.example']);
-  await h.addUser('carol@a.example', 'user');
-  await h.addUser('dave@b.example', 'user');
-  return {
-    h,
-    admin: await h.login('root'),
-    domA: await h.login('alice'),
-    userA: await h.login('carol@a.example'),
-  };
-}
+import { makeConsole, TWO_DOMAINS, withPeople, type Caller, type Harness } from '../helpers/console-api.ts';
 
 const domainBody = (name: string, port = 2600) => ({ name, routes: [{ host: '127.0.0.1', port }] });
 
@@ -33,7 +18,7 @@ test('every API route declares an access rule (undeclared routes are refused at 
 });
 
 test('anonymous callers get 401 on every non-public route', async (t) => {
-  const { h } = await threeRoles(t);
+  const { h } = await withPeople(t);
   for (const [method, url] of [['GET', '/api/session'], ['GET', '/api/users'], ['GET', '/api/domains'], ['GET', '/api/domains/a.example'],
     ['PUT', '/api/domains/a.example'], ['GET', '/api/audit'], ['GET', '/api/tokens'], ['POST', '/api/users']] as const) {
     const res = await h.request(method, url, { body: method === 'GET' ? undefined : {} });
@@ -42,7 +27,7 @@ test('anonymous callers get 401 on every non-public route', async (t) => {
 });
 
 test('role matrix: who may call what', async (t) => {
-  const { h, admin, domA, userA } = await threeRoles(t);
+  const { h, root: admin, alice: domA, carol: userA } = await withPeople(t);
   type Row = [method: string, url: string, body: unknown, allowed: { admin: boolean; domA: boolean; userA: boolean }];
   const rows: Row[] = [
     ['GET', '/api/users', undefined, { admin: true, domA: true, userA: false }],
@@ -67,7 +52,7 @@ test('role matrix: who may call what', async (t) => {
 });
 
 test('a domain admin sees and edits only their own domains', async (t) => {
-  const { h, domA } = await threeRoles(t);
+  const { h, alice: domA } = await withPeople(t);
   const list = await h.request('GET', '/api/domains', { as: domA });
   t.deepEqual(list.json.items.map((d: { name: string }) => d.name), ['a.example']);
   const ok = await h.request('PUT', '/api/domains/a.example', { as: domA, body: domainBody('a.example', 2700) });
@@ -80,7 +65,7 @@ test('a domain admin sees and edits only their own domains', async (t) => {
 });
 
 test('users: a domain admin manages only users of their domains and never admins', async (t) => {
-  const { h, domA } = await threeRoles(t);
+  const { h, alice: domA } = await withPeople(t);
   const list = await h.request('GET', '/api/users', { as: domA });
   t.deepEqual(list.json.items.map((u: { username: string }) => u.username).sort(), ['alice', 'carol@a.example']);
   const create = (body: unknown) => h.request('POST', '/api/users', { as: domA, body });
@@ -100,7 +85,7 @@ test('users: a domain admin manages only users of their domains and never admins
 });
 
 test('a disabled user loses their session at once', async (t) => {
-  const { h, admin } = await threeRoles(t);
+  const { h, root: admin } = await withPeople(t);
   const carol = await h.login('carol@a.example');
   const id = (await h.server.context.users.byName('carol@a.example'))!.id;
   t.is((await h.request('PATCH', `/api/users/${id}`, { as: admin, body: { disabled: true } })).status, 200);
@@ -111,7 +96,7 @@ test('a disabled user loses their session at once', async (t) => {
 });
 
 test('API tokens: scoped, read-only enforced, revocable, cannot mint tokens', async (t) => {
-  const { h, admin, domA } = await threeRoles(t);
+  const { h, root: admin, alice: domA } = await withPeople(t);
   const read = await h.request('POST', '/api/tokens', { as: admin, body: { name: 'monitoring', access: 'read' } });
   t.is(read.status, 201);
   const readToken: Caller = { token: read.json.secret };
@@ -138,7 +123,7 @@ test('API tokens: scoped, read-only enforced, revocable, cannot mint tokens', as
 });
 
 test('CSRF: cookie sessions must echo the CSRF token; cross-origin writes are refused', async (t) => {
-  const { h, admin } = await threeRoles(t);
+  const { h, root: admin } = await withPeople(t);
   const body = domainBody('a.example', 2900);
   const noCsrf = await h.request('PUT', '/api/domains/a.example', { as: { cookie: admin.cookie }, body });
   t.is(noCsrf.status, 403);
@@ -168,7 +153,7 @@ test('login: wrong passwords lock the account; too many attempts from one addres
 });
 
 test('sessions end after the idle time', async (t) => {
-  const { h, admin } = await threeRoles(t);
+  const { h, root: admin } = await withPeople(t);
   t.is((await h.request('GET', '/api/session', { as: admin })).status, 200);
   const sessions = h.server.context.store.sublevel<{ lastSeenAt: number }>('sessions');
   for await (const [key, value] of sessions.iterator()) await sessions.put(key, { ...value, lastSeenAt: Date.now() - 31 * 60_000 });
@@ -176,7 +161,7 @@ test('sessions end after the idle time', async (t) => {
 });
 
 test('security headers and audit records', async (t) => {
-  const { h, admin } = await threeRoles(t);
+  const { h, root: admin } = await withPeople(t);
   const res = await h.request('GET', '/api/status');
   t.regex(String(res.headers['content-security-policy']), /default-src 'self'/);
   t.is(res.headers['x-frame-options'], 'DENY');

@@ -3,15 +3,14 @@
 // zone of the domain the entry concerns, else the appliance's. Admins see every entry, domain
 // admins the entries about their own domains and users (the API decides).
 import { css, html, nothing } from 'lit';
-import { api } from '../api.ts';
-import { dayEnd, dayStart, formatTime, ownZone, query, zoneFor } from '../dates.ts';
+import { formatTime, ownZone, zoneFor } from '../dates.ts';
+import { fetchPage } from '../paging.ts';
 import { describeFailure } from '../failure.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 
 interface Entry { at: string; actor: string; role?: string; ip: string; action: string; domains?: string[]; detail?: Record<string, unknown> }
-const PAGE = 50;
 
 /** The details as `key: value` pairs, nested values as compact JSON. */
 function details(e: Entry): string {
@@ -60,7 +59,7 @@ export class MmAudit extends I18nElement {
     ev?.preventDefault();
     const f = this.filters;
     try {
-      const res = await api<{ items: Entry[]; next?: string }>('GET', `/api/audit${query({ ...f, from: dayStart(f.from), to: dayEnd(f.to), limit: PAGE, cursor: more ? this.next : undefined })}`);
+      const res = await fetchPage<Entry>('/api/audit', f, more ? this.next : undefined);
       this.items = more ? [...this.items, ...res.items] : res.items;
       this.next = res.next;
       this.banner = null;

@@ -4,7 +4,8 @@
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
-import { dayEnd, dayStart, formatTime, ownZone, query, zoneFor } from '../dates.ts';
+import { formatTime, ownZone, zoneFor } from '../dates.ts';
+import { fetchPage } from '../paging.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
@@ -15,7 +16,6 @@ interface Detail extends Item {
   attempts: { at: string; recipients: string[]; host: string; port: number; code: number; reply: string }[];
 }
 const STATUSES = ['queued', 'deferred', 'delivered', 'partially delivered', 'bounced', 'quarantined', 'deleted', 'rejected', 'tempfailed'];
-const PAGE = 50;
 /** The zone a message's times are shown in. */
 const zoneOf = (i: Item) => zoneFor(...(i.direction === 'outbound' ? [i.sender] : []), ...i.recipients.map((r) => r.address));
 
@@ -46,7 +46,7 @@ export class MmMessages extends I18nElement {
     ev?.preventDefault();
     const f = this.filters;
     try {
-      const res = await api<{ items: Item[]; next?: string }>('GET', `/api/messages${query({ ...f, from: dayStart(f.from), to: dayEnd(f.to), limit: PAGE, cursor: more ? this.next : undefined })}`);
+      const res = await fetchPage<Item>('/api/messages', f, more ? this.next : undefined);
       this.items = more ? [...this.items, ...res.items] : res.items;
       this.next = res.next;
       this.banner = null;

@@ -6,7 +6,8 @@
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
-import { dayEnd, dayStart, formatTime, ownZone, query, zoneFor } from '../dates.ts';
+import { formatTime, ownZone, zoneFor } from '../dates.ts';
+import { fetchPage } from '../paging.ts';
 import { confirmDialog } from '../dialog.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
@@ -22,7 +23,6 @@ interface Detail extends Item {
 type Action = 'release' | 'release-train' | 'allow-release' | 'block-delete' | 'delete' | 'forward';
 const ACTIONS: Action[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete'];
 const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'Not Spam', 'Whitelisted', 'Unknown'];
-const PAGE = 50;
 
 export class MmQuarantine extends I18nElement {
   static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true } };
@@ -56,8 +56,7 @@ export class MmQuarantine extends I18nElement {
     ev?.preventDefault();
     const f = this.filters;
     try {
-      const res = await api<{ items: Item[]; next?: string }>('GET', `/api/quarantine${query({ sender: f.sender, recipient: f.recipient, subject: f.subject, class: f.class,
-        from: dayStart(f.from), to: dayEnd(f.to), limit: PAGE, cursor: more ? this.next : undefined })}`);
+      const res = await fetchPage<Item>('/api/quarantine', f, more ? this.next : undefined);
       const items = more ? [...this.items, ...res.items.filter((i) => !this.items.some((x) => x.id === i.id))] : res.items;
       this.items = items;
       this.next = res.next;
