@@ -1,7 +1,7 @@
 // The `mailmoat` command: the daemon's entry point and the admin's tools. Each sub-command lives
 // in appliance/cli/<name>.ts and exports `run(args): Promise<number>` (the exit status).
 const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
-  start: { summary: 'start the appliance daemon: start [--config FILE] [--data DIR]', load: () => import('./cli/start.ts') },
+  start: { summary: 'start the appliance daemon: start [--config FILE | --seed-config FILE] [--data DIR] [--appliance] [--ready-file FILE]', load: () => import('./cli/start.ts') },
   'check-config': { summary: 'validate a configuration file: check-config FILE', load: () => import('./cli/check-config.ts') },
   'hash-password': { summary: 'hash a relay user password for the config (reads stdin)', load: () => import('./cli/hash-password.ts') },
   train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./cli/train.ts') },

