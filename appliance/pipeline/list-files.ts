@@ -1,49 +1,57 @@
 // The file format lists are exported in and imported from: CSV (RFC 4180, UTF-8 with a header
-// row) so a spreadsheet opens it, with quoting for commas, quotes and line breaks. Tab-separated
-// files (the format of earlier exports) are still read: a file whose first data line holds a tab
-// and no comma is taken as TSV. Lines starting with "#" and blank lines are ignored.
+// row) so a spreadsheet opens it, written by csv/csv.ts (quoting, formula guard) and read by
+// csv-parse, so a quoted field (commas, quotes, line breaks, edge spaces) comes back as it was.
+// Tab-separated files (the format of earlier exports) are still read: a file whose first data line
+// holds a tab and no comma is taken as TSV, without quoting. Lines starting with "#" and blank lines
+// are ignored. A line the parser cannot read (an unclosed quote) is returned with its error, so the
+// import reports it instead of refusing the whole file.
+import { parse, type CsvError } from 'csv-parse/sync';
+import { toCsv, unguardCell } from '../csv/csv.ts';
+
+export { toCsv };
 
 export const SIMPLE_HEADER = ['value', 'note'];
 export const CONDITION_HEADER = ['field', 'value', 'mode', 'header', 'note'];
 
-export function toCsv(header: string[], rows: string[][]): string {
-  const cell = (v: string) => (/[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+export interface ListFileRow {
+  /** 1-based line number where the row starts. */
+  line: number;
+  fields: string[];
+  /** The row's text as it stands in the file (all its lines). */
+  raw: string;
+  /** Set when the row could not be read; `fields` is then empty. */
+  error?: string;
 }
 
-/** Rows of a CSV or TSV list file with their 1-based line numbers; the header row is dropped. */
-export function parseListFile(text: string, header: string[]): { line: number; fields: string[]; raw: string }[] {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const firstData = lines.find((l) => l.trim() && !l.trim().startsWith('#')) ?? '';
-  const tsv = firstData.includes('\t') && !firstData.includes(',');
-  const rows: { line: number; fields: string[]; raw: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const start = i;
-    let raw = lines[i];
-    if (!raw.trim() || raw.trim().startsWith('#')) continue;
-    if (tsv) {
-      rows.push({ line: start + 1, fields: raw.split('\t').map((s) => s.trim()), raw });
-      continue;
-    }
-    // A quoted field may span lines: join until the quotes balance.
-    while ((raw.match(/"/g)?.length ?? 0) % 2 === 1 && i + 1 < lines.length) raw += `\n${lines[++i]}`;
-    rows.push({ line: start + 1, fields: splitCsvLine(raw), raw });
-  }
-  if (rows.length && rows[0].fields.map((f) => f.toLowerCase()).join(',') === header.join(',')) rows.shift();
+/** Rows of a CSV or TSV list file with their line numbers; the header row is dropped. */
+export function parseListFile(text: string, header: string[]): ListFileRow[] {
+  const body = text.replace(/^\uFEFF/, '');
+  const lines = body.split(/\r\n|\n|\r/);
+  const ignored = (l: string) => !l.trim() || l.trim().startsWith('#');
+  const tsv = ((first) => first.includes('\t') && !first.includes(','))(lines.find((l) => !ignored(l)) ?? '');
+  const rows: ListFileRow[] = [];
+  let lastLine = 0; // the line the previous record ended on
+  const row = (endLine: number, fields: string[], error?: string) => {
+    let start = lastLine;
+    while (start < lines.length - 1 && ignored(lines[start])) start++;
+    const end = Math.min(Math.max(endLine, start + 1), lines.length);
+    rows.push({ line: start + 1, fields, raw: lines.slice(start, end).join('\n'), ...(error ? { error } : {}) });
+    lastLine = end;
+  };
+  // Both callbacks run in file order while parsing, so the rows come out in order.
+  parse(body, {
+    delimiter: tsv ? '\t' : ',',
+    quote: tsv ? false : '"',
+    comment: '#',
+    comment_no_infix: true,
+    skip_empty_lines: true,
+    trim: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_records_with_error: true,
+    on_record: (record: string[], context) => { row(context.lines, record.map(unguardCell)); return null; },
+    on_skip: (err: CsvError | undefined) => { row(typeof err?.lines === 'number' ? err.lines : lines.length, [], err?.message ?? 'unreadable line'); },
+  });
+  if (rows.length && !rows[0].error && rows[0].fields.map((f) => f.toLowerCase()).join(',') === header.join(',')) rows.shift();
   return rows;
-}
-
-function splitCsvLine(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { fields.push(field.trim()); field = ''; } else field += c;
-  }
-  fields.push(field.trim());
-  return fields;
 }
