@@ -90,6 +90,22 @@ export const Relay = Type.Object({
   mxPort: Port(25, 'port used when relaying to a domain\'s MX hosts (25; other values only for testing)'),
 }, { default: {} });
 
+export const AuthLimitSettings = Type.Object({
+  failuresPerConnection: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'failed SMTP AUTH attempts on one connection after which it is closed with 421' }),
+  failuresPerClient: Type.Integer({
+    minimum: 1, maximum: 10_000, default: 10,
+    description: 'failed SMTP AUTH attempts from one client (an IPv4 address or an IPv6 /64) within windowMinutes; after that its AUTH is answered 454 until the window has passed',
+  }),
+  failuresPerUser: Type.Integer({
+    minimum: 1, maximum: 10_000, default: 30,
+    description: 'failed SMTP AUTH attempts for one user name, from anywhere, within windowMinutes; after that AUTH as that user is answered 454, except from clients it logged in from successfully in the last 7 days',
+  }),
+  windowMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 15, description: 'the sliding window the failures above are counted in' }),
+  delayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 500, description: 'a failed SMTP AUTH is answered after this long, doubled for each earlier failure of the client or user in the window' }),
+  maxDelayMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 8_000, description: 'the longest such delay' }),
+}, { default: {}, description: 'brute-force limits for SMTP AUTH on the submission listener; failures are logged and counted (SNMP mmAuthFailures)' });
+export type AuthLimitSettings = Static<typeof AuthLimitSettings>;
+
 export const Limits = Type.Object({
   maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 2048 * 1024 * 1024, default: 50 * 1024 * 1024, description: 'largest message accepted (bytes, up to 2048 MB); advertised with SIZE' }),
   maxRecipients: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'recipients per message' }),
@@ -103,6 +119,7 @@ export const Limits = Type.Object({
   }),
   greetingPauseMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0, description: 'inbound only: wait this long before the SMTP greeting and refuse clients that talk first (early talkers, typical of spam bots); 0 greets at once' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest header section accepted' }),
+  auth: AuthLimitSettings,
 }, { default: {} });
 
 export const Delivery = Type.Object({

@@ -11,10 +11,11 @@ import type { Stats } from '../stats/counters.ts';
 import type { QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
 import type { Spool } from '../spool/spool.ts';
 import type { TlsIdentity } from './tls.ts';
+import type { AuthLimits } from './auth-limits.ts';
 import type { ClientLimits } from './client-limits.ts';
 import type { FilterOutcome, MessageFilter } from './message-filter.ts';
 import type { RecipientPolicy } from './recipient-policy.ts';
-import { networkMatcher, verifyPassword } from './relay-auth.ts';
+import { networkMatcher, relayLogin } from './relay-auth.ts';
 import type { ReverseDns } from './reverse-dns.ts';
 
 export type ListenerKind = 'inbound' | 'submission';
@@ -28,6 +29,8 @@ export interface ListenerDeps {
   queue: DeliveryQueue;
   log: MessageLog;
   limits: ClientLimits;
+  /** SMTP AUTH brute-force limits, shared by the listeners (and kept across their restarts). */
+  authLimits: AuthLimits;
   stats?: Stats;
   reverseDns: ReverseDns;
   filter: MessageFilter;
@@ -107,12 +110,12 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     },
 
     onAuth(auth, session, callback) {
-      const user = deps.config().relay.users.find((u) => u.username === auth.username);
-      if (!user || auth.method === 'XOAUTH2' || auth.password == null) {
-        return callback(smtpError(535, '5.7.8 Authentication failed'));
-      }
-      verifyPassword(auth.password, user.passwordHash).then(
-        (ok) => callback(ok ? null : smtpError(535, '5.7.8 Authentication failed'), ok ? { user: user.username } : undefined),
+      const username = auth.username ?? '';
+      const password = auth.method === 'XOAUTH2' ? null : auth.password;
+      const login = async () => (password == null ? null : relayLogin(deps.config().relay.users, username, password));
+      // A 421 answer makes smtp-server close the connection.
+      deps.authLimits.attempt(session, session.remoteAddress, username, login).then(
+        (r) => (r.ok ? callback(null, { user: r.user }) : callback(smtpError(r.code, r.message))),
         (err: Error) => callback(err),
       );
     },
