@@ -149,6 +149,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
       const to = current().postmaster;
       if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text }), [to]);
     },
+  }).catch(async (err: Error) => {
+    // E.g. a data path whose disk cannot be measured: stop what runs already, then report it.
+    stopRetention();
+    await pipeline.close();
+    await queue.stop(0);
+    await spool.close();
+    await stats.close();
+    throw err;
   });
 
   const tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
