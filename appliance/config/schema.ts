@@ -110,12 +110,33 @@ export const Limits = Type.Object({
   maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 2048 * 1024 * 1024, default: 50 * 1024 * 1024, description: 'largest message accepted (bytes, up to 2048 MB); advertised with SIZE' }),
   maxRecipients: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'recipients per message' }),
   maxConnectionsPerClient: Type.Integer({ minimum: 1, default: 20, description: 'simultaneous connections from one client IP' }),
+  maxConnectionsPerNetwork: Type.Integer({
+    minimum: 1, default: 50,
+    description: 'simultaneous connections from one network, an IPv4 /24 or an IPv6 /64, so a few neighbouring addresses cannot take every slot; relay.networks and trustedNetworks are exempt',
+  }),
+  reservedConnectionsPercent: Type.Integer({
+    minimum: 0, maximum: 90, default: 10,
+    description: 'share of maxConnections (per listener) kept free for relay.networks and trustedNetworks: other clients get 421 once only the reserve is left',
+  }),
+  trustedNetworks: Type.Array(Type.String(), {
+    default: [],
+    description: 'client networks (CIDR) that may use the reserved connection slots and are exempt from maxConnectionsPerNetwork, like relay.networks (e.g. your backup MX); it does not let them relay',
+  }),
   maxMessagesPerMinutePerClient: Type.Integer({ minimum: 1, default: 600, description: 'messages accepted per minute from one client IP (then 421/451)' }),
   maxConnections: Type.Integer({ minimum: 1, default: 500, description: 'simultaneous SMTP connections in all' }),
   idleTimeoutSeconds: Type.Integer({ minimum: 5, default: 60, description: 'a session idle this long is closed' }),
   maxDataSeconds: Type.Integer({
     minimum: 1, maximum: 3600, default: 600,
     description: 'a message still arriving after this long is cut off with 421 and the connection closed: a client trickling bytes never looks idle, so the idle timeout alone would let it hold a session for ever',
+  }),
+  minDataBytesPerSecond: Type.Integer({
+    minimum: 0, default: 500,
+    description: 'a message arriving slower than this on average (bytes/s since DATA began) is cut off with 421 at the next check, every slowDataSeconds, rather than holding its slot up to maxDataSeconds; 0 turns the check off',
+  }),
+  slowDataSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'how often the DATA rate is checked against minDataBytesPerSecond, first this long after DATA began' }),
+  greetingTimeoutSeconds: Type.Integer({
+    minimum: 1, maximum: 3600, default: 20,
+    description: 'a client that has not sent EHLO or HELO this long after the greeting is disconnected with 421 (a silent connection only holds a slot)',
   }),
   greetingPauseMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0, description: 'inbound only: wait this long before the SMTP greeting and refuse clients that talk first (early talkers, typical of spam bots); 0 greets at once' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest header section accepted' }),

@@ -1,23 +1,38 @@
-// Per-client fairness: simultaneous connections and messages per minute from one IP address, so
-// one noisy or hostile sender cannot take the listener from everyone else.
+// Per-client fairness, in the spirit of Postfix's anvil: simultaneous connections from one IP
+// address and from its network (an IPv4 /24, an IPv6 /64), messages per minute from one address,
+// and a reserve of connection slots that only trusted clients (relay.networks, trustedNetworks)
+// may take, so a few hostile hosts cannot fill the listener and shut everyone else out.
 import net from 'node:net';
+import type { Config } from '../config/schema.ts';
 
 export class ClientLimits {
   #connections = new Map<string, number>();
+  #networks = new Map<string, number>();
   #messages = new Map<string, number[]>();
 
-  /** Counts a new connection; false when the client already has `max` open. */
-  connect(ip: string, max: number): boolean {
-    const n = this.#connections.get(ip) ?? 0;
-    if (n >= max) return false;
-    this.#connections.set(ip, n + 1);
-    return true;
+  /**
+   * Admits a new connection to a listener that has `open` connections (this one included) and
+   * counts it, or says why not (the reply text for 421). A trusted client may use the reserved
+   * slots and is exempt from the per-network limit.
+   */
+  admit(ip: string, open: number, limits: Config['limits'], trusted: boolean): string | null {
+    if (!trusted && open > limits.maxConnections - Math.ceil((limits.maxConnections * limits.reservedConnectionsPercent) / 100)) {
+      return '4.7.0 Too many connections to this server, try again later';
+    }
+    const network = networkOf(ip);
+    const byClient = this.#connections.get(ip) ?? 0;
+    const byNetwork = this.#networks.get(network) ?? 0;
+    if (byClient >= limits.maxConnectionsPerClient) return '4.7.0 Too many connections from your address, try again later';
+    if (!trusted && byNetwork >= limits.maxConnectionsPerNetwork) return '4.7.0 Too many connections from your network, try again later';
+    this.#connections.set(ip, byClient + 1);
+    this.#networks.set(network, byNetwork + 1);
+    return null;
   }
 
+  /** Gives back the place of an admitted connection. */
   disconnect(ip: string): void {
-    const n = (this.#connections.get(ip) ?? 1) - 1;
-    if (n <= 0) this.#connections.delete(ip);
-    else this.#connections.set(ip, n);
+    decrement(this.#connections, ip);
+    decrement(this.#networks, networkOf(ip));
   }
 
   /** Counts a message (at MAIL FROM); false when the client sent `perMinute` in the last minute. */
@@ -37,6 +52,14 @@ export class ClientLimits {
     for (const [ip, times] of this.#messages) if (!times.some((t) => now - t < 60_000)) this.#messages.delete(ip);
   }
 }
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 1) - 1;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
+}
+
+const networkOf = (ip: string) => addressGroup(ip, 24, 64);
 
 /**
  * The network a client address belongs to for per-network limits: its first `v4Bits` (IPv4,

@@ -17,6 +17,7 @@ import type { FilterOutcome, MessageFilter } from './message-filter.ts';
 import type { RecipientPolicy } from './recipient-policy.ts';
 import { networkMatcher, relayLogin } from './relay-auth.ts';
 import type { ReverseDns } from './reverse-dns.ts';
+import { greetingDeadline, watchSlowData } from './slow-clients.ts';
 
 export type ListenerKind = 'inbound' | 'submission';
 
@@ -53,8 +54,9 @@ export function createListener(deps: ListenerDeps): SMTPServer {
   const config = deps.config();
   const submission = deps.kind === 'submission';
   const transactions = new Map<string, Transaction>();
-  const counted = new Set<string>();
+  const counted = new Map<string, NodeJS.Timeout>(); // admitted sessions → their greeting deadline
   const relayNetwork = networkMatcher(config.relay.networks);
+  const trustedNetwork = networkMatcher(config.limits.trustedNetworks);
   const limits = config.limits;
 
   const transaction = (session: SMTPServerSession): Transaction => {
@@ -89,10 +91,11 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     logger: false,
 
     onConnect(session, callback) {
-      if (!deps.limits.connect(session.remoteAddress, deps.config().limits.maxConnectionsPerClient)) {
-        return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
-      }
-      counted.add(session.id);
+      const cfg = deps.config().limits;
+      const trusted = relayNetwork(session.remoteAddress) || trustedNetwork(session.remoteAddress);
+      const refusal = deps.limits.admit(session.remoteAddress, server.connections.size, cfg, trusted);
+      if (refusal) return callback(smtpError(421, refusal));
+      counted.set(session.id, greetingDeadline(server, session, cfg.greetingTimeoutSeconds));
       // AUTH is neither advertised nor accepted before STARTTLS (passwords never in clear text).
       if (submission) session.disabledCommands = ['AUTH'];
       callback();
@@ -105,7 +108,11 @@ export function createListener(deps: ListenerDeps): SMTPServer {
 
     onClose(session) {
       // Refused connections were never counted: only counted ones give their place back.
-      if (counted.delete(session.id)) deps.limits.disconnect(session.remoteAddress);
+      const deadline = counted.get(session.id);
+      if (deadline && counted.delete(session.id)) {
+        clearTimeout(deadline);
+        deps.limits.disconnect(session.remoteAddress);
+      }
       transactions.delete(session.id);
     },
 
@@ -191,6 +198,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       );
     },
   });
+
+  watchSlowData(server, () => deps.config().limits);
 
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const cfg = deps.config();

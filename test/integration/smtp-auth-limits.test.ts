@@ -2,44 +2,12 @@
 // closed at its third wrong password, a client past its failures cannot log in even with the right
 // password, and the failures reach the log and the SNMP counter.
 import test from 'ava';
-import net from 'node:net';
-import tls from 'node:tls';
 import { deliverAll } from '../../appliance/smtp/message-filter.ts';
 import { hashPassword } from '../../appliance/smtp/relay-auth.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
+import { smtpDialog } from '../helpers/smtp-client.ts';
 
-/** An interactive SMTP session that has done EHLO and STARTTLS: `send` returns the reply to one line. */
-async function tlsSession(port: number) {
-  let socket: net.Socket | tls.TLSSocket = net.connect({ host: '127.0.0.1', port });
-  let buffer = '';
-  let closed = false;
-  const waiting: ((reply: string) => void)[] = [];
-  const onData = (chunk: Buffer) => {
-    buffer += chunk.toString('latin1');
-    let m: RegExpExecArray | null;
-    while ((m = /^((?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\n)/.exec(buffer))) {
-      buffer = buffer.slice(m[1].length);
-      waiting.shift()?.(m[1].trimEnd());
-    }
-  };
-  const onClose = () => { closed = true; for (const w of waiting.splice(0)) w('(closed)'); };
-  const reply = () => new Promise<string>((resolve) => (closed ? resolve('(closed)') : waiting.push(resolve)));
-  socket.on('data', onData).on('error', () => {});
-  socket.once('close', onClose);
-  const send = (line: string) => { const r = reply(); socket.write(`${line}\r\n`); return r; };
-  await reply();
-  await send('EHLO client.test');
-  const ready = await send('STARTTLS');
-  if (!ready.startsWith('220')) throw new Error(`STARTTLS refused: ${ready}`);
-  socket.removeListener('data', onData).removeListener('close', onClose);
-  socket = tls.connect({ socket, rejectUnauthorized: false });
-  socket.on('data', onData).on('error', () => {});
-  socket.once('close', onClose);
-  await new Promise((resolve) => socket.once('secureConnect', resolve));
-  await send('EHLO client.test');
-  return { send, get closed() { return closed; }, end: () => socket.destroy() };
-}
-
+const tlsSession = (port: number) => smtpDialog(port, { starttls: true });
 const plain = (user: string, pass: string) => `AUTH PLAIN ${Buffer.from(`\0${user}\0${pass}`).toString('base64')}`;
 
 test('wrong passwords: 421 and a closed connection at the third; past the client limit even the right password gets 454; counted and logged', async (t) => {
