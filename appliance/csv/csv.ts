@@ -21,7 +21,8 @@ export function toCsv(header: string[], rows: string[][]): string {
   return stringify([header, ...rows].map((r) => r.map(guardCell)), {
     record_delimiter: '\r\n',
     quote_record_delimiter: true,
-    // Leading or trailing spaces are kept by quoting (readers trim unquoted fields).
-    quoted_match: [/^\s|\s$/],
+    // Leading or trailing spaces are kept by quoting (readers trim unquoted fields); a cell
+    // starting with "#" is quoted so that a line starting with it is not read as a comment.
+    quoted_match: [/^\s|\s$/, /^#/],
   });
 }

@@ -25,23 +25,41 @@ export interface ListFileRow {
 
 /** Rows of a CSV or TSV list file with their line numbers; the header row is dropped. */
 export function parseListFile(text: string, header: string[]): ListFileRow[] {
-  const body = text.replace(/^\uFEFF/, '');
-  const lines = body.split(/\r\n|\n|\r/);
-  const ignored = (l: string) => !l.trim() || l.trim().startsWith('#');
-  const tsv = ((first) => first.includes('\t') && !first.includes(','))(lines.find((l) => !ignored(l)) ?? '');
-  const rows: ListFileRow[] = [];
-  let lastLine = 0; // the line the previous record ended on
-  const row = (endLine: number, fields: string[], error?: string) => {
-    let start = lastLine;
-    while (start < lines.length - 1 && ignored(lines[start])) start++;
-    const end = Math.min(Math.max(endLine, start + 1), lines.length);
-    rows.push({ line: start + 1, fields, raw: lines.slice(start, end).join('\n'), ...(error ? { error } : {}) });
-    lastLine = end;
+  const body = Buffer.from(text.replace(/^\uFEFF/, ''));
+  const lines = body.toString().split(/\r\n|\n|\r/);
+  // Byte offset where each line starts: the parser reports positions in bytes.
+  const starts = [0];
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] === 0x0d && body[i + 1] === 0x0a) i++;
+    if (body[i] === 0x0a || body[i] === 0x0d) starts.push(i + 1);
+  }
+  const lineAt = (offset: number) => {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+    return lo; // 0-based
   };
+  const firstData = lines.find((l) => l.trim() && !l.trim().startsWith('#')) ?? '';
+  const tsv = firstData.includes('\t') && !firstData.includes(',');
+  const rows: ListFileRow[] = [];
+  let next = 0; // the first line after the previous record
+  const row = (start: number, end: number, fields: string[], error?: string) => {
+    start = Math.max(start, next);
+    end = Math.max(start, Math.min(end, lines.length - 1));
+    rows.push({ line: start + 1, fields, raw: lines.slice(start, end + 1).join('\n'), ...(error ? { error } : {}) });
+    next = end + 1;
+  };
+  // The last line of a record that ends at byte `end` (after its line break).
+  const lastLine = (end: number) => {
+    if (body[end - 1] === 0x0a) end--;
+    if (body[end - 1] === 0x0d) end--;
+    return lineAt(Math.max(0, end - 1));
+  };
+  const breaks = (fields: string[]) => fields.reduce((n, f) => n + (f.match(/\r\n|\n|\r/g)?.length ?? 0), 0);
   // Both callbacks run in file order while parsing, so the rows come out in order.
   parse(body, {
     delimiter: tsv ? '\t' : ',',
     quote: tsv ? false : '"',
+    record_delimiter: ['\r\n', '\n', '\r'],
     comment: '#',
     comment_no_infix: true,
     skip_empty_lines: true,
@@ -49,8 +67,18 @@ export function parseListFile(text: string, header: string[]): ListFileRow[] {
     relax_column_count: true,
     relax_quotes: true,
     skip_records_with_error: true,
-    on_record: (record: string[], context) => { row(context.lines, record.map(unguardCell)); return null; },
-    on_skip: (err: CsvError | undefined) => { row(typeof err?.lines === 'number' ? err.lines : lines.length, [], err?.message ?? 'unreadable line'); },
+    // A record starts as many lines before its last as its quoted fields hold line breaks.
+    on_record: (record: string[], context) => {
+      const end = lastLine(context.bytes);
+      row(end - breaks(record), end, record.map(unguardCell));
+      return null;
+    },
+    // An unclosed quote takes the rest of the file with it; the error is where the record began.
+    on_skip: (err: CsvError | undefined) => {
+      let start = typeof err?.bytes === 'number' ? lineAt(err.bytes) : next;
+      while (start < lines.length - 1 && !lines[start].trim()) start++;
+      row(start, lines.length - 1, [], err?.message ?? 'unreadable line');
+    },
   });
   if (rows.length && !rows[0].error && rows[0].fields.map((f) => f.toLowerCase()).join(',') === header.join(',')) rows.shift();
   return rows;
