@@ -109,7 +109,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     onClose(session) {
       // Refused connections were never counted: only counted ones give their place back.
       const deadline = counted.get(session.id);
-      if (deadline && counted.delete(session.id)) {
+      if (deadline) {
+        counted.delete(session.id);
         clearTimeout(deadline);
         deps.limits.disconnect(session.remoteAddress);
       }
