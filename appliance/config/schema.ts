@@ -250,7 +250,7 @@ export const DiskThresholds = Type.Object({
   warnPercent: Type.Integer({ minimum: 1, maximum: 99, default: 80, description: 'use of the system or data filesystem (%) at which the admin is warned: log, syslog, SNMP trap, mail' }),
   hardLimitPercent: Type.Integer({ minimum: 1, maximum: 100, default: 95, description: 'use of the data filesystem (%) at which the SMTP listeners answer 452 instead of accepting mail' }),
   quarantineWarnPercent: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'share of the data filesystem (%) taken by the quarantine at which the admin is warned' }),
-  checkSeconds: Type.Integer({ minimum: 5, default: 60, description: 'how often the filesystems are measured' }),
+  checkSeconds: Type.Integer({ minimum: 5, default: 60, description: 'how often the filesystems are measured (at least every 5 s while a data filesystem is past its warning level)' }),
 }, { default: {} });
 export type DiskThresholds = Static<typeof DiskThresholds>;
 

@@ -75,6 +75,8 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
   #options: DiskWatcherOptions;
   #status: DiskStatus | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #generation = 0;
   #checking: Promise<DiskStatus> | undefined;
 
   constructor(options: DiskWatcherOptions) {
@@ -82,23 +84,41 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
     this.#options = options;
   }
 
-  /** Measures now and then every `checkSeconds`. */
+  /** Measures now and then every `nextCheckSeconds`. */
   start(): void {
-    if (this.#timer) return;
-    void this.check().catch(() => {});
-    this.#timer = setInterval(() => void this.check().catch(() => {}), this.#options.thresholds.checkSeconds * 1000);
-    this.#timer.unref();
+    if (this.#running) return;
+    this.#running = true;
+    const generation = ++this.#generation;
+    const round = () => {
+      void this.check().catch(() => {}).finally(() => {
+        if (this.#running && generation === this.#generation) this.#timer = setTimeout(round, this.nextCheckSeconds * 1000).unref();
+      });
+    };
+    round();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#running = false;
+    this.#generation++;
+    clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * Seconds until the next measurement: `checkSeconds`, but at most 5 while a data filesystem is
+   * at or past its warning level, so mail arriving fast cannot fill it far past the hard limit
+   * between two measurements.
+   */
+  get nextCheckSeconds(): number {
+    const { checkSeconds } = this.#options.thresholds;
+    const near = this.#status?.filesystems.some((f) => f.role === 'data' && f.level !== 'ok');
+    return near ? Math.min(5, checkSeconds) : checkSeconds;
   }
 
   /** New thresholds (after a configuration change) take effect at the next check, which runs now. */
   setThresholds(thresholds: DiskThresholds): void {
     this.#options = { ...this.#options, thresholds };
-    if (this.#timer) {
+    if (this.#running) {
       this.stop();
       this.start();
     }

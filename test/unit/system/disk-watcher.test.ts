@@ -57,10 +57,13 @@ function usage(dir: string): { size: number; used: number } {
     t.false(watcher.isAboveHardLimit());
     t.deepEqual(events.filter((e) => e.role === 'data'), []);
 
+    t.is(watcher.nextCheckSeconds, 60);
+
     fillTo(dir, 'a', 85);
     status = await watcher.check();
     t.is(status.filesystems.find((f) => f.role === 'data')!.level, 'warning');
     t.false(watcher.isAboveHardLimit());
+    t.is(watcher.nextCheckSeconds, 5, 'measured every 5 s while near the limit');
     const warning = events.find((e) => e.role === 'data' && e.level === 'warning');
     t.truthy(warning);
     t.regex(warning!.message, /data filesystem .* is 8\d(\.\d)? % full/);
@@ -80,6 +83,7 @@ function usage(dir: string): { size: number; used: number } {
     await watcher.check();
     t.false(watcher.isAboveHardLimit());
     t.like(events.at(-1), { role: 'data', level: 'ok', previous: 'full' });
+    t.is(watcher.nextCheckSeconds, 60);
   } finally {
     cleanup();
   }
