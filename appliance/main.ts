@@ -24,6 +24,7 @@ import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createQuarantineActions, type QuarantineActions } from './quarantine/actions.ts';
 import { Quarantine } from './quarantine/quarantine-store.ts';
 import { startRetention } from './quarantine/retention.ts';
+import { AuthLimits } from './smtp/auth-limits.ts';
 import { CalloutVerifier } from './smtp/callout.ts';
 import { ClientLimits } from './smtp/client-limits.ts';
 import { createListener, type ListenerKind } from './smtp/listener.ts';
@@ -69,6 +70,8 @@ export interface Appliance {
   spool: Spool;
   tls: TlsIdentity;
   stats: Stats;
+  /** SMTP AUTH brute-force limits and the count of refused attempts (SNMP mmAuthFailures). */
+  authLimits: AuthLimits;
   system: SystemServices;
   classifier: Classifier;
   quarantine: Quarantine;
@@ -130,6 +133,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   });
   const stopRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
 
+  const authLimits = new AuthLimits(() => current().limits.auth, { say });
   const system = await startSystemServices({
     config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
     quarantineBytes: () => quarantine.bytes(),
@@ -138,13 +142,21 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
       return {
         messagesIn: t.received, messagesOut: t.outbound, spam: t.spam, virus: t.virus, quarantined: t.quarantined,
         rejected: t.rejected, queueLength: queue.length, queueOldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000),
-        quarantineBytes: await quarantine.bytes(),
+        quarantineBytes: await quarantine.bytes(), authFailures: authLimits.failures,
       };
     },
     notifyAdmin: async (subject, text) => {
       const to = current().postmaster;
       if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text }), [to]);
     },
+  }).catch(async (err: Error) => {
+    // E.g. a data path whose disk cannot be measured: stop what runs already, then report it.
+    stopRetention();
+    await pipeline.close();
+    await queue.stop(0);
+    await spool.close();
+    await stats.close();
+    throw err;
   });
 
   const tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
@@ -159,7 +171,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const startListeners = async (cfg: Config) => {
     for (const kind of ['inbound', 'submission'] as const) {
       const server = createListener({
-        kind, config: current, policy: () => policy, tls, spool, queue, log, limits, stats, reverseDns, filter, recipientBlocked,
+        kind, config: current, policy: () => policy, tls, spool, queue, log, limits, authLimits, stats, reverseDns, filter, recipientBlocked,
         admission: () => (system.disks.isAboveHardLimit() ? 'Insufficient system storage: the data disk is nearly full, try again later' : null),
       });
       const { address, port } = cfg.listeners[kind];
@@ -217,7 +229,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, system, classifier, quarantine, quarantineActions, lists, pipeline,
+    store, config, queue, log, spool, tls, stats, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

@@ -90,10 +90,38 @@ export const Relay = Type.Object({
   mxPort: Port(25, 'port used when relaying to a domain\'s MX hosts (25; other values only for testing)'),
 }, { default: {} });
 
+export const AuthLimitSettings = Type.Object({
+  failuresPerConnection: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'failed SMTP AUTH attempts on one connection after which it is closed with 421' }),
+  failuresPerClient: Type.Integer({
+    minimum: 1, maximum: 10_000, default: 10,
+    description: 'failed SMTP AUTH attempts from one client (an IPv4 address or an IPv6 /64) within windowMinutes; after that its AUTH is answered 454 until the window has passed',
+  }),
+  failuresPerUser: Type.Integer({
+    minimum: 1, maximum: 10_000, default: 30,
+    description: 'failed SMTP AUTH attempts for one user name, from anywhere, within windowMinutes; after that AUTH as that user is answered 454, except from clients it logged in from successfully in the last 7 days',
+  }),
+  windowMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 15, description: 'the sliding window the failures above are counted in' }),
+  delayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 500, description: 'a failed SMTP AUTH is answered after this long, doubled for each earlier failure of the client or user in the window' }),
+  maxDelayMs: Type.Integer({ minimum: 0, maximum: 300_000, default: 8_000, description: 'the longest such delay' }),
+}, { default: {}, description: 'brute-force limits for SMTP AUTH on the submission listener; failures are logged and counted (SNMP mmAuthFailures)' });
+export type AuthLimitSettings = Static<typeof AuthLimitSettings>;
+
 export const Limits = Type.Object({
   maxMessageBytes: Type.Integer({ minimum: 1024, maximum: 2048 * 1024 * 1024, default: 50 * 1024 * 1024, description: 'largest message accepted (bytes, up to 2048 MB); advertised with SIZE' }),
   maxRecipients: Type.Integer({ minimum: 1, maximum: 10000, default: 100, description: 'recipients per message' }),
   maxConnectionsPerClient: Type.Integer({ minimum: 1, default: 20, description: 'simultaneous connections from one client IP' }),
+  maxConnectionsPerNetwork: Type.Integer({
+    minimum: 1, default: 50,
+    description: 'simultaneous connections from one network, an IPv4 /24 or an IPv6 /64, so a few neighbouring addresses cannot take every slot; relay.networks and trustedNetworks are exempt',
+  }),
+  reservedConnectionsPercent: Type.Integer({
+    minimum: 0, maximum: 90, default: 10,
+    description: 'share of maxConnections (per listener) kept free for relay.networks and trustedNetworks: other clients get 421 once only the reserve is left',
+  }),
+  trustedNetworks: Type.Array(Type.String(), {
+    default: [],
+    description: 'client networks (CIDR) that may use the reserved connection slots and are exempt from maxConnectionsPerNetwork, like relay.networks (e.g. your backup MX); it does not let them relay',
+  }),
   maxMessagesPerMinutePerClient: Type.Integer({ minimum: 1, default: 600, description: 'messages accepted per minute from one client IP (then 421/451)' }),
   maxConnections: Type.Integer({ minimum: 1, default: 500, description: 'simultaneous SMTP connections in all' }),
   idleTimeoutSeconds: Type.Integer({ minimum: 5, default: 60, description: 'a session idle this long is closed' }),
@@ -101,8 +129,18 @@ export const Limits = Type.Object({
     minimum: 1, maximum: 3600, default: 600,
     description: 'a message still arriving after this long is cut off with 421 and the connection closed: a client trickling bytes never looks idle, so the idle timeout alone would let it hold a session for ever',
   }),
+  minDataBytesPerSecond: Type.Integer({
+    minimum: 0, default: 500,
+    description: 'a message arriving slower than this on average (bytes/s since DATA began) is cut off with 421 at the next check, every slowDataSeconds, rather than holding its slot up to maxDataSeconds; 0 turns the check off',
+  }),
+  slowDataSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'how often the DATA rate is checked against minDataBytesPerSecond, first this long after DATA began' }),
+  greetingTimeoutSeconds: Type.Integer({
+    minimum: 1, maximum: 3600, default: 20,
+    description: 'a client that has not sent EHLO or HELO this long after the greeting is disconnected with 421 (a silent connection only holds a slot)',
+  }),
   greetingPauseMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 0, description: 'inbound only: wait this long before the SMTP greeting and refuse clients that talk first (early talkers, typical of spam bots); 0 greets at once' }),
   maxHeaderBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'largest header section accepted' }),
+  auth: AuthLimitSettings,
 }, { default: {} });
 
 export const Delivery = Type.Object({
@@ -212,7 +250,7 @@ export const DiskThresholds = Type.Object({
   warnPercent: Type.Integer({ minimum: 1, maximum: 99, default: 80, description: 'use of the system or data filesystem (%) at which the admin is warned: log, syslog, SNMP trap, mail' }),
   hardLimitPercent: Type.Integer({ minimum: 1, maximum: 100, default: 95, description: 'use of the data filesystem (%) at which the SMTP listeners answer 452 instead of accepting mail' }),
   quarantineWarnPercent: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'share of the data filesystem (%) taken by the quarantine at which the admin is warned' }),
-  checkSeconds: Type.Integer({ minimum: 5, default: 60, description: 'how often the filesystems are measured' }),
+  checkSeconds: Type.Integer({ minimum: 5, default: 60, description: 'how often the filesystems are measured (at least every 5 s while a data filesystem is past its warning level)' }),
 }, { default: {} });
 export type DiskThresholds = Static<typeof DiskThresholds>;
 

@@ -57,6 +57,9 @@ function semanticProblems(config: Config): ConfigProblem[] {
   config.relay.networks.forEach((n, i) => {
     if (!parseCidr(n)) problems.push(problem(`/relay/networks/${i}`, 'problem.bad-network', { value: n }));
   });
+  config.limits.trustedNetworks.forEach((n, i) => {
+    if (!parseCidr(n)) problems.push(problem(`/limits/trustedNetworks/${i}`, 'problem.bad-network', { value: n }));
+  });
   if (config.listeners.inbound.port !== 0 && config.listeners.inbound.port === config.listeners.submission.port &&
       config.listeners.inbound.address === config.listeners.submission.address) {
     problems.push(problem('/listeners/submission/port', 'problem.shared-port'));

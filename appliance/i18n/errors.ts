@@ -119,6 +119,7 @@ const en = {
   'list.not-address-or-domain': '"{value}" is neither an address (user@example.com) nor a domain (example.com)',
   'list.duplicate': '"{value}" is already in this list',
   'list.full': 'the {direction} {kind} list of {owner} already holds {max} entries, the most a list can hold; remove some first',
+  'list.unreadable-line': 'this line cannot be read as CSV ({detail}); check its quotes: a quoted field ends with a quote, and a quote inside one is written twice',
 
   'quarantine.cannot-store': 'cannot store the message in {dir}: {detail}',
   'quarantine.no-such-message': 'no quarantined message with id {id} (it may have been released, deleted or expired)',
@@ -256,6 +257,7 @@ const ja: Record<ErrorKey, string> = {
   'list.not-address-or-domain': '「{value}」はアドレス（user@example.com）でもドメイン（example.com）でもありません',
   'list.duplicate': '「{value}」はすでにこのリストにあります',
   'list.full': 'このリスト（{owner} の {direction} / {kind}）はすでに上限の {max} 件に達しています。不要な項目を削除してから追加してください',
+  'list.unreadable-line': 'この行は CSV として読めません（{detail}）。引用符を確認してください: 引用符で始めた項目は引用符で閉じ、項目内の引用符は 2 つ重ねて書きます',
 
   'quarantine.cannot-store': 'メッセージを {dir} に保存できません: {detail}',
   'quarantine.no-such-message': 'ID {id} の隔離メールはありません（解放・削除済みか、保存期間が過ぎた可能性があります）',

@@ -222,10 +222,6 @@ export class ListsStore {
     return out.sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  /**
-   * Exports one list as text, one entry a line, fields separated by TAB:
-   * sender/recipient lists `value[TAB note]`; condition lists `field TAB value TAB mode TAB header TAB note`.
-   */
   /** The list as a CSV file with a header row (see list-files.ts). */
   export(ref: ListRef): string {
     const condition = isConditionKind(ref.kind);
@@ -242,7 +238,12 @@ export class ListsStore {
   async import(ref: ListRef, text: string): Promise<ImportResult> {
     const skipped: ImportResult['skipped'] = [];
     const pending: ListEntry[] = [];
-    for (const { line: lineNo, fields: f, raw } of parseListFile(text, isConditionKind(ref.kind) ? CONDITION_HEADER : SIMPLE_HEADER)) {
+    for (const { line: lineNo, fields: f, raw, error } of parseListFile(text, isConditionKind(ref.kind) ? CONDITION_HEADER : SIMPLE_HEADER)) {
+      if (error) {
+        const err = new ListError('list.unreadable-line', { detail: error });
+        skipped.push({ line: lineNo, text: raw, error: err.message, reason: err.text });
+        continue;
+      }
       const input: ListEntryInput = isConditionKind(ref.kind)
         ? { ...ref, field: f[0] as ConditionField, value: f[1] ?? '', mode: (f[2] || undefined) as MatchMode | undefined, header: f[3] || undefined, note: f[4] || undefined }
         : { ...ref, value: f[0], note: f[1] || undefined };

@@ -212,7 +212,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       });
     }
 
-    return { reply: replyFor(outcomes, allRefused, findings, quarantineId, msg.id), recipients: outcomes, findings, quarantineId };
+    return { reply: replyFor(outcomes, allRefused, findings, msg.id), recipients: outcomes, findings, quarantineId };
   }
 
   return {
@@ -232,14 +232,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   };
 }
 
-function replyFor(outcomes: RecipientOutcome[], allRefused: boolean, f: Findings, quarantineId: string | undefined, queueId: string): { code: number; message: string } {
+function replyFor(outcomes: RecipientOutcome[], allRefused: boolean, f: Findings, queueId: string): { code: number; message: string } {
   if (!allRefused) return { code: 250, message: `2.0.0 Ok: queued as ${queueId}` };
   if (f.antivirus?.status === 'infected') return { code: 554, message: `5.7.1 Message rejected: it contains a virus (${f.antivirus.virus})` };
   if (f.oversize !== undefined && outcomes.every((o) => o.disposition === 'reject')) {
     return { code: 552, message: `5.3.4 Message too big to be scanned here: the limit is ${f.oversize} bytes` };
   }
+  // The outside sender learns only that a person may release it; the quarantine id stays ours
+  // (the admin finds it in the message log under the queue id).
   if (outcomes.every((o) => o.disposition === 'quarantine')) {
-    return { code: 550, message: `5.7.1 Message not delivered: held in quarantine as ${quarantineId} (${outcomes[0].mainClass})` };
+    return { code: 550, message: '5.7.1 Message not delivered: held for review' };
   }
   const cls = outcomes.find((o) => o.disposition === 'reject')?.mainClass ?? outcomes[0].mainClass;
   return { code: 550, message: `5.7.1 Message rejected as ${cls}` };

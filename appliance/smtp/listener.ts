@@ -11,11 +11,13 @@ import type { Stats } from '../stats/counters.ts';
 import type { QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
 import type { Spool } from '../spool/spool.ts';
 import type { TlsIdentity } from './tls.ts';
+import type { AuthLimits } from './auth-limits.ts';
 import type { ClientLimits } from './client-limits.ts';
 import type { FilterOutcome, MessageFilter } from './message-filter.ts';
 import type { RecipientPolicy } from './recipient-policy.ts';
-import { networkMatcher, verifyPassword } from './relay-auth.ts';
+import { networkMatcher, relayLogin } from './relay-auth.ts';
 import type { ReverseDns } from './reverse-dns.ts';
+import { greetingDeadline, watchSlowData } from './slow-clients.ts';
 
 export type ListenerKind = 'inbound' | 'submission';
 
@@ -28,6 +30,8 @@ export interface ListenerDeps {
   queue: DeliveryQueue;
   log: MessageLog;
   limits: ClientLimits;
+  /** SMTP AUTH brute-force limits, shared by the listeners (and kept across their restarts). */
+  authLimits: AuthLimits;
   stats?: Stats;
   reverseDns: ReverseDns;
   filter: MessageFilter;
@@ -50,8 +54,9 @@ export function createListener(deps: ListenerDeps): SMTPServer {
   const config = deps.config();
   const submission = deps.kind === 'submission';
   const transactions = new Map<string, Transaction>();
-  const counted = new Set<string>();
+  const counted = new Map<string, NodeJS.Timeout>(); // admitted sessions → their greeting deadline
   const relayNetwork = networkMatcher(config.relay.networks);
+  const trustedNetwork = networkMatcher(config.limits.trustedNetworks);
   const limits = config.limits;
 
   const transaction = (session: SMTPServerSession): Transaction => {
@@ -86,10 +91,11 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     logger: false,
 
     onConnect(session, callback) {
-      if (!deps.limits.connect(session.remoteAddress, deps.config().limits.maxConnectionsPerClient)) {
-        return callback(smtpError(421, '4.7.0 Too many connections from your address, try again later'));
-      }
-      counted.add(session.id);
+      const cfg = deps.config().limits;
+      const trusted = relayNetwork(session.remoteAddress) || trustedNetwork(session.remoteAddress);
+      const refusal = deps.limits.admit(session.remoteAddress, server.connections.size, cfg, trusted);
+      if (refusal) return callback(smtpError(421, refusal));
+      counted.set(session.id, greetingDeadline(server, session, cfg.greetingTimeoutSeconds));
       // AUTH is neither advertised nor accepted before STARTTLS (passwords never in clear text).
       if (submission) session.disabledCommands = ['AUTH'];
       callback();
@@ -102,17 +108,22 @@ export function createListener(deps: ListenerDeps): SMTPServer {
 
     onClose(session) {
       // Refused connections were never counted: only counted ones give their place back.
-      if (counted.delete(session.id)) deps.limits.disconnect(session.remoteAddress);
+      const deadline = counted.get(session.id);
+      if (deadline) {
+        counted.delete(session.id);
+        clearTimeout(deadline);
+        deps.limits.disconnect(session.remoteAddress);
+      }
       transactions.delete(session.id);
     },
 
     onAuth(auth, session, callback) {
-      const user = deps.config().relay.users.find((u) => u.username === auth.username);
-      if (!user || auth.method === 'XOAUTH2' || auth.password == null) {
-        return callback(smtpError(535, '5.7.8 Authentication failed'));
-      }
-      verifyPassword(auth.password, user.passwordHash).then(
-        (ok) => callback(ok ? null : smtpError(535, '5.7.8 Authentication failed'), ok ? { user: user.username } : undefined),
+      const username = auth.username ?? '';
+      const password = auth.method === 'XOAUTH2' ? null : auth.password;
+      const login = async () => (password == null ? null : relayLogin(deps.config().relay.users, username, password));
+      // A 421 answer makes smtp-server close the connection.
+      deps.authLimits.attempt(session, session.remoteAddress, username, login).then(
+        (r) => (r.ok ? callback(null, { user: r.user }) : callback(smtpError(r.code, r.message))),
         (err: Error) => callback(err),
       );
     },
@@ -188,6 +199,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       );
     },
   });
+
+  watchSlowData(server, () => deps.config().limits);
 
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const cfg = deps.config();

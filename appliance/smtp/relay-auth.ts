@@ -1,6 +1,8 @@
 // Who may relay: the submission listener lets a client send to any domain when its IP is in
 // relay.networks or it authenticated (AUTH PLAIN/LOGIN, only after STARTTLS) as a relay user.
-// Passwords are stored as scrypt hashes: "scrypt$N$r$p$salt$hash" (base64url).
+// Passwords are stored as scrypt hashes: "scrypt$N$r$p$salt$hash" (base64url). A login with an
+// unknown name costs the same scrypt work as a wrong password, so timing does not tell which names
+// exist (the console's login does the same with argon2).
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import net from 'node:net';
 import { parseCidr } from '../config/validate.ts';
@@ -25,6 +27,23 @@ export async function verifyPassword(password: string, stored: string): Promise<
     N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024,
   });
   return timingSafeEqual(key, expected);
+}
+
+// Verified against when the name is unknown; made once, with the same parameters as real hashes.
+let dummyHash: Promise<string> | undefined;
+
+/** The relay user a name and password log in as, or null; the same work whether or not the name exists. */
+export async function relayLogin(
+  users: readonly { username: string; passwordHash: string }[], username: string, password: string,
+  verify: (password: string, stored: string) => Promise<boolean> = verifyPassword,
+): Promise<string | null> {
+  const user = users.find((u) => u.username === username);
+  if (!user) {
+    dummyHash ??= hashPassword('not a real password, only for timing');
+    await verify(password, await dummyHash);
+    return null;
+  }
+  return (await verify(password, user.passwordHash)) ? user.username : null;
 }
 
 /** A compiled matcher for a list of CIDR networks. */

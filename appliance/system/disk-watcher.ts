@@ -1,12 +1,17 @@
-// Disk watcher: measures the system filesystem, the data filesystem and the quarantine's share of
-// the data filesystem, and turns the numbers into levels the rest of the box acts on:
-//   ok -> warning (>= warnPercent: tell the admin) -> full (data >= hardLimitPercent: the SMTP
-//   listeners answer 452 so that no acknowledged message can be lost to a full disk).
+// Disk watcher: measures the system filesystem, the filesystems holding the mail data (the data
+// directory, the spool and the quarantine, which may be separate mounts) and the quarantine's share
+// of its filesystem, and turns the numbers into levels the rest of the box acts on:
+//   ok -> warning (>= warnPercent: tell the admin) -> full (a data filesystem >= hardLimitPercent:
+//   the SMTP listeners answer 452 so that no acknowledged message can be lost to a full disk).
+// Each path is measured with statfs on the path itself, so whatever is mounted there (tmpfs, a
+// bind mount, a filesystem a mount-table reader does not list) is the one measured; a path that
+// cannot be measured is an error, never a silent fallback to another filesystem. Used space is
+// counted as df counts it: against what an unprivileged writer (the daemon) can still use.
 // Only changes of level are emitted, so a filesystem hovering at 81 % warns once, not every minute;
 // going back below a threshold emits `recovered`.
 import { EventEmitter } from 'node:events';
+import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import si from 'systeminformation';
 import type { DiskThresholds } from '../config/schema.ts';
 
 export type DiskRole = 'system' | 'data';
@@ -14,8 +19,9 @@ export type DiskLevel = 'ok' | 'warning' | 'full';
 
 export interface FilesystemUse {
   role: DiskRole;
-  /** The directory watched, and the mount point of the filesystem holding it. */
+  /** The first directory watched on it (all of them in `paths`), and its mount point. */
   path: string;
+  paths: string[];
   mount: string;
   sizeBytes: number;
   usedBytes: number;
@@ -54,6 +60,10 @@ export interface DiskWatcherOptions {
   /** Directories on the filesystems to watch: `/` and the data directory on the box. */
   systemPath: string;
   dataPath: string;
+  /** More directories holding mail data (spool, quarantine): their filesystems count as data too. */
+  moreDataPaths?: string[];
+  /** The quarantine's directory, whose filesystem its share is measured against (default: dataPath). */
+  quarantinePath?: string;
   thresholds: DiskThresholds;
   /** Bytes the quarantine holds; the quarantine module owns that number. */
   quarantineBytes?: () => Promise<number> | number;
@@ -65,6 +75,8 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
   #options: DiskWatcherOptions;
   #status: DiskStatus | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #generation = 0;
   #checking: Promise<DiskStatus> | undefined;
 
   constructor(options: DiskWatcherOptions) {
@@ -72,23 +84,41 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
     this.#options = options;
   }
 
-  /** Measures now and then every `checkSeconds`. */
+  /** Measures now and then every `nextCheckSeconds`. */
   start(): void {
-    if (this.#timer) return;
-    void this.check().catch(() => {});
-    this.#timer = setInterval(() => void this.check().catch(() => {}), this.#options.thresholds.checkSeconds * 1000);
-    this.#timer.unref();
+    if (this.#running) return;
+    this.#running = true;
+    const generation = ++this.#generation;
+    const round = () => {
+      void this.check().catch(() => {}).finally(() => {
+        if (this.#running && generation === this.#generation) this.#timer = setTimeout(round, this.nextCheckSeconds * 1000).unref();
+      });
+    };
+    round();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#running = false;
+    this.#generation++;
+    clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /**
+   * Seconds until the next measurement: `checkSeconds`, but at most 5 while a data filesystem is
+   * at or past its warning level, so mail arriving fast cannot fill it far past the hard limit
+   * between two measurements.
+   */
+  get nextCheckSeconds(): number {
+    const { checkSeconds } = this.#options.thresholds;
+    const near = this.#status?.filesystems.some((f) => f.role === 'data' && f.level !== 'ok');
+    return near ? Math.min(5, checkSeconds) : checkSeconds;
   }
 
   /** New thresholds (after a configuration change) take effect at the next check, which runs now. */
   setThresholds(thresholds: DiskThresholds): void {
     this.#options = { ...this.#options, thresholds };
-    if (this.#timer) {
+    if (this.#running) {
       this.stop();
       this.start();
     }
@@ -98,7 +128,7 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
     return this.#status;
   }
 
-  /** True while the data filesystem is at or above the hard limit: new mail gets 452. */
+  /** True while a data filesystem is at or above the hard limit: new mail gets 452. */
   isAboveHardLimit(): boolean {
     return this.#status?.filesystems.some((f) => f.role === 'data' && f.level === 'full') ?? false;
   }
@@ -113,30 +143,34 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
 
   async #measure(): Promise<DiskStatus> {
     const { thresholds } = this.#options;
-    let mounts: si.Systeminformation.FsSizeData[];
+    const dataPaths = [this.#options.dataPath, ...(this.#options.moreDataPaths ?? [])];
+    let measured: { role: DiskRole; dir: string; fs: Measured }[];
     try {
-      mounts = await si.fsSize();
+      measured = await Promise.all([
+        { role: 'system' as const, dir: this.#options.systemPath },
+        ...dataPaths.map((dir) => ({ role: 'data' as const, dir })),
+      ].map(async (w) => ({ ...w, fs: await measure(w.dir) })));
     } catch (err) {
-      const error = new Error(`cannot measure the filesystems: ${(err as Error).message}`);
+      const error = err as Error;
       this.emit('error', error);
       throw error;
     }
+    // One entry per role and filesystem: the data directory, spool and quarantine usually share one.
     const filesystems: FilesystemUse[] = [];
-    for (const [role, dir] of [['system', this.#options.systemPath], ['data', this.#options.dataPath]] as const) {
-      const fs = holding(mounts, dir);
-      if (!fs) {
-        const error = new Error(`no mounted filesystem holds ${dir}`);
-        this.emit('error', error);
-        throw error;
+    for (const { role, dir, fs } of measured) {
+      const same = filesystems.find((f) => f.role === role && f.mount === fs.mount);
+      if (same) {
+        same.paths.push(dir);
+        continue;
       }
-      const percent = fs.size > 0 ? round1((fs.used / fs.size) * 100) : 0;
-      const level: DiskLevel = role === 'data' && percent >= thresholds.hardLimitPercent ? 'full'
-        : percent >= thresholds.warnPercent ? 'warning' : 'ok';
-      filesystems.push({ role, path: dir, mount: fs.mount, sizeBytes: fs.size, usedBytes: fs.used, percent, level });
+      const level: DiskLevel = role === 'data' && fs.percent >= thresholds.hardLimitPercent ? 'full'
+        : fs.percent >= thresholds.warnPercent ? 'warning' : 'ok';
+      filesystems.push({ role, path: dir, paths: [dir], mount: fs.mount, sizeBytes: fs.sizeBytes, usedBytes: fs.usedBytes, percent: fs.percent, level });
     }
-    const data = filesystems.find((f) => f.role === 'data')!;
+    const quarantineDir = this.#options.quarantinePath ?? this.#options.dataPath;
+    const home = filesystems.find((f) => f.role === 'data' && f.paths.includes(quarantineDir))!;
     const quarantineBytes = (await this.#options.quarantineBytes?.()) ?? 0;
-    const quarantinePercent = data.sizeBytes > 0 ? round1((quarantineBytes / data.sizeBytes) * 100) : 0;
+    const quarantinePercent = home.sizeBytes > 0 ? round1((quarantineBytes / home.sizeBytes) * 100) : 0;
     const status: DiskStatus = {
       filesystems,
       quarantineBytes,
@@ -147,10 +181,10 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
     const previous = this.#status;
     this.#status = status;
     for (const fs of filesystems) {
-      const before = previous?.filesystems.find((f) => f.role === fs.role)?.level ?? 'ok';
+      const before = previous?.filesystems.find((f) => f.role === fs.role && f.mount === fs.mount)?.level ?? 'ok';
       this.#compare(fs.role, before, fs.level, fs.percent, fs.mount);
     }
-    this.#compare('quarantine', previous?.quarantineLevel ?? 'ok', status.quarantineLevel, quarantinePercent, data.mount);
+    this.#compare('quarantine', previous?.quarantineLevel ?? 'ok', status.quarantineLevel, quarantinePercent, home.mount);
     return status;
   }
 
@@ -174,15 +208,24 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
   }
 }
 
-/** The mounted filesystem holding `dir`: the longest mount point that is a prefix of it. */
-function holding(mounts: si.Systeminformation.FsSizeData[], dir: string): si.Systeminformation.FsSizeData | undefined {
+interface Measured { mount: string; sizeBytes: number; usedBytes: number; percent: number }
+
+/** statfs on the directory itself, and its mount point (the topmost ancestor on the same device). */
+async function measure(dir: string): Promise<Measured> {
   const target = path.resolve(dir);
-  let best: si.Systeminformation.FsSizeData | undefined;
-  for (const m of mounts) {
-    const inside = target === m.mount || target.startsWith(m.mount.endsWith('/') ? m.mount : m.mount + '/');
-    if (inside && (!best || m.mount.length > best.mount.length)) best = m;
+  try {
+    const fs = await statfs(target);
+    const dev = (await stat(target)).dev;
+    let mount = target;
+    while (path.dirname(mount) !== mount && (await stat(path.dirname(mount))).dev === dev) mount = path.dirname(mount);
+    const sizeBytes = fs.blocks * fs.bsize;
+    const usedBytes = (fs.blocks - fs.bfree) * fs.bsize;
+    // As df: the share of what an unprivileged writer can have (root's reserved blocks excluded).
+    const usable = usedBytes + fs.bavail * fs.bsize;
+    return { mount, sizeBytes, usedBytes, percent: usable > 0 ? round1((usedBytes / usable) * 100) : 0 };
+  } catch (err) {
+    throw new Error(`cannot measure the filesystem holding ${target}: ${(err as Error).message}`);
   }
-  return best;
 }
 
 function round1(n: number): number {

@@ -14,6 +14,8 @@ export interface MailmoatStats {
   virus: number;
   quarantined: number;
   rejected: number;
+  /** Refused SMTP AUTH attempts since the daemon started. */
+  authFailures: number;
   queueLength: number;
   queueOldestAgeSeconds: number;
   quarantineBytes: number;
@@ -126,6 +128,7 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
       mmVirus: wrap32(s.virus),
       mmQuarantined: wrap32(s.quarantined),
       mmRejected: wrap32(s.rejected),
+      mmAuthFailures: wrap32(s.authFailures),
       mmQueueLength: clamp32(s.queueLength),
       mmQueueOldestAge: clamp32(s.queueOldestAgeSeconds),
       mmQuarantineSize: clamp32(s.quarantineBytes / 1024),

@@ -14,6 +14,7 @@ export const SCALARS = {
   mmVirus: { oid: `${OBJECTS}.1.4`, type: snmp.ObjectType.Counter32 },
   mmQuarantined: { oid: `${OBJECTS}.1.5`, type: snmp.ObjectType.Counter32 },
   mmRejected: { oid: `${OBJECTS}.1.6`, type: snmp.ObjectType.Counter32 },
+  mmAuthFailures: { oid: `${OBJECTS}.1.7`, type: snmp.ObjectType.Counter32 },
   mmQueueLength: { oid: `${OBJECTS}.2.1`, type: snmp.ObjectType.Gauge32 },
   mmQueueOldestAge: { oid: `${OBJECTS}.2.2`, type: snmp.ObjectType.Gauge32 },
   mmQuarantineSize: { oid: `${OBJECTS}.3.1`, type: snmp.ObjectType.Gauge32 },

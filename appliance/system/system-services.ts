@@ -35,7 +35,10 @@ export interface SystemServices {
 export async function startSystemServices(o: SystemServicesOptions): Promise<SystemServices> {
   const say = o.say ?? ((line: string) => console.log(line));
   const system = () => o.config.current.system;
-  const disks = new DiskWatcher({ systemPath: '/', dataPath: o.dataDir, thresholds: system().disk, quarantineBytes: o.quarantineBytes });
+  const disks = new DiskWatcher({
+    systemPath: '/', dataPath: o.dataDir, thresholds: system().disk, quarantineBytes: o.quarantineBytes,
+    moreDataPaths: [path.join(o.dataDir, 'spool'), path.join(o.dataDir, 'quarantine')], quarantinePath: path.join(o.dataDir, 'quarantine'),
+  });
   let snmp: SnmpSubagent | undefined;
 
   const alert = (e: DiskEvent) => {
@@ -50,7 +53,8 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
     void snmp?.trap('diskThreshold', e.message);
   });
   disks.on('error', (err) => say(`<3>mailmoat: disk watcher: ${err.message}`));
-  await disks.check().catch(() => {});
+  // A disk that cannot be measured could fill up unnoticed: refuse to start (the error names the path).
+  await disks.check();
   disks.start();
 
   if (o.appliance) {
@@ -62,7 +66,7 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
       masterPort: system().snmp.agentxPort,
       getStats: async () => {
         const status = disks.status;
-        const data = status?.filesystems.find((f) => f.role === 'data');
+        const data = status?.filesystems.filter((f) => f.role === 'data').sort((a, b) => b.percent - a.percent)[0];
         const root = status?.filesystems.find((f) => f.role === 'system');
         const levels = status?.filesystems.map((f) => f.level) ?? [];
         return {

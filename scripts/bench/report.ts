@@ -31,7 +31,7 @@ export function render(runs: RunResult[], measured: { postfix: boolean; rspamd: 
       f(r.usage.machineBusyPct, 0), f(r.usage.notOursPct, 1)]);
   }
   const lines = [table(rows)];
-  lines.push('', 'handled = delivered to the sink + quarantined (answered 550 "held in quarantine"); lost = accepted but never at the sink, or a quarantine reply without its file.',
+  lines.push('', 'handled = delivered to the sink + quarantined (answered 550 "held for review"); lost = accepted but never at the sink, or a quarantine reply without its file.',
     'CPU ms/msg: the measured processes only (the daemon; all Postfix processes; for rspamd the whole stack: Postfix, rspamd, redis and clamd),',
     'utime+stime incl. reaped children, per handled message.');
   for (const r of runs.filter((x) => x.target === 'full')) {

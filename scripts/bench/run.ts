@@ -1,8 +1,9 @@
 // One measured run against one target (the daemon in some mode, or Postfix) at one concurrency:
 // warm-up (not measured, drained), then `count` messages with /proc sampling, then waiting until
 // the sink has every accepted message. Checks every 250-accepted message arrived exactly once and
-// every "held in quarantine as ID" reply has its quarantined file; returns the figures.
-import { existsSync } from 'node:fs';
+// every "held for review" reply has its quarantined file (found by the message's X-Bench-Seq, as
+// the reply carries no quarantine id); returns the figures.
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WireMessage } from './corpus.ts';
 import { runLoad, pct, type SendResult } from './loadgen.ts';
@@ -44,7 +45,18 @@ export interface RunResult {
 }
 
 const now = () => performance.timeOrigin + performance.now();
-const QUARANTINED = /held in quarantine as (\S+)/;
+const QUARANTINED = /held for review/;
+
+/** The X-Bench-Seq of every message in a quarantine folder. */
+async function quarantinedSeqs(dir: string): Promise<Set<number>> {
+  const seqs = new Set<number>();
+  const names = dir ? await readdir(dir).catch(() => []) : [];
+  for (const name of names.filter((n) => n.endsWith('.eml'))) {
+    const m = /^X-Bench-Seq: (\d+)\r?$/m.exec((await readFile(path.join(dir, name))).subarray(0, 64 * 1024).toString('latin1'));
+    if (m) seqs.add(Number(m[1]));
+  }
+  return seqs;
+}
 
 async function drain(sink: SinkClient, expected: number, maxMs: number): Promise<{ count: number; last: number; dupes: number; stamped: number }> {
   const t0 = Date.now();
@@ -91,7 +103,8 @@ export async function measure(o: {
   }
   await o.target.stop();
   const qDir = o.target.dataDir ? path.join(o.target.dataDir, 'quarantine') : '';
-  const quarantineFilesMissing = quarantined.filter((r) => !existsSync(path.join(qDir, `${QUARANTINED.exec(r.text)![1]}.eml`))).length;
+  const held = await quarantinedSeqs(qDir);
+  const quarantineFilesMissing = quarantined.filter((r) => !held.has(r.seq)).length;
 
   const end = Math.max(lastArrival, tReplies);
   const seconds = (end - t0) / 1000;

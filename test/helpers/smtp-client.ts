@@ -1,6 +1,9 @@
 // Sending test mail over real SMTP: a whole transaction with nodemailer's client (reporting the
-// server's reply or refusal), and a raw line-by-line session for protocol-abuse tests.
+// server's reply or refusal), a raw line-by-line session for protocol-abuse tests, and an
+// interactive dialogue (from a chosen loopback address, optionally after STARTTLS) for tests of
+// connection and AUTH limits.
 import net from 'node:net';
+import tls from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 
 export interface SendResult {
@@ -81,4 +84,55 @@ export async function rawSession(port: number, items: (string | Buffer)[], timeo
   }
   socket.destroy();
   return replies;
+}
+
+export interface SmtpDialog {
+  /** The greeting (or refusal) the server sent first. */
+  greeting: string;
+  /** Sends one line (CRLF appended) or raw bytes; resolves with the next complete reply, or "(closed)". */
+  send(item: string | Buffer): Promise<string>;
+  /** The next reply without sending anything (e.g. one the server sends on its own), or "(closed)". */
+  reply(): Promise<string>;
+  readonly closed: boolean;
+  end(): void;
+}
+
+/** An interactive SMTP dialogue from `localAddress` (any 127.x.y.z); with `starttls` it has done EHLO, STARTTLS and EHLO again. */
+export async function smtpDialog(port: number, opts: { localAddress?: string; starttls?: boolean } = {}): Promise<SmtpDialog> {
+  let socket: net.Socket = net.connect({ host: '127.0.0.1', port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+  let buffer = '';
+  let closed = false;
+  const replies: string[] = [];
+  const waiting: ((reply: string) => void)[] = [];
+  const onData = (chunk: Buffer) => {
+    buffer += chunk.toString('latin1');
+    let m: RegExpExecArray | null;
+    while ((m = /^((?:\d{3}-[^\n]*\n)*\d{3}(?: [^\n]*)?\n)/.exec(buffer))) {
+      buffer = buffer.slice(m[1].length);
+      const r = m[1].trimEnd();
+      const w = waiting.shift();
+      if (w) w(r); else replies.push(r);
+    }
+  };
+  const onClose = () => { closed = true; for (const w of waiting.splice(0)) w('(closed)'); };
+  const reply = () => new Promise<string>((resolve) => {
+    if (replies.length) resolve(replies.shift()!);
+    else if (closed) resolve('(closed)');
+    else waiting.push(resolve);
+  });
+  const listen = (s: net.Socket) => { s.on('data', onData).on('error', () => {}); s.once('close', onClose); };
+  listen(socket);
+  const send = (item: string | Buffer) => { const r = reply(); if (!closed) socket.write(typeof item === 'string' ? `${item}\r\n` : item); return r; };
+  const greeting = await reply();
+  if (opts.starttls) {
+    await send('EHLO client.test');
+    const ready = await send('STARTTLS');
+    if (!ready.startsWith('220')) throw new Error(`STARTTLS refused: ${ready}`);
+    socket.removeListener('data', onData).removeListener('close', onClose);
+    socket = tls.connect({ socket, rejectUnauthorized: false });
+    listen(socket);
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    await send('EHLO client.test');
+  }
+  return { greeting, send, reply, get closed() { return closed; }, end: () => socket.destroy() };
 }

@@ -167,13 +167,14 @@ test('clamd hanging (stopped) times out and answers 451', async (t) => {
   t.regex(out.findings.antivirus?.error ?? '', /did not answer/);
 });
 
-test('malformed MIME gets class Error and its action (quarantine → 550 with the quarantine id)', async (t) => {
+test('malformed MIME gets class Error and its action (quarantine → 550 "held for review", without the quarantine id)', async (t) => {
   const s = await setup(t);
   const out = await s.run('From: a@good.test\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\nno parts\r\n');
   t.is(out.recipients[0].mainClass, 'Error');
   t.is(out.reply.code, 550);
   t.truthy(out.quarantineId);
-  t.true(out.reply.message.includes(out.quarantineId!));
+  t.is(out.reply.message, '5.7.1 Message not delivered: held for review');
+  t.false(out.reply.message.includes(out.quarantineId!));
   t.truthy(await s.quarantine.get(out.quarantineId!));
 });
 

@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 }
 
 const stats: MailmoatStats = {
-  messagesIn: 1234, messagesOut: 1200, spam: 30, virus: 2, quarantined: 25, rejected: 7,
+  messagesIn: 1234, messagesOut: 1200, spam: 30, virus: 2, quarantined: 25, rejected: 7, authFailures: 42,
   queueLength: 3, queueOldestAgeSeconds: 95, quarantineBytes: 10 * 1024 * 1024,
   diskSystemPercent: 41, diskDataPercent: 83, diskState: 'warning',
   services: [{ name: 'mailmoat', state: 'active' }, { name: 'clamav-daemon', state: 'failed' }],
@@ -66,6 +66,7 @@ test('snmpwalk of the Mailmoat subtree answers through snmpd, and traps are forw
     }));
     t.is(values.get(`.${MAILMOAT_OID}.1.1.1.0`), 'Counter32: 1234');
     t.is(values.get(`.${MAILMOAT_OID}.1.1.6.0`), 'Counter32: 7');
+    t.is(values.get(`.${MAILMOAT_OID}.1.1.7.0`), 'Counter32: 42');
     t.is(values.get(`.${MAILMOAT_OID}.1.2.2.0`), 'Gauge32: 95');
     t.is(values.get(`.${MAILMOAT_OID}.1.3.1.0`), 'Gauge32: 10240');
     t.is(values.get(`.${MAILMOAT_OID}.1.3.3.0`), 'Gauge32: 83');
