@@ -4,7 +4,9 @@
 //
 // A thread that dies fails its jobs (the pipeline answers 451, the sender retries) and is replaced.
 // A job that runs past the timeout — a message that sends a parser into a loop — is failed the
-// same way and its thread replaced, so no session waits forever on one bad message.
+// same way and its thread replaced, so no session waits forever on one bad message. A job's time
+// counts from when its thread is ready: a thread still loading its modules (slow on a loaded box)
+// does not spend the budget of the messages waiting for it.
 import { Worker } from 'node:worker_threads';
 import type { Analysis, AnalysisJob } from './analysis.ts';
 import type { FromWorker, JobScoring, ToWorker, WorkerSetup } from './analysis-protocol.ts';
@@ -23,7 +25,9 @@ export interface AnalysisPoolOptions {
 interface Pending {
   resolve: (a: Analysis) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  /** Starts the job's deadline (at once on a ready thread, when it becomes ready otherwise). */
+  arm: () => void;
+  timer?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -31,6 +35,7 @@ interface Slot {
   jobs: Map<number, Pending>;
   /** Set when the pool shrinks: the thread finishes its jobs, takes no new ones, then ends. */
   retiring: boolean;
+  ready: boolean;
 }
 
 const WORKER_URL = new URL('./analysis-worker.ts', import.meta.url);
@@ -55,18 +60,21 @@ export class AnalysisPool {
     if (this.#closed || !slot) return Promise.reject(new Error('the analysis threads are stopped'));
     const id = ++this.#seq;
     return new Promise<Analysis>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        slot.jobs.delete(id);
-        reject(new Error(`analysing the message took longer than ${Math.round(this.#opts.jobTimeoutMs / 1000)} s`));
-        this.#opts.say?.(`mailmoat: an analysis thread took too long over message ${job.msg.id}; replacing the thread`);
-        // Out of service at once (new jobs go to its replacement); its other jobs fail as it ends.
-        if (!slot.retiring && !this.#closed) {
-          slot.retiring = true;
-          this.#slots.push(this.#spawn());
-        }
-        void slot.worker.terminate();
-      }, this.#opts.jobTimeoutMs);
-      slot.jobs.set(id, { resolve, reject, timer });
+      const pending: Pending = { resolve, reject, arm: () => {
+        pending.timer = setTimeout(() => {
+          slot.jobs.delete(id);
+          reject(new Error(`analysing the message took longer than ${Math.round(this.#opts.jobTimeoutMs / 1000)} s`));
+          this.#opts.say?.(`mailmoat: an analysis thread took too long over message ${job.msg.id}; replacing the thread`);
+          // Out of service at once (new jobs go to its replacement); its other jobs fail as it ends.
+          if (!slot.retiring && !this.#closed) {
+            slot.retiring = true;
+            this.#slots.push(this.#spawn());
+          }
+          void slot.worker.terminate();
+        }, this.#opts.jobTimeoutMs);
+      } };
+      slot.jobs.set(id, pending);
+      if (slot.ready) pending.arm();
       slot.worker.postMessage({ type: 'job', id, job, scoring, dnsCacheMaxSeconds } satisfies ToWorker);
     });
   }
@@ -90,8 +98,13 @@ export class AnalysisPool {
     const setup: WorkerSetup = this.#opts.weights ? { weights: this.#opts.weights } : {};
     const worker = new Worker(WORKER_URL, { workerData: setup });
     worker.unref();
-    const slot: Slot = { worker, jobs: new Map(), retiring: false };
+    const slot: Slot = { worker, jobs: new Map(), retiring: false, ready: false };
     worker.on('message', (m: FromWorker) => {
+      if (m.type === 'ready') {
+        slot.ready = true;
+        for (const p of slot.jobs.values()) p.arm();
+        return;
+      }
       if (m.type === 'dns') {
         this.#opts.resolver(m.name, m.rrtype).then(
           (answer) => worker.postMessage({

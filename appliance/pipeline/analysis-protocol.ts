@@ -19,6 +19,8 @@ export type ToWorker =
   | { type: 'dns'; id: number; answer?: { records: unknown; ttl?: number }; error?: { code?: string; message: string } };
 
 export type FromWorker =
+  /** Sent once the thread has loaded its modules and listens: job deadlines start from here. */
+  | { type: 'ready' }
   | { type: 'done'; id: number; result: Analysis }
   | { type: 'failed'; id: number; message: string }
   | { type: 'dns'; id: number; name: string; rrtype: string };

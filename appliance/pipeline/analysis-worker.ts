@@ -47,3 +47,4 @@ port.on('message', (m: ToWorker) => {
     (err: Error) => send({ type: 'failed', id: m.id, message: err.message }),
   );
 });
+send({ type: 'ready' });
