@@ -13,7 +13,7 @@ import { queueProvider, statsProvider, systemProvider } from './api/providers/st
 import { trainingProvider } from './api/providers/training.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
-import type { Config } from './config/schema.ts';
+import type { Config, MailDirection } from './config/schema.ts';
 import { DeliveryQueue } from './delivery/queue.ts';
 import { MxResolver } from './delivery/mx.ts';
 import { SmtpClient } from './delivery/smtp-client.ts';
@@ -152,7 +152,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(current().relay.resolver);
   const filter = opts.filter ?? ((input) => pipeline.run(input));
-  const recipientBlocked = async (direction: 'inbound' | 'outbound', address: string, sender: string) =>
+  const recipientBlocked = async (direction: MailDirection, address: string, sender: string) =>
     (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
   const listeners = new Map<ListenerKind, SMTPServer>();
 

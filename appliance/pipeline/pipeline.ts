@@ -18,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ConfigService } from '../config/config-service.ts';
+import type { MailDirection } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Quarantine } from '../quarantine/quarantine-store.ts';
 import { analyse, type Analysis, type AnalysisJob } from './analysis.ts';
@@ -27,7 +28,7 @@ import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, Stage
 import { antivirusStage } from './antivirus.ts';
 import { createCachingResolver, systemResolver, type Resolver } from './dns-cache.ts';
 import { decideLists, factsFrom, type ListDecision, type PriorityMode } from './lists.ts';
-import { ListsStore, normalizeAddressOrDomain, type ListDirection } from './lists-store.ts';
+import { ListsStore, normalizeAddressOrDomain } from './lists-store.ts';
 import type { Scorer } from './spam.ts';
 import { stamp } from './stamp.ts';
 import { decide, type Verdict } from './verdict.ts';
@@ -50,7 +51,7 @@ export interface PipelineDeps {
 export interface Pipeline {
   run(ctx: MessageContext): Promise<PipelineOutcome>;
   /** The recipient block lists, for RCPT time. Outbound lists belong to the sender, so pass it. */
-  checkRecipient(direction: ListDirection, address: string, sender?: string): Promise<'ok' | 'blocked'>;
+  checkRecipient(direction: MailDirection, address: string, sender?: string): Promise<'ok' | 'blocked'>;
   lists(): Promise<ListsStore>;
   /** Ends the analysis threads. */
   close(): Promise<void>;

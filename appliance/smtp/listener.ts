@@ -4,7 +4,7 @@
 // filter decides before the final reply, and 250 is sent only once the message is durable.
 import { PausingSMTPServer } from './greeting-pause.ts';
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { Config } from '../config/schema.ts';
+import type { Config, MailDirection } from '../config/schema.ts';
 import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Stats } from '../stats/counters.ts';
@@ -34,7 +34,7 @@ export interface ListenerDeps {
   /** Refuses new mail (e.g. the data disk is nearly full): a reason, or null to accept. */
   admission?: () => string | null;
   /** Recipient block list, asked at RCPT time. */
-  recipientBlocked?: (direction: 'inbound' | 'outbound', address: string, sender: string) => Promise<boolean>;
+  recipientBlocked?: (direction: MailDirection, address: string, sender: string) => Promise<boolean>;
 }
 
 interface Transaction {
