@@ -9,7 +9,7 @@ import { scoreMessage } from '../classifier/index.ts';
 import { analyse } from './analysis.ts';
 import { installDkimKeyMemo } from './dkim-key-memo.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './analysis-protocol.ts';
-import { ANSWER_TTL, createCachingResolver, type Resolver, type TtlAnswer } from './dns-cache.ts';
+import { ANSWER_TTL, createCachingResolver, type Resolver, type TtlAnswer } from '../dns/cache.ts';
 import type { Scorer } from './spam.ts';
 
 installDkimKeyMemo();

@@ -15,10 +15,12 @@ import { knownTimeZones } from '../../config/timezones.ts';
 import { changeConfig } from '../context.ts';
 import { forbidden, notFound, requestLanguage } from '../errors.ts';
 import type { SchemaRequest } from '../guard.ts';
+import { Done } from '../replies.ts';
 import { canReach } from '../roles.ts';
 import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';
 
 const NameParam = Type.Object({ name: Type.String({ minLength: 1 }) });
+const DomainReply = Type.Object({ domain: Domain });
 
 /** Validates a request part as the configuration is validated: defaults first, then every problem. */
 const asConfigured: FastifySchemaCompiler<TSchema> = ({ schema }) => {
@@ -42,7 +44,7 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
 
   app.get('/api/domains/:name', {
     config: { access: { roles: ['admin', 'domain-admin'], targets: domainTarget } },
-    schema: { params: NameParam },
+    schema: { params: NameParam, response: { 200: DomainReply } },
   }, async (req) => {
     const i = indexOf(req.params.name);
     if (i < 0) throw notFound('api.not-found.domain');
@@ -51,7 +53,7 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
 
   app.post('/api/domains', {
     config: { access: { roles: ['admin'], targets: () => [{ system: true }] } },
-    schema: { body: Domain },
+    schema: { body: Domain, response: { 201: DomainReply } },
     validatorCompiler: asConfigured,
   }, async (req, reply) => {
     const body = req.body;
@@ -64,7 +66,7 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
 
   app.put('/api/domains/:name', {
     config: { access: { roles: ['admin', 'domain-admin'], targets: domainTarget } },
-    schema: { params: NameParam, body: Domain },
+    schema: { params: NameParam, body: Domain, response: { 200: DomainReply } },
     validatorCompiler: asConfigured,
   }, async (req) => {
     const name = req.params.name;
@@ -81,7 +83,7 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
 
   app.delete('/api/domains/:name', {
     config: { access: { roles: ['admin'], targets: () => [{ system: true }] } },
-    schema: { params: NameParam },
+    schema: { params: NameParam, response: Done },
   }, async (req) => {
     const i = indexOf(req.params.name);
     if (i < 0) throw notFound('api.not-found.domain');

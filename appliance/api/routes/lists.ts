@@ -13,6 +13,7 @@ import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { errorText } from '../../i18n/errors.ts';
 import type { SchemaRequest } from '../guard.ts';
 import { scopeOf, type ListsProvider } from '../providers.ts';
+import { Done } from '../replies.ts';
 import type { Target } from '../roles.ts';
 
 const Kind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
@@ -75,7 +76,7 @@ export default async function listRoutes(fastify: FastifyInstance, ctx: ConsoleC
       if (!entry) throw notFound('api.not-found.list-entry');
       return [ownerTarget(entry)];
     } } },
-    schema: { params: IdParam },
+    schema: { params: IdParam, response: Done },
   }, async (req) => {
     const id = req.params.id;
     const entry = await provider().get(id);

@@ -7,6 +7,7 @@ import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
 import { problem } from '../../config/problems.ts';
 import { ApiError, forbidden, invalid, notFound } from '../errors.ts';
+import { Done } from '../replies.ts';
 
 export default async function tokenRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -46,7 +47,7 @@ export default async function tokenRoutes(fastify: FastifyInstance, ctx: Console
 
   app.delete('/api/tokens/:id', {
     config: { access: { roles: 'any' } },
-    schema: { params: Type.Object({ id: Type.String() }) },
+    schema: { params: Type.Object({ id: Type.String() }), response: Done },
   }, async (req) => {
     const p = req.principal!;
     const id = req.params.id;

@@ -10,6 +10,7 @@ import { ApiError, invalid, notFound } from '../errors.ts';
 import type { SchemaRequest } from '../guard.ts';
 import { hashPassword, passwordProblem } from '../passwords.ts';
 import { canReach, domainOf, type Role, type Target } from '../roles.ts';
+import { Done } from '../replies.ts';
 import { publicUser, type UserRecord } from '../users.ts';
 
 const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('domain-admin'), Type.Literal('user')]);
@@ -126,7 +127,7 @@ export default async function userRoutes(fastify: FastifyInstance, ctx: ConsoleC
 
   app.delete('/api/users/:id', {
     config: { access: { roles: ['admin', 'domain-admin'], targets: async (req: SchemaRequest<{ params: typeof IdParam }>) => userTargets(await loadTarget(req)) } },
-    schema: { params: IdParam },
+    schema: { params: IdParam, response: Done },
   }, async (req) => {
     const user = await loadTarget(req);
     if (user.id === req.principal!.userId) throw new ApiError(409, 'not-on-self', 'api.not-on-self.delete');
