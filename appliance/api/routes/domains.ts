@@ -17,7 +17,7 @@ import { forbidden, notFound, requestLanguage } from '../errors.ts';
 import type { SchemaRequest } from '../guard.ts';
 import { Done } from '../replies.ts';
 import { canReach } from '../roles.ts';
-import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';
+import { checkRoute, routeCheckAnswer } from '../route-check.ts';
 
 const NameParam = Type.Object({ name: Type.String({ minLength: 1 }) });
 const DomainReply = Type.Object({ domain: Domain });
@@ -96,7 +96,7 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
     schema: { params: NameParam, body: Type.Object({ host: Type.String({ minLength: 1, maxLength: 253 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }) },
   }, async (req) => {
     const { host, port } = req.body;
-    return routeTestAnswer(await testSmtpRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
+    return routeCheckAnswer(await checkRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
   });
 }
 

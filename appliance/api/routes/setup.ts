@@ -19,7 +19,7 @@ import { problem } from '../../config/problems.ts';
 import { ApiError, invalid, requestLanguage } from '../errors.ts';
 import { dnsRecords, outboundAddresses } from '../dns-records.ts';
 import { passwordProblem } from '../passwords.ts';
-import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';
+import { checkRoute, routeCheckAnswer } from '../route-check.ts';
 import { checkPair, storePair, summarise } from '../tls-upload.ts';
 import { publicUser } from '../users.ts';
 
@@ -124,7 +124,7 @@ export default async function setupRoutes(fastify: FastifyInstance, ctx: Console
     schema: { body: Type.Object({ host: Type.String({ minLength: 1, maxLength: 253 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }) },
   }, async (req) => {
     const { host, port } = req.body;
-    return routeTestAnswer(await testSmtpRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
+    return routeCheckAnswer(await checkRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
   });
 
   app.post('/api/setup/check-tls', {
