@@ -36,7 +36,10 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const indexOf = (name: string) => ctx.config.current.domains.findIndex((d) => d.name.toLowerCase() === name.toLowerCase());
 
-  app.get('/api/domains', { config: { access: { roles: ['admin', 'domain-admin'] } } }, async (req) => ({
+  app.get('/api/domains', {
+    config: { access: { roles: ['admin', 'domain-admin'] } },
+    schema: { response: { 200: Type.Object({ items: Type.Array(Domain), defaultTimezone: Type.String(), timezones: Type.Array(Type.String()) }) } },
+  }, async (req) => ({
     items: ctx.config.current.domains.filter((d) => canReach(req.principal!, { domain: d.name })),
     defaultTimezone: ctx.config.current.time.timezone,
     timezones: knownTimeZones(),

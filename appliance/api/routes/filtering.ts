@@ -30,7 +30,11 @@ export default async function filteringRoutes(fastify: FastifyInstance, ctx: Con
 
   app.put('/api/filtering/domains/:name', {
     config: { access: { roles: ['admin', 'domain-admin'], targets: domainTarget } },
-    schema: { params: NameParam, body: Type.Object({ listPriority: Type.Union([Priority, Type.Null()]) }) },
+    schema: {
+      params: NameParam,
+      body: Type.Object({ listPriority: Type.Union([Priority, Type.Null()]) }),
+      response: { 200: Type.Object({ name: Type.String(), listPriority: Type.Union([Priority, Type.Null()]) }) },
+    },
   }, async (req) => {
     const name = served(req.params.name);
     if (!name) throw notFound('api.not-found.domain');

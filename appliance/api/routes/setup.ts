@@ -91,7 +91,7 @@ export default async function setupRoutes(fastify: FastifyInstance, ctx: Console
 
   app.post('/api/setup/claim', {
     config: { access: { roles: 'public', inSetup: true } },
-    schema: { body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) }) },
+    schema: { body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: Type.Object({ csrfToken: Type.String() }) } },
   }, async (req, reply) => {
     if (!ctx.setup.inSetup) throw new ApiError(410, 'setup-finished', 'api.setup-finished');
     const wait = ctx.setupLimiter.take(clientKey(req));
