@@ -115,6 +115,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   try {
     await app.listen({ path: deps.socketPath });
   } catch (err) {
+    await app.close();
     throw new Error(`cannot listen on the local API socket ${deps.socketPath}: ${(err as Error).message}`);
   }
   await chmod(deps.socketPath, 0o660);
