@@ -13,12 +13,12 @@ import { queueProvider, statsProvider, systemProvider } from './api/providers/st
 import { trainingProvider } from './api/providers/training.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
-import type { Config } from './config/schema.ts';
+import type { Config, MailDirection } from './config/schema.ts';
 import { DeliveryQueue } from './delivery/queue.ts';
 import { MxResolver } from './delivery/mx.ts';
 import { SmtpClient } from './delivery/smtp-client.ts';
 import { MessageLog } from './logsearch/message-log.ts';
-import { systemResolver, type Resolver } from './pipeline/dns-cache.ts';
+import { createCachingResolver, systemResolver, type Resolver } from './dns/cache.ts';
 import { ListsStore } from './pipeline/lists-store.ts';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createQuarantineActions, type QuarantineActions } from './quarantine/actions.ts';
@@ -46,7 +46,7 @@ export interface ApplianceOptions {
   seedOnly?: boolean;
   /** Replaces the filtering pipeline (tests of the bare mail path). */
   filter?: MessageFilter;
-  /** DNS for SPF/DKIM/DMARC and MX lookups (tests serve their own zone); default: relay.resolver or the system's. */
+  /** DNS for every lookup — SPF/DKIM/DMARC, MX, PTR — (tests serve their own zone); default: relay.resolver or the system's. Cached either way. */
   resolver?: Resolver;
   /** clamd socket path or host:port, overriding filtering.antivirus.clamd (tests start their own clamd). */
   clamd?: string;
@@ -100,6 +100,8 @@ export async function startAppliance(opts: ApplianceOptions): Promise<Appliance>
 
 async function startServices(opts: ApplianceOptions, store: Store, config: ConfigService, say: (line: string) => void): Promise<Appliance> {
   const current = () => config.current;
+  // The one DNS cache: authentication checks, MX lookups and the listeners' PTR lookups ask through it.
+  const dns = createCachingResolver(opts.resolver ?? systemResolver(current().relay.resolver), { maxSeconds: current().filtering.dnsCacheMaxSeconds });
   const callout = new CalloutVerifier(store.sublevel('callout'), current().hostname);
   let policy = new RecipientPolicy(current(), callout);
   const spool = await Spool.open(opts.dataDir);
@@ -107,7 +109,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const client = new SmtpClient({ heloName: current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
   const stats = await Stats.open(store);
   const queue = new DeliveryQueue({
-    store, spool, log, config: current, policy: () => policy, client, mx: new MxResolver(current().relay.resolver),
+    store, spool, log, config: current, policy: () => policy, client, mx: new MxResolver(dns.resolve),
     onFinished: (record) => stats.finished(record),
   });
   const recovered = await queue.recover();
@@ -120,7 +122,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const lists = await ListsStore.open(store);
   const pipeline = createPipeline({
     config, store, quarantine, lists, scorer: classifier, say,
-    resolver: opts.resolver ?? systemResolver(current().relay.resolver),
+    resolver: dns,
     ...(opts.clamd ? { clamd: opts.clamd } : {}),
   });
   const quarantineActions = createQuarantineActions({
@@ -162,9 +164,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
-  const reverseDns = new ReverseDns(current().relay.resolver);
+  const reverseDns = new ReverseDns(dns.resolve);
   const filter = opts.filter ?? ((input) => pipeline.run(input));
-  const recipientBlocked = async (direction: 'inbound' | 'outbound', address: string, sender: string) =>
+  const recipientBlocked = async (direction: MailDirection, address: string, sender: string) =>
     (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
   const listeners = new Map<ListenerKind, SMTPServer>();
 
@@ -191,6 +193,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
 
   config.on('change', (next, previous) => {
     policy = new RecipientPolicy(next, callout);
+    dns.setMaxSeconds(next.filtering.dnsCacheMaxSeconds);
     // Socket-level settings are fixed when a listener starts: restart the listeners for those.
     const listenerSettings = (c: Config) => JSON.stringify([c.listeners.inbound, c.listeners.submission, c.tls, c.limits, c.relay.networks, c.hostname]);
     if (listenerSettings(next) !== listenerSettings(previous)) {

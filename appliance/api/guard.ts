@@ -9,7 +9,10 @@
 //   5. writes an audit record for every successful change.
 // Authentication, setup mode and role are decided in onRequest (before the body is read);
 // targets, which may depend on the validated body or a stored record, in preHandler.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, RawRequestDefaultExpression, RawServerDefault, RouteGenericInterface,
+} from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { accountDomains, type AuditLog } from './audit.ts';
 import { ApiError, forbidden, unauthenticated } from './errors.ts';
@@ -24,11 +27,19 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 export interface Access {
   roles: readonly Role[] | 'public' | 'setup' | 'any';
-  /** The domains / mailboxes / system the request acts on; each must be within the caller's scope. */
-  targets?: (req: FastifyRequest) => Target[] | Promise<Target[]>;
+  /**
+   * The domains / mailboxes / system the request acts on; each must be within the caller's scope.
+   * Runs in preHandler, after the route's schemas validated the request, so it may take the request
+   * as those schemas type it (`SchemaRequest<typeof schema>`; method syntax keeps that assignable).
+   */
+  targets?(req: FastifyRequest): Target[] | Promise<Target[]>;
   /** Public routes that make sense in setup mode too (status, setup claim). */
   inSetup?: boolean;
 }
+
+/** A request as the route's schemas type it (the TypeBox type provider: the schema is the type). */
+export type SchemaRequest<S extends FastifySchema> =
+  FastifyRequest<RouteGenericInterface, RawServerDefault, RawRequestDefaultExpression, S, TypeBoxTypeProvider>;
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -2,14 +2,17 @@
 // box) for the serial-console menu, which must not open the store itself. There is no login:
 // the socket's permissions are the authentication. It is created mode 0660, so only the daemon's
 // user and members of its group (on the image: the `maint` console user) can connect; anyone
-// who can, may do what the menu does. Routes:
+// who can, may do what the menu does. A fastify instance like the console's, listening on the
+// socket; errors are `{ "error": sentence }`. Routes:
 //   GET  /status                 queue, counters, disks, setup mode (+ setup code while pending)
 //   POST /admin/reset-password   {"username"?} -> a new random password for a console admin
 //   POST /queue/flush            deliver everything queued now, ignoring retry waits
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError } from 'fastify';
+import Type from 'typebox';
 import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { Stats } from '../stats/counters.ts';
 import type { Store } from '../store/store.ts';
@@ -67,13 +70,13 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     };
   };
 
-  const resetPassword = async (body: { username?: unknown }): Promise<{ username: string; password: string }> => {
+  const resetPassword = async (username: string | undefined): Promise<{ username: string; password: string }> => {
     const admins = (await users.all()).filter((u) => u.role === 'admin');
     if (admins.length === 0) throw new LocalError(409, 'there is no console admin yet: finish the setup wizard with the setup code');
     let user = admins[0];
-    if (typeof body.username === 'string' && body.username) {
-      const found = admins.find((u) => u.username.toLowerCase() === (body.username as string).toLowerCase());
-      if (!found) throw new LocalError(404, `"${body.username}" is not a console admin; admins: ${admins.map((u) => u.username).join(', ')}`);
+    if (username) {
+      const found = admins.find((u) => u.username.toLowerCase() === username.toLowerCase());
+      if (!found) throw new LocalError(404, `"${username}" is not a console admin; admins: ${admins.map((u) => u.username).join(', ')}`);
       user = found;
     } else if (admins.length > 1) {
       throw new LocalError(400, `several admins exist (${admins.map((u) => u.username).join(', ')}): name the one to reset`);
@@ -89,45 +92,37 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     return { username: user.username, password };
   };
 
-  const server = http.createServer((req, res) => {
-    const send = (code: number, value: unknown) => {
-      res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(value));
-    };
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => { raw += d; if (raw.length > 64 * 1024) req.destroy(); });
-    req.on('end', () => {
-      const route = `${req.method} ${req.url}`;
-      const run = async (): Promise<unknown> => {
-        if (route === 'GET /status') return status();
-        if (route === 'POST /admin/reset-password') {
-          let body: { username?: unknown } = {};
-          try { body = raw ? JSON.parse(raw) : {}; } catch { throw new LocalError(400, 'the body is not JSON'); }
-          return resetPassword(body);
-        }
-        if (route === 'POST /queue/flush') {
-          deps.queue.flush();
-          return { flushed: deps.queue.size().messages };
-        }
-        throw new LocalError(404, `${route} does not exist`);
-      };
-      run().then((value) => send(200, value), (err: Error) =>
-        send(err instanceof LocalError ? err.status : 500, { error: err.message }));
-    });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler((err: FastifyError | LocalError, _req, reply) => {
+    if (err instanceof LocalError) return reply.code(err.status).send({ error: err.message });
+    // Fastify's own refusals: a body that is not JSON (or not the object a route takes), too large.
+    const status = (err as FastifyError).statusCode ?? 500;
+    const json = (err as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError;
+    return reply.code(status).send({ error: json ? 'the body is not JSON' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `${req.method} ${req.url} does not exist` }));
+
+  app.get('/status', async () => status());
+  app.post('/admin/reset-password', {
+    schema: { body: Type.Object({ username: Type.Optional(Type.String({ description: 'which admin; needed when there are several' })) }) },
+  }, async (req) => resetPassword(req.body.username));
+  app.post('/queue/flush', async () => {
+    deps.queue.flush();
+    return { flushed: deps.queue.size().messages };
   });
 
   await rm(deps.socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`cannot listen on the local API socket ${deps.socketPath}: ${err.message}`)));
-    server.listen(deps.socketPath, resolve);
-  });
+  try {
+    await app.listen({ path: deps.socketPath });
+  } catch (err) {
+    await app.close();
+    throw new Error(`cannot listen on the local API socket ${deps.socketPath}: ${(err as Error).message}`);
+  }
   await chmod(deps.socketPath, 0o660);
   return {
     socketPath: deps.socketPath,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
       await rm(deps.socketPath, { force: true });
     },
   };

@@ -7,6 +7,7 @@
 // single mailbox address the caller may see. Providers must apply it; the API also re-checks it
 // on every single-item action.
 
+import type { MailDirection } from '../config/schema.ts';
 import type { LocalText } from '../i18n/errors.ts';
 
 export type Scope = { all: true } | { domains: string[] } | { address: string };
@@ -72,7 +73,7 @@ export interface QuarantineProvider {
 
 export type ListKind = 'sender-allow' | 'sender-block' | 'recipient-allow' | 'recipient-block' | 'condition-block' | 'condition-allow' | 'condition-quarantine';
 export interface ListRef {
-  direction: 'inbound' | 'outbound';
+  direction: MailDirection;
   kind: ListKind;
   /** 'domain' lists apply to a whole served domain (owner = domain), 'address' lists to one mailbox. */
   scope: 'domain' | 'address';

@@ -5,6 +5,7 @@
 //   mailmoat train --data DIR --starter                      install the shipped starter model
 // Spam and ham are interleaved while learning: an online learner fed all of one kind first
 // would drift towards it.
+import { parseArgs } from 'node:util';
 import { Classifier, NotMailError, type Label } from '../classifier/index.ts';
 import { readSources, type SourceItem } from '../classifier/sources.ts';
 import { openStore, StoreInUseError, type Store } from '../store/store.ts';
@@ -14,19 +15,40 @@ const USAGE = 'usage: mailmoat train [--data DIR] (--spam PATH... | --ham PATH..
 
 interface Args { data: string; spam: string[]; ham: string[]; starter: boolean; untrain: boolean }
 
+/** Paths follow their flag (`--spam a b --ham c`), so the tokens are read in order: parseArgs
+ * checks the options, and each path goes to the last --spam or --ham before it. */
 function parse(args: string[]): Args | string {
+  let tokens;
+  try {
+    ({ tokens } = parseArgs({
+      args,
+      options: {
+        data: { type: 'string' },
+        spam: { type: 'boolean', multiple: true },
+        ham: { type: 'boolean', multiple: true },
+        starter: { type: 'boolean' },
+        untrain: { type: 'boolean' },
+      },
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    }));
+  } catch (err) {
+    return (err as Error).message;
+  }
   const a: Args = { data: './data', spam: [], ham: [], starter: false, untrain: false };
   let into: string[] | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--data') { if (!args[i + 1]) return '--data needs a folder'; a.data = args[++i]; into = undefined; }
-    else if (arg === '--spam') into = a.spam;
-    else if (arg === '--ham') into = a.ham;
-    else if (arg === '--starter') { a.starter = true; into = undefined; }
-    else if (arg === '--untrain') a.untrain = true;
-    else if (arg.startsWith('--')) return `unknown option ${arg}`;
-    else if (into) into.push(arg);
-    else return `"${arg}" is not after --spam or --ham`;
+  for (const token of tokens) {
+    if (token.kind === 'option') {
+      if (token.name === 'data') a.data = token.value!;
+      else if (token.name === 'starter') a.starter = true;
+      else if (token.name === 'untrain') a.untrain = true;
+      // --untrain may stand among the paths; --data and --starter end a list of them.
+      if (token.name !== 'untrain') into = token.name === 'spam' ? a.spam : token.name === 'ham' ? a.ham : undefined;
+    } else if (token.kind === 'positional') {
+      if (!into) return `"${token.value}" is not after --spam or --ham`;
+      into.push(token.value);
+    }
   }
   if (a.starter && (a.spam.length || a.ham.length || a.untrain)) return '--starter cannot be combined with --spam, --ham or --untrain';
   if (!a.starter && a.spam.length === 0 && a.ham.length === 0) return 'nothing to do: give --spam PATH..., --ham PATH... or --starter';

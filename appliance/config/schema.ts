@@ -16,6 +16,11 @@ const DomainName = Type.String({
 });
 const Address = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an email address' });
 
+/** Which way a message goes: in from the internet (inbound listener) or out from a customer's
+ * server (submission). Defined here, where the configuration's rules speak of it, for every module. */
+export const MailDirection = Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]);
+export type MailDirection = Static<typeof MailDirection>;
+
 export const Listener = Type.Object({
   address: Type.String({ default: '0.0.0.0', description: 'IP address to bind ("0.0.0.0" or "::" for all)' }),
   port: Port(2525, 'TCP port'),

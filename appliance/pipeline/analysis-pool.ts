@@ -10,10 +10,11 @@
 import { Worker } from 'node:worker_threads';
 import type { Analysis, AnalysisJob } from './analysis.ts';
 import type { FromWorker, JobScoring, ToWorker, WorkerSetup } from './analysis-protocol.ts';
-import { ANSWER_TTL, isTtlAnswer, type Resolver } from './dns-cache.ts';
+import { ANSWER_TTL, isTtlAnswer, type Resolver } from '../dns/cache.ts';
 
 export interface AnalysisPoolOptions {
-  /** Answers the DNS questions the threads' own caches cannot (uncached: the threads cache). */
+  /** Answers the DNS questions the threads' own caches cannot: the main thread's cache, whose
+   * `answer` tells each thread how long it may keep what it gets (or a bare resolver, in tests). */
   resolver: Resolver;
   /** The classifier's weights in shared memory, when there is a classifier. */
   weights?: Float64Array;

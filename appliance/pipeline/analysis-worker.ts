@@ -1,15 +1,15 @@
 // An analysis thread: runs analyse() (parse, authenticate, score) for the pipeline's pool.
 //
 // Each thread caches DNS answers itself (most messages then need no DNS at all); a question the
-// cache cannot answer goes to the main thread, which asks the pipeline's resolver — the system's,
-// or the one a test injected — and hands back the answer with its TTL. The classifier's weights
+// cache cannot answer goes to the main thread, which asks the appliance's DNS cache (dns/cache.ts)
+// and hands back the answer with what is left of its TTL. The classifier's weights
 // arrive once, as shared memory; each job says whether a model is trained and which thresholds apply.
 import { parentPort, workerData } from 'node:worker_threads';
 import { scoreMessage } from '../classifier/index.ts';
 import { analyse } from './analysis.ts';
 import { installDkimKeyMemo } from './dkim-key-memo.ts';
 import type { FromWorker, ToWorker, WorkerSetup } from './analysis-protocol.ts';
-import { ANSWER_TTL, createCachingResolver, type Resolver, type TtlAnswer } from './dns-cache.ts';
+import { ANSWER_TTL, createCachingResolver, type Resolver, type TtlAnswer } from '../dns/cache.ts';
 import type { Scorer } from './spam.ts';
 
 installDkimKeyMemo();

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AuthFindings, MessageContext, ParseFindings, SpamFindings, StageContext } from './context.ts';
 import { authStage } from './auth.ts';
-import type { Resolver } from './dns-cache.ts';
+import type { Resolver } from '../dns/cache.ts';
 import { parseStage } from './parse.ts';
 import { spamStage, type Scorer } from './spam.ts';
 

@@ -6,7 +6,7 @@
 // where SPF of the client would say nothing useful.
 import { authenticate } from 'mailauth';
 import type { AuthFindings, StageContext } from './context.ts';
-import type { Resolver } from './dns-cache.ts';
+import type { Resolver } from '../dns/cache.ts';
 
 export interface AuthOptions {
   resolver: Resolver;

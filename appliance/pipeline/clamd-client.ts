@@ -5,6 +5,12 @@
 // "stream: OK", "stream: <Name> FOUND", or "<text> ERROR" (e.g. "INSTREAM size limit exceeded").
 // Anything but a clear OK or FOUND — an error line, a refused connection, a timeout — is a failure
 // the caller must treat as "not scanned", never as clean.
+//
+// Our own rather than a library's, on purpose: the antivirus stage needs a result as a value
+// (clean / infected / failed with a reason the admin can act on, never a throw mid-pipeline), a
+// stream from memory or a file, and the StreamMaxLength hint below. A library client would still
+// need a wrapper turning its errors into those values, around a protocol that is one short exchange;
+// test/unit/pipeline-antivirus.test.ts runs this one against a real clamd.
 import net from 'node:net';
 import { createReadStream } from 'node:fs';
 

@@ -6,6 +6,8 @@
 // stage adds what it found to `Findings`, so the message log and the quarantine can show *why* a
 // message got its class (the same idea as rspamd's named symbols).
 import type { ParsedMail } from 'mailparser';
+import type { Reason } from '../classifier/score.ts';
+import type { MailDirection } from '../config/schema.ts';
 // Header edits are defined where they are applied, by the delivery path.
 import type { HeaderEdits } from '../delivery/message-stream.ts';
 
@@ -14,7 +16,7 @@ export type { HeaderEdits };
 export interface MessageContext {
   /** Our queue id. */
   id: string;
-  direction: 'inbound' | 'outbound';
+  direction: MailDirection;
   /** ms since the epoch. */
   receivedAt: number;
   /** The raw message as received (our Received header first). Read it, never modify it. */
@@ -45,12 +47,8 @@ export interface RecipientOutcome {
   why: string[];
 }
 
-/** One named contribution to a verdict (a scorer reason, a list hit, an auth result). */
-export interface Reason {
-  name: string;
-  contribution: number;
-  detail?: string;
-}
+/** One named contribution to a verdict: the classifier's type, used for list hits and auth results too. */
+export type { Reason };
 
 export interface ParseFindings {
   ok: boolean;

@@ -19,6 +19,7 @@
 // the only writer, so memory and disk stay in step.
 import { CONDITION_HEADER, SIMPLE_HEADER, parseListFile, toCsv } from './list-files.ts';
 import { randomBytes } from 'node:crypto';
+import type { MailDirection } from '../config/schema.ts';
 import type { Store, Sublevel } from '../store/store.ts';
 import { LocalizedError, type LocalText } from '../i18n/errors.ts';
 
@@ -26,7 +27,6 @@ export const MAX_ENTRIES_PER_LIST = 300;
 
 export const LIST_KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
-export type ListDirection = 'inbound' | 'outbound';
 export type ListScope = 'domain' | 'address';
 export const CONDITION_FIELDS = ['envelope-from', 'from-header', 'subject', 'header'] as const;
 export type ConditionField = (typeof CONDITION_FIELDS)[number];
@@ -34,7 +34,7 @@ export type MatchMode = 'exact' | 'partial';
 
 /** Which list, and whose. */
 export interface ListRef {
-  direction: ListDirection;
+  direction: MailDirection;
   kind: ListKind;
   scope: ListScope;
   owner: string;
@@ -207,7 +207,7 @@ export class ListsStore {
   }
 
   /** Entries whose value, owner or note contains `text`, optionally narrowed by direction/kind/scope/owner. */
-  search(q: { text?: string; direction?: ListDirection; kind?: ListKind; scope?: ListScope; owner?: string }): ListEntry[] {
+  search(q: { text?: string; direction?: MailDirection; kind?: ListKind; scope?: ListScope; owner?: string }): ListEntry[] {
     const text = q.text ? normalizeText(q.text) : '';
     const owner = q.owner ? normalizeAddressOrDomain(q.owner) : undefined;
     const out: ListEntry[] = [];

@@ -7,10 +7,11 @@
 // tried from the most to the least severe, so a block beats an allow set at the same level:
 //   recipient-block, condition-block, sender-block, condition-quarantine,
 //   recipient-allow, condition-allow, sender-allow
+import type { MailDirection } from '../config/schema.ts';
 import type { ListHit, ParseFindings } from './context.ts';
 import {
   normalizeAddressOrDomain, normalizeText,
-  type ListDirection, type ListEntry, type ListKind, type ListsStore,
+  type ListEntry, type ListKind, type ListsStore,
 } from './lists-store.ts';
 
 export type ListEffect = 'refuse' | 'delete' | 'block' | 'quarantine' | 'allow';
@@ -75,7 +76,7 @@ function entryMatches(e: ListEntry, facts: MessageFacts, recipient: string): boo
 }
 
 export interface ListQuestion {
-  direction: ListDirection;
+  direction: MailDirection;
   recipient: string;
   /** Inbound: the recipient's served domain. Outbound: ignored (the sender's domain is used). */
   recipientDomain: string;

@@ -18,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ConfigService } from '../config/config-service.ts';
+import type { MailDirection } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Quarantine } from '../quarantine/quarantine-store.ts';
 import { analyse, type Analysis, type AnalysisJob } from './analysis.ts';
@@ -25,9 +26,9 @@ import { AnalysisPool } from './analysis-pool.ts';
 import type { ClamdTarget } from './clamd-client.ts';
 import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, StageContext } from './context.ts';
 import { antivirusStage } from './antivirus.ts';
-import { createCachingResolver, systemResolver, type Resolver } from './dns-cache.ts';
+import { createCachingResolver, systemResolver, type CachingResolver, type Resolver } from '../dns/cache.ts';
 import { decideLists, factsFrom, type ListDecision, type PriorityMode } from './lists.ts';
-import { ListsStore, normalizeAddressOrDomain, type ListDirection } from './lists-store.ts';
+import { ListsStore, normalizeAddressOrDomain } from './lists-store.ts';
 import type { Scorer } from './spam.ts';
 import { stamp } from './stamp.ts';
 import { decide, type Verdict } from './verdict.ts';
@@ -37,8 +38,11 @@ export interface PipelineDeps {
   store: Store;
   quarantine: Quarantine;
   scorer?: Scorer;
-  /** DNS for SPF/DKIM/DMARC; the system resolver when not given. Answers are cached either way. */
-  resolver?: Resolver;
+  /**
+   * DNS for SPF/DKIM/DMARC: the appliance's cache (main.ts), or a bare resolver (tests), which is
+   * then cached here; the system resolver when not given.
+   */
+  resolver?: Resolver | CachingResolver;
   /** Overrides `filtering.antivirus.clamd` (tests start their own clamd). */
   clamd?: ClamdTarget;
   /** Share the instance the console's API writes through; opened from `store` when not given. */
@@ -50,7 +54,7 @@ export interface PipelineDeps {
 export interface Pipeline {
   run(ctx: MessageContext): Promise<PipelineOutcome>;
   /** The recipient block lists, for RCPT time. Outbound lists belong to the sender, so pass it. */
-  checkRecipient(direction: ListDirection, address: string, sender?: string): Promise<'ok' | 'blocked'>;
+  checkRecipient(direction: MailDirection, address: string, sender?: string): Promise<'ok' | 'blocked'>;
   lists(): Promise<ListsStore>;
   /** Ends the analysis threads. */
   close(): Promise<void>;
@@ -69,7 +73,10 @@ const REFUSING = (o: RecipientOutcome, quarantineRejects: boolean) =>
   o.disposition === 'reject' || (o.disposition === 'quarantine' && quarantineRejects);
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const upstream = deps.resolver ?? systemResolver();
+  // A cache made here follows filtering.dnsCacheMaxSeconds itself; one handed in, its owner does.
+  const ownCache = typeof deps.resolver !== 'object';
+  const dns = typeof deps.resolver === 'object' ? deps.resolver
+    : createCachingResolver(deps.resolver ?? systemResolver(), { maxSeconds: deps.config.current.filtering.dnsCacheMaxSeconds });
   let listsP: Promise<ListsStore> | undefined = deps.lists ? Promise.resolve(deps.lists) : undefined;
   const lists = () => (listsP ??= ListsStore.open(deps.store));
 
@@ -89,18 +96,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   // A scorer whose model lives in shared memory (the classifier) can score in the analysis
   // threads; any other scorer (a test's stand-in) keeps the analysis on this thread.
-  // The threads cache DNS answers themselves; analysis on this thread has this cache.
+  // The threads cache DNS answers themselves; their misses come to this thread's cache, which
+  // tells them how long each answer may still be kept.
   const pool = !deps.scorer || deps.scorer.shared
-    ? new AnalysisPool({ resolver: upstream, weights: deps.scorer?.shared?.().weights, jobTimeoutMs: ANALYSIS_TIMEOUT_MS, say: deps.say })
+    ? new AnalysisPool({ resolver: dns.answer, weights: deps.scorer?.shared?.().weights, jobTimeoutMs: ANALYSIS_TIMEOUT_MS, say: deps.say })
     : undefined;
-  const dns = pool ? undefined : createCachingResolver(upstream, { maxSeconds: deps.config.current.filtering.dnsCacheMaxSeconds });
 
   function analysis(job: AnalysisJob): Promise<Analysis> {
     const cfg = deps.config.current.filtering;
-    if (!pool) {
-      dns!.setMaxSeconds(cfg.dnsCacheMaxSeconds);
-      return analyse(job, { resolver: dns!.resolve, scorer: deps.scorer });
-    }
+    if (ownCache) dns.setMaxSeconds(cfg.dnsCacheMaxSeconds);
+    if (!pool) return analyse(job, { resolver: dns.resolve, scorer: deps.scorer });
     const threads = analysisThreadsFor(cfg.analysisThreads);
     if (threads !== pool.size) pool.resize(threads);
     const model = deps.scorer?.shared?.();

@@ -18,6 +18,7 @@ import { constants, createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type { MailDirection } from '../config/schema.ts';
 import type { Store, Sublevel } from '../store/store.ts';
 import type { HeaderEdits, MainClass, Reason } from '../pipeline/context.ts';
 import { LocalizedError } from '../i18n/errors.ts';
@@ -39,7 +40,7 @@ export interface QuarantineRecord {
   queueId: string;
   quarantinedAt: number;
   receivedAt: number;
-  direction: 'inbound' | 'outbound';
+  direction: MailDirection;
   mailFrom: string;
   fromHeader: string;
   subject: string;

@@ -1,8 +1,9 @@
 // Recipient callout: ask the domain's own server whether a mailbox exists (EHLO, MAIL FROM:<>,
 // RCPT TO) without sending anything, and cache the answer. A 5xx to RCPT means unknown; a
-// connection failure or 4xx means "try later" (451), never "accept blindly".
-import net from 'node:net';
+// connection failure or 4xx means "try later" (451), never "accept blindly". The dialogue is the
+// one SMTP probe's (delivery/smtp-probe.ts).
 import type { Domain } from '../config/schema.ts';
+import { probeSmtp } from '../delivery/smtp-probe.ts';
 import type { Sublevel } from '../store/store.ts';
 
 export type CalloutAnswer = { kind: 'valid' } | { kind: 'unknown'; reply: string } | { kind: 'tempfail'; reason: string };
@@ -29,7 +30,7 @@ export class CalloutVerifier {
     const routes = [...domain.routes].sort((a, b) => a.priority - b.priority);
     let lastProblem = 'no route';
     for (const route of routes) {
-      const result = await this.#ask(route.host, route.port, address).catch((err: Error) => ({ code: 0, text: err.message }));
+      const result = await this.#ask(route.host, route.port, address);
       if (result.code >= 200 && result.code < 300 || result.code >= 500) {
         const valid = result.code < 300;
         await this.#cache.put(key, { valid, reply: result.text, at: Date.now() });
@@ -40,34 +41,21 @@ export class CalloutVerifier {
     return { kind: 'tempfail', reason: lastProblem };
   }
 
-  /** One SMTP dialogue up to RCPT; resolves with RCPT's reply (or the first failing reply). */
-  #ask(host: string, port: number, address: string): Promise<{ code: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
-      const steps = [`EHLO ${this.#heloName}`, 'MAIL FROM:<>', `RCPT TO:<${address}>`];
-      let buffer = '';
-      let step = -1;
-      const finish = (result: { code: number; text: string } | Error) => {
-        socket.removeAllListeners('data');
-        socket.end('QUIT\r\n');
-        socket.destroySoon();
-        result instanceof Error ? reject(result) : resolve(result);
-      };
-      socket.setTimeout(this.#timeoutMs, () => { socket.destroy(); reject(new Error(`timed out talking to ${host}:${port}`)); });
-      socket.on('error', (err) => reject(new Error(`cannot reach ${host}:${port}: ${err.message}`)));
-      socket.on('data', (chunk) => {
-        buffer += chunk.toString('latin1');
-        // A reply is complete at a line "NNN text" (no dash after the code).
-        const m = /(?:^|\r?\n)(\d{3}) ([^\r\n]*)\r?\n$/.exec(buffer);
-        if (!m) return;
-        const code = Number(m[1]);
-        buffer = '';
-        if (step === steps.length - 1) return finish({ code, text: `${m[1]} ${m[2]}` });
-        // Refused before RCPT: says nothing about the mailbox, so it is a temporary problem.
-        if (code >= 400) return finish({ code: 0, text: `${host}:${port} refused ${step < 0 ? 'the connection' : steps[step].split(' ')[0]}: ${m[1]} ${m[2]}` });
-        step += 1;
-        socket.write(`${steps[step]}\r\n`);
-      });
-    });
+  /** One SMTP dialogue up to RCPT; RCPT's reply, or code 0 and why the mailbox question was not answered. */
+  async #ask(host: string, port: number, address: string): Promise<{ code: number; text: string }> {
+    const steps = [`EHLO ${this.#heloName}`, 'MAIL FROM:<>', `RCPT TO:<${address}>`];
+    const outcome = await probeSmtp(host, port, steps, { timeoutMs: this.#timeoutMs });
+    if (!outcome.ok) {
+      const f = outcome.failure;
+      return { code: 0, text: f.kind === 'timeout' ? `timed out talking to ${host}:${port}`
+        : f.kind === 'closed' ? `${host}:${port} closed the connection`
+        : `cannot reach ${host}:${port}: ${f.error.message}` };
+    }
+    const { greeting, replies } = outcome;
+    const last = replies.at(-1) ?? greeting;
+    const text = last.lines.at(-1)!;
+    if (replies.length === steps.length) return { code: last.code, text };
+    // Refused before RCPT: says nothing about the mailbox, so it is a temporary problem.
+    return { code: 0, text: `${host}:${port} refused ${replies.length === 0 ? 'the connection' : steps[replies.length - 1].split(' ')[0]}: ${text}` };
   }
 }

@@ -1,29 +1,61 @@
 // The pause before the SMTP greeting. smtp-server always waits 100 ms before "220" to catch
 // clients that talk before the greeting (early talkers, typical of spam bots) and has no option for
 // it; with one message per connection that pause alone caps a listener at ~10 sessions/s per
-// concurrent client. Our listeners set `greetingPauseMs` (limits.greetingPauseMs): 0 greets at
-// once, a longer pause is a cheap spam filter on port 25. Servers without the option (e.g. test
-// sinks) keep the library's behaviour.
-// This replaces SMTPConnection.init, which only registers the socket listeners, checks maxClients
-// and starts that timer (smtp-server 3.21); the session tests fail if a new version changes it.
+// concurrent client. `PausingSMTPServer` takes `greetingPauseMs` (limits.greetingPauseMs): 0 greets
+// at once, a longer pause is a cheap spam filter on port 25. Other servers (e.g. test sinks) are
+// plain SMTPServers and keep the library's behaviour.
+//
+// A subclass, not a patch of the library: only our listeners' connections greet differently.
+// It overrides SMTPServer.connect (creates the connection) and SMTPConnection.init (registers the
+// socket listeners, checks maxClients, starts that timer) as they are in smtp-server 3.21.6, which
+// package.json pins exactly; the session tests fail if a new version changes them. Upstream-able:
+// the same few lines as a `greetingDelay` option of smtp-server would make this file go away.
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
-type WithPause = { greetingPauseMs?: number; maxClients?: number };
+export interface PausingOptions extends SMTPServerOptions {
+  /** Milliseconds to wait before the greeting (0: at once). */
+  greetingPauseMs: number;
+}
 
-const libraryInit = SMTPConnection.prototype.init;
+type SocketOptions = Parameters<SMTPServer['connect']>[1];
 
-SMTPConnection.prototype.init = function init(this: SMTPConnection): void {
-  const options = this._server.options as WithPause;
-  if (options.greetingPauseMs === undefined) return libraryInit.call(this);
-  const pause = options.greetingPauseMs;
-  this._setListeners(() => {
-    if (options.maxClients && this._server.connections.size > options.maxClients) {
-      this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
-      return;
-    }
-    if (pause <= 0) return this.connectionReady();
-    setTimeout(() => this.connectionReady(), pause).unref();
-  });
-};
+class PausingConnection extends SMTPConnection {
+  readonly #pauseMs: number;
 
-export {};
+  constructor(server: SMTPServer, socket: net.Socket | tls.TLSSocket, socketOptions: SocketOptions, pauseMs: number) {
+    super(server, socket, socketOptions);
+    this.#pauseMs = pauseMs;
+  }
+
+  override init(): void {
+    const maxClients = this._server.options.maxClients;
+    this._setListeners(() => {
+      if (maxClients && this._server.connections.size > maxClients) {
+        this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+        return;
+      }
+      if (this.#pauseMs <= 0) return this.connectionReady();
+      setTimeout(() => this.connectionReady(), this.#pauseMs).unref();
+    });
+  }
+}
+
+export class PausingSMTPServer extends SMTPServer {
+  readonly #pauseMs: number;
+
+  constructor({ greetingPauseMs, ...options }: PausingOptions) {
+    super(options);
+    this.#pauseMs = greetingPauseMs;
+  }
+
+  override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: SocketOptions): void {
+    const connection = new PausingConnection(this, socket, socketOptions, this.#pauseMs);
+    this.connections.add(connection);
+    connection.on('error', (err: Error) => this._onError(err));
+    connection.on('connect', (data: Parameters<SMTPServer['_onClientConnect']>[0]) => this._onClientConnect(data));
+    connection.init();
+  }
+}

@@ -2,9 +2,9 @@
 // only for served domains and never relays; the submission listener (587) relays for permitted
 // clients (relay.networks, or AUTH PLAIN/LOGIN after STARTTLS). DATA streams to the spool, the
 // filter decides before the final reply, and 250 is sent only once the message is durable.
-import './greeting-pause.ts';
-import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { Config } from '../config/schema.ts';
+import { PausingSMTPServer } from './greeting-pause.ts';
+import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { Config, MailDirection } from '../config/schema.ts';
 import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Stats } from '../stats/counters.ts';
@@ -38,7 +38,7 @@ export interface ListenerDeps {
   /** Refuses new mail (e.g. the data disk is nearly full): a reason, or null to accept. */
   admission?: () => string | null;
   /** Recipient block list, asked at RCPT time. */
-  recipientBlocked?: (direction: 'inbound' | 'outbound', address: string, sender: string) => Promise<boolean>;
+  recipientBlocked?: (direction: MailDirection, address: string, sender: string) => Promise<boolean>;
 }
 
 interface Transaction {
@@ -69,7 +69,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
   };
   const mayRelay = (session: SMTPServerSession) => submission && (Boolean(session.user) || relayNetwork(session.remoteAddress));
 
-  const server = new SMTPServer({
+  const server = new PausingSMTPServer({
     name: config.hostname,
     banner: 'Mailmoat ESMTP',
     key: deps.tls.key,
@@ -79,8 +79,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     maxRecipients: limits.maxRecipients,
     socketTimeout: limits.idleTimeoutSeconds * 1000,
     closeTimeout: 30_000,
-    // Read by greeting-pause.ts: how long to wait before the greeting (early-talker check).
-    ...{ greetingPauseMs: submission ? 0 : limits.greetingPauseMs },
+    // How long to wait before the greeting (early-talker check): greeting-pause.ts.
+    greetingPauseMs: submission ? 0 : limits.greetingPauseMs,
     resolver: { reverse: deps.reverseDns.reverse },
     hideENHANCEDSTATUSCODES: true,
     hideDSN: true,

@@ -2,14 +2,14 @@
 // and, per recipient, whether the message is delivered (with header edits), quarantined (already
 // stored by the pipeline) or deleted. Without a filter every recipient is delivered as received.
 import type { HeaderEdits } from '../delivery/message-stream.ts';
-import type { MessageContext } from '../pipeline/context.ts';
+import type { Disposition, MessageContext } from '../pipeline/context.ts';
 
 /** What the filter is given: the pipeline's MessageContext (appliance/pipeline/context.ts). */
 export type FilterInput = MessageContext;
 
 export interface FilterOutcome {
   reply: { code: number; message: string };
-  recipients: { address: string; disposition: 'deliver' | 'quarantine' | 'delete' | 'reject'; mainClass?: string; headerEdits?: HeaderEdits }[];
+  recipients: { address: string; disposition: Disposition; mainClass?: string; headerEdits?: HeaderEdits }[];
   findings?: unknown;
 }
 

@@ -1,13 +1,13 @@
-// The client's host name for Received headers and the message log: a cached PTR lookup with a
-// short timeout (the SMTP greeting waits for it), answered locally for loopback clients.
-import { promises as dns } from 'node:dns';
+// The client's host name for Received headers and the message log: a PTR lookup through the
+// appliance's DNS cache (dns/cache.ts; the system resolver gives PTR one short try, as the SMTP
+// greeting waits for it), answered locally for loopback clients.
+import { reverseName, type Resolver } from '../dns/cache.ts';
 
 export class ReverseDns {
-  #resolver = new dns.Resolver({ timeout: 1200, tries: 1 });
-  #cache = new Map<string, { names: string[]; until: number }>();
+  #resolve: Resolver;
 
-  constructor(servers: string[]) {
-    if (servers.length) this.#resolver.setServers(servers);
+  constructor(resolve: Resolver) {
+    this.#resolve = resolve;
   }
 
   /** The interface smtp-server's `resolver` option expects. */
@@ -17,16 +17,13 @@ export class ReverseDns {
 
   async lookup(ip: string): Promise<string[]> {
     if (ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.')) return ['localhost'];
-    const hit = this.#cache.get(ip);
-    if (hit && hit.until > Date.now()) return hit.names;
-    let names: string[] = [];
+    const name = reverseName(ip);
+    if (!name) return [];
     try {
-      names = await this.#resolver.reverse(ip);
+      return await this.#resolve(name, 'PTR') as string[];
     } catch {
       // No PTR (or no answer in time): the client is logged by address only.
+      return [];
     }
-    if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(ip, { names, until: Date.now() + 3_600_000 });
-    return names;
   }
 }

@@ -5,7 +5,7 @@
 // would serve a long DKIM key. Every question is recorded, so tests can see what was asked.
 import dns2, { type Resource } from 'dns2';
 import { Resolver } from 'node:dns/promises';
-import type { Resolver as LookupFn } from '../../appliance/pipeline/dns-cache.ts';
+import type { Resolver as LookupFn } from '../../appliance/dns/cache.ts';
 
 const { Packet } = dns2;
 

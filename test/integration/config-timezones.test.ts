@@ -68,6 +68,11 @@ test('the console API refuses an unknown domain zone next to the field, in the c
   t.regex(ja.json.problems[0].message, /^「Asia\/Tokio」は不明なタイムゾーンです/);
   t.is(h.server.context.config.current.domains[0].timezone, undefined, 'nothing was saved');
   t.is((await h.request('PUT', '/api/domains/a.example', { as: root, body: { ...body, timezone: 'Asia/Tokyo' } })).status, 200);
+  // The replies' schemas (the configuration's Domain) keep every field of the stored domain.
+  const stored = h.server.context.config.current.domains[0];
+  t.deepEqual((await h.request('GET', '/api/domains/a.example', { as: root })).json.domain, stored);
+  t.deepEqual((await h.request('GET', '/api/domains', { as: root })).json.items[0], stored);
+  t.is(stored.timezone, 'Asia/Tokyo');
   // The appliance's zone through the system settings.
   const time = await h.request('PUT', '/api/system/config/time', { as: root, body: { value: { timezone: 'Tokyo', ntpServers: [] } } });
   t.is(time.status, 400, JSON.stringify(time.json));

@@ -2,6 +2,7 @@
 // disks, setup code), admin password reset through the console's user store, queue flush, the
 // socket's mode (0660: its permissions are the authentication), and the menu's status screen.
 import test from 'ava';
+import http from 'node:http';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,19 @@ import { verifyPassword } from '../../appliance/api/passwords.ts';
 import { SetupState } from '../../appliance/api/setup-state.ts';
 import { UserStore } from '../../appliance/api/users.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
+
+/** A request the menu's client would never send (a body that is not JSON). */
+function rawCall(socketPath: string, method: string, route: string, body: string): Promise<{ status?: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path: route, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 test.serial('status, setup code, password reset and flush through the socket', async (t) => {
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
@@ -48,6 +62,8 @@ test.serial('status, setup code, password reset and flush through the socket', a
     t.deepEqual(done.setup, { pending: false });
     t.deepEqual(await callDaemon('POST', '/queue/flush', undefined, socket), { flushed: 0 });
     await t.throwsAsync(callDaemon('GET', '/nothing', undefined, socket), { message: /GET \/nothing does not exist/ });
+    const notJson = await rawCall(socket, 'POST', '/admin/reset-password', '{"username": ');
+    t.deepEqual(notJson, { status: 400, body: { error: 'the body is not JSON' } });
 
     // The menu's status screen reads the same socket.
     const screen = formatStatus(await collectStatus(socket));

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { AnalysisPool } from '../../appliance/pipeline/analysis-pool.ts';
 import type { AnalysisJob } from '../../appliance/pipeline/analysis.ts';
-import type { Resolver } from '../../appliance/pipeline/dns-cache.ts';
+import type { Resolver } from '../../appliance/dns/cache.ts';
 import { hashToken, HASH_BITS } from '../../appliance/classifier/model.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 

@@ -6,7 +6,7 @@ import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { sealMessage } from 'mailauth';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 import { authStage } from '../../appliance/pipeline/auth.ts';
-import { createCachingResolver } from '../../appliance/pipeline/dns-cache.ts';
+import { createCachingResolver } from '../../appliance/dns/cache.ts';
 import type { MessageContext, StageContext } from '../../appliance/pipeline/context.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -2,6 +2,7 @@
 // domains only (audit.ts). Filters: actor, what was done, and a date range (ISO instants; the
 // console sends the caller's days in their zone). Pages newest first: a page's `next` cursor,
 // passed back as `cursor`, gives the next.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
@@ -18,7 +19,8 @@ function instant(value: string | undefined, path: string): string | undefined {
   return new Date(ms).toISOString();
 }
 
-export default async function auditRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+export default async function auditRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/api/audit', {
     config: { access: { roles: ['admin', 'domain-admin'] } },
     schema: { querystring: Type.Object({
@@ -30,7 +32,7 @@ export default async function auditRoutes(app: FastifyInstance, ctx: ConsoleCont
       cursor: Type.Optional(Type.String({ maxLength: 400, description: 'the `next` of the previous page' })),
     }) },
   }, async (req) => {
-    const q = req.query as { actor?: string; action?: string; from?: string; to?: string; limit: number; cursor?: string };
+    const q = req.query;
     const page = await ctx.audit.search({
       limit: q.limit,
       after: q.cursor === undefined ? undefined : decodeCursor('audit', q.cursor),

@@ -1,23 +1,45 @@
 // Served domains: routes (with a live test), recipient verification, domain and mailbox aliases,
 // settings. The admin adds and removes domains; a domain admin edits only their own domains and
-// cannot rename them. Problems come back with paths relative to the domain, for the form.
-import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
+// cannot rename them. A domain is checked against the configuration's own Domain schema with
+// TypeBox (every problem at once, as the configuration reports them), then as part of the whole
+// configuration; problems come back with paths relative to the domain, for the form.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import Type, { type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import Value from 'typebox/value';
 
 import type { ConsoleContext } from '../context.ts';
+import { Domain } from '../../config/schema.ts';
 import { knownTimeZones } from '../../config/timezones.ts';
 import { changeConfig } from '../context.ts';
 import { forbidden, notFound, requestLanguage } from '../errors.ts';
+import type { SchemaRequest } from '../guard.ts';
+import { Done } from '../replies.ts';
 import { canReach } from '../roles.ts';
-import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';
+import { checkRoute, routeCheckAnswer } from '../route-check.ts';
 
 const NameParam = Type.Object({ name: Type.String({ minLength: 1 }) });
-const domainTarget = (req: { params: unknown }) => [{ domain: (req.params as { name: string }).name.toLowerCase() }];
+const DomainReply = Type.Object({ domain: Domain });
 
-export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+/** Validates a request part as the configuration is validated: defaults first, then every problem. */
+const asConfigured: FastifySchemaCompiler<TSchema> = ({ schema }) => {
+  const validator = Compile(schema);
+  return (input) => {
+    const value = Value.Default(schema, structuredClone(input));
+    return validator.Check(value) ? { value } : { error: validator.Errors(value) };
+  };
+};
+const domainTarget = (req: SchemaRequest<{ params: typeof NameParam }>) => [{ domain: req.params.name.toLowerCase() }];
+
+export default async function domainRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const indexOf = (name: string) => ctx.config.current.domains.findIndex((d) => d.name.toLowerCase() === name.toLowerCase());
 
-  app.get('/api/domains', { config: { access: { roles: ['admin', 'domain-admin'] } } }, async (req) => ({
+  app.get('/api/domains', {
+    config: { access: { roles: ['admin', 'domain-admin'] } },
+    schema: { response: { 200: Type.Object({ items: Type.Array(Domain), defaultTimezone: Type.String(), timezones: Type.Array(Type.String()) }) } },
+  }, async (req) => ({
     items: ctx.config.current.domains.filter((d) => canReach(req.principal!, { domain: d.name })),
     defaultTimezone: ctx.config.current.time.timezone,
     timezones: knownTimeZones(),
@@ -25,20 +47,21 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
 
   app.get('/api/domains/:name', {
     config: { access: { roles: ['admin', 'domain-admin'], targets: domainTarget } },
-    schema: { params: NameParam },
+    schema: { params: NameParam, response: { 200: DomainReply } },
   }, async (req) => {
-    const i = indexOf((req.params as { name: string }).name);
+    const i = indexOf(req.params.name);
     if (i < 0) throw notFound('api.not-found.domain');
     return { domain: ctx.config.current.domains[i] };
   });
 
   app.post('/api/domains', {
     config: { access: { roles: ['admin'], targets: () => [{ system: true }] } },
-    schema: { body: Type.Object({}, { additionalProperties: true }) },
+    schema: { body: Domain, response: { 201: DomainReply } },
+    validatorCompiler: asConfigured,
   }, async (req, reply) => {
-    const body = req.body as { name?: unknown };
+    const body = req.body;
     const at = ctx.config.current.domains.length;
-    const config = await changeConfig(ctx, (draft) => { draft.domains.push(body as never); }, `/domains/${at}`);
+    const config = await changeConfig(ctx, (draft) => { draft.domains.push(body); }, `/domains/${at}`);
     req.auditDetail = { domain: body.name };
     reply.code(201);
     return { domain: config.domains[at] };
@@ -46,25 +69,26 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
 
   app.put('/api/domains/:name', {
     config: { access: { roles: ['admin', 'domain-admin'], targets: domainTarget } },
-    schema: { params: NameParam, body: Type.Object({}, { additionalProperties: true }) },
+    schema: { params: NameParam, body: Domain, response: { 200: DomainReply } },
+    validatorCompiler: asConfigured,
   }, async (req) => {
-    const name = (req.params as { name: string }).name;
-    const body = req.body as { name?: unknown };
+    const name = req.params.name;
+    const body = req.body;
     const i = indexOf(name);
     if (i < 0) throw notFound('api.not-found.domain');
-    if (typeof body.name === 'string' && body.name.toLowerCase() !== name.toLowerCase() && req.principal!.role !== 'admin') {
+    if (body.name.toLowerCase() !== name.toLowerCase() && req.principal!.role !== 'admin') {
       throw forbidden('api.forbidden.rename-domain');
     }
-    const config = await changeConfig(ctx, (draft) => { draft.domains[i] = body as never; }, `/domains/${i}`);
+    const config = await changeConfig(ctx, (draft) => { draft.domains[i] = body; }, `/domains/${i}`);
     req.auditDetail = { domain: name };
     return { domain: config.domains[i] };
   });
 
   app.delete('/api/domains/:name', {
     config: { access: { roles: ['admin'], targets: () => [{ system: true }] } },
-    schema: { params: NameParam },
+    schema: { params: NameParam, response: Done },
   }, async (req) => {
-    const i = indexOf((req.params as { name: string }).name);
+    const i = indexOf(req.params.name);
     if (i < 0) throw notFound('api.not-found.domain');
     await changeConfig(ctx, (draft) => { draft.domains.splice(i, 1); });
     return { ok: true };
@@ -74,8 +98,8 @@ export default async function domainRoutes(app: FastifyInstance, ctx: ConsoleCon
     config: { access: { roles: ['admin', 'domain-admin'], targets: domainTarget } },
     schema: { params: NameParam, body: Type.Object({ host: Type.String({ minLength: 1, maxLength: 253 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }) },
   }, async (req) => {
-    const { host, port } = req.body as { host: string; port: number };
-    return routeTestAnswer(await testSmtpRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
+    const { host, port } = req.body;
+    return routeCheckAnswer(await checkRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
   });
 }
 

@@ -2,26 +2,31 @@
 // entry a line, fields separated by TAB — the format of ListsStore). Every write and export names
 // the list's owner (a domain or a mailbox) as its target, so the guard keeps a domain admin to
 // their domains and their mailboxes, and a mailbox user to their own address-level lists.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
 import { problem } from '../../config/problems.ts';
-import { ListError } from '../../pipeline/lists-store.ts';
+import { MailDirection } from '../../config/schema.ts';
+import { CONDITION_FIELDS, LIST_KINDS, ListError } from '../../pipeline/lists-store.ts';
 import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { errorText } from '../../i18n/errors.ts';
-import { scopeOf, type ListEntryInput, type ListRef, type ListsProvider } from '../providers.ts';
+import type { SchemaRequest } from '../guard.ts';
+import { scopeOf, type ListsProvider } from '../providers.ts';
+import { Done } from '../replies.ts';
 import type { Target } from '../roles.ts';
 
-const KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine'] as const;
-const Direction = Type.Union([Type.Literal('inbound'), Type.Literal('outbound')]);
-const Kind = Type.Union(KINDS.map((k) => Type.Literal(k)));
+const Kind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
 const Level = Type.Union([Type.Literal('domain'), Type.Literal('address')]);
 const Owner = Type.String({ minLength: 1, maxLength: 320 });
-const Ref = { direction: Direction, kind: Kind, scope: Level, owner: Owner };
+const Ref = { direction: MailDirection, kind: Kind, scope: Level, owner: Owner };
+const RefQuery = Type.Object(Ref);
+const ImportBody = Type.Object({ ...Ref, text: Type.String({ maxLength: 1024 * 1024 }) });
+const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const EntryBody = Type.Object({
   ...Ref,
   value: Type.String({ minLength: 1, maxLength: 998 }),
-  field: Type.Optional(Type.Union([Type.Literal('envelope-from'), Type.Literal('from-header'), Type.Literal('subject'), Type.Literal('header')])),
+  field: Type.Optional(Type.Union(CONDITION_FIELDS.map((f) => Type.Literal(f)))),
   header: Type.Optional(Type.String({ maxLength: 200 })),
   mode: Type.Optional(Type.Union([Type.Literal('exact'), Type.Literal('partial')])),
   note: Type.Optional(Type.String({ maxLength: 200 })),
@@ -31,13 +36,15 @@ export function ownerTarget(ref: { scope: 'domain' | 'address'; owner: string })
   return ref.scope === 'domain' ? { domain: ref.owner.trim().toLowerCase().replace(/^@/, '') } : { address: ref.owner.trim().toLowerCase() };
 }
 
-export default async function listRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+export default async function listRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const provider = (): ListsProvider => {
     const l = ctx.providers.lists;
     if (!l) throw unavailable('api.unavailable.lists');
     return l;
   };
-  const refTarget = (from: 'body' | 'query') => (req: FastifyRequest) => [ownerTarget((from === 'body' ? req.body : req.query) as ListRef)];
+  const bodyTarget = (req: SchemaRequest<{ body: typeof EntryBody | typeof ImportBody }>) => [ownerTarget(req.body)];
+  const queryTarget = (req: SchemaRequest<{ querystring: typeof RefQuery }>) => [ownerTarget(req.query)];
   // The store's refusal (bad value, duplicate, list full) is shown at the value field and as the banner.
   const refusal = (err: unknown): never => {
     if (!(err instanceof ListError)) throw err;
@@ -47,49 +54,49 @@ export default async function listRoutes(app: FastifyInstance, ctx: ConsoleConte
   app.get('/api/lists', {
     config: { access: { roles: 'any' } },
     schema: { querystring: Type.Object({
-      direction: Type.Optional(Direction), kind: Type.Optional(Kind), level: Type.Optional(Level), owner: Type.Optional(Type.String({ maxLength: 320 })),
+      direction: Type.Optional(MailDirection), kind: Type.Optional(Kind), level: Type.Optional(Level), owner: Type.Optional(Type.String({ maxLength: 320 })),
       text: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), offset: Type.Optional(Type.Integer({ minimum: 0 })),
     }) },
   }, async (req) => {
-    const q = req.query as Record<string, string | number | undefined>;
-    const result = await provider().search({ ...q, scope: scopeOf(req.principal!), limit: Number(q.limit ?? 100), offset: Number(q.offset ?? 0) } as never);
+    const q = req.query;
+    const result = await provider().search({ ...q, scope: scopeOf(req.principal!), limit: q.limit ?? 100, offset: q.offset ?? 0 });
     return { ...result, kinds: provider().kinds };
   });
 
-  app.post('/api/lists', { config: { access: { roles: 'any', targets: refTarget('body') } }, schema: { body: EntryBody } }, async (req, reply) => {
-    const entry = await provider().add(req.body as ListEntryInput).catch(refusal);
+  app.post('/api/lists', { config: { access: { roles: 'any', targets: bodyTarget } }, schema: { body: EntryBody } }, async (req, reply) => {
+    const entry = await provider().add(req.body).catch(refusal);
     req.auditDetail = { list: `${entry.direction} ${entry.kind}`, owner: entry.owner, value: entry.value };
     reply.code(201);
     return { entry };
   });
 
   app.delete('/api/lists/:id', {
-    config: { access: { roles: 'any', targets: async (req) => {
-      const entry = await provider().get((req.params as { id: string }).id);
+    config: { access: { roles: 'any', targets: async (req: SchemaRequest<{ params: typeof IdParam }>) => {
+      const entry = await provider().get(req.params.id);
       if (!entry) throw notFound('api.not-found.list-entry');
       return [ownerTarget(entry)];
     } } },
-    schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }) },
+    schema: { params: IdParam, response: Done },
   }, async (req) => {
-    const id = (req.params as { id: string }).id;
+    const id = req.params.id;
     const entry = await provider().get(id);
     if (!entry || !(await provider().remove(id))) throw notFound('api.not-found.list-entry');
     req.auditDetail = { list: `${entry.direction} ${entry.kind}`, owner: entry.owner, value: entry.value };
     return { ok: true };
   });
 
-  app.get('/api/lists/export', { config: { access: { roles: 'any', targets: refTarget('query') } }, schema: { querystring: Type.Object(Ref) } }, async (req, reply) => {
-    const ref = req.query as ListRef;
+  app.get('/api/lists/export', { config: { access: { roles: 'any', targets: queryTarget } }, schema: { querystring: RefQuery } }, async (req, reply) => {
+    const ref = req.query;
     const name = `${ref.direction}-${ref.kind}-${ref.owner.replace(/[^A-Za-z0-9.@_-]/g, '_')}.csv`;
     reply.header('content-disposition', `attachment; filename="${name}"`).type('text/csv; charset=utf-8');
     return provider().exportText(ref);
   });
 
   app.post('/api/lists/import', {
-    config: { access: { roles: 'any', targets: refTarget('body') } },
-    schema: { body: Type.Object({ ...Ref, text: Type.String({ maxLength: 1024 * 1024 }) }) },
+    config: { access: { roles: 'any', targets: bodyTarget } },
+    schema: { body: ImportBody },
   }, async (req) => {
-    const { text, ...ref } = req.body as ListRef & { text: string };
+    const { text, ...ref } = req.body;
     const result = await provider().importText(ref, text).catch(refusal);
     req.auditDetail = { list: `${ref.direction} ${ref.kind}`, owner: ref.owner, added: result.added, skipped: result.skipped.length };
     const lang = requestLanguage(req);

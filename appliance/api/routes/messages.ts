@@ -2,6 +2,7 @@
 // delivery attempts and the remote servers' replies. The admin sees all mail, a domain admin the
 // mail to or from their domains (and only those recipients). Search pages newest first: a page's
 // `next` cursor, passed back as `cursor`, gives the next.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
@@ -9,7 +10,8 @@ import { notFound, unavailable } from '../errors.ts';
 import { scopeOf, type MessageLogProvider } from '../providers.ts';
 import { decodeCursor, encodeCursor } from '../providers/cursor.ts';
 
-export default async function messageRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+export default async function messageRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const provider = (): MessageLogProvider => {
     const l = ctx.providers.log;
     if (!l) throw unavailable('api.unavailable.message-log');
@@ -27,14 +29,14 @@ export default async function messageRoutes(app: FastifyInstance, ctx: ConsoleCo
       cursor: Type.Optional(Type.String({ maxLength: 400, description: 'the `next` of the previous page' })),
     }) },
   }, async (req) => {
-    const { cursor, ...q } = req.query as Record<string, string | undefined> & { limit?: number };
+    const { cursor, ...q } = req.query;
     const after = cursor === undefined ? undefined : decodeCursor('log', cursor);
     const page = await provider().search({ ...q, scope: scopeOf(req.principal!), limit: q.limit ?? 50, after });
     return { items: page.items, ...(page.resume ? { next: encodeCursor('log', page.resume) } : {}) };
   });
 
   app.get('/api/messages/:id', { config: { access }, schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
-    const record = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
+    const record = await provider().get(req.params.id, scopeOf(req.principal!));
     if (!record) throw notFound('api.not-found.message');
     return { message: record };
   });

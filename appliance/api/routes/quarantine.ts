@@ -4,6 +4,7 @@
 // time or in bulk. Everyone may use these; the provider limits each caller to their own copies
 // (mailbox user) or their domains' (domain admin), and a message without such a copy is 404.
 // Search pages newest first: a page's `next` cursor, passed back as `cursor`, gives the next.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
@@ -37,7 +38,8 @@ const ForwardTo = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 320 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export default async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+export default async function quarantineRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const provider = (): QuarantineProvider => {
     const q = ctx.providers.quarantine;
     if (!q) throw unavailable('api.unavailable.quarantine');
@@ -60,20 +62,20 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
   }
 
   app.get('/api/quarantine', { config: { access: any }, schema: { querystring: SearchQuery } }, async (req) => {
-    const { cursor, ...q } = req.query as { limit?: number; cursor?: string } & Record<string, string | undefined>;
+    const { cursor, ...q } = req.query;
     const after = cursor === undefined ? undefined : decodeCursor('quarantine', cursor);
     const page = await provider().search({ ...q, scope: scopeOf(req.principal!), limit: q.limit ?? 50, after });
     return { items: page.items, ...(page.resume ? { next: encodeCursor('quarantine', page.resume) } : {}) };
   });
 
   app.get('/api/quarantine/:id', { config: { access: any }, schema: { params: IdParam } }, async (req) => {
-    const detail = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
+    const detail = await provider().get(req.params.id, scopeOf(req.principal!));
     if (!detail) throw notFound('api.not-found.quarantined');
     return { message: detail, canForward: req.principal!.role === 'admin' };
   });
 
   app.get('/api/quarantine/:id/preview', { config: { access: any }, schema: { params: IdParam } }, async (req, reply) => {
-    const detail = await provider().get((req.params as { id: string }).id, scopeOf(req.principal!));
+    const detail = await provider().get(req.params.id, scopeOf(req.principal!));
     if (!detail) throw notFound('api.not-found.quarantined');
     const meta = `<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${PREVIEW_DOC_CSP}">`;
     const body = detail.html ?? `<pre style="white-space:pre-wrap;font-family:monospace">${escapeHtml(detail.text ?? '')}</pre>`;
@@ -85,8 +87,8 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
     config: { access: any },
     schema: { params: Type.Object({ id: IdParam.properties.id, action: ActionSchema }), body: Type.Optional(Type.Object({ forwardTo: Type.Optional(ForwardTo) })) },
   }, async (req) => {
-    const { id, action } = req.params as { id: string; action: QuarantineAction };
-    const forwardTo = (req.body as { forwardTo?: string } | undefined)?.forwardTo;
+    const { id, action } = req.params;
+    const forwardTo = req.body?.forwardTo;
     const result = await act(req.principal!, id, action, forwardTo);
     if (!result) throw notFound('api.not-found.quarantined');
     req.auditDetail = { id, action, affected: result.affected };
@@ -99,7 +101,7 @@ export default async function quarantineRoutes(app: FastifyInstance, ctx: Consol
     config: { access: any },
     schema: { body: Type.Object({ ids: Type.Array(IdParam.properties.id, { minItems: 1, maxItems: 500 }), action: ActionSchema, forwardTo: Type.Optional(ForwardTo) }) },
   }, async (req) => {
-    const { ids, action, forwardTo } = req.body as { ids: string[]; action: QuarantineAction; forwardTo?: string };
+    const { ids, action, forwardTo } = req.body;
     const results: { id: string; ok: boolean; affected?: string[]; error?: string }[] = [];
     for (const id of ids) {
       try {

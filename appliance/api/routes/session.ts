@@ -1,6 +1,7 @@
 // Logging in and out, the caller's own account (language, password) and the public status the
 // web UI reads first (setup mode or not, default language). Login is rate-limited per client IP
 // and locks an account after `console.lockoutAttempts` consecutive wrong passwords.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { accountDomains } from '../audit.ts';
@@ -9,6 +10,7 @@ import { clearSessionCookie, clientKey, retryLater, startSessionCookie } from '.
 import { problem } from '../../config/problems.ts';
 import { ApiError, invalid, unauthenticated } from '../errors.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../passwords.ts';
+import { Done } from '../replies.ts';
 import { publicUser, type UserRecord } from '../users.ts';
 
 const Language = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
@@ -32,7 +34,8 @@ function timeZones(ctx: ConsoleContext, user: UserRecord) {
 // Verified against when the name is unknown, so a wrong name costs as much time as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
-export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+export default async function sessionRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/api/status', { config: { access: { roles: 'public', inSetup: true } } }, async () => ({
     setup: ctx.setup.inSetup,
     language: ctx.config.current.console.language,
@@ -42,7 +45,7 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
     config: { access: { roles: 'public' } },
     schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }) },
   }, async (req, reply) => {
-    const { username, password } = req.body as { username: string; password: string };
+    const { username, password } = req.body;
     const wait = ctx.loginLimiter.take(clientKey(req));
     if (wait) throw retryLater(wait);
     const settings = ctx.config.current.console;
@@ -92,7 +95,7 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
     return { user: publicUser(user), csrfToken: req.session?.csrf ?? null, principal: req.principal, timeZones: timeZones(ctx, user) };
   });
 
-  app.delete('/api/session', { config: { access: { roles: 'any' } } }, async (req, reply) => {
+  app.delete('/api/session', { config: { access: { roles: 'any' } }, schema: { response: Done } }, async (req, reply) => {
     if (req.sessionId) await ctx.sessions.end(req.sessionId);
     clearSessionCookie(reply);
     return { ok: true };
@@ -108,7 +111,7 @@ export default async function sessionRoutes(app: FastifyInstance, ctx: ConsoleCo
       }, { additionalProperties: false }),
     },
   }, async (req) => {
-    const body = req.body as { language?: 'ja' | 'en'; currentPassword?: string; newPassword?: string };
+    const body = req.body;
     const user = await ctx.users.byId(req.principal!.userId);
     if (!user) throw unauthenticated();
     if (body.newPassword !== undefined) {

@@ -5,8 +5,9 @@
 // made, setup mode left for good, and the browser logged in as that admin.
 import { X509Certificate } from 'node:crypto';
 import os from 'node:os';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { loadTlsIdentity } from '../../smtp/tls.ts';
 import type { Config } from '../../config/schema.ts';
 import { knownTimeZones } from '../../config/timezones.ts';
@@ -18,7 +19,7 @@ import { problem } from '../../config/problems.ts';
 import { ApiError, invalid, requestLanguage } from '../errors.ts';
 import { dnsRecords, outboundAddresses } from '../dns-records.ts';
 import { passwordProblem } from '../passwords.ts';
-import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';
+import { checkRoute, routeCheckAnswer } from '../route-check.ts';
 import { checkPair, storePair, summarise } from '../tls-upload.ts';
 import { publicUser } from '../users.ts';
 
@@ -40,16 +41,7 @@ export const WizardSchema = Type.Object({
 // The shape is checked by the route schema; the rules (lengths, ranges, patterns) come from the
 // configuration schema via validateConfig, so the wizard can report every problem in one pass.
 
-export interface Wizard {
-  language: 'ja' | 'en';
-  admin: { username: string; password: string };
-  hostname: string;
-  timezone: string;
-  ntpServers: string[];
-  domain: { name: string; host: string; port: number };
-  tls: { mode: 'generated' } | { mode: 'uploaded'; cert: string; key: string };
-  contact: string;
-}
+export type Wizard = Static<typeof WizardSchema>;
 
 // Where a configuration problem shows in the wizard.
 const FIELD_OF: [RegExp, string][] = [
@@ -93,17 +85,18 @@ function wizardProblems(ctx: ConsoleContext, w: Wizard): ConfigProblem[] {
   return problems;
 }
 
-export default async function setupRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+export default async function setupRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const setup = { config: { access: { roles: 'setup' as const } } };
 
   app.post('/api/setup/claim', {
     config: { access: { roles: 'public', inSetup: true } },
-    schema: { body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) }) },
+    schema: { body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: Type.Object({ csrfToken: Type.String() }) } },
   }, async (req, reply) => {
     if (!ctx.setup.inSetup) throw new ApiError(410, 'setup-finished', 'api.setup-finished');
     const wait = ctx.setupLimiter.take(clientKey(req));
     if (wait) throw retryLater(wait);
-    const ok = await ctx.setup.check((req.body as { code: string }).code);
+    const ok = await ctx.setup.check(req.body.code);
     await ctx.audit.record({ actor: 'setup wizard', ip: req.ip, action: ok ? 'setup claimed' : 'setup claim refused' });
     if (!ok) throw new ApiError(401, 'bad-setup-code', 'api.bad-setup-code');
     const { id, record } = await ctx.sessions.create({ setup: true });
@@ -130,29 +123,29 @@ export default async function setupRoutes(app: FastifyInstance, ctx: ConsoleCont
     ...setup,
     schema: { body: Type.Object({ host: Type.String({ minLength: 1, maxLength: 253 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) }) },
   }, async (req) => {
-    const { host, port } = req.body as { host: string; port: number };
-    return routeTestAnswer(await testSmtpRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
+    const { host, port } = req.body;
+    return routeCheckAnswer(await checkRoute(host, port, { heloName: ctx.config.current.hostname }), requestLanguage(req));
   });
 
   app.post('/api/setup/check-tls', {
     ...setup,
     schema: { body: Type.Object({ cert: Type.String(), key: Type.String() }) },
   }, async (req) => {
-    const { cert, key } = req.body as { cert: string; key: string };
+    const { cert, key } = req.body;
     const pair = checkPair(cert, key);
     if ('problems' in pair) throw invalid(pair.problems);
     return { certificate: summarise(pair.cert) };
   });
 
   app.post('/api/setup/preview', { ...setup, schema: { body: WizardSchema } }, async (req) => {
-    const w = req.body as Wizard;
+    const w = req.body;
     const problems = wizardProblems(ctx, w);
     if (problems.length) throw invalid(problems);
     return { dns: dnsRecords(w.domain.name, w.hostname, outboundAddresses()) };
   });
 
   app.post('/api/setup/finish', { ...setup, schema: { body: WizardSchema } }, async (req, reply) => {
-    const w = req.body as Wizard;
+    const w = req.body;
     const problems = wizardProblems(ctx, w);
     if (problems.length) throw invalid(problems);
     const tlsFiles = w.tls.mode === 'uploaded' ? await storePair(ctx.dataDir, w.tls.cert, w.tls.key) : undefined;

@@ -3,6 +3,7 @@
 // the whole configuration (settings and console accounts) as one JSON file.
 import { X509Certificate } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { loadTlsIdentity } from '../../smtp/tls.ts';
@@ -12,6 +13,7 @@ import type { ConsoleContext } from '../context.ts';
 import { changeConfig } from '../context.ts';
 import { problem, type ConfigProblem } from '../../config/problems.ts';
 import { invalid, notFound } from '../errors.ts';
+import { Done } from '../replies.ts';
 import { checkPair, storePair, summarise } from '../tls-upload.ts';
 import type { UserRecord } from '../users.ts';
 
@@ -20,7 +22,14 @@ const adminOnly = { roles: ['admin'] as const, targets: () => [{ system: true as
 export const SECTIONS = Object.keys(ConfigSchema.properties).filter((k) => k !== 'domains');
 const BACKUP_FORMAT = 'mailmoat-backup';
 
-export default async function systemRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+/** What a backup's account must have to be restored; the rest is kept as it came. */
+function isAccount(u: unknown): u is UserRecord {
+  return typeof u === 'object' && u !== null && 'id' in u && typeof u.id === 'string' && 'username' in u && typeof u.username === 'string' &&
+    'passwordHash' in u && typeof u.passwordHash === 'string' && 'role' in u && (u.role === 'admin' || u.role === 'domain-admin' || u.role === 'user');
+}
+
+export default async function systemRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/api/system/config', { config: { access: adminOnly } }, async () => {
     const { domains: _d, ...rest } = ctx.config.current;
     return { config: rest, sections: SECTIONS };
@@ -30,9 +39,9 @@ export default async function systemRoutes(app: FastifyInstance, ctx: ConsoleCon
     config: { access: adminOnly },
     schema: { params: Type.Object({ section: Type.String() }), body: Type.Object({ value: Type.Unknown() }) },
   }, async (req) => {
-    const section = (req.params as { section: string }).section;
+    const section = req.params.section;
     if (!SECTIONS.includes(section)) throw notFound('api.not-found.section', { section });
-    const value = (req.body as { value: unknown }).value;
+    const value = req.body.value;
     const config = await changeConfig(ctx, (draft) => { (draft as Record<string, unknown>)[section] = value; }, `/${section}`);
     req.auditDetail = { section };
     return { value: (config as Record<string, unknown>)[section] };
@@ -59,7 +68,7 @@ export default async function systemRoutes(app: FastifyInstance, ctx: ConsoleCon
     config: { access: adminOnly },
     schema: { body: Type.Object({ cert: Type.String({ maxLength: 200_000 }), key: Type.String({ maxLength: 200_000 }) }) },
   }, async (req) => {
-    const { cert, key } = req.body as { cert: string; key: string };
+    const { cert, key } = req.body;
     const pair = checkPair(cert, key);
     if ('problems' in pair) throw invalid(pair.problems);
     const files = await storePair(ctx.dataDir, cert, key);
@@ -79,20 +88,19 @@ export default async function systemRoutes(app: FastifyInstance, ctx: ConsoleCon
   app.post('/api/system/restore', {
     config: { access: adminOnly },
     bodyLimit: 16 * 1024 * 1024,
-    schema: { body: Type.Object({ format: Type.Literal(BACKUP_FORMAT), version: Type.Literal(1), config: Type.Unknown(), users: Type.Array(Type.Unknown()) }) },
+    schema: { body: Type.Object({ format: Type.Literal(BACKUP_FORMAT), version: Type.Literal(1), config: Type.Unknown(), users: Type.Array(Type.Unknown()) }), response: Done },
   }, async (req) => {
-    const body = req.body as { config: unknown; users: UserRecord[] };
+    const body = req.body;
     const result = validateConfig(body.config);
     if (!result.ok) throw invalid(result.problems.map((p) => ({ ...p, path: '/config' + p.path })));
-    const problems: ConfigProblem[] = body.users.flatMap((u, i) =>
-      u && typeof u.id === 'string' && typeof u.username === 'string' && typeof u.passwordHash === 'string' && ['admin', 'domain-admin', 'user'].includes(u.role)
-        ? [] : [problem(`/users/${i}`, 'problem.not-an-account')]);
-    if (!body.users.some((u) => u.role === 'admin' && !u.disabled)) problems.push(problem('/users', 'problem.backup-without-admin'));
+    const problems: ConfigProblem[] = body.users.flatMap((u, i) => (isAccount(u) ? [] : [problem(`/users/${i}`, 'problem.not-an-account')]));
+    const users = body.users.filter(isAccount);
+    if (!users.some((u) => u.role === 'admin' && !u.disabled)) problems.push(problem('/users', 'problem.backup-without-admin'));
     if (problems.length) throw invalid(problems);
     await ctx.config.replace(result.config, 'the restored backup');
     for (const existing of await ctx.users.all()) await ctx.users.remove(existing);
-    for (const u of body.users) await ctx.users.restore(u);
-    req.auditDetail = { users: body.users.length, domains: result.config.domains.length };
+    for (const u of users) await ctx.users.restore(u);
+    req.auditDetail = { users: users.length, domains: result.config.domains.length };
     return { ok: true };
   });
 }

@@ -2,13 +2,15 @@
 // each file on its own, so it can show progress and a result per file), the raw bytes as
 // application/octet-stream, the file name and the label in the query. The result is a text in the
 // caller's language (`message`) with its key and parameters.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
 import { problem } from '../../config/problems.ts';
 import { invalid, render, requestLanguage, unavailable } from '../errors.ts';
 
-export default async function trainingRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+export default async function trainingRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/api/training', {
     config: { access: { roles: ['admin', 'domain-admin'] } },
     bodyLimit: 64 * 1024 * 1024,
@@ -16,7 +18,7 @@ export default async function trainingRoutes(app: FastifyInstance, ctx: ConsoleC
   }, async (req) => {
     const training = ctx.providers.training;
     if (!training) throw unavailable('api.unavailable.training');
-    const { as, filename } = req.query as { as: 'spam' | 'ham'; filename: string };
+    const { as, filename } = req.query;
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
       throw invalid([problem('/file', 'problem.file-as-body')]);
     }

@@ -1,13 +1,16 @@
 // Console accounts. The admin manages everyone; a domain admin manages mailbox users of their
 // domains and domain admins whose domains are all theirs; mailbox users manage only themselves
 // (through /api/me). Who may touch an account is expressed as targets, checked by the guard.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../context.ts';
 import { problem, type ConfigProblem } from '../../config/problems.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
+import type { SchemaRequest } from '../guard.ts';
 import { hashPassword, passwordProblem } from '../passwords.ts';
 import { canReach, domainOf, type Role, type Target } from '../roles.ts';
+import { Done } from '../replies.ts';
 import { publicUser, type UserRecord } from '../users.ts';
 
 const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('domain-admin'), Type.Literal('user')]);
@@ -20,12 +23,26 @@ export function userTargets(u: { role: Role; username: string; domains?: string[
   return u.domains?.length ? u.domains.map((domain) => ({ domain })) : [{ system: true }];
 }
 
-interface NewUserBody { username: string; role: Role; domains?: string[]; password: string; language?: 'ja' | 'en' }
-interface PatchUserBody { disabled?: boolean; password?: string; language?: 'ja' | 'en'; domains?: string[]; unlock?: boolean }
+const IdParam = Type.Object({ id: Type.String() });
+const NewUserBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 320 }),
+  role: RoleSchema,
+  domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  password: Type.String({ maxLength: 1024 }),
+  language: Type.Optional(Language),
+}, { additionalProperties: false });
+const PatchUserBody = Type.Object({
+  disabled: Type.Optional(Type.Boolean()),
+  password: Type.Optional(Type.String({ maxLength: 1024 })),
+  language: Type.Optional(Language),
+  domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  unlock: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
 
-export default async function userRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
-  const loadTarget = async (req: FastifyRequest): Promise<UserRecord> => {
-    const user = await ctx.users.byId((req.params as { id: string }).id);
+export default async function userRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const loadTarget = async (req: SchemaRequest<{ params: typeof IdParam }>): Promise<UserRecord> => {
+    const user = await ctx.users.byId(req.params.id);
     if (!user) throw notFound('api.not-found.user');
     return user;
   };
@@ -42,18 +59,10 @@ export default async function userRoutes(app: FastifyInstance, ctx: ConsoleConte
   });
 
   app.post('/api/users', {
-    config: { access: { roles: ['admin', 'domain-admin'], targets: (req) => userTargets(req.body as NewUserBody) } },
-    schema: {
-      body: Type.Object({
-        username: Type.String({ minLength: 1, maxLength: 320 }),
-        role: RoleSchema,
-        domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-        password: Type.String({ maxLength: 1024 }),
-        language: Type.Optional(Language),
-      }, { additionalProperties: false }),
-    },
+    config: { access: { roles: ['admin', 'domain-admin'], targets: (req: SchemaRequest<{ body: typeof NewUserBody }>) => userTargets(req.body) } },
+    schema: { body: NewUserBody },
   }, async (req, reply) => {
-    const body = req.body as NewUserBody;
+    const body = req.body;
     const problems: ConfigProblem[] = [];
     if (body.role === 'user' && !ADDRESS.test(body.username)) problems.push(problem('/username', 'problem.user-name-not-address'));
     if (body.role === 'user' && !servedDomains().has(domainOf(body.username))) problems.push(problem('/username', 'problem.not-served-domain', { domain: domainOf(body.username) }));
@@ -73,25 +82,16 @@ export default async function userRoutes(app: FastifyInstance, ctx: ConsoleConte
     config: {
       access: {
         roles: ['admin', 'domain-admin'],
-        targets: async (req) => {
-          const body = req.body as PatchUserBody;
+        targets: async (req: SchemaRequest<{ params: typeof IdParam; body: typeof PatchUserBody }>) => {
+          const body = req.body;
           const user = await loadTarget(req);
           return [...userTargets(user), ...(body.domains ? userTargets({ ...user, domains: body.domains }) : [])];
         },
       },
     },
-    schema: {
-      params: Type.Object({ id: Type.String() }),
-      body: Type.Object({
-        disabled: Type.Optional(Type.Boolean()),
-        password: Type.Optional(Type.String({ maxLength: 1024 })),
-        language: Type.Optional(Language),
-        domains: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
-        unlock: Type.Optional(Type.Boolean()),
-      }, { additionalProperties: false }),
-    },
+    schema: { params: IdParam, body: PatchUserBody },
   }, async (req) => {
-    const body = req.body as PatchUserBody;
+    const body = req.body;
     const user = await loadTarget(req);
     const self = user.id === req.principal!.userId;
     if (self && (body.disabled || body.domains)) throw new ApiError(409, 'not-on-self', 'api.not-on-self.change');
@@ -126,8 +126,8 @@ export default async function userRoutes(app: FastifyInstance, ctx: ConsoleConte
   });
 
   app.delete('/api/users/:id', {
-    config: { access: { roles: ['admin', 'domain-admin'], targets: async (req) => userTargets(await loadTarget(req)) } },
-    schema: { params: Type.Object({ id: Type.String() }) },
+    config: { access: { roles: ['admin', 'domain-admin'], targets: async (req: SchemaRequest<{ params: typeof IdParam }>) => userTargets(await loadTarget(req)) } },
+    schema: { params: IdParam, response: Done },
   }, async (req) => {
     const user = await loadTarget(req);
     if (user.id === req.principal!.userId) throw new ApiError(409, 'not-on-self', 'api.not-on-self.delete');
