@@ -1,10 +1,10 @@
 // The "test" button next to a domain route: open a TCP connection to the customer's mail server,
 // read its greeting, say EHLO and QUIT. Proves the route is reachable and speaks SMTP, without
 // sending mail. Answers a result the admin can read, never throws; what went wrong is a text key
-// and parameters (appliance/i18n/errors.ts), rendered in the caller's language by the route.
+// and parameters (appliance/i18n/server-messages.ts), rendered in the caller's language by the route.
 import net from 'node:net';
 import type { Language } from '../i18n/catalog.ts';
-import type { LocalText } from '../i18n/errors.ts';
+import type { LocalText } from '../i18n/server-messages.ts';
 import { render, type RenderedText } from './errors.ts';
 
 export interface RouteTestResult {

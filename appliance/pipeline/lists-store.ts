@@ -20,7 +20,7 @@
 import { CONDITION_HEADER, SIMPLE_HEADER, parseListFile, toCsv } from './list-files.ts';
 import { randomBytes } from 'node:crypto';
 import type { Store, Sublevel } from '../store/store.ts';
-import { LocalizedError, type LocalText } from '../i18n/errors.ts';
+import { LocalizedError, type LocalText } from '../i18n/server-messages.ts';
 
 export const MAX_ENTRIES_PER_LIST = 300;
 

@@ -7,7 +7,7 @@
 // tried from the most to the least severe, so a block beats an allow set at the same level:
 //   recipient-block, condition-block, sender-block, condition-quarantine,
 //   recipient-allow, condition-allow, sender-allow
-import type { ListHit, ParseFindings } from './context.ts';
+import type { ListHit, ParseFindings } from './message-context.ts';
 import {
   normalizeAddressOrDomain, normalizeText,
   type ListDirection, type ListEntry, type ListKind, type ListsStore,

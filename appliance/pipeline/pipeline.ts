@@ -23,7 +23,7 @@ import type { Quarantine } from '../quarantine/quarantine-store.ts';
 import { analyse, type Analysis, type AnalysisJob } from './analysis.ts';
 import { AnalysisPool } from './analysis-pool.ts';
 import type { ClamdTarget } from './clamd-client.ts';
-import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, StageContext } from './context.ts';
+import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, StageContext } from './message-context.ts';
 import { antivirusStage } from './antivirus.ts';
 import { createCachingResolver, systemResolver, type Resolver } from './dns-cache.ts';
 import { decideLists, factsFrom, type ListDecision, type PriorityMode } from './lists.ts';

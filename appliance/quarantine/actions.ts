@@ -6,7 +6,7 @@
 // (the delivery queue): it must resolve only once the message is durably queued, because the
 // quarantine deletes its file when no copy is held any more. The relayed copy keeps the header
 // edits it would have had, plus an X-Mailmoat-Quarantine header saying it was released.
-import type { HeaderEdits } from '../pipeline/context.ts';
+import type { HeaderEdits } from '../pipeline/message-context.ts';
 import type { ListsStore } from '../pipeline/lists-store.ts';
 import type { Scorer } from '../pipeline/spam.ts';
 import { QuarantineError, type Quarantine, type QuarantineRecord } from './quarantine-store.ts';

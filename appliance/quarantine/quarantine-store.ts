@@ -19,8 +19,8 @@ import { copyFile, link, mkdir, open, readdir, readFile, stat, unlink } from 'no
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Store, Sublevel } from '../store/store.ts';
-import type { HeaderEdits, MainClass, Reason } from '../pipeline/context.ts';
-import { LocalizedError } from '../i18n/errors.ts';
+import type { HeaderEdits, MainClass, Reason } from '../pipeline/message-context.ts';
+import { LocalizedError } from '../i18n/server-messages.ts';
 
 export type RecipientState = 'held' | 'released' | 'deleted';
 

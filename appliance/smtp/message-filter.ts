@@ -2,9 +2,9 @@
 // and, per recipient, whether the message is delivered (with header edits), quarantined (already
 // stored by the pipeline) or deleted. Without a filter every recipient is delivered as received.
 import type { HeaderEdits } from '../delivery/message-stream.ts';
-import type { MessageContext } from '../pipeline/context.ts';
+import type { MessageContext } from '../pipeline/message-context.ts';
 
-/** What the filter is given: the pipeline's MessageContext (appliance/pipeline/context.ts). */
+/** What the filter is given: the pipeline's MessageContext (appliance/pipeline/message-context.ts). */
 export type FilterInput = MessageContext;
 
 export interface FilterOutcome {

@@ -4,9 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { knownTimeZones } from '../../config/timezones.ts';
-import { changeConfig } from '../context.ts';
+import { changeConfig } from '../route-context.ts';
 import { forbidden, notFound, requestLanguage } from '../errors.ts';
 import { canReach } from '../roles.ts';
 import { routeTestAnswer, testSmtpRoute } from '../route-test.ts';

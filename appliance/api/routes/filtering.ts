@@ -4,8 +4,8 @@
 // domain's admin. Validation is ConfigService's, with the problem paths relative to the setting.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
-import { changeConfig } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
+import { changeConfig } from '../route-context.ts';
 import { notFound } from '../errors.ts';
 import { canReach } from '../roles.ts';
 

@@ -4,12 +4,12 @@
 // their domains and their mailboxes, and a mailbox user to their own address-level lists.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { ListError } from '../../pipeline/lists-store.ts';
 import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
-import { errorText } from '../../i18n/errors.ts';
-import { scopeOf, type ListEntryInput, type ListRef, type ListsProvider } from '../providers.ts';
+import { errorText } from '../../i18n/server-messages.ts';
+import { scopeOf, type ListEntryInput, type ListRef, type ListsProvider } from '../providers/interfaces.ts';
 import type { Target } from '../roles.ts';
 
 const KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine'] as const;

@@ -4,8 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { accountDomains } from '../audit.ts';
-import type { ConsoleContext } from '../context.ts';
-import { clearSessionCookie, clientKey, retryLater, startSessionCookie } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
+import { clearSessionCookie, clientKey, retryLater, startSessionCookie } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { ApiError, invalid, unauthenticated } from '../errors.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../passwords.ts';

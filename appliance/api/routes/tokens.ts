@@ -3,7 +3,7 @@
 // of their domains; the secret is shown once. Owners revoke their own; the admin can revoke any.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { ApiError, forbidden, invalid, notFound } from '../errors.ts';
 

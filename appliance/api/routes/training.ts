@@ -4,7 +4,7 @@
 // caller's language (`message`) with its key and parameters.
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { invalid, render, requestLanguage, unavailable } from '../errors.ts';
 

@@ -3,7 +3,7 @@
 // (through /api/me). Who may touch an account is expressed as targets, checked by the guard.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { problem, type ConfigProblem } from '../../config/problems.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
 import { hashPassword, passwordProblem } from '../passwords.ts';
