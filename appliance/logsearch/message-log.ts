@@ -2,7 +2,7 @@
 // came from, its envelope, the verdicts, every delivery attempt with the remote's reply, and the
 // final status. Keys are our message ids, which sort by time. The console searches these.
 import { putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
-import type { Direction } from '../spool/queue-record.ts';
+import type { Direction } from '../message/message.ts';
 
 export interface DeliveryAttempt {
   at: number;

@@ -11,7 +11,7 @@ import type { ListHit, ParseFindings } from './message-context.ts';
 import {
   normalizeAddressOrDomain, normalizeText,
   type ListDirection, type ListEntry, type ListKind, type ListsStore,
-} from './lists-store.ts';
+} from '../lists/lists-store.ts';
 
 export type ListEffect = 'refuse' | 'delete' | 'block' | 'quarantine' | 'allow';
 export type PriorityMode = 'address-first' | 'domain-first';

@@ -6,10 +6,7 @@
 // stage adds what it found to `Findings`, so the message log and the quarantine can show *why* a
 // message got its class (the same idea as rspamd's named symbols).
 import type { ParsedMail } from 'mailparser';
-// Header edits are defined where they are applied, by the delivery path.
-import type { HeaderEdits } from '../delivery/message-stream.ts';
-
-export type { HeaderEdits };
+import type { HeaderEdits, MainClass, Reason } from '../message/message.ts';
 
 export interface MessageContext {
   /** Our queue id. */
@@ -30,10 +27,6 @@ export interface MessageContext {
 }
 
 
-export type MainClass =
-  | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'
-  | 'False-positive' | 'False-negative';
-
 export type Disposition = 'deliver' | 'quarantine' | 'delete' | 'reject';
 
 export interface RecipientOutcome {
@@ -43,13 +36,6 @@ export interface RecipientOutcome {
   headerEdits: HeaderEdits;
   /** Why this recipient got its class and disposition, in words an admin reads in the log. */
   why: string[];
-}
-
-/** One named contribution to a verdict (a scorer reason, a list hit, an auth result). */
-export interface Reason {
-  name: string;
-  contribution: number;
-  detail?: string;
 }
 
 export interface ParseFindings {

@@ -27,7 +27,7 @@ import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, Stage
 import { antivirusStage } from './antivirus.ts';
 import { createCachingResolver, systemResolver, type Resolver } from './dns-cache.ts';
 import { decideLists, factsFrom, type ListDecision, type PriorityMode } from './lists.ts';
-import { ListsStore, normalizeAddressOrDomain, type ListDirection } from './lists-store.ts';
+import { ListsStore, normalizeAddressOrDomain, type ListDirection } from '../lists/lists-store.ts';
 import type { Scorer } from './spam.ts';
 import { stamp } from './stamp.ts';
 import { decide, type Verdict } from './verdict.ts';

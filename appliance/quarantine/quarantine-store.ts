@@ -19,7 +19,7 @@ import { copyFile, link, mkdir, open, readdir, readFile, stat, unlink } from 'no
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Store, Sublevel } from '../store/store.ts';
-import type { HeaderEdits, MainClass, Reason } from '../pipeline/message-context.ts';
+import type { HeaderEdits, MainClass, Reason } from '../message/message.ts';
 import { LocalizedError } from '../i18n/server-messages.ts';
 
 export type RecipientState = 'held' | 'released' | 'deleted';

@@ -3,7 +3,7 @@
 // their mailbox or domains, and every action touches only those copies — a mailbox user
 // releasing a message shared with a colleague releases their own copy, not the colleague's.
 import { simpleParser } from 'mailparser';
-import type { MainClass } from '../../pipeline/message-context.ts';
+import type { MainClass } from '../../message/message.ts';
 import type { QuarantineActions } from '../../quarantine/actions.ts';
 import type { Quarantine, QuarantineRecord, SearchQuery } from '../../quarantine/quarantine-store.ts';
 import type { QuarantineDetail, QuarantineItem, QuarantineProvider, QuarantineQuery, Scope } from './interfaces.ts';

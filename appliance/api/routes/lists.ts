@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
-import { ListError } from '../../pipeline/lists-store.ts';
+import { ListError } from '../../lists/lists-store.ts';
 import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { errorText } from '../../i18n/server-messages.ts';
 import { scopeOf, type ListEntryInput, type ListRef, type ListsProvider } from '../providers/interfaces.ts';

@@ -1,9 +1,7 @@
 // The queue record: the durable promise we made when we answered 250. It lives in the `queue`
 // sublevel beside the message file in <data>/spool until every recipient reached a final state
 // (delivered, bounced, quarantined or deleted); then both are removed.
-import type { HeaderEdits } from '../delivery/message-stream.ts';
-
-export type Direction = 'inbound' | 'outbound' | 'bounce';
+import type { Direction, HeaderEdits } from '../message/message.ts';
 export type RecipientStatus = 'pending' | 'delivered' | 'bounced' | 'quarantined' | 'deleted';
 
 export interface QueuedRecipient {
