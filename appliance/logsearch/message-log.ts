@@ -51,6 +51,11 @@ export class MessageLog {
     this.#db = store.sublevel<MessageLogRecord>('log');
   }
 
+  /** Whether `position` can be a record's key (a message id), the resume point `newest` takes. */
+  static isPosition(position: string): boolean {
+    return /^[A-Za-z0-9._-]{1,200}$/.test(position);
+  }
+
   /** A batch operation writing the record, so it commits atomically with the queue record. */
   putOp(record: MessageLogRecord): BatchOp {
     return putOp(this.#db, record.id, record);

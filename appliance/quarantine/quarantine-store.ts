@@ -100,6 +100,11 @@ export class Quarantine {
     this.#db = db;
   }
 
+  /** Whether `position` is one `walk` yields (`<13-digit ms>!<id>`): the only resume point it takes. */
+  static isPosition(position: string): boolean {
+    return /^\d{13}![A-Za-z0-9._-]{1,200}$/.test(position);
+  }
+
   /** Opens the quarantine of the store; message files live in <data>/quarantine. */
   static async open(store: Store, dataDir: string): Promise<Quarantine> {
     const dir = path.join(dataDir, 'quarantine');
