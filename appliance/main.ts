@@ -98,7 +98,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<Appliance>
 
 async function startServices(opts: ApplianceOptions, store: Store, config: ConfigService, say: (line: string) => void): Promise<Appliance> {
   const current = () => config.current;
-  const callout = new CalloutVerifier(store.sublevel('callout'), current().hostname);
+  const callout = new CalloutVerifier(store, current().hostname);
   let policy = new RecipientPolicy(current(), callout);
   const spool = await Spool.open(opts.dataDir);
   const log = new MessageLog(store);

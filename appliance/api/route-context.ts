@@ -14,8 +14,7 @@ import type { Providers } from './providers/interfaces.ts';
 import type { AttemptLimiter } from './rate-limit.ts';
 import type { SessionStore } from './sessions.ts';
 import type { SetupState } from './setup-state.ts';
-import type { TokenStore } from './tokens.ts';
-import type { UserStore } from './users.ts';
+import type { TokenStore, UserStore } from './users.ts';
 
 export interface ConsoleContext {
   store: Store;

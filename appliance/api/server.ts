@@ -34,7 +34,6 @@ import userRoutes from './routes/users.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { SessionStore } from './sessions.ts';
 import { SetupState } from './setup-state.ts';
-import { TokenStore } from './tokens.ts';
 import { UserStore } from './users.ts';
 
 export const WEB_ROOT = path.resolve(import.meta.dirname, '../../web-ui/dist');
@@ -66,13 +65,14 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
   const setup = await SetupState.open(deps.store, deps.dataDir);
+  const users = new UserStore(deps.store);
   const context: ConsoleContext = {
     store: deps.store,
     config: deps.config,
     dataDir: deps.dataDir,
-    users: new UserStore(deps.store),
+    users,
     sessions: new SessionStore(deps.store, () => deps.config.current.console.sessionIdleMinutes),
-    tokens: new TokenStore(deps.store),
+    tokens: users.tokens,
     audit: new AuditLog(deps.store),
     setup,
     providers: deps.providers ?? {},

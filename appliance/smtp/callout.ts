@@ -3,7 +3,7 @@
 // connection failure or 4xx means "try later" (451), never "accept blindly".
 import net from 'node:net';
 import type { Domain } from '../config/schema.ts';
-import type { Sublevel } from '../store/store.ts';
+import type { Store, Sublevel } from '../store/store.ts';
 
 export type CalloutAnswer = { kind: 'valid' } | { kind: 'unknown'; reply: string } | { kind: 'tempfail'; reason: string };
 
@@ -14,8 +14,8 @@ export class CalloutVerifier {
   #heloName: string;
   #timeoutMs: number;
 
-  constructor(cache: Sublevel<CachedAnswer>, heloName: string, timeoutMs = 15_000) {
-    this.#cache = cache;
+  constructor(store: Store, heloName: string, timeoutMs = 15_000) {
+    this.#cache = store.sublevel<CachedAnswer>('callout');
     this.#heloName = heloName;
     this.#timeoutMs = timeoutMs;
   }

@@ -90,8 +90,7 @@ export default async function systemRoutes(app: FastifyInstance, ctx: ConsoleCon
     if (!body.users.some((u) => u.role === 'admin' && !u.disabled)) problems.push(problem('/users', 'problem.backup-without-admin'));
     if (problems.length) throw invalid(problems);
     await ctx.config.replace(result.config, 'the restored backup');
-    for (const existing of await ctx.users.all()) await ctx.users.remove(existing);
-    for (const u of body.users) await ctx.users.restore(u);
+    await ctx.users.restoreAll(body.users);
     req.auditDetail = { users: body.users.length, domains: result.config.domains.length };
     return { ok: true };
   });

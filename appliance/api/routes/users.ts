@@ -131,9 +131,7 @@ export default async function userRoutes(app: FastifyInstance, ctx: ConsoleConte
   }, async (req) => {
     const user = await loadTarget(req);
     if (user.id === req.principal!.userId) throw new ApiError(409, 'not-on-self', 'api.not-on-self.delete');
-    await ctx.sessions.endAllFor(user.id);
-    await ctx.tokens.revokeAllOf(user.id);
-    await ctx.users.remove(user);
+    await ctx.users.remove(user, ctx.sessions);
     req.auditDetail = { username: user.username, role: user.role };
     return { ok: true };
   });
