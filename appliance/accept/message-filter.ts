@@ -1,6 +1,7 @@
-// What the SMTP session asks of the filtering pipeline before it answers DATA: the reply to give
-// and, per recipient, whether the message is delivered (with header edits), quarantined (already
-// stored by the pipeline) or deleted. Without a filter every recipient is delivered as received.
+// What accepting a message asks of the filtering pipeline before the SMTP session answers DATA:
+// the reply to give and, per recipient, whether the message is delivered (with header edits),
+// quarantined (already stored by the pipeline) or deleted. Without a filter every recipient is
+// delivered as received.
 import type { HeaderEdits } from '../message/message.ts';
 import type { MessageContext } from '../pipeline/message-context.ts';
 

@@ -1,7 +1,7 @@
 // The contract between the mail path and the filtering pipeline.
 //
-// The SMTP session spools a message, builds a MessageContext and calls `pipeline.run(ctx)` before it
-// answers DATA. The pipeline never modifies the spool file: what it wants changed in the relayed copy
+// Accepting a message (appliance/accept/) spools it, builds a MessageContext and calls
+// `pipeline.run(ctx)` before the SMTP session answers DATA. The pipeline never modifies the spool file: what it wants changed in the relayed copy
 // comes back as HeaderEdits per recipient, which the delivery path applies while streaming. Every
 // stage adds what it found to `Findings`, so the message log and the quarantine can show *why* a
 // message got its class (the same idea as rspamd's named symbols).

@@ -4,6 +4,8 @@
 // (the listeners' size limit bounds them), and the most recent ones are kept for a while so the
 // first delivery attempt — usually a moment later — need not read the file either. The file stays
 // the truth: what is kept in memory is only a copy, dropped when the file is removed or for room.
+// Accepting (appliance/accept/) writes here; the delivery queue reads, copies in and removes files
+// through its MessageFiles interface, which this class fits, so delivery does not import the spool.
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
