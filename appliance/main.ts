@@ -11,6 +11,8 @@ import { messageLogProvider } from './api/providers/message-log.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
 import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
 import { trainingProvider } from './api/providers/training.ts';
+import { createAccept } from './accept/accept.ts';
+import type { MessageFilter } from './accept/message-filter.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
 import type { Config, MailDirection } from './config/schema.ts';
@@ -19,7 +21,7 @@ import { MxResolver } from './delivery/mx.ts';
 import { SmtpClient } from './delivery/smtp-client.ts';
 import { MessageLog } from './logsearch/message-log.ts';
 import { createCachingResolver, systemResolver, type Resolver } from './dns/cache.ts';
-import { ListsStore } from './pipeline/lists-store.ts';
+import { ListsStore } from './lists/lists-store.ts';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createQuarantineActions, type QuarantineActions } from './quarantine/actions.ts';
 import { Quarantine } from './quarantine/quarantine-store.ts';
@@ -28,7 +30,6 @@ import { AuthLimits } from './smtp/auth-limits.ts';
 import { CalloutVerifier } from './smtp/callout.ts';
 import { ClientLimits } from './smtp/client-limits.ts';
 import { createListener, type ListenerKind } from './smtp/listener.ts';
-import type { MessageFilter } from './smtp/message-filter.ts';
 import { RecipientPolicy } from './smtp/recipient-policy.ts';
 import { ReverseDns } from './smtp/reverse-dns.ts';
 import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
@@ -102,14 +103,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const current = () => config.current;
   // The one DNS cache: authentication checks, MX lookups and the listeners' PTR lookups ask through it.
   const dns = createCachingResolver(opts.resolver ?? systemResolver(current().relay.resolver), { maxSeconds: current().filtering.dnsCacheMaxSeconds });
-  const callout = new CalloutVerifier(store.sublevel('callout'), current().hostname);
+  const callout = new CalloutVerifier(store, current().hostname);
   let policy = new RecipientPolicy(current(), callout);
   const spool = await Spool.open(opts.dataDir);
   const log = new MessageLog(store);
   const client = new SmtpClient({ heloName: current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
   const stats = await Stats.open(store);
   const queue = new DeliveryQueue({
-    store, spool, log, config: current, policy: () => policy, client, mx: new MxResolver(dns.resolve),
+    store, spool, log, config: current, client, mx: new MxResolver(dns.resolve),
     onFinished: (record) => stats.finished(record),
   });
   const recovered = await queue.recover();
@@ -165,7 +166,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
-  const filter = opts.filter ?? ((input) => pipeline.run(input));
+  const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats });
   const recipientBlocked = async (direction: MailDirection, address: string, sender: string) =>
     (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
   const listeners = new Map<ListenerKind, SMTPServer>();
@@ -173,7 +174,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const startListeners = async (cfg: Config) => {
     for (const kind of ['inbound', 'submission'] as const) {
       const server = createListener({
-        kind, config: current, policy: () => policy, tls, spool, queue, log, limits, authLimits, stats, reverseDns, filter, recipientBlocked,
+        kind, config: current, policy: () => policy, tls, limits, authLimits, reverseDns, accept, recipientBlocked,
         admission: () => (system.disks.isAboveHardLimit() ? 'Insufficient system storage: the data disk is nearly full, try again later' : null),
       });
       const { address, port } = cfg.listeners[kind];

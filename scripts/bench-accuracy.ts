@@ -2,7 +2,7 @@
 // the peer measurements used (see appliance/classifier/sa-corpus.ts): trains a fresh model in a
 // temporary store on the train split — one message at a time through Classifier.train, as the
 // admin's feedback would — then scores the test split and prints the figures of
-// /work/shared/peers/RESULTS.md. The starter model is never used.
+// ../shared/peers/RESULTS.md. The starter model is never used.
 //   node scripts/bench-accuracy.ts          train on train, score test
 //   node scripts/bench-accuracy.ts --cv [--grid RATE:MARGIN,...]
 //                                           5-fold cross-validation of model parameters inside

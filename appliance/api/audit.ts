@@ -64,6 +64,11 @@ export class AuditLog {
     this.#scanCap = opts.scanCap ?? SCAN_CAP;
   }
 
+  /** Whether `position` has the shape of a record's key (`<ISO time>!<6-digit sequence>`), as `search` resumes from. */
+  static isPosition(position: string): boolean {
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z!\d{6}$/.test(position);
+  }
+
   async record(entry: Omit<AuditRecord, 'at'>): Promise<void> {
     const at = new Date().toISOString();
     this.#seq = (this.#seq + 1) % 1_000_000;

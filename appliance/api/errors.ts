@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ConfigProblem } from '../config/problems.ts';
 import type { Language } from '../i18n/catalog.ts';
-import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/errors.ts';
+import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/server-messages.ts';
 
 /** A text as the API sends it: rendered in the caller's language, with its key and parameters. */
 export interface RenderedText {

@@ -19,8 +19,7 @@ import { ApiError, forbidden, unauthenticated } from './errors.ts';
 import { actorName, canReach, domainOf, type Principal, type Role, type Target } from './roles.ts';
 import type { SessionRecord, SessionStore } from './sessions.ts';
 import type { SetupState } from './setup-state.ts';
-import type { TokenStore } from './tokens.ts';
-import type { UserRecord, UserStore } from './users.ts';
+import type { TokenStore, UserRecord, UserStore } from './users.ts';
 
 export const SESSION_COOKIE = 'mm_session';
 export const CSRF_HEADER = 'x-csrf-token';

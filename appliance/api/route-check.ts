@@ -4,7 +4,7 @@
 // what went wrong is a text key and parameters (appliance/i18n/errors.ts), rendered in the
 // caller's language by the route.
 import type { Language } from '../i18n/catalog.ts';
-import type { LocalText } from '../i18n/errors.ts';
+import type { LocalText } from '../i18n/server-messages.ts';
 import { probeSmtp, type ProbeFailure } from '../delivery/smtp-probe.ts';
 import { render, type RenderedText } from './errors.ts';
 

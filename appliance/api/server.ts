@@ -11,12 +11,12 @@ import type { ConfigService } from '../config/config-service.ts';
 import type { Store } from '../store/store.ts';
 import { loadTlsIdentity } from '../smtp/tls.ts';
 import { AuditLog } from './audit.ts';
-import type { ConsoleContext } from './context.ts';
+import type { ConsoleContext } from './route-context.ts';
 import { schemaProblems } from '../config/problems.ts';
 import { ApiError, invalid, requestLanguage } from './errors.ts';
 import { installGuard } from './guard.ts';
-import type { Providers } from './providers.ts';
-import { AttemptLimiter } from './rate-limit.ts';
+import type { Providers } from './providers/interfaces.ts';
+import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import auditRoutes from './routes/audit.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
@@ -34,7 +34,6 @@ import userRoutes from './routes/users.ts';
 import { installSecurityHeaders } from './security-headers.ts';
 import { SessionStore } from './sessions.ts';
 import { SetupState } from './setup-state.ts';
-import { TokenStore } from './tokens.ts';
 import { UserStore } from './users.ts';
 
 export const WEB_ROOT = path.resolve(import.meta.dirname, '../../web-ui/dist');
@@ -66,13 +65,14 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
   const setup = await SetupState.open(deps.store, deps.dataDir);
+  const users = new UserStore(deps.store);
   const context: ConsoleContext = {
     store: deps.store,
     config: deps.config,
     dataDir: deps.dataDir,
-    users: new UserStore(deps.store),
+    users,
     sessions: new SessionStore(deps.store, () => deps.config.current.console.sessionIdleMinutes),
-    tokens: new TokenStore(deps.store),
+    tokens: users.tokens,
     audit: new AuditLog(deps.store),
     setup,
     providers: deps.providers ?? {},

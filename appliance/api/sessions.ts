@@ -4,7 +4,7 @@
 // Each session carries its own CSRF token, which state-changing requests must echo in a header.
 // A setup session (first-boot wizard) has no user: it only proves the setup code was given.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store, Sublevel } from '../store/store.ts';
+import { delOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
 
 export interface SessionRecord {
   userId?: string;
@@ -19,9 +19,11 @@ const TOUCH_EVERY_MS = 30_000;
 export const hashId = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 export class SessionStore {
+  #store: Store;
   #db: Sublevel<SessionRecord>;
   #idleMs: () => number;
   constructor(store: Store, idleMinutes: () => number) {
+    this.#store = store;
     this.#db = store.sublevel<SessionRecord>('sessions');
     this.#idleMs = () => idleMinutes() * 60_000;
   }
@@ -58,12 +60,18 @@ export class SessionStore {
 
   /** Ends every session of one user (password reset, disabling, deletion), optionally but one. */
   async endAllFor(userId: string, exceptId?: string): Promise<void> {
+    const ops = await this.endAllForOps(userId, exceptId);
+    if (ops.length) await this.#store.batch(ops);
+  }
+
+  /** The batch operations that end every session of one user (deleting the account, atomically). */
+  async endAllForOps(userId: string, exceptId?: string): Promise<BatchOp[]> {
     const keep = exceptId ? hashId(exceptId) : undefined;
-    const ops: { type: 'del'; key: string }[] = [];
+    const ops: BatchOp[] = [];
     for await (const [key, value] of this.#db.iterator()) {
-      if (value.userId === userId && key !== keep) ops.push({ type: 'del', key });
+      if (value.userId === userId && key !== keep) ops.push(delOp(this.#db, key));
     }
-    if (ops.length) await this.#db.batch(ops);
+    return ops;
   }
 
   /** Ends every setup session (the wizard is finished). */

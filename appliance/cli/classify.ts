@@ -2,7 +2,6 @@
 //   path <TAB> score (%) <TAB> class <TAB> reasons ("name=+1.234; name=-0.5; …")
 // Works only while the daemon is stopped (it holds the store). Unreadable input gets an error
 // line on stderr; the other files are still scored and the exit status is 1.
-import { Classifier } from '../classifier/index.ts';
 import { readSources } from '../classifier/sources.ts';
 import { extractFeatures } from '../classifier/features.ts';
 import { openForTool } from './train.ts';
@@ -22,11 +21,11 @@ export async function run(args: string[]): Promise<number> {
     else paths.push(args[i]);
   }
   if (paths.length === 0) { console.error(`mailmoat classify: no message given\n${USAGE}`); return 2; }
-  const store = await openForTool(data);
-  if (!store) return 1;
+  const model = await openForTool(data);
+  if (!model) return 1;
+  const { classifier } = model;
   let errors = 0;
   try {
-    const classifier = await Classifier.open(store);
     for await (const item of readSources(paths)) {
       if ('error' in item) { console.error(`${item.path}: ${item.error}`); errors++; continue; }
       if (!extractFeatures(item.raw).isMail) {
@@ -39,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
       console.log(`${item.path}\t${r.score.toFixed(2)}\t${r.classHint}\t${reasons}`);
     }
   } finally {
-    await store.close();
+    await model.close();
   }
   return errors > 0 ? 1 : 0;
 }

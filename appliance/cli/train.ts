@@ -6,9 +6,9 @@
 // Spam and ham are interleaved while learning: an online learner fed all of one kind first
 // would drift towards it.
 import { parseArgs } from 'node:util';
-import { Classifier, NotMailError, type Label } from '../classifier/index.ts';
+import { NotMailError, openOffline, type Label, type OfflineClassifier } from '../classifier/index.ts';
 import { readSources, type SourceItem } from '../classifier/sources.ts';
-import { openStore, StoreInUseError, type Store } from '../store/store.ts';
+import { StoreInUseError } from '../store/store.ts';
 
 const USAGE = 'usage: mailmoat train [--data DIR] (--spam PATH... | --ham PATH... | --starter) [--untrain]\n' +
   '  PATH: .eml or Outlook .msg files, mbox files, or folders of them; DIR defaults to ./data';
@@ -67,9 +67,10 @@ async function* interleave(spam: AsyncGenerator<SourceItem>, ham: AsyncGenerator
   }
 }
 
-export async function openForTool(dataDir: string): Promise<Store | undefined> {
+/** The model of the stopped appliance in `dataDir`, or undefined (said why) when the daemon holds it. */
+export async function openForTool(dataDir: string): Promise<OfflineClassifier | undefined> {
   try {
-    return await openStore(dataDir);
+    return await openOffline(dataDir);
   } catch (err) {
     if (err instanceof StoreInUseError) { console.error(err.message); return undefined; }
     throw err;
@@ -79,10 +80,10 @@ export async function openForTool(dataDir: string): Promise<Store | undefined> {
 export async function run(args: string[]): Promise<number> {
   const a = parse(args);
   if (typeof a === 'string') { console.error(`mailmoat train: ${a}\n${USAGE}`); return 2; }
-  const store = await openForTool(a.data);
-  if (!store) return 1;
+  const model = await openForTool(a.data);
+  if (!model) return 1;
+  const { classifier } = model;
   try {
-    const classifier = await Classifier.open(store);
     if (a.starter) {
       const installed = await classifier.installStarterModel();
       console.log(installed ? 'installed the starter model' : 'a model exists already: the starter model was not installed');
@@ -105,6 +106,6 @@ export async function run(args: string[]): Promise<number> {
     console.log(`${verb} ${done.spam} spam and ${done.ham} ham; ${done.unchanged} unchanged (${why}); ${done.errors} error(s)`);
     return done.errors > 0 ? 1 : 0;
   } finally {
-    await store.close();
+    await model.close();
   }
 }

@@ -4,7 +4,7 @@
 // TypeBox's Value.Errors (the configuration, the web UI) and fastify's Ajv (request schemas)
 // report errors of the same shape, so both go through it. Kept free of Node modules: the web UI
 // bundles it.
-import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/errors.ts';
+import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/server-messages.ts';
 
 export interface ConfigProblem extends LocalText {
   path: string;

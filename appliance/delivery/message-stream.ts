@@ -3,15 +3,7 @@
 // file itself is never rewritten, so one spooled copy serves recipients whose verdicts differ.
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-
-export interface HeaderEdits {
-  prepend: [name: string, value: string][];
-  subjectPrefix?: string;
-  /** Fields taken out of the message (names, any case): copies of our stamps a sender made up. */
-  remove?: string[];
-  /** Authentication-Results fields naming this authserv-id are taken out too (RFC 8601 section 5). */
-  removeAuthResultsOf?: string;
-}
+import type { HeaderEdits } from '../message/message.ts';
 
 export function hasEdits(edits: HeaderEdits | undefined): edits is HeaderEdits {
   return Boolean(edits && (edits.prepend.length || edits.subjectPrefix || edits.remove?.length || edits.removeAuthResultsOf));

@@ -3,29 +3,45 @@
 // 5xx bounces to the sender, 4xx or no answer waits (retryMinutes) and tries again until the queue
 // lifetime ends, then bounces. A record leaves the queue only when all recipients are final, and
 // the queue is rebuilt from the store at start, so an acknowledged message is never lost.
-import { copyFile, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
+import { servedDomain } from '../config/served-domains.ts';
 import type { LoggedRecipient, MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
 import { overallStatus } from '../logsearch/message-log.ts';
-import type { RecipientPolicy } from '../smtp/recipient-policy.ts';
-import type { Spool } from '../spool/spool.ts';
-import { newMessageId } from '../spool/spool.ts';
-import { HeaderScanner } from '../spool/header-scan.ts';
-import type { Direction, QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
-import { isFinal } from '../spool/queue-record.ts';
+import { HeaderScanner } from '../message/header-scan.ts';
+import type { Direction, HeaderEdits } from '../message/message.ts';
+import type { QueueRecord, QueuedRecipient } from './queue-record.ts';
+import { isFinal } from './queue-record.ts';
 import { delOp, putOp, type Store, type Sublevel } from '../store/store.ts';
 import { buildBounce, enhancedStatus, type FailedRecipient } from './bounce.ts';
-import type { HeaderEdits } from './message-stream.ts';
 import { messageStream } from './message-stream.ts';
 import type { MxResolver } from './mx.ts';
 import type { Destination, SmtpClient } from './smtp-client.ts';
 
+/** A message file written durably: its queue id, file name and size. */
+export interface StoredMessage { id: string; file: string; size: number }
+
+/**
+ * The message files the queue relays, provided by the spool (appliance/spool/). The queue names
+ * only what it uses, so delivery does not import the accepting side of the mail path.
+ */
+export interface MessageFiles {
+  pathOf(file: string): string;
+  /** A recently received message's bytes, or the path of its file. */
+  source(file: string): Buffer | string;
+  /** Writes a whole message we generate ourselves (bounces, notices). */
+  writeMessage(content: Buffer): Promise<StoredMessage>;
+  /** Copies a message file from elsewhere (a quarantine release, a forward). */
+  copyMessage(sourcePath: string): Promise<StoredMessage>;
+  remove(file: string): Promise<void>;
+  list(): Promise<string[]>;
+}
+
 export interface QueueDeps {
   store: Store;
-  spool: Spool;
+  spool: MessageFiles;
   log: MessageLog;
   config: () => Config;
-  policy: () => RecipientPolicy;
   client: SmtpClient;
   mx: MxResolver;
   /** Told when a message leaves the queue (for statistics). */
@@ -91,18 +107,8 @@ export class DeliveryQueue {
 
   /** Queues a copy of an existing message file (quarantine release, forward). */
   async submitCopy(opts: { sourcePath: string; direction: Direction; mailFrom: string; recipients: { address: string; original?: string; domain?: string }[]; headerEdits?: HeaderEdits; note?: string }): Promise<string> {
-    const id = newMessageId();
-    const file = `${id}.eml`;
+    const { id, file, size } = await this.#deps.spool.copyMessage(opts.sourcePath);
     const target = this.#deps.spool.pathOf(file);
-    await copyFile(opts.sourcePath, target);
-    const handle = await open(target, 'r+');
-    let size: number;
-    try {
-      await handle.datasync();
-      size = (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
     const now = Date.now();
     const record: QueueRecord = {
       id, direction: opts.direction, receivedAt: now, mailFrom: opts.mailFrom, size, file,
@@ -288,7 +294,7 @@ export class DeliveryQueue {
   async #route(r: QueuedRecipient): Promise<RouteLookup> {
     const config = this.#deps.config();
     const domain = domainOf(r.address);
-    const served = this.#deps.policy().servedDomain(r.domain || domain);
+    const served = servedDomain(config, r.domain || domain);
     if (served) {
       return { kind: 'destinations', list: [...served.routes].sort((a, b) => a.priority - b.priority) };
     }

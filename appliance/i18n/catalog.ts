@@ -606,7 +606,7 @@ const ja: Record<MessageKey, string> = {
 
 export const catalog: Record<Language, Record<MessageKey, string>> = { en, ja };
 
-/** A ja/en catalog of the same keys; this module's, or another such as i18n/errors.ts. */
+/** A ja/en catalog of the same keys; this module's, or another such as i18n/server-messages.ts. */
 export type Catalog<K extends string> = Record<Language, Record<K, string>>;
 
 /** The text of a key (from this catalog unless another is given) with its `{name}` placeholders filled. */

@@ -2,7 +2,7 @@
 // came from, its envelope, the verdicts, every delivery attempt with the remote's reply, and the
 // final status. Keys are our message ids, which sort by time. The console searches these.
 import { putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
-import type { Direction } from '../spool/queue-record.ts';
+import type { Direction } from '../message/message.ts';
 
 export interface DeliveryAttempt {
   at: number;
@@ -49,6 +49,11 @@ export class MessageLog {
 
   constructor(store: Store) {
     this.#db = store.sublevel<MessageLogRecord>('log');
+  }
+
+  /** Whether `position` can be a record's key (a message id), the resume point `newest` takes. */
+  static isPosition(position: string): boolean {
+    return /^[A-Za-z0-9._-]{1,200}$/.test(position);
   }
 
   /** A batch operation writing the record, so it commits atomically with the queue record. */

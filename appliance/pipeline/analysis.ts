@@ -6,7 +6,7 @@
 // Scoring is done before the lists are consulted, so it is sometimes wasted on a message a list
 // decides; the pipeline then drops the score. That costs less than a second trip to the thread.
 import { performance } from 'node:perf_hooks';
-import type { AuthFindings, MessageContext, ParseFindings, SpamFindings, StageContext } from './context.ts';
+import type { AuthFindings, MessageContext, ParseFindings, SpamFindings, StageContext } from './message-context.ts';
 import { authStage } from './auth.ts';
 import type { Resolver } from '../dns/cache.ts';
 import { parseStage } from './parse.ts';

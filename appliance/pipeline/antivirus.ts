@@ -3,7 +3,7 @@
 // "failed", never as clean; what a failure means for the message (451 or class Error) is decided
 // by the pipeline from `filtering.antivirus.onFailure`.
 import { scan, type ClamdTarget } from './clamd-client.ts';
-import type { StageContext } from './context.ts';
+import type { StageContext } from './message-context.ts';
 
 export async function antivirusStage(sc: StageContext, opts: { enabled: boolean; target: ClamdTarget; timeoutMs: number }): Promise<void> {
   if (!opts.enabled) {

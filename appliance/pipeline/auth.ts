@@ -5,7 +5,7 @@
 // Only inbound mail is authenticated: outbound mail comes from our own users over submission,
 // where SPF of the client would say nothing useful.
 import { authenticate } from 'mailauth';
-import type { AuthFindings, StageContext } from './context.ts';
+import type { AuthFindings, StageContext } from './message-context.ts';
 import type { Resolver } from '../dns/cache.ts';
 
 export interface AuthOptions {

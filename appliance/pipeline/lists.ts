@@ -8,11 +8,11 @@
 //   recipient-block, condition-block, sender-block, condition-quarantine,
 //   recipient-allow, condition-allow, sender-allow
 import type { MailDirection } from '../config/schema.ts';
-import type { ListHit, ParseFindings } from './context.ts';
+import type { ListHit, ParseFindings } from './message-context.ts';
 import {
   normalizeAddressOrDomain, normalizeText,
   type ListEntry, type ListKind, type ListsStore,
-} from './lists-store.ts';
+} from '../lists/lists-store.ts';
 
 export type ListEffect = 'refuse' | 'delete' | 'block' | 'quarantine' | 'allow';
 export type PriorityMode = 'address-first' | 'domain-first';

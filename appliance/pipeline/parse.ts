@@ -11,7 +11,7 @@
 // the main class Error (and the configured action for Error) instead of crashing or being scored
 // as an ordinary empty mail.
 import { simpleParser, type ParsedMail } from 'mailparser';
-import type { ParseFindings, StageContext } from './context.ts';
+import type { ParseFindings, StageContext } from './message-context.ts';
 
 export async function parseStage(sc: StageContext): Promise<void> {
   let parsed: ParsedMail;

@@ -3,7 +3,8 @@
 // Without a scorer, or when scoring fails, the class hint is "Unknown" and the verdict does not
 // pretend the message is clean.
 import type { ScoringModel } from '../classifier/index.ts';
-import type { Reason, SpamFindings, StageContext } from './context.ts';
+import type { Reason } from '../message/message.ts';
+import type { SpamFindings, StageContext } from './message-context.ts';
 
 export interface ScoreInput {
   raw: Buffer;

@@ -8,7 +8,8 @@
 // Whatever the settings, copies of these headers that arrived with the message are taken out, and
 // so are Authentication-Results that claim to be ours: a sender must not be able to pass off its
 // own verdict as the appliance's.
-import type { Findings, HeaderEdits, ListHit, MainClass } from './context.ts';
+import type { HeaderEdits, MainClass } from '../message/message.ts';
+import type { Findings, ListHit } from './message-context.ts';
 
 const MAX_REASONS = 12;
 export const STAMP_HEADERS = ['X-Mailmoat-Spam-Score', 'X-Mailmoat-Class', 'X-Mailmoat-Reasons'];

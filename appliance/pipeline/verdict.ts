@@ -12,7 +12,8 @@
 // A message that could not be virus-scanned (clamd down, fail-open configured) is never called
 // "Not Spam": it becomes Unknown.
 import type { Filtering } from '../config/schema.ts';
-import type { Disposition, Findings, MainClass, MessageContext } from './context.ts';
+import type { MainClass } from '../message/message.ts';
+import type { Disposition, Findings, MessageContext } from './message-context.ts';
 import type { ListDecision } from './lists.ts';
 
 export interface Verdict {

@@ -6,9 +6,9 @@
 // (the delivery queue): it must resolve only once the message is durably queued, because the
 // quarantine deletes its file when no copy is held any more. The relayed copy keeps the header
 // edits it would have had, plus an X-Mailmoat-Quarantine header saying it was released.
-import type { HeaderEdits } from '../pipeline/context.ts';
-import type { ListsStore } from '../pipeline/lists-store.ts';
-import type { Scorer } from '../pipeline/spam.ts';
+import type { HeaderEdits } from '../message/message.ts';
+import type { ListsStore } from '../lists/lists-store.ts';
+import type { Label } from '../classifier/index.ts';
 import { QuarantineError, type Quarantine, type QuarantineRecord } from './quarantine-store.ts';
 
 export interface DeliveryRequest {
@@ -23,7 +23,8 @@ export interface QuarantineActionsDeps {
   quarantine: Quarantine;
   deliver: Deliver;
   lists: ListsStore;
-  scorer?: Scorer;
+  /** The classifier, taught by "release and train" (optional: the action then refuses). */
+  scorer?: { train?(raw: Buffer, label: Label): Promise<unknown> };
   now?: () => number;
 }
 

@@ -20,8 +20,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { MailDirection } from '../config/schema.ts';
 import type { Store, Sublevel } from '../store/store.ts';
-import type { HeaderEdits, MainClass, Reason } from '../pipeline/context.ts';
-import { LocalizedError } from '../i18n/errors.ts';
+import type { HeaderEdits, MainClass, Reason } from '../message/message.ts';
+import { LocalizedError } from '../i18n/server-messages.ts';
 
 export type RecipientState = 'held' | 'released' | 'deleted';
 
@@ -99,6 +99,11 @@ export class Quarantine {
   private constructor(dir: string, db: Sublevel<QuarantineRecord | string>) {
     this.dir = dir;
     this.#db = db;
+  }
+
+  /** Whether `position` is one `walk` yields (`<13-digit ms>!<id>`): the only resume point it takes. */
+  static isPosition(position: string): boolean {
+    return /^\d{13}![A-Za-z0-9._-]{1,200}$/.test(position);
   }
 
   /** Opens the quarantine of the store; message files live in <data>/quarantine. */

@@ -10,7 +10,7 @@
 //   the client or the user (tarpitting), counted before the wait so hanging up early saves nothing.
 // Failures are logged (one line each, and one when a client or user is shut out) and counted for
 // SNMP (`failures`).
-import { AttemptLimiter } from '../api/rate-limit.ts';
+import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import type { AuthLimitSettings } from '../config/schema.ts';
 import { addressGroup } from './client-limits.ts';
 

@@ -4,7 +4,7 @@
 // one SMTP probe's (delivery/smtp-probe.ts).
 import type { Domain } from '../config/schema.ts';
 import { probeSmtp } from '../delivery/smtp-probe.ts';
-import type { Sublevel } from '../store/store.ts';
+import type { Store, Sublevel } from '../store/store.ts';
 
 export type CalloutAnswer = { kind: 'valid' } | { kind: 'unknown'; reply: string } | { kind: 'tempfail'; reason: string };
 
@@ -15,8 +15,8 @@ export class CalloutVerifier {
   #heloName: string;
   #timeoutMs: number;
 
-  constructor(cache: Sublevel<CachedAnswer>, heloName: string, timeoutMs = 15_000) {
-    this.#cache = cache;
+  constructor(store: Store, heloName: string, timeoutMs = 15_000) {
+    this.#cache = store.sublevel<CachedAnswer>('callout');
     this.#heloName = heloName;
     this.#timeoutMs = timeoutMs;
   }

@@ -1,19 +1,15 @@
 // An SMTP listener and its session policy. The inbound listener (MX-facing, port 25) takes mail
 // only for served domains and never relays; the submission listener (587) relays for permitted
-// clients (relay.networks, or AUTH PLAIN/LOGIN after STARTTLS). DATA streams to the spool, the
-// filter decides before the final reply, and 250 is sent only once the message is durable.
+// clients (relay.networks, or AUTH PLAIN/LOGIN after STARTTLS). At DATA the session hands the
+// message to one call, `accept` (appliance/accept/: spool, filter, queue, log), and answers with
+// its reply: 250 only once the message is durable.
 import { PausingSMTPServer } from './greeting-pause.ts';
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { Accept } from '../accept/accept.ts';
 import type { Config, MailDirection } from '../config/schema.ts';
-import type { DeliveryQueue } from '../delivery/queue.ts';
-import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
-import type { Stats } from '../stats/counters.ts';
-import type { QueueRecord, QueuedRecipient } from '../spool/queue-record.ts';
-import type { Spool } from '../spool/spool.ts';
 import type { TlsIdentity } from './tls.ts';
 import type { AuthLimits } from './auth-limits.ts';
 import type { ClientLimits } from './client-limits.ts';
-import type { FilterOutcome, MessageFilter } from './message-filter.ts';
 import type { RecipientPolicy } from './recipient-policy.ts';
 import { networkMatcher, relayLogin } from './relay-auth.ts';
 import type { ReverseDns } from './reverse-dns.ts';
@@ -26,15 +22,12 @@ export interface ListenerDeps {
   config: () => Config;
   policy: () => RecipientPolicy;
   tls: TlsIdentity;
-  spool: Spool;
-  queue: DeliveryQueue;
-  log: MessageLog;
   limits: ClientLimits;
   /** SMTP AUTH brute-force limits, shared by the listeners (and kept across their restarts). */
   authLimits: AuthLimits;
-  stats?: Stats;
   reverseDns: ReverseDns;
-  filter: MessageFilter;
+  /** Spools, filters and queues one message; answers with the SMTP reply to the final dot. */
+  accept: Accept;
   /** Refuses new mail (e.g. the data disk is nearly full): a reason, or null to accept. */
   admission?: () => string | null;
   /** Recipient block list, asked at RCPT time. */
@@ -203,7 +196,6 @@ export function createListener(deps: ListenerDeps): SMTPServer {
   watchSlowData(server, () => deps.config().limits);
 
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-    const cfg = deps.config();
     const t = transaction(session);
     const receivedAt = Date.now();
     const client = {
@@ -213,60 +205,14 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       ...(session.user ? { authUser: String(session.user) } : {}),
       tls: Boolean(session.secure),
     };
-    const prefix = receivedHeader(cfg.hostname, client, Boolean(session.secure), t.recipients.length === 1 ? t.recipients[0].original : undefined, receivedAt);
-    const spooled = await deps.spool.receive(stream, prefix, { maxBytes: cfg.limits.maxMessageBytes, maxHeaderBytes: cfg.limits.maxHeaderBytes });
-    if (!spooled.ok) {
-      throw spooled.reason === 'too-large'
-        ? smtpError(552, `5.3.4 Message too big: the limit is ${cfg.limits.maxMessageBytes} bytes`)
-        : smtpError(552, `5.3.4 Header section too large: the limit is ${cfg.limits.maxHeaderBytes} bytes`);
-    }
-    const direction = submission ? 'outbound' : 'inbound';
-    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-    const log: MessageLogRecord = {
-      id: spooled.id, receivedAt, direction, client, mailFrom, size: spooled.size, attempts: [], status: 'queued',
-      recipients: t.recipients.map((r) => ({ address: r.address, original: r.original, status: 'pending' })),
-      ...spooled.headers,
-    };
-    let outcome: FilterOutcome;
-    try {
-      outcome = await deps.filter({ id: spooled.id, direction, receivedAt, spoolPath: spooled.path, raw: spooled.data, size: spooled.size, client, mailFrom, recipients: t.recipients });
-    } catch (err) {
-      await deps.spool.remove(spooled.file);
-      throw err;
-    }
-    log.findings = outcome.findings;
-    const verdicts = new Map(outcome.recipients.map((r) => [r.address, r]));
-    for (const lr of log.recipients) {
-      const v = verdicts.get(lr.address);
-      if (v?.mainClass) lr.mainClass = v.mainClass;
-    }
-    if (outcome.reply.code >= 400) {
-      await deps.spool.remove(spooled.file);
-      log.status = outcome.reply.code >= 500 ? 'rejected' : 'tempfailed';
-      log.reply = `${outcome.reply.code} ${outcome.reply.message}`;
-      for (const r of log.recipients) r.status = 'rejected';
-      log.finishedAt = Date.now();
-      await deps.log.put(log);
-      if (outcome.reply.code >= 500) deps.stats?.answered(log);
-      throw smtpError(outcome.reply.code, outcome.reply.message);
-    }
-    const recipients: QueuedRecipient[] = t.recipients.map((r) => {
-      const v = verdicts.get(r.address);
-      const status = v?.disposition === 'quarantine' ? 'quarantined' : v?.disposition === 'delete' ? 'deleted' : 'pending';
-      return { ...r, status, attempts: 0, nextAttemptAt: receivedAt, ...(v?.headerEdits ? { headerEdits: v.headerEdits } : {}) };
+    const reply = await deps.accept({
+      data: stream, receivedAt, client, recipients: t.recipients,
+      trace: receivedHeader(deps.config().hostname, client, Boolean(session.secure), t.recipients.length === 1 ? t.recipients[0].original : undefined, receivedAt),
+      direction: submission ? 'outbound' : 'inbound',
+      mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
     });
-    for (const lr of log.recipients) {
-      const q = recipients.find((r) => r.address === lr.address);
-      if (q && q.status !== 'pending') lr.status = q.status;
-    }
-    const record: QueueRecord = {
-      id: spooled.id, direction, receivedAt, mailFrom, size: spooled.size, file: spooled.file, recipients,
-      expiresAt: receivedAt + cfg.delivery.queueLifetimeHours * 3_600_000,
-    };
-    log.reply = `250 2.0.0 Ok: queued as ${spooled.id}`;
-    await deps.queue.accept(record, log);
-    deps.stats?.answered(log);
-    return `2.0.0 Ok: queued as ${spooled.id}`;
+    if (reply.code >= 400) throw smtpError(reply.code, reply.message);
+    return reply.message;
   }
 
   return server;

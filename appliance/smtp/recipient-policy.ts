@@ -2,6 +2,7 @@
 // one of its aliases; mailbox aliases then rewrite the address (alias@d → user@d), and the
 // domain's verification mode decides whether the mailbox exists (accept-all, listed, callout).
 import type { Config, Domain } from '../config/schema.ts';
+import { servedDomain } from '../config/served-domains.ts';
 import type { CalloutVerifier } from './callout.ts';
 
 export interface ResolvedRecipient {
@@ -18,28 +19,23 @@ export type RecipientDecision =
   | { kind: 'tempfail'; reason: string };
 
 export class RecipientPolicy {
-  #domains = new Map<string, Domain>();
+  #config: Config;
   #mailboxAliases = new Map<string, string>();
   #callout: CalloutVerifier;
 
   constructor(config: Config, callout: CalloutVerifier) {
     this.#callout = callout;
+    this.#config = config;
     for (const d of config.domains) {
-      for (const name of [d.name, ...d.aliases]) this.#domains.set(name.toLowerCase(), d);
       for (const a of d.mailboxAliases) this.#mailboxAliases.set(a.from.toLowerCase(), a.to);
     }
-  }
-
-  /** The served domain for a domain name (or alias), if any. */
-  servedDomain(domain: string): Domain | undefined {
-    return this.#domains.get(domain.toLowerCase());
   }
 
   /** Maps an address through mailbox and domain aliases; undefined if the domain is not served. */
   resolve(original: string): ResolvedRecipient | undefined {
     let address = this.#mailboxAliases.get(original.toLowerCase()) ?? original;
     const at = address.lastIndexOf('@');
-    const domain = at > 0 ? this.#domains.get(address.slice(at + 1).toLowerCase()) : undefined;
+    const domain = at > 0 ? servedDomain(this.#config, address.slice(at + 1)) : undefined;
     if (!domain) return undefined;
     address = `${address.slice(0, at)}@${domain.name}`;
     address = this.#mailboxAliases.get(address.toLowerCase()) ?? address;

@@ -4,12 +4,14 @@
 // (the listeners' size limit bounds them), and the most recent ones are kept for a while so the
 // first delivery attempt — usually a moment later — need not read the file either. The file stays
 // the truth: what is kept in memory is only a copy, dropped when the file is removed or for room.
+// Accepting (appliance/accept/) writes here; the delivery queue reads, copies in and removes files
+// through its MessageFiles interface, which this class fits, so delivery does not import the spool.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DirSync } from './dir-sync.ts';
-import { HeaderScanner, type HeaderSummary } from './header-scan.ts';
+import { HeaderScanner, type HeaderSummary } from '../message/header-scan.ts';
 
 export type SpoolResult =
   | { ok: true; id: string; file: string; path: string; size: number; headers: HeaderSummary; data: Buffer }
@@ -20,7 +22,7 @@ const WRITE_BATCH = 64 * 1024;
 const RECENT_BYTES = 64 * 1024 * 1024;
 
 /** Sortable unique ids: time first so a scan of the queue comes out oldest first. */
-export function newMessageId(): string {
+function newMessageId(): string {
   return Date.now().toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
 }
 
@@ -111,6 +113,23 @@ export class Spool {
     }
     await this.#dirSync.sync();
     return { id, file, size: content.length };
+  }
+
+  /** Copies a message file from elsewhere (a quarantine release, a forward), durably. */
+  async copyMessage(sourcePath: string): Promise<{ id: string; file: string; size: number }> {
+    const id = newMessageId();
+    const file = `${id}.eml`;
+    await copyFile(sourcePath, this.pathOf(file));
+    const handle = await open(this.pathOf(file), 'r+');
+    let size: number;
+    try {
+      await handle.datasync();
+      size = (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+    await this.#dirSync.sync();
+    return { id, file, size };
   }
 
   /** A recently received message's bytes, or the path of its file. */

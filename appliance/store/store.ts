@@ -1,28 +1,30 @@
 // The store: one LevelDB database under <data>/db, split into named sublevels.
 // Only one process may open it (LevelDB takes a lock); a second opener gets a StoreInUseError
 // so command-line tools can say clearly that the daemon holds the store.
+// Each sublevel has exactly one owner, the module named in SUBLEVELS: only it opens the sublevel,
+// reads and writes its keys, and offers operations on them to the rest (batch operations where
+// several records must change together). test/unit/store-ownership.test.ts holds the code to it.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
 import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
 
-/** Every sublevel the appliance uses; the module named beside each owns its keys. */
+/** Every sublevel the appliance uses, and the one module (under appliance/) that owns it. */
 export const SUBLEVELS = {
-  config: 'config', //       config/ — the active configuration document
-  queue: 'queue', //         spool/ — queue records of accepted messages
-  log: 'log', //             logsearch/ — message log records
-  logIndex: 'log-index', //  logsearch/ — secondary indexes of the message log
-  quarantine: 'quarantine', // quarantine/ — quarantined messages and their indexes
-  lists: 'lists', //         pipeline/lists — allow/block/condition lists
-  stats: 'stats', //         stats/ — counters domain!granularity!bucket
-  bayes: 'bayes', //         classifier/ — token statistics and model
-  callout: 'callout', //     smtp/ — cached recipient callout results
-  users: 'users', //         api/ — console users
-  sessions: 'sessions', //   api/ — console sessions
-  audit: 'audit', //         api/ — audit log
-  system: 'system', //       system/ — setup state, secrets, network
+  config: 'config/config-service.ts', //        the active configuration document
+  queue: 'delivery/queue.ts', //                 queue records of accepted messages
+  log: 'logsearch/message-log.ts', //            message log records
+  quarantine: 'quarantine/quarantine-store.ts', // quarantined messages and their indexes
+  lists: 'lists/lists-store.ts', //              allow/block/condition lists
+  stats: 'stats/counters.ts', //                 counters domain!granularity!bucket
+  bayes: 'classifier/model-store.ts', //         the classifier's weights and training records
+  callout: 'smtp/callout.ts', //                 cached recipient callout results
+  users: 'api/users.ts', //                      console accounts and their API tokens
+  sessions: 'api/sessions.ts', //                console sessions
+  audit: 'api/audit.ts', //                      audit log
+  system: 'api/setup-state.ts', //               first-boot setup state
 } as const;
-export type SublevelName = (typeof SUBLEVELS)[keyof typeof SUBLEVELS];
+export type SublevelName = keyof typeof SUBLEVELS;
 
 // classic-level honours `sync: true` (fsync the write-ahead log before resolving) and sublevels
 // pass options through to it; abstract-level's types just do not declare it.
@@ -56,8 +58,7 @@ export class StoreInUseError extends Error {
 
 export interface Store {
   readonly dir: string;
-  readonly db: Level<string, unknown>;
-  /** A JSON-valued sublevel. Values are typed by the owning module. */
+  /** A JSON-valued sublevel, for its owning module only (SUBLEVELS). Values are typed by that module. */
   sublevel<V>(name: SublevelName): Sublevel<V>;
   /** Writes operations on several sublevels atomically; `sync` makes it durable before resolving. */
   batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
@@ -80,7 +81,6 @@ export async function openStore(dataDir: string): Promise<Store> {
   }
   return {
     dir,
-    db,
     sublevel<V>(name: SublevelName) {
       return db.sublevel<string, V>(name, { valueEncoding: 'json' });
     },

@@ -5,7 +5,7 @@
 //   node scripts/bench/bare-daemon.ts --config FILE --data DIR
 import { parseArgs } from 'node:util';
 import { startAppliance } from '../../appliance/main.ts';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 
 const { values } = parseArgs({ options: { config: { type: 'string' }, data: { type: 'string' } }, strict: true });
 const appliance = await startAppliance({ dataDir: values.data!, configFile: values.config, filter: deliverAll, console: false, starterModel: false });

@@ -2,7 +2,7 @@
 // targets of issues 2 and 3 checked against what was measured.
 import type { RunResult } from './run.ts';
 
-/** From /work/shared/peers/RESULTS.md (same machine, earlier runs): delivered msg/s, stack CPU ms/msg, EOD ms. */
+/** From ../shared/peers/RESULTS.md (same machine, earlier runs): delivered msg/s, stack CPU ms/msg, EOD ms. */
 export const REFERENCE = [
   { target: 'postfix (reference)', concurrency: 8, perS: '545–559', cpu: '2.7', eod: '6.2–6.5 / 26–30' },
   { target: 'postfix (reference)', concurrency: 32, perS: '540–669', cpu: '2.2–2.7', eod: '9.9–13.6 / 51–57' },
@@ -39,7 +39,7 @@ export function render(runs: RunResult[], measured: { postfix: boolean; rspamd: 
     if (clamd) lines.push(`full c=${r.concurrency} with clamd's CPU (the rspamd row's way of counting): ${f(r.cpuMsPerMsg + (clamd.cpuSeconds * 1000) / Math.max(1, r.delivered + r.quarantined), 2)} CPU ms/msg`);
   }
   const ref = REFERENCE.filter((r) => !(measured.postfix && r.target.startsWith('postfix')) && !(measured.rspamd && r.target.startsWith('rspamd')));
-  lines.push('', 'Reference, NOT measured in this run (/work/shared/peers/RESULTS.md, same machine, stacks tag only):',
+  lines.push('', 'Reference, NOT measured in this run (../shared/peers/RESULTS.md, same machine, stacks tag only):',
     table([['stack', 'conc', 'delivered msg/s', 'stack CPU ms/msg', 'EOD p50 / p99 ms'], ...ref.map((r) => [r.target, String(r.concurrency), r.perS, r.cpu, r.eod])]));
   lines.push('', 'Targets:', ...targets(runs));
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // The peers' filtering stack, measured in the same run as the daemon: Postfix with rspamd's proxy
 // worker as a before-queue milter, one rspamd normal worker, Bayes in a private redis trained on
 // the corpus's train split, and rspamd's antivirus module sending every whole message to the
-// bench's clamd. Configured as /work/shared/peers configured it (README, "Benchmarks"): tag only
+// bench's clamd. Configured as ../shared/peers configured it (README, "Benchmarks"): tag only
 // (every message reaches the sink), network modules off, DNS to the bench's loopback server.
 //
 // Nothing under /etc/rspamd is touched: rspamd is started with LOCAL_CONFDIR (local.d) and its

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { ConfigService } from '../../appliance/config/config-service.ts';
 import { createConsoleServer, type ConsoleServer } from '../../appliance/api/server.ts';
-import type { Providers } from '../../appliance/api/providers.ts';
+import type { Providers } from '../../appliance/api/providers/interfaces.ts';
 import type { Role } from '../../appliance/api/roles.ts';
 import { openStore } from '../../appliance/store/store.ts';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { acceptedLanguage } from '../../appliance/api/errors.ts';
 import { listsProvider } from '../../appliance/api/providers/lists.ts';
 import type { Role } from '../../appliance/api/roles.ts';
-import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
+import { ListsStore } from '../../appliance/lists/lists-store.ts';
 import { openStore } from '../../appliance/store/store.ts';
 import { makeConsole, PASSWORD, TWO_DOMAINS, type Caller, type Harness } from '../helpers/console-api.ts';
 

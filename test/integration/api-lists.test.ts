@@ -3,7 +3,7 @@
 // search, add (with the store's own errors next to the field), delete, import and export.
 import test, { type ExecutionContext } from 'ava';
 import { listsProvider } from '../../appliance/api/providers/lists.ts';
-import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
+import { ListsStore } from '../../appliance/lists/lists-store.ts';
 import { openStore } from '../../appliance/store/store.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';

@@ -9,7 +9,7 @@ import { listsProvider } from '../../appliance/api/providers/lists.ts';
 import { messageLogProvider } from '../../appliance/api/providers/message-log.ts';
 import { quarantineProvider } from '../../appliance/api/providers/quarantine.ts';
 import { MessageLog } from '../../appliance/logsearch/message-log.ts';
-import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
+import { ListsStore } from '../../appliance/lists/lists-store.ts';
 import { createQuarantineActions, type DeliveryRequest } from '../../appliance/quarantine/actions.ts';
 import { Quarantine, type NewQuarantineRecord } from '../../appliance/quarantine/quarantine-store.ts';
 import { openStore } from '../../appliance/store/store.ts';

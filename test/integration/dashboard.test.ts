@@ -1,7 +1,7 @@
 // The dashboard's figures come from the running daemon: mail flow of the last 24 hours from the
 // statistics counters (scoped per role), the queue, the daemon's services and the disks.
 import test from 'ava';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { message, startTestAppliance, eventually } from '../helpers/appliance.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { message, startTestAppliance } from '../helpers/appliance.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';

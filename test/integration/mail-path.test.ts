@@ -1,7 +1,7 @@
 // The mail path over real SMTP on loopback: accept for served domains only, aliases, recipient
 // verification, size limits, relaying to a real sink, retries, bounces and the message log.
 import test from 'ava';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { eventually, message, startTestAppliance as startWithPipeline } from '../helpers/appliance.ts';
 import { rawSession, sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';

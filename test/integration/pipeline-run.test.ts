@@ -13,7 +13,7 @@ import { openStore } from '../../appliance/store/store.ts';
 import { ConfigService } from '../../appliance/config/config-service.ts';
 import { Quarantine } from '../../appliance/quarantine/quarantine-store.ts';
 import { createPipeline } from '../../appliance/pipeline/pipeline.ts';
-import type { MessageContext } from '../../appliance/pipeline/context.ts';
+import type { MessageContext } from '../../appliance/pipeline/message-context.ts';
 import type { Scorer, ScoreInput } from '../../appliance/pipeline/spam.ts';
 import { Classifier } from '../../appliance/classifier/index.ts';
 import { startClamd, EICAR, CLAM_EXE, zipOne, type ClamdInstance } from '../helpers/clamd.ts';

@@ -2,7 +2,7 @@
 // closed at its third wrong password, a client past its failures cannot log in even with the right
 // password, and the failures reach the log and the SNMP counter.
 import test from 'ava';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { hashPassword } from '../../appliance/smtp/relay-auth.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
 import { smtpDialog } from '../helpers/smtp-client.ts';

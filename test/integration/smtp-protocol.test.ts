@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import test from 'ava';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { rawSession, sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { sendMail, smtpDialog, type SmtpDialog } from '../helpers/smtp-client.ts';
 

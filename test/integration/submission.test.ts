@@ -3,7 +3,7 @@
 // on loopback, or a configured smarthost).
 import test from 'ava';
 import { hashPassword } from '../../appliance/smtp/relay-auth.ts';
-import { deliverAll } from '../../appliance/smtp/message-filter.ts';
+import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { message, startTestAppliance } from '../helpers/appliance.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import { rawSession, sendMail } from '../helpers/smtp-client.ts';

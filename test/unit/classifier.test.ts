@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Classifier } from '../../appliance/classifier/index.ts';
-import { openStore, SUBLEVELS, type Store } from '../../appliance/store/store.ts';
+import { openStore, type Store } from '../../appliance/store/store.ts';
 
 const FIXTURES = new URL('../fixtures/classifier/', import.meta.url);
 
@@ -33,7 +33,7 @@ const hams = [
 
 async function weights(store: Store): Promise<Map<string, unknown>> {
   const out = new Map<string, unknown>();
-  for await (const [k, v] of store.sublevel<unknown>(SUBLEVELS.bayes).iterator()) if (k.startsWith('w!')) out.set(k, v);
+  for await (const [k, v] of store.sublevel<unknown>('bayes').iterator()) if (k.startsWith('w!')) out.set(k, v);
   return out;
 }
 

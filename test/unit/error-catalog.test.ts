@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { schemaProblems } from '../../appliance/config/problems.ts';
 import { validateConfig } from '../../appliance/config/validate.ts';
-import { errorCatalog, errorText, isErrorKey, type ErrorKey } from '../../appliance/i18n/errors.ts';
+import { errorCatalog, errorText, isErrorKey, type ErrorKey } from '../../appliance/i18n/server-messages.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const keys = Object.keys(errorCatalog.en) as ErrorKey[];
@@ -16,7 +16,7 @@ async function sources(): Promise<{ file: string; text: string }[]> {
   const out: { file: string; text: string }[] = [];
   for (const dir of ['appliance', 'web-ui/src']) {
     for (const entry of await readdir(path.join(ROOT, dir), { recursive: true })) {
-      if (!entry.endsWith('.ts') || entry.endsWith(path.join('i18n', 'errors.ts'))) continue;
+      if (!entry.endsWith('.ts') || entry.endsWith(path.join('i18n', 'server-messages.ts'))) continue;
       out.push({ file: path.join(dir, entry), text: await readFile(path.join(ROOT, dir, entry), 'utf8') });
     }
   }

@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { ApiError } from '../../appliance/api/errors.ts';
 import { decodeCursor, encodeCursor, type CursorKind } from '../../appliance/api/providers/cursor.ts';
 import { validateConfig } from '../../appliance/config/validate.ts';
-import { CONDITION_HEADER, SIMPLE_HEADER, parseListFile, toCsv } from '../../appliance/pipeline/list-files.ts';
+import { CONDITION_HEADER, SIMPLE_HEADER, parseListFile, toCsv } from '../../appliance/lists/list-files.ts';
 import { FUZZ_TIMEOUT_MS, fuzzParams, mutated } from '../helpers/fuzz.ts';
 
 // Cells with the characters that matter to CSV and to spreadsheets, and any other text.

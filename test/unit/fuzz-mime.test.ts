@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { extractFeatures } from '../../appliance/classifier/features.ts';
 import { parseMime } from '../../appliance/classifier/mime.ts';
-import type { StageContext } from '../../appliance/pipeline/context.ts';
+import type { StageContext } from '../../appliance/pipeline/message-context.ts';
 import { parseStage } from '../../appliance/pipeline/parse.ts';
 import { FUZZ_TIMEOUT_MS, fuzzParams, mutated } from '../helpers/fuzz.ts';
 

@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { guardCell, toCsv, unguardCell } from '../../appliance/csv/csv.ts';
-import { parseListFile, SIMPLE_HEADER } from '../../appliance/pipeline/list-files.ts';
-import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
+import { parseListFile, SIMPLE_HEADER } from '../../appliance/lists/list-files.ts';
+import { ListsStore } from '../../appliance/lists/lists-store.ts';
 import { openStore } from '../../appliance/store/store.ts';
 
 async function fresh(t: { teardown(fn: () => Promise<void>): void }): Promise<ListsStore> {

@@ -4,7 +4,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { antivirusStage } from '../../appliance/pipeline/antivirus.ts';
 import { parseReply, ping, scan } from '../../appliance/pipeline/clamd-client.ts';
-import type { StageContext } from '../../appliance/pipeline/context.ts';
+import type { StageContext } from '../../appliance/pipeline/message-context.ts';
 import { startClamd, EICAR, CLAM_EXE, zipOne, type ClamdInstance } from '../helpers/clamd.ts';
 
 let clamd: ClamdInstance;

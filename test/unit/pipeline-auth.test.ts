@@ -7,7 +7,7 @@ import { sealMessage } from 'mailauth';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 import { authStage } from '../../appliance/pipeline/auth.ts';
 import { createCachingResolver } from '../../appliance/dns/cache.ts';
-import type { MessageContext, StageContext } from '../../appliance/pipeline/context.ts';
+import type { MessageContext, StageContext } from '../../appliance/pipeline/message-context.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pubB64 = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');

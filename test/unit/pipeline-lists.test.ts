@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../appliance/store/store.ts';
-import { ListsStore, ListError, MAX_ENTRIES_PER_LIST, type ListEntryInput } from '../../appliance/pipeline/lists-store.ts';
+import { ListsStore, ListError, MAX_ENTRIES_PER_LIST, type ListEntryInput } from '../../appliance/lists/lists-store.ts';
 import { decideLists, type MessageFacts, type PriorityMode } from '../../appliance/pipeline/lists.ts';
 
 async function fresh(t: { teardown(fn: () => Promise<void>): void }): Promise<{ store: Store; lists: ListsStore; dir: string }> {

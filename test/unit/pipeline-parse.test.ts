@@ -3,7 +3,7 @@
 import test from 'ava';
 import Encoding from 'encoding-japanese';
 import { parseStage } from '../../appliance/pipeline/parse.ts';
-import type { StageContext } from '../../appliance/pipeline/context.ts';
+import type { StageContext } from '../../appliance/pipeline/message-context.ts';
 
 const JA = '迷惑メールのテスト：東京都港区';
 

@@ -2,7 +2,7 @@
 // the scorer fails (Unknown — never a made-up "Not Spam").
 import test from 'ava';
 import { spamStage, type ScoreInput, type Scorer } from '../../appliance/pipeline/spam.ts';
-import type { StageContext } from '../../appliance/pipeline/context.ts';
+import type { StageContext } from '../../appliance/pipeline/message-context.ts';
 
 function sc(): StageContext {
   return {

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { validateConfig } from '../../appliance/config/validate.ts';
 import type { Filtering } from '../../appliance/config/schema.ts';
-import type { Findings } from '../../appliance/pipeline/context.ts';
+import type { Findings } from '../../appliance/pipeline/message-context.ts';
 import type { ListDecision } from '../../appliance/pipeline/lists.ts';
 import { decide as decideFor } from '../../appliance/pipeline/verdict.ts';
 import { stamp, formatScore, fold } from '../../appliance/pipeline/stamp.ts';

@@ -10,7 +10,7 @@ import { openStore, type Store } from '../../appliance/store/store.ts';
 import { Quarantine, QuarantineError, type NewQuarantineRecord } from '../../appliance/quarantine/quarantine-store.ts';
 import { createQuarantineActions, type DeliveryRequest } from '../../appliance/quarantine/actions.ts';
 import { purgeExpired } from '../../appliance/quarantine/retention.ts';
-import { ListsStore } from '../../appliance/pipeline/lists-store.ts';
+import { ListsStore } from '../../appliance/lists/lists-store.ts';
 import { Classifier } from '../../appliance/classifier/index.ts';
 
 const RAW = Buffer.from('From: promo@shop.test\r\nTo: bob@example.com\r\nSubject: =?UTF-8?B?5aSn54m55aOy?=\r\nMessage-ID: <p1@shop.test>\r\n\r\nBig sale today only\r\n');

@@ -3,7 +3,7 @@
 // in the same words, before it is sent.
 import Value from 'typebox/value';
 import { schemaProblems, type SchemaError } from '../../appliance/config/problems.ts';
-import { errorText, isErrorKey, type ErrorKey, type TextParams } from '../../appliance/i18n/errors.ts';
+import { errorText, isErrorKey, type ErrorKey, type TextParams } from '../../appliance/i18n/server-messages.ts';
 import { lang } from './i18n.ts';
 
 export type Schema = Record<string, unknown>;

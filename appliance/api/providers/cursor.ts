@@ -2,18 +2,19 @@
 // in the index a search walks — never a filter or a scope — so whatever a caller puts in one, the
 // search that resumes from it applies the caller's own scope and filters again. It is opaque to
 // clients (base64url) and checked strictly on the way in: anything that is not a position of the
-// right kind is a 400, not a silent restart from the top.
+// right kind is a 400, not a silent restart from the top. Which positions are valid is the word of
+// the module that owns the index (its keys' shape is its own business), asked here.
+import { MessageLog } from '../../logsearch/message-log.ts';
+import { Quarantine } from '../../quarantine/quarantine-store.ts';
+import { AuditLog } from '../audit.ts';
 import { ApiError } from '../errors.ts';
 
-const SHAPES = {
-  // <13-digit ms>!<quarantine id>, as in the quarantine's index keys.
-  quarantine: /^\d{13}![A-Za-z0-9._-]{1,200}$/,
-  // A message log id (time-sortable).
-  log: /^[A-Za-z0-9._-]{1,200}$/,
-  // An audit log key: <ISO time>!<6-digit sequence>.
-  audit: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z!\d{6}$/,
+const POSITIONS = {
+  quarantine: Quarantine.isPosition,
+  log: MessageLog.isPosition,
+  audit: AuditLog.isPosition,
 };
-export type CursorKind = keyof typeof SHAPES;
+export type CursorKind = keyof typeof POSITIONS;
 
 export function encodeCursor(kind: CursorKind, position: string): string {
   return Buffer.from(`${kind}:${position}`).toString('base64url');
@@ -22,6 +23,6 @@ export function encodeCursor(kind: CursorKind, position: string): string {
 export function decodeCursor(kind: CursorKind, cursor: string): string {
   const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
   const position = text.startsWith(`${kind}:`) ? text.slice(kind.length + 1) : '';
-  if (!SHAPES[kind].test(position)) throw new ApiError(400, 'bad-cursor', 'api.bad-cursor');
+  if (!POSITIONS[kind](position)) throw new ApiError(400, 'bad-cursor', 'api.bad-cursor');
   return position;
 }

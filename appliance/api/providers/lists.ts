@@ -2,8 +2,8 @@
 // only entries whose owner lies in the caller's scope: a domain admin sees their domains' lists
 // and their mailboxes' lists, a mailbox user only their own address-level lists. Single-entry
 // writes are scope-checked by the API guard (the route names the owner as its target).
-import { LIST_KINDS, type ListsStore } from '../../pipeline/lists-store.ts';
-import type { ListEntry, ListsProvider, Scope } from '../providers.ts';
+import { LIST_KINDS, type ListsStore } from '../../lists/lists-store.ts';
+import type { ListEntry, ListsProvider, Scope } from './interfaces.ts';
 import { addressInScope, domainInScope } from './scope.ts';
 
 export function ownerInScope(scope: Scope, level: 'domain' | 'address', owner: string): boolean {

@@ -3,7 +3,7 @@
 // then only those recipients; the admin sees everything. Each record carries its delivery
 // attempts with the remote servers' replies.
 import type { MessageLog, MessageLogRecord } from '../../logsearch/message-log.ts';
-import type { LogDetail, LogItem, MessageLogProvider, Scope } from '../providers.ts';
+import type { LogDetail, LogItem, MessageLogProvider, Scope } from './interfaces.ts';
 import { addressInScope, msOf } from './scope.ts';
 
 /** Most records one page reads before it stops and says where to resume. */

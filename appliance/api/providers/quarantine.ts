@@ -3,10 +3,10 @@
 // their mailbox or domains, and every action touches only those copies — a mailbox user
 // releasing a message shared with a colleague releases their own copy, not the colleague's.
 import { simpleParser } from 'mailparser';
-import type { MainClass } from '../../pipeline/context.ts';
+import type { MainClass } from '../../message/message.ts';
 import type { QuarantineActions } from '../../quarantine/actions.ts';
 import type { Quarantine, QuarantineRecord, SearchQuery } from '../../quarantine/quarantine-store.ts';
-import type { QuarantineDetail, QuarantineItem, QuarantineProvider, QuarantineQuery, Scope } from '../providers.ts';
+import type { QuarantineDetail, QuarantineItem, QuarantineProvider, QuarantineQuery, Scope } from './interfaces.ts';
 import { addressInScope, msOf } from './scope.ts';
 
 /** Most index entries one page walks (and the dashboard's count counts up to). */

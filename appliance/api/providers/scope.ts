@@ -1,6 +1,6 @@
 // Scope tests shared by the provider adapters: whether a mailbox address or a domain lies within
 // what the caller may see (everything, some domains, or one mailbox).
-import type { Scope } from '../providers.ts';
+import type { Scope } from './interfaces.ts';
 
 export function domainOfAddress(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();

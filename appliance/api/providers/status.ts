@@ -9,7 +9,7 @@ import type { Stats } from '../../stats/counters.ts';
 import type { DiskWatcher } from '../../system/disk-watcher.ts';
 import { serviceStates } from '../../system/services.ts';
 import os from 'node:os';
-import type { FlowCounts, QueueProvider, ServiceState, StatsProvider, SystemProvider } from '../providers.ts';
+import type { FlowCounts, QueueProvider, ServiceState, StatsProvider, SystemProvider } from './interfaces.ts';
 
 const DAY_MS = 86_400_000;
 

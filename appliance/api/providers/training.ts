@@ -1,11 +1,11 @@
 // Training from uploaded files: an Outlook .msg (recognised by its OLE signature) is converted to
 // MIME first; anything else is taken as an RFC 5322 message (.eml). The classifier learns it as
 // spam or not spam; the answer says, per file, what happened in words the admin can act on — as
-// a text key and parameters (appliance/i18n/errors.ts), rendered in the caller's language by the route.
+// a text key and parameters (appliance/i18n/server-messages.ts), rendered in the caller's language by the route.
 import { NotMailError, type Classifier } from '../../classifier/index.ts';
 import { msgToMime } from '../../classifier/sources.ts';
-import type { LocalText } from '../../i18n/errors.ts';
-import type { TrainingProvider } from '../providers.ts';
+import type { LocalText } from '../../i18n/server-messages.ts';
+import type { TrainingProvider } from './interfaces.ts';
 
 const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 

@@ -2,8 +2,8 @@
 // quarantine size for everyone; queue, services and disks for the appliance admin. Parts whose
 // provider is missing come back as null and the page says they are not available yet.
 import type { FastifyInstance } from 'fastify';
-import type { ConsoleContext } from '../context.ts';
-import { scopeOf } from '../providers.ts';
+import type { ConsoleContext } from '../route-context.ts';
+import { scopeOf } from '../providers/interfaces.ts';
 
 export default async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/api/dashboard', { config: { access: { roles: 'any' } } }, async (req) => {

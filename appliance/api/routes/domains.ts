@@ -9,10 +9,10 @@ import Type, { type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { Domain } from '../../config/schema.ts';
 import { knownTimeZones } from '../../config/timezones.ts';
-import { changeConfig } from '../context.ts';
+import { changeConfig } from '../route-context.ts';
 import { forbidden, notFound, requestLanguage } from '../errors.ts';
 import type { SchemaRequest } from '../guard.ts';
 import { Done } from '../replies.ts';

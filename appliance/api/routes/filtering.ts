@@ -5,8 +5,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
-import { changeConfig } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
+import { changeConfig } from '../route-context.ts';
 import { notFound } from '../errors.ts';
 import type { SchemaRequest } from '../guard.ts';
 import { canReach } from '../roles.ts';

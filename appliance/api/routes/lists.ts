@@ -5,14 +5,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { MailDirection } from '../../config/schema.ts';
-import { CONDITION_FIELDS, LIST_KINDS, ListError } from '../../pipeline/lists-store.ts';
+import { CONDITION_FIELDS, LIST_KINDS, ListError } from '../../lists/lists-store.ts';
 import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
-import { errorText } from '../../i18n/errors.ts';
+import { errorText } from '../../i18n/server-messages.ts';
 import type { SchemaRequest } from '../guard.ts';
-import { scopeOf, type ListsProvider } from '../providers.ts';
+import { scopeOf, type ListsProvider } from '../providers/interfaces.ts';
 import { Done } from '../replies.ts';
 import type { Target } from '../roles.ts';
 

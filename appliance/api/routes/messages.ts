@@ -5,9 +5,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { notFound, unavailable } from '../errors.ts';
-import { scopeOf, type MessageLogProvider } from '../providers.ts';
+import { scopeOf, type MessageLogProvider } from '../providers/interfaces.ts';
 import { decodeCursor, encodeCursor } from '../providers/cursor.ts';
 
 export default async function messageRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {

@@ -7,11 +7,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
-import { errorText, LocalizedError } from '../../i18n/errors.ts';
+import { errorText, LocalizedError } from '../../i18n/server-messages.ts';
 import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
-import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers.ts';
+import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers/interfaces.ts';
 import { domainOf, type Principal } from '../roles.ts';
 import { decodeCursor, encodeCursor } from '../providers/cursor.ts';
 

@@ -2,7 +2,7 @@
 // the server applies (typebox's Value.Errors runs on plain JSON Schema in the browser too).
 import type { FastifyInstance } from 'fastify';
 import { ConfigSchema } from '../../config/schema.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 
 export default async function schemaRoutes(app: FastifyInstance, _ctx: ConsoleContext): Promise<void> {
   const json = JSON.parse(JSON.stringify(ConfigSchema)) as unknown;

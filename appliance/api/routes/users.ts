@@ -4,7 +4,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { ConsoleContext } from '../context.ts';
+import type { ConsoleContext } from '../route-context.ts';
 import { problem, type ConfigProblem } from '../../config/problems.ts';
 import { ApiError, invalid, notFound } from '../errors.ts';
 import type { SchemaRequest } from '../guard.ts';
@@ -131,9 +131,7 @@ export default async function userRoutes(fastify: FastifyInstance, ctx: ConsoleC
   }, async (req) => {
     const user = await loadTarget(req);
     if (user.id === req.principal!.userId) throw new ApiError(409, 'not-on-self', 'api.not-on-self.delete');
-    await ctx.sessions.endAllFor(user.id);
-    await ctx.tokens.revokeAllOf(user.id);
-    await ctx.users.remove(user);
+    await ctx.users.remove(user, ctx.sessions);
     req.auditDetail = { username: user.username, role: user.role };
     return { ok: true };
   });

@@ -7,7 +7,7 @@ import { getCsrf } from '../api.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import { serverText } from '../validate.ts';
-import type { TextParams } from '../../../appliance/i18n/errors.ts';
+import type { TextParams } from '../../../appliance/i18n/server-messages.ts';
 
 interface Result { ok: boolean; message: string; key?: string; params?: TextParams }
 interface Row { name: string; percent: number; done: boolean; result?: Result }

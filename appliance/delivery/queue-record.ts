@@ -1,10 +1,8 @@
 // The queue record: the durable promise we made when we answered 250. It lives in the `queue`
-// sublevel beside the message file in <data>/spool until every recipient reached a final state
-// (delivered, bounced, quarantined or deleted); then both are removed.
-import type { MailDirection } from '../config/schema.ts';
-import type { HeaderEdits } from '../delivery/message-stream.ts';
+// sublevel (owned by queue.ts) beside the message file in <data>/spool until every recipient
+// reached a final state (delivered, bounced, quarantined or deleted); then both are removed.
+import type { Direction, HeaderEdits } from '../message/message.ts';
 
-export type Direction = MailDirection | 'bounce';
 export type RecipientStatus = 'pending' | 'delivered' | 'bounced' | 'quarantined' | 'deleted';
 
 export interface QueuedRecipient {

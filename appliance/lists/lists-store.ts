@@ -1,4 +1,7 @@
 // The allow/block/condition lists, stored in the 'lists' sublevel (this module owns its keys).
+// A folder of its own, below its three users: the pipeline's lists stage matches them
+// (pipeline/lists.ts), the quarantine's actions add to them (allow-list + release, block-list +
+// delete) and the console edits, imports and exports them (list-files.ts is the file format).
 //
 // A list is (direction, kind); each list is kept per scope: a whole served domain ("domain",
 // owner = the domain name) or one mailbox ("address", owner = the address). Inbound lists are owned
@@ -21,7 +24,7 @@ import { CONDITION_HEADER, SIMPLE_HEADER, parseListFile, toCsv } from './list-fi
 import { randomBytes } from 'node:crypto';
 import type { MailDirection } from '../config/schema.ts';
 import type { Store, Sublevel } from '../store/store.ts';
-import { LocalizedError, type LocalText } from '../i18n/errors.ts';
+import { LocalizedError, type LocalText } from '../i18n/server-messages.ts';
 
 export const MAX_ENTRIES_PER_LIST = 300;
 

@@ -1,12 +1,12 @@
 // The `mailmoat` command: the daemon's entry point and the admin's tools. Each sub-command lives
 // in appliance/cli/<name>.ts and exports `run(args): Promise<number>` (the exit status).
 const commands: Record<string, { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> }> = {
-  start: { summary: 'start the appliance daemon: start [--config FILE | --seed-config FILE] [--data DIR] [--appliance] [--ready-file FILE]', load: () => import('./cli/start.ts') },
-  'check-config': { summary: 'validate a configuration file: check-config FILE', load: () => import('./cli/check-config.ts') },
-  'hash-password': { summary: 'hash a relay user password for the config (reads stdin)', load: () => import('./cli/hash-password.ts') },
-  train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./cli/train.ts') },
-  classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./cli/classify.ts') },
-  menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./cli/menu.ts') },
+  start: { summary: 'start the appliance daemon: start [--config FILE | --seed-config FILE] [--data DIR] [--appliance] [--ready-file FILE]', load: () => import('./start.ts') },
+  'check-config': { summary: 'validate a configuration file: check-config FILE', load: () => import('./check-config.ts') },
+  'hash-password': { summary: 'hash a relay user password for the config (reads stdin)', load: () => import('./hash-password.ts') },
+  train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./train.ts') },
+  classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./classify.ts') },
+  menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./menu.ts') },
 };
 
 function usage(): string {

@@ -1,17 +1,13 @@
 // The contract between the mail path and the filtering pipeline.
 //
-// The SMTP session spools a message, builds a MessageContext and calls `pipeline.run(ctx)` before it
-// answers DATA. The pipeline never modifies the spool file: what it wants changed in the relayed copy
+// Accepting a message (appliance/accept/) spools it, builds a MessageContext and calls
+// `pipeline.run(ctx)` before the SMTP session answers DATA. The pipeline never modifies the spool file: what it wants changed in the relayed copy
 // comes back as HeaderEdits per recipient, which the delivery path applies while streaming. Every
 // stage adds what it found to `Findings`, so the message log and the quarantine can show *why* a
 // message got its class (the same idea as rspamd's named symbols).
 import type { ParsedMail } from 'mailparser';
-import type { Reason } from '../classifier/score.ts';
 import type { MailDirection } from '../config/schema.ts';
-// Header edits are defined where they are applied, by the delivery path.
-import type { HeaderEdits } from '../delivery/message-stream.ts';
-
-export type { HeaderEdits };
+import type { HeaderEdits, MainClass, Reason } from '../message/message.ts';
 
 export interface MessageContext {
   /** Our queue id. */
@@ -32,10 +28,6 @@ export interface MessageContext {
 }
 
 
-export type MainClass =
-  | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'
-  | 'False-positive' | 'False-negative';
-
 export type Disposition = 'deliver' | 'quarantine' | 'delete' | 'reject';
 
 export interface RecipientOutcome {
@@ -46,9 +38,6 @@ export interface RecipientOutcome {
   /** Why this recipient got its class and disposition, in words an admin reads in the log. */
   why: string[];
 }
-
-/** One named contribution to a verdict: the classifier's type, used for list hits and auth results too. */
-export type { Reason };
 
 export interface ParseFindings {
   ok: boolean;

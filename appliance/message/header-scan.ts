@@ -1,5 +1,6 @@
-// A look at the header section while the message streams to the spool: where it ends, whether it
-// is within the size limit, and the few fields the message log wants before any full parse.
+// A look at the header section while the message streams to the spool (or, for a message we
+// queue ourselves, at the start of its file): where it ends, whether it is within the size limit,
+// and the few fields the message log wants before any full parse.
 
 export interface HeaderSummary {
   messageId?: string;

@@ -10,12 +10,11 @@ import type { Store } from '../store/store.ts';
 import type { AuditLog } from './audit.ts';
 import { ApiError, invalid } from './errors.ts';
 import { SESSION_COOKIE } from './guard.ts';
-import type { Providers } from './providers.ts';
-import type { AttemptLimiter } from './rate-limit.ts';
+import type { Providers } from './providers/interfaces.ts';
+import type { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import type { SessionStore } from './sessions.ts';
 import type { SetupState } from './setup-state.ts';
-import type { TokenStore } from './tokens.ts';
-import type { UserStore } from './users.ts';
+import type { TokenStore, UserStore } from './users.ts';
 
 export interface ConsoleContext {
   store: Store;

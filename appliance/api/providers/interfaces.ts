@@ -7,8 +7,8 @@
 // single mailbox address the caller may see. Providers must apply it; the API also re-checks it
 // on every single-item action.
 
-import type { MailDirection } from '../config/schema.ts';
-import type { LocalText } from '../i18n/errors.ts';
+import type { MailDirection } from '../../config/schema.ts';
+import type { LocalText } from '../../i18n/server-messages.ts';
 
 export type Scope = { all: true } | { domains: string[] } | { address: string };
 

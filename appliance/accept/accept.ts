@@ -1,0 +1,110 @@
+// Accepting one message for its recipients: the mail path behind the SMTP session's DATA. The
+// listeners (appliance/smtp/) translate SMTP into one call here and its reply back into SMTP; this
+// module runs the rest in one place:
+//   spool (streamed to a synced file) → filter (the pipeline; quarantined copies are already stored
+//   when it returns) → refusal: logged, counted, the file removed → otherwise each recipient's
+//   verdict becomes its queue state (deliver → pending, quarantine → quarantined, delete → deleted)
+//   and the queue record, with its expiry, and the message-log record are written in one synced
+//   batch before the 250 goes out.
+// The answer is always an SMTP reply (code and text); anything thrown is a local failure the
+// session answers with 451.
+import type { Readable } from 'node:stream';
+import type { Config } from '../config/schema.ts';
+import type { DeliveryQueue } from '../delivery/queue.ts';
+import type { QueueRecord, QueuedRecipient } from '../delivery/queue-record.ts';
+import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
+import type { Spool } from '../spool/spool.ts';
+import type { Stats } from '../stats/counters.ts';
+import type { FilterOutcome, MessageFilter } from './message-filter.ts';
+
+export interface AcceptDeps {
+  config: () => Config;
+  spool: Spool;
+  filter: MessageFilter;
+  queue: DeliveryQueue;
+  log: MessageLog;
+  stats?: Stats;
+}
+
+/** A message as the SMTP session hands it over. */
+export interface IncomingMessage {
+  /** The DATA stream; always read to its end, so the session can answer even a refusal. */
+  data: Readable;
+  /** Our Received header, written first into the spool file. */
+  trace: string;
+  direction: 'inbound' | 'outbound';
+  /** ms since the epoch. */
+  receivedAt: number;
+  client: { ip: string; hostname: string; helo: string; authUser?: string; tls: boolean };
+  /** '' is the null sender. */
+  mailFrom: string;
+  /** `address` after alias mapping; `domain` is the served domain name ('' for outbound). */
+  recipients: { address: string; original: string; domain: string }[];
+}
+
+/** The SMTP reply to the final dot: 250 once durably queued, else the refusal's code. */
+export interface AcceptReply {
+  code: number;
+  message: string;
+}
+
+export type Accept = (message: IncomingMessage) => Promise<AcceptReply>;
+
+export function createAccept(deps: AcceptDeps): Accept {
+  return async (m) => {
+    const cfg = deps.config();
+    const spooled = await deps.spool.receive(m.data, m.trace, { maxBytes: cfg.limits.maxMessageBytes, maxHeaderBytes: cfg.limits.maxHeaderBytes });
+    if (!spooled.ok) {
+      return spooled.reason === 'too-large'
+        ? { code: 552, message: `5.3.4 Message too big: the limit is ${cfg.limits.maxMessageBytes} bytes` }
+        : { code: 552, message: `5.3.4 Header section too large: the limit is ${cfg.limits.maxHeaderBytes} bytes` };
+    }
+    const { direction, receivedAt, client, mailFrom } = m;
+    const log: MessageLogRecord = {
+      id: spooled.id, receivedAt, direction, client, mailFrom, size: spooled.size, attempts: [], status: 'queued',
+      recipients: m.recipients.map((r) => ({ address: r.address, original: r.original, status: 'pending' })),
+      ...spooled.headers,
+    };
+    let outcome: FilterOutcome;
+    try {
+      outcome = await deps.filter({ id: spooled.id, direction, receivedAt, spoolPath: spooled.path, raw: spooled.data, size: spooled.size, client, mailFrom, recipients: m.recipients });
+    } catch (err) {
+      await deps.spool.remove(spooled.file);
+      throw err;
+    }
+    log.findings = outcome.findings;
+    const verdicts = new Map(outcome.recipients.map((r) => [r.address, r]));
+    for (const lr of log.recipients) {
+      const v = verdicts.get(lr.address);
+      if (v?.mainClass) lr.mainClass = v.mainClass;
+    }
+    if (outcome.reply.code >= 400) {
+      await deps.spool.remove(spooled.file);
+      log.status = outcome.reply.code >= 500 ? 'rejected' : 'tempfailed';
+      log.reply = `${outcome.reply.code} ${outcome.reply.message}`;
+      for (const r of log.recipients) r.status = 'rejected';
+      log.finishedAt = Date.now();
+      await deps.log.put(log);
+      if (outcome.reply.code >= 500) deps.stats?.answered(log);
+      return outcome.reply;
+    }
+    const recipients: QueuedRecipient[] = m.recipients.map((r) => {
+      const v = verdicts.get(r.address);
+      const status = v?.disposition === 'quarantine' ? 'quarantined' : v?.disposition === 'delete' ? 'deleted' : 'pending';
+      return { ...r, status, attempts: 0, nextAttemptAt: receivedAt, ...(v?.headerEdits ? { headerEdits: v.headerEdits } : {}) };
+    });
+    for (const lr of log.recipients) {
+      const q = recipients.find((r) => r.address === lr.address);
+      if (q && q.status !== 'pending') lr.status = q.status;
+    }
+    const record: QueueRecord = {
+      id: spooled.id, direction, receivedAt, mailFrom, size: spooled.size, file: spooled.file, recipients,
+      expiresAt: receivedAt + cfg.delivery.queueLifetimeHours * 3_600_000,
+    };
+    const reply = { code: 250, message: `2.0.0 Ok: queued as ${spooled.id}` };
+    log.reply = `${reply.code} ${reply.message}`;
+    await deps.queue.accept(record, log);
+    deps.stats?.answered(log);
+    return reply;
+  };
+}

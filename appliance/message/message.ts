@@ -1,0 +1,31 @@
+// The words every part of the mail path uses about one message, kept below all of them so the
+// imports run one way (smtp → accept → spool, pipeline → quarantine, delivery → store): which way
+// it travels, the class a verdict gives it and the named reasons behind it, and the header edits
+// its relayed copy gets. The modules that decide these (pipeline/) and the ones that carry them out
+// (quarantine/, delivery/) import them from here rather than from each other.
+
+export type Direction = 'inbound' | 'outbound' | 'bounce';
+
+export type MainClass =
+  | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'
+  | 'False-positive' | 'False-negative';
+
+/** One named contribution to a verdict (a scorer reason, a list hit, an auth result). */
+export interface Reason {
+  name: string;
+  contribution: number;
+  detail?: string;
+}
+
+/**
+ * What the relayed copy gets changed, applied while streaming (delivery/message-stream.ts): the
+ * spool file itself is never rewritten, so one copy serves recipients whose verdicts differ.
+ */
+export interface HeaderEdits {
+  prepend: [name: string, value: string][];
+  subjectPrefix?: string;
+  /** Fields taken out of the message (names, any case): copies of our stamps a sender made up. */
+  remove?: string[];
+  /** Authentication-Results fields naming this authserv-id are taken out too (RFC 8601 section 5). */
+  removeAuthResultsOf?: string;
+}

@@ -1,0 +1,37 @@
+// Accounts as one store: deleting an account takes its API tokens and its sessions with it (one
+// atomic operation of api/users.ts), leaving other accounts' alone; restoring a backup replaces
+// the accounts and keeps the restoring admin's session.
+import test from 'ava';
+import { withPeople } from '../helpers/console-api.ts';
+
+test('deleting an account revokes its tokens and ends its sessions; other accounts keep theirs', async (t) => {
+  const { h, root, carol, dave } = await withPeople(t);
+  const carolToken = (await h.request('POST', '/api/tokens', { as: carol, body: { name: 'script', access: 'read' } })).json.secret as string;
+  const daveToken = (await h.request('POST', '/api/tokens', { as: dave, body: { name: 'script', access: 'read' } })).json.secret as string;
+  t.is((await h.request('GET', '/api/session', { as: { token: carolToken } })).status, 200);
+  const users = (await h.request('GET', '/api/users', { as: root })).json.items as { id: string; username: string }[];
+  const carolId = users.find((u) => u.username === 'carol@a.example')!.id;
+
+  t.is((await h.request('DELETE', `/api/users/${carolId}`, { as: root })).status, 200);
+
+  t.is((await h.request('GET', '/api/session', { as: carol })).status, 401);
+  t.is((await h.request('GET', '/api/session', { as: { token: carolToken } })).status, 401);
+  t.is((await h.request('GET', '/api/session', { as: dave })).status, 200);
+  t.is((await h.request('GET', '/api/session', { as: { token: daveToken } })).status, 200);
+  t.deepEqual(await h.server.context.tokens.list(carolId), []);
+  t.is((await h.server.context.tokens.list()).length, 1);
+});
+
+test('restoring a backup replaces the accounts in one step and keeps the restoring session', async (t) => {
+  const { h, root } = await withPeople(t);
+  const backup = (await h.request('GET', '/api/system/backup', { as: root })).json as { users: { username: string }[] };
+  const kept = backup.users.filter((u) => u.username !== 'bob');
+  await h.addUser('erin', 'domain-admin', ['a.example']);
+
+  t.is((await h.request('POST', '/api/system/restore', { as: root, body: { ...backup, users: kept } })).status, 200);
+
+  const names = ((await h.request('GET', '/api/users', { as: root })).json.items as { username: string }[]).map((u) => u.username).sort();
+  t.deepEqual(names, kept.map((u) => u.username).sort());
+  await t.throwsAsync(h.login('bob'), { message: /401/ });
+  t.truthy(await h.login('alice'));
+});
