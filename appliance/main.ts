@@ -38,6 +38,7 @@ import { Stats } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
 import { startSystemServices, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
+import { consoleUrls } from './system/console-urls.ts';
 
 export interface ApplianceOptions {
   dataDir: string;
@@ -219,7 +220,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     }
     const socketPath = opts.localSocket ?? (opts.appliance ? DEFAULT_SOCKET : undefined);
     if (socketPath) {
-      localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks });
+      const bound = consoleServer && new URL(consoleServer.url);
+      localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks,
+        consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []) });
       say(`mailmoat: local API for the console menu on ${socketPath}`);
     }
   } catch (err) {

@@ -30,6 +30,8 @@ export interface LocalApiDeps {
   queue: DeliveryQueue;
   stats: Stats;
   disks: DiskWatcher;
+  /** Where the web console can be opened, as a person types it (none when it does not run). */
+  consoleUrls: () => string[];
 }
 
 export interface LocalStatus {
@@ -38,6 +40,7 @@ export interface LocalStatus {
   disks: { role: string; mount: string; percent: number; level: string }[];
   quarantine: { bytes: number; percent: number; level: string } | null;
   setup: { pending: boolean; code?: string };
+  consoleUrls: string[];
 }
 
 class LocalError extends Error {
@@ -67,6 +70,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       disks: (d?.filesystems ?? []).map((f) => ({ role: f.role, mount: f.mount, percent: f.percent, level: f.level })),
       quarantine: d ? { bytes: d.quarantineBytes, percent: d.quarantinePercent, level: d.quarantineLevel } : null,
       setup: { pending: setup.inSetup, ...(code ? { code } : {}) },
+      consoleUrls: deps.consoleUrls(),
     };
   };
 

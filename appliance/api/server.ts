@@ -35,6 +35,7 @@ import { installSecurityHeaders } from './security-headers.ts';
 import { SessionStore } from './sessions.ts';
 import { SetupState } from './setup-state.ts';
 import { UserStore } from './users.ts';
+import { consoleUrls } from '../system/console-urls.ts';
 
 export const WEB_ROOT = path.resolve(import.meta.dirname, '../../web-ui/dist');
 
@@ -158,12 +159,13 @@ export async function startConsole(deps: Omit<ConsoleDeps, 'https'> & { address?
   const address = server.app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${actualPort}/`;
+  const reachable = consoleUrls(host, actualPort).join(' or ');
   if (server.context.setup.inSetup) {
     const fresh = await server.context.setup.ensureCode();
     const code = fresh ?? '(see the file setup-code in the data directory)';
-    log(`console: setup mode — open ${url} and enter the setup code ${code}`);
+    log(`console: setup mode — open ${reachable} and enter the setup code ${code}`);
   } else {
-    log(`console: listening on ${url}`);
+    log(`console: listening on ${reachable}`);
   }
   return { ...server, url };
 }

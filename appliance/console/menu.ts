@@ -74,7 +74,7 @@ export async function runMenu(io: MenuIo): Promise<number> {
         case '3': {
           const status = await callDaemon<LocalStatus>('GET', '/status').catch((err: Error) => err);
           if (status instanceof Error) say(`\n${status.message}`);
-          else if (status.setup.code) say(`\nSetup code: ${status.setup.code}\nEnter it in the web console's setup wizard (https://<address>/).`);
+          else if (status.setup.code) say(`\nSetup code: ${status.setup.code}\nEnter it in the web console's setup wizard (${status.consoleUrls.join(' or ') || 'the console is not running'}).`);
           else say(status.setup.pending ? '\nSetup is pending but no setup code exists: restart the mailmoat service (item 4) to make one.'
             : '\nSetup is complete: there is no setup code any more.');
           break;

@@ -42,6 +42,8 @@ export function formatStatus(s: ConsoleStatus): string {
   lines.push('', 'Disks:');
   for (const f of d.disks) lines.push(`  ${f.mount.padEnd(20)} ${String(f.percent).padStart(5)} %  ${f.level}`);
   if (d.quarantine) lines.push(`  quarantine           ${String(d.quarantine.percent).padStart(5)} %  ${d.quarantine.level}`);
-  if (d.setup.pending) lines.push('', 'Setup is pending: open https://<address>/ and enter the setup code (menu item 3).');
+  const where = d.consoleUrls.length ? d.consoleUrls.join(' or ') : 'the web console (it is not running: see the log, item 5)';
+  if (d.setup.pending) lines.push('', `Setup is pending: open ${where} and enter the setup code (menu item 3).`);
+  else if (d.consoleUrls.length) lines.push('', `Web console: ${where}`);
   return lines.join('\n');
 }

@@ -64,7 +64,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
 
   const server = new PausingSMTPServer({
     name: config.hostname,
-    banner: 'Mailmoat ESMTP',
+    // smtp-server already writes "<name> ESMTP" before the banner.
+    banner: 'Mailmoat',
     key: deps.tls.key,
     cert: deps.tls.cert,
     size: limits.maxMessageBytes,

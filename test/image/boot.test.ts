@@ -219,6 +219,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     // Mail figures come from the daemon's local API socket (the menu says so when it cannot reach it).
     t.notRegex(screen, loose('Mail status unavailable'));
     t.regex(screen, loose('Mail counted: received'));
+    t.regex(screen, loose('open https://10.0.2.15/ and enter the setup code'), 'the menu does not name the console\'s address');
     const mark2 = vm.serial().length;
     await vm.type('3\n');
     await vm.waitForSerial('the setup code on the menu', loose(`Setup code: ${setupCode}`), 120_000, mark2);
