@@ -3,6 +3,7 @@
 // which read the same weights through shared memory (the model allocates them in a
 // SharedArrayBuffer) while training goes on in the main thread.
 import { extractFeatures } from './features.ts';
+import { calibratedLogit, type Calibration } from './calibration.ts';
 import { BIAS_TOKEN, sigmoid, vectorize } from './model.ts';
 import { evaluateRules, type AuthFindings } from './rules.ts';
 
@@ -38,18 +39,12 @@ export interface ScoringOptions {
   maxReasons: number;
 }
 
-/** What scoring reads of a model: its weights, and whether anything was ever learned. */
+/** What scoring reads of a model: its weights, whether anything was ever learned, its calibration. */
 export interface ScoringModel {
   weights: Float64Array;
   trained: boolean;
+  calibration: Pick<Calibration, 'slope' | 't90'>;
 }
-
-/**
- * Calibration of a trained model's logit to the score: shifts it so that the default spam
- * threshold (90 %) falls where 5-fold cross-validation inside the benchmark's train split had
- * 0.1 % false positives (logit 1.148 there; ln 9 − 1.148 ≈ 1.05). See README, "Classifier".
- */
-export const SCORE_OFFSET = 1.05;
 /** Phishing rules must add at least this much (logit units) for the class Phish. */
 const PHISH_MIN = 3;
 
@@ -63,14 +58,16 @@ export function scoreMessage(model: ScoringModel, o: ScoringOptions, input: Clas
   const v = vectorize(f.tokens);
   const rules = evaluateRules(f, input.auth);
   const top = new TopReasons(Math.max(0, o.maxReasons - rules.hits.length));
-  let logit = 0;
+  // Token contributions are shown in calibrated logit units, like the rules beside them.
+  const slope = model.trained ? model.calibration.slope : 1;
+  let raw = 0;
   for (let i = 0; i < v.ids.length; i++) {
     const c = model.weights[v.ids[i]] * v.value;
-    logit += c;
-    if (c !== 0) top.offer(i, c);
+    raw += c;
+    if (c !== 0) top.offer(i, c * slope);
   }
+  let logit = model.trained ? calibratedLogit(model.calibration, raw) : raw;
   for (const h of rules.hits) logit += h.contribution;
-  if (model.trained) logit += SCORE_OFFSET;
   const score = 100 * sigmoid(logit);
   const classHint: ClassHint = rules.phish >= PHISH_MIN && score >= o.unsureThreshold ? 'Phish'
     : score >= o.spamThreshold ? 'Spam' : score >= o.unsureThreshold ? 'Unsure' : 'Not Spam';
