@@ -5,12 +5,18 @@
 // scored (with fewer than 1000 ham that is the highest ham), and the slope comes from a Platt fit
 // with class-balanced weights, so the spread of scores does not lean with the balance of lessons.
 // A store with too few lessons of either kind borrows the starter model's calibration (fitted the
-// same way on its corpus when it was built), or the fixed default of an unfitted model.
+// same way on its corpus when it was built), or the fixed default of an unfitted model. The
+// starter's calibration has one more rule: a message with no evidence either way (logit 0) scores
+// at most 20 %. Its corpus's ham is recognisable mailing-list traffic of 2002, so there, mail the
+// model knows nothing about ranks with spam; on a new box most unknown mail is simply someone else's
+// ordinary mail, and the absence of familiar ham words must not hold it.
 //   score = σ(slope · (logit − t90) + ln 9)        (logit = t90 → exactly 90 %)
 const LN9 = Math.log(9);
 
 /** Lessons needed of each kind before a store's own calibration replaces the borrowed one. */
 export const MIN_CALIBRATION_LESSONS = { ham: 50, spam: 20 } as const;
+/** The starter's highest score for a message without evidence (logit 0), in %. */
+export const STARTER_NEUTRAL_MAX = 20;
 /** Held-back ham allowed at or above 90 %, as a fraction. */
 export const TARGET_FP = 0.001;
 const SLOPE_RANGE = [0.25, 4] as const;
@@ -53,8 +59,9 @@ export function fitCalibration(heldOut: readonly HeldOutLogit[], basis: 'store' 
   if (hams.length < MIN_CALIBRATION_LESSONS.ham || spams.length < MIN_CALIBRATION_LESSONS.spam) return undefined;
   const allowed = Math.floor(hams.length * TARGET_FP + 1e-9);
   // Just above the (allowed+1)-th highest ham: at most `allowed` held-back ham reach 90 %.
-  const t90 = hams[allowed] + 1e-6;
   const slope = Math.min(SLOPE_RANGE[1], Math.max(SLOPE_RANGE[0], plattSlope(heldOut, spams.length, hams.length)));
+  let t90 = hams[allowed] + 1e-6;
+  if (basis === 'starter') t90 = Math.max(t90, (LN9 - Math.log(STARTER_NEUTRAL_MAX / (100 - STARTER_NEUTRAL_MAX))) / slope);
   const c: Calibration = { slope, t90, basis };
   const at = (xs: number[], score: number) => xs.filter((x) => 100 / (1 + Math.exp(-calibratedLogit(c, x))) >= score).length;
   c.heldOut = {

@@ -1,7 +1,8 @@
 // Rules beside the statistics: findings the model cannot learn from a message's text alone.
 // Authentication results come from the pipeline (SPF, DKIM, DMARC); phishing rules live in
 // phishing.ts. Every rule is named and carries its contribution in logit units, so the console
-// can list it next to the token evidence, the way rspamd lists symbols.
+// can list it next to the token evidence, the way rspamd lists symbols. Results that DNS trouble
+// may have caused (temperror) never count against a message.
 import type { MessageFeatures } from './features.ts';
 import { phishingRules, type RuleHit } from './phishing.ts';
 
@@ -26,13 +27,22 @@ function result(v: string | undefined): string {
   return (v ?? '').trim().toLowerCase().split(/[\s(]/)[0];
 }
 
+/**
+ * True when DNS did not answer for SPF, DKIM or DMARC: then a "fail" beside it may only mean
+ * "could not check", and none of the results count — DNS trouble must never hold mail.
+ */
+export function dnsTrouble(auth: AuthFindings | undefined): boolean {
+  return Boolean(auth) && [auth!.spf, auth!.dkim, auth!.dmarc].some((v) => result(v) === 'temperror');
+}
+
 export function authRules(auth: AuthFindings | undefined): RuleHit[] {
   if (!auth) return [];
+  const about = auth.fromDomain ? ` for ${auth.fromDomain}` : '';
+  if (dnsTrouble(auth)) return [{ name: 'AUTH_DNS_TEMPERROR', contribution: 0, detail: `DNS did not answer${about}: SPF, DKIM and DMARC results are not counted` }];
   const hits: RuleHit[] = [];
   const spf = result(auth.spf);
   const dkim = result(auth.dkim);
   const dmarc = result(auth.dmarc);
-  const about = auth.fromDomain ? ` for ${auth.fromDomain}` : '';
   if (spf === 'fail') hits.push({ name: 'AUTH_SPF_FAIL', contribution: AUTH_WEIGHTS.spfFail, detail: `SPF fail${about}` });
   else if (spf === 'softfail') hits.push({ name: 'AUTH_SPF_SOFTFAIL', contribution: AUTH_WEIGHTS.spfSoftfail, detail: `SPF softfail${about}` });
   if (dkim === 'fail') hits.push({ name: 'AUTH_DKIM_FAIL', contribution: AUTH_WEIGHTS.dkimFail, detail: `DKIM signature invalid${about}` });
@@ -46,6 +56,6 @@ export function authRules(auth: AuthFindings | undefined): RuleHit[] {
 
 /** All rule hits for a message: authentication, then phishing. */
 export function evaluateRules(f: MessageFeatures, auth: AuthFindings | undefined): { hits: RuleHit[]; phish: number } {
-  const phish = phishingRules(f, auth);
+  const phish = phishingRules(f, dnsTrouble(auth) ? undefined : auth);
   return { hits: [...authRules(auth), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
 }
