@@ -12,7 +12,7 @@ import { SUBLEVELS } from '../store/store.ts';
 import { HASH_BITS, type Lesson } from './model.ts';
 
 /** Bumped when the features change meaning: lessons of older versions are refitted as they are. */
-export const FEATURE_VERSION = 1;
+export const FEATURE_VERSION = 2;
 
 export type Label = 'spam' | 'ham';
 

@@ -1,10 +1,12 @@
 // Rules beside the statistics: findings the model cannot learn from a message's text alone.
 // Authentication results come from the pipeline (SPF, DKIM, DMARC); phishing rules live in
-// phishing.ts. Every rule is named and carries its contribution in logit units, so the console
+// phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
+// counts as that brand's: notifications of well-known services are HTML-heavy and look like
+// spam to statistics alone. Every rule is named and carries its contribution in logit units, so the console
 // can list it next to the token evidence, the way rspamd lists symbols. Results that DNS trouble
 // may have caused (temperror) never count against a message.
 import type { MessageFeatures } from './features.ts';
-import { phishingRules, type RuleHit } from './phishing.ts';
+import { brandOf, phishingRules, type RuleHit } from './phishing.ts';
 
 export type { RuleHit } from './phishing.ts';
 
@@ -21,6 +23,7 @@ export const AUTH_WEIGHTS = {
   dkimFail: 1,
   dmarcFail: 2,
   dmarcPass: -0.3,
+  brandVerified: -2,
 } as const;
 
 function result(v: string | undefined): string {
@@ -49,7 +52,10 @@ export function authRules(auth: AuthFindings | undefined): RuleHit[] {
   if (dmarc === 'fail' || dmarc === 'quarantine' || dmarc === 'reject') {
     hits.push({ name: 'AUTH_DMARC_FAIL', contribution: AUTH_WEIGHTS.dmarcFail, detail: `DMARC fail${about}` });
   } else if (dmarc === 'pass') {
-    hits.push({ name: 'AUTH_DMARC_PASS', contribution: AUTH_WEIGHTS.dmarcPass, detail: `DMARC pass${about}` });
+    const brand = auth.fromDomain ? brandOf(auth.fromDomain) : undefined;
+    hits.push(brand
+      ? { name: 'AUTH_BRAND_VERIFIED', contribution: AUTH_WEIGHTS.brandVerified, detail: `DMARC confirms the mail comes from ${auth.fromDomain}, one of ${brand}'s own domains` }
+      : { name: 'AUTH_DMARC_PASS', contribution: AUTH_WEIGHTS.dmarcPass, detail: `DMARC pass${about}` });
   }
   return hits;
 }

@@ -47,6 +47,12 @@ export interface ScoringModel {
 }
 /** Phishing rules must add at least this much (logit units) for the class Phish. */
 const PHISH_MIN = 3;
+/**
+ * Phishing rules this strong (a credential form, a login page carried in the mail, or two
+ * independent signs) hold the message whatever the statistics say: phishing is short, well
+ * written and new — what token statistics miss — so the score is raised to the spam threshold.
+ */
+export const PHISH_CONVICTS = 4;
 
 function round(x: number, digits = 3): number {
   const f = 10 ** digits;
@@ -68,7 +74,8 @@ export function scoreMessage(model: ScoringModel, o: ScoringOptions, input: Clas
   }
   let logit = model.trained ? calibratedLogit(model.calibration, raw) : raw;
   for (const h of rules.hits) logit += h.contribution;
-  const score = 100 * sigmoid(logit);
+  let score = 100 * sigmoid(logit);
+  if (rules.phish >= PHISH_CONVICTS) score = Math.max(score, o.spamThreshold);
   const classHint: ClassHint = rules.phish >= PHISH_MIN && score >= o.unsureThreshold ? 'Phish'
     : score >= o.spamThreshold ? 'Spam' : score >= o.unsureThreshold ? 'Unsure' : 'Not Spam';
   const tokenReasons = top.take().map(([i, c]) => ({ name: v.names[i] === BIAS_TOKEN ? 'MODEL_PRIOR' : v.names[i], contribution: c }));
