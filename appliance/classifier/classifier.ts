@@ -10,8 +10,9 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import { extractFeatures } from './features.ts';
-import { DEFAULT_CALIBRATION, fitCalibration, MIN_CALIBRATION_LESSONS, type Calibration } from './calibration.ts';
-import { fit, fitOrder, heldOutLogits, LinearModel, vectorize, HASH_BITS, type Lesson } from './model.ts';
+import { DEFAULT_CALIBRATION, type Calibration } from './calibration.ts';
+import { LinearModel, vectorize, HASH_BITS, type Lesson } from './model.ts';
+import { refitInWorker } from './refit.ts';
 import { encodeIds, FEATURE_VERSION, ModelStore, type Label, type ModelMeta } from './model-store.ts';
 import { scoreMessage, type ClassifierInput, type ClassifierResult, type ScoringModel, type ScoringOptions } from './score.ts';
 import { readStarterModel, type StarterModel } from './starter-model.ts';
@@ -77,7 +78,7 @@ export class Classifier {
     if (c.meta) {
       for await (const l of c.persist.lessons()) c.lessons.set(l.hash, l);
       if (c.meta.starter) c.starter = await c.readStarter();
-      c.doRefit();
+      await c.doRefit();
     }
     return c;
   }
@@ -121,7 +122,7 @@ export class Classifier {
   refit(): Promise<Calibration> {
     clearTimeout(this.refitTimer);
     this.refitTimer = undefined;
-    return this.enqueue(async () => { this.doRefit(); return this.calibrationNow; });
+    return this.enqueue(async () => { await this.doRefit(); return this.calibrationNow; });
   }
 
   /** Installs the shipped starter model unless a model exists. False if one existed. */
@@ -133,7 +134,7 @@ export class Classifier {
       await this.persist.writeMeta(meta);
       this.meta = meta;
       this.starter = starter;
-      this.doRefit();
+      await this.doRefit();
       return true;
     });
   }
@@ -157,20 +158,24 @@ export class Classifier {
   /** A refit once training has been quiet for refitDelayMs (a burst of lessons refits once). */
   private refitSoon(): void {
     clearTimeout(this.refitTimer);
-    this.refitTimer = setTimeout(() => { this.refitTimer = undefined; void this.enqueue(async () => this.doRefit()); }, this.refitDelayMs);
+    this.refitTimer = setTimeout(() => {
+      this.refitTimer = undefined;
+      this.enqueue(() => this.doRefit()).catch((err: Error) => {
+        // Nobody awaits this refit: say it where the daemon's output goes; the next one tries again.
+        console.error(`mailmoat: refitting the classifier failed, its latest lessons count only as online steps until the next refit: ${err.message}`);
+      });
+    }, this.refitDelayMs);
     this.refitTimer.unref();
   }
 
-  private doRefit(): void {
-    this.scratch ??= new Float64Array(this.model.weights.length);
-    const ordered = fitOrder(this.lessons.values());
-    fit(this.scratch, this.starter, ordered);
+  /** Refits in a worker thread (refit.ts); scoring goes on meanwhile, training waits in the queue. */
+  private async doRefit(): Promise<void> {
+    this.scratch ??= new Float64Array(new SharedArrayBuffer(this.model.weights.byteLength));
+    const prior = this.starter && { ids: this.starter.ids, weights: this.starter.weights };
+    const own = await refitInWorker({ into: this.scratch, prior, lessons: [...this.lessons.values()] });
     const w = this.model.weights;
     // Copied entry by entry where they differ: analysis threads keep scoring while this runs.
     for (let i = 0; i < w.length; i++) if (w[i] !== this.scratch[i]) w[i] = this.scratch[i];
-    const spam = ordered.filter((l) => l.spam).length;
-    const own = spam >= MIN_CALIBRATION_LESSONS.spam && ordered.length - spam >= MIN_CALIBRATION_LESSONS.ham
-      ? fitCalibration(heldOutLogits(this.scratch, this.starter, ordered), 'store') : undefined;
     this.calibrationNow = own ?? this.starter?.calibration ?? DEFAULT_CALIBRATION;
   }
 
