@@ -1,6 +1,6 @@
 // Rules beside the statistics: findings the model cannot learn from a message's text alone.
-// Authentication results come from the pipeline (SPF, DKIM, DMARC); phishing rules live in
-// phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
+// Authentication results come from the pipeline (SPF, DKIM, DMARC); links to top-level domains
+// known for abuse add a little; phishing rules live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
 // counts as that brand's: notifications of well-known services are HTML-heavy and look like
 // spam to statistics alone. Every rule is named and carries its contribution in logit units, so the console
 // can list it next to the token evidence, the way rspamd lists symbols. Results that DNS trouble
@@ -60,8 +60,27 @@ export function authRules(auth: AuthFindings | undefined): RuleHit[] {
   return hits;
 }
 
-/** All rule hits for a message: authentication, then phishing. */
+/**
+ * Top-level domains that abuse reports of recent years (Spamhaus, Interisle) list as the most used
+ * for spam and phishing, relative to their size: reputation that needs no network. A nudge, not a
+ * verdict — ordinary sites live there too.
+ */
+const ABUSED_TLDS = new Set(['top', 'xyz', 'click', 'shop', 'online', 'live', 'site', 'icu', 'buzz', 'cyou', 'sbs', 'cfd', 'bond',
+  'rest', 'monster', 'quest', 'support', 'help', 'lol', 'mom', 'zip', 'mov', 'loan', 'win', 'bid', 'gq', 'tk', 'ml', 'cf', 'ga']);
+export const URL_WEIGHTS = { abusedTld: 1 } as const;
+
+export function urlRules(f: MessageFeatures): RuleHit[] {
+  for (const host of f.urlHosts) {
+    const tld = host.slice(host.lastIndexOf('.') + 1);
+    if (ABUSED_TLDS.has(tld)) {
+      return [{ name: 'URL_ABUSED_TLD', contribution: URL_WEIGHTS.abusedTld, detail: `a link goes to ${host}; .${tld} is among the top-level domains most used for spam and phishing` }];
+    }
+  }
+  return [];
+}
+
+/** All rule hits for a message: authentication, links, then phishing. */
 export function evaluateRules(f: MessageFeatures, auth: AuthFindings | undefined): { hits: RuleHit[]; phish: number } {
   const phish = phishingRules(f, dnsTrouble(auth) ? undefined : auth);
-  return { hits: [...authRules(auth), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
+  return { hits: [...authRules(auth), ...urlRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
 }

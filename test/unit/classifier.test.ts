@@ -240,6 +240,7 @@ test('day one: the hand-written phishing set is held as Phish, with reasons in p
     t.is(reason('microsoft-punycode.eml', 'PHISH_LOOKALIKE_DOMAIN'), 'xn--mcrosoft-account-9vn.com is made to look like microsoft\'s address but is not');
     t.is(reason('html-attachment-login.eml', 'PHISH_ATTACHED_LOGIN_PAGE'), 'the attached page INV-20931.html opens a login form in the browser');
     t.truthy(reason('data-url.eml', 'PHISH_DATA_URL'));
+    t.is(reason('dropbox-shared.eml', 'URL_ABUSED_TLD'), 'a link goes to dropbox.secure-files.top; .top is among the top-level domains most used for spam and phishing');
     t.truthy(reason('javascript-link.eml', 'PHISH_JAVASCRIPT_URL'));
   } finally {
     await cleanup();
