@@ -6,7 +6,7 @@
 // walk also gathers what the rules read (links with their text, forms, the From display name).
 import { decodeHeader } from './charset.ts';
 import { LOGIN_WORDS, scanHtml, type HtmlLink } from './html.ts';
-import { parseMime, type HeaderField } from './mime.ts';
+import { parseMime, type HeaderField, type MimeMessage } from './mime.ts';
 import { osb, words } from './tokenize.ts';
 import { domainInText, findUrls, isIpAddress, registrableDomain, urlHost } from './urls.ts';
 
@@ -216,9 +216,8 @@ function bucket(n: number, edges: number[]): string {
   return String(i);
 }
 
-/** Extracts the features of one message (raw bytes). */
-export function extractFeatures(raw: Buffer): MessageFeatures {
-  const mime = parseMime(raw);
+/** Extracts the features of one message (raw bytes), from its parse when the caller has one. */
+export function extractFeatures(raw: Buffer, mime: MimeMessage = parseMime(raw)): MessageFeatures {
   const tokens: string[] = [];
   const facts: string[] = [];
   const result: MessageFeatures = {

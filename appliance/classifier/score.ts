@@ -3,6 +3,7 @@
 // which read the same weights through shared memory (the model allocates them in a
 // SharedArrayBuffer) while training goes on in the main thread.
 import { extractFeatures } from './features.ts';
+import type { MimeMessage } from './mime.ts';
 import { calibratedLogit, type Calibration } from './calibration.ts';
 import { BIAS_TOKEN, sigmoid, vectorize } from './model.ts';
 import { evaluateRules, type AuthFindings } from './rules.ts';
@@ -12,6 +13,8 @@ export type ClassHint = 'Spam' | 'Phish' | 'Unsure' | 'Not Spam';
 export interface ClassifierInput {
   /** The message bytes. */
   raw: Buffer;
+  /** Their parse (mime.ts), when the caller has parsed them already: they are not walked again. */
+  parsed?: MimeMessage;
   /** Authentication findings of the pipeline, when it has them. */
   auth?: AuthFindings;
 }
@@ -60,7 +63,7 @@ function round(x: number, digits = 3): number {
 }
 
 export function scoreMessage(model: ScoringModel, o: ScoringOptions, input: ClassifierInput): ClassifierResult {
-  const f = extractFeatures(input.raw);
+  const f = extractFeatures(input.raw, input.parsed);
   const v = vectorize(f.tokens);
   const rules = evaluateRules(f, input.auth);
   const top = new TopReasons(Math.max(0, o.maxReasons - rules.hits.length));
