@@ -13,7 +13,13 @@ import { decodeHeader, parseAddress, parseContentType, parseMime, type ParsedMes
 import type { StageContext } from './context.ts';
 
 export async function parseStage(sc: StageContext): Promise<void> {
-  const mime = parseMime(sc.raw);
+  let mime: ParsedMessage;
+  try {
+    mime = parseMime(sc.raw);
+  } catch (err) {
+    sc.findings.parse = { ok: false, error: `the message could not be parsed: ${(err as Error).message}`, subject: '', fromAddress: '', messageId: '', attachments: [] };
+    return;
+  }
   sc.mime = mime;
   sc.headers = headerValues(mime, sc.headerNames);
   const first = (name: string) => mime.headers.find((h) => h.name === name)?.raw;
