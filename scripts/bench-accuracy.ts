@@ -1,19 +1,32 @@
 // Accuracy benchmark of the classifier on the SpamAssassin public corpus, with exactly the split
-// the peer measurements used (see appliance/classifier/sa-corpus.ts): trains a fresh model in a
-// temporary store on the train split — one message at a time through Classifier.train, as the
-// admin's feedback would — then scores the test split and prints the figures of
-// ../shared/peers/RESULTS.md. The starter model is never used.
-//   node scripts/bench-accuracy.ts          train on train, score test
+// the peer measurements used (see appliance/classifier/sa-corpus.ts), trained the ways an admin
+// trains it: each "run" is what one `mailmoat train` does — lessons one at a time through
+// Classifier.train, then the refit it makes at its end — in a fresh temporary store:
+//   shuffled          one run, spam and ham in a content-hashed order
+//   spam-then-ham     a run with all the spam, then a run with all the ham
+//   ham-then-spam     the other way round
+//   balanced+500spam  a run with equal spam and ham, then a run of 500 spam only (a one-sided burst)
+//   day-one           no training: a starter model built from the train split only (the shipped one
+//                     has seen the test split)
+// It scores the test split after each and prints AUC, spam caught at ≤ 0.1 % and ≤ 0.5 % false
+// positives, and at the default threshold spam caught and ham held (and tagged Unsure), the worst
+// order first; phishing recall on the hand-written phishing set (test/fixtures/classifier/phish:
+// class Phish at a score the verdict holds) and test-split ham classed Phish; the own short ham
+// (test/fixtures/classifier/day-one-ham) above Unsure; then CPU per message, and whether the
+// orders over one set of lessons gave one model.
+//   node scripts/bench-accuracy.ts [--verbose]
 //   node scripts/bench-accuracy.ts --cv [--grid RATE:MARGIN,...]
-//                                           5-fold cross-validation of model parameters inside
-//                                           the train split (how the defaults were chosen)
-import { mkdtemp, rm } from 'node:fs/promises';
+//                                   5-fold cross-validation of model parameters inside the train
+//                                   split (how the defaults were chosen)
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Classifier, DEFAULT_SPAM_THRESHOLD } from '../appliance/classifier/index.ts';
-import { extractFeatures } from '../appliance/classifier/features.ts';
-import { DEFAULT_PARAMS, LinearModel, vectorize, type FeatureVector, type ModelParams } from '../appliance/classifier/model.ts';
+import { Classifier, DEFAULT_SPAM_THRESHOLD, DEFAULT_UNSURE_THRESHOLD } from '../appliance/classifier/index.ts';
+import { describeCalibration } from '../appliance/classifier/calibration.ts';
+import { DEFAULT_PARAMS, fit, fitOrder, HASH_BITS, marginOf, type ModelParams } from '../appliance/classifier/model.ts';
 import { loadSpamAssassinCorpus, trainingOrder, type CorpusMessage } from '../appliance/classifier/sa-corpus.ts';
+import { buildStarterModel, lessonOf } from '../appliance/classifier/starter-build.ts';
+import type { StarterModel } from '../appliance/classifier/starter-model.ts';
 import { openStore } from '../appliance/store/store.ts';
 
 interface Scored { score: number; spam: boolean; group: string; id: string }
@@ -33,83 +46,148 @@ function auc(s: Scored[]): number {
 }
 
 /** Best spam-caught rate over thresholds whose false positives stay within `rate` of the ham. */
-function caughtAtFp(s: Scored[], rate: number): { caught: number; threshold: number; fps: number } {
+function caughtAtFp(s: Scored[], rate: number): number {
   const hams = s.filter((x) => !x.spam).map((x) => x.score).sort((a, b) => b - a);
   const spams = s.filter((x) => x.spam);
-  const allowed = Math.floor(hams.length * rate + 1e-9);
   // Threshold just above the (allowed+1)-th highest ham score.
-  const limit = hams[allowed] ?? -Infinity;
-  const caught = spams.filter((x) => x.score > limit).length;
-  const fps = hams.filter((h) => h > limit).length;
-  const threshold = Math.min(...spams.filter((x) => x.score > limit).map((x) => x.score));
-  return { caught: caught / spams.length, threshold, fps };
+  const limit = hams[Math.floor(hams.length * rate + 1e-9)] ?? -Infinity;
+  return spams.filter((x) => x.score > limit).length / spams.length;
 }
 
 function pct(x: number): string {
   return (100 * x).toFixed(2) + ' %';
 }
 
-async function benchmark(corpus: CorpusMessage[]): Promise<void> {
-  const train = trainingOrder(corpus.filter((m) => m.split === 'train'));
-  const test = corpus.filter((m) => m.split === 'test');
+type Run = CorpusMessage[];
+
+interface Order { name: string; runs: Run[]; starter?: StarterModel }
+
+interface Outcome {
+  name: string;
+  lessons: string;
+  auc: number;
+  at01: number;
+  at05: number;
+  caught: number;
+  held: number;
+  unsure: number;
+  hams: number;
+  spams: number;
+  calibration: string;
+  weights: Float64Array;
+  phishCaught: number;
+  hamPhish: number;
+  ownHamUnsure: number;
+}
+
+const FIXTURES = new URL('../test/fixtures/classifier/', import.meta.url);
+
+async function fixtureSet(dir: string): Promise<Buffer[]> {
+  const url = new URL(dir + '/', FIXTURES);
+  const files = (await readdir(url)).filter((f) => f.endsWith('.eml')).sort();
+  return Promise.all(files.map((f) => readFile(new URL(f, url))));
+}
+
+const phishSet = await fixtureSet('phish');
+const ownHam = await fixtureSet('day-one-ham');
+
+const cpu = { trainMs: 0, trained: 0, scoreMs: 0, scored: 0 };
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+async function runOrder(order: Order, test: CorpusMessage[], verbose: boolean): Promise<Outcome> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-bench-'));
   const store = await openStore(dir);
   try {
-    const classifier = await Classifier.open(store);
-    let cpu = process.cpuUsage();
-    let t0 = performance.now();
-    for (const m of train) await classifier.train(m.raw, m.spam ? 'spam' : 'ham');
-    const trainWall = performance.now() - t0;
-    const trainCpu = process.cpuUsage(cpu);
-    cpu = process.cpuUsage();
-    t0 = performance.now();
+    const classifier = await Classifier.open(store, { starter: order.starter });
+    if (order.starter) await classifier.installStarterModel();
+    for (const run of order.runs) {
+      const t = process.cpuUsage();
+      for (const m of run) await classifier.train(m.raw, m.spam ? 'spam' : 'ham');
+      await classifier.refit();
+      cpu.trainMs += cpuMs(process.cpuUsage(t));
+      cpu.trained += run.length;
+    }
+    const t = process.cpuUsage();
     const scored: Scored[] = [];
-    const classes: string[] = [];
+    let hamPhish = 0;
     for (const m of test) {
       const r = await classifier.score({ raw: m.raw });
       scored.push({ score: r.score, spam: m.spam, group: m.group, id: m.id });
-      classes.push(r.classHint);
+      if (!m.spam && r.classHint === 'Phish' && r.score >= DEFAULT_SPAM_THRESHOLD) hamPhish++;
     }
-    const testWall = performance.now() - t0;
-    const testCpu = process.cpuUsage(cpu);
+    cpu.scoreMs += cpuMs(process.cpuUsage(t));
+    cpu.scored += test.length;
+    let phishCaught = 0;
+    for (const raw of phishSet) {
+      const r = await classifier.score({ raw });
+      if (r.classHint === 'Phish' && r.score >= DEFAULT_SPAM_THRESHOLD) phishCaught++;
+    }
+    let ownHamUnsure = 0;
+    for (const raw of ownHam) if ((await classifier.score({ raw })).score >= DEFAULT_UNSURE_THRESHOLD) ownHamUnsure++;
     const hams = scored.filter((x) => !x.spam);
     const spams = scored.filter((x) => x.spam);
-    const caughtDefault = spams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length;
-    const fpDefault = hams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length;
-    const at01 = caughtAtFp(scored, 0.001);
-    const at05 = caughtAtFp(scored, 0.005);
-    console.log(`corpus: SpamAssassin public corpus; train ${train.filter((m) => !m.spam).length} ham / ${train.filter((m) => m.spam).length} spam, ` +
-      `test ${hams.length} ham / ${spams.length} spam; model params ${JSON.stringify(DEFAULT_PARAMS)}`);
-    console.log(`default threshold (score >= ${DEFAULT_SPAM_THRESHOLD}): spam caught ${caughtDefault}/${spams.length} = ${pct(caughtDefault / spams.length)}, ` +
-      `ham false positives ${fpDefault}/${hams.length} = ${pct(fpDefault / hams.length)}`);
-    console.log(`spam caught at <= 0.1 % FP: ${pct(at01.caught)} (${at01.fps} FP, score >= ${at01.threshold.toFixed(4)})`);
-    console.log(`spam caught at <= 0.5 % FP: ${pct(at05.caught)} (${at05.fps} FP, score >= ${at05.threshold.toFixed(4)})`);
-    console.log(`ROC AUC: ${auc(scored).toFixed(5)}`);
-    const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
-    console.log(`train: ${(train.length / (trainWall / 1000)).toFixed(0)} msgs/s, ${(cpuMs(trainCpu) / train.length).toFixed(3)} CPU ms/msg (incl. LevelDB writes)`);
-    console.log(`classify: ${(test.length / (testWall / 1000)).toFixed(0)} msgs/s, ${(cpuMs(testCpu) / test.length).toFixed(3)} CPU ms/msg`);
-    const groups = [...new Set(scored.map((x) => x.group))];
-    console.log('at the default threshold, per group: ' + groups.map((g) => {
-      const inGroup = scored.filter((x) => x.group === g);
-      return `${g} ${inGroup.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length}/${inGroup.length}`;
-    }).join(', '));
-    const counts: Record<string, number> = {};
-    for (const c of classes) counts[c] = (counts[c] ?? 0) + 1;
-    console.log('class hints on the test split: ' + Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', '));
-    if (process.argv.includes('--verbose')) {
-      for (const x of [...hams].sort((a, b) => b.score - a.score).slice(0, 8)) console.log(`  top ham  ${x.score.toFixed(3)} ${x.id}`);
-      for (const x of [...spams].sort((a, b) => a.score - b.score).slice(0, 8)) console.log(`  low spam ${x.score.toFixed(3)} ${x.id}`);
+    if (verbose) {
+      console.log(`${order.name}:`);
+      for (const x of [...hams].sort((a, b) => b.score - a.score).slice(0, 5)) console.log(`  top ham  ${x.score.toFixed(3)} ${x.id}`);
+      for (const x of [...spams].sort((a, b) => a.score - b.score).slice(0, 5)) console.log(`  low spam ${x.score.toFixed(3)} ${x.id}`);
     }
+    const all = order.runs.flat();
+    return {
+      name: order.name,
+      lessons: order.runs.map((r) => `${r.filter((m) => m.spam).length}s/${r.filter((m) => !m.spam).length}h`).join(' + ') || 'none',
+      auc: auc(scored), at01: caughtAtFp(scored, 0.001), at05: caughtAtFp(scored, 0.005),
+      caught: spams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length / spams.length,
+      held: hams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length,
+      unsure: hams.filter((x) => x.score >= DEFAULT_UNSURE_THRESHOLD && x.score < DEFAULT_SPAM_THRESHOLD).length,
+      hams: hams.length, spams: spams.length,
+      calibration: all.length ? describeCalibration(classifier.calibration) : describeCalibration(order.starter!.calibration),
+      weights: Float64Array.from(classifier.shared().weights),
+      phishCaught, hamPhish, ownHamUnsure,
+    };
   } finally {
     await store.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+async function benchmark(corpus: CorpusMessage[], verbose: boolean): Promise<void> {
+  const train = trainingOrder(corpus.filter((m) => m.split === 'train'));
+  const test = corpus.filter((m) => m.split === 'test');
+  const spam = train.filter((m) => m.spam);
+  const ham = train.filter((m) => !m.spam);
+  const burst = 500;
+  const start = spam.length - burst;
+  const balanced = trainingOrder([...spam.slice(0, start), ...ham.slice(0, start)]);
+  const starter = buildStarterModel(train.map((m) => lessonOf(m.raw, m.spam)), 'SpamAssassin train split');
+  const orders: Order[] = [
+    { name: 'shuffled', runs: [train] },
+    { name: 'spam-then-ham', runs: [spam, ham] },
+    { name: 'ham-then-spam', runs: [ham, spam] },
+    { name: 'balanced+500spam', runs: [balanced, spam.slice(start)] },
+    { name: 'day-one', runs: [], starter },
+  ];
+  const outcomes: Outcome[] = [];
+  for (const o of orders) outcomes.push(await runOrder(o, test, verbose));
+  console.log(`corpus: SpamAssassin public corpus; train ${ham.length} ham / ${spam.length} spam, test ${outcomes[0].hams} ham / ${outcomes[0].spams} spam; ` +
+    `model params ${JSON.stringify(DEFAULT_PARAMS)}; default thresholds ${DEFAULT_SPAM_THRESHOLD} (Spam) / ${DEFAULT_UNSURE_THRESHOLD} (Unsure)`);
+  console.log('| order (worst first) | lessons (spam/ham per run) | AUC | caught ≤ 0.1 % FP | caught ≤ 0.5 % FP | caught ≥ 90 | ham ≥ 90 | ham Unsure | phish caught | ham as Phish | own ham ≥ 60 |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const o of [...outcomes].sort((a, b) => a.at01 - b.at01 || a.auc - b.auc)) {
+    console.log(`| ${o.name} | ${o.lessons} | ${o.auc.toFixed(5)} | ${pct(o.at01)} | ${pct(o.at05)} | ${pct(o.caught)} | ${o.held} (${pct(o.held / o.hams)}) | ` +
+      `${o.unsure} (${pct(o.unsure / o.hams)}) | ${o.phishCaught}/${phishSet.length} | ${o.hamPhish} | ${o.ownHamUnsure}/${ownHam.length} |`);
+  }
+  for (const o of outcomes) console.log(`calibration after ${o.name}: ${o.calibration}`);
+  const same = outcomes.slice(0, 3);
+  let diff = 0;
+  for (const o of same.slice(1)) for (let i = 0; i < o.weights.length; i++) diff = Math.max(diff, Math.abs(o.weights[i] - same[0].weights[i]));
+  console.log(`order-free: largest weight difference between ${same.map((o) => o.name).join(', ')} (one set of lessons): ${diff}`);
+  console.log(`train: ${(cpu.trainMs / cpu.trained).toFixed(3)} CPU ms/msg (incl. LevelDB writes and the refit at the end of each run); ` +
+    `classify: ${(cpu.scoreMs / cpu.scored).toFixed(3)} CPU ms/msg`);
+}
+
 /** 5-fold cross-validation inside the train split over a small grid of model parameters. */
 function crossValidate(corpus: CorpusMessage[]): void {
-  const train = trainingOrder(corpus.filter((m) => m.split === 'train'));
-  const vectors = new Map<string, FeatureVector>(train.map((m) => [m.md5, vectorize(extractFeatures(m.raw).tokens)]));
+  const ordered = fitOrder(corpus.filter((m) => m.split === 'train').map((m) => lessonOf(m.raw, m.spam)));
   const grid: ModelParams[] = [];
   const given = process.argv[process.argv.indexOf('--grid') + 1];
   if (process.argv.includes('--grid') && given) {
@@ -118,30 +196,18 @@ function crossValidate(corpus: CorpusMessage[]): void {
     for (const rate of [4, 8, 16, 32]) for (const margin of [1, 2, 3, 6]) grid.push({ rate, margin });
   }
   console.log('5-fold cross-validation inside the train split (test split untouched)');
-  console.log('rate\tmargin\tAUC\tcaught@0.1%FP\tcaught@0.5%FP\tcaught@90\tFP@90');
+  console.log('rate\tmargin\tAUC\tcaught@0.1%FP\tcaught@0.5%FP');
+  const weights = new Float64Array(1 << HASH_BITS);
   for (const params of grid) {
     const scored: Scored[] = [];
     for (let fold = 0; fold < 5; fold++) {
-      const model = new LinearModel(params);
-      for (let i = 0; i < train.length; i++) {
-        if (i % 5 === fold) continue;
-        const v = vectors.get(train[i].md5)!;
-        model.apply(v, model.stepFor(v, train[i].spam));
-      }
-      for (let i = fold; i < train.length; i += 5) {
-        const m = train[i];
-        scored.push({ score: 100 / (1 + Math.exp(-model.margin(vectors.get(m.md5)!))), spam: m.spam, group: m.group, id: m.id });
-      }
+      fit(weights, undefined, ordered, params, (i) => i % 5 === fold);
+      for (let i = fold; i < ordered.length; i += 5) scored.push({ score: marginOf(weights, ordered[i].ids), spam: ordered[i].spam, group: '', id: ordered[i].hash });
     }
-    const spams = scored.filter((x) => x.spam);
-    const hams = scored.filter((x) => !x.spam);
-    const logitAt01 = Math.log(caughtAtFp(scored, 0.001).threshold / (100 - caughtAtFp(scored, 0.001).threshold));
-    console.log([params.rate, params.margin, auc(scored).toFixed(5), pct(caughtAtFp(scored, 0.001).caught) + ` (logit ${logitAt01.toFixed(3)})`, pct(caughtAtFp(scored, 0.005).caught),
-      pct(spams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length / spams.length),
-      pct(hams.filter((x) => x.score >= DEFAULT_SPAM_THRESHOLD).length / hams.length)].join('\t'));
+    console.log([params.rate, params.margin, auc(scored).toFixed(5), pct(caughtAtFp(scored, 0.001)), pct(caughtAtFp(scored, 0.005))].join('\t'));
   }
 }
 
 const corpus = loadSpamAssassinCorpus();
 if (process.argv.includes('--cv')) crossValidate(corpus);
-else await benchmark(corpus);
+else await benchmark(corpus, process.argv.includes('--verbose'));

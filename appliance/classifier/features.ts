@@ -5,8 +5,8 @@
 // ("fact:html-only", "fact:link-mismatch") are tokens too, so their weight is learned. The same
 // walk also gathers what the rules read (links with their text, forms, the From display name).
 import { decodeHeader } from './charset.ts';
-import { scanHtml, type HtmlLink } from './html.ts';
-import { parseMime, type HeaderField } from './mime.ts';
+import { LOGIN_WORDS, scanHtml, type HtmlLink } from './html.ts';
+import { parseMime, type HeaderField, type MimeMessage } from './mime.ts';
 import { osb, words } from './tokenize.ts';
 import { domainInText, findUrls, isIpAddress, registrableDomain, urlHost } from './urls.ts';
 
@@ -28,8 +28,24 @@ export interface MessageFeatures {
   urlHosts: string[];
   formActions: string[];
   passwordInputs: number;
+  /** javascript: URLs in the mail's HTML. */
+  scripts: number;
+  /** data: URLs (other than images) in the mail's HTML. */
+  dataUrls: number;
+  /** Attached web pages and what they ask of the reader. */
+  attachedPages: AttachedPage[];
   /** False when the input had no header block: not a mail message. */
   isMail: boolean;
+}
+
+export interface AttachedPage {
+  name: string;
+  forms: number;
+  passwordInputs: number;
+  /** It speaks of logging in, passwords or confirming an account. */
+  loginWords: boolean;
+  /** javascript: or data: URLs in it. */
+  active: boolean;
 }
 
 interface Address { name: string; address: string }
@@ -200,14 +216,13 @@ function bucket(n: number, edges: number[]): string {
   return String(i);
 }
 
-/** Extracts the features of one message (raw bytes). */
-export function extractFeatures(raw: Buffer): MessageFeatures {
-  const mime = parseMime(raw);
+/** Extracts the features of one message (raw bytes), from its parse when the caller has one. */
+export function extractFeatures(raw: Buffer, mime: MimeMessage = parseMime(raw)): MessageFeatures {
   const tokens: string[] = [];
   const facts: string[] = [];
   const result: MessageFeatures = {
     tokens, facts, fromAddress: '', fromDomain: '', fromDisplayName: '', replyToDomain: '', subject: '',
-    links: [], urlHosts: [], formActions: [], passwordInputs: 0, isMail: !mime.headerless,
+    links: [], urlHosts: [], formActions: [], passwordInputs: 0, scripts: 0, dataUrls: 0, attachedPages: [], isMail: !mime.headerless,
   };
   headerTokens(mime.headers, tokens, facts, result);
 
@@ -221,6 +236,8 @@ export function extractFeatures(raw: Buffer): MessageFeatures {
     result.links.push(...h.links);
     result.formActions.push(...h.formActions);
     result.passwordInputs += h.passwordInputs;
+    result.scripts += h.scripts;
+    result.dataUrls += h.dataUrls;
     images += h.imageSources.length;
     if (h.hiddenText) facts.push('html-hidden-text');
     if (h.commentsInText > 0) facts.push('html-comment-in-word');
@@ -250,6 +267,20 @@ export function extractFeatures(raw: Buffer): MessageFeatures {
       break;
     }
   }
+
+  for (const page of mime.attachedPages) {
+    const h = scanHtml(page.html);
+    const p: AttachedPage = {
+      name: page.name, forms: h.formActions.length, passwordInputs: h.passwordInputs,
+      loginWords: LOGIN_WORDS.test(h.text), active: h.scripts + h.dataUrls > 0,
+    };
+    result.attachedPages.push(p);
+    facts.push('html-attachment');
+    if (p.forms > 0 || p.passwordInputs > 0) facts.push('html-attachment-form');
+    if (p.active) facts.push('html-attachment-script');
+  }
+  if (result.scripts > 0) facts.push('html-script');
+  if (result.dataUrls > 0) facts.push('html-data-url');
 
   for (const a of mime.attachments) {
     tokens.push('att:type:' + a.type);

@@ -1,7 +1,10 @@
-// A light MIME walker for the classifier. It needs only what tokens come from: the header fields,
-// the decoded text and HTML of text parts, and the names and types of everything else. Scoring
-// sits on the SMTP hot path, so this walker works on a latin1 view of the bytes (one byte, one
-// character: cheap slicing with no loss), never decodes attachments, and caps what it reads.
+// The one MIME parse of a message: the pipeline's parse stage walks it here and hands the result
+// to the later stages, the classifier included, so a message is parsed once. It gives what the
+// stages read: the header fields raw and in their order (RFC 2047 decoding on demand, charset.ts:
+// ISO-2022-JP, Shift_JIS and EUC-JP decode exactly), the decoded text and HTML of text parts, and
+// the names, types and sizes of everything else. It sits on the SMTP hot path, so it works on a
+// latin1 view of the bytes (one byte, one character: cheap slicing with no loss), decodes no
+// attachment but an attached web page (the phishing rules read its forms), and caps what it reads.
 import { decodeCharset, decodeHeader } from './charset.ts';
 
 /** Only the head of a very large message is walked; spam signals live near the top. */
@@ -21,7 +24,21 @@ export interface HeaderField {
 export interface Attachment {
   name: string;
   type: string;
+  /** Decoded size in bytes. */
   bytes: number;
+}
+
+/** How many messages parseMime walked in this thread (a test checks each message is walked once). */
+export const mimeParses = { count: 0 };
+
+/** Decoded size of a transfer-encoded body, without decoding it. */
+function decodedSize(body: string, encoding: string): number {
+  if (encoding === 'base64') {
+    const chars = body.replace(/[^A-Za-z0-9+/]/g, '').length;
+    return Math.floor(chars * 3 / 4);
+  }
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body).length;
+  return body.length;
 }
 
 export interface MimeMessage {
@@ -29,6 +46,8 @@ export interface MimeMessage {
   texts: string[];
   htmls: string[];
   attachments: Attachment[];
+  /** Attached web pages (.html, .htm, .shtml, text/html attachments), decoded like text parts. */
+  attachedPages: { name: string; html: string }[];
   /** Content types of all leaf parts, in order. */
   partTypes: string[];
   /** Transfer encodings seen on text parts (e.g. "base64" on a plain-ASCII body is a trick). */
@@ -140,10 +159,11 @@ function isAsciiBuffer(b: Buffer): boolean {
 
 /** Walks a message (raw bytes) into headers, decoded texts, and attachment facts. */
 export function parseMime(raw: Buffer): MimeMessage {
+  mimeParses.count++;
   const truncated = raw.length > MAX_BYTES;
   const s = (truncated ? raw.subarray(0, MAX_BYTES) : raw).toString('latin1');
   const msg: MimeMessage = {
-    headers: [], texts: [], htmls: [], attachments: [], partTypes: [], textEncodings: [],
+    headers: [], texts: [], htmls: [], attachments: [], attachedPages: [], partTypes: [], textEncodings: [],
     charsetMismatch: false, truncated, headerless: false,
   };
   const { head, bodyStart } = splitHead(s, 0, s.length);
@@ -187,12 +207,14 @@ export function parseMime(raw: Buffer): MimeMessage {
     }
     msg.partTypes.push(ct.type);
     const isText = (ct.type === 'text/plain' || ct.type === 'text/html') && disposition.type !== 'attachment' && !name;
+    const limit = Math.min(end, start + (encoding === 'base64' ? MAX_TEXT_BYTES * 4 / 3 : MAX_TEXT_BYTES));
     if (!isText) {
-      const approxBytes = encoding === 'base64' ? Math.floor((end - start) * 3 / 4) : end - start;
-      msg.attachments.push({ name: name ?? '', type: ct.type, bytes: approxBytes });
+      msg.attachments.push({ name: name ?? '', type: ct.type, bytes: decodedSize(s.slice(start, end), encoding) });
+      if (ct.type === 'text/html' || /\.s?html?$/i.test(name ?? '')) {
+        msg.attachedPages.push({ name: name ?? '', html: decodeCharset(decodeTransfer(s.slice(start, limit), encoding), ct.params.charset) });
+      }
       return;
     }
-    const limit = Math.min(end, start + (encoding === 'base64' ? MAX_TEXT_BYTES * 4 / 3 : MAX_TEXT_BYTES));
     const bytes = decodeTransfer(s.slice(start, limit), encoding);
     msg.textEncodings.push(encoding);
     const charset = ct.params.charset;

@@ -1,10 +1,11 @@
-// The statistical model: logistic regression over hashed binary features, trained online.
-// Each token is hashed into one of 2^22 weights (collisions are rare and harmless for a linear
-// model); a message's features are unique token hashes, each with value 1/√n so long and short
-// messages weigh the same. Score = σ(bias + Σ w·x). Training takes one gradient step per message,
-// and only while the message is not already classified with margin (train-on-or-near-error):
-// this keeps the model stable when feedback arrives in one-sided bursts. The step a message
-// received is returned, so untraining can subtract exactly that step again.
+// The statistical model: logistic regression over hashed binary features. Each token is hashed
+// into one of 2^22 weights (collisions are rare and harmless for a linear model); a message's
+// features are unique token hashes, each with value 1/√n so long and short messages weigh the
+// same. Logit = bias + Σ w·x. A lesson takes one gradient step, and only while the message is not
+// already classified with margin (train-on-or-near-error). Online steps depend on the order of
+// the lessons, so the model that counts is a refit (`fit`): the starter weights, then one pass
+// over every stored lesson in the order of its message hash — a fixed function of the set of
+// lessons, whatever order they came in. Online steps only bridge the time until the next refit.
 export const HASH_BITS = 22;
 const MASK = (1 << HASH_BITS) - 1;
 /** Feature id of the bias term (a token no tokenizer emits). */
@@ -99,10 +100,65 @@ export class LinearModel {
     return this.params.rate * ((spam ? 1 : 0) - p);
   }
 
-  /** Adds step·x to the weights of the vector's features; returns the ids touched. */
+  /** Adds step·x to the weights of the vector's features. */
   apply(v: FeatureVector, step: number): void {
     if (step === 0) return;
     const d = step * v.value;
     for (let i = 0; i < v.ids.length; i++) this.weights[v.ids[i]] += d;
   }
+}
+
+/** One stored lesson: the message's hash, its label and its feature ids (bias included). */
+export interface Lesson {
+  hash: string;
+  spam: boolean;
+  ids: Uint32Array;
+}
+
+/** Weights a fit starts from (the starter model's). */
+export interface PriorWeights {
+  ids: Uint32Array;
+  weights: Float64Array;
+}
+
+/** The logit of a lesson's features under `weights`. */
+export function marginOf(weights: Float64Array, ids: Uint32Array): number {
+  let sum = 0;
+  for (let i = 0; i < ids.length; i++) sum += weights[ids[i]];
+  return ids.length ? sum / Math.sqrt(ids.length) : 0;
+}
+
+/** Lessons in the order a fit visits them: by message hash. */
+export function fitOrder(lessons: Iterable<Lesson>): Lesson[] {
+  return [...lessons].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+}
+
+/**
+ * Fits weights into `into` (overwritten): the prior, then one train-on-or-near-error pass over
+ * `ordered` (from fitOrder), skipping the lessons `skip` names (cross-validation folds).
+ */
+export function fit(into: Float64Array, prior: PriorWeights | undefined, ordered: readonly Lesson[], params: ModelParams = DEFAULT_PARAMS, skip?: (index: number) => boolean): void {
+  into.fill(0);
+  if (prior) for (let i = 0; i < prior.ids.length; i++) into[prior.ids[i]] = prior.weights[i];
+  for (let i = 0; i < ordered.length; i++) {
+    if (skip?.(i)) continue;
+    const { ids, spam } = ordered[i];
+    const m = marginOf(into, ids);
+    if ((spam ? m : -m) >= params.margin) continue;
+    const d = params.rate * ((spam ? 1 : 0) - sigmoid(m)) / Math.sqrt(ids.length);
+    for (let k = 0; k < ids.length; k++) into[ids[k]] += d;
+  }
+}
+
+/**
+ * Logits of every lesson from a model fitted without it: k folds by position in `ordered`, each
+ * scored by a fit (into `scratch`) on the other folds. What calibration is fitted on.
+ */
+export function heldOutLogits(scratch: Float64Array, prior: PriorWeights | undefined, ordered: readonly Lesson[], folds = 5): { logit: number; spam: boolean }[] {
+  const out: { logit: number; spam: boolean }[] = [];
+  for (let fold = 0; fold < folds; fold++) {
+    fit(scratch, prior, ordered, DEFAULT_PARAMS, (i) => i % folds === fold);
+    for (let i = fold; i < ordered.length; i += folds) out.push({ logit: marginOf(scratch, ordered[i].ids), spam: ordered[i].spam });
+  }
+  return out;
 }

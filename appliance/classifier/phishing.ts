@@ -3,7 +3,10 @@
 // to work: show one domain and link to another, use a domain that looks like a brand's (digits
 // for letters, punycode, the brand inside a stranger's name), ask for a password in the mail
 // itself, hide the target behind a URL shortener, or put a brand in the display name of mail
-// whose DMARC fails or whose domain is not the brand's. Each hit is a named rule with a weight.
+// whose DMARC fails or whose domain is not the brand's, carry the login page inside the mail (an
+// attached web page with a form, a data: or javascript: URL). Each hit is a named rule with a
+// weight and a sentence that says what was seen, in words a recipient can check.
+import { domainToUnicode } from 'node:url';
 import type { MessageFeatures } from './features.ts';
 import { domainInText, registrableDomain, urlHost } from './urls.ts';
 
@@ -43,13 +46,19 @@ const BRANDS: Record<string, string[]> = {
   mercari: ['mercari.com', 'mercari.jp'],
   'au pay': ['au.com', 'kddi.com'],
 };
-/** Display-name spellings of brands (Latin and Japanese). */
+/**
+ * Display-name spellings of brands (Latin and Japanese), matched at the start of the name: an
+ * impersonation puts the brand first ("PayPal Security", "【三井住友カード】"), while a newsletter
+ * about a brand names itself first ("Lockergnome Apple Core").
+ */
+const LEAD = '^[\\s\\p{P}\\p{S}]*';
 const BRAND_NAMES: [RegExp, string][] = [
-  ...Object.keys(BRANDS).map((b): [RegExp, string] => [new RegExp(`\\b${b.replace(' ', '\\s*')}\\b`, 'i'), b]),
-  [/アマゾン|amazon\.co\.jp/i, 'amazon'], [/楽天/, 'rakuten'], [/三菱\s*UFJ/i, 'mufg'], [/三井住友/, 'smbc'],
-  [/みずほ/, 'mizuho'], [/ゆうちょ/, 'yucho'], [/日本郵便|郵便局/, 'japanpost'], [/ヤマト運輸|クロネコ/, 'yamato'],
-  [/佐川急便/, 'sagawa'], [/ドコモ/, 'docomo'], [/ソフトバンク/, 'softbank'], [/イオン/, 'aeon'],
-  [/セゾン/, 'saison'], [/メルカリ/, 'mercari'], [/アップル/, 'apple'], [/マイクロソフト/, 'microsoft'],
+  ...Object.keys(BRANDS).map((b): [RegExp, string] => [new RegExp(`${LEAD}${b.replace(' ', '\\s*')}\\b`, 'iu'), b]),
+  ...([[/アマゾン|amazon\.co\.jp/, 'amazon'], [/楽天/, 'rakuten'], [/三菱\s*UFJ/, 'mufg'], [/三井住友/, 'smbc'],
+    [/みずほ/, 'mizuho'], [/ゆうちょ/, 'yucho'], [/日本郵便|郵便局/, 'japanpost'], [/ヤマト運輸|クロネコ/, 'yamato'],
+    [/佐川急便/, 'sagawa'], [/ドコモ/, 'docomo'], [/ソフトバンク/, 'softbank'], [/イオン/, 'aeon'],
+    [/セゾン/, 'saison'], [/メルカリ/, 'mercari'], [/アップル/, 'apple'], [/マイクロソフト/, 'microsoft']] as [RegExp, string][])
+    .map(([re, b]): [RegExp, string] => [new RegExp(LEAD + '(?:' + re.source + ')', 'iu'), b]),
 ];
 const SHORTENERS = new Set(['bit.ly', 'tinyurl.com', 't.co', 'goo.gl', 'ow.ly', 'is.gd', 'buff.ly', 'rebrand.ly', 'cutt.ly', 'shorturl.at', 'tiny.cc', 'rb.gy', 'x.gd', 'v.gd', 't.ly', 'bl.ink', 'amzn.to']);
 
@@ -64,9 +73,28 @@ export const PHISH_WEIGHTS = {
   shortener: 0.8,
   brandDisplayName: 2.5,
   brandDisplayNameDmarcFail: 4,
+  attachedLoginPage: 4,
+  attachedActivePage: 2,
+  dataUrl: 4,
+  javascriptUrl: 3,
 } as const;
 
-function brandOf(domain: string): string | undefined {
+/** Letters of other scripts that look like Latin ones, as punycode phishing uses them. */
+const CONFUSABLES: Record<string, string> = {
+  'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'һ': 'h', 'ԁ': 'd', 'ɡ': 'g', 'ո': 'n', 'ս': 'u',
+  'α': 'a', 'ο': 'o', 'ρ': 'p', 'ν': 'v', 'τ': 't', 'ι': 'i', 'κ': 'k', 'ı': 'i', 'ℓ': 'l',
+};
+
+/** The Latin look of a punycode host ("xn--pypal-4ve.com" → "paypal.com"), or undefined. */
+function latinSkeleton(host: string): string | undefined {
+  if (!host.split('.').some((label) => label.startsWith('xn--'))) return undefined;
+  const unicode = domainToUnicode(host);
+  if (!unicode) return undefined;
+  const skeleton = [...unicode.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')].map((ch) => CONFUSABLES[ch] ?? ch).join('');
+  return /^[a-z0-9.-]+$/.test(skeleton) ? skeleton : undefined;
+}
+
+export function brandOf(domain: string): string | undefined {
   const reg = registrableDomain(domain);
   for (const [brand, domains] of Object.entries(BRANDS)) if (domains.includes(reg)) return brand;
   return undefined;
@@ -83,6 +111,11 @@ const HOST_BRANDS = Object.keys(BRANDS).filter((b) => !b.includes(' ')).map((bra
 /** A host that imitates a brand without being one of its domains. */
 function lookalikeBrand(host: string): { brand: string; kind: 'lookalike' | 'brandInHost' } | undefined {
   if (brandOf(host)) return undefined;
+  const skeleton = latinSkeleton(host);
+  if (skeleton) {
+    const brand = brandOf(skeleton) ?? lookalikeBrand(skeleton)?.brand;
+    if (brand) return { brand, kind: 'lookalike' };
+  }
   const pieces = host.split(/[.-]/);
   const leetPieces = pieces.map(unLeet);
   const plain = host.replace(/[^a-z0-9]/g, '');
@@ -104,7 +137,7 @@ export function phishingRules(f: MessageFeatures, auth?: { dmarc?: string }): Ru
     const shown = domainInText(l.text);
     const target = urlHost(l.href);
     if (shown && target && /^(https?:)?\/\//i.test(l.href) && registrableDomain(shown) !== registrableDomain(target)) {
-      hits.push({ name: 'PHISH_LINK_TEXT_MISMATCH', contribution: W.linkMismatch, detail: `shows ${shown}, links to ${target}` });
+      hits.push({ name: 'PHISH_LINK_TEXT_MISMATCH', contribution: W.linkMismatch, detail: `the link text says ${shown} but it points to ${target}` });
       break;
     }
   }
@@ -113,24 +146,37 @@ export function phishingRules(f: MessageFeatures, auth?: { dmarc?: string }): Ru
   for (const host of hosts) {
     if (host.split('.').some((label) => label.startsWith('xn--')) && !seen.has('puny')) {
       seen.add('puny');
-      hits.push({ name: 'PHISH_PUNYCODE_DOMAIN', contribution: W.punycode, detail: host });
+      const looks = domainToUnicode(host);
+      hits.push({ name: 'PHISH_PUNYCODE_DOMAIN', contribution: W.punycode, detail: `a link goes to ${host}, which displays as ${looks || host} in other scripts` });
     }
     const look = lookalikeBrand(host);
     if (look && !seen.has(look.kind)) {
       seen.add(look.kind);
       hits.push(look.kind === 'lookalike'
-        ? { name: 'PHISH_LOOKALIKE_DOMAIN', contribution: W.lookalike, detail: `${host} imitates ${look.brand}` }
-        : { name: 'PHISH_BRAND_IN_FOREIGN_DOMAIN', contribution: W.brandInHost, detail: `${host} is not ${look.brand}'s` });
+        ? { name: 'PHISH_LOOKALIKE_DOMAIN', contribution: W.lookalike, detail: `${host} is made to look like ${look.brand}'s address but is not` }
+        : { name: 'PHISH_BRAND_IN_FOREIGN_DOMAIN', contribution: W.brandInHost, detail: `${host} has ${look.brand} in its name but does not belong to ${look.brand}` });
     }
     if (SHORTENERS.has(host) && !seen.has('short')) {
       seen.add('short');
-      hits.push({ name: 'PHISH_URL_SHORTENER', contribution: W.shortener, detail: host });
+      hits.push({ name: 'PHISH_URL_SHORTENER', contribution: W.shortener, detail: `a link is hidden behind the URL shortener ${host}` });
     }
   }
   if (f.passwordInputs > 0) {
     hits.push({ name: 'PHISH_CREDENTIAL_FORM', contribution: W.passwordForm, detail: 'the mail itself asks for a password' });
   } else if (f.formActions.length > 0) {
-    hits.push({ name: 'PHISH_FORM_IN_MAIL', contribution: W.formInMail, detail: f.formActions[0] || 'form' });
+    hits.push({ name: 'PHISH_FORM_IN_MAIL', contribution: W.formInMail, detail: `the mail contains a form that sends to ${urlHost(f.formActions[0]) || 'an unnamed address'}` });
+  }
+  if (f.dataUrls > 0) {
+    hits.push({ name: 'PHISH_DATA_URL', contribution: W.dataUrl, detail: 'a link opens a page carried inside the mail itself (a data: URL), which no address bar can vouch for' });
+  } else if (f.scripts > 0) {
+    hits.push({ name: 'PHISH_JAVASCRIPT_URL', contribution: W.javascriptUrl, detail: 'a link runs a script (a javascript: URL) instead of opening an address' });
+  }
+  const page = f.attachedPages.find((p) => p.passwordInputs > 0 || (p.forms > 0 && p.loginWords));
+  if (page) {
+    hits.push({ name: 'PHISH_ATTACHED_LOGIN_PAGE', contribution: W.attachedLoginPage, detail: `the attached page ${page.name || '(unnamed)'} opens a login form in the browser` });
+  } else {
+    const active = f.attachedPages.find((p) => p.forms > 0 || (p.active && p.loginWords));
+    if (active) hits.push({ name: 'PHISH_ATTACHED_ACTIVE_PAGE', contribution: W.attachedActivePage, detail: `the attached page ${active.name || '(unnamed)'} has ${active.forms > 0 ? 'a form' : 'a script'} and speaks of logging in` });
   }
   const displayName = f.fromDisplayName.normalize('NFKC');
   for (const [re, brand] of BRAND_NAMES) {
@@ -139,8 +185,8 @@ export function phishingRules(f: MessageFeatures, auth?: { dmarc?: string }): Ru
     const dmarcFails = /^(fail|quarantine|reject)/i.test(auth?.dmarc ?? '');
     if (fromBrand === brand && !dmarcFails) break;
     hits.push(dmarcFails
-      ? { name: 'PHISH_BRAND_NAME_DMARC_FAIL', contribution: W.brandDisplayNameDmarcFail, detail: `"${f.fromDisplayName}" with DMARC ${auth?.dmarc}` }
-      : { name: 'PHISH_BRAND_NAME_OTHER_DOMAIN', contribution: W.brandDisplayName, detail: `"${f.fromDisplayName}" from ${f.fromDomain || 'no domain'}` });
+      ? { name: 'PHISH_BRAND_NAME_DMARC_FAIL', contribution: W.brandDisplayNameDmarcFail, detail: `the sender calls itself "${f.fromDisplayName}", but ${f.fromDomain || 'its domain'} does not vouch for this mail (DMARC ${auth?.dmarc})` }
+      : { name: 'PHISH_BRAND_NAME_OTHER_DOMAIN', contribution: W.brandDisplayName, detail: `the sender calls itself "${f.fromDisplayName}" but writes from ${f.fromDomain || 'no domain'}, not ${brand}'s` });
     break;
   }
   return hits;

@@ -1,9 +1,12 @@
 // Rules beside the statistics: findings the model cannot learn from a message's text alone.
-// Authentication results come from the pipeline (SPF, DKIM, DMARC); phishing rules live in
-// phishing.ts. Every rule is named and carries its contribution in logit units, so the console
-// can list it next to the token evidence, the way rspamd lists symbols.
+// Authentication results come from the pipeline (SPF, DKIM, DMARC); links to top-level domains
+// known for abuse add a little; phishing rules live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
+// counts as that brand's: notifications of well-known services are HTML-heavy and look like
+// spam to statistics alone. Every rule is named and carries its contribution in logit units, so the console
+// can list it next to the token evidence, the way rspamd lists symbols. Results that DNS trouble
+// may have caused (temperror) never count against a message.
 import type { MessageFeatures } from './features.ts';
-import { phishingRules, type RuleHit } from './phishing.ts';
+import { brandOf, phishingRules, type RuleHit } from './phishing.ts';
 
 export type { RuleHit } from './phishing.ts';
 
@@ -20,32 +23,64 @@ export const AUTH_WEIGHTS = {
   dkimFail: 1,
   dmarcFail: 2,
   dmarcPass: -0.3,
+  brandVerified: -2,
 } as const;
 
 function result(v: string | undefined): string {
   return (v ?? '').trim().toLowerCase().split(/[\s(]/)[0];
 }
 
+/**
+ * True when DNS did not answer for SPF, DKIM or DMARC: then a "fail" beside it may only mean
+ * "could not check", and none of the results count — DNS trouble must never hold mail.
+ */
+export function dnsTrouble(auth: AuthFindings | undefined): boolean {
+  return Boolean(auth) && [auth!.spf, auth!.dkim, auth!.dmarc].some((v) => result(v) === 'temperror');
+}
+
 export function authRules(auth: AuthFindings | undefined): RuleHit[] {
   if (!auth) return [];
+  const about = auth.fromDomain ? ` for ${auth.fromDomain}` : '';
+  if (dnsTrouble(auth)) return [{ name: 'AUTH_DNS_TEMPERROR', contribution: 0, detail: `DNS did not answer${about}: SPF, DKIM and DMARC results are not counted` }];
   const hits: RuleHit[] = [];
   const spf = result(auth.spf);
   const dkim = result(auth.dkim);
   const dmarc = result(auth.dmarc);
-  const about = auth.fromDomain ? ` for ${auth.fromDomain}` : '';
   if (spf === 'fail') hits.push({ name: 'AUTH_SPF_FAIL', contribution: AUTH_WEIGHTS.spfFail, detail: `SPF fail${about}` });
   else if (spf === 'softfail') hits.push({ name: 'AUTH_SPF_SOFTFAIL', contribution: AUTH_WEIGHTS.spfSoftfail, detail: `SPF softfail${about}` });
   if (dkim === 'fail') hits.push({ name: 'AUTH_DKIM_FAIL', contribution: AUTH_WEIGHTS.dkimFail, detail: `DKIM signature invalid${about}` });
   if (dmarc === 'fail' || dmarc === 'quarantine' || dmarc === 'reject') {
     hits.push({ name: 'AUTH_DMARC_FAIL', contribution: AUTH_WEIGHTS.dmarcFail, detail: `DMARC fail${about}` });
   } else if (dmarc === 'pass') {
-    hits.push({ name: 'AUTH_DMARC_PASS', contribution: AUTH_WEIGHTS.dmarcPass, detail: `DMARC pass${about}` });
+    const brand = auth.fromDomain ? brandOf(auth.fromDomain) : undefined;
+    hits.push(brand
+      ? { name: 'AUTH_BRAND_VERIFIED', contribution: AUTH_WEIGHTS.brandVerified, detail: `DMARC confirms the mail comes from ${auth.fromDomain}, one of ${brand}'s own domains` }
+      : { name: 'AUTH_DMARC_PASS', contribution: AUTH_WEIGHTS.dmarcPass, detail: `DMARC pass${about}` });
   }
   return hits;
 }
 
-/** All rule hits for a message: authentication, then phishing. */
+/**
+ * Top-level domains that abuse reports of recent years (Spamhaus, Interisle) list as the most used
+ * for spam and phishing, relative to their size: reputation that needs no network. A nudge, not a
+ * verdict — ordinary sites live there too.
+ */
+const ABUSED_TLDS = new Set(['top', 'xyz', 'click', 'shop', 'online', 'live', 'site', 'icu', 'buzz', 'cyou', 'sbs', 'cfd', 'bond',
+  'rest', 'monster', 'quest', 'support', 'help', 'lol', 'mom', 'zip', 'mov', 'loan', 'win', 'bid', 'gq', 'tk', 'ml', 'cf', 'ga']);
+export const URL_WEIGHTS = { abusedTld: 1 } as const;
+
+export function urlRules(f: MessageFeatures): RuleHit[] {
+  for (const host of f.urlHosts) {
+    const tld = host.slice(host.lastIndexOf('.') + 1);
+    if (ABUSED_TLDS.has(tld)) {
+      return [{ name: 'URL_ABUSED_TLD', contribution: URL_WEIGHTS.abusedTld, detail: `a link goes to ${host}; .${tld} is among the top-level domains most used for spam and phishing` }];
+    }
+  }
+  return [];
+}
+
+/** All rule hits for a message: authentication, links, then phishing. */
 export function evaluateRules(f: MessageFeatures, auth: AuthFindings | undefined): { hits: RuleHit[]; phish: number } {
-  const phish = phishingRules(f, auth);
-  return { hits: [...authRules(auth), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
+  const phish = phishingRules(f, dnsTrouble(auth) ? undefined : auth);
+  return { hits: [...authRules(auth), ...urlRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
 }

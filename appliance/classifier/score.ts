@@ -3,25 +3,26 @@
 // which read the same weights through shared memory (the model allocates them in a
 // SharedArrayBuffer) while training goes on in the main thread.
 import { extractFeatures } from './features.ts';
+import type { MimeMessage } from './mime.ts';
+import { calibratedLogit, type Calibration } from './calibration.ts';
 import { BIAS_TOKEN, sigmoid, vectorize } from './model.ts';
 import { evaluateRules, type AuthFindings } from './rules.ts';
+import type { Reason } from '../message/message.ts';
 
 export type ClassHint = 'Spam' | 'Phish' | 'Unsure' | 'Not Spam';
 
 export interface ClassifierInput {
   /** The message bytes. */
   raw: Buffer;
+  /** Their parse (mime.ts), when the caller has parsed them already: they are not walked again. */
+  parsed?: MimeMessage;
   /** Authentication findings of the pipeline, when it has them. */
   auth?: AuthFindings;
 }
 
-export interface Reason {
-  /** A token ("subject:free", "url:dom:example.com") or a rule name ("PHISH_CREDENTIAL_FORM"). */
-  name: string;
-  /** Logit units this reason adds (positive: towards spam). */
-  contribution: number;
-  detail?: string;
-}
+/** A reason is a token ("subject:free", "url:dom:example.com") or a rule name ("PHISH_CREDENTIAL_FORM")
+ * with the logit units it adds (positive: towards spam): the mail path's one Reason type. */
+export type { Reason };
 
 export interface ClassifierResult {
   score: number;
@@ -38,20 +39,20 @@ export interface ScoringOptions {
   maxReasons: number;
 }
 
-/** What scoring reads of a model: its weights, and whether anything was ever learned. */
+/** What scoring reads of a model: its weights, whether anything was ever learned, its calibration. */
 export interface ScoringModel {
   weights: Float64Array;
   trained: boolean;
+  calibration: Pick<Calibration, 'slope' | 't90'>;
 }
-
-/**
- * Calibration of a trained model's logit to the score: shifts it so that the default spam
- * threshold (90 %) falls where 5-fold cross-validation inside the benchmark's train split had
- * 0.1 % false positives (logit 1.148 there; ln 9 − 1.148 ≈ 1.05). See README, "Classifier".
- */
-export const SCORE_OFFSET = 1.05;
 /** Phishing rules must add at least this much (logit units) for the class Phish. */
 const PHISH_MIN = 3;
+/**
+ * Phishing rules this strong (a credential form, a login page carried in the mail, or two
+ * independent signs) hold the message whatever the statistics say: phishing is short, well
+ * written and new — what token statistics miss — so the score is raised to the spam threshold.
+ */
+export const PHISH_CONVICTS = 4;
 
 function round(x: number, digits = 3): number {
   const f = 10 ** digits;
@@ -59,19 +60,22 @@ function round(x: number, digits = 3): number {
 }
 
 export function scoreMessage(model: ScoringModel, o: ScoringOptions, input: ClassifierInput): ClassifierResult {
-  const f = extractFeatures(input.raw);
+  const f = extractFeatures(input.raw, input.parsed);
   const v = vectorize(f.tokens);
   const rules = evaluateRules(f, input.auth);
   const top = new TopReasons(Math.max(0, o.maxReasons - rules.hits.length));
-  let logit = 0;
+  // Token contributions are shown in calibrated logit units, like the rules beside them.
+  const slope = model.trained ? model.calibration.slope : 1;
+  let raw = 0;
   for (let i = 0; i < v.ids.length; i++) {
     const c = model.weights[v.ids[i]] * v.value;
-    logit += c;
-    if (c !== 0) top.offer(i, c);
+    raw += c;
+    if (c !== 0) top.offer(i, c * slope);
   }
+  let logit = model.trained ? calibratedLogit(model.calibration, raw) : raw;
   for (const h of rules.hits) logit += h.contribution;
-  if (model.trained) logit += SCORE_OFFSET;
-  const score = 100 * sigmoid(logit);
+  let score = 100 * sigmoid(logit);
+  if (rules.phish >= PHISH_CONVICTS) score = Math.max(score, o.spamThreshold);
   const classHint: ClassHint = rules.phish >= PHISH_MIN && score >= o.unsureThreshold ? 'Phish'
     : score >= o.spamThreshold ? 'Spam' : score >= o.unsureThreshold ? 'Unsure' : 'Not Spam';
   const tokenReasons = top.take().map(([i, c]) => ({ name: v.names[i] === BIAS_TOKEN ? 'MODEL_PRIOR' : v.names[i], contribution: c }));

@@ -1,13 +1,9 @@
 // URLs and domains: finding links in plain text, taking their host apart, and reducing a host to
 // its registrable domain ("mail.example.co.jp" → "example.co.jp") so that two links are compared
-// by who owns them. The public-suffix rule here is a short built-in list of two-level suffixes,
-// enough for comparison; it is not the full Public Suffix List.
-const TWO_LEVEL = new Set([
-  'co.jp', 'ne.jp', 'or.jp', 'ac.jp', 'go.jp', 'ad.jp', 'ed.jp', 'gr.jp', 'lg.jp',
-  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'ltd.uk', 'plc.uk',
-  'com.au', 'net.au', 'org.au', 'edu.au', 'gov.au', 'co.nz', 'org.nz', 'co.za', 'com.br', 'com.cn',
-  'com.tw', 'com.hk', 'com.sg', 'co.kr', 'or.kr', 'co.in', 'com.mx', 'com.ar', 'com.tr', 'com.ru',
-]);
+// by who owns them. Registrable domains come from the Public Suffix List (tldts, its ICANN part:
+// "foo.s3.amazonaws.com" belongs to amazonaws.com, as its mail would be signed); a host under
+// no known suffix, or a bare suffix, stands for itself.
+import { getDomain } from 'tldts';
 
 /** URL schemes and bare www. hosts in plain text. */
 const URL_RE = /\b(?:(?:https?|ftp):\/\/|www\.)[^\s<>"'()\[\]{}\u3000-\u303f\uff08\uff09]+/gi;
@@ -34,11 +30,8 @@ export function isIpAddress(host: string): boolean {
 
 /** The registrable domain of a host ("a.b.example.com" → "example.com"). */
 export function registrableDomain(host: string): string {
-  if (isIpAddress(host)) return host;
-  const labels = host.split('.').filter(Boolean);
-  if (labels.length <= 2) return labels.join('.');
-  const lastTwo = labels.slice(-2).join('.');
-  return TWO_LEVEL.has(lastTwo) ? labels.slice(-3).join('.') : lastTwo;
+  if (!host || isIpAddress(host)) return host;
+  return getDomain(host) ?? host;
 }
 
 /** A domain-looking string shown as link text ("www.paypal.com", "https://paypal.com/login"). */

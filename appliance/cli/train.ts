@@ -3,10 +3,10 @@
 //   mailmoat train --data DIR --spam PATH... --ham PATH...   learn (files, folders, mbox, .eml, .msg)
 //   mailmoat train --data DIR --untrain --spam PATH...       take back an earlier training
 //   mailmoat train --data DIR --starter                      install the shipped starter model
-// Spam and ham are interleaved while learning: an online learner fed all of one kind first
-// would drift towards it.
+// The order of the files does not matter: at its end the run refits the model from every lesson
+// the store holds and recalibrates its score, then says what the thresholds mean on that data.
 import { parseArgs } from 'node:util';
-import { NotMailError, openOffline, type Label, type OfflineClassifier } from '../classifier/index.ts';
+import { describeCalibration, NotMailError, openOffline, type Label, type OfflineClassifier } from '../classifier/index.ts';
 import { readSources, type SourceItem } from '../classifier/sources.ts';
 import { StoreInUseError } from '../store/store.ts';
 
@@ -104,6 +104,7 @@ export async function run(args: string[]): Promise<number> {
     const verb = a.untrain ? 'untrained' : 'learned';
     const why = a.untrain ? 'not trained with that label' : 'already learned';
     console.log(`${verb} ${done.spam} spam and ${done.ham} ham; ${done.unchanged} unchanged (${why}); ${done.errors} error(s)`);
+    console.log(`score calibration: ${describeCalibration(await classifier.refit())}`);
     return done.errors > 0 ? 1 : 0;
   } finally {
     await model.close();

@@ -1,4 +1,5 @@
 // The messages between the pipeline's analysis pool (main thread) and its analysis threads.
+import type { ScoringModel } from '../classifier/index.ts';
 import type { Analysis, AnalysisJob } from './analysis.ts';
 
 export interface WorkerSetup {
@@ -9,6 +10,7 @@ export interface WorkerSetup {
 /** How a job is scored: absent when the pipeline has no scorer. */
 export interface JobScoring {
   trained: boolean;
+  calibration: ScoringModel['calibration'];
   spamThreshold: number;
   unsureThreshold: number;
 }

@@ -2,8 +2,8 @@
 //
 // Each thread caches DNS answers itself (most messages then need no DNS at all); a question the
 // cache cannot answer goes to the main thread, which asks the appliance's DNS cache (dns/cache.ts)
-// and hands back the answer with what is left of its TTL. The classifier's weights
-// arrive once, as shared memory; each job says whether a model is trained and which thresholds apply.
+// and hands back the answer with what is left of its TTL. The classifier's weights arrive once, as
+// shared memory; each job says whether a model is trained, its calibration and which thresholds apply.
 import { parentPort, workerData } from 'node:worker_threads';
 import { scoreMessage } from '../classifier/index.ts';
 import { analyse } from './analysis.ts';
@@ -39,7 +39,7 @@ port.on('message', (m: ToWorker) => {
   dns.setMaxSeconds(m.dnsCacheMaxSeconds);
   const { scoring } = m;
   const scorer: Scorer | undefined = scoring && setup.weights ? {
-    score: async (input) => scoreMessage({ weights: setup.weights!, trained: scoring.trained }, { ...scoring, maxReasons: 10 }, input),
+    score: async (input) => scoreMessage({ weights: setup.weights!, trained: scoring.trained, calibration: scoring.calibration }, { ...scoring, maxReasons: 10 }, input),
   } : undefined;
   const raw = Buffer.from(m.job.raw.buffer, m.job.raw.byteOffset, m.job.raw.byteLength);
   analyse({ ...m.job, raw }, { resolver: dns.resolve, scorer }).then(

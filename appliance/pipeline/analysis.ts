@@ -1,5 +1,5 @@
 // The CPU-heavy part of the pipeline, as one unit of work that can run in another thread:
-// parse (mailparser), authenticate (mailauth) and score (the classifier). It reads only the
+// parse (once, classifier/mime.ts), authenticate (mailauth) and score (the classifier, reading that parse). It reads only the
 // message bytes and a few plain facts, and answers plain data, so the SMTP thread can hand it to
 // an analysis thread (analysis-pool.ts) and meanwhile stream the same bytes to clamd.
 //

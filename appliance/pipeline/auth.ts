@@ -28,8 +28,13 @@ export async function authStage(sc: StageContext, opts: AuthOptions): Promise<vo
       disableBimi: true,
     });
     const spfResult = res.spf ? res.spf.status.result : 'none';
+    // DMARC "fails" when neither SPF nor DKIM passed aligned — also when they could not be checked
+    // because DNS did not answer. That is no evidence against the sender: it is reported as
+    // temperror (RFC 7489 section 6.6.2), so neither the verdict nor the score holds mail for it.
+    const dnsTrouble = spfResult === 'temperror' || (res.dkim.results ?? []).some((r) => r.status.result === 'temperror');
+    const dmarcResult = res.dmarc && (dnsTrouble && res.dmarc.status.result === 'fail' ? 'temperror' : res.dmarc.status.result);
     const dmarc = res.dmarc
-      ? { result: res.dmarc.status.result, policy: res.dmarc.policy ?? 'none', domain: res.dmarc.domain ?? '' }
+      ? { result: dmarcResult || 'none', policy: res.dmarc.policy ?? 'none', domain: res.dmarc.domain ?? '' }
       : null;
     sc.findings.auth = {
       spf: { result: spfResult, domain: res.spf ? res.spf.domain : '', ng: opts.spfNg.includes(spfResult) },

@@ -32,7 +32,7 @@ export interface MessageFacts {
   envelopeFrom: string;
   fromHeader: string;
   subject: string;
-  /** Values of a named (lower-case) header, decoded where mailparser decodes it. */
+  /** Values of a named (lower-case) header, RFC 2047-decoded and unfolded (the parse stage's). */
   header(name: string): string[];
 }
 

@@ -5,7 +5,7 @@
 // comes back as HeaderEdits per recipient, which the delivery path applies while streaming. Every
 // stage adds what it found to `Findings`, so the message log and the quarantine can show *why* a
 // message got its class (the same idea as rspamd's named symbols).
-import type { ParsedMail } from 'mailparser';
+import type { ParsedMessage } from '../classifier/index.ts';
 import type { MailDirection } from '../config/schema.ts';
 import type { HeaderEdits, MainClass, Reason } from '../message/message.ts';
 
@@ -111,7 +111,8 @@ export interface PipelineOutcome {
 export interface StageContext {
   msg: MessageContext;
   raw: Buffer;
-  parsed?: ParsedMail;
+  /** The message's one parse (the parse stage's), read by the later stages. */
+  mime?: ParsedMessage;
   /** Lower-case names of the headers whose values the condition lists need (default: all). */
   headerNames?: readonly string[];
   /** Their decoded values, by name, from the parse stage. */

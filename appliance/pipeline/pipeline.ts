@@ -109,7 +109,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const threads = analysisThreadsFor(cfg.analysisThreads);
     if (threads !== pool.size) pool.resize(threads);
     const model = deps.scorer?.shared?.();
-    return pool.run(job, model ? { trained: model.trained, spamThreshold: cfg.spamThreshold, unsureThreshold: cfg.unsureThreshold } : undefined, cfg.dnsCacheMaxSeconds);
+    return pool.run(job, model ? { trained: model.trained, calibration: model.calibration, spamThreshold: cfg.spamThreshold, unsureThreshold: cfg.unsureThreshold } : undefined, cfg.dnsCacheMaxSeconds);
   }
 
   async function runStages(msg: MessageContext, findings: Findings): Promise<PipelineOutcome> {

@@ -2,12 +2,14 @@
 // pipeline depends on no classifier internals (the classifier's `Classifier` fits it as it is).
 // Without a scorer, or when scoring fails, the class hint is "Unknown" and the verdict does not
 // pretend the message is clean.
-import type { ScoringModel } from '../classifier/index.ts';
+import type { ParsedMessage, ScoringModel } from '../classifier/index.ts';
 import type { Reason } from '../message/message.ts';
 import type { SpamFindings, StageContext } from './message-context.ts';
 
 export interface ScoreInput {
   raw: Buffer;
+  /** The parse stage's parse of `raw`: the scorer reads it instead of parsing again. */
+  parsed?: ParsedMessage;
   auth?: { spf?: string; dkim?: string; dmarc?: string; fromDomain?: string };
 }
 
@@ -41,6 +43,7 @@ export async function spamStage(sc: StageContext, scorer: Scorer | undefined): P
   try {
     const r = await scorer.score({
       raw: sc.raw,
+      parsed: sc.mime,
       auth: auth ? {
         spf: auth.spf.result,
         dkim: auth.dkim.some((d) => d.result === 'pass') ? 'pass' : auth.dkim[0]?.result ?? 'none',

@@ -1,10 +1,14 @@
-// The classifier over a real LevelDB store: learning and unlearning, persistence across a
-// restart, explainable results, the starter model, and the phishing rules on hand-written mail.
+// The classifier over a real LevelDB store: learning and unlearning, a model independent of the
+// order of its lessons, calibration on held-back lessons, persistence across a restart,
+// explainable results, the starter model on short ordinary mail, DNS trouble, and the phishing
+// rules on hand-written mail.
 import test from 'ava';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Classifier } from '../../appliance/classifier/index.ts';
+import { Classifier, type AuthFindings } from '../../appliance/classifier/index.ts';
+import { describeCalibration } from '../../appliance/classifier/calibration.ts';
+import { loadSpamAssassinCorpus } from '../../appliance/classifier/sa-corpus.ts';
 import { openStore, type Store } from '../../appliance/store/store.ts';
 
 const FIXTURES = new URL('../fixtures/classifier/', import.meta.url);
@@ -31,10 +35,11 @@ const hams = [
   mail('Lunch on Friday?', 'Shall we have lunch after the review on Friday? The new place near the office'),
 ];
 
-async function weights(store: Store): Promise<Map<string, unknown>> {
-  const out = new Map<string, unknown>();
-  for await (const [k, v] of store.sublevel<unknown>('bayes').iterator()) if (k.startsWith('w!')) out.set(k, v);
-  return out;
+const weightsOf = (c: Classifier) => Float64Array.from(c.shared().weights);
+
+function sameWeights(a: Float64Array, b: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 test('training moves scores towards the label; untraining takes it back exactly', async (t) => {
@@ -48,16 +53,18 @@ test('training moves scores towards the label; untraining takes it back exactly'
     const trained = (await c.score({ raw: probe })).score;
     t.true(trained > 60, `spam-like probe scores ${trained}`);
     t.true((await c.score({ raw: mail('Review notes', 'the design review benchmark numbers') })).score < 40);
-    const snapshot = await weights(store);
+    await c.refit();
+    const refitted = (await c.score({ raw: probe })).score;
+    t.true(refitted > 60, `after the refit too: ${refitted}`);
+    const snapshot = weightsOf(c);
     const extra = mail('Free cash', 'click here for free cash now');
     t.true(await c.train(extra, 'spam'));
     t.false(await c.train(extra, 'spam'), 'the same message is learned once');
     t.true(await c.untrain(extra, 'spam'));
     t.false(await c.untrain(extra, 'spam'), 'nothing left to untrain');
-    const after = await weights(store);
-    t.is(after.size, snapshot.size);
-    for (const [k, v] of snapshot) t.true(Math.abs((after.get(k) as number) - (v as number)) < 1e-12, k);
-    t.is((await c.score({ raw: probe })).score, trained);
+    await c.refit();
+    t.true(sameWeights(weightsOf(c), snapshot), 'untraining removed exactly that one lesson');
+    t.is((await c.score({ raw: probe })).score, refitted);
     t.deepEqual({ spam: c.counts.spam, ham: c.counts.ham }, { spam: 3, ham: 3 });
   } finally {
     await cleanup();
@@ -86,6 +93,7 @@ test('the model persists across a restart', async (t) => {
   try {
     const c = await Classifier.open(store);
     for (let i = 0; i < 3; i++) { await c.train(spams[i], 'spam'); await c.train(hams[i], 'ham'); }
+    await c.refit();
     const probe = mail('Cheap offer', 'click here now for cheap pills');
     const before = await c.score({ raw: probe });
     await store.close();
@@ -98,6 +106,51 @@ test('the model persists across a restart', async (t) => {
     } finally {
       await reopened.close();
     }
+  } finally {
+    await cleanup();
+  }
+});
+
+test('the model after a set of lessons does not depend on their order', async (t) => {
+  const one = await tempStore();
+  const two = await tempStore();
+  try {
+    // One folder at a time (all spam, then all ham, as two `mailmoat train` runs) …
+    const a = await Classifier.open(one.store);
+    for (const m of spams) await a.train(m, 'spam');
+    await a.refit();
+    for (const m of hams) await a.train(m, 'ham');
+    await a.refit();
+    // … or interleaved the other way round, with a lesson given and taken back on the way.
+    const b = await Classifier.open(two.store);
+    const extra = mail('Free cash', 'click here for free cash now');
+    for (let i = 2; i >= 0; i--) { await b.train(hams[i], 'ham'); await b.train(spams[i], 'spam'); }
+    await b.train(extra, 'spam');
+    await b.untrain(extra, 'spam');
+    await b.refit();
+    t.true(sameWeights(weightsOf(a), weightsOf(b)));
+    const probe = mail('Cheap offer', 'click here now for cheap pills');
+    t.deepEqual(await a.score({ raw: probe }), await b.score({ raw: probe }));
+  } finally {
+    await one.cleanup();
+    await two.cleanup();
+  }
+});
+
+test('the score is calibrated on held-back lessons once there are enough of them', async (t) => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const c = await Classifier.open(store);
+    for (let i = 0; i < 3; i++) { await c.train(spams[i], 'spam'); await c.train(hams[i], 'ham'); }
+    t.is((await c.refit()).basis, 'default', 'six lessons are too few to judge a threshold by');
+    const corpus = loadSpamAssassinCorpus().filter((m) => m.split === 'train');
+    for (const m of [...corpus.filter((x) => x.spam).slice(0, 30), ...corpus.filter((x) => !x.spam).slice(0, 60)]) await c.train(m.raw, m.spam ? 'spam' : 'ham');
+    const cal = await c.refit();
+    t.is(cal.basis, 'store');
+    t.like(cal.heldOut, { ham: 63, spam: 33 });
+    t.true(cal.heldOut!.hamAt90 === 0, 'with fewer than 1000 ham, none of them reaches 90 %');
+    t.true(cal.slope > 0);
+    t.regex(describeCalibration(cal), /^at 90 %: none of 63 good messages would be held and [\d.]+ % of spam caught; .* your own training data/);
   } finally {
     await cleanup();
   }
@@ -148,6 +201,85 @@ test('the starter model installs once, on an empty store, and recognises obvious
   }
 });
 
+test('day one: short ordinary mail scores low with the starter model alone', async (t) => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const c = await Classifier.open(store);
+    await c.installStarterModel();
+    t.is(c.calibration.basis, 'starter');
+    const dir = new URL('day-one-ham/', FIXTURES);
+    // The shipping notice is HTML-only and worded like an offer: statistics alone leave it Unsure;
+    // the DMARC pass the pipeline finds for amazon.co.jp is what clears it, as it would on the box.
+    const auth: Record<string, AuthFindings | undefined> = {
+      'shipping-notice.eml': { spf: 'pass', dkim: 'pass', dmarc: 'pass', fromDomain: 'amazon.co.jp' },
+    };
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.eml')).sort();
+    t.deepEqual(files, ['calendar.eml', 'japanese-iso-2022-jp.eml', 'note.eml', 'notification.eml', 'shipping-notice.eml']);
+    for (const f of files) {
+      const r = await c.score({ raw: await readFile(new URL(f, dir)), auth: auth[f] });
+      t.true(r.score < (auth[f] ? 50 : 20), `${f} scores ${r.score}`);
+      t.is(r.classHint, 'Not Spam', f);
+    }
+  } finally {
+    await cleanup();
+  }
+});
+
+test('day one: the hand-written phishing set is held as Phish, with reasons in plain words', async (t) => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const c = await Classifier.open(store);
+    await c.installStarterModel();
+    const dir = new URL('phish/', FIXTURES);
+    const results = new Map<string, Awaited<ReturnType<Classifier['score']>>>();
+    for (const f of (await readdir(dir)).filter((x) => x.endsWith('.eml'))) results.set(f, await c.score({ raw: await readFile(new URL(f, dir)) }));
+    const held = [...results].filter(([, r]) => r.classHint === 'Phish' && r.score >= 90).map(([f]) => f);
+    t.true(held.length >= 10, `held: ${held.join(', ')}`);
+    const reason = (f: string, name: string) => results.get(f)?.reasons.find((r) => r.name === name)?.detail;
+    t.is(reason('netflix-billing.eml', 'PHISH_LINK_TEXT_MISMATCH'), 'the link text says netflix.com but it points to netflix-billing.help');
+    t.is(reason('microsoft-punycode.eml', 'PHISH_LOOKALIKE_DOMAIN'), 'xn--mcrosoft-account-9vn.com is made to look like microsoft\'s address but is not');
+    t.is(reason('html-attachment-login.eml', 'PHISH_ATTACHED_LOGIN_PAGE'), 'the attached page INV-20931.html opens a login form in the browser');
+    t.truthy(reason('data-url.eml', 'PHISH_DATA_URL'));
+    t.is(reason('dropbox-shared.eml', 'URL_ABUSED_TLD'), 'a link goes to dropbox.secure-files.top; .top is among the top-level domains most used for spam and phishing');
+    t.truthy(reason('javascript-link.eml', 'PHISH_JAVASCRIPT_URL'));
+  } finally {
+    await cleanup();
+  }
+});
+
+test('DNS trouble never raises the score: temperror results are not counted, and say so', async (t) => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const c = await Classifier.open(store);
+    await c.installStarterModel();
+    const raw = mail('Thursday', 'See you on Thursday at ten.\r\nBring the printed slides, please.');
+    const plain = await c.score({ raw });
+    const trouble = await c.score({ raw, auth: { spf: 'temperror', dkim: 'temperror', dmarc: 'fail', fromDomain: 'example.org' } });
+    t.is(trouble.score, plain.score);
+    t.is(trouble.classHint, 'Not Spam');
+    t.like(trouble.reasons.find((r) => r.name === 'AUTH_DNS_TEMPERROR'), { contribution: 0 });
+    t.false(trouble.reasons.some((r) => r.name.startsWith('AUTH_') && r.contribution > 0));
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a store of the old format (online weights, no lessons) is cleared and starts again', async (t) => {
+  const { store, cleanup } = await tempStore();
+  try {
+    const db = store.sublevel<unknown>('bayes');
+    await db.put('meta', { format: 1, hashBits: 22, featureVersion: 1, spam: 3, ham: 3 });
+    await db.put('w!12345', 0.5);
+    const c = await Classifier.open(store);
+    t.deepEqual({ spam: c.counts.spam, ham: c.counts.ham }, { spam: 0, ham: 0 });
+    t.is(c.shared().weights[12345], 0);
+    t.is(await db.get('w!12345'), undefined);
+    t.true(await c.installStarterModel());
+  } finally {
+    await cleanup();
+  }
+});
+
 function html(from: string, body: string, subject = 'Account notice'): Buffer {
   return Buffer.from(`From: ${from}\r\nTo: you@example.net\r\nSubject: ${subject}\r\nDate: Tue, 3 Sep 2024 10:15:00 +0900\r\n` +
     `MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>${body}</body></html>\r\n`);
@@ -171,7 +303,7 @@ test('phishing rules fire on hand-written phish and make the class Phish', async
     t.true(mismatch.names.includes('PHISH_BRAND_NAME_OTHER_DOMAIN'));
     t.is(mismatch.r.classHint, 'Phish');
     const detail = mismatch.r.reasons.find((x) => x.name === 'PHISH_LINK_TEXT_MISMATCH')?.detail;
-    t.is(detail, 'shows www.paypal.com, links to paypa1-secure.example');
+    t.is(detail, 'the link text says www.paypal.com but it points to paypa1-secure.example');
 
     const japanese = await rulesOf(c, html('=?UTF-8?B?' + Buffer.from('三井住友カード').toString('base64') + '?= <info@smbc.co.jp>',
       '<p>ご利用確認のお願い <a href="https://bit.ly/3abcd">こちら</a> <a href="http://xn--smb-xyz.example/">確認</a></p>'), { dmarc: 'fail' });

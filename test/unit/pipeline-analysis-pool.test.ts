@@ -24,7 +24,7 @@ const job = (from: string, subject = 'Hello'): AnalysisJob => ({
   hostname: 'mailmoat.test', spfNg: ['fail'], headerNames: ['x-ticket'],
 });
 
-const scoring = { trained: true, spamThreshold: 90, unsureThreshold: 60 };
+const scoring = { trained: true, calibration: { slope: 1, t90: 1 }, spamThreshold: 90, unsureThreshold: 60 };
 
 test('a message is parsed, authenticated and scored in a thread; DNS answers are cached there', async (t) => {
   const weights = new Float64Array(new SharedArrayBuffer(8 << HASH_BITS));

@@ -104,6 +104,22 @@ test('DMARC fails with p=reject for a forged From: domain', async (t) => {
   t.is(sc.findings.auth?.fromDomain, 'bank.test');
 });
 
+test('DNS trouble is not a DMARC failure: SPF and DKIM temperror leave DMARC at temperror, not fail', async (t) => {
+  const raw = message('news@signed.test');
+  const signed = await dkimSign(raw, { signatureData: [{ signingDomain: 'signed.test', selector: 'sel1', privateKey: privPem }] } as Parameters<typeof dkimSign>[1]);
+  const full = Buffer.concat([Buffer.from(signed.signatures), raw]);
+  // The DMARC record answers (say, from the cache); the SPF and DKIM key lookups time out.
+  const flaky = (name: string, rrtype: string) => (name === '_dmarc.signed.test'
+    ? dns.resolver(name, rrtype)
+    : Promise.reject(Object.assign(new Error(`queryTxt ESERVFAIL ${name}`), { code: 'ESERVFAIL' })));
+  const sc = ctx(full, 'news@signed.test', '192.0.2.10');
+  await authStage(sc, { ...opts(), resolver: flaky });
+  t.is(sc.findings.auth?.spf.result, 'temperror');
+  t.is(sc.findings.auth?.dkim[0]?.result, 'temperror');
+  t.is(sc.findings.auth?.dmarc?.result, 'temperror');
+  t.is(sc.findings.auth?.dmarc?.policy, 'reject');
+});
+
 test('the DNS cache answers repeated questions without asking the server again', async (t) => {
   const cache = createCachingResolver(dns.resolver, { maxSeconds: 3600 });
   const before = dns.queries.length;

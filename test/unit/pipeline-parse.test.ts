@@ -1,8 +1,13 @@
-// The parse stage: Japanese charsets come out right, in headers (RFC 2047) and bodies, and
-// malformed MIME is reported (class Error later) instead of crashing or passing as an empty mail.
+// The parse stage: Japanese charsets come out right, in headers (RFC 2047) and bodies, malformed
+// MIME is reported (class Error later) instead of crashing or passing as an empty mail, and a
+// message is parsed once for every stage, the scorer included.
 import test from 'ava';
 import Encoding from 'encoding-japanese';
 import { parseStage } from '../../appliance/pipeline/parse.ts';
+import { analyse } from '../../appliance/pipeline/analysis.ts';
+import { scoreMessage } from '../../appliance/classifier/index.ts';
+import { mimeParses } from '../../appliance/classifier/mime.ts';
+import { HASH_BITS, hashToken } from '../../appliance/classifier/model.ts';
 import type { StageContext } from '../../appliance/pipeline/message-context.ts';
 
 const JA = '迷惑メールのテスト：東京都港区';
@@ -33,7 +38,7 @@ for (const [charset, code, cte] of CHARSETS) {
     t.true(s.findings.parse?.ok);
     t.is(s.findings.parse?.subject, JA);
     t.is(s.findings.parse?.fromAddress, 'yamada@example.jp');
-    t.is(s.parsed?.text?.trim(), JA);
+    t.is(s.mime?.texts.join('').trim(), JA);
   });
 }
 
@@ -65,3 +70,26 @@ for (const [name, raw] of MALFORMED) {
     t.truthy(s.findings.parse?.error);
   });
 }
+
+test('a message is parsed once: the scorer reads the parse stage\'s parse, headers keep their order', async (t) => {
+  const weights = new Float64Array(1 << HASH_BITS);
+  weights[hashToken('subject:zzqxwinner')] = 3;
+  const scorer = { score: async (input: Parameters<typeof scoreMessage>[2]) => scoreMessage({ weights, trained: true, calibration: { slope: 1, t90: 2 } }, { spamThreshold: 90, unsureThreshold: 60, maxReasons: 5 }, input) };
+  const raw = Buffer.concat([
+    Buffer.from(`Received: by b.example\r\nReceived: by a.example\r\nFrom: =?ISO-2022-JP?B?${encode('山田', 'JIS').toString('base64')}?= <yamada@example.jp>\r\n` +
+      'Subject: zzqxwinner\r\nX-Ticket: T-1\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n'),
+    encode(`${JA}\r\n`, 'JIS'),
+  ]);
+  const before = mimeParses.count;
+  const a = await analyse(
+    { raw, msg: { id: 'once', direction: 'outbound', client: { ip: '127.0.0.1', hostname: '', helo: '' }, mailFrom: 'yamada@example.jp' }, hostname: 'mailmoat.test', spfNg: ['fail'], headerNames: ['x-ticket', 'from'] },
+    { resolver: async () => { throw new Error('no DNS in this test'); }, scorer },
+  );
+  t.is(mimeParses.count - before, 1, 'parse stage and scorer share one parse');
+  t.true(a.spam?.reasons.some((r) => r.name === 'subject:zzqxwinner'), 'the scorer read the parse');
+  t.deepEqual(a.headers, { from: ['山田 <yamada@example.jp>'], 'x-ticket': ['T-1'] });
+  const s = sc(raw);
+  await parseStage(s);
+  t.deepEqual(s.mime?.headers.slice(0, 2).map((h) => h.raw), ['by b.example', 'by a.example'], 'raw header fields in their order');
+  t.is(s.findings.parse?.fromAddress, 'yamada@example.jp');
+});
