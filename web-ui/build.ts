@@ -20,7 +20,7 @@ export async function buildWeb(): Promise<void> {
     outfile: path.join(DIST, 'app.js'),
     logLevel: 'warning',
   });
-  for (const file of ['index.html', 'app.css']) await copyFile(path.join(here, 'src', file), path.join(DIST, file));
+  for (const file of ['index.html', 'app.css', 'favicon.svg']) await copyFile(path.join(here, 'src', file), path.join(DIST, file));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

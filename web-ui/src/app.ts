@@ -104,7 +104,7 @@ export class MmApp extends I18nElement {
   }
 
   #languagePicker() {
-    return html`<label style="margin:0"><span class="sr-only" style="position:absolute;left:-9999px">${t('common.language')}</span>
+    return html`<label class="flush"><span class="sr-only">${t('common.language')}</span>
       <select @change=${(e: Event) => this.#changeLanguage((e.target as HTMLSelectElement).value as 'ja' | 'en')}>
         <option value="ja" ?selected=${lang() === 'ja'}>日本語</option>
         <option value="en" ?selected=${lang() === 'en'}>English</option>
@@ -112,7 +112,7 @@ export class MmApp extends I18nElement {
   }
 
   override render() {
-    if (this.mode === 'loading') return html`<p style="padding:1rem">${t('common.loading')}</p>`;
+    if (this.mode === 'loading') return html`<p class="pad">${t('common.loading')}</p>`;
     if (this.mode === 'error') return html`<p class="banner error" role="alert">${t('error.network')}</p>`;
     if (this.mode === 'setup') return html`<mm-wizard></mm-wizard>`;
     if (this.mode === 'login' || !this.user) {

@@ -110,8 +110,8 @@ export class MmRulesEditor extends I18nElement {
     return html`<p class="muted">${t('filtering.rules.help')}</p>
       ${this.rules.length ? html`<ol>${this.rules.map((r, i) => this.#row(r, i, classes, actions))}</ol>` : html`<p>${t('filtering.rules.empty')}</p>`}
       ${listError ? html`<div class="error" role="alert">${listError}</div>` : nothing}
-      <p class="muted" role="status" aria-live="polite" style="min-height:1.2em;margin:.2rem 0">${this.announce}</p>
-      <div class="actions" style="margin-top:0"><button type="button" class="secondary" @click=${() => {
+      <p class="muted announce" role="status" aria-live="polite">${this.announce}</p>
+      <div class="actions flush-top"><button type="button" class="secondary" @click=${() => {
         const used = new Set(this.rules.map((r) => r.class));
         this.rules.push({ class: classes.find((c) => !used.has(c)) ?? classes[0] ?? '', action: actions[0] ?? 'accept' });
         this.announce = '';

@@ -31,4 +31,19 @@ export const shared = css`
   td.mono, .mono { font-family: ui-monospace, monospace; word-break: break-all; }
   .muted { color: #5b6775; }
   .table-wrap { overflow-x: auto; }
+  /* Utility classes instead of style attributes: the console's CSP (style-src 'self') refuses those. */
+  .sr-only { position: absolute; left: -9999px; }
+  .flush { margin: 0; }
+  .flush-top { margin-top: 0; }
+  .pad { padding: 1rem; }
+  .end { justify-content: flex-end; }
+  .spread { justify-content: space-between; }
+  .inline { display: inline-block; }
+  .inline.spaced { margin-right: 1rem; }
+  .grow { flex: 1 1 18rem; }
+  .announce { min-height: 1.2em; margin: .2rem 0; }
+  fieldset.bare { border: 0; padding: 0; }
+  .dropzone { border: 2px dashed #9aa7b6; border-radius: 8px; padding: 2rem; text-align: center; margin: .8rem 0; background: #fafbfc; }
+  .dropzone.over { border-color: #1d5fa8; background: #e3edf8; }
+  iframe.preview { width: 100%; height: 24rem; border: 1px solid #d8dee6; border-radius: 5px; background: #fff; }
 `;

@@ -193,7 +193,7 @@ export class MmWizard extends I18nElement {
     const set = () => this.requestUpdate();
     switch (step) {
       case 'language':
-        return html`<fieldset style="border:0;padding:0"><legend class="muted">${t('wizard.language.title')}</legend>
+        return html`<fieldset class="bare"><legend class="muted">${t('wizard.language.title')}</legend>
           ${(['ja', 'en'] as const).map((l) => html`<label><input type="radio" name="language" value=${l} ?checked=${lang() === l}
             @change=${() => setLanguage(l)}> ${l === 'ja' ? '日本語' : 'English'}</label>`)}</fieldset>`;
       case 'admin':

@@ -59,7 +59,7 @@ export class MmMessages extends I18nElement {
   }
 
   #detail(d: Detail) {
-    return html`<section class="card"><div class="actions" style="justify-content:space-between;margin-top:0"><h2 style="margin:0">${d.subject || '(no subject)'}</h2>
+    return html`<section class="card"><div class="actions spread flush-top"><h2 class="flush">${d.subject || '(no subject)'}</h2>
       <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></div>
       <p class="mono">${d.id} · ${d.direction} · ${d.messageId ?? ''}</p>
       ${d.client ? html`<p><strong>${t('messages.client')}:</strong> <span class="mono">${d.client.hostname} [${d.client.ip}] HELO ${d.client.helo}${d.client.tls ? ' TLS' : ''}</span></p>` : nothing}

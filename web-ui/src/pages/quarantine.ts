@@ -105,14 +105,14 @@ export class MmQuarantine extends I18nElement {
     const admin = this.user?.role === 'admin';
     return html`<div class="actions">
       ${ACTIONS.map((a) => html`<button class=${a.includes('delete') ? 'danger' : ''} ?disabled=${ids.length === 0} @click=${() => this.#act(a, ids)}>${t(`quarantine.action.${a}` as MessageKey)}</button>`)}
-      ${admin ? html`<span class="row" style="flex:1 1 18rem">${field({ label: t('quarantine.forwardTo'), type: 'email', value: this.forwardTo, onInput: (v) => { this.forwardTo = v; } })}
+      ${admin ? html`<span class="row grow">${field({ label: t('quarantine.forwardTo'), type: 'email', value: this.forwardTo, onInput: (v) => { this.forwardTo = v; } })}
         <button class="secondary" ?disabled=${ids.length === 0 || !this.forwardTo} @click=${() => this.#act('forward', ids)}>${t('quarantine.action.forward')}</button></span>` : nothing}
     </div>`;
   }
 
   #detail(d: Detail) {
     return html`<section class="card" aria-label=${d.subject}>
-      <div class="actions" style="justify-content:space-between;margin-top:0"><h2 style="margin:0">${d.subject}</h2>
+      <div class="actions spread flush-top"><h2 class="flush">${d.subject}</h2>
         <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></div>
       <p class="mono">${d.fromHeader || d.sender} → ${d.recipients.join(', ')} · ${formatTime(lang(), d.receivedAt, zoneFor(...d.recipients))}</p>
       <p><strong>${t('common.class')}:</strong> ${d.class}${d.virus ? ` (${d.virus})` : ''} · <strong>${t('quarantine.score')}:</strong> ${d.score ?? '—'}</p>
@@ -122,7 +122,7 @@ export class MmQuarantine extends I18nElement {
       ${this.#actions([d.id])}
       <h2>${t('quarantine.preview')}</h2>
       <iframe title=${t('quarantine.preview')} sandbox="" referrerpolicy="no-referrer" src=${`/api/quarantine/${encodeURIComponent(d.id)}/preview`}
-        style="width:100%;height:24rem;border:1px solid #d8dee6;border-radius:5px;background:#fff"></iframe>
+        class="preview"></iframe>
       ${d.attachments.length ? html`<h2>${t('quarantine.attachments')}</h2><ul>${d.attachments.map((a) => html`<li class="mono">${a.filename || '(no name)'} — ${a.contentType}, ${a.size} B</li>`)}</ul>` : nothing}
       <details><summary>${t('quarantine.headers')}</summary><div class="table-wrap"><table><tbody>
         ${d.headers.map((h) => html`<tr><th class="mono">${h.name}</th><td class="mono">${h.value}</td></tr>`)}</tbody></table></div></details>

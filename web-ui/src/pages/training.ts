@@ -60,13 +60,13 @@ export class MmTraining extends I18nElement {
     return html`<h1>${t('training.title')}</h1>
       <section class="card"><p>${t('training.intro')}</p>
         <fieldset><legend>${t('training.as')}</legend>
-          ${(['spam', 'ham'] as const).map((v) => html`<label style="display:inline-block;margin-right:1rem"><input type="radio" name="as" .checked=${this.as === v} @change=${() => { this.as = v; }}> ${t(`training.${v}`)}</label>`)}
+          ${(['spam', 'ham'] as const).map((v) => html`<label class="inline spaced"><input type="radio" name="as" .checked=${this.as === v} @change=${() => { this.as = v; }}> ${t(`training.${v}`)}</label>`)}
         </fieldset>
-        <div role="region" aria-label=${t('training.drop')} style="border:2px dashed ${this.over ? '#1d5fa8' : '#9aa7b6'};border-radius:8px;padding:2rem;text-align:center;margin:.8rem 0;background:${this.over ? '#e3edf8' : '#fafbfc'}"
+        <div role="region" aria-label=${t('training.drop')} class=${this.over ? 'dropzone over' : 'dropzone'}
           @dragover=${(e: DragEvent) => { e.preventDefault(); this.over = true; }} @dragleave=${() => { this.over = false; }}
           @drop=${(e: DragEvent) => { e.preventDefault(); this.over = false; void this.#send(Array.from(e.dataTransfer?.files ?? [])); }}>
           <p>${t('training.drop')}</p>
-          <label style="display:inline-block"><span>${t('training.choose')}</span><input type="file" multiple accept=".eml,.msg,message/rfc822,application/vnd.ms-outlook"
+          <label class="inline"><span>${t('training.choose')}</span><input type="file" multiple accept=".eml,.msg,message/rfc822,application/vnd.ms-outlook"
             @change=${(e: Event) => { const input = e.target as HTMLInputElement; void this.#send(Array.from(input.files ?? [])).then(() => { input.value = ''; }); }}></label>
         </div>
         ${this.rows.length ? html`<ul aria-live="polite">${this.rows.map((r) => html`<li>

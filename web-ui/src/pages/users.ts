@@ -118,7 +118,7 @@ export class MmUsers extends I18nElement {
         ${field({ label: t('users.newPassword'), type: 'password', name: 'reset-password', autocomplete: 'new-password', value: r.password, error: r.errors['/password'], onInput: (v) => { r.password = v; } })}
         ${field({ label: t('users.passwordAgain'), type: 'password', name: 'reset-again', autocomplete: 'new-password', value: r.again, error: r.errors['/again'], onInput: (v) => { r.again = v; } })}
         ${r.errors['/'] ? html`<p class="banner error" role="alert">${r.errors['/']}</p>` : nothing}
-        <div class="actions" style="justify-content:flex-end">
+        <div class="actions end">
           <button type="button" class="secondary" @click=${() => { this.reset = null; }}>${t('common.cancel')}</button>
           <button type="submit">${t('users.resetPassword')}</button>
         </div></form>` : nothing}
@@ -138,7 +138,7 @@ export class MmUsers extends I18nElement {
           <td class="mono">${u.username}</td>
           <td>${t(`role.${u.role}` as MessageKey)}</td><td>${u.domains.join(', ')}</td><td>${status(u)}</td>
           <td class="muted">${formatTime(lang(), u.createdAt, zoneFor(u.username, ...u.domains))}</td>
-          <td><div class="actions" role="group" aria-label=${t('users.actions', { name: u.username })} style="margin:0">
+          <td><div class="actions flush" role="group" aria-label=${t('users.actions', { name: u.username })}>
             <button class="secondary" @click=${() => { this.reset = { user: u, password: '', again: '', errors: {} }; }}>${t('users.resetPassword')}</button>
             ${u.id === this.user.id ? nothing : html`
               <button class="secondary" @click=${() => this.#toggle(u)}>${u.disabled ? t('users.enable') : t('users.disable')}</button>
