@@ -9,7 +9,7 @@
 // The answer is always an SMTP reply (code and text); anything thrown is a local failure the
 // session answers with 451.
 import type { Readable } from 'node:stream';
-import type { Config } from '../config/schema.ts';
+import type { Config, MailDirection } from '../config/schema.ts';
 import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { QueueRecord, QueuedRecipient } from '../delivery/queue-record.ts';
 import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
@@ -32,7 +32,7 @@ export interface IncomingMessage {
   data: Readable;
   /** Our Received header, written first into the spool file. */
   trace: string;
-  direction: 'inbound' | 'outbound';
+  direction: MailDirection;
   /** ms since the epoch. */
   receivedAt: number;
   client: { ip: string; hostname: string; helo: string; authUser?: string; tls: boolean };

@@ -3,8 +3,10 @@
 // it travels, the class a verdict gives it and the named reasons behind it, and the header edits
 // its relayed copy gets. The modules that decide these (pipeline/) and the ones that carry them out
 // (quarantine/, delivery/) import them from here rather than from each other.
+import type { MailDirection } from '../config/schema.ts';
 
-export type Direction = 'inbound' | 'outbound' | 'bounce';
+/** A queued message's way: the configuration's mail direction, or a bounce we made. */
+export type Direction = MailDirection | 'bounce';
 
 export type MainClass =
   | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'
