@@ -36,7 +36,11 @@ test('a message for a served domain is accepted, relayed to its route and logged
   t.is(record.attempts[0].port, sink.port);
   t.is(record.attempts[0].code, 250);
   t.is(a.app.queue.length, 0);
-  const hour = await a.app.stats.range(['example.com'], 'hour', Date.now() - 3_600_000, Date.now());
+  // Counted once the delivery has finished, which may be just after the log record says so.
+  const hour = await eventually(async () => {
+    const h = await a.app.stats.range(['example.com'], 'hour', Date.now() - 3_600_000, Date.now());
+    return h.delivered === 1 ? h : undefined;
+  });
   t.like(hour, { received: 1, delivered: 1, rejected: 0 });
   t.like(await a.app.stats.range(['other.example'], 'hour', Date.now() - 3_600_000, Date.now()), { received: 0 });
 });
