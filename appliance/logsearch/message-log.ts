@@ -181,6 +181,11 @@ export class MessageLog {
     yield* this.#db.values({ reverse: true, ...(before === undefined ? {} : { lt: before }) });
   }
 
+  /** Every index key held now, in order: for checking the indexes against the records (tests, bench). */
+  async indexKeysStored(): Promise<string[]> {
+    return (await this.#index.keys().all()).filter((k) => k !== META);
+  }
+
   /** Deletes the records received before `cutoff` (ms) with their index keys; returns how many. */
   async prune(cutoff: number): Promise<number> {
     let count = 0;
