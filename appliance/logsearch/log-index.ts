@@ -85,7 +85,6 @@ export function fieldValues(r: MessageLogRecord): Record<LogField, string[]> {
     if (label) { destHost.push(label[1]); destIp.push(label[2]); } else if (IP.test(a.host)) destIp.push(a.host);
     else if (a.host) destHost.push(a.host);
   }
-  const bare = (id: string) => id.replace(/^\s*<|>\s*$/g, '');
   return {
     server: r.server ? [r.server] : [],
     queueId: [r.id],
@@ -101,6 +100,14 @@ export function fieldValues(r: MessageLogRecord): Record<LogField, string[]> {
     class: r.recipients.flatMap((x) => (x.mainClass ? [x.mainClass] : [])),
     status: [r.status, ...r.recipients.map((x) => x.status)],
   };
+}
+
+/** A Message-ID is searched without its angle brackets, as it is indexed. */
+const bare = (id: string) => id.replace(/^\s*<|>\s*$/g, '');
+
+/** A condition's text as its field's values are normalised. */
+function wanted(c: LogCondition): string {
+  return normalise(c.field === 'messageId' ? bare(c.value) : c.value);
 }
 
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
@@ -274,7 +281,7 @@ export function matches(r: MessageLogRecord, q: Pick<LogSearchQuery, 'conditions
   if (!q.conditions.length) return true;
   const values = fieldValues(r);
   const test = (c: LogCondition) => {
-    const want = normalise(c.value);
+    const want = wanted(c);
     return values[c.field].some((v) => (q.mode === 'exact' ? normalise(v) === want : normalise(v).includes(want)));
   };
   return q.match === 'all' ? q.conditions.every(test) : q.conditions.some(test);
@@ -351,7 +358,7 @@ export class LogSearcher {
 
   /** One condition's candidate stream; null when it cannot narrow the walk (too broad). */
   async #leaf(c: LogCondition, mode: 'exact' | 'contains', term: (code: string, kind: string, t: string) => IdStream): Promise<IdStream | null> {
-    const want = normalise(c.value);
+    const want = wanted(c);
     if (c.field === 'queueId') {
       if (mode === 'contains') return null;
       const [r] = await this.#load([c.value]);
