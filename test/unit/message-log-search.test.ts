@@ -208,3 +208,13 @@ test('words: Latin words whole, CJK as bigrams, NFKC and case folded', (t) => {
   t.deepEqual(words('re: ご請求書 invoice#12'), ['re', 'ご請', '請求', '求書', 'invoice', '12']);
   t.deepEqual(words('株'), ['株']);
 });
+
+test('RFC 2047 encoded words: UTF-8 and ISO-2022-JP, B and Q, split multi-byte sequences joined, unknown charsets kept', async (t) => {
+  const { decodeEncodedWords: d } = await import('../../appliance/message/encoded-words.ts');
+  t.is(d('=?UTF-8?B?44GU6KuL5rGC5pu4?= =?UTF-8?B?44Gu6YCB5LuY?='), 'ご請求書の送付');
+  const jis = Buffer.from('GyRCJDMkcyRLJEEkTxsoQg==', 'base64');
+  t.is(d(`Re: =?ISO-2022-JP?B?${jis.subarray(0, 5).toString('base64')}?=\r\n =?iso-2022-jp?B?${jis.subarray(5).toString('base64')}?= ok`), 'Re: こんにちは ok');
+  t.is(d('=?utf-8?Q?caf=C3=A9_au_lait?= (=?Shift_JIS?B?k/qWe4zq?=)'), 'café au lait (日本語)');
+  t.is(d('=?x-unknown?B?YQ==?= plain'), '=?x-unknown?B?YQ==?= plain');
+  t.is(d('no words here'), 'no words here');
+});
