@@ -10,6 +10,9 @@
 //       query are merged;
 //   '~' words of the free-text fields (subject, Message-ID, delivery reply), CJK runs as
 //       character bigrams — partial search in text whose values are nearly all distinct.
+// The terms partial search enumerates ('=' of the fields with few distinct values, every '~' word)
+// are also listed once each under '#' (`#<field code><kind><term>`), the dictionary: read in
+// order, it gives a field's distinct terms without stepping through their postings.
 // Index keys only propose candidates: every candidate record is read and the whole query (scope,
 // times, every field) is checked against it, so an index can be broader than the query but a
 // result is never wrong. Several conditions combine by leapfrogging their streams (all) or
@@ -29,6 +32,7 @@ const CODE: Record<Exclude<LogField, 'queueId'> | 'domain', string> = {
 };
 /** Fields whose values are nearly all distinct: partial search goes by words. */
 const WORDED = new Set<LogField>(['subject', 'messageId', 'deliveryStatus']);
+const WORDED_CODES = new Set([...WORDED].map((f) => CODE[f as Exclude<LogField, 'queueId'>]));
 /** A partial condition matching more terms than this walks the records instead. */
 const BROAD_TERMS = 256;
 /** Longest term kept in a key; longer values are still checked in full on the record. */
@@ -111,6 +115,30 @@ function wanted(c: LogCondition): string {
 }
 
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1);
+
+/** The dictionary key of an index key whose term partial search enumerates; undefined for others. */
+export function dictionaryKey(indexKey: string): string | undefined {
+  const code = indexKey[0];
+  const kind = indexKey[1];
+  if (kind === '~' || (kind === '=' && code !== CODE.domain && !WORDED_CODES.has(code))) return `#${indexKey.slice(0, indexKey.indexOf('\0'))}`;
+  return undefined;
+}
+
+/** Index keys with the dictionary keys they need: what the store holds for these keys' records. */
+export function withDictionary(keys: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const key of keys) {
+    out.add(key);
+    const d = dictionaryKey(key);
+    if (d) out.add(d);
+  }
+  return out;
+}
+
+/** The index key prefix of a dictionary key's postings. */
+export function postingsPrefix(dictionaryKey: string): string {
+  return `${dictionaryKey.slice(1)}\0`;
+}
 
 /** Every index key of a record. */
 export function indexKeys(r: MessageLogRecord): Set<string> {
@@ -399,22 +427,22 @@ export class LogSearcher {
   }
 
   /**
-   * The distinct terms under `kind` (e.g. 's=') starting with `start` that pass `test`, found by
-   * skipping from each term to the next; null when more than BROAD_TERMS pass.
+   * The distinct terms under `kind` (e.g. 's=') starting with `start` that pass `test`, read from
+   * the dictionary in order; null when more than BROAD_TERMS pass.
    */
   async #terms(kind: string, start: string, test: (t: string) => boolean): Promise<string[] | null> {
-    const it = this.#index.keys({ gte: kind + start, lt: kind + start + TOP });
+    const it = this.#index.keys({ gte: `#${kind}${start}`, lt: `#${kind}${start}${TOP}` });
     const found: string[] = [];
     try {
       for (;;) {
-        const key = await it.next();
-        if (key === undefined) return found;
-        const t = key.slice(kind.length, key.indexOf('\0', kind.length));
-        if (test(t)) {
+        const keys = await it.nextv(1000);
+        if (!keys.length) return found;
+        for (const key of keys) {
+          const t = key.slice(kind.length + 1);
+          if (!test(t)) continue;
           found.push(t);
           if (found.length > BROAD_TERMS) return null;
         }
-        it.seek(`${kind}${t}\u0001`);
       }
     } finally {
       await it.close();

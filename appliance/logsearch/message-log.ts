@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { delOp, putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
 import type { Direction } from '../message/message.ts';
-import { idAt, indexKeys, LogSearcher, type KeySource, type LogSearchPage, type LogSearchQuery } from './log-index.ts';
+import { dictionaryKey, idAt, indexKeys, LogSearcher, postingsPrefix, withDictionary, type KeySource, type LogSearchPage, type LogSearchQuery } from './log-index.ts';
 
 export interface DeliveryAttempt {
   at: number;
@@ -118,7 +118,7 @@ export class MessageLog {
       let count = 0;
       let ops: BatchOp[] = [];
       for await (const r of this.#db.values()) {
-        for (const key of indexKeys(r)) ops.push(putOp(this.#index, key, 0));
+        for (const key of withDictionary(indexKeys(r))) ops.push(putOp(this.#index, key, 0));
         count++;
         if (ops.length >= 5000) { await this.#store.batch(ops); ops = []; }
       }
@@ -148,7 +148,8 @@ export class MessageLog {
     const keys = indexKeys(record);
     const before = this.#written.get(record);
     const ops = [putOp(this.#db, record.id, record)];
-    for (const key of keys) if (!before?.has(key)) ops.push(putOp(this.#index, key, 0));
+    const added = [...keys].filter((key) => !before?.has(key));
+    for (const key of withDictionary(added)) ops.push(putOp(this.#index, key, 0));
     if (before) for (const key of before) if (!keys.has(key)) ops.push(delOp(this.#index, key));
     this.#written.set(record, keys);
     return ops;
@@ -190,16 +191,33 @@ export class MessageLog {
   async prune(cutoff: number): Promise<number> {
     let count = 0;
     let ops: BatchOp[] = [];
+    const terms = new Set<string>();
     // Ids begin with the spool time, which is never before the session's receivedAt.
     for await (const r of this.#db.values({ lt: idAt(cutoff) })) {
       if (r.receivedAt >= cutoff) continue;
       ops.push(delOp(this.#db, r.id));
-      for (const key of indexKeys(r)) ops.push(delOp(this.#index, key));
+      for (const key of indexKeys(r)) {
+        ops.push(delOp(this.#index, key));
+        const d = dictionaryKey(key);
+        if (d) terms.add(d);
+      }
       count++;
       if (ops.length >= 5000) { await this.#store.batch(ops); ops = []; }
     }
     if (ops.length) await this.#store.batch(ops);
+    // A term whose last posting went leaves the dictionary. A record written meanwhile puts its
+    // terms itself; one committed between the check and the delete is caught by the second look.
+    for (const d of terms) {
+      if (await this.#hasPostings(d)) continue;
+      await this.#index.del(d);
+      if (await this.#hasPostings(d)) await this.#index.put(d, 0);
+    }
     return count;
+  }
+
+  async #hasPostings(dictionaryKey: string): Promise<boolean> {
+    const prefix = postingsPrefix(dictionaryKey);
+    return (await this.#index.keys({ gte: prefix, lt: `${prefix}\u{10FFFF}`, limit: 1 }).all()).length > 0;
   }
 }
 
