@@ -180,19 +180,39 @@ export interface KeySource {
   };
 }
 
-/** The ids under one key prefix (a term, or '' for the records themselves) within [lo, hi). */
+/**
+ * The ids under one key prefix (a term, or '' for the records themselves) within [lo, hi). Keys
+ * are read in batches; a seek within the batch read is free, so a leapfrog between two streams of
+ * similar density reads mostly in order instead of asking the store once per step.
+ */
 class PrefixStream implements IdStream {
   #it: ReturnType<KeySource['keys']>;
   #prefix: string;
+  #buffer: string[] = [];
+  #at = 0;
+  #ended = false;
   constructor(source: KeySource, prefix: string, lo: string, hi: string) {
     this.#prefix = prefix;
     this.#it = source.keys({ gte: prefix + lo, lt: prefix + hi, reverse: true });
   }
   async next() {
-    const key = await this.#it.next();
-    return key === undefined ? undefined : key.slice(this.#prefix.length);
+    if (this.#at >= this.#buffer.length) {
+      if (this.#ended) return undefined;
+      this.#buffer = await this.#it.nextv(64);
+      this.#at = 0;
+      if (!this.#buffer.length) { this.#ended = true; return undefined; }
+    }
+    return this.#buffer[this.#at++].slice(this.#prefix.length);
   }
-  seek(id: string) { this.#it.seek(this.#prefix + id); }
+  seek(id: string) {
+    const target = this.#prefix + id;
+    while (this.#at < this.#buffer.length && this.#buffer[this.#at] > target) this.#at++;
+    if (this.#at < this.#buffer.length) return;
+    this.#it.seek(target);
+    this.#buffer = [];
+    this.#at = 0;
+    this.#ended = false;
+  }
   close() { return this.#it.close(); }
 }
 

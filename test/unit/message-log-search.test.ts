@@ -22,11 +22,11 @@ async function openLog(t: { teardown(fn: () => Promise<void>): void }): Promise<
 }
 
 /** Varied records one minute apart: two domains, aliases, classes, statuses, attempts, Japanese subjects. */
-function fixture(): MessageLogRecord[] {
+function fixture(count = 40): MessageLogRecord[] {
   const subjects = ['ご請求書の送付について', 'Weekly report 2026-11', 'Re: 見積もり依頼', 'Invoice #4471 overdue', '会議室の予約', 'hello world'];
   const senders = ['tanaka@ext.test', 'billing@shop.test', 'Sato.Hanako@partner.test', '', 'noreply@ext.test'];
   const out: MessageLogRecord[] = [];
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < count; i++) {
     const at = T0 + i * MIN;
     const domain = i % 3 === 0 ? 'b.example' : 'a.example';
     const user = ['carol', 'dave', 'erin', 'sales'][i % 4];
@@ -219,4 +219,21 @@ test('RFC 2047 encoded words: UTF-8 and ISO-2022-JP, B and Q, split multi-byte s
   t.is(d('=?utf-8?Q?caf=C3=A9_au_lait?= (=?Shift_JIS?B?k/qWe4zq?=)'), 'café au lait (日本語)');
   t.is(d('=?x-unknown?B?YQ==?= plain'), '=?x-unknown?B?YQ==?= plain');
   t.is(d('no words here'), 'no words here');
+});
+
+test('intersections and unions over streams longer than a read batch, with seeks beyond it', async (t) => {
+  const { log } = await openLog(t);
+  const records = fixture(1500);
+  for (let i = 0; i < records.length; i += 100) await Promise.all(records.slice(i, i + 100).map((r) => log.put(r)));
+  const cases: Omit<LogSearchQuery, 'before'>[] = [
+    { ...base, limit: 50, conditions: [{ field: 'status', value: 'delivered' }, { field: 'clientHost', value: 'mail3.sender.test' }] },
+    { ...base, limit: 50, conditions: [{ field: 'sender', value: 'tanaka@ext.test' }, { field: 'recipient', value: 'sales@b.example' }, { field: 'server', value: 'mx1.mailmoat.test' }] },
+    { ...base, limit: 50, match: 'any', conditions: [{ field: 'clientIp', value: '192.0.2.12' }, { field: 'destPort', value: '25' }] },
+    { ...base, limit: 50, conditions: [{ field: 'status', value: 'deferred' }], scope: { domains: ['b.example'] }, visible: (r) => r.recipients.some((x) => x.address.endsWith('@b.example')) },
+  ];
+  for (const q of cases) {
+    const want = reference(records, q);
+    t.true(want.length > 10);
+    t.deepEqual(await allPages(log, q), want, JSON.stringify(q.conditions));
+  }
 });
