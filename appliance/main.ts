@@ -11,7 +11,7 @@ import { messageLogProvider } from './api/providers/message-log.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
 import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
 import { trainingProvider } from './api/providers/training.ts';
-import { createAccept } from './accept/accept.ts';
+import { createAccept, createRcptRefusalLog } from './accept/accept.ts';
 import type { MessageFilter } from './accept/message-filter.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -19,7 +19,7 @@ import type { Config, MailDirection } from './config/schema.ts';
 import { DeliveryQueue } from './delivery/queue.ts';
 import { MxResolver } from './delivery/mx.ts';
 import { SmtpClient } from './delivery/smtp-client.ts';
-import { MessageLog } from './logsearch/message-log.ts';
+import { MessageLog, startLogRetention } from './logsearch/message-log.ts';
 import { createCachingResolver, systemResolver, type Resolver } from './dns/cache.ts';
 import { ListsStore } from './lists/lists-store.ts';
 import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
@@ -107,7 +107,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const callout = new CalloutVerifier(store, current().hostname);
   let policy = new RecipientPolicy(current(), callout);
   const spool = await Spool.open(opts.dataDir);
-  const log = new MessageLog(store);
+  const log = await MessageLog.open(store, (result) => say(result instanceof Error
+    ? `mailmoat: rebuilding the message log indexes failed: ${result.message} (run "mailmoat reindex-log" with the daemon stopped)`
+    : `mailmoat: message log indexes rebuilt from ${result.records} record(s)`));
+  if (!log.indexed) say('mailmoat: rebuilding the message log indexes in the background (searches walk the records meanwhile)');
   const client = new SmtpClient({ heloName: current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
   const stats = await Stats.open(store);
   const queue = new DeliveryQueue({
@@ -135,7 +138,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' });
     },
   });
-  const stopRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
+  const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
+  const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say });
   const system = await startSystemServices({
@@ -168,6 +173,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
   const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats });
+  const onRcptRefused = createRcptRefusalLog({ config: current, log, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
   const recipientBlocked = async (direction: MailDirection, address: string, sender: string) =>
     (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
   const listeners = new Map<ListenerKind, SMTPServer>();
@@ -175,7 +181,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const startListeners = async (cfg: Config) => {
     for (const kind of ['inbound', 'submission'] as const) {
       const server = createListener({
-        kind, config: current, policy: () => policy, tls, limits, authLimits, reverseDns, accept, recipientBlocked,
+        kind, config: current, policy: () => policy, tls, limits, authLimits, reverseDns, accept, recipientBlocked, onRcptRefused,
         admission: () => (system.disks.isAboveHardLimit() ? 'Insufficient system storage: the data disk is nearly full, try again later' : null),
       });
       const { address, port } = cfg.listeners[kind];

@@ -8,11 +8,16 @@
 //   batch before the 250 goes out.
 // The answer is always an SMTP reply (code and text); anything thrown is a local failure the
 // session answers with 451.
+// Refusals at RCPT (unknown user, blocked recipient, relay denied) never reach DATA: the session
+// reports them to `createRcptRefusalLog`'s function, which logs them with status "rejected at
+// RCPT" and the reply where the recipient's domain asks for it (`logInvalidRecipients`; relay
+// refusals by `log.relayDenied`).
 import type { Readable } from 'node:stream';
 import type { Config, MailDirection } from '../config/schema.ts';
+import { servedDomain } from '../config/served-domains.ts';
 import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { QueueRecord, QueuedRecipient } from '../delivery/queue-record.ts';
-import type { MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
+import { MessageLog, type MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Spool } from '../spool/spool.ts';
 import type { Stats } from '../stats/counters.ts';
 import type { FilterOutcome, MessageFilter } from './message-filter.ts';
@@ -61,7 +66,7 @@ export function createAccept(deps: AcceptDeps): Accept {
     }
     const { direction, receivedAt, client, mailFrom } = m;
     const log: MessageLogRecord = {
-      id: spooled.id, receivedAt, direction, client, mailFrom, size: spooled.size, attempts: [], status: 'queued',
+      id: spooled.id, receivedAt, server: cfg.hostname, direction, client, mailFrom, size: spooled.size, attempts: [], status: 'queued',
       recipients: m.recipients.map((r) => ({ address: r.address, original: r.original, status: 'pending' })),
       ...spooled.headers,
     };
@@ -106,5 +111,36 @@ export function createAccept(deps: AcceptDeps): Accept {
     await deps.queue.accept(record, log);
     deps.stats?.answered(log);
     return reply;
+  };
+}
+
+/** A recipient the session refused at RCPT, with the reply it gave. */
+export interface RefusedRecipient {
+  direction: 'inbound' | 'outbound';
+  client: IncomingMessage['client'];
+  mailFrom: string;
+  address: string;
+  reason: 'unknown-user' | 'blocked' | 'relay-denied';
+  reply: { code: number; message: string };
+}
+
+/**
+ * What the listeners call for each RCPT refusal: a log record when the configuration asks for
+ * one. Writing is in the background (the refusal is answered at once); a failure is reported.
+ */
+export function createRcptRefusalLog(deps: { config: () => Config; log: MessageLog; onError?: (err: Error) => void }): (r: RefusedRecipient) => void {
+  return (r) => {
+    const cfg = deps.config();
+    const domain = servedDomain(cfg, r.address.slice(r.address.lastIndexOf('@') + 1));
+    const wanted = r.reason === 'relay-denied' ? cfg.log.relayDenied : domain?.logInvalidRecipients === true;
+    if (!wanted) return;
+    const now = Date.now();
+    const record: MessageLogRecord = {
+      id: MessageLog.newId(now), receivedAt: now, server: cfg.hostname, direction: r.direction, client: r.client,
+      mailFrom: r.mailFrom, size: 0, attempts: [], status: 'rejected at RCPT', finishedAt: now,
+      recipients: [{ address: r.address, original: r.address, status: 'rejected' }],
+      reply: `${r.reply.code} ${r.reply.message}`,
+    };
+    deps.log.put(record).catch((err: Error) => deps.onError?.(err));
   };
 }

@@ -6,6 +6,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   'hash-password': { summary: 'hash a relay user password for the config (reads stdin)', load: () => import('./hash-password.ts') },
   train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./train.ts') },
   classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./classify.ts') },
+  'reindex-log': { summary: 'rebuild the message log search indexes from its records: reindex-log [--data DIR]', load: () => import('./reindex-log.ts') },
   menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./menu.ts') },
 };
 

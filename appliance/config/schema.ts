@@ -65,6 +65,7 @@ export const Domain = Type.Object({
   aliases: Type.Array(DomainName, { default: [], description: 'domain aliases: mail for these domains is handled as mail for `name`' }),
   mailboxAliases: Type.Array(MailboxAlias, { default: [], description: 'mailbox aliases: mail for `from` is delivered to `to`' }),
   timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA time zone for this domain\'s dates in the console and reports; default: the appliance\'s time zone' })),
+  logInvalidRecipients: Type.Boolean({ default: false, description: 'log recipients refused at RCPT (unknown user, blocked recipient) in the message log, status "rejected at RCPT" with the reply given' }),
 });
 export type Domain = Static<typeof Domain>;
 
@@ -295,6 +296,12 @@ export const SystemSettings = Type.Object({
 }, { default: {} });
 export type SystemSettings = Static<typeof SystemSettings>;
 
+export const LogSettings = Type.Object({
+  retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90, description: 'message log records (and their search indexes) older than this are deleted' }),
+  relayDenied: Type.Boolean({ default: false, description: 'log RCPT refusals for domains we do not serve ("Relay access denied"), status "rejected at RCPT"' }),
+}, { default: {} });
+export type LogSettings = Static<typeof LogSettings>;
+
 export const ConfigSchema = Type.Object({
   hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
   listeners: Type.Object({
@@ -311,6 +318,7 @@ export const ConfigSchema = Type.Object({
   time: TimeSettings,
   console: ConsoleSettings,
   filtering: Filtering,
+  log: LogSettings,
   system: SystemSettings,
 }, { additionalProperties: false });
 export type Config = Static<typeof ConfigSchema>;

@@ -96,7 +96,7 @@ export class DeliveryQueue {
     if (!pending) log.finishedAt = Date.now();
     await this.#deps.store.batch([
       ...(pending ? [putOp(this.#db, record.id, record)] : []),
-      this.#deps.log.putOp(log),
+      ...this.#deps.log.writeOps(log),
     ], { sync: true });
     if (pending) this.#add({ record, log, running: false });
     else {
@@ -341,7 +341,7 @@ export class DeliveryQueue {
     const done = record.recipients.every(isFinal);
     if (done) {
       log.finishedAt = Date.now();
-      await this.#deps.store.batch([delOp(this.#db, record.id), this.#deps.log.putOp(log)], { sync: true });
+      await this.#deps.store.batch([delOp(this.#db, record.id), ...this.#deps.log.writeOps(log)], { sync: true });
       this.#entries.delete(record.id);
       await this.#deps.spool.remove(record.file);
       this.#deps.onFinished?.(log);
@@ -350,7 +350,7 @@ export class DeliveryQueue {
     if (log.status === 'queued' && log.attempts.length) log.status = 'deferred';
     // Sync only when a recipient became final: losing a retry time to a crash is harmless.
     const anyFinal = record.recipients.some(isFinal);
-    await this.#deps.store.batch([putOp(this.#db, record.id, record), this.#deps.log.putOp(log)], { sync: anyFinal });
+    await this.#deps.store.batch([putOp(this.#db, record.id, record), ...this.#deps.log.writeOps(log)], { sync: anyFinal });
   }
 }
 

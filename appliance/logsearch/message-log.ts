@@ -1,8 +1,16 @@
-// The message log: one record per message we accepted (or refused at DATA), with the session it
-// came from, its envelope, the verdicts, every delivery attempt with the remote's reply, and the
-// final status. Keys are our message ids, which sort by time. The console searches these.
-import { putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
+// The message log: one record per message we accepted (or refused at DATA, or a recipient refused
+// at RCPT where the domain logs those), with the session it came from, its envelope, the verdicts,
+// every delivery attempt with the remote's reply, and the final status. Keys are our message ids,
+// which sort by time. The console searches these.
+// This module owns the `log` records and their `log-index` keys (log-index.ts says what they are).
+// A record and its index keys change in one batch: `writeOps` gives both, deleting the keys an
+// earlier state of the same record had and this one has not (a status or an attempt changed).
+// Retention (`prune`) deletes records with their keys; `rebuildIndex` makes the keys again from the
+// records, which a store written before the indexes existed needs (`ensureIndex` starts it).
+import { randomBytes } from 'node:crypto';
+import { delOp, putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
 import type { Direction } from '../message/message.ts';
+import { dictionaryKey, idAt, indexKeys, LogSearcher, postingsPrefix, withDictionary, type KeySource, type LogSearchPage, type LogSearchQuery } from './log-index.ts';
 
 export interface DeliveryAttempt {
   at: number;
@@ -15,7 +23,7 @@ export interface DeliveryAttempt {
 }
 
 export type LogStatus = 'queued' | 'deferred' | 'delivered' | 'partially delivered' | 'bounced' |
-  'quarantined' | 'deleted' | 'rejected' | 'tempfailed';
+  'quarantined' | 'deleted' | 'rejected' | 'tempfailed' | 'rejected at RCPT';
 
 export interface LoggedRecipient {
   address: string;
@@ -27,6 +35,8 @@ export interface LoggedRecipient {
 export interface MessageLogRecord {
   id: string;
   receivedAt: number;
+  /** The box that received it (its host name), for logs gathered from several boxes. */
+  server?: string;
   direction: Direction;
   client?: { ip: string; hostname: string; helo: string; authUser?: string; tls: boolean };
   mailFrom: string;
@@ -44,38 +54,185 @@ export interface MessageLogRecord {
   finishedAt?: number;
 }
 
+/** Index layout version; a store without it (or with another) has its indexes rebuilt. */
+const INDEX_VERSION = 1;
+const META = '!version';
+const DAY = 86_400_000;
+
 export class MessageLog {
+  #store: Store;
   #db: Sublevel<MessageLogRecord>;
+  #index: Sublevel<number>;
+  #searcher: LogSearcher;
+  /** The index keys last written for a record object, so the next write deletes only what went away. */
+  #written = new WeakMap<MessageLogRecord, Set<string>>();
+  #indexed = false;
+  #rebuilding: Promise<number> | undefined;
 
   constructor(store: Store) {
+    this.#store = store;
     this.#db = store.sublevel<MessageLogRecord>('log');
+    this.#index = store.sublevel<number>('log-index');
+    this.#searcher = new LogSearcher(this.#index as unknown as KeySource, this.#db as unknown as KeySource, (ids) => this.#getMany(ids));
   }
 
-  /** Whether `position` can be a record's key (a message id), the resume point `newest` takes. */
+  /** Opens the log; its indexes are used at once when present, else rebuilt in the background. */
+  static async open(store: Store, onRebuilt?: (result: { records: number } | Error) => void): Promise<MessageLog> {
+    const log = new MessageLog(store);
+    await log.ensureIndex(onRebuilt);
+    return log;
+  }
+
+  /** Whether searches use the indexes (false while they are being rebuilt). */
+  get indexed(): boolean {
+    return this.#indexed;
+  }
+
+  /**
+   * Checks the index version: an empty log is indexed from the start; a log written before the
+   * indexes (or by another layout) is reindexed in the background, searches walking the records
+   * meanwhile. Resolves once that is decided, not when a rebuild ends.
+   */
+  async ensureIndex(onRebuilt?: (result: { records: number } | Error) => void): Promise<void> {
+    if ((await this.#index.get(META)) === INDEX_VERSION) {
+      this.#indexed = true;
+      return;
+    }
+    const [first] = await this.#db.keys({ limit: 1 }).all();
+    if (first === undefined) {
+      await this.#index.put(META, INDEX_VERSION);
+      this.#indexed = true;
+      return;
+    }
+    this.rebuildIndex().then((records) => onRebuilt?.({ records }), (err: Error) => onRebuilt?.(err));
+  }
+
+  /**
+   * Makes every index key again from the records (after deleting them all); returns how many
+   * records it indexed. Writes arriving meanwhile index themselves, so the daemon may run on.
+   */
+  rebuildIndex(): Promise<number> {
+    this.#rebuilding ??= (async () => {
+      this.#indexed = false;
+      await this.#index.clear();
+      let count = 0;
+      let ops: BatchOp[] = [];
+      for await (const r of this.#db.values()) {
+        for (const key of withDictionary(indexKeys(r))) ops.push(putOp(this.#index, key, 0));
+        count++;
+        if (ops.length >= 5000) { await this.#store.batch(ops); ops = []; }
+      }
+      ops.push(putOp(this.#index, META, INDEX_VERSION));
+      await this.#store.batch(ops, { sync: true });
+      this.#indexed = true;
+      return count;
+    })().finally(() => { this.#rebuilding = undefined; });
+    return this.#rebuilding;
+  }
+
+  /** Whether `position` can be a record's key (a message id), the resume point `search` takes. */
   static isPosition(position: string): boolean {
     return /^[A-Za-z0-9._-]{1,200}$/.test(position);
   }
 
-  /** A batch operation writing the record, so it commits atomically with the queue record. */
-  putOp(record: MessageLogRecord): BatchOp {
-    return putOp(this.#db, record.id, record);
+  /** A new record id, sorting by time like the spool's (for records with no spooled message). */
+  static newId(now = Date.now()): string {
+    return idAt(now) + randomBytes(5).toString('hex');
+  }
+
+  /**
+   * Batch operations writing the record and its index keys, so they commit atomically with the
+   * queue record. Keys the same record object had at its last write and has no more are deleted.
+   */
+  writeOps(record: MessageLogRecord): BatchOp[] {
+    const keys = indexKeys(record);
+    const before = this.#written.get(record);
+    const ops = [putOp(this.#db, record.id, record)];
+    const added = [...keys].filter((key) => !before?.has(key));
+    for (const key of withDictionary(added)) ops.push(putOp(this.#index, key, 0));
+    if (before) for (const key of before) if (!keys.has(key)) ops.push(delOp(this.#index, key));
+    this.#written.set(record, keys);
+    return ops;
   }
 
   put(record: MessageLogRecord): Promise<void> {
-    return this.#db.put(record.id, record);
+    return this.#store.batch(this.writeOps(record));
   }
 
-  get(id: string): Promise<MessageLogRecord | undefined> {
-    return this.#db.get(id);
+  async get(id: string): Promise<MessageLogRecord | undefined> {
+    const r = await this.#db.get(id);
+    if (r) this.#written.set(r, indexKeys(r));
+    return r;
+  }
+
+  async #getMany(ids: string[]): Promise<(MessageLogRecord | undefined)[]> {
+    return this.#db.getMany(ids);
+  }
+
+  /** One page of a search, newest first (log-index.ts). */
+  search(q: LogSearchQuery): Promise<LogSearchPage> {
+    return this.#searcher.search(q, this.#indexed);
   }
 
   /**
    * Newest first, optionally only the records older than the one with id `before` (ids sort by
-   * time, so the console's paged search resumes where its last page ended).
+   * time, so a paged walk resumes where its last page ended).
    */
   async *newest(before?: string): AsyncGenerator<MessageLogRecord> {
     yield* this.#db.values({ reverse: true, ...(before === undefined ? {} : { lt: before }) });
   }
+
+  /** Every index key held now, in order: for checking the indexes against the records (tests, bench). */
+  async indexKeysStored(): Promise<string[]> {
+    return (await this.#index.keys().all()).filter((k) => k !== META);
+  }
+
+  /** Deletes the records received before `cutoff` (ms) with their index keys; returns how many. */
+  async prune(cutoff: number): Promise<number> {
+    let count = 0;
+    let ops: BatchOp[] = [];
+    const terms = new Set<string>();
+    // Ids begin with the spool time, which is never before the session's receivedAt.
+    for await (const r of this.#db.values({ lt: idAt(cutoff) })) {
+      if (r.receivedAt >= cutoff) continue;
+      ops.push(delOp(this.#db, r.id));
+      for (const key of indexKeys(r)) {
+        ops.push(delOp(this.#index, key));
+        const d = dictionaryKey(key);
+        if (d) terms.add(d);
+      }
+      count++;
+      if (ops.length >= 5000) { await this.#store.batch(ops); ops = []; }
+    }
+    if (ops.length) await this.#store.batch(ops);
+    // A term whose last posting went leaves the dictionary. A record written meanwhile puts its
+    // terms itself; one committed between the check and the delete is caught by the second look.
+    for (const d of terms) {
+      if (await this.#hasPostings(d)) continue;
+      await this.#index.del(d);
+      if (await this.#hasPostings(d)) await this.#index.put(d, 0);
+    }
+    return count;
+  }
+
+  async #hasPostings(dictionaryKey: string): Promise<boolean> {
+    const prefix = postingsPrefix(dictionaryKey);
+    return (await this.#index.keys({ gte: prefix, lt: `${prefix}\u{10FFFF}`, limit: 1 }).all()).length > 0;
+  }
+}
+
+/** Prunes the log now and then every `intervalMs` (records older than log.retentionDays). */
+export function startLogRetention(log: MessageLog, retentionDays: () => number, onError: (err: Error) => void, intervalMs = 60 * 60 * 1000): () => void {
+  let running = false;
+  const run = () => {
+    if (running) return;
+    running = true;
+    log.prune(Date.now() - retentionDays() * DAY).catch(onError).finally(() => { running = false; });
+  };
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** The overall status from the recipients' states. */

@@ -1,6 +1,8 @@
 // A look at the header section while the message streams to the spool (or, for a message we
 // queue ourselves, at the start of its file): where it ends, whether it is within the size limit,
-// and the few fields the message log wants before any full parse.
+// and the few fields the message log wants before any full parse (Subject and From with their
+// RFC 2047 encoded words decoded, so a Japanese subject is logged as it reads).
+import { decodeEncodedWords } from './encoded-words.ts';
 
 export interface HeaderSummary {
   messageId?: string;
@@ -46,7 +48,11 @@ export class HeaderScanner {
       const m = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(text);
       return m ? m[1].trim().slice(0, 998) : undefined;
     };
-    return { messageId: field('Message-ID'), subject: field('Subject'), from: field('From') };
+    const decoded = (name: string) => {
+      const raw = field(name);
+      return raw === undefined ? undefined : decodeEncodedWords(raw).slice(0, 998);
+    };
+    return { messageId: field('Message-ID'), subject: decoded('Subject'), from: decoded('From') };
   }
 }
 

@@ -5,7 +5,7 @@
 // its reply: 250 only once the message is durable.
 import { PausingSMTPServer } from './greeting-pause.ts';
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { Accept } from '../accept/accept.ts';
+import type { Accept, IncomingMessage, RefusedRecipient } from '../accept/accept.ts';
 import type { Config, MailDirection } from '../config/schema.ts';
 import type { TlsIdentity } from './tls.ts';
 import type { AuthLimits } from './auth-limits.ts';
@@ -30,6 +30,8 @@ export interface ListenerDeps {
   accept: Accept;
   /** Refuses new mail (e.g. the data disk is nearly full): a reason, or null to accept. */
   admission?: () => string | null;
+  /** Told of every recipient refused at RCPT (the message log records those its settings ask for). */
+  onRcptRefused?: (r: RefusedRecipient) => void;
   /** Recipient block list, asked at RCPT time. */
   recipientBlocked?: (direction: MailDirection, address: string, sender: string) => Promise<boolean>;
 }
@@ -146,10 +148,14 @@ export function createListener(deps: ListenerDeps): SMTPServer {
         callback();
       };
       const direction = submission ? 'outbound' : 'inbound';
+      const refuse = (reason: RefusedRecipient['reason'], code: number, message: string) => {
+        deps.onRcptRefused?.({ direction, client: clientOf(session), mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', address: original, reason, reply: { code, message } });
+        callback(smtpError(code, message));
+      };
       const check = async () => {
         const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         if (deps.recipientBlocked && await deps.recipientBlocked(direction, original, sender)) {
-          return callback(smtpError(550, '5.7.1 Mail for this recipient is refused by policy'));
+          return refuse('blocked', 550, '5.7.1 Mail for this recipient is refused by policy');
         }
         if (mayRelay(session)) {
           const served = deps.policy().resolve(original);
@@ -158,8 +164,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
         const decision = await deps.policy().decide(original);
         switch (decision.kind) {
           case 'accept': return accept({ address: decision.recipient.address, original, domain: decision.recipient.domain.name });
-          case 'not-served': return callback(smtpError(550, '5.7.1 Relay access denied: we do not accept mail for that domain'));
-          case 'unknown-user': return callback(smtpError(550, '5.1.1 Recipient address rejected: no such user here'));
+          case 'not-served': return refuse('relay-denied', 550, '5.7.1 Relay access denied: we do not accept mail for that domain');
+          case 'unknown-user': return refuse('unknown-user', 550, '5.1.1 Recipient address rejected: no such user here');
           case 'tempfail': return callback(smtpError(451, '4.4.3 Cannot verify the recipient right now, try again later'));
         }
       };
@@ -199,13 +205,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const t = transaction(session);
     const receivedAt = Date.now();
-    const client = {
-      ip: session.remoteAddress,
-      hostname: session.clientHostname || `[${session.remoteAddress}]`,
-      helo: session.hostNameAppearsAs || '',
-      ...(session.user ? { authUser: String(session.user) } : {}),
-      tls: Boolean(session.secure),
-    };
+    const client = clientOf(session);
     const reply = await deps.accept({
       data: stream, receivedAt, client, recipients: t.recipients,
       trace: receivedHeader(deps.config().hostname, client, Boolean(session.secure), t.recipients.length === 1 ? t.recipients[0].original : undefined, receivedAt),
@@ -217,6 +217,16 @@ export function createListener(deps: ListenerDeps): SMTPServer {
   }
 
   return server;
+}
+
+function clientOf(session: SMTPServerSession): IncomingMessage['client'] {
+  return {
+    ip: session.remoteAddress,
+    hostname: session.clientHostname || `[${session.remoteAddress}]`,
+    helo: session.hostNameAppearsAs || '',
+    ...(session.user ? { authUser: String(session.user) } : {}),
+    tls: Boolean(session.secure),
+  };
 }
 
 function receivedHeader(hostname: string, client: { ip: string; hostname: string; helo: string; authUser?: string }, tls: boolean, forRecipient: string | undefined, at: number): string {

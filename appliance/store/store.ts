@@ -14,6 +14,7 @@ export const SUBLEVELS = {
   config: 'config/config-service.ts', //        the active configuration document
   queue: 'delivery/queue.ts', //                 queue records of accepted messages
   log: 'logsearch/message-log.ts', //            message log records
+  'log-index': 'logsearch/message-log.ts', //    their search indexes (field term → record id)
   quarantine: 'quarantine/quarantine-store.ts', // quarantined messages and their indexes
   lists: 'lists/lists-store.ts', //              allow/block/condition lists
   stats: 'stats/counters.ts', //                 counters domain!granularity!bucket

@@ -27,7 +27,7 @@ async function setup(t: ExecutionContext, opts: { scanCap?: number } = {}) {
   t.teardown(async () => { await store.close(); await rm(dataDir, { recursive: true, force: true }); });
   const quarantine = await Quarantine.open(store, dataDir);
   const lists = await ListsStore.open(store);
-  const log = new MessageLog(store);
+  const log = await MessageLog.open(store);
   const sent: DeliveryRequest[] = [];
   const actions = createQuarantineActions({ quarantine, lists, deliver: async (req) => { await readFile(req.rawPath); sent.push(req); } });
   await mkdir(path.join(dataDir, 'spool'));
@@ -159,7 +159,10 @@ test('message log search and record are scoped to the domain admin\'s domains', 
   t.is((await s.h.request('GET', '/api/messages/0002', { as: s.domA })).status, 404);
   const one = await s.h.request('GET', '/api/messages/0001', { as: s.domA });
   t.deepEqual(one.json.message.attempts.map((a: { reply: string }) => a.reply), ['250 2.0.0 queued as A'], 'only the attempts for their recipients');
-  t.is((await s.h.request('GET', '/api/messages', { as: s.carol })).status, 403);
+  // A mailbox user searches their own mail only: the message to carol, with herself its only recipient.
+  const own = await s.h.request('GET', '/api/messages', { as: s.carol });
+  t.deepEqual(own.json.items.map((i: { id: string; recipients: { address: string }[] }) => [i.id, i.recipients.map((r) => r.address)]), [['0001', ['carol@a.example']]]);
+  t.is((await s.h.request('GET', '/api/messages/0002', { as: s.carol })).status, 404);
 });
 
 type Page = { items: { id: string; recipients: string[] }[]; next?: string };

@@ -2,7 +2,7 @@
 // abbreviation or offset, in the user's language, across daylight saving changes; day ranges for
 // searches read in a zone, not in the browser's; and the zone chosen for a row's domain.
 import test from 'ava';
-import { dayEnd, dayStart, formatTime, setTimeZones, zoneFor } from '../../web-ui/src/dates.ts';
+import { dayEnd, dayStart, formatTime, minuteInstant, setTimeZones, zoneFor } from '../../web-ui/src/dates.ts';
 
 test('Japanese and English formats with the zone shown, Asia/Tokyo', (t) => {
   t.is(formatTime('ja', '2026-11-23T04:40:00Z', 'Asia/Tokyo'), '2026/11/23 13:40 JST');
@@ -40,4 +40,11 @@ test('a row\'s zone is its domain\'s, else the appliance\'s; search days default
   t.is(zoneFor('x@elsewhere.test'), 'Asia/Tokyo');
   t.is(zoneFor(), 'Asia/Tokyo');
   t.is(dayStart('2026-07-01'), '2026-06-30T23:00:00.000Z');
+});
+
+test('a minute of a datetime-local field is that minute in the zone, also across a change of offset', (t) => {
+  t.is(minuteInstant('2026-11-23T09:30', 'Asia/Tokyo'), '2026-11-23T00:30:00.000Z');
+  t.is(minuteInstant('2026-03-08T03:15', 'America/New_York'), '2026-03-08T07:15:00.000Z');
+  t.is(minuteInstant('2026-11-23', 'Asia/Tokyo'), undefined);
+  t.is(minuteInstant('', 'Asia/Tokyo'), undefined);
 });

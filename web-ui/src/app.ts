@@ -18,7 +18,7 @@ const PAGES: Page[] = [
   { id: 'lists', label: 'nav.lists', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-lists' },
   { id: 'quarantine', label: 'nav.quarantine', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-quarantine' },
   { id: 'training', label: 'nav.training', roles: ['admin', 'domain-admin'], tag: 'mm-training' },
-  { id: 'messages', label: 'nav.messages', roles: ['admin', 'domain-admin'], tag: 'mm-messages' },
+  { id: 'messages', label: 'nav.messages', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-messages' },
   { id: 'audit', label: 'nav.audit', roles: ['admin', 'domain-admin'], tag: 'mm-audit' },
   { id: 'users', label: 'nav.users', roles: ['admin', 'domain-admin'], tag: 'mm-users' },
   { id: 'system', label: 'nav.system', roles: ['admin'], tag: 'mm-system' },

@@ -73,7 +73,18 @@ function offsetAt(ms: number, zone: string): number {
 function midnight(day: string, zone: string, addDays = 0): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!m) return undefined;
-  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + addDays);
+  return wallInstant(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + addDays), zone);
+}
+
+/** The instant a minute (YYYY-MM-DDTHH:MM, as a datetime-local field gives it) is in a zone. */
+export function minuteInstant(value: string, zone = zones.own): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value);
+  if (!m) return undefined;
+  return wallInstant(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5])), zone);
+}
+
+/** The instant a wall-clock time (given as if it were UTC) is in a zone. */
+function wallInstant(wall: number, zone: string): string {
   let zoneName = zone;
   try { offsetAt(wall, zone); } catch { zoneName = 'UTC'; }
   // The offset at the wall time read as UTC is right except across a change of offset; one

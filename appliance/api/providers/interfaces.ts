@@ -9,6 +9,7 @@
 
 import type { MailDirection } from '../../config/schema.ts';
 import type { LocalText } from '../../i18n/server-messages.ts';
+import type { LogField } from '../../logsearch/log-index.ts';
 
 export type Scope = { all: true } | { domains: string[] } | { address: string };
 
@@ -112,12 +113,17 @@ export interface TrainingProvider {
 
 export interface LogQuery {
   scope: Scope;
-  sender?: string;
-  recipient?: string;
-  subject?: string;
-  status?: string;
-  from?: string;
-  to?: string;
+  /** Field → searched text (logsearch/log-index.ts LOG_FIELDS). */
+  fields: Partial<Record<LogField, string>>;
+  match: 'all' | 'any';
+  mode: 'exact' | 'contains';
+  /** Received in [from, to) and delivered in [deliveredAfter, deliveredBefore) (ms). */
+  from?: number;
+  to?: number;
+  deliveredAfter?: number;
+  deliveredBefore?: number;
+  /** Only the newest record in scope, whatever the other criteria (as the hosted filter's "latest only"). */
+  latest?: boolean;
   limit: number;
   /** Resume strictly after this message id (from a previous page's `resume`). */
   after?: string;
@@ -126,18 +132,26 @@ export interface LogQuery {
 export interface LogItem {
   id: string;
   receivedAt: string;
+  server?: string;
   direction: string;
   sender: string;
-  recipients: { address: string; status: string; class?: string }[];
+  /** The From header as logged (RFC 2047 decoded). */
+  from?: string;
+  recipients: { address: string; original?: string; status: string; class?: string }[];
   subject: string;
+  messageId?: string;
+  clientIp?: string;
+  clientHost?: string;
   status: string;
   size: number;
+  /** The reply we gave (to DATA, or to RCPT for a recipient refused there). */
+  reply?: string;
+  /** The latest delivery attempt the caller may see: where to and what the remote answered. */
+  delivery?: { at: string; host: string; port: number; code: number; reply: string };
 }
 
 export interface LogDetail extends LogItem {
   client?: { ip: string; hostname: string; helo: string; tls: boolean };
-  messageId?: string;
-  reply?: string;
   attempts: { at: string; recipients: string[]; host: string; port: number; code: number; reply: string }[];
   finishedAt?: string;
 }

@@ -1,11 +1,14 @@
-// Message log: search by sender, recipient, subject, status and date (newest first); one message
-// with its recipients' outcomes and every delivery attempt with the remote server's reply. Times
-// are in the zone of the message's domain (its recipient's, or for outbound mail its sender's).
+// Message log: search by every field the API offers (sender, recipient, subject, status; under
+// "more criteria" the servers, ids, addresses, delivery reply, class and delivery times), received
+// times to the minute in the caller's zone, all or any of the criteria, partial or exact, or only
+// the latest record; newest first; export of the same search as CSV; one message with its
+// recipients' outcomes and every delivery attempt with the remote server's reply. Times are shown
+// in the zone of the message's domain (its recipient's, or for outbound mail its sender's).
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
-import { formatTime, ownZone, zoneFor } from '../dates.ts';
-import { fetchPage } from '../paging.ts';
+import { formatTime, minuteInstant, ownZone, query, zoneFor } from '../dates.ts';
+import { PAGE, type Page } from '../paging.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
@@ -15,7 +18,16 @@ interface Detail extends Item {
   client?: { ip: string; hostname: string; helo: string; tls: boolean }; messageId?: string; reply?: string;
   attempts: { at: string; recipients: string[]; host: string; port: number; code: number; reply: string }[];
 }
-const STATUSES = ['queued', 'deferred', 'delivered', 'partially delivered', 'bounced', 'quarantined', 'deleted', 'rejected', 'tempfailed'];
+const STATUSES = ['queued', 'deferred', 'delivered', 'partially delivered', 'bounced', 'quarantined', 'deleted', 'rejected', 'rejected at RCPT', 'tempfailed'];
+/** The criteria under "more criteria", each a text field searched like the main ones. */
+const MORE = ['server', 'queueId', 'messageId', 'clientIp', 'clientHost', 'deliveryStatus', 'destIp', 'destHost', 'destPort'] as const;
+const TIMES = ['from', 'to', 'deliveredAfter', 'deliveredBefore'] as const;
+const TIME_LABELS = { from: 'messages.receivedFrom', to: 'messages.receivedTo', deliveredAfter: 'messages.deliveredAfter', deliveredBefore: 'messages.deliveredBefore' } as const;
+const emptyFilters = () => ({
+  sender: '', recipient: '', subject: '', status: '', class: '', server: '', queueId: '', messageId: '', clientIp: '', clientHost: '',
+  deliveryStatus: '', destIp: '', destHost: '', destPort: '', from: '', to: '', deliveredAfter: '', deliveredBefore: '',
+  match: 'all', partial: true, latest: false,
+});
 /** The zone a message's times are shown in. */
 const zoneOf = (i: Item) => zoneFor(...(i.direction === 'outbound' ? [i.sender] : []), ...i.recipients.map((r) => r.address));
 
@@ -25,7 +37,7 @@ export class MmMessages extends I18nElement {
   declare next: string | undefined;
   declare detail: Detail | null;
   declare banner: string | null;
-  filters = { sender: '', recipient: '', subject: '', status: '', from: '', to: '' };
+  filters = emptyFilters();
   static override styles = [shared];
 
   constructor() {
@@ -44,13 +56,26 @@ export class MmMessages extends I18nElement {
   /** The first page of the search; with `more`, the next page appended to what is shown. */
   async #search(ev?: Event, more = false): Promise<void> {
     ev?.preventDefault();
-    const f = this.filters;
     try {
-      const res = await fetchPage<Item>('/api/messages', f, more ? this.next : undefined);
+      const res = await api<Page<Item>>('GET', `/api/messages${query({ ...this.#params(), limit: PAGE, cursor: more ? this.next : undefined })}`);
       this.items = more ? [...this.items, ...res.items] : res.items;
       this.next = res.next;
       this.banner = null;
     } catch (err) { this.banner = describeFailure(err).text; }
+  }
+
+  /** The search as the API's parameters: empty criteria left out, times as instants of the caller's zone. */
+  #params(): Record<string, string | undefined> {
+    const { match, partial, latest, ...fields } = this.filters;
+    const params: Record<string, string | undefined> = { ...fields, match, mode: partial ? 'contains' : 'exact', latest: latest ? 'true' : undefined };
+    for (const k of TIMES) params[k] = minuteInstant(fields[k]);
+    return params;
+  }
+
+  #reset(): void {
+    this.filters = emptyFilters();
+    this.requestUpdate();
+    void this.#search();
   }
 
   async #open(id: string): Promise<void> {
@@ -80,9 +105,19 @@ export class MmMessages extends I18nElement {
         ${field({ label: t('common.subject'), value: f.subject, onInput: (v) => { f.subject = v; } })}
       </div><div class="row">
         ${field({ label: t('common.status'), value: f.status, options: [{ value: '', label: t('common.any') }, ...STATUSES.map((s) => ({ value: s, label: s }))], onInput: (v) => { f.status = v; } })}
-        ${field({ label: t('common.dateFrom'), type: 'date', value: f.from, onInput: (v) => { f.from = v; } })}
-        ${field({ label: t('common.dateTo'), type: 'date', value: f.to, onInput: (v) => { f.to = v; } })}
-      </div><p class="muted">${t('common.datesIn', { zone: ownZone() })}</p><div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
+        ${TIMES.slice(0, 2).map((k) => field({ label: t(TIME_LABELS[k]), type: 'datetime-local', value: f[k], onInput: (v) => { f[k] = v; } }))}
+      </div><details><summary>${t('messages.moreCriteria')}</summary><div class="row">
+        ${MORE.map((k) => field({ label: t(`messages.${k}`), value: f[k], onInput: (v) => { f[k] = v; } }))}
+        ${field({ label: t('common.class'), value: f.class, onInput: (v) => { f.class = v; } })}
+        ${TIMES.slice(2).map((k) => field({ label: t(TIME_LABELS[k]), type: 'datetime-local', value: f[k], onInput: (v) => { f[k] = v; } }))}
+      </div></details><div class="row">
+        ${field({ label: t('messages.match'), value: f.match, options: [{ value: 'all', label: t('messages.matchAll') }, { value: 'any', label: t('messages.matchAny') }], onInput: (v) => { f.match = v; } })}
+      </div>
+      <label><input type="checkbox" .checked=${f.partial} @change=${(e: Event) => { f.partial = (e.target as HTMLInputElement).checked; }}> ${t('messages.partial')}</label>
+      <label><input type="checkbox" .checked=${f.latest} @change=${(e: Event) => { f.latest = (e.target as HTMLInputElement).checked; }}> ${t('messages.latest')}</label>
+      <p class="muted">${t('messages.timesIn', { zone: ownZone() })}</p><div class="actions"><button type="submit">${t('common.search')}</button>
+        <button type="button" class="secondary" @click=${() => this.#reset()}>${t('messages.reset')}</button>
+        <a class="button secondary" href=${`/api/messages/export${query(this.#params())}`} download>${t('messages.export')}</a></div></section></form>
       ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
       <section class="card">${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
