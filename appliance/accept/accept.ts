@@ -116,7 +116,7 @@ export function createAccept(deps: AcceptDeps): Accept {
 
 /** A recipient the session refused at RCPT, with the reply it gave. */
 export interface RefusedRecipient {
-  direction: 'inbound' | 'outbound';
+  direction: MailDirection;
   client: IncomingMessage['client'];
   mailFrom: string;
   address: string;
