@@ -107,11 +107,13 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const current = () => config.current;
   // The one DNS cache: authentication checks, MX lookups and the listeners' PTR lookups ask through it.
   const dns = createCachingResolver(opts.resolver ?? systemResolver(current().relay.resolver), { maxSeconds: current().filtering.dnsCacheMaxSeconds });
-  const callout = new CalloutVerifier(store, current().hostname);
+  // The host name is read at each use: a change in the console reaches outgoing SMTP at once
+  // (the listeners restart for it, below).
+  const callout = new CalloutVerifier(store, () => current().hostname);
   let policy = new RecipientPolicy(current(), callout);
   const spool = await Spool.open(opts.dataDir);
   const log = new MessageLog(store);
-  const client = new SmtpClient({ heloName: current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
+  const client = new SmtpClient({ heloName: () => current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
   const stats = await Stats.open(store);
   // One syslog line per event of a message's life, Postfix-like (appliance/logsearch/mail-events.ts).
   const events = (e: MailEvent) => say(formatMailEvent(e));
