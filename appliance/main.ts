@@ -19,6 +19,7 @@ import type { Config, MailDirection } from './config/schema.ts';
 import { DeliveryQueue } from './delivery/queue.ts';
 import { MxResolver } from './delivery/mx.ts';
 import { SmtpClient } from './delivery/smtp-client.ts';
+import { formatMailEvent, type MailEvent } from './logsearch/mail-events.ts';
 import { MessageLog, startLogRetention } from './logsearch/message-log.ts';
 import { createCachingResolver, systemResolver, type Resolver } from './dns/cache.ts';
 import { ListsStore } from './lists/lists-store.ts';
@@ -36,7 +37,7 @@ import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
 import { Stats } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
-import { startSystemServices, type SystemServices } from './system/system-services.ts';
+import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
 
@@ -72,6 +73,8 @@ export interface Appliance {
   spool: Spool;
   tls: TlsIdentity;
   stats: Stats;
+  /** The mail counters and queue figures SNMP serves (the subagent's getStats without the disks and services). */
+  counters(): Promise<MailCounters>;
   /** SMTP AUTH brute-force limits and the count of refused attempts (SNMP mmAuthFailures). */
   authLimits: AuthLimits;
   system: SystemServices;
@@ -104,18 +107,22 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const current = () => config.current;
   // The one DNS cache: authentication checks, MX lookups and the listeners' PTR lookups ask through it.
   const dns = createCachingResolver(opts.resolver ?? systemResolver(current().relay.resolver), { maxSeconds: current().filtering.dnsCacheMaxSeconds });
-  const callout = new CalloutVerifier(store, current().hostname);
+  // The host name is read at each use: a change in the console reaches outgoing SMTP at once
+  // (the listeners restart for it, below).
+  const callout = new CalloutVerifier(store, () => current().hostname);
   let policy = new RecipientPolicy(current(), callout);
   const spool = await Spool.open(opts.dataDir);
   const log = await MessageLog.open(store, (result) => say(result instanceof Error
     ? `mailmoat: rebuilding the message log indexes failed: ${result.message} (run "mailmoat reindex-log" with the daemon stopped)`
     : `mailmoat: message log indexes rebuilt from ${result.records} record(s)`));
   if (!log.indexed) say('mailmoat: rebuilding the message log indexes in the background (searches walk the records meanwhile)');
-  const client = new SmtpClient({ heloName: current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
+  const client = new SmtpClient({ heloName: () => current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
   const stats = await Stats.open(store);
+  // One syslog line per event of a message's life, Postfix-like (appliance/logsearch/mail-events.ts).
+  const events = (e: MailEvent) => say(formatMailEvent(e));
   const queue = new DeliveryQueue({
     store, spool, log, config: current, client, mx: new MxResolver(dns.resolve),
-    onFinished: (record) => stats.finished(record),
+    onFinished: (record) => stats.finished(record), events,
   });
   const recovered = await queue.recover();
   if (recovered) say(`mailmoat: resumed ${recovered} queued message(s)`);
@@ -142,18 +149,20 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
   const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); };
 
-  const authLimits = new AuthLimits(() => current().limits.auth, { say });
+  const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
+  // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
+  const counters = async (): Promise<MailCounters> => {
+    const t = stats.totals();
+    return {
+      messagesIn: t.received + t.outbound, messagesOut: t.delivered, spam: t.spam, virus: t.virus, quarantined: t.quarantined,
+      rejected: t.rejected, queueLength: queue.length, queueOldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000),
+      quarantineBytes: await quarantine.bytes(), authFailures: t.authFailures,
+    };
+  };
   const system = await startSystemServices({
     config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
     quarantineBytes: () => quarantine.bytes(),
-    getCounters: async () => {
-      const t = stats.totals();
-      return {
-        messagesIn: t.received, messagesOut: t.outbound, spam: t.spam, virus: t.virus, quarantined: t.quarantined,
-        rejected: t.rejected, queueLength: queue.length, queueOldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000),
-        quarantineBytes: await quarantine.bytes(), authFailures: authLimits.failures,
-      };
-    },
+    getCounters: counters,
     notifyAdmin: async (subject, text) => {
       const to = current().postmaster;
       if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text }), [to]);
@@ -172,7 +181,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
-  const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats });
+  const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats, events });
   const onRcptRefused = createRcptRefusalLog({ config: current, log, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
   const recipientBlocked = async (direction: MailDirection, address: string, sender: string) =>
     (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
@@ -228,6 +237,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     if (socketPath) {
       const bound = consoleServer && new URL(consoleServer.url);
       localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks,
+        sessionIdleMinutes: () => current().console.sessionIdleMinutes,
         consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []) });
       say(`mailmoat: local API for the console menu on ${socketPath}`);
     }
@@ -242,7 +252,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline,
+    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

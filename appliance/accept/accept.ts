@@ -17,7 +17,8 @@ import type { Config, MailDirection } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
 import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { QueueRecord, QueuedRecipient } from '../delivery/queue-record.ts';
-import { MessageLog, type MessageLogRecord } from '../logsearch/message-log.ts';
+import type { MailEventSink } from '../logsearch/mail-events.ts';
+import { MessageLog, overallStatus, type MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Spool } from '../spool/spool.ts';
 import type { Stats } from '../stats/counters.ts';
 import type { FilterOutcome, MessageFilter } from './message-filter.ts';
@@ -29,6 +30,8 @@ export interface AcceptDeps {
   queue: DeliveryQueue;
   log: MessageLog;
   stats?: Stats;
+  /** One syslog line per event of the message's life (appliance/logsearch/mail-events.ts). */
+  events?: MailEventSink;
 }
 
 /** A message as the SMTP session hands it over. */
@@ -85,12 +88,14 @@ export function createAccept(deps: AcceptDeps): Accept {
     }
     if (outcome.reply.code >= 400) {
       await deps.spool.remove(spooled.file);
-      log.status = outcome.reply.code >= 500 ? 'rejected' : 'tempfailed';
       log.reply = `${outcome.reply.code} ${outcome.reply.message}`;
-      for (const r of log.recipients) r.status = 'rejected';
+      // A copy held while quarantineResponse is "reject" is quarantined, whatever the sender was told.
+      for (const r of log.recipients) r.status = outcome.reply.code >= 500 && verdicts.get(r.address)?.disposition === 'quarantine' ? 'quarantined' : 'rejected';
+      log.status = outcome.reply.code >= 500 ? overallStatus(log.recipients) : 'tempfailed';
       log.finishedAt = Date.now();
       await deps.log.put(log);
       if (outcome.reply.code >= 500) deps.stats?.answered(log);
+      deps.events?.({ kind: log.status === 'tempfailed' ? 'tempfailed' : log.status === 'rejected' ? 'rejected' : 'quarantined', log });
       return outcome.reply;
     }
     const recipients: QueuedRecipient[] = m.recipients.map((r) => {
@@ -110,6 +115,9 @@ export function createAccept(deps: AcceptDeps): Accept {
     log.reply = `${reply.code} ${reply.message}`;
     await deps.queue.accept(record, log);
     deps.stats?.answered(log);
+    deps.events?.({ kind: 'accepted', log });
+    if (log.recipients.some((r) => r.status === 'quarantined')) deps.events?.({ kind: 'quarantined', log });
+    if (log.recipients.some((r) => r.status === 'deleted')) deps.events?.({ kind: 'deleted', log });
     return reply;
   };
 }

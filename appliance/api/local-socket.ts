@@ -5,7 +5,8 @@
 // who can, may do what the menu does. A fastify instance like the console's, listening on the
 // socket; errors are `{ "error": sentence }`. Routes:
 //   GET  /status                 queue, counters, disks, setup mode (+ setup code while pending)
-//   POST /admin/reset-password   {"username"?} -> a new random password for a console admin
+//   POST /admin/reset-password   {"username"?} -> a new random password for a console admin (its
+//                                web console sessions end with the old password)
 //   POST /queue/flush            deliver everything queued now, ignoring retry waits
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, rm } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import type { Stats } from '../stats/counters.ts';
 import type { Store } from '../store/store.ts';
 import type { DiskWatcher } from '../system/disk-watcher.ts';
 import { hashPassword } from './passwords.ts';
+import { SessionStore } from './sessions.ts';
 import { SetupState } from './setup-state.ts';
 import { UserStore } from './users.ts';
 
@@ -30,6 +32,8 @@ export interface LocalApiDeps {
   queue: DeliveryQueue;
   stats: Stats;
   disks: DiskWatcher;
+  /** The console's `console.sessionIdleMinutes` (the session store needs it to judge idle sessions). */
+  sessionIdleMinutes: () => number;
   /** Where the web console can be opened, as a person types it (none when it does not run). */
   consoleUrls: () => string[];
 }
@@ -59,6 +63,7 @@ export interface LocalApi {
 /** Starts the local API on `socketPath` (a stale socket file there is replaced). */
 export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   const users = new UserStore(deps.store);
+  const sessions = new SessionStore(deps.store, deps.sessionIdleMinutes);
 
   const status = async (): Promise<LocalStatus> => {
     const setup = await SetupState.open(deps.store, deps.dataDir);
@@ -92,7 +97,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     user.disabled = false;
     user.failedLogins = 0;
     delete user.lockedUntil;
-    await users.save(user);
+    await users.saveEndingSessions(user, sessions);
     return { username: user.username, password };
   };
 

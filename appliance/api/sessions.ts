@@ -19,11 +19,9 @@ const TOUCH_EVERY_MS = 30_000;
 export const hashId = (id: string) => createHash('sha256').update(id).digest('base64url');
 
 export class SessionStore {
-  #store: Store;
   #db: Sublevel<SessionRecord>;
   #idleMs: () => number;
   constructor(store: Store, idleMinutes: () => number) {
-    this.#store = store;
     this.#db = store.sublevel<SessionRecord>('sessions');
     this.#idleMs = () => idleMinutes() * 60_000;
   }
@@ -58,13 +56,10 @@ export class SessionStore {
     await this.#db.del(hashId(id));
   }
 
-  /** Ends every session of one user (password reset, disabling, deletion), optionally but one. */
-  async endAllFor(userId: string, exceptId?: string): Promise<void> {
-    const ops = await this.endAllForOps(userId, exceptId);
-    if (ops.length) await this.#store.batch(ops);
-  }
-
-  /** The batch operations that end every session of one user (deleting the account, atomically). */
+  /**
+   * The batch operations that end every session of one user, optionally but one, to commit with
+   * the account's change (new password, disabled, deleted: UserStore).
+   */
   async endAllForOps(userId: string, exceptId?: string): Promise<BatchOp[]> {
     const keep = exceptId ? hashId(exceptId) : undefined;
     const ops: BatchOp[] = [];

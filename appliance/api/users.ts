@@ -119,6 +119,14 @@ export class UserStore {
     await this.#db.put(`user!${user.id}`, user, { sync: true });
   }
 
+  /**
+   * Saves an account whose password was set and ends its console sessions (but `exceptId`, the
+   * caller's own), all or nothing: a password reset leaves no one logged in with the old one.
+   */
+  async saveEndingSessions(user: UserRecord, sessions: SessionStore, exceptId?: string): Promise<void> {
+    await this.#store.batch([putOp<unknown>(this.#db, `user!${user.id}`, user), ...(await sessions.endAllForOps(user.id, exceptId))], { sync: true });
+  }
+
   /** Deletes an account with its tokens and its sessions, all or nothing. */
   async remove(user: UserRecord, sessions: SessionStore): Promise<void> {
     await this.#store.batch([

@@ -36,10 +36,15 @@ const ITEMS = [
 function run(command: string, args: string[], io: MenuIo, interactive = false): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
+    // Ctrl-C during a dialogue is the dialogue's to handle (set-network rolls back): the terminal
+    // sends it to the child as well, and the menu, which shows the child's output, stays.
+    const keepMenu = () => {};
+    if (interactive) process.on('SIGINT', keepMenu);
+    const done = (code: number) => { process.off('SIGINT', keepMenu); resolve(code); };
     child.stdout.on('data', (d) => io.output.write(d));
     child.stderr.on('data', (d) => io.output.write(d));
-    child.on('exit', (code) => resolve(code ?? 1));
-    child.on('error', (err) => { io.output.write(`cannot run ${command}: ${err.message}\n`); resolve(1); });
+    child.on('exit', (code) => done(code ?? 1));
+    child.on('error', (err) => { io.output.write(`cannot run ${command}: ${err.message}\n`); done(1); });
   });
 }
 

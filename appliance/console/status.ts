@@ -37,7 +37,7 @@ export function formatStatus(s: ConsoleStatus): string {
     return lines.join('\n');
   }
   lines.push('', `Queue: ${d.queue.messages} message(s), ${d.queue.deferred} deferred, oldest ${d.queue.oldestAgeSeconds} s`);
-  lines.push(`Mail counted: ${['received', 'outbound', 'spam', 'virus', 'quarantined', 'rejected']
+  lines.push(`Mail counted: ${['received', 'outbound', 'delivered', 'spam', 'virus', 'quarantined', 'rejected']
     .filter((k) => k in d.totals).map((k) => `${k} ${d.totals[k]}`).join(', ')}`);
   lines.push('', 'Disks:');
   for (const f of d.disks) lines.push(`  ${f.mount.padEnd(20)} ${String(f.percent).padStart(5)} %  ${f.level}`);

@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
+import type { MailEventSink } from '../logsearch/mail-events.ts';
 import type { LoggedRecipient, MessageLog, MessageLogRecord } from '../logsearch/message-log.ts';
 import { overallStatus } from '../logsearch/message-log.ts';
 import { HeaderScanner } from '../message/header-scan.ts';
@@ -46,6 +47,8 @@ export interface QueueDeps {
   mx: MxResolver;
   /** Told when a message leaves the queue (for statistics). */
   onFinished?: (log: MessageLogRecord) => void;
+  /** One syslog line per recipient's delivered, deferred or bounced attempt. */
+  events?: MailEventSink;
 }
 
 interface Entry {
@@ -230,8 +233,9 @@ export class DeliveryQueue {
       for (const r of due) {
         r.status = 'bounced';
         const hours = this.#deps.config().delivery.queueLifetimeHours;
-        failed.push({ address: r.address, original: r.original, status: '4.4.7',
-          diagnostic: `could not be delivered for ${hours} hours; last problem: ${r.lastReply ?? 'none recorded'}` });
+        const diagnostic = `could not be delivered for ${hours} hours; last problem: ${r.lastReply ?? 'none recorded'}`;
+        failed.push({ address: r.address, original: r.original, status: '4.4.7', diagnostic });
+        this.#deps.events?.({ kind: 'bounced', log: entry.log, recipient: r.address, reply: diagnostic });
       }
     } else {
       // Recipients that go the same way with the same header edits share one transaction.
@@ -252,13 +256,16 @@ export class DeliveryQueue {
     await this.#persist(entry);
   }
 
-  async #deliverGroup(record: QueueRecord, log: MessageLogRecord, route: RouteLookup, group: QueuedRecipient[], failed: FailedRecipient[]): Promise<void> {    const settle = (r: QueuedRecipient, code: number, reply: string, host?: string) => {
+  async #deliverGroup(record: QueueRecord, log: MessageLogRecord, route: RouteLookup, group: QueuedRecipient[], failed: FailedRecipient[]): Promise<void> {
+    const settle = (r: QueuedRecipient, code: number, reply: string, dest?: Destination) => {
       r.lastReply = reply;
       if (code >= 200 && code < 300) r.status = 'delivered';
       else if (code >= 500) {
         r.status = 'bounced';
-        failed.push({ address: r.address, original: r.original, status: enhancedStatus(code, reply), diagnostic: reply, remoteHost: host });
+        failed.push({ address: r.address, original: r.original, status: enhancedStatus(code, reply), diagnostic: reply, remoteHost: dest?.host });
       } else this.#defer(r);
+      const kind = r.status === 'delivered' ? 'delivered' : r.status === 'bounced' ? 'bounced' : 'deferred';
+      this.#deps.events?.({ kind, log, recipient: r.address, reply, ...(dest ? { relay: `${hostLabel(dest)}:${dest.port}` } : {}) });
     };
     if (route.kind === 'fail') {
       log.attempts.push({ at: Date.now(), recipients: group.map((r) => r.address), host: '', port: 0, code: route.permanent ? 550 : 0, reply: route.reason });
@@ -278,11 +285,15 @@ export class DeliveryQueue {
       for (const r of group) {
         const reply = byAddress.get(r.address.toLowerCase()) ?? { code: 451, reply: 'no reply for this recipient' };
         log.attempts.push({ at: Date.now(), recipients: [r.address], host: hostLabel(dest), port: dest.port, code: reply.code, reply: reply.reply });
-        settle(r, reply.code, reply.reply, dest.host);
+        settle(r, reply.code, reply.reply, dest);
       }
       return;
     }
-    for (const r of group) { r.lastReply = lastProblem; this.#defer(r); }
+    for (const r of group) {
+      r.lastReply = lastProblem;
+      this.#defer(r);
+      this.#deps.events?.({ kind: 'deferred', log, recipient: r.address, reply: lastProblem });
+    }
   }
 
   #defer(r: QueuedRecipient): void {

@@ -33,20 +33,23 @@ const MAX_IDLE_PER_DESTINATION = 16;
 
 export class SmtpClient {
   #idle = new Map<string, Idle[]>();
-  #heloName: string;
+  #heloName: () => string;
   #connectTimeoutMs: number;
   #closed = false;
 
-  constructor(opts: { heloName: string; connectTimeoutMs: number }) {
+  /** `heloName` is asked at every new connection, so a changed host name is used from then on. */
+  constructor(opts: { heloName: () => string; connectTimeoutMs: number }) {
     this.#heloName = opts.heloName;
     this.#connectTimeoutMs = opts.connectTimeoutMs;
   }
 
   async send(dest: Destination, envelope: { from: string; to: string[]; size: number }, message: () => Readable): Promise<TransactionResult> {
-    const key = `${dest.host}|${dest.port}|${dest.tls}|${dest.auth?.user ?? ''}`;
+    const helo = this.#heloName();
+    // A connection greeted under another host name is not reused: it idles out.
+    const key = `${helo}|${dest.host}|${dest.port}|${dest.tls}|${dest.auth?.user ?? ''}`;
     let conn: SMTPConnection;
     try {
-      conn = this.#takeIdle(key) ?? await this.#connect(dest);
+      conn = this.#takeIdle(key) ?? await this.#connect(dest, helo);
     } catch (err) {
       return { kind: 'unreachable', reason: describe(err as NodemailerError) };
     }
@@ -73,12 +76,12 @@ export class SmtpClient {
     this.#idle.clear();
   }
 
-  #connect(dest: Destination): Promise<SMTPConnection> {
+  #connect(dest: Destination, helo: string): Promise<SMTPConnection> {
     const conn = new SMTPConnection({
       host: dest.host,
       ...(dest.servername ? { servername: dest.servername } : {}),
       port: dest.port,
-      name: this.#heloName,
+      name: helo,
       ignoreTLS: dest.tls === 'none',
       requireTLS: dest.tls === 'required',
       opportunisticTLS: dest.tls === 'opportunistic',

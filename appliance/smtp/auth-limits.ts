@@ -8,8 +8,8 @@
 //   that user, so an attacker cannot lock a working application out;
 // - every failure is answered after a delay that doubles with the failures already counted for
 //   the client or the user (tarpitting), counted before the wait so hanging up early saves nothing.
-// Failures are logged (one line each, and one when a client or user is shut out) and counted for
-// SNMP (`failures`).
+// Failures are logged (one line each, and one when a client or user is shut out) and counted:
+// `failures` since this object was made, `onFailure` for the persistent statistics (SNMP).
 import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import type { AuthLimitSettings } from '../config/schema.ts';
 import { addressGroup } from './client-limits.ts';
@@ -25,19 +25,21 @@ export class AuthLimits {
   #settings: () => AuthLimitSettings;
   #say: (line: string) => void;
   #sleep: (ms: number) => Promise<void>;
+  #onFailure: () => void;
   #clients = new AttemptLimiter(1, 1);
   #users = new AttemptLimiter(1, 1);
   #perConnection = new WeakMap<object, number>();
   #goodPairs = new Map<string, number>();
   #failures = 0;
 
-  constructor(settings: () => AuthLimitSettings, opts: { say?: (line: string) => void; sleep?: (ms: number) => Promise<void> } = {}) {
+  constructor(settings: () => AuthLimitSettings, opts: { say?: (line: string) => void; sleep?: (ms: number) => Promise<void>; onFailure?: () => void } = {}) {
     this.#settings = settings;
     this.#say = opts.say ?? ((line) => console.log(line));
     this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#onFailure = opts.onFailure ?? (() => {});
   }
 
-  /** Refused AUTH attempts since the daemon started (SNMP mmAuthFailures). */
+  /** Refused AUTH attempts since this object was made (the daemon started). */
   get failures(): number {
     return this.#failures;
   }
@@ -77,6 +79,7 @@ export class AuthLimits {
       refusal = { code: 535, status: '5.7.8', text: 'Authentication failed' };
     }
     this.#failures += 1;
+    this.#onFailure();
     const onConnection = (this.#perConnection.get(connection) ?? 0) + 1;
     this.#perConnection.set(connection, onConnection);
     if (onConnection >= s.failuresPerConnection) {

@@ -12,10 +12,11 @@ interface CachedAnswer { valid: boolean; reply: string; at: number }
 
 export class CalloutVerifier {
   #cache: Sublevel<CachedAnswer>;
-  #heloName: string;
+  #heloName: () => string;
   #timeoutMs: number;
 
-  constructor(store: Store, heloName: string, timeoutMs = 15_000) {
+  /** `heloName` is asked at every callout (the host name may change while the daemon runs). */
+  constructor(store: Store, heloName: () => string, timeoutMs = 15_000) {
     this.#cache = store.sublevel<CachedAnswer>('callout');
     this.#heloName = heloName;
     this.#timeoutMs = timeoutMs;
@@ -43,7 +44,7 @@ export class CalloutVerifier {
 
   /** One SMTP dialogue up to RCPT; RCPT's reply, or code 0 and why the mailbox question was not answered. */
   async #ask(host: string, port: number, address: string): Promise<{ code: number; text: string }> {
-    const steps = [`EHLO ${this.#heloName}`, 'MAIL FROM:<>', `RCPT TO:<${address}>`];
+    const steps = [`EHLO ${this.#heloName()}`, 'MAIL FROM:<>', `RCPT TO:<${address}>`];
     const outcome = await probeSmtp(host, port, steps, { timeoutMs: this.#timeoutMs });
     if (!outcome.ok) {
       const f = outcome.failure;

@@ -2,10 +2,22 @@
 // day, kept in the `stats` sublevel as `domain!hour!YYYYMMDDHH` / `domain!day!YYYYMMDD`. Counting
 // happens in memory and is written every few seconds: a crash may lose seconds of statistics,
 // never mail. The console's dashboard and statistics pages and SNMP read from here.
+//
+// What each counter counts, per message (so they can be checked against the message log):
+//   received / outbound: answered at the end of DATA (accepted, held or refused with 5xx; a 4xx is
+//     not counted, the sender tries again), by direction; rejected: refused with 5xx and no copy
+//     kept; quarantined / deleted: some copy held / dropped, whatever the SMTP answer (a message
+//     held while quarantineResponse is "reject" was answered 550 and counts here, not as rejected);
+//   delivered / bounced: left the queue with some copy delivered / bounced (our bounces, notices
+//     and quarantine releases included); spam / phish / virus: some copy of that class;
+//   authFailures: refused SMTP AUTH attempts (box-wide only).
+// The totals (`*!total!all`) are kept in the store like the rest: they continue across restarts
+// and reboots and start from zero only with a new data partition, which is what SNMP's Counter32
+// wants (a subagent restarting under a running snmpd cannot signal a reset).
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Store, Sublevel } from '../store/store.ts';
 
-export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus'] as const;
+export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus', 'authFailures'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
 export type Granularity = 'hour' | 'day';
@@ -38,7 +50,7 @@ export class Stats {
     return new Stats(db, totals, flushMs);
   }
 
-  /** Counters since the store was created (SNMP's ever-increasing values). */
+  /** Counters since the store was created, across restarts (SNMP's ever-increasing values). */
   totals(): Counts {
     return { ...this.#totals };
   }
@@ -67,6 +79,11 @@ export class Stats {
     if (states.has('delivered')) add.delivered = 1;
     if (states.has('bounced')) add.bounced = 1;
     this.#count(log, add);
+  }
+
+  /** A refused SMTP AUTH attempt. */
+  authFailed(): void {
+    this.#add([ALL], { authFailures: 1 });
   }
 
   /** Sums of the counters over [since, until) at the given granularity, for some domains or all. */
@@ -105,12 +122,16 @@ export class Stats {
   }
 
   #count(log: MessageLogRecord, add: Partial<Counts>): void {
+    // Inbound mail counts for the recipients' domains, outbound for the sender's.
+    const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
+    this.#add([ALL, ...(log.direction === 'outbound' ? [domainOf(log.mailFrom)] : log.recipients.map((r) => domainOf(r.address)))], add);
+  }
+
+  #add(counted: string[], add: Partial<Counts>): void {
     if (!Object.keys(add).length) return;
     for (const c of COUNTERS) this.#totals[c] += add[c] ?? 0;
     const at = Date.now();
-    // Inbound mail counts for the recipients' domains, outbound for the sender's.
-    const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
-    const owners = new Set([ALL, ...(log.direction === 'outbound' ? [domainOf(log.mailFrom)] : log.recipients.map((r) => domainOf(r.address)))]);
+    const owners = new Set(counted);
     const keys = [`${ALL}!total!all`];
     for (const owner of owners) for (const g of ['hour', 'day'] as const) keys.push(`${owner}!${g}!${bucket(at, g)}`);
     for (const key of keys) {

@@ -1,10 +1,16 @@
 // NIC/IP bindings: per-interface systemd-networkd files (DHCP, or a static address/prefix with
-// gateway and DNS servers), written as 10-mailmoat-<interface>.network so they take precedence
-// over the image's catch-all DHCP file (80-mailmoat-default.network). A change is applied at once
-// and then must be confirmed: unless confirm() is called within the given seconds, the previous
-// files are put back and applied again, so an admin who cut themselves off gets the box back.
+// gateway and DNS servers), kept as /etc/systemd/network/10-mailmoat-<interface>.network so they
+// take precedence over the image's catch-all DHCP file (80-mailmoat-default.network).
+// A change must survive anything that interrupts it, so it is tried before it is kept:
+//   - the candidate is written to networkd's runtime directory (/run/systemd/network, a tmpfs) as
+//     05-mailmoat-<interface>.network: networkd takes the first file by name that matches an
+//     interface, whatever its directory, so the candidate wins over the persistent file;
+//   - confirm() writes the persistent file and removes the candidate; revert() (at the deadline, or
+//     at once when the dialogue is interrupted) removes the candidate and reconfigures;
+//   - a reset or power loss before confirm() empties /run: the box boots with the persistent
+//     files, which the change never touched.
 import { isIP } from 'node:net';
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,10 +20,17 @@ export type InterfaceSettings =
   | { name: string; mode: 'static'; address: string; prefix: number; gateway?: string; dns: string[] };
 
 const PREFIX = '10-mailmoat-';
+const CANDIDATE_PREFIX = '05-mailmoat-';
 const SUFFIX = '.network';
 
+/** The persistent file of an interface. */
 export function fileName(iface: string): string {
   return `${PREFIX}${iface}${SUFFIX}`;
+}
+
+/** The runtime file of an interface's candidate settings, sorting before every persistent one. */
+export function candidateFileName(iface: string): string {
+  return `${CANDIDATE_PREFIX}${iface}${SUFFIX}`;
 }
 
 function ipv4ToInt(a: string): number {
@@ -75,46 +88,40 @@ export async function networkctlApply(interfaces: string[]): Promise<void> {
 }
 
 export interface NetworkChangeOptions {
-  /** networkd's configuration directory (/etc/systemd/network on the box). */
+  /** networkd's persistent configuration directory (/etc/systemd/network on the box). */
   dir: string;
+  /** networkd's runtime directory, emptied at boot (/run/systemd/network on the box). */
+  runtimeDir: string;
   settings: InterfaceSettings[];
   /** Seconds until the change is rolled back unless confirmed. */
   confirmSeconds: number;
-  /** Makes networkd take the files in `dir` (default: networkctlApply). */
+  /** Makes networkd read its files again and reconfigure these interfaces (none: only read; default: networkctlApply). */
   apply?: (interfaces: string[]) => Promise<void>;
 }
 
 export interface NetworkChange {
   /** When the rollback happens unless confirmed. */
   revertAt: Date;
-  /** Keeps the new settings. */
-  confirm(): void;
+  /** Keeps the new settings: writes the persistent files. If that fails, the change is reverted and the error thrown. */
+  confirm(): Promise<void>;
+  /** Rolls back now (the dialogue was interrupted); nothing when already settled. */
+  revert(): Promise<void>;
   /** Settles with how the change ended; rejects when the rollback itself failed. */
   outcome: Promise<'confirmed' | 'reverted'>;
 }
 
-async function managedFiles(dir: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const f of await readdir(dir)) {
-    if (f.startsWith(PREFIX) && f.endsWith(SUFFIX)) files.set(f, await readFile(path.join(dir, f), 'utf8'));
-  }
-  return files;
-}
-
-/** Makes the files named in `names` match `files` (absent from `files`: removed). */
-async function writeManaged(dir: string, names: string[], files: Map<string, string>): Promise<void> {
-  for (const f of names) if (!files.has(f)) await rm(path.join(dir, f), { force: true });
-  for (const [f, content] of files) {
-    const tmp = path.join(dir, `.${f}.tmp`);
-    await writeFile(tmp, content, { mode: 0o644 });
-    await rename(tmp, path.join(dir, f));
-  }
+/** Writes one file atomically (a reader never sees half of it). */
+async function writeAtomic(dir: string, name: string, content: string): Promise<void> {
+  const tmp = path.join(dir, `.${name}.tmp`);
+  await writeFile(tmp, content, { mode: 0o644 });
+  await rename(tmp, path.join(dir, name));
 }
 
 /**
- * Writes and applies the settings of the interfaces given (others keep their files), then
- * rolls back unless confirmed in time. Invalid settings are refused whole before anything is
- * written; if applying fails, the previous files are restored at once and the error is thrown.
+ * Applies the settings of the interfaces given as runtime candidates (other interfaces and every
+ * persistent file stay as they are), then rolls back unless confirmed in time. Invalid settings
+ * are refused whole before anything is written; if applying fails, the candidates are removed at
+ * once and the error is thrown.
  */
 export async function changeNetwork(o: NetworkChangeOptions): Promise<NetworkChange> {
   const problems = o.settings.flatMap((s) => validateInterface(s).map((p) => `${s.name}: ${p}`));
@@ -122,32 +129,57 @@ export async function changeNetwork(o: NetworkChangeOptions): Promise<NetworkCha
   if (new Set(names).size !== names.length) problems.push('an interface is listed twice');
   if (problems.length) throw new Error(`the network settings were not changed:\n  ${problems.join('\n  ')}`);
   const apply = o.apply ?? networkctlApply;
-  const files = names.map(fileName);
-  const previous = new Map([...await managedFiles(o.dir)].filter(([f]) => files.includes(f)));
-  const next = new Map(o.settings.map((s) => [fileName(s.name), renderNetwork(s)]));
+  const removeCandidates = async () => {
+    for (const name of names) await rm(path.join(o.runtimeDir, candidateFileName(name)), { force: true });
+  };
   const restore = async () => {
-    await writeManaged(o.dir, files, previous);
+    await removeCandidates();
     await apply(names);
   };
-  await writeManaged(o.dir, files, next);
+  await mkdir(o.runtimeDir, { recursive: true, mode: 0o755 });
+  for (const s of o.settings) await writeAtomic(o.runtimeDir, candidateFileName(s.name), renderNetwork(s));
   try {
     await apply(names);
   } catch (err) {
     await restore().catch(() => {});
     throw new Error(`applying the network settings failed, the previous ones are back: ${(err as Error).message}`);
   }
+  let settled = false;
   let settle!: (v: 'confirmed' | 'reverted') => void;
   let fail!: (err: Error) => void;
   const outcome = new Promise<'confirmed' | 'reverted'>((resolve, reject) => { settle = resolve; fail = reject; });
-  const timer = setTimeout(() => {
-    restore().then(() => settle('reverted'), (err: Error) => fail(new Error(`rolling the network settings back failed: ${err.message}`)));
-  }, o.confirmSeconds * 1000);
+  const revert = async () => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    await restore().then(() => settle('reverted'), (err: Error) => fail(new Error(`rolling the network settings back failed: ${err.message}`)));
+  };
+  const timer = setTimeout(() => void revert(), o.confirmSeconds * 1000);
   return {
     revertAt: new Date(Date.now() + o.confirmSeconds * 1000),
-    confirm() {
+    async confirm() {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      // What the persistent files said before, to put back if writing them fails half-way.
+      const previous = await Promise.all(names.map((n) => readFile(path.join(o.dir, fileName(n)), 'utf8').catch(() => undefined)));
+      try {
+        for (const s of o.settings) await writeAtomic(o.dir, fileName(s.name), renderNetwork(s));
+        await removeCandidates();
+        // The persistent files now say what runs: networkd only needs to forget the candidates.
+        await apply([]);
+      } catch (err) {
+        const error = new Error(`keeping the network settings failed (${(err as Error).message}); the previous ones are back`);
+        for (const [i, n] of names.entries()) {
+          const before = previous[i];
+          await (before === undefined ? rm(path.join(o.dir, fileName(n)), { force: true }) : writeAtomic(o.dir, fileName(n), before)).catch(() => {});
+        }
+        await restore().then(() => settle('reverted'), (e: Error) => fail(new Error(`rolling the network settings back failed: ${e.message}`)));
+        throw error;
+      }
       settle('confirmed');
     },
+    revert,
     outcome,
   };
 }

@@ -14,7 +14,7 @@ export interface MailmoatStats {
   virus: number;
   quarantined: number;
   rejected: number;
-  /** Refused SMTP AUTH attempts since the daemon started. */
+  /** Refused SMTP AUTH attempts. Every counter here is a persistent total (appliance/stats/counters.ts). */
   authFailures: number;
   queueLength: number;
   queueOldestAgeSeconds: number;

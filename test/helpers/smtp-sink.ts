@@ -10,6 +10,8 @@ export interface SunkMessage {
   to: string[];
   raw: Buffer;
   at: number;
+  /** The name the client gave in EHLO/HELO. */
+  helo: string;
 }
 
 export interface SinkOptions {
@@ -61,6 +63,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks),
             at: Date.now(),
+            helo: session.hostNameAppearsAs,
           });
           for (const w of waiters.splice(0)) w();
           cb();

@@ -35,3 +35,35 @@ test('restoring a backup replaces the accounts in one step and keeps the restori
   await t.throwsAsync(h.login('bob'), { message: /401/ });
   t.truthy(await h.login('alice'));
 });
+
+test('every password change or reset through the console API ends the account\'s other sessions', async (t) => {
+  const { h, root, alice, bob, carol } = await withPeople(t);
+  const users = (await h.request('GET', '/api/users', { as: root })).json.items as { id: string; username: string }[];
+  const idOf = (name: string) => users.find((u) => u.username === name)!.id;
+  const alive = async (who: { cookie?: string }) => (await h.request('GET', '/api/session', { as: who })).status === 200;
+
+  // An admin sets another account's password: all of that account's sessions end.
+  const alice2 = await h.login('alice');
+  t.is((await h.request('PATCH', `/api/users/${idOf('alice')}`, { as: root, body: { password: 'a brand new password' } })).status, 200);
+  t.false(await alive(alice));
+  t.false(await alive(alice2));
+  t.true(await alive(root));
+  t.true(await alive(bob), 'other accounts keep theirs');
+  t.true(await alive(await h.login('alice', 'a brand new password')));
+
+  // An admin changes its own password: its other sessions end, the one it used stays.
+  const root2 = await h.login('root');
+  t.is((await h.request('PATCH', `/api/users/${idOf('root')}`, { as: root, body: { password: 'root has a new one' } })).status, 200);
+  t.true(await alive(root));
+  t.false(await alive(root2));
+
+  // A user changes its own password: the same.
+  const carol2 = await h.login('carol@a.example');
+  t.is((await h.request('PATCH', '/api/me', { as: carol, body: { currentPassword: 'correct horse battery', newPassword: 'carol picks another' } })).status, 200);
+  t.true(await alive(carol));
+  t.false(await alive(carol2));
+
+  // Disabling an account ends its sessions too.
+  t.is((await h.request('PATCH', `/api/users/${idOf('bob')}`, { as: root, body: { disabled: true } })).status, 200);
+  t.false(await alive(bob));
+});

@@ -9,8 +9,8 @@ import test from 'ava';
 import { ConfigError, ConfigService } from '../../appliance/config/config-service.ts';
 import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { openStore } from '../../appliance/store/store.ts';
-import { message, startTestAppliance } from '../helpers/appliance.ts';
-import { sendMail } from '../helpers/smtp-client.ts';
+import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
+import { rawSession, sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
 const run = promisify(execFile);
@@ -88,4 +88,28 @@ test('callout verification asks the route, caches the answer, and tempfails when
   t.is(cachedGhost.code, 550);
   const unverifiable = await sendMail({ port: a.inbound, from: 'a@example.net', to: ['new@example.com'], raw: message() });
   t.is(unverifiable.code, 451);
+});
+
+test('a new host name reaches the greeting, our Received header and the EHLO of outgoing mail without a restart', async (t) => {
+  const sink = await startSink();
+  const a = await startTestAppliance({ domains: [{ name: 'example.com', routes: [{ host: '127.0.0.1', port: sink.port }] }] }, { filter: deliverAll });
+  t.teardown(async () => { await a.cleanup(); await sink.stop(); });
+  const { app } = a;
+  t.true((await sendMail({ port: app.ports().inbound, from: 's@sender.test', to: ['bob@example.com'], raw: message() })).ok);
+  const [first] = await sink.waitFor(1);
+  t.is(first.helo, 'mx.mailmoat.test');
+
+  await app.config.replace({ ...app.config.current, hostname: 'mx2.example.test' });
+  // The listeners restart for it (on new ports here, as the test configuration asks for port 0).
+  const inboundPort = () => { try { return app.ports().inbound; } catch { return undefined; } }; // none while closing
+  const greeting = await eventually(async () => {
+    const port = inboundPort();
+    const [banner] = port ? await rawSession(port, ['QUIT']) : [];
+    return banner?.includes('mx2.example.test') ? banner : undefined;
+  });
+  t.is(greeting, '220 mx2.example.test ESMTP Mailmoat');
+  t.true((await sendMail({ port: app.ports().inbound, from: 's@sender.test', to: ['bob@example.com'], raw: message() })).ok);
+  const [, second] = await sink.waitFor(2);
+  t.is(second.helo, 'mx2.example.test', 'delivery greets with the new name (no connection of the old one reused)');
+  t.regex(second.raw.toString(), /^Received: from client\.test [^\n]*\n\tby mx2\.example\.test \(Mailmoat\)/);
 });

@@ -76,6 +76,30 @@ test.serial('status, setup code, password reset and flush through the socket', a
   rmSync(socketDir, { recursive: true, force: true });
 });
 
+test.serial('resetting an admin\'s password from the menu ends that admin\'s web console sessions', async (t) => {
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
+  const socket = path.join(socketDir, 'api.sock');
+  const a = await startTestAppliance({}, { localSocket: socket, console: true });
+  t.teardown(async () => { await a.cleanup(); rmSync(socketDir, { recursive: true, force: true }); });
+  const server = a.app.console!;
+  await server.context.setup.complete('admin');
+  for (const username of ['admin', 'other']) await server.context.users.create({ username, role: 'admin', password: 'the old password', language: 'en' });
+  const login = async (username: string, password = 'the old password') => {
+    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password } });
+    t.is(res.statusCode, 200, res.body);
+    return `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`;
+  };
+  const alive = async (cookie: string) => (await server.app.inject({ method: 'GET', url: '/api/session', headers: { cookie } })).statusCode === 200;
+  const [first, second, other] = [await login('admin'), await login('admin'), await login('other')];
+  t.true(await alive(first));
+
+  const reset = await callDaemon<{ username: string; password: string }>('POST', '/admin/reset-password', { username: 'admin' }, socket);
+  t.false(await alive(first), 'a session opened with the old password ends');
+  t.false(await alive(second));
+  t.true(await alive(other), 'another admin stays logged in');
+  t.true(await alive(await login('admin', reset.password)));
+});
+
 test.serial('the menu says what to do when the daemon is not running', async (t) => {
   await t.throwsAsync(callDaemon('GET', '/status', undefined, '/nonexistent/api.sock'), { message: /cannot reach the daemon at \/nonexistent\/api\.sock: is the mailmoat service running\?/ });
   const screen = formatStatus(await collectStatus('/nonexistent/api.sock'));

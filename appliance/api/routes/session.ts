@@ -122,11 +122,12 @@ export default async function sessionRoutes(fastify: FastifyInstance, ctx: Conso
       const weak = passwordProblem('/newPassword', body.newPassword, user.username);
       if (weak) throw invalid([weak]);
       user.passwordHash = await hashPassword(body.newPassword);
-      await ctx.sessions.endAllFor(user.id, req.sessionId ?? undefined);
       req.auditDetail = { passwordChanged: true };
     }
     if (body.language) user.language = body.language;
-    await ctx.users.save(user);
+    // A new password ends the user's other sessions with the save, in one batch; this one stays.
+    if (body.newPassword !== undefined) await ctx.users.saveEndingSessions(user, ctx.sessions, req.sessionId ?? undefined);
+    else await ctx.users.save(user);
     return { user: publicUser(user) };
   });
 }

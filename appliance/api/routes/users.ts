@@ -103,14 +103,16 @@ export default async function userRoutes(fastify: FastifyInstance, ctx: ConsoleC
     if (pw) problems.push(pw);
     if (problems.length) throw invalid(problems);
     const changed: string[] = [];
+    // A new password or disabling ends the account's sessions with the save, in one batch.
+    let endSessions = false;
     if (body.password !== undefined) {
       user.passwordHash = await hashPassword(body.password);
-      await ctx.sessions.endAllFor(user.id, self ? req.sessionId ?? undefined : undefined);
+      endSessions = true;
       changed.push('password');
     }
     if (body.disabled !== undefined) {
       user.disabled = body.disabled;
-      if (body.disabled) await ctx.sessions.endAllFor(user.id);
+      if (body.disabled) endSessions = true;
       changed.push(body.disabled ? 'disabled' : 'enabled');
     }
     if (body.unlock) {
@@ -120,7 +122,9 @@ export default async function userRoutes(fastify: FastifyInstance, ctx: ConsoleC
     }
     if (body.language) { user.language = body.language; changed.push('language'); }
     if (body.domains) { user.domains = [...new Set(body.domains.map((d) => d.toLowerCase()))]; changed.push('domains'); }
-    await ctx.users.save(user);
+    // The caller's own session survives its own password change (self cannot be disabled).
+    if (endSessions) await ctx.users.saveEndingSessions(user, ctx.sessions, self ? req.sessionId ?? undefined : undefined);
+    else await ctx.users.save(user);
     req.auditDetail = { username: user.username, changed };
     return { user: publicUser(user) };
   });

@@ -1,23 +1,31 @@
-// NIC/IP bindings: validation, the networkd files, confirm-or-revert against a temp directory, and
-// the menu's set-network dialogue.
+// NIC/IP bindings: validation, the networkd files, try-then-keep against temporary persistent and
+// runtime directories (the runtime one stands for /run, which a reset empties), and the menu's
+// set-network dialogue, interrupted too.
 // systemd-networkd does not run on the test host, so `apply` is a recording fake here; on the box
 // it is `networkctl reload` + `reconfigure` (networkctlApply). Rollback delays are 1 s.
 import test from 'ava';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { changeNetwork, renderNetwork, validateInterface, type InterfaceSettings } from '../../../appliance/system/network.ts';
+import { candidateFileName, changeNetwork, fileName, renderNetwork, validateInterface, type InterfaceSettings } from '../../../appliance/system/network.ts';
 import { runSetNetwork } from '../../../appliance/console/set-network.ts';
+import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 
 const staticEth0: InterfaceSettings = { name: 'eth0', mode: 'static', address: '192.0.2.10', prefix: 24, gateway: '192.0.2.1', dns: ['192.0.2.53', '2001:db8::53'] };
 
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-net-'));
-  // The image's catch-all file is not Mailmoat-managed per interface: it must never be touched.
+interface Dirs { dir: string; runtimeDir: string; root: string }
+
+/** A persistent directory (with the image's catch-all file, which must never be touched) and a runtime one, not yet made. */
+async function tempDirs(): Promise<Dirs> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-net-'));
+  const dir = path.join(root, 'etc');
+  await mkdir(dir);
   await writeFile(path.join(dir, '80-mailmoat-default.network'), '[Match]\nName=en* eth*\n[Network]\nDHCP=yes\n');
-  return dir;
+  return { dir, runtimeDir: path.join(root, 'run'), root };
 }
+
+const list = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).sort();
 
 test('valid settings render to networkd files', (t) => {
   t.deepEqual(validateInterface(staticEth0), []);
@@ -39,98 +47,168 @@ test('invalid settings are explained, every problem at once', (t) => {
   t.regex(validateInterface({ name: 'eth0', mode: 'static', address: '300.1.1.1', prefix: 24, dns: [] })[0], /not an IPv4 or IPv6 address/);
 });
 
+test('the candidate file sorts before every persistent one, so networkd takes it first', (t) => {
+  for (const iface of ['eth0', 'ens3', 'enp0s31f6']) {
+    t.true(candidateFileName(iface) < fileName(iface));
+    t.true(candidateFileName(iface) < '80-mailmoat-default.network');
+  }
+});
+
 test('invalid settings are refused before anything is written or applied', async (t) => {
-  const dir = await tempDir();
+  const d = await tempDirs();
   const applied: string[][] = [];
-  const err = await t.throwsAsync(changeNetwork({ dir, confirmSeconds: 1, apply: async (i) => { applied.push(i); },
+  const err = await t.throwsAsync(changeNetwork({ ...d, confirmSeconds: 1, apply: async (i) => { applied.push(i); },
     settings: [{ name: 'eth0', mode: 'static', address: '192.0.2.10', prefix: 24, gateway: '10.0.0.1', dns: [] }] }));
   t.regex(err!.message, /were not changed[\s\S]*eth0: the gateway/);
-  t.deepEqual(await readdir(dir), ['80-mailmoat-default.network']);
+  t.deepEqual(await list(d.dir), ['80-mailmoat-default.network']);
+  t.deepEqual(await list(d.runtimeDir), []);
   t.deepEqual(applied, []);
-  await rm(dir, { recursive: true });
+  await rm(d.root, { recursive: true });
 });
 
-test('a confirmed change stays', async (t) => {
-  const dir = await tempDir();
-  const applied: string[][] = [];
-  const change = await changeNetwork({ dir, confirmSeconds: 1, settings: [staticEth0], apply: async (i) => { applied.push(i); } });
-  t.is(await readFile(path.join(dir, '10-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
-  change.confirm();
-  t.is(await change.outcome, 'confirmed');
-  await new Promise((r) => setTimeout(r, 1500)); // past the rollback time: nothing may happen
-  t.deepEqual(applied, [['eth0']]);
-  t.deepEqual((await readdir(dir)).sort(), ['10-mailmoat-eth0.network', '80-mailmoat-default.network']);
-  await rm(dir, { recursive: true });
-});
-
-test('an unconfirmed change is rolled back to the previous files and applied again', async (t) => {
-  const dir = await tempDir();
+test('the candidate runs from the runtime directory; the persistent files change only on confirm', async (t) => {
+  const d = await tempDirs();
   const before = renderNetwork({ name: 'eth0', mode: 'dhcp' });
-  await writeFile(path.join(dir, '10-mailmoat-eth0.network'), before);
+  await writeFile(path.join(d.dir, '10-mailmoat-eth0.network'), before);
   const applied: string[][] = [];
-  const change = await changeNetwork({ dir, confirmSeconds: 1, apply: async (i) => { applied.push(i); },
-    settings: [staticEth0, { name: 'eth1', mode: 'dhcp' }] });
-  t.is(await readFile(path.join(dir, '10-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
-  t.is(await change.outcome, 'reverted');
-  t.is(await readFile(path.join(dir, '10-mailmoat-eth0.network'), 'utf8'), before);
-  t.deepEqual((await readdir(dir)).sort(), ['10-mailmoat-eth0.network', '80-mailmoat-default.network'], 'eth1, new in the change, is gone again');
-  t.deepEqual(applied, [['eth0', 'eth1'], ['eth0', 'eth1']]);
-  await rm(dir, { recursive: true });
+  const change = await changeNetwork({ ...d, confirmSeconds: 1, settings: [staticEth0], apply: async (i) => { applied.push(i); } });
+  t.is(await readFile(path.join(d.runtimeDir, '05-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
+  // A reset now would lose the runtime directory and boot with exactly this:
+  t.is(await readFile(path.join(d.dir, '10-mailmoat-eth0.network'), 'utf8'), before);
+  t.deepEqual(await list(d.dir), ['10-mailmoat-eth0.network', '80-mailmoat-default.network']);
+  await change.confirm();
+  t.is(await change.outcome, 'confirmed');
+  t.is(await readFile(path.join(d.dir, '10-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
+  t.deepEqual(await list(d.runtimeDir), [], 'the candidate is gone once kept');
+  await new Promise((r) => setTimeout(r, 1500)); // past the rollback time: nothing may happen
+  t.deepEqual(applied, [['eth0'], []], 'applied, then networkd told to re-read its files');
+  t.is(await readFile(path.join(d.dir, '10-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
+  await rm(d.root, { recursive: true });
 });
 
-test('a failing apply restores the previous files at once', async (t) => {
-  const dir = await tempDir();
+test('an unconfirmed change removes its candidates and reconfigures; the persistent files were never touched', async (t) => {
+  const d = await tempDirs();
+  const before = renderNetwork({ name: 'eth0', mode: 'dhcp' });
+  await writeFile(path.join(d.dir, '10-mailmoat-eth0.network'), before);
+  const applied: string[][] = [];
+  const change = await changeNetwork({ ...d, confirmSeconds: 1, apply: async (i) => { applied.push(i); },
+    settings: [staticEth0, { name: 'eth1', mode: 'dhcp' }] });
+  t.deepEqual(await list(d.runtimeDir), ['05-mailmoat-eth0.network', '05-mailmoat-eth1.network']);
+  t.is(await change.outcome, 'reverted');
+  t.deepEqual(await list(d.runtimeDir), []);
+  t.is(await readFile(path.join(d.dir, '10-mailmoat-eth0.network'), 'utf8'), before);
+  t.deepEqual(await list(d.dir), ['10-mailmoat-eth0.network', '80-mailmoat-default.network']);
+  t.deepEqual(applied, [['eth0', 'eth1'], ['eth0', 'eth1']]);
+  await change.confirm();
+  t.deepEqual(await list(d.dir), ['10-mailmoat-eth0.network', '80-mailmoat-default.network'], 'too late to keep');
+  await rm(d.root, { recursive: true });
+});
+
+test('revert() rolls back at once, before the deadline', async (t) => {
+  const d = await tempDirs();
+  const applied: string[][] = [];
+  const change = await changeNetwork({ ...d, confirmSeconds: 3600, settings: [staticEth0], apply: async (i) => { applied.push(i); } });
+  await change.revert();
+  t.is(await change.outcome, 'reverted');
+  t.deepEqual(await list(d.runtimeDir), []);
+  t.deepEqual(applied, [['eth0'], ['eth0']]);
+  await rm(d.root, { recursive: true });
+});
+
+test('a failing apply removes the candidate at once', async (t) => {
+  const d = await tempDirs();
   let calls = 0;
-  const err = await t.throwsAsync(changeNetwork({ dir, confirmSeconds: 60, settings: [staticEth0],
+  const err = await t.throwsAsync(changeNetwork({ ...d, confirmSeconds: 60, settings: [staticEth0],
     apply: async () => { if (++calls === 1) throw new Error('networkctl: Failed to reload network settings'); } }));
   t.regex(err!.message, /previous ones are back: networkctl: Failed/);
-  t.deepEqual(await readdir(dir), ['80-mailmoat-default.network']);
+  t.deepEqual(await list(d.dir), ['80-mailmoat-default.network']);
+  t.deepEqual(await list(d.runtimeDir), []);
   t.is(calls, 2);
-  await rm(dir, { recursive: true });
+  await rm(d.root, { recursive: true });
+});
+
+test('keeping fails cleanly when the persistent directory cannot be written: the change is reverted', async (t) => {
+  const d = await tempDirs();
+  const applied: string[][] = [];
+  const change = await changeNetwork({ ...d, dir: path.join(d.root, 'missing'), confirmSeconds: 3600, settings: [staticEth0], apply: async (i) => { applied.push(i); } });
+  await t.throwsAsync(change.confirm(), { message: /keeping the network settings failed .*; the previous ones are back/ });
+  t.is(await change.outcome, 'reverted');
+  t.deepEqual(await list(d.runtimeDir), []);
+  t.deepEqual(applied, [['eth0'], ['eth0']]);
+  await rm(d.root, { recursive: true });
 });
 
 test('interfaces not named in a change keep their files', async (t) => {
-  const dir = await tempDir();
+  const d = await tempDirs();
   const eth1 = renderNetwork({ name: 'eth1', mode: 'dhcp' });
-  await writeFile(path.join(dir, '10-mailmoat-eth1.network'), eth1);
+  await writeFile(path.join(d.dir, '10-mailmoat-eth1.network'), eth1);
   const applied: string[][] = [];
-  const change = await changeNetwork({ dir, confirmSeconds: 1, settings: [staticEth0], apply: async (i) => { applied.push(i); } });
+  const change = await changeNetwork({ ...d, confirmSeconds: 1, settings: [staticEth0], apply: async (i) => { applied.push(i); } });
   t.is(await change.outcome, 'reverted');
-  t.is(await readFile(path.join(dir, '10-mailmoat-eth1.network'), 'utf8'), eth1);
+  t.is(await readFile(path.join(d.dir, '10-mailmoat-eth1.network'), 'utf8'), eth1);
   t.deepEqual(applied, [['eth0'], ['eth0']]);
-  await rm(dir, { recursive: true });
+  await rm(d.root, { recursive: true });
 });
+
+function dialogue() {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const screen = { text: '' };
+  output.on('data', (d) => (screen.text += d));
+  /** Answers one line at a time, each once its question is on the screen. */
+  const answer = async (pairs: string[][]) => {
+    for (const [question, line] of pairs) {
+      while (!screen.text.includes(question)) await new Promise((r) => setTimeout(r, 10));
+      input.write(line + '\n');
+    }
+  };
+  return { io: { input, output }, screen, answer };
+}
+
+const STATIC_ANSWERS = [['Interface', 'eth0'], ['DHCP or static', 'static'], ['Address/prefix', '192.0.2.10/24'], ['Gateway', '192.0.2.1'], ['DNS servers', '192.0.2.53 2001:db8::53']];
 
 test('the menu dialogue validates, applies and keeps a confirmed static address', async (t) => {
-  const dir = await tempDir();
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let text = '';
-  output.on('data', (d) => (text += d));
+  const d = await tempDirs();
+  const { io, screen, answer } = dialogue();
   const applied: string[][] = [];
-  const done = runSetNetwork({ input, output }, dir, async (i) => { applied.push(i); });
-  // Answers one line at a time, each once its question is on the screen.
-  for (const [question, answer] of [['Interface', 'eth0'], ['DHCP or static', 'static'], ['Address/prefix', '192.0.2.10/24'],
-    ['Gateway', '192.0.2.1'], ['DNS servers', '192.0.2.53 2001:db8::53'], ['Keep?', 'keep']]) {
-    while (!text.includes(question)) await new Promise((r) => setTimeout(r, 10));
-    input.write(answer + '\n');
-  }
+  const done = runSetNetwork(io, { dirs: d, apply: async (i) => { applied.push(i); }, signals: new EventEmitter() });
+  await answer([...STATIC_ANSWERS, ['Keep?', 'keep']]);
   t.is(await done, 0);
-  t.regex(text, /The new network settings are kept/);
-  t.is(await readFile(path.join(dir, '10-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
-  t.deepEqual(applied, [['eth0']]);
-  await rm(dir, { recursive: true });
+  t.regex(screen.text, /The new network settings are kept/);
+  t.is(await readFile(path.join(d.dir, '10-mailmoat-eth0.network'), 'utf8'), renderNetwork(staticEth0));
+  t.deepEqual(await list(d.runtimeDir), []);
+  t.deepEqual(applied, [['eth0'], []]);
+  await rm(d.root, { recursive: true });
 });
 
+for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM']) {
+  test(`${signal} at "Keep?" rolls back at once and keeps the persistent files`, async (t) => {
+    const d = await tempDirs();
+    const { io, screen, answer } = dialogue();
+    const signals = new EventEmitter();
+    const applied: string[][] = [];
+    const done = runSetNetwork(io, { dirs: d, apply: async (i) => { applied.push(i); }, signals });
+    await answer(STATIC_ANSWERS);
+    while (!screen.text.includes('Keep?')) await new Promise((r) => setTimeout(r, 10));
+    t.is(signals.listenerCount(signal), 1, 'the dialogue listens for interruptions during the window');
+    signals.emit(signal);
+    t.is(await done, 1);
+    t.regex(screen.text, /Interrupted: the previous network settings are back/);
+    t.deepEqual(await list(d.runtimeDir), []);
+    t.deepEqual(await list(d.dir), ['80-mailmoat-default.network']);
+    t.deepEqual(applied, [['eth0'], ['eth0']]);
+    t.is(signals.listenerCount(signal), 0, 'and stops listening afterwards');
+    await rm(d.root, { recursive: true });
+  });
+}
+
 test('the menu dialogue changes nothing for invalid answers', async (t) => {
-  const dir = await tempDir();
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let text = '';
-  output.on('data', (d) => (text += d));
-  input.end('eth0\nstatic\n192.0.2.10/40\n\n\n');
-  t.is(await runSetNetwork({ input, output }, dir, async () => t.fail('nothing may be applied')), 1);
-  t.regex(text, /Nothing was changed:\n {2}the prefix length must be 1-32/);
-  t.deepEqual(await readdir(dir), ['80-mailmoat-default.network']);
-  await rm(dir, { recursive: true });
+  const d = await tempDirs();
+  const { io, screen } = dialogue();
+  io.input.end('eth0\nstatic\n192.0.2.10/40\n\n\n');
+  t.is(await runSetNetwork(io, { dirs: d, apply: async () => t.fail('nothing may be applied'), signals: new EventEmitter() }), 1);
+  t.regex(screen.text, /Nothing was changed:\n {2}the prefix length must be 1-32/);
+  t.deepEqual(await list(d.dir), ['80-mailmoat-default.network']);
+  t.deepEqual(await list(d.runtimeDir), []);
+  await rm(d.root, { recursive: true });
 });
