@@ -123,7 +123,7 @@ try {
       seq += count + warmup;
       runs.push(r);
       say(`  ${r.handledPerS.toFixed(1)} msg/s handled, ${r.cpuMsPerMsg.toFixed(2)} CPU ms/msg, EOD p50 ${r.eodMs.p50.toFixed(1)} / p99 ${r.eodMs.p99.toFixed(1)} ms, ` +
-        `delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
+        `RSS peak ${r.peakRssMiB.toFixed(0)} / steady ${r.steadyRssMiB.toFixed(0)} MiB, delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
         (Object.keys(r.failed).length ? `, failed ${JSON.stringify(r.failed)}` : ''));
     }
     if (stack) {

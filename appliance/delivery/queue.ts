@@ -3,6 +3,17 @@
 // 5xx bounces to the sender, 4xx or no answer waits (retryMinutes) and tries again until the queue
 // lifetime ends, then bounces. A record leaves the queue only when all recipients are final, and
 // the queue is rebuilt from the store at start, so an acknowledged message is never lost.
+//
+// Delivery is at-least-once. A crash between the remote's 250 and our record of it sends the
+// message again at restart: a duplicate, never a loss (RFC 1047 describes this window; RFC 5321
+// section 6.1 puts losing mail first among things a server must not do). The window is kept to one
+// synced write: a transaction's 2xx recipients are recorded delivered before anything else
+// happens (log, other recipients' routes, bounces, statistics, cleanup), so a kill leaves at most
+// one duplicate per transaction in flight, i.e. per `delivery.concurrency` slot for a message with
+// one route. At restart we do not ask the route whether it already has the message: SMTP has no
+// way to ask (only the mailbox store knows, and it is the customer's), and the one key we could
+// ask with, the Message-ID, is the sender's to choose: it may be missing or reused, so treating
+// "seen" as "delivered" would let one message silently suppress another, which is a loss.
 import { open } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
@@ -43,8 +54,9 @@ export interface QueueDeps {
   spool: MessageFiles;
   log: MessageLog;
   config: () => Config;
-  client: SmtpClient;
-  mx: MxResolver;
+  /** Only what the queue uses, so a test can stand in for the network. */
+  client: Pick<SmtpClient, 'send' | 'close'>;
+  mx: Pick<MxResolver, 'lookup'>;
   /** Told when a message leaves the queue (for statistics). */
   onFinished?: (log: MessageLogRecord) => void;
   /** One syslog line per recipient's delivered, deferred or bounced attempt. */
@@ -56,6 +68,8 @@ interface Entry {
   log: MessageLogRecord;
   timer?: NodeJS.Timeout;
   running: boolean;
+  /** The last write of the record, so an attempt's parallel transactions record in order. */
+  saving?: Promise<void>;
 }
 
 type RouteLookup = { kind: 'destinations'; list: Destination[] } | { kind: 'fail'; permanent: boolean; reason: string };
@@ -77,10 +91,23 @@ export class DeliveryQueue {
   /** Reloads every unfinished message and removes spool files no record refers to. */
   async recover(): Promise<number> {
     const referenced = new Set<string>();
+    const finished: Entry[] = [];
     for await (const record of this.#db.values()) {
       referenced.add(record.file);
       const log = (await this.#deps.log.get(record.id)) ?? newLog(record);
-      this.#add({ record, log, running: false });
+      const entry: Entry = { record, log, running: false };
+      // Every recipient final: the process died after recording the last delivery and before
+      // removing the record. Finish it; sending again would be the duplicate that write prevents.
+      if (record.recipients.every(isFinal)) finished.push(entry);
+      else this.#add(entry);
+    }
+    for (const entry of finished) {
+      const logged = new Set(entry.log.attempts.flatMap((a) => a.recipients));
+      for (const r of entry.record.recipients.filter((x) => x.status === 'delivered' && !logged.has(x.address))) {
+        entry.log.attempts.push({ at: Date.now(), recipients: [r.address], host: '', port: 0, code: 250,
+          reply: `recorded as delivered before a restart: ${r.lastReply ?? ''}`.trim() });
+      }
+      await this.#persist(entry, true);
     }
     for (const file of await this.#deps.spool.list()) {
       // Written but never acknowledged (the crash came before the queue record was synced).
@@ -250,13 +277,15 @@ export class DeliveryQueue {
         group.recipients.push(r);
         groups.set(key, group);
       }
-      await Promise.all([...groups.values()].map((g) => this.#deliverGroup(record, log, g.route, g.recipients, failed)));
+      await Promise.all([...groups.values()].map((g) => this.#deliverGroup(entry, g.route, g.recipients, failed)));
     }
     if (failed.length && record.mailFrom && record.direction !== 'bounce') await this.#bounce(record, failed);
-    await this.#persist(entry);
+    // Deliveries are synced already; a bounced recipient (5xx, expiry) is final only from here on.
+    await this.#persist(entry, failed.length > 0);
   }
 
-  async #deliverGroup(record: QueueRecord, log: MessageLogRecord, route: RouteLookup, group: QueuedRecipient[], failed: FailedRecipient[]): Promise<void> {
+  async #deliverGroup(entry: Entry, route: RouteLookup, group: QueuedRecipient[], failed: FailedRecipient[]): Promise<void> {
+    const { record, log } = entry;
     const settle = (r: QueuedRecipient, code: number, reply: string, dest?: Destination) => {
       r.lastReply = reply;
       if (code >= 200 && code < 300) r.status = 'delivered';
@@ -282,6 +311,12 @@ export class DeliveryQueue {
         continue;
       }
       const byAddress = new Map(result.replies.map((x) => [x.address.toLowerCase(), x]));
+      const accepted = group.filter((r) => { const code = byAddress.get(r.address.toLowerCase())?.code ?? 0; return code >= 200 && code < 300; });
+      if (accepted.length) {
+        // First, before logging or anything else: the remote has these now (see the top).
+        for (const r of accepted) r.status = 'delivered';
+        await this.#recordDelivered(entry);
+      }
       for (const r of group) {
         const reply = byAddress.get(r.address.toLowerCase()) ?? { code: 451, reply: 'no reply for this recipient' };
         log.attempts.push({ at: Date.now(), recipients: [r.address], host: hostLabel(dest), port: dest.port, code: reply.code, reply: reply.reply });
@@ -294,6 +329,13 @@ export class DeliveryQueue {
       this.#defer(r);
       this.#deps.events?.({ kind: 'deferred', log, recipient: r.address, reply: lastProblem });
     }
+  }
+
+  /** One synced write of the record as it stands, after the entry's earlier writes. */
+  async #recordDelivered(entry: Entry): Promise<void> {
+    const write = (entry.saving ?? Promise.resolve()).then(() => this.#db.put(entry.record.id, entry.record, { sync: true }));
+    entry.saving = write.catch(() => {});
+    await write;
   }
 
   #defer(r: QueuedRecipient): void {
@@ -341,7 +383,12 @@ export class DeliveryQueue {
     await this.accept(bounce, newLog(bounce, { reply: `bounce for ${record.id}` }));
   }
 
-  async #persist(entry: Entry): Promise<void> {
+  /**
+   * Writes the attempt's outcome: the log record, and the queue record or (all recipients final)
+   * its removal. `sync` when a recipient became final without a synced write of its own; otherwise
+   * losing this write to a power cut costs only a retry time or the cleanup, which recover() redoes.
+   */
+  async #persist(entry: Entry, sync: boolean): Promise<void> {
     const { record, log } = entry;
     const statusOf = new Map(record.recipients.map((r) => [r.address, r.status]));
     for (const lr of log.recipients) {
@@ -352,16 +399,14 @@ export class DeliveryQueue {
     const done = record.recipients.every(isFinal);
     if (done) {
       log.finishedAt = Date.now();
-      await this.#deps.store.batch([delOp(this.#db, record.id), ...this.#deps.log.writeOps(log)], { sync: true });
+      await this.#deps.store.batch([delOp(this.#db, record.id), ...this.#deps.log.writeOps(log)], { sync });
       this.#entries.delete(record.id);
       await this.#deps.spool.remove(record.file);
       this.#deps.onFinished?.(log);
       return;
     }
     if (log.status === 'queued' && log.attempts.length) log.status = 'deferred';
-    // Sync only when a recipient became final: losing a retry time to a crash is harmless.
-    const anyFinal = record.recipients.some(isFinal);
-    await this.#deps.store.batch([putOp(this.#db, record.id, record), ...this.#deps.log.writeOps(log)], { sync: anyFinal });
+    await this.#deps.store.batch([putOp(this.#db, record.id, record), ...this.#deps.log.writeOps(log)], { sync });
   }
 }
 

@@ -1,10 +1,11 @@
 // The daemon under test, as its own process: writes the run's configuration, gives it a fresh copy
 // of a data folder whose classifier was trained on the corpus's train split, starts
 // `bin/mailmoat.js start` (or the bare launcher, see bare-daemon.ts), waits for the "inbound SMTP
-// listening on …:PORT" line, and stops it by its PID with SIGTERM.
+// listening on …:PORT" line, and stops it by its PID with SIGTERM. Node gets the flags the image
+// starts the daemon with (systemd/mailmoat.service), so the memory measured is what ships.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Classifier } from '../../appliance/classifier/index.ts';
 import type { CorpusMessage } from '../../appliance/classifier/sa-corpus.ts';
@@ -50,6 +51,14 @@ function configFor(mode: DaemonMode, o: { sinkPort: number; dns: string; clamd?:
   };
 }
 
+/** Node's own flags in the image's unit file: what comes between `node` and `bin/mailmoat.js`. */
+export async function shippedNodeFlags(): Promise<string[]> {
+  const unit = await readFile(path.join(ROOT, 'systemd/mailmoat.service'), 'utf8');
+  const exec = /^ExecStart=\S+\s(.*?)\S*bin\/mailmoat\.js\s/m.exec(unit);
+  if (!exec) throw new Error('systemd/mailmoat.service: no ExecStart running bin/mailmoat.js');
+  return exec[1].split(/\s+/).filter(Boolean);
+}
+
 export interface RunningDaemon { pid: number; port: number; dataDir: string; stop(): Promise<void> }
 
 export async function startDaemon(opts: {
@@ -61,7 +70,7 @@ export async function startDaemon(opts: {
   const configFile = path.join(opts.workDir, 'config.json');
   await writeFile(configFile, JSON.stringify(configFor(opts.mode, opts), null, 2));
   const entry = opts.mode === 'bare' ? [path.join(ROOT, 'scripts/bench/bare-daemon.ts')] : [path.join(ROOT, 'bin/mailmoat.js'), 'start'];
-  const nodeArgs = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
+  const nodeArgs = [...await shippedNodeFlags(), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--data', dataDir], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });

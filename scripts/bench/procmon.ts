@@ -4,7 +4,9 @@
 // the bench itself…). CPU of a group = the utime+stime each of its processes spent during the
 // window (processes born inside it count from zero) plus what exited children cost, as their
 // parent's cutime+cstime grows when it reaps them; a reaped child that was itself sampled is
-// subtracted so it is not counted twice. Memory = the peak over samples of the group's summed RSS.
+// subtracted so it is not counted twice. Memory = the group's summed RSS at each sample: its peak,
+// and its steady state = the median of the samples in the run's second half (start-up and warm
+// caches are behind by then; a median ignores a single burst, so growth shows as a rising median).
 // The machine's busy time comes from /proc/stat; what is busy but in no group is "not ours"
 // (other tenants, plus kernel softirq for loopback traffic).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -14,7 +16,7 @@ const TICKS_PER_S = 100; // USER_HZ
 
 export type Classify = (pid: number, exe: string) => string | undefined;
 
-export interface GroupUsage { cpuSeconds: number; peakRssMiB: number; maxProcs: number }
+export interface GroupUsage { cpuSeconds: number; peakRssMiB: number; steadyRssMiB: number; maxProcs: number }
 export interface Usage {
   seconds: number;
   machineBusyPct: number;
@@ -54,6 +56,8 @@ export class ProcMon {
   readonly #classify: Classify;
   readonly #tracked = new Map<number, Tracked & { rFirst: number; rLast: number }>();
   readonly #peak = new Map<string, { rss: number; procs: number }>();
+  /** Each group's summed RSS (KiB) at every sample, in order. */
+  readonly #rss = new Map<string, number[]>();
   readonly #exe = new Map<number, string>();
   #round = 0;
   #timer?: NodeJS.Timeout;
@@ -84,12 +88,13 @@ export class ProcMon {
       // gone before the end and reaped by a tracked parent: the parent's cutime holds it already
       if (t.seen < this.#round && parent && parent.seen === this.#round) ticks -= t.last + t.rLast;
       oursTicks += ticks;
-      const g = groups[t.group] ??= { cpuSeconds: 0, peakRssMiB: 0, maxProcs: 0 };
+      const g = groups[t.group] ??= { cpuSeconds: 0, peakRssMiB: 0, steadyRssMiB: 0, maxProcs: 0 };
       g.cpuSeconds += ticks / TICKS_PER_S;
     }
     for (const [name, g] of Object.entries(groups)) {
       const p = this.#peak.get(name);
       g.peakRssMiB = (p?.rss ?? 0) / 1024;
+      g.steadyRssMiB = median(secondHalf(this.#rss.get(name) ?? [])) / 1024;
       g.maxProcs = p?.procs ?? 0;
     }
     const busyTicks = m1.busy - this.#m0.busy;
@@ -129,10 +134,24 @@ export class ProcMon {
       sums.set(group, sum);
     }
     for (const [group, sum] of sums) {
+      const series = this.#rss.get(group) ?? [];
+      series.push(sum.rss);
+      this.#rss.set(group, series);
       const p = this.#peak.get(group) ?? { rss: 0, procs: 0 };
       this.#peak.set(group, { rss: Math.max(p.rss, sum.rss), procs: Math.max(p.procs, sum.procs) });
     }
   }
+}
+
+function secondHalf(xs: number[]): number[] {
+  return xs.slice(Math.floor(xs.length / 2));
+}
+
+function median(xs: number[]): number {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 export const CPUS = os.cpus().length;

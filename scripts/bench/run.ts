@@ -41,6 +41,8 @@ export interface RunResult {
   eodMs: { p50: number; p99: number; max: number };
   e2eMs: { p50: number; p99: number };
   peakRssMiB: number;
+  /** Median RSS over the second half of the run (see procmon.ts). */
+  steadyRssMiB: number;
   usage: Usage;
 }
 
@@ -131,6 +133,7 @@ export async function measure(o: {
     eodMs: { p50: pct(timed([...accepted, ...quarantined]), 50), p99: pct(timed([...accepted, ...quarantined]), 99), max: pct(timed([...accepted, ...quarantined]), 100) },
     e2eMs: { p50: pct(e2e, 50), p99: pct(e2e, 99) },
     peakRssMiB: g?.peakRssMiB ?? NaN,
+    steadyRssMiB: g?.steadyRssMiB ?? NaN,
     usage,
   };
 }
