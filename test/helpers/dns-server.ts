@@ -74,7 +74,9 @@ export async function startDnsServer(zone: Zone): Promise<DnsServer> {
   await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
   const port = (server.addresses().udp as { port: number }).port;
   const address = `127.0.0.1:${port}`;
-  const r = new Resolver({ timeout: 2000, tries: 1 });
+  // Generous: a query that times out is (rightly) not cached, so on a loaded machine a short
+  // timeout turned "the cache answered" checks into one-run-in-several failures.
+  const r = new Resolver({ timeout: 10_000, tries: 2 });
   r.setServers([address]);
   return {
     address,
