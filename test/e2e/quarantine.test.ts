@@ -107,7 +107,7 @@ test('quarantined message found, previewed safely, released and delivered; messa
   await page.getByRole('link', { name: 'Message log' }).click();
   await page.getByRole('cell', { name: 'quarantined', exact: true }).waitFor();
   await page.getByLabel('Sender').fill('billing@vendor.test');
-  await page.getByLabel('Status').selectOption('delivered');
+  await page.getByRole('combobox', { name: 'Status' }).selectOption('delivered');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('cell', { name: 'quarantined', exact: true }).waitFor({ state: 'detached' });
   await page.getByRole('row').filter({ hasText: 'delivered' }).getByRole('link').click();
