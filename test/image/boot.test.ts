@@ -12,7 +12,7 @@
 // machine-readable sources — the console API over HTTPS and SNMP; the serial screen is checked
 // only for what only it shows, matched tolerantly (see `loose` in vm.ts).
 // Set MAILMOAT_IMAGE_REUSE=1 to boot the image already in dist/ instead of building a new one.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -89,6 +89,29 @@ function bootReport(serial: string): { units: Map<string, string>; failed: strin
     if (u) units.set(u[1], u[2].trim());
   }
   return { units, failed: /failed units: (.*)/.exec(m[1])?.[1].trim() ?? '?', text: m[1] };
+}
+
+/**
+ * Logs in as maint on the serial console and returns the menu's status screen once it shows the
+ * daemon's figures. The daemon is ready (it listens), but under emulation on a loaded host it may
+ * not answer the menu within the menu's 15 s: then the menu says so, and item 1 draws it again.
+ */
+async function menuStatus(t: ExecutionContext, vm: Vm): Promise<string> {
+  const mark = vm.serial().length;
+  await vm.type('\n');
+  await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
+  await vm.type('maint\n');
+  const drawn = (from: number) => vm.waitForSerial('the maintenance menu', new RegExp(`${loosePart('Host:')}[\\s\\S]*?${loosePart('Choose 0-11:')}`), 120_000, from);
+  let screen = (await drawn(mark))[0];
+  const deadline = Date.now() + 5 * 60_000;
+  for (let redraws = 0; loose('Mail status unavailable').test(screen); redraws++) {
+    if (Date.now() > deadline) throw new Error(`the menu never showed the daemon's figures in 5 min (${redraws} redraws); last screen:\n${screen}`);
+    t.log(`the menu could not reach the daemon yet; drawing the status again (${redraws + 1})`);
+    const again = vm.serial().length;
+    await vm.type('1\n');
+    screen = (await drawn(again))[0];
+  }
+  return screen;
 }
 
 /** Retries `probe` every 3 s until it returns a value (services may still be starting). */
@@ -209,15 +232,10 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     t.truthy(wizard.csrf);
 
     // The serial console: the maintenance user's login shell is the menu, opening on the status.
-    const mark = vm.serial().length;
-    await vm.type('\n');
-    await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
-    await vm.type('maint\n');
-    const screen = (await vm.waitForSerial('the maintenance menu', new RegExp(`${loosePart('Mailmoat maintenance')}[\\s\\S]*?${loosePart('Choose 0-11:')}`), 120_000, mark))[0];
+    const screen = await menuStatus(t, vm);
     t.regex(screen, new RegExp(`${loosePart('mailmoat.service')}\\s+${loosePart('active')}`));
     t.regex(screen, loose('10.0.2.15'));
-    // Mail figures come from the daemon's local API socket (the menu says so when it cannot reach it).
-    t.notRegex(screen, loose('Mail status unavailable'));
+    // Mail figures come from the daemon's local API socket.
     t.regex(screen, loose('Mail counted: received'));
     t.regex(screen, loose('open https://10.0.2.15/ and enter the setup code'), 'the menu does not name the console\'s address');
     const mark2 = vm.serial().length;
@@ -301,11 +319,7 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
 
     // The menu's status shows the data filesystem at the warning level (the daemon is ready, so
     // its local API answers the first time the menu draws)...
-    const mark = vm.serial().length;
-    await vm.type('\n');
-    await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
-    await vm.type('maint\n');
-    const screen = (await vm.waitForSerial('the maintenance menu', new RegExp(`${loosePart('Mailmoat maintenance')}[\\s\\S]*?${loosePart('Choose 0-11:')}`), 120_000, mark))[0];
+    const screen = await menuStatus(t, vm);
     t.regex(screen, new RegExp(`${loosePart('/var/lib/mailmoat')}[\\s\\d.]+%\\s+${loosePart('warning')}`), 'the menu does not show the data filesystem at the warning level');
     // ...and the warning is in the journal (item 5 shows the daemon's warnings first).
     const mark2 = vm.serial().length;
