@@ -33,6 +33,9 @@ import { ClientLimits } from './smtp/client-limits.ts';
 import { createListener, type ListenerKind } from './smtp/listener.ts';
 import { RecipientPolicy } from './smtp/recipient-policy.ts';
 import { ReverseDns } from './smtp/reverse-dns.ts';
+import { Greylist, startGreylistSweep } from './smtp/greylist.ts';
+import { Screening } from './smtp/screening.ts';
+import { servedDomain } from './config/served-domains.ts';
 import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
 import { Stats } from './stats/counters.ts';
@@ -63,6 +66,8 @@ export interface ApplianceOptions {
   localSocket?: string;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
+  /** The clock greylisting reads (tests move their own instead of waiting); default Date.now. */
+  now?: () => number;
 }
 
 export interface Appliance {
@@ -83,6 +88,7 @@ export interface Appliance {
   quarantineActions: QuarantineActions;
   lists: ListsStore;
   pipeline: Pipeline;
+  greylist: Greylist;
   /** The console's URL and server when it runs. */
   consoleUrl?: string;
   console?: ConsoleServer;
@@ -147,7 +153,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   });
   const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
   const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); };
+  const greylist = new Greylist(store, opts.now);
+  const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopGreylistSweep(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
@@ -182,7 +190,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
   const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats, events });
-  const onRcptRefused = createRcptRefusalLog({ config: current, log, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
+  const refusalLog = createRcptRefusalLog({ config: current, log, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
+  const onRcptRefused: typeof refusalLog = (r) => {
+    refusalLog(r);
+    if (r.reason === 'greylisted' || r.reason === 'dns-list') {
+      stats.screened(r.reason === 'greylisted' ? 'greylisted' : 'dnsListRefused', servedDomain(current(), r.address.slice(r.address.lastIndexOf('@') + 1))?.name ?? '');
+    }
+  };
+  const screening = new Screening({ config: current, resolve: dns.resolve, greylist, senderAllowed: (recipient, domain, sender) => pipeline.senderAllowed(recipient, domain, sender) });
   const recipientBlocked = async (direction: MailDirection, address: string, sender: string) =>
     (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
   const listeners = new Map<ListenerKind, SMTPServer>();
@@ -191,6 +206,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     for (const kind of ['inbound', 'submission'] as const) {
       const server = createListener({
         kind, config: current, policy: () => policy, tls, limits, authLimits, reverseDns, accept, recipientBlocked, onRcptRefused,
+        ...(kind === 'inbound' ? { screening } : {}),
         admission: () => (system.disks.isAboveHardLimit() ? 'Insufficient system storage: the data disk is nearly full, try again later' : null),
       });
       const { address, port } = cfg.listeners[kind];
@@ -252,7 +268,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline,
+    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline, greylist,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

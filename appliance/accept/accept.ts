@@ -11,7 +11,8 @@
 // Refusals at RCPT (unknown user, blocked recipient, relay denied) never reach DATA: the session
 // reports them to `createRcptRefusalLog`'s function, which logs them with status "rejected at
 // RCPT" and the reply where the recipient's domain asks for it (`logInvalidRecipients`; relay
-// refusals by `log.relayDenied`).
+// refusals by `log.relayDenied`). Greylisting (status "tempfailed", class Greylist) and DNS-list
+// refusals (class Blacklisted) are always logged, with what the session found.
 import type { Readable } from 'node:stream';
 import type { Config, MailDirection } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
@@ -21,6 +22,8 @@ import type { MailEventSink } from '../logsearch/mail-events.ts';
 import { MessageLog, overallStatus, type MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Spool } from '../spool/spool.ts';
 import type { Stats } from '../stats/counters.ts';
+import type { MainClass } from '../message/message.ts';
+import type { ConnectionFindings } from '../pipeline/message-context.ts';
 import type { FilterOutcome, MessageFilter } from './message-filter.ts';
 
 export interface AcceptDeps {
@@ -48,6 +51,8 @@ export interface IncomingMessage {
   mailFrom: string;
   /** `address` after alias mapping; `domain` is the served domain name ('' for outbound). */
   recipients: { address: string; original: string; domain: string }[];
+  /** The session's connection-time findings (DNS lists, HELO/reverse DNS), for the score. */
+  connection?: ConnectionFindings;
 }
 
 /** The SMTP reply to the final dot: 250 once durably queued, else the refusal's code. */
@@ -75,7 +80,10 @@ export function createAccept(deps: AcceptDeps): Accept {
     };
     let outcome: FilterOutcome;
     try {
-      outcome = await deps.filter({ id: spooled.id, direction, receivedAt, spoolPath: spooled.path, raw: spooled.data, size: spooled.size, client, mailFrom, recipients: m.recipients });
+      outcome = await deps.filter({
+        id: spooled.id, direction, receivedAt, spoolPath: spooled.path, raw: spooled.data, size: spooled.size, client, mailFrom, recipients: m.recipients,
+        ...(m.connection ? { connection: m.connection } : {}),
+      });
     } catch (err) {
       await deps.spool.remove(spooled.file);
       throw err;
@@ -128,8 +136,12 @@ export interface RefusedRecipient {
   client: IncomingMessage['client'];
   mailFrom: string;
   address: string;
-  reason: 'unknown-user' | 'blocked' | 'relay-denied';
+  /** greylisted: 451 until the sender retries; dns-list: the client's DNS-list listings reached the reject score. */
+  reason: 'unknown-user' | 'blocked' | 'relay-denied' | 'greylisted' | 'dns-list';
   reply: { code: number; message: string };
+  /** The class the refusal gives the recipient (Greylist, Blacklisted), and what the session found. */
+  mainClass?: MainClass;
+  findings?: ConnectionFindings;
 }
 
 /**
@@ -140,14 +152,17 @@ export function createRcptRefusalLog(deps: { config: () => Config; log: MessageL
   return (r) => {
     const cfg = deps.config();
     const domain = servedDomain(cfg, r.address.slice(r.address.lastIndexOf('@') + 1));
-    const wanted = r.reason === 'relay-denied' ? cfg.log.relayDenied : domain?.logInvalidRecipients === true;
+    // Greylisting and DNS-list refusals are always logged: they are filtering decisions, not typos.
+    const screened = r.reason === 'greylisted' || r.reason === 'dns-list';
+    const wanted = screened || (r.reason === 'relay-denied' ? cfg.log.relayDenied : domain?.logInvalidRecipients === true);
     if (!wanted) return;
     const now = Date.now();
     const record: MessageLogRecord = {
       id: MessageLog.newId(now), receivedAt: now, server: cfg.hostname, direction: r.direction, client: r.client,
-      mailFrom: r.mailFrom, size: 0, attempts: [], status: 'rejected at RCPT', finishedAt: now,
-      recipients: [{ address: r.address, original: r.address, status: 'rejected' }],
+      mailFrom: r.mailFrom, size: 0, attempts: [], status: r.reply.code < 500 ? 'tempfailed' : 'rejected at RCPT', finishedAt: now,
+      recipients: [{ address: r.address, original: r.address, status: 'rejected', ...(r.mainClass ? { mainClass: r.mainClass } : {}) }],
       reply: `${r.reply.code} ${r.reply.message}`,
+      ...(r.findings ? { findings: { connection: r.findings } } : {}),
     };
     deps.log.put(record).catch((err: Error) => deps.onError?.(err));
   };

@@ -66,6 +66,8 @@ export const Domain = Type.Object({
   mailboxAliases: Type.Array(MailboxAlias, { default: [], description: 'mailbox aliases: mail for `from` is delivered to `to`' }),
   timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA time zone for this domain\'s dates in the console and reports; default: the appliance\'s time zone' })),
   logInvalidRecipients: Type.Boolean({ default: false, description: 'log recipients refused at RCPT (unknown user, blocked recipient) in the message log, status "rejected at RCPT" with the reply given' }),
+  // Greylisting's per-domain switch only (issue 15 item 4); the layered per-domain policy may take it over.
+  greylisting: Type.Optional(Type.Boolean({ description: 'greylist mail for this domain (true) or not (false); absent = filtering.greylisting.enabled' })),
 });
 export type Domain = Static<typeof Domain>;
 
@@ -185,6 +187,40 @@ export const ClassRule = Type.Object({
   tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'subject tag for action "tag", e.g. SPAM!! or MEIWAKU!!' })),
 });
 
+// Connection-time defences, answered at RCPT before any data (appliance/smtp/screening.ts).
+export const GreylistSettings = Type.Object({
+  enabled: Type.Boolean({ default: false, description: 'greylist inbound mail: the first attempt of a (client network, envelope sender, recipient) triplet is answered 451 4.7.1 and a retry after delaySeconds passes; a domain\'s `greylisting` overrides this' }),
+  delaySeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 300, description: 'a retry earlier than this after the first attempt is answered 451 again' }),
+  retryWindowHours: Type.Integer({ minimum: 1, maximum: 720, default: 24, description: 'a retry must come within this long of the first attempt; later, the triplet starts over' }),
+  passedDays: Type.Integer({ minimum: 1, maximum: 365, default: 36, description: 'a triplet that passed (and a client network on the automatic whitelist) is remembered this long after its last message' }),
+  autoWhitelistAfter: Type.Integer({ minimum: 0, maximum: 10_000, default: 5, description: 'a client network (IPv4 /24, IPv6 /64) that retried successfully this many times (distinct triplets) is no longer greylisted; 0 = never' }),
+  skipSpfPass: Type.Boolean({ default: false, description: 'do not greylist a sender whose domain\'s SPF passes for the client (checked at RCPT)' }),
+  sweepMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'how often expired greylisting records are deleted' }),
+}, { default: {}, description: 'never greylisted: allow-listed senders, authenticated clients, relay.networks and limits.trustedNetworks, clients on a DNS allowlist' });
+export type GreylistSettings = Static<typeof GreylistSettings>;
+
+export const DnsListZone = Type.Object({
+  zone: DomainName,
+  weight: Type.Number({ minimum: -100, maximum: 100, description: 'spam score points (%) a listing adds; negative for an allowlist (DNSWL), which also skips greylisting' }),
+  answers: Type.Array(Type.String({ pattern: '^127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}$' }), { default: [], description: 'only these answers count as a listing (e.g. 127.0.0.2); empty = any 127.x.x.x answer' }),
+});
+
+export const DnsListSettings = Type.Object({
+  zones: Type.Array(DnsListZone, { default: [], description: 'DNS blocklists and allowlists asked about each inbound client address (e.g. zone: bl.example.org, weight: 40)' }),
+  rejectScore: Type.Number({ minimum: 0, maximum: 1000, default: 0, description: 'a client whose listings add up to this many points or more is refused at RCPT (554 5.7.1); 0 = never refuse, only add to the spam score' }),
+  timeoutMs: Type.Integer({ minimum: 100, maximum: 10_000, default: 1500, description: 'a zone not answering within this long is left out (the lists are asked in parallel)' }),
+}, { default: {} });
+export type DnsListSettings = Static<typeof DnsListSettings>;
+
+export const ClientCheckSettings = Type.Object({
+  enabled: Type.Boolean({ default: true, description: 'check the client\'s reverse DNS and HELO/EHLO name (inbound; not for relay.networks, trusted networks or authenticated clients)' }),
+  noPtr: Type.Number({ minimum: -100, maximum: 100, default: 5, description: 'points added to the spam score when the client address has no PTR record' }),
+  ptrMismatch: Type.Number({ minimum: -100, maximum: 100, default: 3, description: 'points when no PTR name resolves back to the client address' }),
+  heloForeignIp: Type.Number({ minimum: -100, maximum: 100, default: 10, description: 'points when the HELO/EHLO is an address literal that is not the client\'s' }),
+  heloOurName: Type.Number({ minimum: -100, maximum: 100, default: 20, description: 'points when the HELO/EHLO claims our host name or a served domain' }),
+}, { default: {} });
+export type ClientCheckSettings = Static<typeof ClientCheckSettings>;
+
 /** Filtering: how the pipeline judges a message and what it does with each class. */
 export const Filtering = Type.Object({
   spamThreshold: Type.Number({ minimum: 0, maximum: 100, default: 90, description: 'a spam score (%) at or above this makes the class Spam (or Phish when the classifier says so)' }),
@@ -245,6 +281,9 @@ export const Filtering = Type.Object({
   }),
   dnsCacheMaxSeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 3600, description: 'upper bound on how long a DNS answer is cached (answers are cached for their TTL up to this)' }),
   stampHeaders: Type.Boolean({ default: true, description: 'add X-Mailmoat-Spam-Score, -Class and -Reasons headers' }),
+  greylisting: GreylistSettings,
+  dnsLists: DnsListSettings,
+  clientChecks: ClientCheckSettings,
   quarantine: Type.Object({
     retentionDays: Type.Integer({ minimum: 1, maximum: 30, default: 30, description: 'quarantined messages older than this are deleted' }),
   }, { default: {} }),

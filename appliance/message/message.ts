@@ -10,7 +10,9 @@ export type Direction = MailDirection | 'bounce';
 
 export type MainClass =
   | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'
-  | 'False-positive' | 'False-negative';
+  | 'False-positive' | 'False-negative'
+  /** Deferred at RCPT by greylisting (smtp/greylist.ts); a message log class, never a verdict's. */
+  | 'Greylist';
 
 /** One named contribution to a verdict (a scorer reason, a list hit, an auth result). */
 export interface Reason {

@@ -25,6 +25,18 @@ export interface MessageContext {
   mailFrom: string;
   /** `address` after alias mapping; `domain` is the served domain name ('' for outbound). */
   recipients: { address: string; original: string; domain: string }[];
+  /** What the SMTP session found about the client at RCPT (DNS lists, HELO/reverse DNS), inbound only. */
+  connection?: ConnectionFindings;
+}
+
+/**
+ * The session's connection-time findings (appliance/smtp/screening.ts): each listing or HELO/rDNS
+ * finding is a named reason in spam-score points, added to the message's score (connection.ts).
+ */
+export interface ConnectionFindings {
+  reasons: Reason[];
+  /** DNS list zones that did not answer in time, left out. */
+  unanswered: string[];
 }
 
 
@@ -91,6 +103,8 @@ export interface Findings {
   /** List hits by recipient address. */
   lists: Record<string, ListHit | undefined>;
   spam?: SpamFindings;
+  /** The session's DNS list and HELO/reverse-DNS findings, as the SMTP session handed them over. */
+  connection?: ConnectionFindings;
   /** Set (to the limit, in bytes) when the message was too large to scan: see filtering.oversize. */
   oversize?: number;
   /** Milliseconds each stage took, for the benchmarks and the log. */

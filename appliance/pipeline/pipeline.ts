@@ -26,6 +26,7 @@ import { AnalysisPool } from './analysis-pool.ts';
 import type { ClamdTarget } from './clamd-client.ts';
 import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, StageContext } from './message-context.ts';
 import { antivirusStage } from './antivirus.ts';
+import { withConnection } from './connection.ts';
 import { createCachingResolver, systemResolver, type CachingResolver, type Resolver } from '../dns/cache.ts';
 import { decideLists, factsFrom, type ListDecision, type PriorityMode } from './lists.ts';
 import { ListsStore, normalizeAddressOrDomain } from '../lists/lists-store.ts';
@@ -55,6 +56,8 @@ export interface Pipeline {
   run(ctx: MessageContext): Promise<PipelineOutcome>;
   /** The recipient block lists, for RCPT time. Outbound lists belong to the sender, so pass it. */
   checkRecipient(direction: MailDirection, address: string, sender?: string): Promise<'ok' | 'blocked'>;
+  /** Whether an inbound recipient's sender lists allow the sender (greylisting skips it), at RCPT time. */
+  senderAllowed(recipient: string, recipientDomain: string, sender: string): Promise<boolean>;
   lists(): Promise<ListsStore>;
   /** Ends the analysis threads. */
   close(): Promise<void>;
@@ -162,7 +165,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // The score counts only when some copy's class depends on it (not all decided by virus or lists).
     const needsScore = analysed !== undefined && findings.antivirus?.status !== 'infected' &&
       msg.recipients.some((r) => { const d = decisions.get(r.address); return !d || d.effect === 'quarantine'; });
-    if (needsScore) findings.spam = analysed?.spam;
+    if (needsScore && analysed?.spam) findings.spam = withConnection(analysed.spam, msg.connection);
+    if (msg.connection) findings.connection = msg.connection;
 
     const verdicts = new Map<string, Verdict>();
     for (const r of msg.recipients) verdicts.set(r.address, decide(findings, decisions.get(r.address), cfg, msg.direction));
@@ -233,6 +237,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         direction, recipient: addr, recipientDomain: domain, priority: priorityFor(owner), kinds: ['recipient-block'],
       });
       return d ? 'blocked' : 'ok';
+    },
+    async senderAllowed(recipient, recipientDomain, sender) {
+      const store = await lists();
+      // Blocks are asked too, so a block at a level that decides first wins over an allow.
+      const d = decideLists(store, factsFrom(sender, undefined, undefined), {
+        direction: 'inbound', recipient: normalizeAddressOrDomain(recipient), recipientDomain, priority: priorityFor(recipientDomain), kinds: ['sender-block', 'sender-allow'],
+      });
+      return d?.effect === 'allow';
     },
   };
 }

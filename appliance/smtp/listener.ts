@@ -13,6 +13,7 @@ import type { ClientLimits } from './client-limits.ts';
 import type { RecipientPolicy } from './recipient-policy.ts';
 import { networkMatcher, relayLogin } from './relay-auth.ts';
 import type { ReverseDns } from './reverse-dns.ts';
+import type { Screening } from './screening.ts';
 import { greetingDeadline, watchSlowData } from './slow-clients.ts';
 
 export type ListenerKind = 'inbound' | 'submission';
@@ -34,6 +35,8 @@ export interface ListenerDeps {
   onRcptRefused?: (r: RefusedRecipient) => void;
   /** Recipient block list, asked at RCPT time. */
   recipientBlocked?: (direction: MailDirection, address: string, sender: string) => Promise<boolean>;
+  /** Inbound connection-time screening at RCPT: DNS lists, HELO/reverse DNS, greylisting. */
+  screening?: Screening;
 }
 
 interface Transaction {
@@ -111,6 +114,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
         deps.limits.disconnect(session.remoteAddress);
       }
       transactions.delete(session.id);
+      deps.screening?.forget(session.id);
     },
 
     onAuth(auth, session, callback) {
@@ -148,8 +152,8 @@ export function createListener(deps: ListenerDeps): SMTPServer {
         callback();
       };
       const direction = submission ? 'outbound' : 'inbound';
-      const refuse = (reason: RefusedRecipient['reason'], code: number, message: string) => {
-        deps.onRcptRefused?.({ direction, client: clientOf(session), mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', address: original, reason, reply: { code, message } });
+      const refuse = (reason: RefusedRecipient['reason'], code: number, message: string, found?: Pick<RefusedRecipient, 'mainClass' | 'findings'>) => {
+        deps.onRcptRefused?.({ direction, client: clientOf(session), mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', address: original, reason, reply: { code, message }, ...found });
         callback(smtpError(code, message));
       };
       const check = async () => {
@@ -163,7 +167,15 @@ export function createListener(deps: ListenerDeps): SMTPServer {
         }
         const decision = await deps.policy().decide(original);
         switch (decision.kind) {
-          case 'accept': return accept({ address: decision.recipient.address, original, domain: decision.recipient.domain.name });
+          case 'accept': {
+            const r = { address: decision.recipient.address, original, domain: decision.recipient.domain.name };
+            const screened = await deps.screening?.rcpt({
+              sessionId: session.id, sender, recipient: r,
+              client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '', authenticated: Boolean(session.user) },
+            });
+            if (screened?.kind === 'refuse') return refuse(screened.reason, screened.code, screened.message, { mainClass: screened.mainClass, findings: screened.findings });
+            return accept(r);
+          }
           case 'not-served': return refuse('relay-denied', 550, '5.7.1 Relay access denied: we do not accept mail for that domain');
           case 'unknown-user': return refuse('unknown-user', 550, '5.1.1 Recipient address rejected: no such user here');
           case 'tempfail': return callback(smtpError(451, '4.4.3 Cannot verify the recipient right now, try again later'));
@@ -206,7 +218,9 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     const t = transaction(session);
     const receivedAt = Date.now();
     const client = clientOf(session);
+    const connection = await deps.screening?.findingsOf(session.id);
     const reply = await deps.accept({
+      ...(connection ? { connection } : {}),
       data: stream, receivedAt, client, recipients: t.recipients,
       trace: receivedHeader(deps.config().hostname, client, Boolean(session.secure), t.recipients.length === 1 ? t.recipients[0].original : undefined, receivedAt),
       direction: submission ? 'outbound' : 'inbound',

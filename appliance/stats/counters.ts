@@ -10,14 +10,16 @@
 //     held while quarantineResponse is "reject" was answered 550 and counts here, not as rejected);
 //   delivered / bounced: left the queue with some copy delivered / bounced (our bounces, notices
 //     and quarantine releases included); spam / phish / virus: some copy of that class;
-//   authFailures: refused SMTP AUTH attempts (box-wide only).
+//   authFailures: refused SMTP AUTH attempts (box-wide only);
+//   greylisted / dnsListRefused: recipients answered 451 by greylisting / refused at RCPT for the
+//     client's DNS-list listings (each RCPT counts: that is what the message log records).
 // The totals (`*!total!all`) are kept in the store like the rest: they continue across restarts
 // and reboots and start from zero only with a new data partition, which is what SNMP's Counter32
 // wants (a subagent restarting under a running snmpd cannot signal a reset).
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Store, Sublevel } from '../store/store.ts';
 
-export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus', 'authFailures'] as const;
+export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus', 'authFailures', 'greylisted', 'dnsListRefused'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
 export type Granularity = 'hour' | 'day';
@@ -79,6 +81,11 @@ export class Stats {
     if (states.has('delivered')) add.delivered = 1;
     if (states.has('bounced')) add.bounced = 1;
     this.#count(log, add);
+  }
+
+  /** A recipient refused at RCPT by connection-time screening (smtp/screening.ts), for its served domain. */
+  screened(kind: 'greylisted' | 'dnsListRefused', domain: string): void {
+    this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { [kind]: 1 });
   }
 
   /** A refused SMTP AUTH attempt. */

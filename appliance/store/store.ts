@@ -20,6 +20,7 @@ export const SUBLEVELS = {
   stats: 'stats/counters.ts', //                 counters domain!granularity!bucket
   bayes: 'classifier/model-store.ts', //         the classifier's weights and training records
   callout: 'smtp/callout.ts', //                 cached recipient callout results
+  greylist: 'smtp/greylist.ts', //               greylisting triplets and auto-whitelisted client networks
   users: 'api/users.ts', //                      console accounts and their API tokens
   sessions: 'api/sessions.ts', //                console sessions
   audit: 'api/audit.ts', //                      audit log
