@@ -3,6 +3,7 @@
 // zone answer NXDOMAIN; names present without the asked type answer NOERROR with no data.
 // TXT strings longer than 255 bytes are split into several character-strings, as a real zone
 // would serve a long DKIM key. Every question is recorded, so tests can see what was asked.
+// A name marked `silent` is never answered, as a DNS list that times out.
 import dns2, { type Resource } from 'dns2';
 import { Resolver } from 'node:dns/promises';
 import type { Resolver as LookupFn } from '../../appliance/dns/cache.ts';
@@ -18,6 +19,8 @@ export interface ZoneRecords {
   CNAME?: string;
   /** Seconds; 300 unless given. */
   ttl?: number;
+  /** Never answer questions for this name (the asker times out). */
+  silent?: boolean;
 }
 export type Zone = Record<string, ZoneRecords>;
 
@@ -56,6 +59,7 @@ export async function startDnsServer(zone: Zone): Promise<DnsServer> {
         send(response);
         return;
       }
+      if (recs.silent) return;
       const ttl = recs.ttl ?? 300;
       const base = { name: q.name, class: Packet.CLASS.IN, ttl };
       // dns2's Resource type lists TXT data as strings only; its encoder also takes Buffers.
