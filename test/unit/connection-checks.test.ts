@@ -7,6 +7,7 @@ import { ClientCheckSettings, DnsListSettings } from '../../appliance/config/sch
 import { createCachingResolver } from '../../appliance/dns/cache.ts';
 import { checkClient, heloAddress } from '../../appliance/smtp/client-checks.ts';
 import { checkDnsLists, listQueryName } from '../../appliance/smtp/dns-lists.ts';
+import { withConnection } from '../../appliance/pipeline/connection.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 
 let dns: DnsServer;
@@ -99,4 +100,15 @@ test('HELO: an address literal not the client\'s, our own name; loopback clients
   t.is(dns.queries.length, asked);
   t.is(heloAddress('[IPv6:2001:DB8::1]'), '2001:db8::1');
   t.is(heloAddress('mail.example.com'), undefined);
+});
+
+test('connection findings add their points to the score (bounded 0–100) and join its reasons; no score, nothing added', (t) => {
+  const spam = { score: 40, classHint: 'Not Spam' as const, reasons: [{ name: 'BAYES', contribution: 10 }] };
+  const connection = { reasons: [{ name: 'DNSBL:bl-one.test', contribution: 30 }, { name: 'RDNS_NONE', contribution: 5 }], unanswered: [] };
+  t.deepEqual(withConnection(spam, connection), { ...spam, score: 75, reasons: [...spam.reasons, ...connection.reasons] });
+  t.is(withConnection({ ...spam, score: 90 }, connection).score, 100);
+  t.is(withConnection(spam, { reasons: [{ name: 'DNSWL:wl.test', contribution: -60 }], unanswered: [] }).score, 0);
+  const unscored = { score: 0, classHint: 'Unknown' as const, reasons: [] };
+  t.is(withConnection(unscored, connection), unscored);
+  t.is(withConnection(spam, undefined), spam);
 });
