@@ -12,6 +12,8 @@
 //   sender-allow / sender-block     match the envelope sender (address or domain)
 //   recipient-allow                 the recipient bypasses filtering (match: recipient address or domain)
 //   recipient-block                 all mail for the recipient is refused at RCPT
+//   sender-lock / recipient-lock    the sender / recipient is locked by an admin: every message is
+//                                   held in the quarantine with class Locked (allow lists do not free it)
 //   condition-block / -allow / -quarantine
 //                                   match a condition: envelope-from or From-header address/domain,
 //                                   the subject or any named header (exact or partial); block deletes
@@ -28,7 +30,7 @@ import { LocalizedError, type LocalText } from '../i18n/server-messages.ts';
 
 export const MAX_ENTRIES_PER_LIST = 300;
 
-export const LIST_KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine'] as const;
+export const LIST_KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine', 'sender-lock', 'recipient-lock'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
 export type ListScope = 'domain' | 'address';
 export const CONDITION_FIELDS = ['envelope-from', 'from-header', 'subject', 'header'] as const;

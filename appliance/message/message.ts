@@ -12,7 +12,9 @@ export type MainClass =
   | 'Not Spam' | 'Whitelisted' | 'Blacklisted' | 'Spam' | 'Phish' | 'Virus' | 'Unsure' | 'Unknown' | 'Error'
   | 'False-positive' | 'False-negative'
   /** Deferred at RCPT by greylisting (smtp/greylist.ts); a message log class, never a verdict's. */
-  | 'Greylist';
+  | 'Greylist'
+  /** Held because an admin locked its sender or recipient (the lock lists). */
+  | 'Locked';
 
 /** One named contribution to a verdict (a scorer reason, a list hit, an auth result). */
 export interface Reason {

@@ -5,8 +5,9 @@
 // decides. Inbound, the levels belong to the recipient (its address, its served domain);
 // outbound, to the sender, our user (its address, its domain). Within one level the kinds are
 // tried from the most to the least severe, so a block beats an allow set at the same level:
-//   recipient-block, condition-block, sender-block, condition-quarantine,
-//   recipient-allow, condition-allow, sender-allow
+//   recipient-block, condition-block, sender-block, recipient-lock, sender-lock,
+//   condition-quarantine, recipient-allow, condition-allow, sender-allow
+// (a lock is an admin holding everything from or to an address: an allow at its level cannot free it).
 import type { MailDirection } from '../config/schema.ts';
 import type { ListHit, ParseFindings } from './message-context.ts';
 import {
@@ -14,13 +15,15 @@ import {
   type ListEntry, type ListKind, type ListsStore,
 } from '../lists/lists-store.ts';
 
-export type ListEffect = 'refuse' | 'delete' | 'block' | 'quarantine' | 'allow';
+export type ListEffect = 'refuse' | 'delete' | 'block' | 'lock' | 'quarantine' | 'allow';
 export type PriorityMode = 'address-first' | 'domain-first';
 
 const ORDER: [ListKind, ListEffect][] = [
   ['recipient-block', 'refuse'],
   ['condition-block', 'delete'],
   ['sender-block', 'block'],
+  ['recipient-lock', 'lock'],
+  ['sender-lock', 'lock'],
   ['condition-quarantine', 'quarantine'],
   ['recipient-allow', 'allow'],
   ['condition-allow', 'allow'],
@@ -62,8 +65,8 @@ function textMatches(entry: ListEntry, text: string): boolean {
 
 function entryMatches(e: ListEntry, facts: MessageFacts, recipient: string): boolean {
   switch (e.kind) {
-    case 'sender-allow': case 'sender-block': return addressMatches(e.value, facts.envelopeFrom);
-    case 'recipient-allow': case 'recipient-block': return addressMatches(e.value, recipient);
+    case 'sender-allow': case 'sender-block': case 'sender-lock': return addressMatches(e.value, facts.envelopeFrom);
+    case 'recipient-allow': case 'recipient-block': case 'recipient-lock': return addressMatches(e.value, recipient);
     default:
       switch (e.field) {
         case 'envelope-from': return addressMatches(e.value, facts.envelopeFrom);

@@ -1,7 +1,8 @@
 // Stage 6, verdict: the main class of one recipient's copy, and what to do with it.
 //
 // The class comes from the strongest finding, in this order:
-//   Virus → recipient block list → lists (block / delete / allow = Whitelisted) → malformed (Error)
+//   Virus → recipient block list → lock lists (Locked: held in the quarantine, whatever the rules)
+//   → lists (block / delete / allow = Whitelisted) → malformed (Error)
 //   → too large to scan (Unknown, with the oversize action) → DMARC failure under p=reject /
 //   p=quarantine (Phish) → spam score (Spam, Phish, Unsure, Not Spam; Unknown without a scorer).
 // The action is the first entry for that class (accept when none) of `filtering.rules`, or for
@@ -62,6 +63,12 @@ export function decide(f: Findings, list: ListDecision | undefined, cfg: Filteri
     v.mainClass = 'Blacklisted';
     v.disposition = 'reject';
     v.why.push(`recipient is on the ${list.hit.scope} recipient block list (${list.hit.value})`);
+    return v;
+  }
+  if (list?.effect === 'lock') {
+    v.mainClass = 'Locked';
+    v.disposition = 'quarantine';
+    v.why.push(`held: the ${list.hit.kind === 'sender-lock' ? 'sender' : 'recipient'} is locked by the ${list.hit.scope}-level list of ${list.hit.owner} (${list.hit.value})`);
     return v;
   }
   if (list && list.effect !== 'quarantine') {

@@ -72,7 +72,7 @@ export interface QuarantineProvider {
   count(scope: Scope): Promise<number>;
 }
 
-export type ListKind = 'sender-allow' | 'sender-block' | 'recipient-allow' | 'recipient-block' | 'condition-block' | 'condition-allow' | 'condition-quarantine';
+export type ListKind = 'sender-allow' | 'sender-block' | 'recipient-allow' | 'recipient-block' | 'condition-block' | 'condition-allow' | 'condition-quarantine' | 'sender-lock' | 'recipient-lock';
 export interface ListRef {
   direction: MailDirection;
   kind: ListKind;

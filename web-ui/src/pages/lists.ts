@@ -13,7 +13,7 @@ import type { SessionUser } from '../app.ts';
 import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
 
 interface Entry { id: string; direction: string; kind: string; scope: 'domain' | 'address'; owner: string; value: string; field?: string; header?: string; mode?: string; note?: string }
-const KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine'];
+const KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine', 'sender-lock', 'recipient-lock'];
 const FIELDS = ['subject', 'header', 'envelope-from', 'from-header'];
 
 export class MmLists extends I18nElement {

@@ -22,7 +22,7 @@ interface Detail extends Item {
 }
 type Action = 'release' | 'release-train' | 'allow-release' | 'block-delete' | 'delete' | 'forward';
 const ACTIONS: Action[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete'];
-const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'Not Spam', 'Whitelisted', 'Unknown'];
+const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'Not Spam', 'Whitelisted', 'Unknown', 'Locked'];
 
 export class MmQuarantine extends I18nElement {
   static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true } };
