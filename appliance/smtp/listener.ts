@@ -2,7 +2,9 @@
 // only for served domains and never relays; the submission listener (587) relays for permitted
 // clients (relay.networks, or AUTH PLAIN/LOGIN after STARTTLS). At DATA the session hands the
 // message to one call, `accept` (appliance/accept/: spool, filter, queue, log), and answers with
-// its reply: 250 only once the message is durable.
+// its reply: 250 only once the message is durable. At each accepted RCPT the inbound listener also
+// asks `screening` (DNS lists, HELO/reverse DNS, greylisting: screening.ts), whose findings about
+// the client go with the message to the pipeline's score.
 import { PausingSMTPServer } from './greeting-pause.ts';
 import type { SMTPServer, SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { Accept, IncomingMessage, RefusedRecipient } from '../accept/accept.ts';
