@@ -1,9 +1,10 @@
 #!/bin/sh
 # mmdebstrap customize hook: turns the freshly installed Debian tree into the Mailmoat appliance.
 # Runs on the build host with $1 = the root filesystem (mounted /proc, /sys, /dev are provided by
-# mmdebstrap for chroot commands). usage: customize.sh ROOTFS PROJECT_DIR APP_DIR ROOT_UUID DATA_UUID
+# mmdebstrap for chroot commands).
+# usage: customize.sh ROOTFS PROJECT_DIR APP_DIR ROOT_UUID DATA_UUID GRUB_PASSWORD_HASH
 set -eu
-R=$1 PROJECT=$2 APP=$3 ROOT_UUID=$4 DATA_UUID=$5
+R=$1 PROJECT=$2 APP=$3 ROOT_UUID=$4 DATA_UUID=$5 GRUB_HASH=$6
 step() { printf '    customize: %s\n' "$*"; }
 
 step "host files mmdebstrap copied in (hostname, resolv.conf, apt sources with the mirror's name)"
@@ -33,7 +34,7 @@ ln -sf "boot/initrd.img-$kver" "$R/initrd.img"
 
 step "GRUB menu and modules (core images are made by the build script)"
 mkdir -p "$R/boot/grub"
-sed "s/@ROOT_UUID@/$ROOT_UUID/g" "$PROJECT/image/grub/grub.cfg" > "$R/boot/grub/grub.cfg"
+sed "s/@ROOT_UUID@/$ROOT_UUID/g; s/@GRUB_PASSWORD_HASH@/$GRUB_HASH/" "$PROJECT/image/grub/grub.cfg" > "$R/boot/grub/grub.cfg"
 for p in i386-pc x86_64-efi; do
   mkdir -p "$R/boot/grub/$p"
   cp /usr/lib/grub/$p/*.mod /usr/lib/grub/$p/*.lst "$R/boot/grub/$p/"
@@ -55,6 +56,17 @@ FSTAB
 mkdir -p "$R/var/lib/mailmoat"
 # The configuration lives on the data partition with everything else the box must keep.
 ln -sfn /var/lib/mailmoat/etc "$R/etc/mailmoat"
+
+step "host name, time zone and NTP servers follow the configuration (see mailmoat-apply-system)"
+# The root filesystem is read-only: the zone link and chrony's sources live in root's directory on
+# the data partition. Until that is mounted, the box runs on UTC and has no NTP source.
+ln -sfn /var/lib/mailmoat/os/localtime "$R/etc/localtime"
+ln -sfn /var/lib/mailmoat/os/timezone "$R/etc/timezone"
+mkdir -p "$R/usr/share/mailmoat"
+grep -E '^(pool|server) ' "$R/etc/chrony/chrony.conf" > "$R/usr/share/mailmoat/chrony-default.sources"
+[ -s "$R/usr/share/mailmoat/chrony-default.sources" ] || { echo "chrony.conf has no default pool to keep" >&2; exit 1; }
+sed -i -E '/^(pool|server) /d' "$R/etc/chrony/chrony.conf"
+printf '\n# Mailmoat: the NTP servers of the configuration (mailmoat-apply-system)\nsourcedir /var/lib/mailmoat/os/chrony\n' >> "$R/etc/chrony/chrony.conf"
 
 step "overlay files and systemd units"
 cp -a "$PROJECT/image/overlay/." "$R/"
@@ -86,7 +98,7 @@ rm -f "$R"/etc/ssh/ssh_host_*
 
 step "enable services"
 chroot "$R" systemctl enable systemd-networkd systemd-resolved chrony clamav-daemon clamav-freshclam snmpd rsyslog \
-  mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path >/dev/null 2>&1
+  mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path mailmoat-system-boot mailmoat-factory-wipe >/dev/null 2>&1
 chroot "$R" systemctl disable ssh >/dev/null 2>&1
 chroot "$R" systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1
 chroot "$R" systemctl set-default multi-user.target >/dev/null 2>&1

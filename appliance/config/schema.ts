@@ -163,6 +163,7 @@ export const TimeSettings = Type.Object({
   timezone: Type.String({ minLength: 1, default: 'Asia/Tokyo', description: 'IANA time zone of the appliance, e.g. Asia/Tokyo; dates are shown in it unless a domain sets its own' }),
   ntpServers: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'NTP servers (host names or IPs); empty = the distribution default pool' }),
 }, { default: {} });
+export type TimeSettings = Static<typeof TimeSettings>;
 
 export const ConsoleSettings = Type.Object({
   sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 30, description: 'a console session unused this long ends and the user must log in again' }),
