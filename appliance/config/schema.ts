@@ -171,6 +171,7 @@ export const ConsoleSettings = Type.Object({
   lockoutMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 15, description: 'how long a locked account stays locked' }),
   language: Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'language of the login page and of new users (each user can choose their own)' }),
 }, { default: {} });
+export type ConsoleSettings = Static<typeof ConsoleSettings>;
 
 const MainClassName = Type.Union([
   Type.Literal('Not Spam'), Type.Literal('Whitelisted'), Type.Literal('Blacklisted'), Type.Literal('Spam'), Type.Literal('Phish'),

@@ -124,7 +124,9 @@ async function menuStatus(t: ExecutionContext, vm: Vm): Promise<string> {
   await vm.type('\n');
   await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
   await vm.type('maint\n');
-  const drawn = (from: number) => vm.waitForSerial('the maintenance menu', new RegExp(`${loosePart('Host:')}[\\s\\S]*?${loosePart('Choose 0-11:')}`), 120_000, from);
+  // The menu is unlocked in setup mode; a first screen without the daemon's figures is locked.
+  const drawn = (from: number) => vm.waitForSerial('the maintenance menu',
+    new RegExp(`${loosePart('Host:')}[\\s\\S]*?(${loosePart('Choose 0-11:')}|${loosePart('Choose an item, or U to unlock:')})`), 120_000, from);
   let screen = (await drawn(mark))[0];
   const deadline = Date.now() + 5 * 60_000;
   for (let redraws = 0; loose('Mail status unavailable').test(screen); redraws++) {
