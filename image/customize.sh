@@ -42,14 +42,16 @@ done
 
 step "filesystems: read-only root, and the data partition that survives system replacement"
 # Everything the running system writes lives on the data partition; the directories below are
-# bind-mounted from it (nofail: a damaged data partition must not stop the box from booting to its
-# console). The data filesystem is always made from the skeleton /usr/share/mailmoat/data-skel
+# bind-mounted from it. nofail on all of them: a damaged or slow data partition must not drop the
+# box into emergency mode (which has no console anyone can use) — it boots to its menu, and the
+# services that need the data wait for it (RequiresMountsFor). The data device gets 10 minutes to
+# appear rather than systemd's 90 s: on an overloaded hypervisor udev can take that long. The data filesystem is always made from the skeleton /usr/share/mailmoat/data-skel
 # (by the build and by a factory reset), so the bind sources exist.
 BINDS="/var/log /var/lib/systemd /var/lib/chrony /var/lib/snmp /var/lib/logrotate /etc/systemd/network"
 cat > "$R/etc/fstab" <<FSTAB
 # <filesystem>       <mount point>       <type> <options>                      <dump> <pass>
 UUID=$ROOT_UUID  /                   ext4   ro,errors=remount-ro           0      1
-UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid         0      2
+UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid,nofail,x-systemd.device-timeout=10min 0 2
 tmpfs                /tmp                tmpfs  nodev,nosuid,size=25%          0      0
 tmpfs                /var/tmp            tmpfs  nodev,nosuid,size=10%          0      0
 FSTAB

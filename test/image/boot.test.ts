@@ -119,11 +119,15 @@ function daemonActive(t: ExecutionContext, report: ReturnType<typeof bootReport>
  * daemon's figures. The daemon is ready (it listens), but under emulation on a loaded host it may
  * not answer the menu within the menu's 15 s: then the menu says so, and item 1 draws it again.
  */
-async function menuStatus(t: ExecutionContext, vm: Vm): Promise<string> {
+async function menuStatus(t: ExecutionContext, vm: Vm, o: { loggedIn?: boolean } = {}): Promise<string> {
   const mark = vm.serial().length;
-  await vm.type('\n');
-  await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
-  await vm.type('maint\n');
+  if (o.loggedIn) {
+    await vm.type('1\n');
+  } else {
+    await vm.type('\n');
+    await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
+    await vm.type('maint\n');
+  }
   // The menu is unlocked in setup mode; a first screen without the daemon's figures is locked.
   const drawn = (from: number) => vm.waitForSerial('the maintenance menu',
     new RegExp(`${loosePart('Host:')}[\\s\\S]*?(${loosePart('Choose 0-11:')}|${loosePart('Choose an item, or U to unlock:')})`), 120_000, from);
@@ -137,6 +141,20 @@ async function menuStatus(t: ExecutionContext, vm: Vm): Promise<string> {
     screen = (await drawn(again))[0];
   }
   return screen;
+}
+
+/**
+ * From the menu, set network (item 11): a static 10.0.2.77/24 on `iface`, applied as a candidate;
+ * returns when the dialogue asks whether to keep it.
+ */
+async function tryStaticAddress(vm: Vm, iface: string): Promise<void> {
+  const steps: [string, string][] = [['Interface (', '11'], ['(dhcp/static):', iface], ['Address/prefix', 'static'],
+    ['Gateway (empty: none):', '10.0.2.77/24'], ['DNS servers', '10.0.2.2'], ['Keep?', '10.0.2.3']];
+  for (const [prompt, answer] of steps) {
+    const mark = vm.serial().length;
+    await vm.type(`${answer}\n`);
+    await vm.waitForSerial(`the network dialogue's "${prompt}"`, loose(prompt), 120_000, mark);
+  }
 }
 
 /** Retries `probe` every 3 s until it returns a value (services may still be starting). */
@@ -188,8 +206,8 @@ function snmp(vm: Vm, tool: 'snmpwalk' | 'snmpget', port: number, ...oids: strin
   return vm.run(tool, ['-v2c', '-c', 'mmtest', '-On', '-t', '5', '-r', '1', `127.0.0.1:${port}`, ...oids]);
 }
 
-test.serial('UEFI boot: services active, SMTP relays to the host, the console answers, serial menu shows status', async (t) => {
-  t.timeout(BOOT_MS + 6 * 60_000);
+test.serial('UEFI boot: services active, SMTP relays to the host, the console answers, serial menu shows status, an unconfirmed network change reverts after Ctrl-C and after a reset', async (t) => {
+  t.timeout(2 * BOOT_MS + 10 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
   const received: string[] = [];
   const sink = new SMTPServer({
@@ -267,6 +285,28 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     const mark2 = vm.serial().length;
     await vm.type('3\n');
     await vm.waitForSerial('the setup code on the menu', loose(`Setup code: ${setupCode}`), 120_000, mark2);
+
+    // Set network (item 11), interrupted: a static address is tried, then Ctrl-C at "Keep?" brings
+    // the previous settings (DHCP, 10.0.2.15) back at once...
+    const iface = /^address (\S+) 10\.0\.2\.15\//m.exec(report.text)?.[1];
+    t.truthy(iface, 'the boot report shows no interface with 10.0.2.15');
+    await tryStaticAddress(vm, iface!);
+    const mark3 = vm.serial().length;
+    await vm.type('\x03');
+    await vm.waitForSerial('the rollback after Ctrl-C', loose('Interrupted: the previous network settings are back.'), 120_000, mark3);
+    const afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
+    t.regex(afterCtrlC, loose('10.0.2.15'));
+    t.notRegex(afterCtrlC, loose('10.0.2.77'));
+    // ...and a reset during the minute to confirm leaves the candidate behind in /run: the box
+    // comes back with the previous settings (mail and the console below go through them).
+    await tryStaticAddress(vm, iface!);
+    const mark4 = vm.serial().length;
+    await vm.qmp('system_reset');
+    await vm.waitForSerial('the boot report after the reset', /==== end of boot report ====/, BOOT_MS, mark4);
+    const afterReset = bootReport(vm.serial().slice(mark4));
+    t.regex(afterReset.text, new RegExp(`^address ${iface} 10\\.0\\.2\\.15/24$`, 'm'), 'the address tried before the reset stayed');
+    t.notRegex(afterReset.text, /10\.0\.2\.77/);
+    daemonActive(t, afterReset);
 
     // The wizard finishes over HTTPS; the new admin then reads the box's figures from the API.
     const finish = await consoleRequest(httpsPort, 'POST', '/api/setup/finish', {
