@@ -76,6 +76,12 @@ cp "$PROJECT"/systemd/*.service "$PROJECT"/systemd/*.path "$R/etc/systemd/system
 for d in "$PROJECT"/systemd/*.d; do [ -d "$d" ] && cp -a "$d" "$R/etc/systemd/system/"; done
 chmod 0440 "$R/etc/sudoers.d/mailmoat"
 
+# The factory wipe runs once the data partition's device is there (udev may be slower than the
+# early boot), by its UUID, known only now.
+data_device=$(systemd-escape --path --suffix=device "/dev/disk/by-uuid/$DATA_UUID")
+mkdir -p "$R/etc/systemd/system/mailmoat-factory-wipe.service.d"
+printf '[Unit]\nWants=%s\nAfter=%s\n' "$data_device" "$data_device" > "$R/etc/systemd/system/mailmoat-factory-wipe.service.d/data-device.conf"
+
 step "users: mailmoat (the daemon) and maint (the console menu)"
 chroot "$R" useradd --system --user-group --home-dir /var/lib/mailmoat --no-create-home --shell /usr/sbin/nologin mailmoat
 chroot "$R" useradd --create-home --shell /usr/local/sbin/mailmoat-menu --groups mailmoat,systemd-journal \
