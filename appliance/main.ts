@@ -253,7 +253,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     if (socketPath) {
       const bound = consoleServer && new URL(consoleServer.url);
       localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks,
-        sessionIdleMinutes: () => current().console.sessionIdleMinutes,
+        consoleSettings: () => current().console,
         consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []) });
       say(`mailmoat: local API for the console menu on ${socketPath}`);
     }

@@ -1,9 +1,10 @@
 #!/bin/sh
 # mmdebstrap customize hook: turns the freshly installed Debian tree into the Mailmoat appliance.
 # Runs on the build host with $1 = the root filesystem (mounted /proc, /sys, /dev are provided by
-# mmdebstrap for chroot commands). usage: customize.sh ROOTFS PROJECT_DIR APP_DIR ROOT_UUID DATA_UUID
+# mmdebstrap for chroot commands).
+# usage: customize.sh ROOTFS PROJECT_DIR APP_DIR ROOT_UUID DATA_UUID GRUB_PASSWORD_HASH
 set -eu
-R=$1 PROJECT=$2 APP=$3 ROOT_UUID=$4 DATA_UUID=$5
+R=$1 PROJECT=$2 APP=$3 ROOT_UUID=$4 DATA_UUID=$5 GRUB_HASH=$6
 step() { printf '    customize: %s\n' "$*"; }
 
 step "host files mmdebstrap copied in (hostname, resolv.conf, apt sources with the mirror's name)"
@@ -33,7 +34,7 @@ ln -sf "boot/initrd.img-$kver" "$R/initrd.img"
 
 step "GRUB menu and modules (core images are made by the build script)"
 mkdir -p "$R/boot/grub"
-sed "s/@ROOT_UUID@/$ROOT_UUID/g" "$PROJECT/image/grub/grub.cfg" > "$R/boot/grub/grub.cfg"
+sed "s/@ROOT_UUID@/$ROOT_UUID/g; s/@GRUB_PASSWORD_HASH@/$GRUB_HASH/" "$PROJECT/image/grub/grub.cfg" > "$R/boot/grub/grub.cfg"
 for p in i386-pc x86_64-efi; do
   mkdir -p "$R/boot/grub/$p"
   cp /usr/lib/grub/$p/*.mod /usr/lib/grub/$p/*.lst "$R/boot/grub/$p/"
@@ -41,14 +42,16 @@ done
 
 step "filesystems: read-only root, and the data partition that survives system replacement"
 # Everything the running system writes lives on the data partition; the directories below are
-# bind-mounted from it (nofail: a damaged data partition must not stop the box from booting to its
-# console). The data filesystem is always made from the skeleton /usr/share/mailmoat/data-skel
+# bind-mounted from it. nofail on all of them: a damaged or slow data partition must not drop the
+# box into emergency mode (which has no console anyone can use) — it boots to its menu, and the
+# services that need the data wait for it (RequiresMountsFor). The data device gets 10 minutes to
+# appear rather than systemd's 90 s: on an overloaded hypervisor udev can take that long. The data filesystem is always made from the skeleton /usr/share/mailmoat/data-skel
 # (by the build and by a factory reset), so the bind sources exist.
 BINDS="/var/log /var/lib/systemd /var/lib/chrony /var/lib/snmp /var/lib/logrotate /etc/systemd/network"
 cat > "$R/etc/fstab" <<FSTAB
 # <filesystem>       <mount point>       <type> <options>                      <dump> <pass>
 UUID=$ROOT_UUID  /                   ext4   ro,errors=remount-ro           0      1
-UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid         0      2
+UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid,nofail,x-systemd.device-timeout=10min 0 2
 tmpfs                /tmp                tmpfs  nodev,nosuid,size=25%          0      0
 tmpfs                /var/tmp            tmpfs  nodev,nosuid,size=10%          0      0
 FSTAB
@@ -56,11 +59,28 @@ mkdir -p "$R/var/lib/mailmoat"
 # The configuration lives on the data partition with everything else the box must keep.
 ln -sfn /var/lib/mailmoat/etc "$R/etc/mailmoat"
 
+step "host name, time zone and NTP servers follow the configuration (see mailmoat-apply-system)"
+# The root filesystem is read-only: the zone link and chrony's sources live in root's directory on
+# the data partition. Until that is mounted, the box runs on UTC and has no NTP source.
+ln -sfn /var/lib/mailmoat/os/localtime "$R/etc/localtime"
+ln -sfn /var/lib/mailmoat/os/timezone "$R/etc/timezone"
+mkdir -p "$R/usr/share/mailmoat"
+grep -E '^(pool|server) ' "$R/etc/chrony/chrony.conf" > "$R/usr/share/mailmoat/chrony-default.sources"
+[ -s "$R/usr/share/mailmoat/chrony-default.sources" ] || { echo "chrony.conf has no default pool to keep" >&2; exit 1; }
+sed -i -E '/^(pool|server) /d' "$R/etc/chrony/chrony.conf"
+printf '\n# Mailmoat: the NTP servers of the configuration (mailmoat-apply-system)\nsourcedir /var/lib/mailmoat/os/chrony\n' >> "$R/etc/chrony/chrony.conf"
+
 step "overlay files and systemd units"
 cp -a "$PROJECT/image/overlay/." "$R/"
 cp "$PROJECT"/systemd/*.service "$PROJECT"/systemd/*.path "$R/etc/systemd/system/" 2>/dev/null || true
 for d in "$PROJECT"/systemd/*.d; do [ -d "$d" ] && cp -a "$d" "$R/etc/systemd/system/"; done
 chmod 0440 "$R/etc/sudoers.d/mailmoat"
+
+# The factory wipe runs once the data partition's device is there (udev may be slower than the
+# early boot), by its UUID, known only now.
+data_device=$(systemd-escape --path --suffix=device "/dev/disk/by-uuid/$DATA_UUID")
+mkdir -p "$R/etc/systemd/system/mailmoat-factory-wipe.service.d"
+printf '[Unit]\nWants=%s\nAfter=%s\n' "$data_device" "$data_device" > "$R/etc/systemd/system/mailmoat-factory-wipe.service.d/data-device.conf"
 
 step "users: mailmoat (the daemon) and maint (the console menu)"
 chroot "$R" useradd --system --user-group --home-dir /var/lib/mailmoat --no-create-home --shell /usr/sbin/nologin mailmoat
@@ -86,7 +106,7 @@ rm -f "$R"/etc/ssh/ssh_host_*
 
 step "enable services"
 chroot "$R" systemctl enable systemd-networkd systemd-resolved chrony clamav-daemon clamav-freshclam snmpd rsyslog \
-  mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path >/dev/null 2>&1
+  mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path mailmoat-system-boot mailmoat-factory-wipe >/dev/null 2>&1
 chroot "$R" systemctl disable ssh >/dev/null 2>&1
 chroot "$R" systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1
 chroot "$R" systemctl set-default multi-user.target >/dev/null 2>&1

@@ -77,10 +77,23 @@ ROOTFS=$BUILD/rootfs
 ROOT_UUID=$(cat /proc/sys/kernel/random/uuid)
 DATA_UUID=$(cat /proc/sys/kernel/random/uuid)
 rm -rf "$ROOTFS"
+# GRUB asks for this password before a boot entry or its command line can be edited (booting
+# needs none): without it, anyone at the console could boot into a root shell. A random one that
+# nobody keeps unless MAILMOAT_GRUB_PASSWORD is given.
+if [ -n "${MAILMOAT_GRUB_PASSWORD:-}" ]; then
+  GRUB_PASSWORD=$MAILMOAT_GRUB_PASSWORD
+  echo "    GRUB password: from MAILMOAT_GRUB_PASSWORD (user root)"
+else
+  GRUB_PASSWORD=$(head -c 24 /dev/urandom | base64)
+  echo "    GRUB password: random and not kept (set MAILMOAT_GRUB_PASSWORD to be able to edit boot entries)"
+fi
+GRUB_HASH=$(printf '%s\n%s\n' "$GRUB_PASSWORD" "$GRUB_PASSWORD" | grub-mkpasswd-pbkdf2 | sed -n 's/^.* is \(grub\.pbkdf2\..*\)$/\1/p')
+[ -n "$GRUB_HASH" ] || die "grub-mkpasswd-pbkdf2 made no hash of the GRUB password"
+unset GRUB_PASSWORD
 PACKAGES=$(grep -v '^\s*#' "$PROJECT/image/packages.txt" | grep -v '^\s*$' | paste -sd, -)
 INITRD=No mmdebstrap --mode=root --variant=minbase --include="$PACKAGES" \
   --dpkgopt="$PROJECT/image/dpkg-excludes.txt" \
-  --customize-hook="sh '$PROJECT/image/customize.sh' \"\$1\" '$PROJECT' '$APP' $ROOT_UUID $DATA_UUID" \
+  --customize-hook="sh '$PROJECT/image/customize.sh' \"\$1\" '$PROJECT' '$APP' $ROOT_UUID $DATA_UUID $GRUB_HASH" \
   bookworm "$ROOTFS" "$SOURCES"
 if grep -rqs -f <(awk '/^URIs:/ {for (i = 2; i <= NF; i++) print $i} /^deb / {print $2}' "$SOURCES" | sed 's|.*://||; s|/.*||' | sort -u) "$ROOTFS/etc/apt"; then
   die "the image's apt configuration still names the build machine's mirror"

@@ -5,6 +5,9 @@
 // who can, may do what the menu does. A fastify instance like the console's, listening on the
 // socket; errors are `{ "error": sentence }`. Routes:
 //   GET  /status                 queue, counters, disks, setup mode (+ setup code while pending)
+//   POST /menu/unlock            {"username","password"} -> whether a console admin's password is
+//                                right: the menu asks for it once setup is done, with the web
+//                                console's lockout rules (wrong passwords count for both)
 //   POST /admin/reset-password   {"username"?} -> a new random password for a console admin (its
 //                                web console sessions end with the old password)
 //   POST /queue/flush            deliver everything queued now, ignoring retry waits
@@ -18,7 +21,9 @@ import type { DeliveryQueue } from '../delivery/queue.ts';
 import type { Stats } from '../stats/counters.ts';
 import type { Store } from '../store/store.ts';
 import type { DiskWatcher } from '../system/disk-watcher.ts';
-import { hashPassword } from './passwords.ts';
+import type { ConsoleSettings } from '../config/schema.ts';
+import { AuditLog } from './audit.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
 import { SessionStore } from './sessions.ts';
 import { SetupState } from './setup-state.ts';
 import { UserStore } from './users.ts';
@@ -32,8 +37,8 @@ export interface LocalApiDeps {
   queue: DeliveryQueue;
   stats: Stats;
   disks: DiskWatcher;
-  /** The console's `console.sessionIdleMinutes` (the session store needs it to judge idle sessions). */
-  sessionIdleMinutes: () => number;
+  /** The console's settings: idle session minutes, and the lockout rules the menu's unlock shares. */
+  consoleSettings: () => ConsoleSettings;
   /** Where the web console can be opened, as a person types it (none when it does not run). */
   consoleUrls: () => string[];
 }
@@ -63,7 +68,10 @@ export interface LocalApi {
 /** Starts the local API on `socketPath` (a stale socket file there is replaced). */
 export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   const users = new UserStore(deps.store);
-  const sessions = new SessionStore(deps.store, deps.sessionIdleMinutes);
+  const sessions = new SessionStore(deps.store, () => deps.consoleSettings().sessionIdleMinutes);
+  const audit = new AuditLog(deps.store);
+  // Verified against when the name is unknown, so a wrong name costs as much as a wrong password.
+  const dummyHash = hashPassword('not a real password, only for timing');
 
   const status = async (): Promise<LocalStatus> => {
     const setup = await SetupState.open(deps.store, deps.dataDir);
@@ -101,6 +109,41 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     return { username: user.username, password };
   };
 
+  // The same rules as the web console's login: an admin's wrong passwords count towards its
+  // lockout whichever door they come through; a locked or disabled account does not unlock.
+  const unlock = async (username: string, password: string): Promise<{ username: string }> => {
+    const user = (await users.all()).find((u) => u.role === 'admin' && u.username.toLowerCase() === username.toLowerCase());
+    const fail = async (why: string, status = 401, message = 'wrong user name or password') => {
+      await audit.record({ actor: username, ip: 'serial console', action: 'menu unlock failed', detail: { reason: why } });
+      throw new LocalError(status, message);
+    };
+    if (!user) {
+      await verifyPassword(await dummyHash, password);
+      return fail('not a console admin');
+    }
+    if (user.lockedUntil && Date.parse(user.lockedUntil) > Date.now()) {
+      const minutes = Math.ceil((Date.parse(user.lockedUntil) - Date.now()) / 60_000);
+      return fail('account locked', 423, `the account is locked after repeated wrong passwords; try again in ${minutes} min`);
+    }
+    if (!(await verifyPassword(user.passwordHash, password))) {
+      const settings = deps.consoleSettings();
+      user.failedLogins += 1;
+      if (user.failedLogins >= settings.lockoutAttempts) {
+        user.lockedUntil = new Date(Date.now() + settings.lockoutMinutes * 60_000).toISOString();
+        user.failedLogins = 0;
+      }
+      await users.save(user);
+      return fail(user.lockedUntil ? 'wrong password; account locked' : 'wrong password');
+    }
+    if (user.disabled) return fail('account disabled', 403, 'the account is disabled');
+    if (user.failedLogins) {
+      user.failedLogins = 0;
+      await users.save(user);
+    }
+    await audit.record({ actor: user.username, role: user.role, ip: 'serial console', action: 'menu unlock' });
+    return { username: user.username };
+  };
+
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((err: FastifyError | LocalError, _req, reply) => {
     if (err instanceof LocalError) return reply.code(err.status).send({ error: err.message });
@@ -112,6 +155,9 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `${req.method} ${req.url} does not exist` }));
 
   app.get('/status', async () => status());
+  app.post('/menu/unlock', {
+    schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }) },
+  }, async (req) => unlock(req.body.username, req.body.password));
   app.post('/admin/reset-password', {
     schema: { body: Type.Object({ username: Type.Optional(Type.String({ description: 'which admin; needed when there are several' })) }) },
   }, async (req) => resetPassword(req.body.username));

@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./train.ts') },
   classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./classify.ts') },
   'reindex-log': { summary: 'rebuild the message log search indexes from its records: reindex-log [--data DIR]', load: () => import('./reindex-log.ts') },
+  'system-files': { summary: 'write the system daemons\' settings files from a configuration: system-files --config FILE --out DIR', load: () => import('./system-files.ts') },
   menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./menu.ts') },
 };
 

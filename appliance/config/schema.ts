@@ -165,6 +165,7 @@ export const TimeSettings = Type.Object({
   timezone: Type.String({ minLength: 1, default: 'Asia/Tokyo', description: 'IANA time zone of the appliance, e.g. Asia/Tokyo; dates are shown in it unless a domain sets its own' }),
   ntpServers: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'NTP servers (host names or IPs); empty = the distribution default pool' }),
 }, { default: {} });
+export type TimeSettings = Static<typeof TimeSettings>;
 
 export const ConsoleSettings = Type.Object({
   sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 30, description: 'a console session unused this long ends and the user must log in again' }),
@@ -172,6 +173,7 @@ export const ConsoleSettings = Type.Object({
   lockoutMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 15, description: 'how long a locked account stays locked' }),
   language: Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'language of the login page and of new users (each user can choose their own)' }),
 }, { default: {} });
+export type ConsoleSettings = Static<typeof ConsoleSettings>;
 
 const MainClassName = Type.Union([
   Type.Literal('Not Spam'), Type.Literal('Whitelisted'), Type.Literal('Blacklisted'), Type.Literal('Spam'), Type.Literal('Phish'),

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import { promisify } from 'node:util';
+import { measureFilesystem } from '../system/disk-watcher.ts';
 
 const run = promisify(execFile);
 
@@ -50,13 +51,13 @@ export async function checkClamd(socketPath = '/run/clamav/clamd.ctl'): Promise<
   });
 }
 
-export async function checkDisks(warnPercent = 80): Promise<CheckResult> {
+/** The same measure as the disk watcher's (and so the status screen's). */
+export async function checkDisks(warnPercent = 80, paths = ['/', '/var/lib/mailmoat']): Promise<CheckResult> {
   try {
-    const { stdout } = await run('df', ['--output=target,pcent', '/', '/var/lib/mailmoat']);
-    const rows = stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
-    const full = rows.filter(([, p]) => parseInt(p, 10) >= warnPercent);
-    const summary = rows.map(([m, p]) => `${m} ${p}`).join(', ');
-    return full.length ? { name: 'disk', ok: false, detail: `${summary}: free space on ${full.map(([m]) => m).join(', ')}` }
+    const rows = await Promise.all(paths.map((p) => measureFilesystem(p)));
+    const full = rows.filter((r) => r.percent >= warnPercent);
+    const summary = rows.map((r) => `${r.mount} ${r.percent} %`).join(', ');
+    return full.length ? { name: 'disk', ok: false, detail: `${summary}: free space on ${full.map((r) => r.mount).join(', ')}` }
       : { name: 'disk', ok: true, detail: summary };
   } catch (err) {
     return { name: 'disk', ok: false, detail: `cannot measure the filesystems: ${(err as Error).message}` };

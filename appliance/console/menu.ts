@@ -3,10 +3,14 @@
 // the web console is out of reach. Mail-side actions (status, setup code, admin password, queue
 // flush) go to the daemon's local API socket; privileged system actions run through sudo rules
 // limited to exactly these commands (image/overlay/etc/sudoers.d/mailmoat). It never opens the store.
-import { spawn } from 'node:child_process';
+// Anyone at the screen or serial line reaches it, so once setup is done it is locked: until a
+// console admin's password is given (checked by the daemon, with the web console's lockout), it
+// offers only what cannot change the box's settings or data or grant access — status, diagnostics,
+// logs, restarting a service, reboot and shut down. Before setup nothing needs protecting yet.
+import { spawn, spawnSync } from 'node:child_process';
 import readline from 'node:readline/promises';
 import { callDaemon, type LocalStatus } from './api-client.ts';
-import { collectStatus, formatStatus, SERVICES } from './status.ts';
+import { collectStatus, formatStatus, SERVICES, type ConsoleStatus } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
 
 export interface MenuIo {
@@ -31,6 +35,9 @@ const ITEMS = [
   '11) Set network (interface address, gateway, DNS)',
   '0) Log out',
 ];
+// What the locked menu offers (see the top of this file).
+const WHILE_LOCKED = new Set(['1', '2', '4', '5', '6', '7', '0']);
+const UNLOCK_ITEM = 'U) Unlock the other items with a console admin\'s password';
 
 /** Runs a command with its output on the menu's screen; resolves to its exit code. */
 function run(command: string, args: string[], io: MenuIo, interactive = false): Promise<number> {
@@ -61,17 +68,53 @@ export async function runMenu(io: MenuIo): Promise<number> {
     const answer = await rl.question('').catch(() => null);
     return answer === null ? null : answer.trim();
   };
+  // The password is not echoed where the input is this process's terminal.
+  const askSecret = async (q: string) => {
+    const tty = io.input === process.stdin && process.stdin.isTTY;
+    if (tty) spawnSync('stty', ['-echo'], { stdio: ['inherit', 'ignore', 'ignore'] });
+    try {
+      return await ask(q);
+    } finally {
+      if (tty) { spawnSync('stty', ['echo'], { stdio: ['inherit', 'ignore', 'ignore'] }); say(''); }
+    }
+  };
   try {
     say('\n=== Mailmoat maintenance ===\n');
-    say(formatStatus(await collectStatus()));
+    // Locked unless the daemon says setup is pending; not knowing (it does not answer) counts as
+    // set up. The status drawn again (item 1) may lift a lock that came only from not knowing.
+    const setupPending = (s: ConsoleStatus) => 'setup' in s.daemon && s.daemon.setup.pending;
+    const first = await collectStatus();
+    say(formatStatus(first));
+    let locked = !setupPending(first);
     for (;;) {
-      say('\n' + ITEMS.join('\n'));
-      const choice = await ask('Choose 0-11: ');
+      if (locked) {
+        say('\n' + ITEMS.filter((item) => WHILE_LOCKED.has(item.split(')')[0])).join('\n') + '\n' + UNLOCK_ITEM);
+      } else {
+        say('\n' + ITEMS.join('\n'));
+      }
+      const choice = await ask(locked ? 'Choose an item, or U to unlock: ' : 'Choose 0-11: ');
       if (choice === null || choice === '0') return 0;
+      if (locked && choice.toUpperCase() === 'U') {
+        const username = await ask('Console admin: ');
+        if (username === null) return 0;
+        const password = await askSecret('Password: ');
+        if (password === null) return 0;
+        const unlocked = await callDaemon<{ username: string }>('POST', '/menu/unlock', { username, password }).catch((err: Error) => err);
+        if (unlocked instanceof Error) say(`\nStill locked: ${unlocked.message}.`);
+        else { locked = false; say(`\nUnlocked for ${unlocked.username} until you log out.`); }
+        continue;
+      }
+      if (locked && !WHILE_LOCKED.has(choice)) {
+        say(ITEMS.some((item) => item.split(')')[0] === choice) ? `Item ${choice} needs a console admin's password first (U).` : `"${choice}" is not on the menu.`);
+        continue;
+      }
       switch (choice) {
-        case '1':
-          say('\n' + formatStatus(await collectStatus()));
+        case '1': {
+          const now = await collectStatus();
+          say('\n' + formatStatus(now));
+          if (setupPending(now)) locked = false;
           break;
+        }
         case '2':
           say('\nRunning diagnostics...');
           for (const r of await runDiagnostics()) say(`  [${r.ok ? ' ok ' : 'FAIL'}] ${r.name.padEnd(6)} ${r.detail}`);

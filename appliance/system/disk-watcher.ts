@@ -149,7 +149,7 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
       measured = await Promise.all([
         { role: 'system' as const, dir: this.#options.systemPath },
         ...dataPaths.map((dir) => ({ role: 'data' as const, dir })),
-      ].map(async (w) => ({ ...w, fs: await measure(w.dir) })));
+      ].map(async (w) => ({ ...w, fs: await measureFilesystem(w.dir) })));
     } catch (err) {
       const error = err as Error;
       this.emit('error', error);
@@ -208,10 +208,13 @@ export class DiskWatcher extends EventEmitter<DiskWatcherEvents> {
   }
 }
 
-interface Measured { mount: string; sizeBytes: number; usedBytes: number; percent: number }
+export interface Measured { mount: string; sizeBytes: number; usedBytes: number; percent: number }
 
-/** statfs on the directory itself, and its mount point (the topmost ancestor on the same device). */
-async function measure(dir: string): Promise<Measured> {
+/**
+ * statfs on the directory itself, and its mount point (the topmost ancestor on the same device).
+ * The one measure of a filesystem's use: the watcher, the status and the menu's diagnostics agree.
+ */
+export async function measureFilesystem(dir: string): Promise<Measured> {
   const target = path.resolve(dir);
   try {
     const fs = await statfs(target);

@@ -45,6 +45,8 @@ export interface SnmpSubagentEvents {
 const wrap32 = (n: number) => Math.max(0, Math.floor(n)) % 2 ** 32;
 const clamp32 = (n: number) => Math.min(2 ** 32 - 1, Math.max(0, Math.floor(n)));
 
+const MAX_HELD_TRAPS = 20;
+
 export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
   #options: Required<SnmpSubagentOptions>;
   // net-snmp's Subagent is untyped.
@@ -54,6 +56,9 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
   #refreshTimer: NodeJS.Timeout | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #serviceRows = 0;
+  // Traps raised while snmpd is not (yet) connected — a disk warning at boot comes before the
+  // AgentX session — are held and sent once registered; bounded, the oldest go first.
+  #held: { name: TrapName; message: string; done: (sent: boolean) => void }[] = [];
 
   constructor(options: SnmpSubagentOptions) {
     super();
@@ -99,6 +104,7 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
             this.#ready = true;
             this.#refreshTimer = setInterval(() => void this.refresh(), this.#options.refreshSeconds * 1000).unref();
             this.emit('ready');
+            for (const h of this.#held.splice(0)) void this.trap(h.name, h.message).then(h.done);
           });
           return;
         }
@@ -150,9 +156,18 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
     this.#serviceRows = s.services.length;
   }
 
-  /** Sends a notification through snmpd; resolves false when snmpd is not connected. */
+  /**
+   * Sends a notification through snmpd. While snmpd is not connected the trap is held and sent
+   * once the subagent registers; resolves whether snmpd took it (false when dropped or stopped).
+   */
   async trap(name: TrapName, message: string): Promise<boolean> {
-    if (!this.#ready) return false;
+    if (!this.#ready) {
+      if (this.#stopped) return false;
+      return new Promise((done) => {
+        this.#held.push({ name, message, done });
+        if (this.#held.length > MAX_HELD_TRAPS) this.#held.shift()!.done(false);
+      });
+    }
     await this.refresh();
     const mib = this.#agent.getMib();
     const related: Record<TrapName, ScalarName[]> = {
@@ -174,6 +189,7 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
     const agent = this.#agent;
     this.#agent = undefined;
     this.#ready = false;
+    for (const h of this.#held.splice(0)) h.done(false);
     if (!agent) return;
     await new Promise<void>((resolve) => {
       const done = () => { agent.socket?.destroy(); resolve(); };

@@ -1,10 +1,13 @@
 // Settings of the box's system daemons that follow the appliance configuration: snmpd's access
-// (communities, v3 users, trap sinks) and rsyslog's remote forwarding (RFC 5424 over UDP/TCP).
-// The unprivileged daemon writes them to <data>/system; a systemd path unit restarts snmpd or
-// rsyslog when a file changes, so files are only rewritten when their content differs.
+// (communities, v3 users, trap sinks), rsyslog's remote forwarding (RFC 5424 over UDP/TCP), and
+// the OS's host name, time zone and NTP servers (os.conf). The unprivileged daemon writes them to
+// <data>/system; a systemd path unit has root apply them (mailmoat-apply-system, which checks
+// every value of os.conf itself: it never trusts this file), so files are only rewritten when
+// their content differs. `mailmoat system-files` writes the same files from a configuration file
+// at first boot, before snmpd, rsyslog and chrony start.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SnmpSettings, SyslogSettings } from '../config/schema.ts';
+import type { Config, SnmpSettings, SyslogSettings, TimeSettings } from '../config/schema.ts';
 
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
 
@@ -25,6 +28,12 @@ export function renderRsyslogRemote(s: SyslogSettings): string {
   return lines.join('\n') + '\n';
 }
 
+/** KEY=value lines, one per setting; NTP servers space-separated (empty = the distribution's pool). */
+export function renderOsSettings(o: { hostname: string; time: TimeSettings }): string {
+  return ['# Written by the Mailmoat daemon from hostname and time in its configuration; do not edit.',
+    `HOSTNAME=${o.hostname}`, `TIMEZONE=${o.time.timezone}`, `NTP_SERVERS=${o.time.ntpServers.join(' ')}`].join('\n') + '\n';
+}
+
 /** Writes `content` to `file` atomically, only if it differs; returns whether it wrote. */
 export async function writeIfChanged(file: string, content: string): Promise<boolean> {
   const current = await readFile(file, 'utf8').catch(() => undefined);
@@ -35,9 +44,13 @@ export async function writeIfChanged(file: string, content: string): Promise<boo
   return true;
 }
 
-export async function writeSystemConfigFiles(dir: string, settings: { snmp: SnmpSettings; syslog: SyslogSettings }): Promise<string[]> {
+export async function writeSystemConfigFiles(dir: string, config: Pick<Config, 'hostname' | 'time' | 'system'>): Promise<string[]> {
+  const files: [string, string][] = [
+    ['snmpd.conf', renderSnmpd(config.system.snmp)],
+    ['rsyslog-remote.conf', renderRsyslogRemote(config.system.syslog)],
+    ['os.conf', renderOsSettings(config)],
+  ];
   const written: string[] = [];
-  if (await writeIfChanged(path.join(dir, 'snmpd.conf'), renderSnmpd(settings.snmp))) written.push('snmpd.conf');
-  if (await writeIfChanged(path.join(dir, 'rsyslog-remote.conf'), renderRsyslogRemote(settings.syslog))) written.push('rsyslog-remote.conf');
+  for (const [name, content] of files) if (await writeIfChanged(path.join(dir, name), content)) written.push(name);
   return written;
 }

@@ -39,7 +39,24 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
     systemPath: '/', dataPath: o.dataDir, thresholds: system().disk, quarantineBytes: o.quarantineBytes,
     moreDataPaths: [path.join(o.dataDir, 'spool'), path.join(o.dataDir, 'quarantine')], quarantinePath: path.join(o.dataDir, 'quarantine'),
   });
-  let snmp: SnmpSubagent | undefined;
+  // Made before the first disk check so that a warning raised at start is held for snmpd (the
+  // subagent sends it once registered) instead of being lost.
+  const snmp: SnmpSubagent | undefined = o.appliance ? new SnmpSubagent({
+    masterPort: system().snmp.agentxPort,
+    getStats: async () => {
+      const status = disks.status;
+      const data = status?.filesystems.filter((f) => f.role === 'data').sort((a, b) => b.percent - a.percent)[0];
+      const root = status?.filesystems.find((f) => f.role === 'system');
+      const levels = status?.filesystems.map((f) => f.level) ?? [];
+      return {
+        ...(await o.getCounters()),
+        diskSystemPercent: root?.percent ?? 0,
+        diskDataPercent: data?.percent ?? 0,
+        diskState: levels.includes('full') ? 'full' : levels.includes('warning') ? 'warning' : 'ok',
+        services: await serviceStates(),
+      };
+    },
+  }) : undefined;
 
   const alert = (e: DiskEvent) => {
     say(`<${e.level === 'full' ? 2 : 4}>mailmoat: disk ${e.level}: ${e.message}`);
@@ -57,27 +74,11 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
   await disks.check();
   disks.start();
 
-  if (o.appliance) {
-    const writeFiles = () => writeSystemConfigFiles(path.join(o.dataDir, 'system'), system())
+  if (snmp) {
+    const writeFiles = () => writeSystemConfigFiles(path.join(o.dataDir, 'system'), o.config.current)
       .then((written) => { if (written.length) say(`mailmoat: system settings written: ${written.join(', ')}`); })
       .catch((err: Error) => say(`<3>mailmoat: cannot write the system settings files: ${err.message}`));
     await writeFiles();
-    snmp = new SnmpSubagent({
-      masterPort: system().snmp.agentxPort,
-      getStats: async () => {
-        const status = disks.status;
-        const data = status?.filesystems.filter((f) => f.role === 'data').sort((a, b) => b.percent - a.percent)[0];
-        const root = status?.filesystems.find((f) => f.role === 'system');
-        const levels = status?.filesystems.map((f) => f.level) ?? [];
-        return {
-          ...(await o.getCounters()),
-          diskSystemPercent: root?.percent ?? 0,
-          diskDataPercent: data?.percent ?? 0,
-          diskState: levels.includes('full') ? 'full' : levels.includes('warning') ? 'warning' : 'ok',
-          services: await serviceStates(),
-        };
-      },
-    });
     snmp.on('disconnected', (reason) => say(`<4>mailmoat: SNMP subagent: ${reason}; reconnecting`));
     snmp.on('ready', () => say('mailmoat: SNMP subagent registered the Mailmoat MIB with snmpd'));
     void snmp.start();

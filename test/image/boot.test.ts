@@ -16,6 +16,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -60,10 +61,18 @@ test.serial('the build makes a compressed raw image, a qcow2 and an OVA', async 
   const table = JSON.parse(execFileSync('sfdisk', ['--json', artifact('raw')], { encoding: 'utf8' })).partitiontable;
   t.is(table.label, 'gpt');
   t.deepEqual(table.partitions.map((p: { name: string }) => p.name), ['bios-boot', 'esp', 'mailmoat-root', 'mailmoat-data']);
+  // GRUB boots without a password but asks for one before an entry or its kernel command line can
+  // be edited (read from the root filesystem with debugfs, which needs no mount).
+  const grubCfg = execFileSync('debugfs', ['-R', 'cat /boot/grub/grub.cfg', `${artifact('raw')}?offset=${table.partitions[2].start * 512}`],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  t.regex(grubCfg, /^set superusers="root"$/m);
+  t.regex(grubCfg, /^password_pbkdf2 root grub\.pbkdf2\.sha512\.\d+\.[0-9A-F]+\.[0-9A-F]+$/m, 'GRUB has no password');
+  t.regex(grubCfg, /^menuentry "Mailmoat" --unrestricted \{$/m);
 });
 
-const seedConfig = (hostname: string) => `
+const seedConfig = (hostname: string, more: { time?: string; syslog?: string } = {}) => `
 hostname: ${hostname}
+${more.time ?? ''}
 listeners:
   inbound: { port: 25 }
   submission: { port: 587 }
@@ -77,6 +86,7 @@ domains:
 system:
   snmp:
     communities: [{ name: mmtest }]
+${more.syslog ?? ''}
 `;
 
 /** Parses the boot report the image writes to the serial console. */
@@ -109,12 +119,18 @@ function daemonActive(t: ExecutionContext, report: ReturnType<typeof bootReport>
  * daemon's figures. The daemon is ready (it listens), but under emulation on a loaded host it may
  * not answer the menu within the menu's 15 s: then the menu says so, and item 1 draws it again.
  */
-async function menuStatus(t: ExecutionContext, vm: Vm): Promise<string> {
+async function menuStatus(t: ExecutionContext, vm: Vm, o: { loggedIn?: boolean } = {}): Promise<string> {
   const mark = vm.serial().length;
-  await vm.type('\n');
-  await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
-  await vm.type('maint\n');
-  const drawn = (from: number) => vm.waitForSerial('the maintenance menu', new RegExp(`${loosePart('Host:')}[\\s\\S]*?${loosePart('Choose 0-11:')}`), 120_000, from);
+  if (o.loggedIn) {
+    await vm.type('1\n');
+  } else {
+    await vm.type('\n');
+    await vm.waitForSerial('the login prompt', /login: *$/m, 120_000, mark);
+    await vm.type('maint\n');
+  }
+  // The menu is unlocked in setup mode; a first screen without the daemon's figures is locked.
+  const drawn = (from: number) => vm.waitForSerial('the maintenance menu',
+    new RegExp(`${loosePart('Host:')}[\\s\\S]*?(${loosePart('Choose 0-11:')}|${loosePart('Choose an item, or U to unlock:')})`), 120_000, from);
   let screen = (await drawn(mark))[0];
   const deadline = Date.now() + 5 * 60_000;
   for (let redraws = 0; loose('Mail status unavailable').test(screen); redraws++) {
@@ -125,6 +141,20 @@ async function menuStatus(t: ExecutionContext, vm: Vm): Promise<string> {
     screen = (await drawn(again))[0];
   }
   return screen;
+}
+
+/**
+ * From the menu, set network (item 11): a static 10.0.2.77/24 on `iface`, applied as a candidate;
+ * returns when the dialogue asks whether to keep it.
+ */
+async function tryStaticAddress(vm: Vm, iface: string): Promise<void> {
+  const steps: [string, string][] = [['Interface (', '11'], ['(dhcp/static):', iface], ['Address/prefix', 'static'],
+    ['Gateway (empty: none):', '10.0.2.77/24'], ['DNS servers', '10.0.2.2'], ['Keep?', '10.0.2.3']];
+  for (const [prompt, answer] of steps) {
+    const mark = vm.serial().length;
+    await vm.type(`${answer}\n`);
+    await vm.waitForSerial(`the network dialogue's "${prompt}"`, loose(prompt), 120_000, mark);
+  }
 }
 
 /** Retries `probe` every 3 s until it returns a value (services may still be starting). */
@@ -176,8 +206,8 @@ function snmp(vm: Vm, tool: 'snmpwalk' | 'snmpget', port: number, ...oids: strin
   return vm.run(tool, ['-v2c', '-c', 'mmtest', '-On', '-t', '5', '-r', '1', `127.0.0.1:${port}`, ...oids]);
 }
 
-test.serial('UEFI boot: services active, SMTP relays to the host, the console answers, serial menu shows status', async (t) => {
-  t.timeout(BOOT_MS + 6 * 60_000);
+test.serial('UEFI boot: services active, SMTP relays to the host, the console answers, serial menu shows status, an unconfirmed network change reverts after Ctrl-C and after a reset', async (t) => {
+  t.timeout(2 * BOOT_MS + 10 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
   const received: string[] = [];
   const sink = new SMTPServer({
@@ -204,7 +234,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     const report = bootReport(vm.serial());
     t.log(report.text);
     for (const unit of ['systemd-networkd', 'systemd-resolved', 'chrony', 'clamav-daemon', 'snmpd', 'rsyslog',
-      'mailmoat-firstboot', 'mailmoat-grow-data']) {
+      'mailmoat-firstboot', 'mailmoat-grow-data', 'mailmoat-system-boot']) {
       t.is(report.units.get(unit), 'active/success', `${unit} is not active`);
     }
     daemonActive(t, report);
@@ -256,6 +286,28 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     await vm.type('3\n');
     await vm.waitForSerial('the setup code on the menu', loose(`Setup code: ${setupCode}`), 120_000, mark2);
 
+    // Set network (item 11), interrupted: a static address is tried, then Ctrl-C at "Keep?" brings
+    // the previous settings (DHCP, 10.0.2.15) back at once...
+    const iface = /^address (\S+) 10\.0\.2\.15\//m.exec(report.text)?.[1];
+    t.truthy(iface, 'the boot report shows no interface with 10.0.2.15');
+    await tryStaticAddress(vm, iface!);
+    const mark3 = vm.serial().length;
+    await vm.type('\x03');
+    await vm.waitForSerial('the rollback after Ctrl-C', loose('Interrupted: the previous network settings are back.'), 120_000, mark3);
+    const afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
+    t.regex(afterCtrlC, loose('10.0.2.15'));
+    t.notRegex(afterCtrlC, loose('10.0.2.77'));
+    // ...and a reset during the minute to confirm leaves the candidate behind in /run: the box
+    // comes back with the previous settings (mail and the console below go through them).
+    await tryStaticAddress(vm, iface!);
+    const mark4 = vm.serial().length;
+    await vm.qmp('system_reset');
+    await vm.waitForSerial('the boot report after the reset', /==== end of boot report ====/, BOOT_MS, mark4);
+    const afterReset = bootReport(vm.serial().slice(mark4));
+    t.regex(afterReset.text, new RegExp(`^address ${iface} 10\\.0\\.2\\.15/24$`, 'm'), 'the address tried before the reset stayed');
+    t.notRegex(afterReset.text, /10\.0\.2\.77/);
+    daemonActive(t, afterReset);
+
     // The wizard finishes over HTTPS; the new admin then reads the box's figures from the API.
     const finish = await consoleRequest(httpsPort, 'POST', '/api/setup/finish', {
       language: 'en', admin: { username: 'admin', password: 'a very long secret' }, hostname: 'mailmoat.test',
@@ -298,12 +350,22 @@ function diskFilledTo(dir: string, percent: number): string {
   return disk;
 }
 
-test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the disk watcher warns (journal, SNMP, menu)', async (t) => {
-  t.timeout(BOOT_MS + 4 * 60_000);
+test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the disk watcher warns (journal, SNMP, menu, remote syslog), the OS follows the configuration, factory reset', async (t) => {
+  t.timeout(2 * BOOT_MS + 8 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
   const snmpPort = await freePort();
+  // Remote syslog over TCP to a listener here, through a unix socket (the VM runs in its own
+  // network namespace, which a loopback port here would not be reachable from).
+  let syslog = '';
+  const syslogSocket = path.join(dir, 'syslog.sock');
+  const syslogServer = net.createServer((c) => c.on('data', (d) => (syslog += d)));
+  await new Promise<void>((resolve) => syslogServer.listen(syslogSocket, resolve));
   const vm = new Vm({ image: diskFilledTo(dir, 85), firmware: 'bios', dir, udpForwards: { 161: snmpPort }, isolatedNetwork: true,
-    seedConfig: seedConfig('mailmoat-bios.test') });
+    guestForwards: [{ guestPort: 5514, hostSocket: syslogSocket }],
+    seedConfig: seedConfig('mailmoat-bios.test', {
+      time: 'time: { timezone: Asia/Tokyo, ntpServers: [ntp1.example, 192.0.2.123] }',
+      syslog: '  syslog:\n    remote: [{ host: 10.0.2.100, port: 5514, protocol: tcp }]',
+    }) });
   const started = Date.now();
   try {
     vm.start();
@@ -315,6 +377,10 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
     t.regex(report.text, /^mailmoat ready: \d+ s after boot$/m, 'the daemon never reported ready');
     t.log(`boot to mail (daemon ready, guest clock): ${/^mailmoat ready: (\d+) s/m.exec(report.text)?.[1]} s`);
     t.regex(vm.serial(), /GNU GRUB|Mailmoat/);
+    // The OS follows the configuration from the first boot on: host name, time zone, NTP servers.
+    t.regex(report.text, /^host name: mailmoat-bios\.test$/m);
+    t.regex(report.text, /^time zone: Asia\/Tokyo \(JST \+0900\)$/m);
+    t.regex(report.text, /^NTP sources: ntp1\.example 192\.0\.2\.123$/m);
 
     // SNMP over UDP: snmpd answers the seeded community, the daemon's subagent serves the Mailmoat
     // subtree, and it shows the warning: mmDiskState warning(2), mmDiskDataPercent >= 80.
@@ -330,6 +396,13 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
     t.true(percent >= 80 && percent < 95, `mmDiskDataPercent is ${percent}, not at the warning level`);
     t.regex(walk, /\.1\.3\.6\.1\.4\.1\.99999\.1\.4\.1\.2\.\d+ = STRING: "mailmoat"/);
     t.regex(walk, /\.1\.3\.6\.1\.4\.1\.99999\.1\.4\.1\.3\.\d+ = INTEGER: 1\n/, 'a service in state active(1)');
+    t.regex(await snmp(vm, 'snmpget', snmpPort, '.1.3.6.1.2.1.1.5.0'), /STRING: "?mailmoat-bios\.test"?/, 'SNMP sysName is not the configured host name');
+
+    // The warning raised during boot reached the remote syslog server (RFC 5424: the zone's
+    // offset in the time stamp, the configured host name, then the application).
+    const warned = await until('the boot-time disk warning at the remote syslog listener', async () =>
+      /\S+\+09:00 mailmoat-bios\.test mailmoat \S+ \S+ \S+ mailmoat: disk warning: [^\n]*/.exec(syslog)?.[0]);
+    t.log(`remote syslog: ${warned}`);
 
     // The menu's status shows the data filesystem at the warning level (the daemon is ready, so
     // its local API answers the first time the menu draws)...
@@ -340,7 +413,30 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
     await vm.type('5\n');
     const log = (await vm.waitForSerial('the log lines on the menu', new RegExp(`${loosePart('Warnings and errors from the mailmoat daemon')}[\\s\\S]*?${loosePart('Choose 0-11:')}`), 120_000, mark2))[0];
     t.regex(log, new RegExp(`${loosePart('mailmoat: disk warning: the data filesystem (/var/lib/mailmoat) is')}[\\s\\d.]+${loosePart('% full (warning at 80 %)')}`));
+
+    // Factory reset (item 8): the data partition is wiped early in the next boot, before anything
+    // holds it, and the box comes back in setup mode with a new setup code and the ballast gone.
+    const mark3 = vm.serial().length;
+    await vm.type('8\n');
+    await vm.waitForSerial('the factory reset confirmation', loose('anything else to cancel:'), 120_000, mark3);
+    await vm.type('WIPE ALL DATA\n');
+    await vm.waitForSerial('the boot report after the factory reset', /==== end of boot report ====/, BOOT_MS, mark3);
+    const afterReset = vm.serial().slice(mark3);
+    t.regex(afterReset, loose('factory reset: the data partition was made anew'));
+    const second = bootReport(afterReset);
+    t.log(second.text);
+    t.is(second.units.get('mailmoat-firstboot'), 'active/success');
+    daemonActive(t, second);
+    const newCode = /setup code: (\d{4}-\d{4})/.exec(second.text)?.[1];
+    t.truthy(newCode, 'no setup code after the factory reset');
+    t.not(newCode, /setup code: (\d{4}-\d{4})/.exec(report.text)?.[1], 'the setup code did not change');
+    const walked = await until('the disk state after the factory reset', async () => {
+      const out = await snmp(vm, 'snmpwalk', snmpPort, `${MAILMOAT_OID}.1.3`);
+      return /\.1\.3\.4\.0 = INTEGER: 1\n/.test(out) ? out : undefined;
+    });
+    t.true(Number(/\.1\.3\.3\.0 = Gauge32: (\d+)/.exec(walked)?.[1]) < 80, 'the data partition is still full after the reset');
   } finally {
+    syslogServer.close();
     await vm.stop();
     if (!process.env.MAILMOAT_KEEP_VM_DIR) rmSync(dir, { recursive: true, force: true });
   }

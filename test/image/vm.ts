@@ -21,8 +21,11 @@ export interface VmOptions {
   /** Host port (127.0.0.1) for each guest TCP port, and UDP ports likewise. */
   tcpForwards?: Record<number, number>;
   udpForwards?: Record<number, number>;
-  /** The guest's 10.0.2.100:<guestPort> reaches 127.0.0.1:<hostPort> on the host. */
-  guestForwards?: { guestPort: number; hostPort: number }[];
+  /**
+   * The guest's 10.0.2.100:<guestPort> reaches 127.0.0.1:<hostPort> on the host, or a unix socket
+   * on the host (which, unlike a loopback port, is reachable from an isolated network namespace).
+   */
+  guestForwards?: ({ guestPort: number; hostPort: number } | { guestPort: number; hostSocket: string })[];
   /** Configuration seed handed to first boot through fw_cfg (opt/mailmoat/config.yaml). */
   seedConfig?: string;
   /** Run in a private network namespace with an unrestricted user network (needed for UDP forwards). */
@@ -51,7 +54,8 @@ export class Vm {
     const fwd = [
       ...Object.entries(o.tcpForwards ?? {}).map(([guest, host]) => `hostfwd=tcp:127.0.0.1:${host}-:${guest}`),
       ...Object.entries(o.udpForwards ?? {}).map(([guest, host]) => `hostfwd=udp:127.0.0.1:${host}-:${guest}`),
-      ...(o.guestForwards ?? []).map((g) => `guestfwd=tcp:10.0.2.100:${g.guestPort}-cmd:socat - TCP:127.0.0.1:${g.hostPort}`),
+      ...(o.guestForwards ?? []).map((g) => `guestfwd=tcp:10.0.2.100:${g.guestPort}-cmd:socat - ` +
+        ('hostSocket' in g ? `UNIX-CONNECT:${g.hostSocket}` : `TCP:127.0.0.1:${g.hostPort}`)),
     ];
     const args = [
       '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '2', '-m', '1024',

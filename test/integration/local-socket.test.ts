@@ -3,6 +3,7 @@
 // socket's mode (0660: its permissions are the authentication), and the menu's status screen.
 import test from 'ava';
 import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { collectStatus, formatStatus } from '../../appliance/console/status.ts';
 import { verifyPassword } from '../../appliance/api/passwords.ts';
 import { SetupState } from '../../appliance/api/setup-state.ts';
 import { UserStore } from '../../appliance/api/users.ts';
+import { runMenu } from '../../appliance/console/menu.ts';
+import { AuditLog } from '../../appliance/api/audit.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
 
 /** A request the menu's client would never send (a body that is not JSON). */
@@ -104,4 +107,73 @@ test.serial('the menu says what to do when the daemon is not running', async (t)
   await t.throwsAsync(callDaemon('GET', '/status', undefined, '/nonexistent/api.sock'), { message: /cannot reach the daemon at \/nonexistent\/api\.sock: is the mailmoat service running\?/ });
   const screen = formatStatus(await collectStatus('/nonexistent/api.sock'));
   t.regex(screen, /Mail status unavailable: cannot reach the daemon/);
+});
+
+/**
+ * Runs the menu on in-memory streams, typing each answer when a question waits for it (a line
+ * typed before the question is asked would be lost, as on a terminal); returns all it wrote.
+ */
+async function menuSession(socket: string, answers: string[]): Promise<string> {
+  const previous = process.env.MAILMOAT_API_SOCKET;
+  process.env.MAILMOAT_API_SOCKET = socket;
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const queue = [...answers];
+  let text = '';
+  output.on('data', (d) => {
+    text += d;
+    if (!text.endsWith(': ')) return;
+    const next = queue.shift();
+    setImmediate(() => (next === undefined ? input.end() : input.write(`${next}\n`)));
+  });
+  try {
+    await runMenu({ input, output });
+  } finally {
+    if (previous === undefined) delete process.env.MAILMOAT_API_SOCKET;
+    else process.env.MAILMOAT_API_SOCKET = previous;
+  }
+  return text;
+}
+
+test.serial('once set up, the menu is locked until a console admin\'s password is given (the web console\'s lockout applies)', async (t) => {
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
+  const socket = path.join(socketDir, 'api.sock');
+  const a = await startTestAppliance({}, { localSocket: socket });
+  t.teardown(async () => { await a.cleanup(); rmSync(socketDir, { recursive: true, force: true }); });
+  const users = new UserStore(a.app.store);
+
+  // In setup mode nothing needs protecting: every item is offered.
+  writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
+  const setupScreen = await menuSession(socket, ['3', '0']);
+  t.regex(setupScreen, /8\) Factory reset/);
+  t.regex(setupScreen, /Setup code: 1234-5678/);
+
+  await users.create({ username: 'admin', role: 'admin', password: 'the right password', language: 'en' });
+  await users.create({ username: 'helpdesk', role: 'domain-admin', password: 'a domain admin password', language: 'en', domains: ['example.com'] });
+  await (await SetupState.open(a.app.store, a.dataDir)).complete('admin');
+
+  // Locked: the status and safe items only; the others are refused with what to do.
+  const locked = await menuSession(socket, ['9', '11', '0']);
+  t.regex(locked, /Queue: 0 message\(s\)/, 'the status is shown while locked');
+  t.regex(locked, /1\) Status and addresses/);
+  t.notRegex(locked, /8\) Factory reset|9\) Reset the web console admin password|11\) Set network/);
+  t.regex(locked, /Item 9 needs a console admin's password first \(U\)\./);
+  t.regex(locked, /Item 11 needs a console admin's password first \(U\)\./);
+  t.notRegex(locked, /New password for/);
+
+  // A wrong password, and a domain admin's right one, do not unlock; an admin's does.
+  const tries = await menuSession(socket, ['u', 'admin', 'wrong', 'U', 'helpdesk', 'a domain admin password', 'U', 'admin', 'the right password', '10', '0']);
+  t.is(tries.match(/Still locked: wrong user name or password\./g)?.length, 2);
+  t.regex(tries, /Unlocked for admin until you log out\./);
+  t.regex(tries, /8\) Factory reset/);
+  t.regex(tries, /queued message\(s\) are being delivered now/);
+  const actions = (await new AuditLog(a.app.store).search({ limit: 10, visible: () => true })).items.map((r) => `${r.actor} ${r.action}`);
+  t.deepEqual(actions.slice(0, 3), ['admin menu unlock', 'helpdesk menu unlock failed', 'admin menu unlock failed']);
+
+  // Wrong passwords through the menu count towards the account's lockout, as on the web.
+  const wrong = Array.from({ length: 5 }, () => ['U', 'admin', 'wrong']).flat();
+  const lockout = await menuSession(socket, [...wrong, 'U', 'admin', 'the right password', '0']);
+  t.regex(lockout, /Still locked: the account is locked after repeated wrong passwords; try again in \d+ min\./);
+  t.notRegex(lockout, /Unlocked for admin/);
+  t.truthy((await users.byName('admin'))!.lockedUntil);
 });
