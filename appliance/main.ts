@@ -27,6 +27,9 @@ import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createQuarantineActions, type QuarantineActions } from './quarantine/actions.ts';
 import { Quarantine } from './quarantine/quarantine-store.ts';
 import { startRetention } from './quarantine/retention.ts';
+import { loadLinkKey } from './reports/links.ts';
+import { ReportService } from './reports/reports.ts';
+import { startTicker } from './reports/schedule.ts';
 import { AuthLimits } from './smtp/auth-limits.ts';
 import { CalloutVerifier } from './smtp/callout.ts';
 import { ClientLimits } from './smtp/client-limits.ts';
@@ -63,6 +66,8 @@ export interface ApplianceOptions {
   localSocket?: string;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
+  /** The reports' clock (tests move it and call `reports.tick()`); default: the system's. */
+  now?: () => number;
 }
 
 export interface Appliance {
@@ -83,6 +88,8 @@ export interface Appliance {
   quarantineActions: QuarantineActions;
   lists: ListsStore;
   pipeline: Pipeline;
+  /** Quarantine digests, domain reports, notices and their action links (appliance/reports/). */
+  reports: ReportService;
   /** The console's URL and server when it runs. */
   consoleUrl?: string;
   console?: ConsoleServer;
@@ -118,8 +125,13 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   if (!log.indexed) say('mailmoat: rebuilding the message log indexes in the background (searches walk the records meanwhile)');
   const client = new SmtpClient({ heloName: () => current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
   const stats = await Stats.open(store);
-  // One syslog line per event of a message's life, Postfix-like (appliance/logsearch/mail-events.ts).
-  const events = (e: MailEvent) => say(formatMailEvent(e));
+  // One syslog line per event of a message's life, Postfix-like (appliance/logsearch/mail-events.ts);
+  // quarantined outbound mail also notifies the sending domain's contact (rate-limited).
+  let onQuarantined: ((e: MailEvent) => void) | undefined;
+  const events = (e: MailEvent) => {
+    say(formatMailEvent(e));
+    if (e.kind === 'quarantined' && e.log.direction === 'outbound') onQuarantined?.(e);
+  };
   const queue = new DeliveryQueue({
     store, spool, log, config: current, client, mx: new MxResolver(dns.resolve),
     onFinished: (record) => stats.finished(record), events,
@@ -145,9 +157,21 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' });
     },
   });
+  let consolePort: number | undefined;
+  const reports = new ReportService({
+    store, config: current, quarantine, actions: quarantineActions, linkKey: await loadLinkKey(opts.dataDir), now: opts.now,
+    consolePort: () => consolePort,
+    totals: async (domain, since, until) => {
+      const c = await stats.range([domain], 'hour', since, until);
+      return { received: c.received, delivered: c.delivered, quarantined: c.quarantined, rejected: c.rejected, spam: c.spam, virus: c.virus };
+    },
+    send: async (raw, to, note) => { await queue.submitNotice(raw, to, note); },
+  });
+  onQuarantined = (e) => void reports.outboundQuarantined(e.log).catch((err: Error) => say(`mailmoat: notice about quarantined outbound mail failed: ${err.message}`));
+  const stopReports = startTicker(() => reports.tick(), (err) => say(`mailmoat: reports failed: ${err.message}`));
   const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
   const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); };
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopReports(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
@@ -231,7 +255,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         stats: statsProvider(stats, log),
         queue: queueProvider(queue),
         system: systemProvider({ config: current, disks: system.disks, listening: () => [...listeners.keys()], appliance: opts.appliance ?? false, clamd: opts.clamd }),
+        reports,
       } });
+      consolePort = Number(new URL(consoleServer.url).port || 443);
     }
     const socketPath = opts.localSocket ?? (opts.appliance ? DEFAULT_SOCKET : undefined);
     if (socketPath) {
@@ -252,7 +278,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline,
+    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline, reports,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

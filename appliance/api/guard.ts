@@ -191,6 +191,12 @@ async function authenticate(req: FastifyRequest, deps: GuardDeps): Promise<void>
     req.sessionId = sid;
     return;
   }
+  if (session.mailbox) {
+    req.session = session;
+    req.sessionId = sid;
+    req.principal = { userId: `mailbox:${session.mailbox}`, username: session.mailbox, role: 'user', domains: [], address: session.mailbox, language: session.language ?? 'ja', via: 'link' };
+    return;
+  }
   const user = session.userId ? await deps.users.byId(session.userId) : undefined;
   if (!user || user.disabled) {
     await deps.sessions.end(sid);

@@ -70,6 +70,7 @@ export class ReportService {
   #now: () => number;
   #inFlight = new Set<string>();
   #notices: Promise<unknown> = Promise.resolve();
+  #ticks: Promise<unknown> = Promise.resolve();
   #lastPrune = 0;
 
   constructor(deps: ReportDeps) {
@@ -219,8 +220,14 @@ export class ReportService {
     await this.store.recordRun(key, { slot, ranAt: now, sent });
   }
 
-  /** One pass of the scheduler: every enabled report whose time has come is sent. */
-  async tick(): Promise<void> {
+  /** One pass of the scheduler: every enabled report whose time has come is sent. Passes never overlap. */
+  tick(): Promise<void> {
+    const next = this.#ticks.then(() => this.#tick());
+    this.#ticks = next.catch(() => undefined);
+    return next;
+  }
+
+  async #tick(): Promise<void> {
     const now = this.#now();
     for (const d of this.#deps.config().domains) {
       const zone = this.#zone(d);
