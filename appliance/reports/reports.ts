@@ -98,7 +98,7 @@ export class ReportService {
 
   linkUrl(claims: Omit<LinkClaims, 'expiresAt'> & { expiresAt?: number }): string {
     const expiresAt = claims.expiresAt ?? this.#now() + this.#deps.config().reports.linkDays * 86_400_000;
-    return `${this.baseUrl()}api/link/${this.#signer.sign({ ...claims, expiresAt })}`;
+    return `${this.baseUrl()}api/link?t=${this.#signer.sign({ ...claims, expiresAt })}`;
   }
 
   #items(records: { r: QuarantineRecord; to: string }[], actions: ReportAction[], language: Language, expiresAt: number): ReportItem[] {
@@ -278,13 +278,18 @@ export class ReportService {
     const v = this.#signer.verify(token, now);
     if (!v.ok) return this.#page(fallback, `link.error.${v.reason}`, {}, v.reason === 'expired' ? 410 : 400);
     const { claims, id } = v;
+    // Refusals of a genuine link say which link it was, for the audit log.
+    const refused = (key: MessageKey, params: Record<string, string | number>, status: number, why: string): LinkOutcome => ({
+      ...this.#page(claims.language, key, params, status),
+      audit: { action: claims.action, message: claims.message, recipient: claims.recipient, result: `refused: ${why}` },
+    });
     const used = singleUse(claims.action) ? await this.store.tokenUsed(id) : undefined;
-    if (used) return this.#page(claims.language, 'link.error.used', { date: formatTime(used.usedAt, this.#zoneOf(claims.recipient), claims.language) }, 410);
-    if (!this.#domain(domainOf(claims.recipient))) return this.#page(claims.language, 'link.error.forged', {}, 400);
+    if (used) return refused('link.error.used', { date: formatTime(used.usedAt, this.#zoneOf(claims.recipient), claims.language) }, 410, 'used before');
+    if (!this.#domain(domainOf(claims.recipient))) return refused('link.error.forged', {}, 400, 'not a served domain');
     if (!claims.message) return { claims, id };
     const record = await this.#deps.quarantine.get(claims.message);
     const copy = record?.recipients.find((c) => lower(c.address) === claims.recipient && c.state === 'held');
-    if (!record || !copy) return this.#page(claims.language, 'link.error.gone', { recipient: claims.recipient }, 410);
+    if (!record || !copy) return refused('link.error.gone', { recipient: claims.recipient }, 410, 'no copy held');
     return { claims, id, record };
   }
 

@@ -1,6 +1,6 @@
 // Reports in the console, and the pages behind the action links reports carry.
 //
-// Links (/api/link/<token>, public: the signed token is the authority, see reports/links.ts):
+// Links (/api/link?t=<token>, public: the signed token is the authority, see reports/links.ts):
 // GET shows a small confirmation page and changes nothing, so a mail scanner or a link preview
 // following it is harmless; the page's POST form does the action. Every POST is audited, whether
 // it acted or was refused. "Open my quarantine" starts a session limited to the link's mailbox
@@ -24,7 +24,7 @@ import type { ReportService } from '../../reports/reports.ts';
 /** The link pages use inline styles and post to themselves; nothing else. */
 const LINK_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const TokenParam = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4000 }) });
+const TokenQuery = Type.Object({ t: Type.String({ minLength: 1, maxLength: 4000, description: 'the signed token' }) });
 const Address = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 320 });
 const Lang = Type.Union([Type.Literal('ja'), Type.Literal('en')]);
 const DomainQuery = Type.Object({
@@ -52,13 +52,14 @@ export default async function reportRoutes(fastify: FastifyInstance, ctx: Consol
   // The confirmation page's form and one-click unsubscribe (RFC 8058) post a form; its fields are not needed.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, _body, done) => done(null, {}));
 
-  app.get('/api/link/:token', { config: { access: { roles: 'public' } }, schema: { params: TokenParam } }, async (req, reply) => {
-    const out = await reports().showLink(req.params.token, `/api/link/${req.params.token}`);
+  app.get('/api/link', { config: { access: { roles: 'public' } }, schema: { querystring: TokenQuery } }, async (req, reply) => {
+    const out = await reports().showLink(req.query.t, `/api/link?t=${encodeURIComponent(req.query.t)}`);
     return sendPage(reply, out.status, out.html);
   });
 
-  app.post('/api/link/:token', { config: { access: { roles: 'public' } }, schema: { params: TokenParam } }, async (req, reply) => {
-    const out = await reports().useLink(req.params.token);
+  app.post('/api/link', { config: { access: { roles: 'public' } }, schema: { querystring: TokenQuery } }, async (req, reply) => {
+    const out = await reports().useLink(req.query.t);
+    // Every use is audited, refusals too (a link that does not verify says only how it failed).
     const a = out.audit;
     await ctx.audit.record({
       actor: a ? `report link (${a.recipient})` : 'report link',
