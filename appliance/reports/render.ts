@@ -86,7 +86,7 @@ function itemsTable(lang: Language, zone: string, items: ReportItem[], withTo: b
 <td style="${CELL};text-align:right">${i.score === undefined ? '' : `${Math.round(i.score)}%`}</td>
 <td style="${CELL}">${i.links.map((l) => `<a href="${esc(l.url)}" style="${BUTTON}">${esc(actionLabel(lang, l.action))}</a>`).join('')}</td>
 </tr>`).join('\n');
-  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:12px 0;${FONT}">
+  return `<table width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:12px 0;${FONT}">
 <tr>${head.map((k) => `<th style="${HEAD}">${t(k)}</th>`).join('')}</tr>
 ${rows}
 </table>`;
@@ -135,7 +135,7 @@ export function renderDomainReport(v: DomainReportView): Rendered {
   const t = (k: MessageKey, p?: Record<string, string | number>) => translate(lang, k, p);
   const intro = t('report.domain.intro', { domain: v.domain, since: formatTime(v.since, v.zone, lang), until: formatTime(v.until, v.zone, lang), zone: v.zone });
   const label = (k: keyof Totals) => t(`report.total.${k}` as MessageKey);
-  const totals = `<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:8px 0;${FONT}">
+  const totals = `<table cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:8px 0;${FONT}">
 ${TOTALS.map((k) => `<tr><td style="${CELL}">${esc(label(k))}</td><td style="${CELL};text-align:right;font-weight:bold">${v.totals[k]}</td></tr>`).join('\n')}
 </table>`;
   const linksUntil = t('report.linksValid', { date: formatTime(v.linksUntil, v.zone, lang) });
