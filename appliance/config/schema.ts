@@ -59,7 +59,8 @@ export const MailboxAlias = Type.Object({
 });
 
 // Reports, digests and notices (appliance/reports/): what a domain admin sets per domain.
-const ReportTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '09:00', description: 'time of day (HH:MM, 24 h) in the domain\'s time zone' });
+const TIME_OF_DAY = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+const ReportTime = Type.String({ pattern: TIME_OF_DAY, default: '09:00', description: 'time of day (HH:MM, 24 h) in the domain\'s time zone' });
 const ReportFrequency = Type.Union([Type.Literal('daily'), Type.Literal('weekly')], { default: 'daily', description: 'daily, or weekly on `weekday`' });
 const Weekday = Type.Integer({ minimum: 0, maximum: 6, default: 1, description: 'day of a weekly report: 0 = Sunday … 6 = Saturday' });
 const ReportLanguage = Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'language of the report' });
@@ -77,6 +78,8 @@ export const DomainReports = Type.Object({
     language: ReportLanguage,
     skipEmpty: Type.Boolean({ default: true, description: 'send nothing to a mailbox with nothing held' }),
     horizonDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 14, description: 'list everything still held from the last this many days instead of only what is new since the last digest (the quarantine list notification)' })),
+    extraTimes: Type.Array(Type.String({ pattern: TIME_OF_DAY }), { default: [], maxItems: 2, description: 'up to two more times of day (HH:MM) to send the digest, for 2 or 3 a day (the scout report)' }),
+    welcome: Type.Boolean({ default: false, description: 'before a mailbox\'s first digest, mail it a short explanation with links to stop the reports and to subscribe again (the scout report\'s welcome mail)' }),
   }, { default: {} }),
   actions: Type.Array(ReportAction, { default: ['release', 'release-train', 'delete'], uniqueItems: true, description: 'the actions offered for each message in digests and domain reports' }),
   domain: Type.Object({

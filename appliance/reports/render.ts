@@ -160,6 +160,33 @@ ${TOTALS.map((k) => `<tr><td style="${CELL}">${esc(label(k))}</td><td style="${C
   return { subject: t('report.domain.subject', { domain: v.domain, count: v.held }), html, text };
 }
 
+export interface WelcomeView {
+  language: Language;
+  zone: string;
+  hostname: string;
+  address: string;
+  times: string[];
+  unsubscribeUrl: string;
+  subscribeUrl: string;
+}
+
+/** The explanation a mailbox gets before its first digest (the scout report's welcome mail). */
+export function renderWelcome(v: WelcomeView): Rendered {
+  const t = (k: MessageKey, p?: Record<string, string | number>) => translate(v.language, k, p);
+  const text = t('report.welcome.text', { hostname: v.hostname, address: v.address, times: v.times.join(', '), zone: v.zone });
+  const footer = t('report.footer', { hostname: v.hostname });
+  const html = page(t('report.welcome.title'), [
+    `<p style="margin:0 0 12px">${esc(text)}</p>`,
+    `<p style="margin:8px 0;font-size:13px"><a href="${esc(v.unsubscribeUrl)}" style="color:#2f6fb2">${esc(t('report.welcome.stop'))}</a></p>`,
+    `<p style="margin:8px 0;font-size:13px"><a href="${esc(v.subscribeUrl)}" style="color:#2f6fb2">${esc(t('report.welcome.resubscribe'))}</a></p>`,
+    `<p style="margin:12px 0 0;font-size:12px;color:#6b7a8c">${esc(footer)}</p>`,
+  ].join('\n'), v.language);
+  return {
+    subject: t('report.welcome.subject', { address: v.address }), html,
+    text: [t('report.welcome.title'), '', text, '', `${t('report.welcome.stop')}: ${v.unsubscribeUrl}`, `${t('report.welcome.resubscribe')}: ${v.subscribeUrl}`, '', footer, ''].join('\n'),
+  };
+}
+
 /** The small page an action link shows: a question with one button (a POST form), or an answer. */
 export function linkPage(o: { language: Language; message: string; form?: { action: string; button: string }; extra?: { href: string; text: string }; status?: 'ok' | 'error' }): string {
   const t = (k: MessageKey) => translate(o.language, k);

@@ -19,7 +19,7 @@ import type { QuarantineActions } from '../quarantine/actions.ts';
 import type { Quarantine, QuarantineRecord } from '../quarantine/quarantine-store.ts';
 import type { Store } from '../store/store.ts';
 import { LinkSigner, singleUse, type LinkClaims } from './links.ts';
-import { linkPage, renderDigest, renderDomainReport, formatTime, type Rendered, type ReportItem, type Totals } from './render.ts';
+import { linkPage, renderDigest, renderDomainReport, renderWelcome, formatTime, type Rendered, type ReportItem, type Totals } from './render.ts';
 import { ReportStore, type RunRecord } from './report-store.ts';
 import { latestSlot, periodMs, zonedInstant, type Schedule } from './schedule.ts';
 
@@ -178,6 +178,17 @@ export class ReportService {
     return true;
   }
 
+  async #sendWelcome(d: Domain, address: string): Promise<void> {
+    const language = d.reports.digest.language;
+    const r = renderWelcome({
+      language, zone: this.#zone(d), hostname: this.#deps.config().hostname, address, times: [d.reports.digest.time, ...d.reports.digest.extraTimes],
+      unsubscribeUrl: this.linkUrl({ message: '', action: 'unsubscribe', recipient: address, language }),
+      subscribeUrl: this.linkUrl({ message: '', action: 'subscribe', recipient: address, language }),
+    });
+    await this.#deps.send(await this.#compose(address, r), [address], 'quarantine digest welcome');
+    await this.store.setSubscription(address, true, this.#now());
+  }
+
   async #runDigests(d: Domain, slot: number, previous: RunRecord, now: number): Promise<number> {
     const s = d.reports.digest;
     const since = s.horizonDays ? now - s.horizonDays * 86_400_000 : previous.ranAt;
@@ -190,7 +201,10 @@ export class ReportService {
       const key = `digest!${lower(d.name)}!${address}`;
       const done = await this.store.lastRun(key);
       if (done && done.slot >= slot) continue;
-      if ((await this.store.subscription(address))?.subscribed === false) continue;
+      const subscription = await this.store.subscription(address);
+      if (subscription?.subscribed === false) continue;
+      // A mailbox that never had a digest nor chose gets the explanation first; choosing or being welcomed is recorded.
+      if (s.welcome && !subscription && !done) await this.#sendWelcome(d, address);
       const ok = await this.#sendDigest(address, previous.ranAt, now, s.skipEmpty);
       if (ok) sent++;
       await this.store.recordRun(key, { slot, ranAt: now, sent: ok ? 1 : 0 });

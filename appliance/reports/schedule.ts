@@ -13,6 +13,8 @@ export interface Schedule {
   time: string;
   /** 0 = Sunday; used by weekly schedules. */
   weekday: number;
+  /** More times of day on the same days (a digest sent 2 or 3 times a day). */
+  extraTimes?: string[];
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -48,8 +50,12 @@ export function zonedInstant(year: number, month: number, day: number, hour: num
 
 /** The latest slot of the schedule at or before `now`. */
 export function latestSlot(s: Schedule, zone: string, now: number): number {
+  return Math.max(...[s.time, ...(s.extraTimes ?? [])].map((time) => latestSlotAt(time, s, zone, now)));
+}
+
+function latestSlotAt(time: string, s: Schedule, zone: string, now: number): number {
   const today = wallClock(now, zone);
-  const [hour, minute] = s.time.split(':').map(Number);
+  const [hour, minute] = time.split(':').map(Number);
   for (let back = 0; back <= 8; back++) {
     const date = new Date(Date.UTC(today.year, today.month - 1, today.day - back));
     if (s.frequency === 'weekly' && date.getUTCDay() !== s.weekday) continue;

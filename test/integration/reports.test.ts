@@ -147,6 +147,42 @@ test('digests go out at 09:00 in each domain\'s zone and language, once: not aga
   t.true(String(last.html).includes('再送: 請求書'));
 });
 
+test('the scout variant: a welcome mail before the first digest, digests up to three times a day, and its link stops them', async (t) => {
+  const clock = new Clock('2026-11-29T23:00:00Z'); // 08:00 in Tokyo
+  const { a, sink } = await start(t, clock, { jp: { digest: { enabled: true, time: '09:00', extraTimes: ['13:00', '17:00'], welcome: true, language: 'ja' } } });
+  const jpDigests = async () => (await reportsSent(a)).filter((s) => s.includes('example.jp'));
+  await a.app.reports.tick();
+  await hold(a, clock.ms + 60_000, { to: ['tanaka@example.jp'], subject: '一通目' });
+  clock.set('2026-11-30T00:00:00Z'); // 09:00
+  await a.app.reports.tick();
+  t.deepEqual(await jpDigests(), ['quarantine digest welcome → tanaka@example.jp', 'quarantine digest → tanaka@example.jp']);
+  await hold(a, clock.ms + 60_000, { to: ['tanaka@example.jp'], subject: '二通目' });
+  clock.set('2026-11-30T04:00:00Z'); // 13:00: a digest with only what is new, no second welcome
+  await a.app.reports.tick();
+  t.is((await jpDigests()).length, 3);
+  const mails = await sink.waitFor(3);
+  const parsed = await Promise.all(mails.map((m) => simpleParser(m.raw)));
+  const welcome = parsed.find((p) => p.subject === 'tanaka@example.jp の隔離レポートについて')!;
+  t.regex(String(welcome.html), /09:00, 13:00, 17:00（Asia\/Tokyo）/);
+  const second = parsed.find((p) => String(p.html).includes('二通目'))!;
+  t.false(String(second.html).includes('一通目'));
+
+  const stop = [...String(welcome.html).matchAll(/href="([^"]+)"/g)].map((m) => path(m[1].replaceAll('&amp;', '&')));
+  t.is(claimsOf(stop[0]).a, 'unsubscribe');
+  t.is((await a.app.console!.app.inject({ method: 'POST', url: stop[0] })).statusCode, 200);
+  await hold(a, clock.ms + 60_000, { to: ['tanaka@example.jp'], subject: '三通目' });
+  clock.set('2026-11-30T08:00:00Z'); // 17:00
+  await a.app.reports.tick();
+  t.is((await jpDigests()).length, 3);
+  t.is(claimsOf(stop[1]).a, 'subscribe');
+  t.is((await a.app.console!.app.inject({ method: 'POST', url: stop[1] })).statusCode, 200);
+  await hold(a, clock.ms + 60_000, { to: ['tanaka@example.jp'], subject: '四通目' });
+  clock.set('2026-12-01T00:00:00Z');
+  await a.app.reports.tick();
+  t.deepEqual((await jpDigests()).filter((s) => s.includes('welcome')).length, 1, 'welcomed once');
+  t.is((await jpDigests()).length, 4);
+});
+
 const tokenOf = (url: string) => new URL(url, 'https://x/').searchParams.get('t')!;
 /** The link's path and query, as a browser requests it. */
 const path = (url: string) => { const u = new URL(url); return u.pathname + u.search; };

@@ -87,3 +87,12 @@ test('message actions are single use; opening the quarantine and (un)subscribing
   t.deepEqual(['release', 'release-train', 'allow-release', 'block-delete', 'delete'].map((a) => singleUse(a as 'release')), [true, true, true, true, true]);
   t.deepEqual(['open', 'unsubscribe', 'subscribe'].map((a) => singleUse(a as 'open')), [false, false, false]);
 });
+
+test('a digest sent three times a day has its slots at each time in the zone', (t) => {
+  const scout = { frequency: 'daily' as const, time: '09:00', weekday: 1, extraTimes: ['13:00', '17:30'] };
+  const slot = (now: string) => iso(latestSlot(scout, 'Asia/Tokyo', Date.parse(now)));
+  t.is(slot('2026-11-30T03:59:00Z'), '2026-11-30T00:00:00.000Z'); // 12:59 JST → 09:00
+  t.is(slot('2026-11-30T04:00:00Z'), '2026-11-30T04:00:00.000Z'); // 13:00
+  t.is(slot('2026-11-30T08:30:00Z'), '2026-11-30T08:30:00.000Z'); // 17:30
+  t.is(slot('2026-11-30T23:59:00Z'), '2026-11-30T08:30:00.000Z'); // 08:59 next day → yesterday's 17:30
+});
