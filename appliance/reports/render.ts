@@ -52,8 +52,15 @@ export interface Rendered { subject: string; html: string; text: string }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
 
+// Building a DateTimeFormat costs far more than formatting with one: one per zone and language.
+const formats = new Map<string, Intl.DateTimeFormat>();
 export function formatTime(ms: number, zone: string, language: Language): string {
-  return new Intl.DateTimeFormat(language === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
+  let f = formats.get(`${zone} ${language}`);
+  if (!f) {
+    f = new Intl.DateTimeFormat(language === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formats.set(`${zone} ${language}`, f);
+  }
+  return f.format(ms);
 }
 
 const FONT = "font-family:Helvetica,Arial,'Hiragino Sans','Meiryo',sans-serif";
