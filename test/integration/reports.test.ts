@@ -183,6 +183,25 @@ test('the scout variant: a welcome mail before the first digest, digests up to t
   t.is((await jpDigests()).length, 4);
 });
 
+test('the retention-horizon variant lists everything still held from the last N days, also what an earlier digest listed', async (t) => {
+  const clock = new Clock('2026-11-29T23:00:00Z');
+  const { a, sink } = await start(t, clock, { jp: { digest: { enabled: true, time: '09:00', language: 'en', horizonDays: 3 } } });
+  await a.app.reports.tick();
+  await hold(a, Date.parse('2026-11-25T00:00:00Z'), { to: ['tanaka@example.jp'], subject: 'older than three days' });
+  await hold(a, Date.parse('2026-11-28T06:00:00Z'), { to: ['tanaka@example.jp'], subject: 'two days old' });
+  await hold(a, clock.ms + 60_000, { to: ['tanaka@example.jp'], subject: 'new today' });
+  clock.set('2026-11-30T00:00:00Z');
+  await a.app.reports.tick();
+  clock.set('2026-12-01T00:00:00Z');
+  await a.app.reports.tick();
+  const [first, second] = await Promise.all((await sink.waitFor(2)).map((m) => simpleParser(m.raw)));
+  for (const mail of [first, second]) {
+    t.regex(String(mail.html), /from the last 3 day\(s\) are still held/);
+    t.true(String(mail.html).includes('two days old') && String(mail.html).includes('new today'));
+    t.false(String(mail.html).includes('older than three days'));
+  }
+});
+
 const tokenOf = (url: string) => new URL(url, 'https://x/').searchParams.get('t')!;
 /** The link's path and query, as a browser requests it. */
 const path = (url: string) => { const u = new URL(url); return u.pathname + u.search; };
