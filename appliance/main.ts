@@ -27,6 +27,9 @@ import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createQuarantineActions, type QuarantineActions } from './quarantine/actions.ts';
 import { Quarantine } from './quarantine/quarantine-store.ts';
 import { startRetention } from './quarantine/retention.ts';
+import { loadLinkKey } from './reports/links.ts';
+import { ReportService } from './reports/reports.ts';
+import { startTicker } from './reports/schedule.ts';
 import { AuthLimits } from './smtp/auth-limits.ts';
 import { CalloutVerifier } from './smtp/callout.ts';
 import { ClientLimits } from './smtp/client-limits.ts';
@@ -66,7 +69,7 @@ export interface ApplianceOptions {
   localSocket?: string;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
-  /** The clock greylisting reads (tests move their own instead of waiting); default Date.now. */
+  /** The clock greylisting and the reports read (tests move it instead of waiting); default: the system's. */
   now?: () => number;
 }
 
@@ -89,6 +92,8 @@ export interface Appliance {
   lists: ListsStore;
   pipeline: Pipeline;
   greylist: Greylist;
+  /** Quarantine digests, domain reports, notices and their action links (appliance/reports/). */
+  reports: ReportService;
   /** The console's URL and server when it runs. */
   consoleUrl?: string;
   console?: ConsoleServer;
@@ -124,8 +129,13 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   if (!log.indexed) say('mailmoat: rebuilding the message log indexes in the background (searches walk the records meanwhile)');
   const client = new SmtpClient({ heloName: () => current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
   const stats = await Stats.open(store);
-  // One syslog line per event of a message's life, Postfix-like (appliance/logsearch/mail-events.ts).
-  const events = (e: MailEvent) => say(formatMailEvent(e));
+  // One syslog line per event of a message's life, Postfix-like (appliance/logsearch/mail-events.ts);
+  // quarantined outbound mail also notifies the sending domain's contact (rate-limited).
+  let onQuarantined: ((e: MailEvent) => void) | undefined;
+  const events = (e: MailEvent) => {
+    say(formatMailEvent(e));
+    if (e.kind === 'quarantined' && e.log.direction === 'outbound') onQuarantined?.(e);
+  };
   const queue = new DeliveryQueue({
     store, spool, log, config: current, client, mx: new MxResolver(dns.resolve),
     onFinished: (record) => stats.finished(record), events,
@@ -151,11 +161,23 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' });
     },
   });
+  let consolePort: number | undefined;
+  const reports = new ReportService({
+    store, config: current, quarantine, actions: quarantineActions, linkKey: await loadLinkKey(opts.dataDir), now: opts.now,
+    consolePort: () => consolePort,
+    totals: async (domain, since, until) => {
+      const c = await stats.range([domain], 'hour', since, until);
+      return { received: c.received, delivered: c.delivered, quarantined: c.quarantined, rejected: c.rejected, spam: c.spam, virus: c.virus };
+    },
+    send: async (raw, to, note) => { await queue.submitNotice(raw, to, note); },
+  });
+  onQuarantined = (e) => void reports.outboundQuarantined(e.log).catch((err: Error) => say(`mailmoat: notice about quarantined outbound mail failed: ${err.message}`));
+  const stopReports = startTicker(() => reports.tick(), (err) => say(`mailmoat: reports failed: ${err.message}`));
   const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
   const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
   const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopGreylistSweep(); };
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopGreylistSweep(); stopReports(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
@@ -247,7 +269,9 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         stats: statsProvider(stats, log),
         queue: queueProvider(queue),
         system: systemProvider({ config: current, disks: system.disks, listening: () => [...listeners.keys()], appliance: opts.appliance ?? false, clamd: opts.clamd }),
+        reports,
       } });
+      consolePort = Number(new URL(consoleServer.url).port || 443);
     }
     const socketPath = opts.localSocket ?? (opts.appliance ? DEFAULT_SOCKET : undefined);
     if (socketPath) {
@@ -268,7 +292,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline, greylist,
+    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline, greylist, reports,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

@@ -34,6 +34,11 @@ export interface Access {
   targets?(req: FastifyRequest): Target[] | Promise<Target[]>;
   /** Public routes that make sense in setup mode too (status, setup claim). */
   inSetup?: boolean;
+  /**
+   * Public routes whose authority is in the request itself (a report's signed link) and which
+   * may therefore be posted from anywhere: a page sent with no-referrer posts with Origin "null".
+   */
+  anyOrigin?: boolean;
 }
 
 /** A request as the route's schemas type it (the TypeBox type provider: the schema is the type). */
@@ -112,7 +117,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     const access = req.routeOptions.config?.access;
     if (!access) return; // static files of the web UI
-    if (!SAFE_METHODS.has(req.method)) {
+    if (!SAFE_METHODS.has(req.method) && !(access.roles === 'public' && access.anyOrigin)) {
       const origin = req.headers.origin;
       if (origin && origin !== 'null') {
         let host = '';
@@ -189,6 +194,12 @@ async function authenticate(req: FastifyRequest, deps: GuardDeps): Promise<void>
   if (session.setup) {
     req.session = session;
     req.sessionId = sid;
+    return;
+  }
+  if (session.mailbox) {
+    req.session = session;
+    req.sessionId = sid;
+    req.principal = { userId: `mailbox:${session.mailbox}`, username: session.mailbox, role: 'user', domains: [], address: session.mailbox, language: session.language ?? 'ja', via: 'link' };
     return;
   }
   const user = session.userId ? await deps.users.byId(session.userId) : undefined;

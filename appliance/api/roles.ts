@@ -16,7 +16,8 @@ export interface Principal {
   /** The mailbox of a mailbox user (lower case). */
   address?: string;
   language: 'ja' | 'en';
-  via: 'session' | 'token';
+  /** 'link': a mailbox session opened from a report's signed link, with no account behind it. */
+  via: 'session' | 'token' | 'link';
   /** For API tokens: read-only tokens may only use GET. */
   tokenAccess?: 'read' | 'write';
   tokenName?: string;

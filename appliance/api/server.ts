@@ -24,6 +24,7 @@ import filteringRoutes from './routes/filtering.ts';
 import listRoutes from './routes/lists.ts';
 import messageRoutes from './routes/messages.ts';
 import quarantineRoutes from './routes/quarantine.ts';
+import reportRoutes from './routes/reports.ts';
 import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
 import setupRoutes from './routes/setup.ts';
@@ -117,7 +118,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, reportRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

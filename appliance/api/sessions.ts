@@ -3,12 +3,19 @@
 // not yield usable cookies. A session ends after `console.sessionIdleMinutes` without a request.
 // Each session carries its own CSRF token, which state-changing requests must echo in a header.
 // A setup session (first-boot wizard) has no user: it only proves the setup code was given.
+// A mailbox session ("my quarantine", opened from a report's signed link) has no account either:
+// it acts as the mailbox user of one address and ends at `expiresAt` whatever its use.
 import { createHash, randomBytes } from 'node:crypto';
 import { delOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
 
 export interface SessionRecord {
   userId?: string;
   setup?: boolean;
+  /** The one mailbox a session opened from a report link may see (lower case). */
+  mailbox?: string;
+  language?: 'ja' | 'en';
+  /** A hard end (ms), for sessions opened from a link. */
+  expiresAt?: number;
   csrf: string;
   createdAt: number;
   lastSeenAt: number;
@@ -27,7 +34,7 @@ export class SessionStore {
   }
 
   /** Starts a session; returns the id for the cookie and the record. */
-  async create(fields: { userId?: string; setup?: boolean }): Promise<{ id: string; record: SessionRecord }> {
+  async create(fields: { userId?: string; setup?: boolean; mailbox?: string; language?: 'ja' | 'en'; expiresAt?: number }): Promise<{ id: string; record: SessionRecord }> {
     const id = randomBytes(32).toString('base64url');
     const now = Date.now();
     const record: SessionRecord = { ...fields, csrf: randomBytes(24).toString('base64url'), createdAt: now, lastSeenAt: now };
@@ -41,7 +48,7 @@ export class SessionStore {
     const record = await this.#db.get(key);
     if (!record) return undefined;
     const now = Date.now();
-    if (now - record.lastSeenAt > this.#idleMs()) {
+    if (now - record.lastSeenAt > this.#idleMs() || (record.expiresAt !== undefined && now >= record.expiresAt)) {
       await this.#db.del(key);
       return undefined;
     }
@@ -80,7 +87,8 @@ export class SessionStore {
   async sweep(): Promise<number> {
     const limit = Date.now() - this.#idleMs();
     const ops: { type: 'del'; key: string }[] = [];
-    for await (const [key, value] of this.#db.iterator()) if (value.lastSeenAt < limit) ops.push({ type: 'del', key });
+    const now = Date.now();
+    for await (const [key, value] of this.#db.iterator()) if (value.lastSeenAt < limit || (value.expiresAt ?? Infinity) <= now) ops.push({ type: 'del', key });
     if (ops.length) await this.#db.batch(ops);
     return ops.length;
   }

@@ -58,6 +58,52 @@ export const MailboxAlias = Type.Object({
   to: Address,
 });
 
+// Reports, digests and notices (appliance/reports/): what a domain admin sets per domain.
+const TIME_OF_DAY = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+const ReportTime = Type.String({ pattern: TIME_OF_DAY, default: '09:00', description: 'time of day (HH:MM, 24 h) in the domain\'s time zone' });
+const ReportFrequency = Type.Union([Type.Literal('daily'), Type.Literal('weekly')], { default: 'daily', description: 'daily, or weekly on `weekday`' });
+const Weekday = Type.Integer({ minimum: 0, maximum: 6, default: 1, description: 'day of a weekly report: 0 = Sunday … 6 = Saturday' });
+const ReportLanguage = Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'language of the report' });
+export const ReportAction = Type.Union([
+  Type.Literal('release'), Type.Literal('release-train'), Type.Literal('allow-release'), Type.Literal('block-delete'), Type.Literal('delete'),
+], { description: 'release; release and train as not spam; allow the sender and release; block the sender and delete; delete' });
+export type ReportAction = Static<typeof ReportAction>;
+
+export const DomainReports = Type.Object({
+  digest: Type.Object({
+    enabled: Type.Boolean({ default: false, description: 'mail each mailbox a list of its mail held since the last digest (the quarantine digest / mailbox protection report)' }),
+    frequency: ReportFrequency,
+    time: ReportTime,
+    weekday: Weekday,
+    language: ReportLanguage,
+    skipEmpty: Type.Boolean({ default: true, description: 'send nothing to a mailbox with nothing held' }),
+    horizonDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 14, description: 'list everything still held from the last this many days instead of only what is new since the last digest (the quarantine list notification)' })),
+    extraTimes: Type.Array(Type.String({ pattern: TIME_OF_DAY }), { default: [], maxItems: 2, description: 'up to two more times of day (HH:MM) to send the digest, for 2 or 3 a day (the scout report)' }),
+    welcome: Type.Boolean({ default: false, description: 'before a mailbox\'s first digest, mail it a short explanation with links to stop the reports and to subscribe again (the scout report\'s welcome mail)' }),
+  }, { default: {} }),
+  actions: Type.Array(ReportAction, { default: ['release', 'release-train', 'delete'], uniqueItems: true, description: 'the actions offered for each message in digests and domain reports' }),
+  domain: Type.Object({
+    enabled: Type.Boolean({ default: false, description: 'mail a report of all the domain\'s held mail with totals' }),
+    recipients: Type.Array(Address, { default: [], description: 'who receives the domain report' }),
+    frequency: ReportFrequency,
+    time: ReportTime,
+    weekday: Weekday,
+    language: ReportLanguage,
+    withoutMessages: Type.Boolean({ default: false, description: 'send the totals only, without the list of held messages' }),
+  }, { default: {} }),
+  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'the domain\'s primary contact: notices (outbound mail quarantined) go here; default: the appliance\'s postmaster' })),
+}, { default: {}, description: 'quarantine digests, the domain report and notices for this domain' });
+export type DomainReports = Static<typeof DomainReports>;
+
+export const ReportSettings = Type.Object({
+  linkDays: Type.Integer({ minimum: 1, maximum: 60, default: 14, description: 'days the action links in a report stay valid' }),
+  sessionMinutes: Type.Integer({ minimum: 5, maximum: 1440, default: 60, description: 'how long a "my quarantine" session opened from a report lasts' }),
+  consoleUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'the console\'s address as recipients reach it, for links in reports; default https://<hostname>/ (with the console port unless 443)' })),
+  sender: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'From address of reports and notices; default mailer-daemon@<hostname>' })),
+  noticeMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 60, description: 'at most one notice of a kind per domain in this many minutes (an incident sends one mail, not thousands)' }),
+}, { default: {} });
+export type ReportSettings = Static<typeof ReportSettings>;
+
 export const Domain = Type.Object({
   name: DomainName,
   routes: Type.Array(Route, { minItems: 1, description: 'where clean mail for this domain is relayed, tried by priority' }),
@@ -68,6 +114,7 @@ export const Domain = Type.Object({
   logInvalidRecipients: Type.Boolean({ default: false, description: 'log recipients refused at RCPT (unknown user, blocked recipient) in the message log, status "rejected at RCPT" with the reply given' }),
   // Greylisting's per-domain switch only (issue 15 item 4); the layered per-domain policy may take it over.
   greylisting: Type.Optional(Type.Boolean({ description: 'greylist mail for this domain (true) or not (false); absent = filtering.greylisting.enabled' })),
+  reports: DomainReports,
 });
 export type Domain = Static<typeof Domain>;
 
@@ -361,5 +408,6 @@ export const ConfigSchema = Type.Object({
   filtering: Filtering,
   log: LogSettings,
   system: SystemSettings,
+  reports: ReportSettings,
 }, { additionalProperties: false });
 export type Config = Static<typeof ConfigSchema>;

@@ -152,8 +152,8 @@ export class DeliveryQueue {
     return id;
   }
 
-  /** Queues a message we wrote ourselves (notices to the admin), from the null sender. */
-  async submitNotice(content: Buffer, recipients: string[]): Promise<string> {
+  /** Queues a message we wrote ourselves (notices, reports), from the null sender; `note` is the log's reply text. */
+  async submitNotice(content: Buffer, recipients: string[], note = 'notice to the admin'): Promise<string> {
     const { id, file, size } = await this.#deps.spool.writeMessage(content);
     const now = Date.now();
     const record: QueueRecord = {
@@ -161,7 +161,7 @@ export class DeliveryQueue {
       mailFrom: '', size, file,
       recipients: recipients.map((address) => ({ address, original: address, domain: '', status: 'pending' as const, attempts: 0, nextAttemptAt: now })),
     };
-    await this.accept(record, newLog(record, { reply: 'notice to the admin' }));
+    await this.accept(record, newLog(record, { reply: note }));
     return id;
   }
 

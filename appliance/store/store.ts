@@ -25,6 +25,7 @@ export const SUBLEVELS = {
   sessions: 'api/sessions.ts', //                console sessions
   audit: 'api/audit.ts', //                      audit log
   system: 'api/setup-state.ts', //               first-boot setup state
+  reports: 'reports/report-store.ts', //         last run per report, used action links, subscriptions, notice times
 } as const;
 export type SublevelName = keyof typeof SUBLEVELS;
 

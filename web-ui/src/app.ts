@@ -19,6 +19,7 @@ const PAGES: Page[] = [
   { id: 'quarantine', label: 'nav.quarantine', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-quarantine' },
   { id: 'training', label: 'nav.training', roles: ['admin', 'domain-admin'], tag: 'mm-training' },
   { id: 'messages', label: 'nav.messages', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-messages' },
+  { id: 'reports', label: 'nav.reports', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-reports' },
   { id: 'audit', label: 'nav.audit', roles: ['admin', 'domain-admin'], tag: 'mm-audit' },
   { id: 'users', label: 'nav.users', roles: ['admin', 'domain-admin'], tag: 'mm-users' },
   { id: 'system', label: 'nav.system', roles: ['admin'], tag: 'mm-system' },
@@ -149,6 +150,7 @@ export class MmApp extends I18nElement {
       case 'mm-messages': return html`<mm-messages></mm-messages>`;
       case 'mm-audit': return html`<mm-audit></mm-audit>`;
       case 'mm-filtering': return html`<mm-filtering .user=${user}></mm-filtering>`;
+      case 'mm-reports': return html`<mm-reports .user=${user}></mm-reports>`;
       default: return html`<mm-unavailable .title=${t(page.label)}></mm-unavailable>`;
     }
   }

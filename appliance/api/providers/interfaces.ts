@@ -10,6 +10,7 @@
 import type { MailDirection } from '../../config/schema.ts';
 import type { LocalText } from '../../i18n/server-messages.ts';
 import type { LogField } from '../../logsearch/log-index.ts';
+import type { ReportService } from '../../reports/reports.ts';
 
 export type Scope = { all: true } | { domains: string[] } | { address: string };
 
@@ -198,6 +199,7 @@ export interface Providers {
   stats?: StatsProvider;
   queue?: QueueProvider;
   system?: SystemProvider;
+  reports?: ReportService;
 }
 
 export function scopeOf(p: { role: string; domains: string[]; address?: string }): Scope {

@@ -90,7 +90,11 @@ export default async function sessionRoutes(fastify: FastifyInstance, ctx: Conso
   });
 
   app.get('/api/session', { config: { access: { roles: 'any' } } }, async (req) => {
-    const user = await ctx.users.byId(req.principal!.userId);
+    const p = req.principal!;
+    // A mailbox session opened from a report link stands for a mailbox user without an account.
+    const user = p.via === 'link'
+      ? { id: p.userId, username: p.username, role: p.role, domains: [], passwordHash: '', disabled: false, language: p.language, createdAt: new Date(req.session?.createdAt ?? Date.now()).toISOString(), failedLogins: 0 }
+      : await ctx.users.byId(p.userId);
     if (!user) throw unauthenticated();
     return { user: publicUser(user), csrfToken: req.session?.csrf ?? null, principal: req.principal, timeZones: timeZones(ctx, user) };
   });
