@@ -257,7 +257,8 @@ export function extractFeatures(raw: Buffer, mime: MimeMessage = parseMime(raw))
   tokens.push('body:len:' + bucket(textChars, [50, 200, 1000, 4000, 16000]));
 
   const urls = findUrls(plain);
-  for (const l of result.links) if (l.href) urls.push(l.href);
+  // A javascript: link's real target is the address inside its script: that is what the host rules read.
+  for (const l of result.links) if (l.href) urls.push(...(/^\s*javascript:/i.test(l.href) ? findUrls(l.href) : [l.href]));
   urlTokens(urls, tokens, facts, result.urlHosts);
   for (const l of result.links) {
     const shown = domainInText(l.text);

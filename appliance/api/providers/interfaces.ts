@@ -41,8 +41,12 @@ export interface QuarantineItem {
 
 export interface ScoreReason {
   name: string;
+  /** Logit units it added, to one decimal. */
   score: number;
+  /** What was seen, in the caller's language (i18n/reasons.ts) when the catalog knows the reason. */
   description?: string;
+  /** The values the description was made from. */
+  params?: Record<string, string>;
 }
 
 export interface QuarantineDetail extends QuarantineItem {
