@@ -5,7 +5,7 @@
 // itself, hide the target behind a URL shortener, or put a brand in the display name of mail
 // whose DMARC fails or whose domain is not the brand's, send from a domain made to look like the
 // brand's, carry the login page inside the mail (an attached web page with a form, a data: or
-// javascript: URL). Each hit is a named rule with a
+// javascript: URL), or be nothing but an image of a code to scan. Each hit is a named rule with a
 // weight and a sentence that says what was seen, in words a recipient can check.
 import { domainToUnicode } from 'node:url';
 import type { MessageFeatures } from './features.ts';
@@ -88,7 +88,11 @@ export const PHISH_WEIGHTS = {
   javascriptUrl: 4,
   lookalikeSender: 3,
   brandInSender: 1.5,
+  qrOnly: 4,
 } as const;
+
+/** Text shorter than this beside an image is "little text": the image is the message. */
+const LITTLE_TEXT = 300;
 
 /** Letters of other scripts that look like Latin ones, as punycode phishing uses them. */
 const CONFUSABLES: Record<string, string> = {
@@ -183,6 +187,12 @@ export function phishingRules(f: MessageFeatures, auth?: { dmarc?: string }): Ru
     // No mail client runs a link's script, so no honest sender writes one: its use is to hide the
     // target from checks like these, and to run in a webmail or an opened attachment.
     hits.push(ruleHit('PHISH_JAVASCRIPT_URL', W.javascriptUrl));
+  }
+  // A code to scan as the message itself: like a data: or javascript: link, its target is out of
+  // reach of every link check, and the phone that opens it has none of the mail's protection.
+  // Lawful mail that shows a code (a ticket, a boarding pass) says more around it.
+  if (f.images > 0 && f.textChars < LITTLE_TEXT && f.asksToScan && f.links.every((l) => !l.href || /^cid:/i.test(l.href))) {
+    hits.push(ruleHit('PHISH_QR_CODE_ONLY', W.qrOnly));
   }
   // The sender's own domain dressed up as a brand's: registering one is deliberate, unlike a
   // display name that merely starts with a brand's word.

@@ -1,6 +1,7 @@
 // Rules beside the statistics: findings the model cannot learn from a message's text alone.
 // Authentication results come from the pipeline (SPF, DKIM, DMARC); links to top-level domains
-// known for abuse add a little; phishing rules live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
+// known for abuse add a little; so does the Japanese unsolicited-advertising label; phishing rules
+// live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
 // counts as that brand's: notifications of well-known services are HTML-heavy and look like
 // spam to statistics alone. Every rule is named and carries its contribution in logit units, so the console
 // can list it next to the token evidence, the way rspamd lists symbols. Results that DNS trouble
@@ -83,8 +84,20 @@ export function urlRules(f: MessageFeatures): RuleHit[] {
   return hits;
 }
 
-/** All rule hits for a message: authentication, links, then phishing. */
+/**
+ * Japan's law on commercial mail once required unsolicited advertising to carry 未承諾広告 at the
+ * start of its subject; since 2008 such mail needs prior consent and the label is gone from lawful
+ * mail, so what still carries it is bulk mail from senders who never asked.
+ */
+const JP_AD_LABEL = /^[\s※*＊\[［【〔(（]*未承諾広告/;
+export const CONTENT_WEIGHTS = { jpUnsolicitedAd: 2.5 } as const;
+
+export function contentRules(f: MessageFeatures): RuleHit[] {
+  return JP_AD_LABEL.test(f.subject.normalize('NFKC')) ? [ruleHit('JP_UNSOLICITED_AD', CONTENT_WEIGHTS.jpUnsolicitedAd)] : [];
+}
+
+/** All rule hits for a message: authentication, links, content, then phishing. */
 export function evaluateRules(f: MessageFeatures, auth: AuthFindings | undefined): { hits: RuleHit[]; phish: number } {
   const phish = phishingRules(f, dnsTrouble(auth) ? undefined : auth);
-  return { hits: [...authRules(auth), ...urlRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
+  return { hits: [...authRules(auth), ...urlRules(f), ...contentRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
 }
