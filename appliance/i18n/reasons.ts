@@ -4,7 +4,8 @@
 // sentence needs as params) or a feature token of the statistics ("subject:free", "from:no-name",
 // "url:dom:example.top"): tokens are read by their prefix, so the admin sees "the subject has the
 // words “free”" rather than the token. A rule this catalog does not know (a list hit, a reason of
-// an older version) shows the sentence it was stored with.
+// an older version) shows the sentence it was stored with. The same catalog says what the score's
+// thresholds mean on the admin's own training data (the classifier's calibration).
 import { translate, type Catalog, type Language } from './catalog.ts';
 
 const en = {
@@ -92,6 +93,12 @@ const en = {
   'reason.fact.attachment-double-extension': 'an attachment hides a program behind a double extension',
   'reason.fact.base64-ascii-text': 'its plain text is base64-encoded',
   'reason.fact.charset-mismatch': 'its text is not in the character set it declares',
+  'calibration.summary': 'at 90 %: {held90} good messages would be held and {caught90} % of spam caught; at 60 %: {held60} good messages tagged Unsure or worse — judged on {basis}, each message scored by a model that had not learned it',
+  'calibration.ratio.none': 'none of {n}',
+  'calibration.ratio.some': 'about 1 in {every} ({k} of {n})',
+  'calibration.basis.store': 'your own training data',
+  'calibration.basis.starter': "the starter model's corpus",
+  'calibration.unfitted': 'the score is not yet calibrated on training data (the fixed default applies until 50 ham and 20 spam are learned)',
 };
 
 type ReasonKey = keyof typeof en;
@@ -181,6 +188,12 @@ const ja: Record<ReasonKey, string> = {
   'reason.fact.attachment-double-extension': '二重拡張子でプログラムを隠した添付ファイルがあります',
   'reason.fact.base64-ascii-text': 'ただのテキストが base64 で符号化されています',
   'reason.fact.charset-mismatch': '本文が宣言された文字コードと合っていません',
+  'calibration.summary': '90 % では正常なメールの{held90}が保留され、スパムの {caught90} % を捕捉します。60 % では正常なメールの{held60}が「不明」以上になります。{basis}で、各メッセージをそれを学習していないモデルで採点した結果です',
+  'calibration.ratio.none': '{n} 通中 0 通',
+  'calibration.ratio.some': '約 {every} 通に 1 通（{n} 通中 {k} 通）',
+  'calibration.basis.store': 'お客様自身の学習データ',
+  'calibration.basis.starter': 'スターターモデルのコーパス',
+  'calibration.unfitted': 'スコアはまだ学習データで較正されていません（正常なメール 50 通とスパム 20 通を学習するまでは固定の既定値を使います）',
 };
 
 export const reasonCatalog: Catalog<ReasonKey> = { en, ja };
@@ -268,4 +281,23 @@ export function reasonText(lang: Language, r: ReasonLike): string | undefined {
   if (/^[A-Z][A-Z0-9_]*$/.test(r.name)) return r.detail;
   const [tokenKey, params] = tokenText(r.name, lang);
   return translate(lang, tokenKey, params ?? {}, reasonCatalog);
+}
+
+/** What the calibration text needs of a calibration (classifier/calibration.ts). */
+export interface CalibrationFigures {
+  basis: 'store' | 'starter' | 'default';
+  heldOut?: { ham: number; spam: number; hamAt90: number; spamAt90: number; hamAt60: number };
+}
+
+/** What the thresholds mean ("at 90 %: about 1 in N good messages would be held…"), in the reader's language. */
+export function calibrationText(lang: Language, c: CalibrationFigures): string {
+  const h = c.heldOut;
+  if (!h) return translate(lang, 'calibration.unfitted', {}, reasonCatalog);
+  const ratio = (k: number, n: number) => (k === 0
+    ? translate(lang, 'calibration.ratio.none', { n }, reasonCatalog)
+    : translate(lang, 'calibration.ratio.some', { every: Math.round(n / k), k, n }, reasonCatalog));
+  return translate(lang, 'calibration.summary', {
+    held90: ratio(h.hamAt90, h.ham), caught90: (100 * h.spamAt90 / h.spam).toFixed(1), held60: ratio(h.hamAt60, h.ham),
+    basis: translate(lang, c.basis === 'store' ? 'calibration.basis.store' : 'calibration.basis.starter', {}, reasonCatalog),
+  }, reasonCatalog);
 }
