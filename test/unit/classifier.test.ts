@@ -350,6 +350,8 @@ test('phishing rules stay quiet on the brand\'s own, authenticated mail', async 
     t.not(genuine.r.classHint, 'Phish');
     const plain = await rulesOf(c, html('Alice <alice@example.org>', '<p>Slides: <a href="https://docs.example.org/x">docs.example.org</a></p>'));
     t.deepEqual(plain.names, []);
+    const template = await rulesOf(c, html('News <news@example.org>', '<p>This month <a href="javascript:void(0)">Menu</a> <a href="javascript:;">Top</a></p>'));
+    t.deepEqual(template.names, [], 'do-nothing javascript: placeholders of a template are no sign');
   } finally {
     await cleanup();
   }
