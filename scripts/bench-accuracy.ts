@@ -17,13 +17,17 @@
 //   node scripts/bench-accuracy.ts [--verbose]
 //   node scripts/bench-accuracy.ts --cv [--grid RATE:MARGIN,...]
 //                                   5-fold cross-validation of model parameters inside the train
-//                                   split (how the defaults were chosen)
+//                                   split, in the trainings an admin gives (how the defaults were
+//                                   chosen: by the worst of them)
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Classifier, DEFAULT_SPAM_THRESHOLD, DEFAULT_UNSURE_THRESHOLD } from '../appliance/classifier/index.ts';
 import { describeCalibration } from '../appliance/classifier/calibration.ts';
-import { DEFAULT_PARAMS, fit, fitOrder, HASH_BITS, marginOf, type ModelParams } from '../appliance/classifier/model.ts';
+import { DEFAULT_PARAMS, fit, fitOrder, HASH_BITS, marginOf, vectorize, type Lesson, type ModelParams } from '../appliance/classifier/model.ts';
+import { messageHash } from '../appliance/classifier/classifier.ts';
+import { extractFeatures } from '../appliance/classifier/features.ts';
 import { loadSpamAssassinCorpus, trainingOrder, type CorpusMessage } from '../appliance/classifier/sa-corpus.ts';
 import { buildStarterModel, lessonOf } from '../appliance/classifier/starter-build.ts';
 import type { StarterModel } from '../appliance/classifier/starter-model.ts';
@@ -185,26 +189,61 @@ async function benchmark(corpus: CorpusMessage[], verbose: boolean): Promise<voi
     `classify: ${(cpu.scoreMs / cpu.scored).toFixed(3)} CPU ms/msg`);
 }
 
-/** 5-fold cross-validation inside the train split over a small grid of model parameters. */
+/** Lessons in a reproducible order of their own (a salted hash): which few of a kind a training keeps. */
+function sample(lessons: Lesson[], salt: string, n: number): Lesson[] {
+  const key = (l: Lesson) => createHash('sha256').update(salt + l.hash).digest().readUInt32BE(0);
+  return lessons.map((l) => ({ l, k: key(l) })).sort((a, b) => a.k - b.k).slice(0, n).map((x) => x.l);
+}
+
+/**
+ * The trainings an admin gives, applied to the lessons of the folds a model learns from: all of
+ * them; few ham beside all the spam (the balanced start and one-sided burst: ham 843/1343 of the
+ * spam); few spam beside all the ham (300 spam, a first folder of missed spam). Which few is a
+ * draw: each of those is drawn three times and the figures averaged.
+ */
+const CV_TRAININGS: Record<string, (lessons: Lesson[], salt: string) => Lesson[]> = {
+  all: (ls) => ls,
+  'few ham': (ls, salt) => { const s = ls.filter((l) => l.spam); return [...s, ...sample(ls.filter((l) => !l.spam), salt, Math.round(s.length * 843 / 1343))]; },
+  'few spam': (ls, salt) => [...ls.filter((l) => !l.spam), ...sample(ls.filter((l) => l.spam), salt, 300)],
+};
+const CV_DRAWS = ['a', 'b', 'c'];
+
+/**
+ * 5-fold cross-validation inside the train split over a small grid of model parameters, each
+ * fold's model trained in each of CV_TRAININGS and scored on the whole held-out fold; the worst
+ * training's figures are what a choice is judged by (how the defaults were chosen).
+ */
 function crossValidate(corpus: CorpusMessage[]): void {
-  const ordered = fitOrder(corpus.filter((m) => m.split === 'train').map((m) => lessonOf(m.raw, m.spam)));
+  // The lessons a store keeps: every feature, as Classifier.train takes them (the starter's lessonOf leaves some out).
+  const ordered = fitOrder(corpus.filter((m) => m.split === 'train').map((m) => ({ hash: messageHash(m.raw), spam: m.spam, ids: Uint32Array.from(vectorize(extractFeatures(m.raw).tokens).ids) })));
   const grid: ModelParams[] = [];
   const given = process.argv[process.argv.indexOf('--grid') + 1];
   if (process.argv.includes('--grid') && given) {
     for (const pair of given.split(',')) { const [rate, margin] = pair.split(':').map(Number); grid.push({ rate, margin }); }
   } else {
-    for (const rate of [4, 8, 16, 32]) for (const margin of [1, 2, 3, 6]) grid.push({ rate, margin });
+    for (const rate of [8, 16, 32]) for (const margin of [2, 3, 4]) grid.push({ rate, margin });
   }
-  console.log('5-fold cross-validation inside the train split (test split untouched)');
-  console.log('rate\tmargin\tAUC\tcaught@0.1%FP\tcaught@0.5%FP');
+  console.log('5-fold cross-validation inside the train split (test split untouched); per training: AUC, caught at 0.1 % / 0.5 % FP');
+  console.log(`rate\tmargin\t${Object.keys(CV_TRAININGS).join('\t\t\t')}\t\t\tworst`);
   const weights = new Float64Array(1 << HASH_BITS);
   for (const params of grid) {
-    const scored: Scored[] = [];
-    for (let fold = 0; fold < 5; fold++) {
-      fit(weights, undefined, ordered, params, (i) => i % 5 === fold);
-      for (let i = fold; i < ordered.length; i += 5) scored.push({ score: marginOf(weights, ordered[i].ids), spam: ordered[i].spam, group: '', id: ordered[i].hash });
+    const row: string[] = [String(params.rate), String(params.margin)];
+    const worst = { auc: 1, at01: 1, at05: 1 };
+    for (const [name, pick] of Object.entries(CV_TRAININGS)) {
+      const sum = { auc: 0, at01: 0, at05: 0 };
+      const draws = name === 'all' ? ['-'] : CV_DRAWS;
+      for (const salt of draws) {
+        const scored: Scored[] = [];
+        for (let fold = 0; fold < 5; fold++) {
+          fit(weights, undefined, fitOrder(pick(ordered.filter((_, i) => i % 5 !== fold), salt)), params);
+          for (let i = fold; i < ordered.length; i += 5) scored.push({ score: marginOf(weights, ordered[i].ids), spam: ordered[i].spam, group: '', id: ordered[i].hash });
+        }
+        sum.auc += auc(scored) / draws.length; sum.at01 += caughtAtFp(scored, 0.001) / draws.length; sum.at05 += caughtAtFp(scored, 0.005) / draws.length;
+      }
+      row.push(sum.auc.toFixed(5), pct(sum.at01), pct(sum.at05));
+      worst.auc = Math.min(worst.auc, sum.auc); worst.at01 = Math.min(worst.at01, sum.at01); worst.at05 = Math.min(worst.at05, sum.at05);
     }
-    console.log([params.rate, params.margin, auc(scored).toFixed(5), pct(caughtAtFp(scored, 0.001)), pct(caughtAtFp(scored, 0.005))].join('\t'));
+    console.log([...row, worst.auc.toFixed(5), pct(worst.at01), pct(worst.at05)].join('\t'));
   }
 }
 

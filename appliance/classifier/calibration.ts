@@ -11,6 +11,8 @@
 // model knows nothing about ranks with spam; on a new box most unknown mail is simply someone else's
 // ordinary mail, and the absence of familiar ham words must not hold it.
 //   score = σ(slope · (logit − t90) + ln 9)        (logit = t90 → exactly 90 %)
+import { calibrationText } from '../i18n/reasons.ts';
+
 const LN9 = Math.log(9);
 
 /** Lessons needed of each kind before a store's own calibration replaces the borrowed one. */
@@ -101,12 +103,7 @@ function plattSlope(xs: readonly HeldOutLogit[], nSpam: number, nHam: number): n
   return Number.isFinite(a) ? a : 1;
 }
 
-/** What the thresholds mean, in words an admin can weigh ("judged on your own training data"). */
+/** What the thresholds mean, in words an admin can weigh ("judged on your own training data"), in English. */
 export function describeCalibration(c: Calibration): string {
-  if (!c.heldOut) return 'the score is not yet calibrated on training data (the fixed default applies until 50 ham and 20 spam are learned)';
-  const h = c.heldOut;
-  const whose = c.basis === 'store' ? 'your own training data' : 'the starter model\'s corpus';
-  const ratio = (k: number, n: number) => (k === 0 ? `none of ${n}` : `about 1 in ${Math.round(n / k)} (${k} of ${n})`);
-  return `at 90 %: ${ratio(h.hamAt90, h.ham)} good messages would be held and ${(100 * h.spamAt90 / h.spam).toFixed(1)} % of spam caught; ` +
-    `at 60 %: ${ratio(h.hamAt60, h.ham)} good messages tagged Unsure or worse — judged on ${whose}, each message scored by a model that had not learned it`;
+  return calibrationText('en', c);
 }

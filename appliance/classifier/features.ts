@@ -34,6 +34,11 @@ export interface MessageFeatures {
   dataUrls: number;
   /** Attached web pages and what they ask of the reader. */
   attachedPages: AttachedPage[];
+  /** Images shown or attached, and characters of text (spaces left out). */
+  images: number;
+  textChars: number;
+  /** The subject or text asks the reader to scan a (QR) code. */
+  asksToScan: boolean;
   /** False when the input had no header block: not a mail message. */
   isMail: boolean;
 }
@@ -210,6 +215,9 @@ function urlTokens(urls: string[], out: string[], facts: string[], hosts: string
   }
 }
 
+/** Words asking the reader to scan a code with a phone. */
+const SCAN_WORDS = /\bqr\b|\bscan\b|QR\s*コード|二次元(?:バー)?コード|読み取|スキャン/i;
+
 function bucket(n: number, edges: number[]): string {
   let i = 0;
   while (i < edges.length && n >= edges[i]) i++;
@@ -223,6 +231,7 @@ export function extractFeatures(raw: Buffer, mime: MimeMessage = parseMime(raw))
   const result: MessageFeatures = {
     tokens, facts, fromAddress: '', fromDomain: '', fromDisplayName: '', replyToDomain: '', subject: '',
     links: [], urlHosts: [], formActions: [], passwordInputs: 0, scripts: 0, dataUrls: 0, attachedPages: [], isMail: !mime.headerless,
+    images: 0, textChars: 0, asksToScan: false,
   };
   headerTokens(mime.headers, tokens, facts, result);
 
@@ -254,10 +263,14 @@ export function extractFeatures(raw: Buffer, mime: MimeMessage = parseMime(raw))
     if (textChars < 200 * images) facts.push('image-heavy');
   }
   if (textChars === 0 && mime.attachments.length === 0) facts.push('empty-body');
+  result.images = images;
+  result.textChars = textChars;
+  result.asksToScan = SCAN_WORDS.test(result.subject) || SCAN_WORDS.test(body.slice(0, 2000));
   tokens.push('body:len:' + bucket(textChars, [50, 200, 1000, 4000, 16000]));
 
   const urls = findUrls(plain);
-  for (const l of result.links) if (l.href) urls.push(l.href);
+  // A javascript: link's real target is the address inside its script: that is what the host rules read.
+  for (const l of result.links) if (l.href) urls.push(...(/^\s*javascript:/i.test(l.href) ? findUrls(l.href) : [l.href]));
   urlTokens(urls, tokens, facts, result.urlHosts);
   for (const l of result.links) {
     const shown = domainInText(l.text);

@@ -23,7 +23,7 @@ export interface HtmlFacts {
   /** Text hidden from the reader (display:none, zero or one-pixel fonts, white on white). */
   hiddenText: boolean;
   commentsInText: number;
-  /** javascript: URLs in links, forms or frames (<script> elements are no sign: newsletters had them). */
+  /** javascript: URLs in links, forms or frames, other than do-nothing placeholders (<script> elements are no sign: newsletters had them). */
   scripts: number;
   /** data: URLs in links, forms or frames (a page carried inside the mail). */
   dataUrls: number;
@@ -67,7 +67,7 @@ export function scanHtml(html: string): HtmlFacts {
         token(VALUE_ATTRS.has(key) ? `attr:${key}=${value.toLowerCase().slice(0, 20)}` : 'attr:' + key);
         if (URL_ATTRS.has(name)) {
           const v = value.trim().toLowerCase();
-          if (v.startsWith('javascript:')) facts.scripts++;
+          if (v.startsWith('javascript:') && !NO_OP_SCRIPT.test(v)) facts.scripts++;
           else if (v.startsWith('data:') && !(tag === 'img' && /^data:image\//.test(v))) facts.dataUrls++;
         }
       }
@@ -110,4 +110,7 @@ export function scanHtml(html: string): HtmlFacts {
 }
 
 /** Words on a page that asks the reader to log in or confirm an account (English and Japanese). */
+/** Placeholder links of HTML templates ("javascript:void(0)"): they do nothing and hide nothing. */
+const NO_OP_SCRIPT = /^javascript:\s*(?:void\s*\(?\s*0\s*\)?|false|undefined|return\s+false)?\s*;?\s*$/;
+
 export const LOGIN_WORDS = /\b(?:log\s?in|sign\s?in|password|passcode|verify your (?:account|identity)|confirm your (?:account|identity)|account (?:suspended|locked|limited))\b|パスワード|ログイン|暗証番号|本人確認|アカウント(?:の)?(?:確認|停止|ロック)/i;

@@ -3,18 +3,27 @@
 // to work: show one domain and link to another, use a domain that looks like a brand's (digits
 // for letters, punycode, the brand inside a stranger's name), ask for a password in the mail
 // itself, hide the target behind a URL shortener, or put a brand in the display name of mail
-// whose DMARC fails or whose domain is not the brand's, carry the login page inside the mail (an
-// attached web page with a form, a data: or javascript: URL). Each hit is a named rule with a
+// whose DMARC fails or whose domain is not the brand's, send from a domain made to look like the
+// brand's, carry the login page inside the mail (an attached web page with a form, a data: or
+// javascript: URL), or be nothing but an image of a code to scan. Each hit is a named rule with a
 // weight and a sentence that says what was seen, in words a recipient can check.
 import { domainToUnicode } from 'node:url';
 import type { MessageFeatures } from './features.ts';
 import { domainInText, registrableDomain, urlHost } from './urls.ts';
+import { reasonText, type ReasonParams } from '../i18n/reasons.ts';
 
 export interface RuleHit {
   name: string;
   /** Logit units added to the score. */
   contribution: number;
   detail?: string;
+  params?: ReasonParams;
+}
+
+/** A rule hit whose sentence comes from the reasons catalog: params for any language, detail in English. */
+export function ruleHit(name: string, contribution: number, params?: ReasonParams): RuleHit {
+  const detail = reasonText('en', { name, params });
+  return { name, contribution, ...(detail ? { detail } : {}), ...(params ? { params } : {}) };
 }
 
 /** Brands that phishers imitate, with the registrable domains they really send from and link to. */
@@ -76,8 +85,14 @@ export const PHISH_WEIGHTS = {
   attachedLoginPage: 4,
   attachedActivePage: 2,
   dataUrl: 4,
-  javascriptUrl: 3,
+  javascriptUrl: 4,
+  lookalikeSender: 3,
+  brandInSender: 1.5,
+  qrOnly: 4,
 } as const;
+
+/** Text shorter than this beside an image is "little text": the image is the message. */
+const LITTLE_TEXT = 300;
 
 /** Letters of other scripts that look like Latin ones, as punycode phishing uses them. */
 const CONFUSABLES: Record<string, string> = {
@@ -137,7 +152,7 @@ export function phishingRules(f: MessageFeatures, auth?: { dmarc?: string }): Ru
     const shown = domainInText(l.text);
     const target = urlHost(l.href);
     if (shown && target && /^(https?:)?\/\//i.test(l.href) && registrableDomain(shown) !== registrableDomain(target)) {
-      hits.push({ name: 'PHISH_LINK_TEXT_MISMATCH', contribution: W.linkMismatch, detail: `the link text says ${shown} but it points to ${target}` });
+      hits.push(ruleHit('PHISH_LINK_TEXT_MISMATCH', W.linkMismatch, { shown, target }));
       break;
     }
   }
@@ -147,36 +162,52 @@ export function phishingRules(f: MessageFeatures, auth?: { dmarc?: string }): Ru
     if (host.split('.').some((label) => label.startsWith('xn--')) && !seen.has('puny')) {
       seen.add('puny');
       const looks = domainToUnicode(host);
-      hits.push({ name: 'PHISH_PUNYCODE_DOMAIN', contribution: W.punycode, detail: `a link goes to ${host}, which displays as ${looks || host} in other scripts` });
+      hits.push(ruleHit('PHISH_PUNYCODE_DOMAIN', W.punycode, { host, looks: looks || host }));
     }
     const look = lookalikeBrand(host);
     if (look && !seen.has(look.kind)) {
       seen.add(look.kind);
       hits.push(look.kind === 'lookalike'
-        ? { name: 'PHISH_LOOKALIKE_DOMAIN', contribution: W.lookalike, detail: `${host} is made to look like ${look.brand}'s address but is not` }
-        : { name: 'PHISH_BRAND_IN_FOREIGN_DOMAIN', contribution: W.brandInHost, detail: `${host} has ${look.brand} in its name but does not belong to ${look.brand}` });
+        ? ruleHit('PHISH_LOOKALIKE_DOMAIN', W.lookalike, { host, brand: look.brand })
+        : ruleHit('PHISH_BRAND_IN_FOREIGN_DOMAIN', W.brandInHost, { host, brand: look.brand }));
     }
     if (SHORTENERS.has(host) && !seen.has('short')) {
       seen.add('short');
-      hits.push({ name: 'PHISH_URL_SHORTENER', contribution: W.shortener, detail: `a link is hidden behind the URL shortener ${host}` });
+      hits.push(ruleHit('PHISH_URL_SHORTENER', W.shortener, { host }));
     }
   }
   if (f.passwordInputs > 0) {
-    hits.push({ name: 'PHISH_CREDENTIAL_FORM', contribution: W.passwordForm, detail: 'the mail itself asks for a password' });
+    hits.push(ruleHit('PHISH_CREDENTIAL_FORM', W.passwordForm));
   } else if (f.formActions.length > 0) {
-    hits.push({ name: 'PHISH_FORM_IN_MAIL', contribution: W.formInMail, detail: `the mail contains a form that sends to ${urlHost(f.formActions[0]) || 'an unnamed address'}` });
+    hits.push(ruleHit('PHISH_FORM_IN_MAIL', W.formInMail, { host: urlHost(f.formActions[0]) || '?' }));
   }
   if (f.dataUrls > 0) {
-    hits.push({ name: 'PHISH_DATA_URL', contribution: W.dataUrl, detail: 'a link opens a page carried inside the mail itself (a data: URL), which no address bar can vouch for' });
+    hits.push(ruleHit('PHISH_DATA_URL', W.dataUrl));
   } else if (f.scripts > 0) {
-    hits.push({ name: 'PHISH_JAVASCRIPT_URL', contribution: W.javascriptUrl, detail: 'a link runs a script (a javascript: URL) instead of opening an address' });
+    // No mail client runs a link's script, so no honest sender writes one: its use is to hide the
+    // target from checks like these, and to run in a webmail or an opened attachment.
+    hits.push(ruleHit('PHISH_JAVASCRIPT_URL', W.javascriptUrl));
+  }
+  // A code to scan as the message itself: like a data: or javascript: link, its target is out of
+  // reach of every link check, and the phone that opens it has none of the mail's protection.
+  // Lawful mail that shows a code (a ticket, a boarding pass) says more around it.
+  if (f.images > 0 && f.textChars < LITTLE_TEXT && f.asksToScan && f.links.every((l) => !l.href || /^cid:/i.test(l.href))) {
+    hits.push(ruleHit('PHISH_QR_CODE_ONLY', W.qrOnly));
+  }
+  // The sender's own domain dressed up as a brand's: registering one is deliberate, unlike a
+  // display name that merely starts with a brand's word.
+  const sender = f.fromDomain ? lookalikeBrand(f.fromDomain) : undefined;
+  if (sender) {
+    hits.push(sender.kind === 'lookalike'
+      ? ruleHit('PHISH_LOOKALIKE_SENDER_DOMAIN', W.lookalikeSender, { domain: f.fromDomain, brand: sender.brand })
+      : ruleHit('PHISH_BRAND_IN_SENDER_DOMAIN', W.brandInSender, { domain: f.fromDomain, brand: sender.brand }));
   }
   const page = f.attachedPages.find((p) => p.passwordInputs > 0 || (p.forms > 0 && p.loginWords));
   if (page) {
-    hits.push({ name: 'PHISH_ATTACHED_LOGIN_PAGE', contribution: W.attachedLoginPage, detail: `the attached page ${page.name || '(unnamed)'} opens a login form in the browser` });
+    hits.push(ruleHit('PHISH_ATTACHED_LOGIN_PAGE', W.attachedLoginPage, { page: page.name || '?' }));
   } else {
     const active = f.attachedPages.find((p) => p.forms > 0 || (p.active && p.loginWords));
-    if (active) hits.push({ name: 'PHISH_ATTACHED_ACTIVE_PAGE', contribution: W.attachedActivePage, detail: `the attached page ${active.name || '(unnamed)'} has ${active.forms > 0 ? 'a form' : 'a script'} and speaks of logging in` });
+    if (active) hits.push(ruleHit('PHISH_ATTACHED_ACTIVE_PAGE', W.attachedActivePage, { page: active.name || '?' }));
   }
   const displayName = f.fromDisplayName.normalize('NFKC');
   for (const [re, brand] of BRAND_NAMES) {
@@ -185,8 +216,8 @@ export function phishingRules(f: MessageFeatures, auth?: { dmarc?: string }): Ru
     const dmarcFails = /^(fail|quarantine|reject)/i.test(auth?.dmarc ?? '');
     if (fromBrand === brand && !dmarcFails) break;
     hits.push(dmarcFails
-      ? { name: 'PHISH_BRAND_NAME_DMARC_FAIL', contribution: W.brandDisplayNameDmarcFail, detail: `the sender calls itself "${f.fromDisplayName}", but ${f.fromDomain || 'its domain'} does not vouch for this mail (DMARC ${auth?.dmarc})` }
-      : { name: 'PHISH_BRAND_NAME_OTHER_DOMAIN', contribution: W.brandDisplayName, detail: `the sender calls itself "${f.fromDisplayName}" but writes from ${f.fromDomain || 'no domain'}, not ${brand}'s` });
+      ? ruleHit('PHISH_BRAND_NAME_DMARC_FAIL', W.brandDisplayNameDmarcFail, { name: f.fromDisplayName, domain: f.fromDomain || '?', dmarc: auth?.dmarc ?? '' })
+      : ruleHit('PHISH_BRAND_NAME_OTHER_DOMAIN', W.brandDisplayName, { name: f.fromDisplayName, domain: f.fromDomain || '?', brand }));
     break;
   }
   return hits;

@@ -1,12 +1,13 @@
 // Rules beside the statistics: findings the model cannot learn from a message's text alone.
 // Authentication results come from the pipeline (SPF, DKIM, DMARC); links to top-level domains
-// known for abuse add a little; phishing rules live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
+// known for abuse add a little; so does the Japanese unsolicited-advertising label; phishing rules
+// live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
 // counts as that brand's: notifications of well-known services are HTML-heavy and look like
 // spam to statistics alone. Every rule is named and carries its contribution in logit units, so the console
 // can list it next to the token evidence, the way rspamd lists symbols. Results that DNS trouble
 // may have caused (temperror) never count against a message.
 import type { MessageFeatures } from './features.ts';
-import { brandOf, phishingRules, type RuleHit } from './phishing.ts';
+import { brandOf, phishingRules, ruleHit, type RuleHit } from './phishing.ts';
 
 export type { RuleHit } from './phishing.ts';
 
@@ -40,22 +41,22 @@ export function dnsTrouble(auth: AuthFindings | undefined): boolean {
 
 export function authRules(auth: AuthFindings | undefined): RuleHit[] {
   if (!auth) return [];
-  const about = auth.fromDomain ? ` for ${auth.fromDomain}` : '';
-  if (dnsTrouble(auth)) return [{ name: 'AUTH_DNS_TEMPERROR', contribution: 0, detail: `DNS did not answer${about}: SPF, DKIM and DMARC results are not counted` }];
+  const domain = auth.fromDomain || '?';
+  if (dnsTrouble(auth)) return [ruleHit('AUTH_DNS_TEMPERROR', 0, { domain })];
   const hits: RuleHit[] = [];
   const spf = result(auth.spf);
   const dkim = result(auth.dkim);
   const dmarc = result(auth.dmarc);
-  if (spf === 'fail') hits.push({ name: 'AUTH_SPF_FAIL', contribution: AUTH_WEIGHTS.spfFail, detail: `SPF fail${about}` });
-  else if (spf === 'softfail') hits.push({ name: 'AUTH_SPF_SOFTFAIL', contribution: AUTH_WEIGHTS.spfSoftfail, detail: `SPF softfail${about}` });
-  if (dkim === 'fail') hits.push({ name: 'AUTH_DKIM_FAIL', contribution: AUTH_WEIGHTS.dkimFail, detail: `DKIM signature invalid${about}` });
+  if (spf === 'fail') hits.push(ruleHit('AUTH_SPF_FAIL', AUTH_WEIGHTS.spfFail, { domain }));
+  else if (spf === 'softfail') hits.push(ruleHit('AUTH_SPF_SOFTFAIL', AUTH_WEIGHTS.spfSoftfail, { domain }));
+  if (dkim === 'fail') hits.push(ruleHit('AUTH_DKIM_FAIL', AUTH_WEIGHTS.dkimFail, { domain }));
   if (dmarc === 'fail' || dmarc === 'quarantine' || dmarc === 'reject') {
-    hits.push({ name: 'AUTH_DMARC_FAIL', contribution: AUTH_WEIGHTS.dmarcFail, detail: `DMARC fail${about}` });
+    hits.push(ruleHit('AUTH_DMARC_FAIL', AUTH_WEIGHTS.dmarcFail, { domain }));
   } else if (dmarc === 'pass') {
     const brand = auth.fromDomain ? brandOf(auth.fromDomain) : undefined;
     hits.push(brand
-      ? { name: 'AUTH_BRAND_VERIFIED', contribution: AUTH_WEIGHTS.brandVerified, detail: `DMARC confirms the mail comes from ${auth.fromDomain}, one of ${brand}'s own domains` }
-      : { name: 'AUTH_DMARC_PASS', contribution: AUTH_WEIGHTS.dmarcPass, detail: `DMARC pass${about}` });
+      ? ruleHit('AUTH_BRAND_VERIFIED', AUTH_WEIGHTS.brandVerified, { domain, brand })
+      : ruleHit('AUTH_DMARC_PASS', AUTH_WEIGHTS.dmarcPass, { domain }));
   }
   return hits;
 }
@@ -67,20 +68,36 @@ export function authRules(auth: AuthFindings | undefined): RuleHit[] {
  */
 const ABUSED_TLDS = new Set(['top', 'xyz', 'click', 'shop', 'online', 'live', 'site', 'icu', 'buzz', 'cyou', 'sbs', 'cfd', 'bond',
   'rest', 'monster', 'quest', 'support', 'help', 'lol', 'mom', 'zip', 'mov', 'loan', 'win', 'bid', 'gq', 'tk', 'ml', 'cf', 'ga']);
-export const URL_WEIGHTS = { abusedTld: 1 } as const;
+export const URL_WEIGHTS = { abusedTld: 1, abusedTldSender: 0.5 } as const;
+
+const tldOf = (host: string) => host.slice(host.lastIndexOf('.') + 1);
 
 export function urlRules(f: MessageFeatures): RuleHit[] {
-  for (const host of f.urlHosts) {
-    const tld = host.slice(host.lastIndexOf('.') + 1);
-    if (ABUSED_TLDS.has(tld)) {
-      return [{ name: 'URL_ABUSED_TLD', contribution: URL_WEIGHTS.abusedTld, detail: `a link goes to ${host}; .${tld} is among the top-level domains most used for spam and phishing` }];
-    }
+  const hits: RuleHit[] = [];
+  const link = f.urlHosts.find((host) => ABUSED_TLDS.has(tldOf(host)));
+  if (link) hits.push(ruleHit('URL_ABUSED_TLD', URL_WEIGHTS.abusedTld, { host: link, tld: tldOf(link) }));
+  // The same reputation for the sender's own domain; unverified, so a nudge only (a forger picks
+  // any domain, but one that sends from its own abused-TLD domain shows it).
+  if (f.fromDomain && ABUSED_TLDS.has(tldOf(f.fromDomain))) {
+    hits.push(ruleHit('FROM_ABUSED_TLD', URL_WEIGHTS.abusedTldSender, { domain: f.fromDomain, tld: tldOf(f.fromDomain) }));
   }
-  return [];
+  return hits;
 }
 
-/** All rule hits for a message: authentication, links, then phishing. */
+/**
+ * Japan's law on commercial mail once required unsolicited advertising to carry 未承諾広告 at the
+ * start of its subject; since 2008 such mail needs prior consent and the label is gone from lawful
+ * mail, so what still carries it is bulk mail from senders who never asked.
+ */
+const JP_AD_LABEL = /^[\s※*＊\[［【〔(（]*未承諾広告/;
+export const CONTENT_WEIGHTS = { jpUnsolicitedAd: 2.5 } as const;
+
+export function contentRules(f: MessageFeatures): RuleHit[] {
+  return JP_AD_LABEL.test(f.subject.normalize('NFKC')) ? [ruleHit('JP_UNSOLICITED_AD', CONTENT_WEIGHTS.jpUnsolicitedAd)] : [];
+}
+
+/** All rule hits for a message: authentication, links, content, then phishing. */
 export function evaluateRules(f: MessageFeatures, auth: AuthFindings | undefined): { hits: RuleHit[]; phish: number } {
   const phish = phishingRules(f, dnsTrouble(auth) ? undefined : auth);
-  return { hits: [...authRules(auth), ...urlRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
+  return { hits: [...authRules(auth), ...urlRules(f), ...contentRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
 }

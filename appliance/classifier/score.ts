@@ -7,6 +7,7 @@ import type { MimeMessage } from './mime.ts';
 import { calibratedLogit, type Calibration } from './calibration.ts';
 import { BIAS_TOKEN, sigmoid, vectorize } from './model.ts';
 import { evaluateRules, type AuthFindings } from './rules.ts';
+import { ruleHit } from './phishing.ts';
 import type { Reason } from '../message/message.ts';
 
 export type ClassHint = 'Spam' | 'Phish' | 'Unsure' | 'Not Spam';
@@ -80,7 +81,7 @@ export function scoreMessage(model: ScoringModel, o: ScoringOptions, input: Clas
     : score >= o.spamThreshold ? 'Spam' : score >= o.unsureThreshold ? 'Unsure' : 'Not Spam';
   const tokenReasons = top.take().map(([i, c]) => ({ name: v.names[i] === BIAS_TOKEN ? 'MODEL_PRIOR' : v.names[i], contribution: c }));
   const reasons: Reason[] = [...rules.hits, ...tokenReasons].map((r) => ({ ...r, contribution: round(r.contribution) }));
-  if (!model.trained) reasons.push({ name: 'MODEL_EMPTY', contribution: 0, detail: 'no model yet: train it, or install the starter model (mailmoat train --starter)' });
+  if (!model.trained) reasons.push(ruleHit('MODEL_EMPTY', 0));
   return { score, classHint, reasons };
 }
 

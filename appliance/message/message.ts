@@ -20,7 +20,10 @@ export type MainClass =
 export interface Reason {
   name: string;
   contribution: number;
+  /** What was seen, in English (logs, the CLI, the stamped header's readers). */
   detail?: string;
+  /** The values of the reason's sentence, for rendering it in the reader's language (i18n/reasons.ts). */
+  params?: Record<string, string>;
 }
 
 /**

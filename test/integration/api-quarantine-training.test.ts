@@ -1,7 +1,8 @@
 // Training uploads and the per-domain filtering setting through the console API: a real
 // classifier learns an uploaded .eml once (the second upload says nothing changed), a file that is
 // not mail gets an error naming it, each result in the caller's language; mailbox users may not train; a domain admin sets which list
-// level decides first for their own domain only.
+// level decides first for their own domain only; the training status says what was learnt and what
+// the thresholds mean, in the caller's language.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,4 +56,24 @@ test('training: learnt once per file, errors per file, admins only; list priorit
   const listed = await h.request('GET', '/api/filtering/domains', { as: alice });
   t.deepEqual(listed.json.items, [{ name: 'a.example', listPriority: 'domain-first' }]);
   t.is((await h.request('PUT', '/api/filtering/domains/a.example', { as: alice, body: { listPriority: 'sideways' } })).status, 400);
+});
+
+test('training status: how much was learnt and what the thresholds mean, in the caller\'s language', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-tapi-'));
+  const store = await openStore(dataDir);
+  t.teardown(async () => { await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  const classifier = await Classifier.open(store);
+  await classifier.installStarterModel();
+  const h = await makeConsole(t, { config: TWO_DOMAINS, providers: { training: trainingProvider(classifier) } });
+  await h.addUser('alice', 'domain-admin', ['a.example']);
+  await h.addUser('carol@a.example', 'user');
+  const alice = await h.login('alice');
+  const en = await h.request('GET', '/api/training', { as: alice });
+  t.is(en.status, 200);
+  t.like(en.json, { spam: 0, ham: 0 });
+  t.regex(en.json.calibration, /^at 90 %: .+ good messages would be held and [\d.]+ % of spam caught; .+ judged on the starter model's corpus/);
+  await h.request('PATCH', '/api/me', { as: alice, body: { language: 'ja' } });
+  const ja = await h.request('GET', '/api/training', { as: alice });
+  t.regex(ja.json.calibration, /^90 % では正常なメールの.+が保留され、スパムの [\d.]+ % を捕捉します。.+スターターモデルのコーパスで/);
+  t.is((await h.request('GET', '/api/training', { as: await h.login('carol@a.example') })).status, 403);
 });

@@ -13,7 +13,7 @@ import { ListsStore } from '../../appliance/lists/lists-store.ts';
 import { createQuarantineActions, type DeliveryRequest } from '../../appliance/quarantine/actions.ts';
 import { Quarantine, type NewQuarantineRecord } from '../../appliance/quarantine/quarantine-store.ts';
 import { openStore } from '../../appliance/store/store.ts';
-import { makeConsole, TWO_DOMAINS, type Caller } from '../helpers/console-api.ts';
+import { makeConsole, PASSWORD, TWO_DOMAINS, type Caller } from '../helpers/console-api.ts';
 
 const RAW = Buffer.from([
   'From: promo@shop.test', 'To: carol@a.example, dave@b.example', 'Subject: Big sale', 'Message-ID: <p1@shop.test>',
@@ -74,6 +74,31 @@ test('each role lists only the copies in its scope', async (t) => {
   t.deepEqual(detail.json.message.reasons, [{ name: 'BAYES_SPAM', score: 4.2, description: 'learnt spam words' }]);
   t.deepEqual(detail.json.message.recipients, ['carol@a.example']);
   t.false(detail.json.canForward);
+});
+
+test('the reasons of a score are told in the caller\'s language, from the catalog, to one decimal', async (t) => {
+  const s = await setup(t);
+  const rec = await s.put({ reasons: [
+    { name: 'PHISH_LINK_TEXT_MISMATCH', contribution: 2.5, detail: 'the link text says paypal.com but it points to example.top', params: { shown: 'paypal.com', target: 'example.top' } },
+    { name: 'from:no-name', contribution: 0.3456 },
+    { name: 'MODEL_PRIOR', contribution: -1.04 },
+    { name: 'BAYES_SPAM', contribution: 4.2, detail: 'learnt spam words' },
+  ] });
+  const inLang = async (language: 'ja' | 'en') => {
+    await s.h.server.context.users.create({ username: `${language}-admin`, role: 'admin', password: PASSWORD, language });
+    return (await s.h.request('GET', `/api/quarantine/${rec.id}`, { as: await s.h.login(`${language}-admin`) })).json.message.reasons;
+  };
+  const en = await inLang('en');
+  t.deepEqual(en.map((r: { description: string }) => r.description), [
+    'the link text says paypal.com but it points to example.top', 'the sender gives no name',
+    'the share of spam and good mail in what was learned', 'learnt spam words',
+  ]);
+  t.deepEqual(en.map((r: { score: number }) => r.score), [2.5, 0.3, -1, 4.2]);
+  const ja = await inLang('ja');
+  t.deepEqual(ja.map((r: { description: string }) => r.description), [
+    'リンクの表示は paypal.com ですが、実際のリンク先は example.top です', '送信者名がありません',
+    '学習したメールに占めるスパムと正常なメールの割合', 'learnt spam words',
+  ]);
 });
 
 test('a mailbox user cannot see or release another mailbox\'s message, and releasing releases only their own copy', async (t) => {

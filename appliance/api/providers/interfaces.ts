@@ -8,6 +8,7 @@
 // on every single-item action.
 
 import type { MailDirection } from '../../config/schema.ts';
+import type { CalibrationFigures } from '../../i18n/reasons.ts';
 import type { LocalText } from '../../i18n/server-messages.ts';
 import type { LogField } from '../../logsearch/log-index.ts';
 import type { ReportService } from '../../reports/reports.ts';
@@ -42,8 +43,12 @@ export interface QuarantineItem {
 
 export interface ScoreReason {
   name: string;
+  /** Logit units it added, to one decimal. */
   score: number;
+  /** What was seen, in the caller's language (i18n/reasons.ts) when the catalog knows the reason. */
   description?: string;
+  /** The values the description was made from. */
+  params?: Record<string, string>;
 }
 
 export interface QuarantineDetail extends QuarantineItem {
@@ -110,6 +115,8 @@ export interface ListsProvider {
 export interface TrainingProvider {
   /** Trains on one uploaded .eml or .msg file; the result says what was learnt or why not. */
   train(file: { filename: string; data: Buffer }, as: 'spam' | 'ham'): Promise<{ ok: boolean; text: LocalText }>;
+  /** Messages learnt, and what the score's thresholds mean on them (the classifier's calibration). */
+  status?(): { spam: number; ham: number; calibration: CalibrationFigures };
 }
 
 export interface LogQuery {

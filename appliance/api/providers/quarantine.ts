@@ -24,7 +24,7 @@ function item(r: QuarantineRecord, scope: Scope): QuarantineItem {
     recipients: visibleCopies(r, scope).map((c) => c.address),
     subject: r.subject,
     class: r.mainClass,
-    ...(r.score !== undefined ? { score: r.score } : {}),
+    ...(r.score !== undefined ? { score: Math.round(r.score * 10) / 10 } : {}),
     size: r.size,
     ...(r.virus ? { virus: r.virus } : {}),
   };
@@ -119,7 +119,7 @@ export function quarantineProvider(quarantine: Quarantine, actions: QuarantineAc
       return {
         ...item(r, scope),
         fromHeader: r.fromHeader,
-        reasons: r.reasons.map((x) => ({ name: x.name, score: x.contribution, ...(x.detail ? { description: x.detail } : {}) })),
+        reasons: r.reasons.map((x) => ({ name: x.name, score: Math.round(x.contribution * 10) / 10, ...(x.detail ? { description: x.detail } : {}), ...(x.params ? { params: x.params } : {}) })),
         why: [...new Set(visibleCopies(r, scope).flatMap((c) => c.why))],
         headers,
         ...(parsed.text ? { text: parsed.text } : {}),

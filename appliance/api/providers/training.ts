@@ -11,6 +11,9 @@ const OLE_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
 export function trainingProvider(classifier: Classifier): TrainingProvider {
   return {
+    status() {
+      return { spam: classifier.counts.spam, ham: classifier.counts.ham, calibration: classifier.calibration };
+    },
     async train(file, as): Promise<{ ok: boolean; text: LocalText }> {
       let raw: Buffer;
       try {

@@ -118,7 +118,7 @@ export class MmQuarantine extends I18nElement {
       <p><strong>${t('common.class')}:</strong> ${d.class}${d.virus ? ` (${d.virus})` : ''} · <strong>${t('quarantine.score')}:</strong> ${d.score ?? '—'}</p>
       ${d.why.length ? html`<p><strong>${t('quarantine.why')}:</strong> ${d.why.join('; ')}</p>` : nothing}
       ${d.reasons.length ? html`<h2>${t('quarantine.reasons')}</h2><div class="table-wrap"><table><tbody>
-        ${d.reasons.map((r) => html`<tr><td class="mono">${r.name}</td><td>${r.score > 0 ? '+' : ''}${r.score}</td><td class="muted">${r.description ?? ''}</td></tr>`)}</tbody></table></div>` : nothing}
+        ${d.reasons.map((r) => html`<tr><td>${r.description ?? r.name}</td><td>${r.score > 0 ? '+' : ''}${r.score}</td><td class="mono muted">${r.name}</td></tr>`)}</tbody></table></div>` : nothing}
       ${this.#actions([d.id])}
       <h2>${t('quarantine.preview')}</h2>
       <iframe title=${t('quarantine.preview')} sandbox="" referrerpolicy="no-referrer" src=${`/api/quarantine/${encodeURIComponent(d.id)}/preview`}

@@ -1,9 +1,10 @@
 // Training: the admin (or a domain admin) drops .eml / .msg files, or chooses them, to teach the
 // spam filter "spam" or "not spam". Each file is uploaded on its own with its progress shown, and
 // gets its own result line: the server's text key and parameters, so a line follows the console's
-// language when it is switched (the server's own rendering where the key is not known here).
+// language when it is switched (the server's own rendering where the key is not known here). Above
+// them: how much has been learnt, and what the score's thresholds mean on it.
 import { html, nothing } from 'lit';
-import { getCsrf } from '../api.ts';
+import { api, getCsrf } from '../api.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import { serverText } from '../validate.ts';
@@ -11,6 +12,7 @@ import type { TextParams } from '../../../appliance/i18n/server-messages.ts';
 
 interface Result { ok: boolean; message: string; key?: string; params?: TextParams }
 interface Row { name: string; percent: number; done: boolean; result?: Result }
+interface Status { spam: number; ham: number; calibration: string }
 
 function upload(file: File, as: string, onProgress: (percent: number) => void): Promise<Result> {
   return new Promise((resolve) => {
@@ -32,8 +34,9 @@ function upload(file: File, as: string, onProgress: (percent: number) => void): 
 }
 
 export class MmTraining extends I18nElement {
-  static override properties = { rows: { state: true }, as: { state: true }, over: { state: true } };
+  static override properties = { rows: { state: true }, as: { state: true }, over: { state: true }, status: { state: true } };
   declare rows: Row[];
+  declare status: Status | null;
   declare as: 'spam' | 'ham';
   declare over: boolean;
   static override styles = [shared];
@@ -43,6 +46,17 @@ export class MmTraining extends I18nElement {
     this.rows = [];
     this.as = 'spam';
     this.over = false;
+    this.status = null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#loadStatus();
+  }
+
+  /** What has been learnt and what the thresholds mean; the page works without it. */
+  #loadStatus(): void {
+    api<Status>('GET', '/api/training').then((s) => { this.status = s; }, () => { this.status = null; });
   }
 
   async #send(files: File[]): Promise<void> {
@@ -54,11 +68,13 @@ export class MmTraining extends I18nElement {
       const result = await upload(file, as, (percent) => update({ percent }));
       update({ percent: 100, done: true, result });
     }
+    this.#loadStatus();
   }
 
   override render() {
     return html`<h1>${t('training.title')}</h1>
       <section class="card"><p>${t('training.intro')}</p>
+        ${this.status ? html`<p class="muted">${t('training.learnt', { spam: this.status.spam, ham: this.status.ham })} ${this.status.calibration}</p>` : nothing}
         <fieldset><legend>${t('training.as')}</legend>
           ${(['spam', 'ham'] as const).map((v) => html`<label class="inline spaced"><input type="radio" name="as" .checked=${this.as === v} @change=${() => { this.as = v; }}> ${t(`training.${v}`)}</label>`)}
         </fieldset>
