@@ -29,6 +29,10 @@ export interface DnsServer {
   address: string;
   port: number;
   zone: Zone;
+  /**
+   * The lookups asked, in order. A retransmission (the client's resolver timed out on a loaded
+   * machine and sent the same query again, with the same id) is not a second lookup.
+   */
   queries: { name: string; type: string }[];
   /** A resolver function (name, rrtype) asking this server, as mailauth and the pipeline take. */
   resolver: LookupFn;
@@ -46,13 +50,18 @@ const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Pac
 
 export async function startDnsServer(zone: Zone): Promise<DnsServer> {
   const queries: { name: string; type: string }[] = [];
+  const seen = new Set<string>();
   const server = dns2.createServer({
     udp: true,
     handle: (request, send) => {
       const response = Packet.createResponseFromRequest(request);
       const [q] = request.questions;
       const type = TYPE_NAMES[q.type] ?? String(q.type);
-      queries.push({ name: q.name, type });
+      const lookup = `${request.header.id}/${q.name.toLowerCase()}/${type}`;
+      if (!seen.has(lookup)) {
+        seen.add(lookup);
+        queries.push({ name: q.name, type });
+      }
       const recs = zone[q.name.toLowerCase().replace(/\.$/, '')];
       if (!recs) {
         response.header.rcode = 3; // NXDOMAIN
