@@ -26,6 +26,7 @@ import messageRoutes from './routes/messages.ts';
 import quarantineRoutes from './routes/quarantine.ts';
 import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
+import statsRoutes from './routes/stats.ts';
 import setupRoutes from './routes/setup.ts';
 import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
@@ -117,7 +118,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 
