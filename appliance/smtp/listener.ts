@@ -32,7 +32,7 @@ export interface ListenerDeps {
   admission?: () => string | null;
   /** Told of every recipient refused at RCPT (the message log records those its settings ask for). */
   onRcptRefused?: (r: RefusedRecipient) => void;
-  /** Told of every message refused at MAIL FROM for its announced size (552). */
+  /** Told of every MAIL FROM refused for its announced size (552). */
   onOversize?: () => void;
   /** Recipient block list, asked at RCPT time. */
   recipientBlocked?: (direction: MailDirection, address: string, sender: string) => Promise<boolean>;
@@ -79,6 +79,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     closeTimeout: 30_000,
     // How long to wait before the greeting (early-talker check): greeting-pause.ts.
     greetingPauseMs: submission ? 0 : limits.greetingPauseMs,
+    onSizeRefused: deps.onOversize,
     resolver: { reverse: deps.reverseDns.reverse },
     hideENHANCEDSTATUSCODES: true,
     hideDSN: true,
@@ -137,7 +138,6 @@ export function createListener(deps: ListenerDeps): SMTPServer {
       }
       if (address.args && typeof address.args === 'object' && 'SIZE' in address.args &&
           Number(address.args.SIZE) > deps.config().limits.maxMessageBytes) {
-        deps.onOversize?.();
         return callback(smtpError(552, '5.3.4 Message too big for this system'));
       }
       callback();
