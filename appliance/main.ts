@@ -151,7 +151,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     },
   });
   const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
-  const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
+  const stopLogRetention = startLogRetention(log, () => current().log, say);
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); };
 
