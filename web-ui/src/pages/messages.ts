@@ -73,9 +73,11 @@ const MONO: ReadonlySet<Column> = new Set(['sender', 'recipients', 'originalReci
 const zoneOf = (i: Item) => zoneFor(...(i.direction === 'outbound' ? [i.sender] : []), ...i.recipients.map((r) => r.address));
 
 export class MmMessages extends I18nElement {
-  static override properties = { items: { state: true }, next: { state: true }, detail: { state: true }, banner: { state: true }, columns: { state: true }, user: { attribute: false } };
+  static override properties = { items: { state: true }, next: { state: true }, detail: { state: true }, banner: { state: true }, columns: { state: true }, choosing: { state: true }, user: { attribute: false } };
   declare columns: Column[];
   declare user: SessionUser | undefined;
+  /** The column chooser's controls exist only while it is open (they would repeat every field's name). */
+  declare choosing: boolean;
   declare items: Item[];
   declare next: string | undefined;
   declare detail: Detail | null;
@@ -89,6 +91,7 @@ export class MmMessages extends I18nElement {
     this.next = undefined;
     this.detail = null;
     this.banner = null;
+    this.choosing = false;
   }
 
   override connectedCallback(): void {
@@ -119,7 +122,8 @@ export class MmMessages extends I18nElement {
 
   #columnChooser() {
     const order = [...this.columns, ...COLUMNS.filter((c) => !this.columns.includes(c))];
-    return html`<details><summary>${t('messages.columns')}</summary><p class="muted">${t('messages.columnsHint')}</p>
+    return html`<details ?open=${this.choosing} @toggle=${(e: Event) => { this.choosing = (e.target as HTMLDetailsElement).open; }}>
+      <summary>${t('messages.columns')}</summary>${this.choosing ? html`<p class="muted">${t('messages.columnsHint')}</p>
       <ul class="bare">${order.map((c) => {
         const name = t(`messages.col.${c}`);
         const at = this.columns.indexOf(c);
@@ -127,7 +131,7 @@ export class MmMessages extends I18nElement {
             @change=${(e: Event) => this.#toggle(c, (e.target as HTMLInputElement).checked)}> ${name}</label>
           ${at >= 0 ? html`<button type="button" class="secondary small" aria-label=${t('messages.columnUp', { column: name })} ?disabled=${at === 0} @click=${() => this.#move(c, -1)}>↑</button>
             <button type="button" class="secondary small" aria-label=${t('messages.columnDown', { column: name })} ?disabled=${at === this.columns.length - 1} @click=${() => this.#move(c, 1)}>↓</button>` : nothing}</li>`;
-      })}</ul></details>`;
+      })}</ul>` : nothing}</details>`;
   }
 
   /** The first page of the search; with `more`, the next page appended to what is shown. */
