@@ -67,13 +67,32 @@ export function periodBuckets(period: Period, zone: string, o: { date?: LocalDat
   let buckets: Bucket[];
   if (step === 'hour') buckets = hours(Math.floor(start / HOUR) * HOUR, end);
   else if (step === 'day') {
-    buckets = [];
-    for (let d = first; isoDate(d) < isoDate(after); d = addDays(d, 1)) buckets.push({ key: `${pad(d.year, 4)}${pad(d.month)}${pad(d.day)}`, start: startOfDay(d, zone) });
+    buckets = dayStarts(first, after, zone).map(({ d, start: at }) => ({ key: `${pad(d.year, 4)}${pad(d.month)}${pad(d.day)}`, start: at }));
   } else {
     buckets = [];
     for (let d = first; isoDate(d) < isoDate(after); d = addMonths(d, 1)) buckets.push({ key: `${pad(d.year, 4)}${pad(d.month)}`, start: startOfDay(d, zone) });
   }
   return { period, step, start, end, previous: isoDate(previous), next: isoDate(after), buckets };
+}
+
+/**
+ * The first instant of every local date in [first, after). Asking the zone for each of 365 days is
+ * what made a year by day slow, so it is asked at each month's start: where the offset is the same
+ * at a month's start and the next's, every midnight between has that offset (no zone changes its
+ * offset and back within a month); only a month with a change is asked day by day.
+ */
+function dayStarts(first: LocalDate, after: LocalDate, zone: string): { d: LocalDate; start: number }[] {
+  const out: { d: LocalDate; start: number }[] = [];
+  const wall = (d: LocalDate) => Date.UTC(d.year, d.month - 1, d.day);
+  for (let m: LocalDate = first; isoDate(m) < isoDate(after);) {
+    const nextMonth = addMonths(m, 1);
+    const end = isoDate(nextMonth) < isoDate(after) ? nextMonth : after;
+    const offset = wall(m) - startOfDay(m, zone);
+    const steady = offset === wall(end) - startOfDay(end, zone);
+    for (let d = m; isoDate(d) < isoDate(end); d = addDays(d, 1)) out.push({ d, start: steady ? wall(d) - offset : startOfDay(d, zone) });
+    m = end;
+  }
+  return out;
 }
 
 function hours(from: number, end: number): Bucket[] {

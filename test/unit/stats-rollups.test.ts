@@ -218,6 +218,10 @@ test('periods are lists of buckets in the zone: Tokyo days, a New York day of 25
   const month = periodBuckets('month', 'Asia/Tokyo', { date: date('2026-02-14') });
   t.is(month.buckets.length, 28);
   t.is(month.previous, '2026-01-01');
+  const starts = (p: ReturnType<typeof periodBuckets>, from: number, to: number) => p.buckets.slice(from, to).map((b) => new Date(b.start).toISOString());
+  t.deepEqual(starts(periodBuckets('month', 'America/New_York', { date: date('2026-11-15') }), 0, 2), ['2026-11-01T04:00:00.000Z', '2026-11-02T05:00:00.000Z']);
+  t.deepEqual(starts(periodBuckets('year', 'America/New_York', { date: date('2026-01-15'), step: 'day' }), 65, 68),
+    ['2026-03-07T05:00:00.000Z', '2026-03-08T05:00:00.000Z', '2026-03-09T04:00:00.000Z'], 'each midnight across the change to summer time');
   const year = periodBuckets('year', 'Asia/Tokyo', { date: date('2026-06-01') });
   t.deepEqual([year.buckets[0].key, year.buckets.length], ['202601', 12]);
   t.is(periodBuckets('year', 'Asia/Tokyo', { date: date('2028-06-01'), step: 'day' }).buckets.length, 366);
