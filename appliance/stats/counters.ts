@@ -60,11 +60,22 @@ export function hourBucket(at: number): string {
   return new Date(at).toISOString().slice(0, 13).replace(/[-T]/g, '');
 }
 
+type CalendarBuckets = { day: string; month: string; year: string };
+/** Recent answers by zone and quarter of an hour: every zone's offset is a whole number of quarters. */
+const recentBuckets = new Map<string, CalendarBuckets>();
+
 /** The local day, month and year buckets of an instant in a zone. */
-export function calendarBuckets(at: number, zone: string): { day: string; month: string; year: string } {
-  const l = localTime(at, zone);
-  const year = pad(l.year, 4);
-  return { year, month: `${year}${pad(l.month)}`, day: `${year}${pad(l.month)}${pad(l.day)}` };
+export function calendarBuckets(at: number, zone: string): CalendarBuckets {
+  const key = `${zone} ${Math.floor(at / 900_000)}`;
+  let b = recentBuckets.get(key);
+  if (!b) {
+    const l = localTime(at, zone);
+    const year = pad(l.year, 4);
+    b = { year, month: `${year}${pad(l.month)}`, day: `${year}${pad(l.month)}${pad(l.day)}` };
+    if (recentBuckets.size >= 4096) recentBuckets.clear();
+    recentBuckets.set(key, b);
+  }
+  return b;
 }
 
 /** A value as stored: only the counters that are not zero. */
