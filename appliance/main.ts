@@ -10,8 +10,10 @@ import { listsProvider } from './api/providers/lists.ts';
 import { messageLogProvider } from './api/providers/message-log.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
 import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
+import { statisticsProvider } from './api/providers/statistics.ts';
 import { trainingProvider } from './api/providers/training.ts';
 import { createAccept, createRcptRefusalLog } from './accept/accept.ts';
+import { servedDomain } from './config/served-domains.ts';
 import type { MessageFilter } from './accept/message-filter.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -38,10 +40,9 @@ import { RecipientPolicy } from './smtp/recipient-policy.ts';
 import { ReverseDns } from './smtp/reverse-dns.ts';
 import { Greylist, startGreylistSweep } from './smtp/greylist.ts';
 import { Screening } from './smtp/screening.ts';
-import { servedDomain } from './config/served-domains.ts';
 import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
-import { Stats } from './stats/counters.ts';
+import { startStatsRetention, Stats } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -128,7 +129,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     : `mailmoat: message log indexes rebuilt from ${result.records} record(s)`));
   if (!log.indexed) say('mailmoat: rebuilding the message log indexes in the background (searches walk the records meanwhile)');
   const client = new SmtpClient({ heloName: () => current().hostname, connectTimeoutMs: current().delivery.connectTimeoutSeconds * 1000 });
-  const stats = await Stats.open(store);
+  // Each domain's days, months and years are its own (its time zone, else the appliance's).
+  const stats = await Stats.open(store, {
+    zoneOf: (owner) => (owner === '*' ? undefined : servedDomain(current(), owner)?.timezone) ?? current().time.timezone,
+  });
   // One syslog line per event of a message's life, Postfix-like (appliance/logsearch/mail-events.ts);
   // quarantined outbound mail also notifies the sending domain's contact (rate-limited).
   let onQuarantined: ((e: MailEvent) => void) | undefined;
@@ -174,10 +178,11 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   onQuarantined = (e) => void reports.outboundQuarantined(e.log).catch((err: Error) => say(`mailmoat: notice about quarantined outbound mail failed: ${err.message}`));
   const stopReports = startTicker(() => reports.tick(), (err) => say(`mailmoat: reports failed: ${err.message}`));
   const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
-  const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
+  const stopLogRetention = startLogRetention(log, () => current().log, say);
+  const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
   const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopGreylistSweep(); stopReports(); };
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGreylistSweep(); stopReports(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
@@ -212,7 +217,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
   const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats, events });
-  const refusalLog = createRcptRefusalLog({ config: current, log, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
+  const refusalLog = createRcptRefusalLog({ config: current, log, stats, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
   const onRcptRefused: typeof refusalLog = (r) => {
     refusalLog(r);
     if (r.reason === 'greylisted' || r.reason === 'dns-list') {
@@ -229,6 +234,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
       const server = createListener({
         kind, config: current, policy: () => policy, tls, limits, authLimits, reverseDns, accept, recipientBlocked, onRcptRefused,
         ...(kind === 'inbound' ? { screening } : {}),
+        onOversize: () => stats.refusedOversize([]),
         admission: () => (system.disks.isAboveHardLimit() ? 'Insufficient system storage: the data disk is nearly full, try again later' : null),
       });
       const { address, port } = cfg.listeners[kind];
@@ -267,6 +273,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         training: trainingProvider(classifier),
         log: messageLogProvider(log),
         stats: statsProvider(stats, log),
+        statistics: statisticsProvider(stats),
         queue: queueProvider(queue),
         system: systemProvider({ config: current, disks: system.disks, listening: () => [...listeners.keys()], appliance: opts.appliance ?? false, clamd: opts.clamd }),
         reports,

@@ -12,7 +12,8 @@
 // reports them to `createRcptRefusalLog`'s function, which logs them with status "rejected at
 // RCPT" and the reply where the recipient's domain asks for it (`logInvalidRecipients`; relay
 // refusals by `log.relayDenied`). Greylisting (status "tempfailed", class Greylist) and DNS-list
-// refusals (class Blacklisted) are always logged, with what the session found.
+// refusals (class Blacklisted) are always logged, with what the session found. Every RCPT refusal
+// and every 552 for size is counted in the statistics, logged or not.
 import type { Readable } from 'node:stream';
 import type { Config, MailDirection } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
@@ -68,6 +69,7 @@ export function createAccept(deps: AcceptDeps): Accept {
     const cfg = deps.config();
     const spooled = await deps.spool.receive(m.data, m.trace, { maxBytes: cfg.limits.maxMessageBytes, maxHeaderBytes: cfg.limits.maxHeaderBytes });
     if (!spooled.ok) {
+      deps.stats?.refusedOversize(countedDomains(m), m.receivedAt);
       return spooled.reason === 'too-large'
         ? { code: 552, message: `5.3.4 Message too big: the limit is ${cfg.limits.maxMessageBytes} bytes` }
         : { code: 552, message: `5.3.4 Header section too large: the limit is ${cfg.limits.maxHeaderBytes} bytes` };
@@ -103,6 +105,8 @@ export function createAccept(deps: AcceptDeps): Accept {
       log.finishedAt = Date.now();
       await deps.log.put(log);
       if (outcome.reply.code >= 500) deps.stats?.answered(log);
+      // Too large to be scanned (filtering.oversize.action "reject"): a size refusal too.
+      if (outcome.reply.code === 552) deps.stats?.refusedOversize(countedDomains(m), receivedAt);
       deps.events?.({ kind: log.status === 'tempfailed' ? 'tempfailed' : log.status === 'rejected' ? 'rejected' : 'quarantined', log });
       return outcome.reply;
     }
@@ -130,6 +134,11 @@ export function createAccept(deps: AcceptDeps): Accept {
   };
 }
 
+/** The domains a message counts for in the statistics: its recipients', or for outbound mail its sender's. */
+function countedDomains(m: IncomingMessage): string[] {
+  return m.direction === 'outbound' ? [m.mailFrom.slice(m.mailFrom.lastIndexOf('@') + 1)] : m.recipients.map((r) => r.domain);
+}
+
 /** A recipient the session refused at RCPT, with the reply it gave. */
 export interface RefusedRecipient {
   direction: MailDirection;
@@ -148,10 +157,12 @@ export interface RefusedRecipient {
  * What the listeners call for each RCPT refusal: a log record when the configuration asks for
  * one. Writing is in the background (the refusal is answered at once); a failure is reported.
  */
-export function createRcptRefusalLog(deps: { config: () => Config; log: MessageLog; onError?: (err: Error) => void }): (r: RefusedRecipient) => void {
+export function createRcptRefusalLog(deps: { config: () => Config; log: MessageLog; stats?: Stats; onError?: (err: Error) => void }): (r: RefusedRecipient) => void {
   return (r) => {
     const cfg = deps.config();
     const domain = servedDomain(cfg, r.address.slice(r.address.lastIndexOf('@') + 1));
+    // A greylisted recipient is only deferred (its retry passes): counted as greylisted, not refused.
+    if (r.reason !== 'greylisted') deps.stats?.refusedAtRcpt(r.reason === 'relay-denied' ? undefined : domain?.name);
     // Greylisting and DNS-list refusals are always logged: they are filtering decisions, not typos.
     const screened = r.reason === 'greylisted' || r.reason === 'dns-list';
     const wanted = screened || (r.reason === 'relay-denied' ? cfg.log.relayDenied : domain?.logInvalidRecipients === true);

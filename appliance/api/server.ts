@@ -27,6 +27,7 @@ import quarantineRoutes from './routes/quarantine.ts';
 import reportRoutes from './routes/reports.ts';
 import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
+import statsRoutes from './routes/stats.ts';
 import setupRoutes from './routes/setup.ts';
 import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
@@ -118,7 +119,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, reportRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -386,6 +386,7 @@ export type SystemSettings = Static<typeof SystemSettings>;
 
 export const LogSettings = Type.Object({
   retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90, description: 'message log records (and their search indexes) older than this are deleted' }),
+  maxMegabytes: Type.Integer({ minimum: 0, default: 0, description: 'size cap of the message log with its search indexes on disk, in MB (about 1 100 per million messages); past it the oldest records are deleted at the hourly retention sweep, which says so in the daemon\'s log; 0: no cap besides retentionDays' }),
   relayDenied: Type.Boolean({ default: false, description: 'log RCPT refusals for domains we do not serve ("Relay access denied"), status "rejected at RCPT"' }),
 }, { default: {} });
 export type LogSettings = Static<typeof LogSettings>;

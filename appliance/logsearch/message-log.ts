@@ -7,6 +7,8 @@
 // earlier state of the same record had and this one has not (a status or an attempt changed).
 // Retention (`prune`) deletes records with their keys; `rebuildIndex` makes the keys again from the
 // records, which a store written before the indexes existed needs (`ensureIndex` starts it).
+// A size cap (`pruneToSize`, log.maxMegabytes) prunes the oldest records further when records and
+// indexes together take more than the cap on disk (LevelDB's own estimate of its table files).
 import { randomBytes } from 'node:crypto';
 import { delOp, putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
 import type { Direction } from '../message/message.ts';
@@ -215,19 +217,62 @@ export class MessageLog {
     return count;
   }
 
+  /** About how many bytes the records and their indexes take on disk (see Store.approximateSize). */
+  async sizeOnDisk(): Promise<number> {
+    return (await this.#store.approximateSize('log')) + (await this.#store.approximateSize('log-index'));
+  }
+
+  /**
+   * When records and indexes take more than `maxBytes`, deletes the oldest records (with their
+   * index keys) so they take about 90 % of it — the margin keeps the next sweep from pruning again
+   * at once — and compacts, so the space is given back. Records and their index keys grow
+   * together, so the cut is where the records' own bytes reach the share to remove.
+   */
+  async pruneToSize(maxBytes: number, now = Date.now()): Promise<{ before: number; after: number; removed: number; cutoff: number } | undefined> {
+    const before = await this.sizeOnDisk();
+    if (before <= maxBytes) return undefined;
+    const [oldest] = await this.#db.values({ limit: 1 }).all();
+    if (!oldest) return undefined;
+    const target = (await this.#store.approximateSize('log')) * (1 - (maxBytes * 0.9) / before);
+    let lo = oldest.receivedAt;
+    let hi = now;
+    while (hi - lo > 1000) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await this.#store.approximateSize('log', { lt: idAt(mid) }) < target) lo = mid; else hi = mid;
+    }
+    const removed = await this.prune(hi);
+    await this.#store.compact('log');
+    await this.#store.compact('log-index');
+    return { before, after: await this.sizeOnDisk(), removed, cutoff: hi };
+  }
+
   async #hasPostings(dictionaryKey: string): Promise<boolean> {
     const prefix = postingsPrefix(dictionaryKey);
     return (await this.#index.keys({ gte: prefix, lt: `${prefix}\u{10FFFF}`, limit: 1 }).all()).length > 0;
   }
 }
 
-/** Prunes the log now and then every `intervalMs` (records older than log.retentionDays). */
-export function startLogRetention(log: MessageLog, retentionDays: () => number, onError: (err: Error) => void, intervalMs = 60 * 60 * 1000): () => void {
+/**
+ * Prunes the log now and then every `intervalMs`: records older than log.retentionDays, then, with
+ * log.maxMegabytes set, the oldest beyond that size. What the cap removed is said in the log.
+ */
+export function startLogRetention(log: MessageLog, settings: () => { retentionDays: number; maxMegabytes: number }, say: (line: string) => void, intervalMs = 60 * 60 * 1000): () => void {
   let running = false;
+  const mb = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+  const sweep = async () => {
+    const { retentionDays, maxMegabytes } = settings();
+    await log.prune(Date.now() - retentionDays * DAY);
+    if (maxMegabytes <= 0) return;
+    const capped = await log.pruneToSize(maxMegabytes * 1e6);
+    if (capped) {
+      say(`mailmoat: the message log took ${mb(capped.before)}, over its cap of ${maxMegabytes} MB (log.maxMegabytes): ` +
+        `removed ${capped.removed} record(s) received before ${new Date(capped.cutoff).toISOString()}; now ${mb(capped.after)}`);
+    }
+  };
   const run = () => {
     if (running) return;
     running = true;
-    log.prune(Date.now() - retentionDays() * DAY).catch(onError).finally(() => { running = false; });
+    sweep().catch((err: Error) => say(`mailmoat: message log retention failed: ${err.message}`)).finally(() => { running = false; });
   };
   run();
   const timer = setInterval(run, intervalMs);

@@ -4,6 +4,8 @@
 // concurrent client. `PausingSMTPServer` takes `greetingPauseMs` (limits.greetingPauseMs): 0 greets
 // at once, a longer pause is a cheap spam filter on port 25. Other servers (e.g. test sinks) are
 // plain SMTPServers and keep the library's behaviour.
+// The same subclass reports the 552 smtp-server answers by itself to a MAIL FROM announcing a SIZE
+// over the limit (`onSizeRefused`): our onMailFrom never sees those, and the statistics count them.
 //
 // A subclass, not a patch of the library: only our listeners' connections greet differently.
 // It overrides SMTPServer.connect (creates the connection) and SMTPConnection.init (registers the
@@ -18,16 +20,26 @@ import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 export interface PausingOptions extends SMTPServerOptions {
   /** Milliseconds to wait before the greeting (0: at once). */
   greetingPauseMs: number;
+  /** Told of every MAIL FROM the library refuses with 552 for its announced SIZE. */
+  onSizeRefused?: () => void;
 }
 
 type SocketOptions = Parameters<SMTPServer['connect']>[1];
 
 class PausingConnection extends SMTPConnection {
   readonly #pauseMs: number;
+  readonly #onSizeRefused: (() => void) | undefined;
 
-  constructor(server: SMTPServer, socket: net.Socket | tls.TLSSocket, socketOptions: SocketOptions, pauseMs: number) {
+  constructor(server: SMTPServer, socket: net.Socket | tls.TLSSocket, socketOptions: SocketOptions, pauseMs: number, onSizeRefused?: () => void) {
     super(server, socket, socketOptions);
     this.#pauseMs = pauseMs;
+    this.#onSizeRefused = onSizeRefused;
+  }
+
+  override _validateMailParams(parsed: Parameters<SMTPConnection['_validateMailParams']>[0]): ReturnType<SMTPConnection['_validateMailParams']> {
+    const problem = super._validateMailParams(parsed);
+    if (problem?.code === 552) this.#onSizeRefused?.();
+    return problem;
   }
 
   override init(): void {
@@ -45,14 +57,16 @@ class PausingConnection extends SMTPConnection {
 
 export class PausingSMTPServer extends SMTPServer {
   readonly #pauseMs: number;
+  readonly #onSizeRefused: (() => void) | undefined;
 
-  constructor({ greetingPauseMs, ...options }: PausingOptions) {
+  constructor({ greetingPauseMs, onSizeRefused, ...options }: PausingOptions) {
     super(options);
     this.#pauseMs = greetingPauseMs;
+    this.#onSizeRefused = onSizeRefused;
   }
 
   override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: SocketOptions): void {
-    const connection = new PausingConnection(this, socket, socketOptions, this.#pauseMs);
+    const connection = new PausingConnection(this, socket, socketOptions, this.#pauseMs, this.#onSizeRefused);
     this.connections.add(connection);
     connection.on('error', (err: Error) => this._onError(err));
     connection.on('connect', (data: Parameters<SMTPServer['_onClientConnect']>[0]) => this._onClientConnect(data));

@@ -35,6 +35,8 @@ export interface ListenerDeps {
   admission?: () => string | null;
   /** Told of every recipient refused at RCPT (the message log records those its settings ask for). */
   onRcptRefused?: (r: RefusedRecipient) => void;
+  /** Told of every MAIL FROM refused for its announced size (552). */
+  onOversize?: () => void;
   /** Recipient block list, asked at RCPT time. */
   recipientBlocked?: (direction: MailDirection, address: string, sender: string) => Promise<boolean>;
   /** Inbound connection-time screening at RCPT: DNS lists, HELO/reverse DNS, greylisting. */
@@ -82,6 +84,7 @@ export function createListener(deps: ListenerDeps): SMTPServer {
     closeTimeout: 30_000,
     // How long to wait before the greeting (early-talker check): greeting-pause.ts.
     greetingPauseMs: submission ? 0 : limits.greetingPauseMs,
+    onSizeRefused: deps.onOversize,
     resolver: { reverse: deps.reverseDns.reverse },
     hideENHANCEDSTATUSCODES: true,
     hideDSN: true,

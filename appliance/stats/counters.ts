@@ -1,55 +1,122 @@
-// Mail-flow statistics: counters per served domain (and "*" for the whole box) by hour and by
-// day, kept in the `stats` sublevel as `domain!hour!YYYYMMDDHH` / `domain!day!YYYYMMDD`. Counting
-// happens in memory and is written every few seconds: a crash may lose seconds of statistics,
-// never mail. The console's dashboard and statistics pages and SNMP read from here.
+// Mail-flow statistics: counters per served domain (and "*" for the whole box), rolled up as they
+// are counted into hours, days, months and years, kept in the `stats` sublevel as
+//   owner!hour!YYYYMMDDHH   the UTC hour (kept HOURS_KEPT_DAYS days)
+//   owner!day!YYYYMMDD      the local date in the owner's time zone (kept for good)
+//   owner!month!YYYYMM      the local month
+//   owner!year!YYYY         the local year
+// so a year by day is 365 keys and a year by month 12, however much mail passed. Hours are UTC so
+// that any zone's "last 24 hours" and any set of domains add up; the calendar buckets are each
+// domain's own days (the domain's `timezone`, else the appliance's; "*" the appliance's), fixed
+// when counted: a zone changed later applies from then on. Counting happens in memory and is
+// written every few seconds: a crash may lose seconds of statistics, never mail.
+// A store written when days were UTC days (no `*!meta!rollups`) has its days, months and years
+// made again from its hours when opened.
 //
-// What each counter counts, per message (so they can be checked against the message log):
+// What each counter counts, per message (so they can be checked against the message log), at the
+// time the log records (received: receivedAt; delivered / bounced: finishedAt):
 //   received / outbound: answered at the end of DATA (accepted, held or refused with 5xx; a 4xx is
-//     not counted, the sender tries again), by direction; rejected: refused with 5xx and no copy
-//     kept; quarantined / deleted: some copy held / dropped, whatever the SMTP answer (a message
-//     held while quarantineResponse is "reject" was answered 550 and counts here, not as rejected);
+//     not counted, the sender tries again), by direction; receivedBytes / outboundBytes: their
+//     sizes; rejected: refused with 5xx and no copy kept; quarantined / deleted: some copy held /
+//     dropped, whatever the SMTP answer (a message held while quarantineResponse is "reject" was
+//     answered 550 and counts here, not as rejected);
 //   delivered / bounced: left the queue with some copy delivered / bounced (our bounces, notices
 //     and quarantine releases included); spam / phish / virus: some copy of that class;
-//   authFailures: refused SMTP AUTH attempts (box-wide only);
+//   refusedRcpt: recipients refused at RCPT (unknown user, blocked recipient: for their domain;
+//     relay denied: box-wide only), whether or not the message log records them;
+//   oversize: messages refused with 552 for their size: announced at MAIL FROM (box-wide only, as
+//     no recipient is known yet) or past limits.maxMessageBytes while arriving (for the
+//     recipients' domains) — neither is logged nor counted as received —, or too large to be
+//     scanned under filtering.oversize.action "reject" (logged, and counted as received and
+//     rejected too);
 //   greylisted / dnsListRefused: recipients answered 451 by greylisting / refused at RCPT for the
-//     client's DNS-list listings (each RCPT counts: that is what the message log records).
+//     client's DNS-list listings (each RCPT counts: that is what the message log records); DNS-list
+//     refusals are in refusedRcpt too, greylisted recipients are not (their retry passes);
+//   authFailures: refused SMTP AUTH attempts (box-wide only).
 // The totals (`*!total!all`) are kept in the store like the rest: they continue across restarts
 // and reboots and start from zero only with a new data partition, which is what SNMP's Counter32
 // wants (a subagent restarting under a running snmpd cannot signal a reset).
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Store, Sublevel } from '../store/store.ts';
+import { isZone, localTime } from './calendar.ts';
 
-export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus', 'authFailures', 'greylisted', 'dnsListRefused'] as const;
+export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus',
+  'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
-export type Granularity = 'hour' | 'day';
+export type Granularity = 'hour' | 'day' | 'month' | 'year';
+export const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'month', 'year'];
 
+/** How long hourly buckets are kept; days, months and years stay. */
+export const HOURS_KEPT_DAYS = 400;
 const ALL = '*';
-const zero = (): Counts => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counts;
+const TOTAL = `${ALL}!total!all`;
+const META = `${ALL}!meta!rollups`;
+/** 2: days, months and years in the owner's zone (1, unmarked: UTC days only). */
+const ROLLUP_VERSION = 2;
+const DAY_MS = 86_400_000;
 
-function bucket(at: number, g: Granularity): string {
-  const iso = new Date(at).toISOString(); // UTC buckets; the console shows them in the domain's zone
-  return g === 'hour' ? iso.slice(0, 13).replace(/[-T]/g, '') : iso.slice(0, 10).replace(/-/g, '');
+export const zeroCounts = (): Counts => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counts;
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** The UTC hour bucket of an instant: YYYYMMDDHH. */
+export function hourBucket(at: number): string {
+  return new Date(at).toISOString().slice(0, 13).replace(/[-T]/g, '');
+}
+
+type CalendarBuckets = { day: string; month: string; year: string };
+/** Recent answers by zone and quarter of an hour: every zone's offset is a whole number of quarters. */
+const recentBuckets = new Map<string, CalendarBuckets>();
+
+/** The local day, month and year buckets of an instant in a zone. */
+export function calendarBuckets(at: number, zone: string): CalendarBuckets {
+  const key = `${zone} ${Math.floor(at / 900_000)}`;
+  let b = recentBuckets.get(key);
+  if (!b) {
+    const l = localTime(at, zone);
+    const year = pad(l.year, 4);
+    b = { year, month: `${year}${pad(l.month)}`, day: `${year}${pad(l.month)}${pad(l.day)}` };
+    if (recentBuckets.size >= 4096) recentBuckets.clear();
+    recentBuckets.set(key, b);
+  }
+  return b;
+}
+
+/** A value as stored: only the counters that are not zero. */
+type Stored = Partial<Counts>;
+
+export interface StatsOptions {
+  /** The time zone of an owner: a served domain (lower case), or "*" for the appliance's. */
+  zoneOf?: (owner: string) => string;
+  flushMs?: number;
 }
 
 export class Stats {
-  #db: Sublevel<Counts>;
+  #db: Sublevel<Stored | number>;
   #pending = new Map<string, Counts>();
   #totals: Counts;
   #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
+  #zoneOf: (owner: string) => string;
 
-  private constructor(db: Sublevel<Counts>, totals: Counts, flushMs: number) {
+  private constructor(db: Sublevel<Stored | number>, totals: Counts, o: StatsOptions) {
     this.#db = db;
     this.#totals = totals;
-    this.#timer = setInterval(() => { void this.flush(); }, flushMs);
+    const zoneOf = o.zoneOf ?? (() => 'UTC');
+    // A zone this runtime does not know counts in UTC rather than failing the mail path.
+    this.#zoneOf = (owner) => {
+      const z = zoneOf(owner);
+      return isZone(z) ? z : 'UTC';
+    };
+    this.#timer = setInterval(() => { void this.flush(); }, o.flushMs ?? 5_000);
     this.#timer.unref();
   }
 
-  static async open(store: Store, flushMs = 5_000): Promise<Stats> {
-    const db = store.sublevel<Counts>('stats');
-    const totals = { ...zero(), ...(await db.get(`${ALL}!total!all`)) };
-    return new Stats(db, totals, flushMs);
+  static async open(store: Store, o: StatsOptions = {}): Promise<Stats> {
+    const db = store.sublevel<Stored | number>('stats');
+    const totals = { ...zeroCounts(), ...(await db.get(TOTAL) as Stored | undefined) };
+    const stats = new Stats(db, totals, o);
+    if (await db.get(META) !== ROLLUP_VERSION) await stats.rebuildRollups();
+    return stats;
   }
 
   /** Counters since the store was created, across restarts (SNMP's ever-increasing values). */
@@ -60,9 +127,9 @@ export class Stats {
   /** A message answered at DATA: accepted (some copies may be quarantined or deleted) or refused. */
   answered(log: MessageLogRecord): void {
     const add: Partial<Counts> = {};
-    const inc = (c: Counter) => { add[c] = (add[c] ?? 0) + 1; };
-    if (log.direction === 'outbound') inc('outbound');
-    else if (log.direction === 'inbound') inc('received');
+    const inc = (c: Counter, n = 1) => { add[c] = (add[c] ?? 0) + n; };
+    if (log.direction === 'outbound') { inc('outbound'); inc('outboundBytes', log.size); }
+    else if (log.direction === 'inbound') { inc('received'); inc('receivedBytes', log.size); }
     if (log.status === 'rejected') inc('rejected');
     const states = new Set(log.recipients.map((r) => r.status));
     if (states.has('quarantined')) inc('quarantined');
@@ -71,7 +138,7 @@ export class Stats {
     if (classes.has('Spam')) inc('spam');
     if (classes.has('Phish')) inc('phish');
     if (classes.has('Virus')) inc('virus');
-    this.#count(log, add);
+    this.#add(this.#owners(log), add, log.receivedAt);
   }
 
   /** A message left the queue: delivered and/or bounced. */
@@ -80,30 +147,120 @@ export class Stats {
     const states = new Set(log.recipients.map((r) => r.status));
     if (states.has('delivered')) add.delivered = 1;
     if (states.has('bounced')) add.bounced = 1;
-    this.#count(log, add);
+    this.#add(this.#owners(log), add, log.finishedAt ?? Date.now());
+  }
+
+  /** A recipient refused at RCPT; `domain` is its served domain (none for a relay refusal). */
+  refusedAtRcpt(domain: string | undefined, at = Date.now()): void {
+    this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { refusedRcpt: 1 }, at);
+  }
+
+  /** A message refused with 552 for its size; `domains` are its recipients' (none at MAIL FROM). */
+  refusedOversize(domains: string[], at = Date.now()): void {
+    this.#add([ALL, ...domains.filter(Boolean).map((d) => d.toLowerCase())], { oversize: 1 }, at);
   }
 
   /** A recipient refused at RCPT by connection-time screening (smtp/screening.ts), for its served domain. */
   screened(kind: 'greylisted' | 'dnsListRefused', domain: string): void {
-    this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { [kind]: 1 });
+    this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { [kind]: 1 }, Date.now());
   }
 
   /** A refused SMTP AUTH attempt. */
   authFailed(): void {
-    this.#add([ALL], { authFailures: 1 });
+    this.#add([ALL], { authFailures: 1 }, Date.now());
   }
 
-  /** Sums of the counters over [since, until) at the given granularity, for some domains or all. */
-  async range(domains: string[] | 'all', g: Granularity, since: number, until: number): Promise<Counts> {
-    await this.flush();
-    const sum = zero();
-    const owners = domains === 'all' ? [ALL] : domains.map((d) => d.toLowerCase());
-    for (const owner of owners) {
-      for await (const counts of this.#db.values({ gte: `${owner}!${g}!${bucket(since, g)}`, lt: `${owner}!${g}!${bucket(until, g)}~` })) {
-        for (const c of COUNTERS) sum[c] += counts[c] ?? 0;
-      }
+  /**
+   * Sums of the counters over [since, until) for some domains or all: by UTC hours, or by the
+   * local days (in the zone of the first domain, or the appliance's) that hold those instants.
+   */
+  async range(domains: string[] | 'all', g: 'hour' | 'day', since: number, until: number): Promise<Counts> {
+    const zone = this.#zoneOf(domains === 'all' ? ALL : domains[0]?.toLowerCase() ?? ALL);
+    const label = (at: number) => (g === 'hour' ? hourBucket(at) : calendarBuckets(at, zone).day);
+    const sum = zeroCounts();
+    for (const counts of (await this.series(domains, g, label(since), label(until - 1))).values()) {
+      for (const c of COUNTERS) sum[c] += counts[c];
     }
     return sum;
+  }
+
+  /** The time zone a domain's calendar buckets are counted in ('all': the appliance's). */
+  zoneOf(domain: string | 'all'): string {
+    return this.#zoneOf(domain === 'all' ? ALL : domain.toLowerCase());
+  }
+
+  /**
+   * The buckets from `first` to `last` (inclusive, bucket labels of the granularity: YYYYMMDDHH
+   * UTC hours, YYYYMMDD / YYYYMM / YYYY local ones), summed over the domains; buckets nothing was
+   * counted in are absent.
+   */
+  async series(domains: string[] | 'all', g: Granularity, first: string, last: string): Promise<Map<string, Counts>> {
+    await this.flush();
+    const out = new Map<string, Counts>();
+    const owners = domains === 'all' ? [ALL] : [...new Set(domains.map((d) => d.toLowerCase()))];
+    for (const owner of owners) {
+      const prefix = `${owner}!${g}!`;
+      for await (const [key, value] of this.#db.iterator({ gte: prefix + first, lte: prefix + last })) {
+        const label = key.slice(prefix.length);
+        const sum = out.get(label) ?? zeroCounts();
+        for (const c of COUNTERS) sum[c] += (value as Stored)[c] ?? 0;
+        out.set(label, sum);
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the hourly buckets of hours before `before` (ms); returns how many. */
+  async pruneHours(before: number): Promise<number> {
+    await this.flush();
+    const cutoff = hourBucket(before);
+    const doomed: string[] = [];
+    for await (const key of this.#db.keys()) {
+      const [owner, g, label] = key.split('!');
+      if (g === 'hour' && owner !== undefined && label < cutoff) doomed.push(key);
+    }
+    for (let i = 0; i < doomed.length; i += 5000) await this.#db.batch(doomed.slice(i, i + 5000).map((key) => ({ type: 'del' as const, key })));
+    return doomed.length;
+  }
+
+  /**
+   * Makes the day, month and year buckets again from the hourly ones, in each owner's zone (for a
+   * store whose days were UTC days). Hours pruned before cannot come back: their days are kept as
+   * they were.
+   */
+  async rebuildRollups(): Promise<void> {
+    await this.flush();
+    const hours: [string, string, Stored][] = [];
+    const calendar: string[] = [];
+    for await (const [key, value] of this.#db.iterator()) {
+      const [owner, g, label] = key.split('!');
+      if (g === 'hour') hours.push([owner, label, value as Stored]);
+      else if (g === 'day' || g === 'month' || g === 'year') calendar.push(key);
+    }
+    const firstHourDay = new Map<string, string>();
+    for (const [owner, label] of hours) if (!firstHourDay.has(owner) || label < firstHourDay.get(owner)!) firstHourDay.set(owner, label.slice(0, 8));
+    const rebuilt = new Map<string, Counts>();
+    for (const [owner, label, value] of hours) {
+      const at = Date.UTC(Number(label.slice(0, 4)), Number(label.slice(4, 6)) - 1, Number(label.slice(6, 8)), Number(label.slice(8, 10)));
+      const b = calendarBuckets(at, this.#zoneOf(owner));
+      for (const key of [`${owner}!day!${b.day}`, `${owner}!month!${b.month}`, `${owner}!year!${b.year}`]) {
+        const sum = rebuilt.get(key) ?? zeroCounts();
+        for (const c of COUNTERS) sum[c] += value[c] ?? 0;
+        rebuilt.set(key, sum);
+      }
+    }
+    // Calendar buckets older than the owner's first hour have nothing to be rebuilt from: kept.
+    const ops: { type: 'put' | 'del'; key: string; value?: Stored | number }[] = [];
+    for (const key of calendar) {
+      const [owner, g, label] = key.split('!');
+      const first = firstHourDay.get(owner);
+      if (first !== undefined && (g !== 'day' || label >= first)) ops.push({ type: 'del', key });
+    }
+    for (const [key, counts] of rebuilt) ops.push({ type: 'put', key, value: compact(counts) });
+    ops.push({ type: 'put', key: META, value: ROLLUP_VERSION });
+    for (let i = 0; i < ops.length; i += 5000) {
+      await this.#db.batch(ops.slice(i, i + 5000).map((o) => (o.type === 'del' ? { type: 'del' as const, key: o.key } : { type: 'put' as const, key: o.key, value: o.value! })));
+    }
   }
 
   /** Writes the counted increments (merging with what is stored). */
@@ -115,9 +272,9 @@ export class Stats {
       const keys = [...pending.keys()];
       const stored = await this.#db.getMany(keys);
       await this.#db.batch(keys.map((key, i) => {
-        const merged = { ...zero(), ...stored[i] };
+        const merged = { ...zeroCounts(), ...(stored[i] as Stored | undefined) };
         for (const c of COUNTERS) merged[c] += pending.get(key)![c];
-        return { type: 'put' as const, key, value: merged };
+        return { type: 'put' as const, key, value: compact(merged) };
       }));
     }).catch((err: Error) => console.error(`mailmoat: writing statistics failed: ${err.message}`));
     return this.#flushing;
@@ -128,23 +285,40 @@ export class Stats {
     await this.flush();
   }
 
-  #count(log: MessageLogRecord, add: Partial<Counts>): void {
-    // Inbound mail counts for the recipients' domains, outbound for the sender's.
+  /** Inbound mail counts for the recipients' domains, outbound for the sender's; "*" for both. */
+  #owners(log: MessageLogRecord): string[] {
     const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
-    this.#add([ALL, ...(log.direction === 'outbound' ? [domainOf(log.mailFrom)] : log.recipients.map((r) => domainOf(r.address)))], add);
+    return [ALL, ...(log.direction === 'outbound' ? [domainOf(log.mailFrom)] : log.recipients.map((r) => domainOf(r.address)))];
   }
 
-  #add(counted: string[], add: Partial<Counts>): void {
+  #add(counted: string[], add: Partial<Counts>, at: number): void {
     if (!Object.keys(add).length) return;
     for (const c of COUNTERS) this.#totals[c] += add[c] ?? 0;
-    const at = Date.now();
-    const owners = new Set(counted);
-    const keys = [`${ALL}!total!all`];
-    for (const owner of owners) for (const g of ['hour', 'day'] as const) keys.push(`${owner}!${g}!${bucket(at, g)}`);
+    const hour = hourBucket(at);
+    const keys = [TOTAL];
+    for (const owner of new Set(counted.filter(Boolean))) {
+      const b = calendarBuckets(at, this.#zoneOf(owner));
+      keys.push(`${owner}!hour!${hour}`, `${owner}!day!${b.day}`, `${owner}!month!${b.month}`, `${owner}!year!${b.year}`);
+    }
     for (const key of keys) {
-      const counts = this.#pending.get(key) ?? zero();
+      const counts = this.#pending.get(key) ?? zeroCounts();
       for (const c of COUNTERS) counts[c] += add[c] ?? 0;
       this.#pending.set(key, counts);
     }
   }
+}
+
+function compact(counts: Counts): Stored {
+  const out: Stored = {};
+  for (const c of COUNTERS) if (counts[c]) out[c] = counts[c];
+  return out;
+}
+
+/** Prunes hourly buckets older than HOURS_KEPT_DAYS now and then every `intervalMs`. */
+export function startStatsRetention(stats: Stats, onError: (err: Error) => void, intervalMs = 6 * 60 * 60 * 1000): () => void {
+  const run = () => { stats.pruneHours(Date.now() - HOURS_KEPT_DAYS * DAY_MS).catch(onError); };
+  run();
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

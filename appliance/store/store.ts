@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
 import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
+import type { ClassicLevel } from 'classic-level';
 
 /** Every sublevel the appliance uses, and the one module (under appliance/) that owns it. */
 export const SUBLEVELS = {
@@ -65,6 +66,14 @@ export interface Store {
   sublevel<V>(name: SublevelName): Sublevel<V>;
   /** Writes operations on several sublevels atomically; `sync` makes it durable before resolving. */
   batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
+  /**
+   * About how many bytes a sublevel's keys in [gte, lt) take on disk (all of them without a range),
+   * as LevelDB estimates it from its table files: writes still in memory count as nothing, and
+   * deleted keys count until `compact` rewrites their range. For the owning module only.
+   */
+  approximateSize(name: SublevelName, range?: { gte?: string; lt?: string }): Promise<number>;
+  /** Rewrites a sublevel's table files, so space of deleted keys is given back. For the owning module only. */
+  compact(name: SublevelName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +97,10 @@ export async function openStore(dataDir: string): Promise<Store> {
       return db.sublevel<string, V>(name, { valueEncoding: 'json' });
     },
     batch: (ops, options) => db.batch(ops as unknown as AbstractBatchOperation<Level<string, unknown>, string, unknown>[], options ?? {}),
+    // On Node `level` is classic-level, whose size and compaction calls its own type declares.
+    // A sublevel's keys are stored as "!name!key" (abstract-level's prefix); '"' follows '!'.
+    approximateSize: (name, range = {}) => (db as unknown as ClassicLevel<string, unknown>).approximateSize(`!${name}!${range.gte ?? ''}`, range.lt === undefined ? `!${name}"` : `!${name}!${range.lt}`),
+    compact: (name) => (db as unknown as ClassicLevel<string, unknown>).compactRange(`!${name}!`, `!${name}"`),
     close: () => db.close(),
   };
 }

@@ -19,6 +19,7 @@ const PAGES: Page[] = [
   { id: 'quarantine', label: 'nav.quarantine', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-quarantine' },
   { id: 'training', label: 'nav.training', roles: ['admin', 'domain-admin'], tag: 'mm-training' },
   { id: 'messages', label: 'nav.messages', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-messages' },
+  { id: 'statistics', label: 'nav.statistics', roles: ['admin', 'domain-admin'], tag: 'mm-statistics' },
   { id: 'reports', label: 'nav.reports', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-reports' },
   { id: 'audit', label: 'nav.audit', roles: ['admin', 'domain-admin'], tag: 'mm-audit' },
   { id: 'users', label: 'nav.users', roles: ['admin', 'domain-admin'], tag: 'mm-users' },
@@ -147,7 +148,8 @@ export class MmApp extends I18nElement {
       case 'mm-quarantine': return html`<mm-quarantine .user=${user}></mm-quarantine>`;
       case 'mm-lists': return html`<mm-lists .user=${user}></mm-lists>`;
       case 'mm-training': return html`<mm-training></mm-training>`;
-      case 'mm-messages': return html`<mm-messages></mm-messages>`;
+      case 'mm-messages': return html`<mm-messages .user=${user}></mm-messages>`;
+      case 'mm-statistics': return html`<mm-statistics .user=${user}></mm-statistics>`;
       case 'mm-audit': return html`<mm-audit></mm-audit>`;
       case 'mm-filtering': return html`<mm-filtering .user=${user}></mm-filtering>`;
       case 'mm-reports': return html`<mm-reports .user=${user}></mm-reports>`;

@@ -11,6 +11,7 @@ import './pages/quarantine.ts';
 import './pages/lists.ts';
 import './pages/training.ts';
 import './pages/messages.ts';
+import './pages/statistics.ts';
 import './pages/audit.ts';
 import './pages/filtering.ts';
 import './pages/reports.ts';

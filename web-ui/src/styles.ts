@@ -45,5 +45,9 @@ export const shared = css`
   fieldset.bare { border: 0; padding: 0; }
   .dropzone { border: 2px dashed #9aa7b6; border-radius: 8px; padding: 2rem; text-align: center; margin: .8rem 0; background: #fafbfc; }
   .dropzone.over { border-color: #1d5fa8; background: #e3edf8; }
+  ul.bare { list-style: none; padding: 0; margin: .4rem 0; }
+  button.small { padding: .1rem .45rem; }
+  figure.chart { margin: 0; }
+  figure.chart svg { width: 100%; height: auto; display: block; }
   iframe.preview { width: 100%; height: 24rem; border: 1px solid #d8dee6; border-radius: 5px; background: #fff; }
 `;

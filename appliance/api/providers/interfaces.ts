@@ -12,6 +12,9 @@ import type { CalibrationFigures } from '../../i18n/reasons.ts';
 import type { LocalText } from '../../i18n/server-messages.ts';
 import type { LogField } from '../../logsearch/log-index.ts';
 import type { ReportService } from '../../reports/reports.ts';
+import type { LocalDate } from '../../stats/calendar.ts';
+import type { Counts, Granularity } from '../../stats/counters.ts';
+import type { Period } from '../../stats/periods.ts';
 
 export type Scope = { all: true } | { domains: string[] } | { address: string };
 
@@ -182,6 +185,39 @@ export interface StatsProvider {
   last24h(scope: Scope): Promise<FlowCounts>;
 }
 
+export interface StatisticsQuery {
+  scope: Scope;
+  /** One domain (already checked to be in scope); absent: the whole scope. */
+  domain?: string;
+  period: Period;
+  /** A local date within the period (default: today in the zone). */
+  date?: LocalDate;
+  step?: Granularity;
+  /** The current instant (ms), for tests; default now. */
+  now?: number;
+}
+
+export interface StatisticsSeries {
+  /** The domains summed, or 'all' for the appliance's own counters. */
+  domains: string[] | 'all';
+  zone: string;
+  period: Period;
+  step: Granularity;
+  /** ISO instants: the period's first and the one after its end. */
+  start: string;
+  end: string;
+  /** Dates (YYYY-MM-DD) in the periods before and after. */
+  previous?: string;
+  next?: string;
+  points: { start: string; counts: Counts }[];
+  totals: Counts;
+}
+
+export interface StatisticsProvider {
+  /** Throws a RangeError when the step does not suit the period. */
+  series(q: StatisticsQuery): Promise<StatisticsSeries>;
+}
+
 export interface QueueProvider {
   size(): Promise<{ messages: number; deferred: number }>;
 }
@@ -204,6 +240,7 @@ export interface Providers {
   training?: TrainingProvider;
   log?: MessageLogProvider;
   stats?: StatsProvider;
+  statistics?: StatisticsProvider;
   queue?: QueueProvider;
   system?: SystemProvider;
   reports?: ReportService;

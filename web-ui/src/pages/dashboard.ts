@@ -1,8 +1,11 @@
-// Dashboard: mail flow of the last 24 h, queue, quarantine size, services and disks.
+// Dashboard: mail flow of the last 24 h (and, for admins, its graph by hour from the statistics),
+// queue, quarantine size, services and disks.
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
+import type { SessionUser } from '../app.ts';
+import { chart, OUTCOMES, type Series } from '../stats-chart.ts';
 
 interface Dashboard {
   flow: Record<string, number> | null;
@@ -14,16 +17,21 @@ interface Dashboard {
 const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
 
 export class MmDashboard extends I18nElement {
-  static override properties = { data: { state: true } };
+  static override properties = { data: { state: true }, hours: { state: true }, user: { attribute: false } };
   declare data: Dashboard | null;
+  declare hours: Series | null;
+  declare user: SessionUser | undefined;
   static override styles = [shared];
   constructor() {
     super();
     this.data = null;
+    this.hours = null;
   }
   override connectedCallback(): void {
     super.connectedCallback();
     void api<Dashboard>('GET', '/api/dashboard').then((d) => { this.data = d; });
+    // Statistics are kept per domain: mailbox users have the numbers only.
+    if (this.user && this.user.role !== 'user') void api<Series>('GET', '/api/stats?period=24h').then((s) => { this.hours = s; }).catch(() => undefined);
   }
   override render() {
     const d = this.data;
@@ -32,7 +40,8 @@ export class MmDashboard extends I18nElement {
     return html`<h1>${t('dashboard.title')}</h1>
       <section class="card"><h2>${t('dashboard.flow')}</h2>${d.flow ? html`<table><tbody>
         ${(['received', 'delivered', 'quarantined', 'rejected'] as const).map((k) => html`<tr><th>${t(`dashboard.${k}`)}</th><td>${d.flow![k] ?? 0}</td></tr>`)}
-      </tbody></table>` : na}</section>
+      </tbody></table>` : na}
+      ${this.hours ? html`<h2>${t('dashboard.graph')}</h2>${chart(this.hours, OUTCOMES, t('dashboard.graph'), { height: 220 })}` : nothing}</section>
       <section class="card"><h2>${t('dashboard.quarantineSize')}</h2>${d.quarantine === null ? na : html`<p>${d.quarantine}</p>`}</section>
       ${d.queue ? html`<section class="card"><h2>${t('dashboard.queue')}</h2><p>${t('dashboard.queueMessages', d.queue)}</p></section>` : nothing}
       ${d.services ? html`<section class="card"><h2>${t('dashboard.services')}</h2><table><tbody>${d.services.map((s) => html`<tr><th>${s.name}</th><td>${s.state}</td><td class="muted">${s.detail ?? ''}</td></tr>`)}</tbody></table></section>` : nothing}

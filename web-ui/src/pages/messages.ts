@@ -4,6 +4,8 @@
 // the latest record; newest first; export of the same search as CSV; one message with its
 // recipients' outcomes and every delivery attempt with the remote server's reply. Times are shown
 // in the zone of the message's domain (its recipient's, or for outbound mail its sender's).
+// The result table shows the columns the user chose, in their order (remembered per user in this
+// browser); the CSV export takes the same columns.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
@@ -12,8 +14,13 @@ import { PAGE, type Page } from '../paging.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
+import type { SessionUser } from '../app.ts';
 
-interface Item { id: string; receivedAt: string; direction: string; sender: string; recipients: { address: string; status: string; class?: string }[]; subject: string; status: string; size: number }
+interface Item {
+  id: string; receivedAt: string; direction: string; sender: string; from?: string; server?: string; messageId?: string; clientIp?: string; clientHost?: string;
+  recipients: { address: string; original?: string; status: string; class?: string }[]; subject: string; status: string; size: number;
+  delivery?: { at: string; host: string; port: number; code: number; reply: string };
+}
 interface Detail extends Item {
   client?: { ip: string; hostname: string; helo: string; tls: boolean }; messageId?: string; reply?: string;
   attempts: { at: string; recipients: string[]; host: string; port: number; code: number; reply: string }[];
@@ -28,11 +35,49 @@ const emptyFilters = () => ({
   deliveryStatus: '', destIp: '', destHost: '', destPort: '', from: '', to: '', deliveredAfter: '', deliveredBefore: '',
   match: 'all', partial: true, latest: false,
 });
+/** The columns the table can show (named as the CSV export names them), and the default choice. */
+const COLUMNS = ['receivedAt', 'sender', 'from', 'recipients', 'originalRecipients', 'subject', 'status', 'class', 'size', 'id', 'messageId',
+  'server', 'direction', 'clientIp', 'clientHost', 'destination', 'deliveryStatus'] as const;
+type Column = (typeof COLUMNS)[number];
+const DEFAULT_COLUMNS: Column[] = ['receivedAt', 'sender', 'recipients', 'subject', 'status'];
+const columnsKey = (user: SessionUser | undefined) => `mailmoat.messages.columns.${user?.id ?? ''}`;
+
+/** The user's remembered columns; the default when none (or nothing usable) is stored. */
+function storedColumns(user: SessionUser | undefined): Column[] {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(columnsKey(user)) ?? 'null');
+    const known = Array.isArray(saved) ? saved.filter((c): c is Column => (COLUMNS as readonly unknown[]).includes(c)) : [];
+    return known.length ? [...new Set(known)] : [...DEFAULT_COLUMNS];
+  } catch {
+    return [...DEFAULT_COLUMNS];
+  }
+}
+
+function cell(i: Item, c: Column): string {
+  switch (c) {
+    case 'receivedAt': return formatTime(lang(), i.receivedAt, zoneOf(i));
+    case 'sender': return i.sender || '<>';
+    case 'recipients': return i.recipients.map((r) => r.address).join(', ');
+    case 'originalRecipients': return i.recipients.map((r) => r.original ?? r.address).join(', ');
+    case 'subject': return i.subject || '(no subject)';
+    case 'class': return [...new Set(i.recipients.flatMap((r) => (r.class ? [r.class] : [])))].join(', ');
+    case 'size': return String(i.size);
+    case 'destination': return i.delivery ? `${i.delivery.host}:${i.delivery.port}` : '';
+    case 'deliveryStatus': return i.delivery?.reply ?? '';
+    default: return i[c] ?? '';
+  }
+}
+const MONO: ReadonlySet<Column> = new Set(['sender', 'recipients', 'originalRecipients', 'id', 'messageId', 'clientIp', 'clientHost', 'destination', 'deliveryStatus']);
+
 /** The zone a message's times are shown in. */
 const zoneOf = (i: Item) => zoneFor(...(i.direction === 'outbound' ? [i.sender] : []), ...i.recipients.map((r) => r.address));
 
 export class MmMessages extends I18nElement {
-  static override properties = { items: { state: true }, next: { state: true }, detail: { state: true }, banner: { state: true } };
+  static override properties = { items: { state: true }, next: { state: true }, detail: { state: true }, banner: { state: true }, columns: { state: true }, choosing: { state: true }, user: { attribute: false } };
+  declare columns: Column[];
+  declare user: SessionUser | undefined;
+  /** The column chooser's controls exist only while it is open (they would repeat every field's name). */
+  declare choosing: boolean;
   declare items: Item[];
   declare next: string | undefined;
   declare detail: Detail | null;
@@ -46,11 +91,47 @@ export class MmMessages extends I18nElement {
     this.next = undefined;
     this.detail = null;
     this.banner = null;
+    this.choosing = false;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.columns = storedColumns(this.user);
     void this.#search();
+  }
+
+  #setColumns(next: Column[]): void {
+    this.columns = next;
+    try { localStorage.setItem(columnsKey(this.user), JSON.stringify(next)); } catch { /* storage off: the choice lasts this visit */ }
+  }
+
+  #toggle(c: Column, on: boolean): void {
+    // At least one column stays, so a message can always be opened.
+    const next = on ? [...this.columns, c] : this.columns.filter((x) => x !== c);
+    if (next.length) this.#setColumns(next);
+  }
+
+  #move(c: Column, by: -1 | 1): void {
+    const next = [...this.columns];
+    const i = next.indexOf(c);
+    const j = i + by;
+    if (i < 0 || j < 0 || j >= next.length) return;
+    [next[i], next[j]] = [next[j], next[i]];
+    this.#setColumns(next);
+  }
+
+  #columnChooser() {
+    const order = [...this.columns, ...COLUMNS.filter((c) => !this.columns.includes(c))];
+    return html`<details ?open=${this.choosing} @toggle=${(e: Event) => { this.choosing = (e.target as HTMLDetailsElement).open; }}>
+      <summary>${t('messages.columns')}</summary>${this.choosing ? html`<p class="muted">${t('messages.columnsHint')}</p>
+      <ul class="bare">${order.map((c) => {
+        const name = t(`messages.col.${c}`);
+        const at = this.columns.indexOf(c);
+        return html`<li><label class="inline spaced"><input type="checkbox" .checked=${at >= 0} ?disabled=${at >= 0 && this.columns.length === 1}
+            @change=${(e: Event) => this.#toggle(c, (e.target as HTMLInputElement).checked)}> ${name}</label>
+          ${at >= 0 ? html`<button type="button" class="secondary small" aria-label=${t('messages.columnUp', { column: name })} ?disabled=${at === 0} @click=${() => this.#move(c, -1)}>↑</button>
+            <button type="button" class="secondary small" aria-label=${t('messages.columnDown', { column: name })} ?disabled=${at === this.columns.length - 1} @click=${() => this.#move(c, 1)}>↓</button>` : nothing}</li>`;
+      })}</ul>` : nothing}</details>`;
   }
 
   /** The first page of the search; with `more`, the next page appended to what is shown. */
@@ -117,14 +198,17 @@ export class MmMessages extends I18nElement {
       <label><input type="checkbox" .checked=${f.latest} @change=${(e: Event) => { f.latest = (e.target as HTMLInputElement).checked; }}> ${t('messages.latest')}</label>
       <p class="muted">${t('messages.timesIn', { zone: ownZone() })}</p><div class="actions"><button type="submit">${t('common.search')}</button>
         <button type="button" class="secondary" @click=${() => this.#reset()}>${t('messages.reset')}</button>
-        <a class="button secondary" href=${`/api/messages/export${query(this.#params())}`} download>${t('messages.export')}</a></div></section></form>
+        <a class="button secondary" href=${`/api/messages/export${query({ ...this.#params(), columns: this.columns.join(',') })}`} download>${t('messages.export')}</a></div></section></form>
       ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
-      <section class="card">${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
-        <thead><tr><th>${t('common.date')}</th><th>${t('common.sender')}</th><th>${t('common.recipient')}</th><th>${t('common.subject')}</th><th>${t('common.status')}</th></tr></thead>
-        <tbody>${this.items.map((i) => html`<tr><td>${formatTime(lang(), i.receivedAt, zoneOf(i))}</td><td class="mono">${i.sender || '<>'}</td>
-          <td class="mono">${i.recipients.map((r) => r.address).join(', ')}</td>
-          <td><a href="#/messages" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${i.subject || '(no subject)'}</a></td><td>${i.status}</td></tr>`)}</tbody></table></div>`}
+      <section class="card">${this.#columnChooser()}${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
+        <thead><tr>${this.columns.map((c) => html`<th>${t(`messages.col.${c}`)}</th>`)}</tr></thead>
+        <tbody>${this.items.map((i) => html`<tr>${this.columns.map((c, n) => {
+          // The subject opens the message; without a subject column, the first column does.
+          const opens = c === 'subject' || (n === 0 && !this.columns.includes('subject'));
+          return html`<td class=${MONO.has(c) ? 'mono' : ''}>${opens
+            ? html`<a href="#/messages" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${cell(i, c)}</a>` : cell(i, c)}</td>`;
+        })}</tr>`)}</tbody></table></div>`}
         ${this.next ? html`<div class="actions"><button class="secondary" @click=${() => this.#search(undefined, true)}>${t('common.loadMore')}</button></div>` : nothing}
       </section>`;
   }

@@ -1,0 +1,105 @@
+// Statistics: the mail of a day (by hour), a week (by day), a month (by day) or a year (by month)
+// for the whole appliance or one domain (a domain admin: their domains together or one of them),
+// as stacked bar graphs — outcomes, traffic, threats —, the totals, the numbers behind the graphs
+// and a CSV of them. Earlier / Later page by whole periods. Buckets are in the zone the answer
+// names (the domain's, or the appliance's).
+import { html, nothing } from 'lit';
+import { api } from '../api.ts';
+import type { SessionUser } from '../app.ts';
+import { query } from '../dates.ts';
+import { describeFailure } from '../failure.ts';
+import { field } from '../field.ts';
+import { I18nElement, lang, t } from '../i18n.ts';
+import { bucketLabel, chart, counterName, OUTCOMES, THREATS, TRAFFIC, type Series } from '../stats-chart.ts';
+import { shared } from '../styles.ts';
+import type { Counter } from '../../../appliance/stats/counters.ts';
+
+const PERIODS = ['day', 'week', 'month', 'year'] as const;
+const TABLE: Counter[] = ['received', 'outbound', 'delivered', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize', 'spam', 'phish', 'virus'];
+const BYTES: Counter[] = ['receivedBytes', 'outboundBytes'];
+
+const bytes = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
+
+export class MmStatistics extends I18nElement {
+  static override properties = { user: { attribute: false }, series: { state: true }, domains: { state: true }, banner: { state: true } };
+  declare user: SessionUser | undefined;
+  declare series: Series | null;
+  declare domains: string[];
+  declare banner: string | null;
+  period: (typeof PERIODS)[number] = 'day';
+  date = '';
+  domain = '';
+  static override styles = [shared];
+
+  constructor() {
+    super();
+    this.series = null;
+    this.domains = [];
+    this.banner = null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void api<{ items: { name: string }[] }>('GET', '/api/domains').then((r) => { this.domains = r.items.map((d) => d.name); }).catch(() => undefined);
+    void this.#load();
+  }
+
+  #params(): Record<string, string | undefined> {
+    return { period: this.period, date: this.date || undefined, domain: this.domain || undefined };
+  }
+
+  async #load(ev?: Event): Promise<void> {
+    ev?.preventDefault();
+    try {
+      this.series = await api<Series>('GET', `/api/stats${query(this.#params())}`);
+      this.banner = null;
+    } catch (err) { this.banner = describeFailure(err).text; }
+  }
+
+  #page(date: string | undefined): void {
+    if (!date) return;
+    this.date = date;
+    void this.#load();
+  }
+
+  #range(s: Series): string {
+    const fmt = new Intl.DateTimeFormat(lang() === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: s.zone, year: 'numeric', month: 'short', day: 'numeric' });
+    const last = new Date(Date.parse(s.end) - 1);
+    return s.period === 'day' ? fmt.format(new Date(s.start)) : t('stats.range', { start: fmt.format(new Date(s.start)), end: fmt.format(last) });
+  }
+
+  override render() {
+    const s = this.series;
+    const admin = this.user?.role === 'admin';
+    const num = (n: number) => n.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-US');
+    return html`<h1>${t('stats.title')}</h1>
+      <form @submit=${(e: Event) => this.#load(e)}><section class="card"><div class="row">
+        ${field({ label: t('stats.period'), value: this.period, options: PERIODS.map((p) => ({ value: p, label: t(`stats.period.${p}`) })),
+          onInput: (v) => { this.period = v as typeof this.period; void this.#load(); } })}
+        ${field({ label: t('stats.date'), type: 'date', value: this.date, onInput: (v) => { this.date = v; } })}
+        ${field({ label: t('stats.domain'), value: this.domain,
+          options: [{ value: '', label: admin ? t('stats.wholeAppliance') : t('stats.allMyDomains') }, ...this.domains.map((d) => ({ value: d, label: d }))],
+          onInput: (v) => { this.domain = v; void this.#load(); } })}
+      </div><div class="actions">
+        <button type="submit">${t('stats.show')}</button>
+        <button type="button" class="secondary" ?disabled=${!s?.previous} @click=${() => this.#page(s?.previous)}>${t('stats.previous')}</button>
+        <button type="button" class="secondary" ?disabled=${!s?.next} @click=${() => this.#page(s?.next)}>${t('stats.next')}</button>
+        <a class="button secondary" href=${`/api/stats/export${query(this.#params())}`} download>${t('stats.export')}</a>
+      </div></section></form>
+      ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
+      ${s ? html`
+        <p><strong>${this.#range(s)}</strong> · <span class="muted">${t('stats.timesIn', { zone: s.zone })}</span></p>
+        <section class="card"><h2 class="flush-top">${t('stats.outcomes')}</h2>${chart(s, OUTCOMES, `${t('stats.outcomes')} — ${this.#range(s)}`)}</section>
+        <section class="card"><h2 class="flush-top">${t('stats.traffic')}</h2>${chart(s, TRAFFIC, `${t('stats.traffic')} — ${this.#range(s)}`)}</section>
+        <section class="card"><h2 class="flush-top">${t('stats.threats')}</h2>${chart(s, THREATS, `${t('stats.threats')} — ${this.#range(s)}`)}</section>
+        <section class="card"><h2 class="flush-top">${t('stats.totals')}</h2><table aria-label=${t('stats.totals')}><tbody>
+          ${TABLE.map((c) => html`<tr><th>${counterName(c)}</th><td>${num(s.totals[c])}</td></tr>`)}
+          ${BYTES.map((c) => html`<tr><th>${counterName(c)}</th><td>${bytes(s.totals[c])}</td></tr>`)}
+        </tbody></table>
+        <details><summary>${t('stats.numbers')}</summary><div class="table-wrap"><table aria-label=${t('stats.numbers')}>
+          <thead><tr><th>${t('stats.bucket')}</th>${TABLE.map((c) => html`<th>${counterName(c)}</th>`)}</tr></thead>
+          <tbody>${s.points.map((p) => html`<tr><td>${bucketLabel(s, p.start)}</td>${TABLE.map((c) => html`<td>${num(p.counts[c])}</td>`)}</tr>`)}</tbody>
+        </table></div></details></section>` : html`<p>${t('common.loading')}</p>`}`;
+  }
+}
+customElements.define('mm-statistics', MmStatistics);

@@ -1,0 +1,55 @@
+// The statistics graphs in the console: an answer of GET /api/stats drawn by the shared SVG
+// renderer (appliance/stats/svg-chart.ts, the one reports use), with bucket labels in the zone the
+// buckets were counted in and series names from the catalog. The SVG comes from our own renderer,
+// which escapes every text it draws, so it is inserted as markup.
+import { html, type TemplateResult } from 'lit';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
+import { localTime } from '../../appliance/stats/calendar.ts';
+import type { Counter, Counts } from '../../appliance/stats/counters.ts';
+import { barChartSvg, PALETTE } from '../../appliance/stats/svg-chart.ts';
+import type { MessageKey } from '../../appliance/i18n/catalog.ts';
+import { lang, t } from './i18n.ts';
+
+export interface Series {
+  domains: string[] | 'all';
+  zone: string;
+  period: '24h' | 'day' | 'week' | 'month' | 'year';
+  step: 'hour' | 'day' | 'month' | 'year';
+  start: string;
+  end: string;
+  previous?: string;
+  next?: string;
+  points: { start: string; counts: Counts }[];
+  totals: Counts;
+}
+
+/** The graphs the page draws, each a stack of counters. */
+export const OUTCOMES: Counter[] = ['delivered', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize'];
+export const TRAFFIC: Counter[] = ['received', 'outbound'];
+export const THREATS: Counter[] = ['spam', 'phish', 'virus'];
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** A bucket's label in the series' zone: 13:00, 11/30 (or 11/30 13:00 by hour over a week), 2026-11. */
+export function bucketLabel(s: Series, iso: string): string {
+  const l = localTime(Date.parse(iso), s.zone);
+  const time = `${pad(l.hour)}:${pad(l.minute)}`;
+  if (s.step === 'hour') return s.period === 'week' ? `${l.month}/${l.day} ${time}` : time;
+  if (s.step === 'day') return `${l.month}/${l.day}`;
+  return lang() === 'ja' ? `${l.month}月` : `${l.year}-${pad(l.month)}`;
+}
+
+export function counterName(c: Counter): string {
+  return t(`stats.c.${c}` as MessageKey);
+}
+
+export function chart(s: Series, counters: Counter[], title: string, size: { width?: number; height?: number } = {}): TemplateResult {
+  const svg = barChartSvg({
+    title,
+    labels: s.points.map((p) => bucketLabel(s, p.start)),
+    series: counters.map((c, i) => ({ name: counterName(c), color: PALETTE[i % PALETTE.length], values: s.points.map((p) => p.counts[c]) })),
+    ...size,
+    formatValue: (n) => n.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-US'),
+  });
+  return html`<figure class="chart">${unsafeHTML(svg)}</figure>`;
+}
