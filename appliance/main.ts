@@ -27,6 +27,7 @@ import { createPipeline, type Pipeline } from './pipeline/pipeline.ts';
 import { createQuarantineActions, type QuarantineActions } from './quarantine/actions.ts';
 import { Quarantine } from './quarantine/quarantine-store.ts';
 import { startRetention } from './quarantine/retention.ts';
+import { QuarantineQuota } from './quarantine/quota.ts';
 import { AuthLimits } from './smtp/auth-limits.ts';
 import { CalloutVerifier } from './smtp/callout.ts';
 import { ClientLimits } from './smtp/client-limits.ts';
@@ -132,8 +133,15 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   if (opts.starterModel !== false && await classifier.installStarterModel()) say('mailmoat: installed the starter spam model');
   const quarantine = await Quarantine.open(store, opts.dataDir);
   const lists = await ListsStore.open(store);
+  // Quota warnings go out like the disk watcher's notices (the queue's notice path).
+  const quota = new QuarantineQuota({
+    quarantine, config: current, say,
+    notify: async (to, subject, text) => {
+      for (const address of to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to: address, subject, text }), [address]);
+    },
+  });
   const pipeline = createPipeline({
-    config, store, quarantine, lists, scorer: classifier, say,
+    config, store, quarantine, lists, scorer: classifier, say, quota,
     resolver: dns,
     ...(opts.clamd ? { clamd: opts.clamd } : {}),
   });
@@ -145,7 +153,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' });
     },
   });
-  const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
+  const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`), undefined, { quota, say });
   const stopLogRetention = startLogRetention(log, () => current().log.retentionDays, (err) => say(`mailmoat: message log retention failed: ${err.message}`));
   const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); };
 
