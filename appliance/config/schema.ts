@@ -340,7 +340,7 @@ export type QuotaLimits = Static<typeof QuotaLimits>;
 export const DomainPolicy = Type.Object({
   ...PolicyOverrides.properties,
   feedback: Type.Optional(Type.Boolean({ description: 'mailbox users of the domain may report spam / not spam (console buttons, uploads, spam@ and ham@ the appliance\'s host name); default true' })),
-  contact: Type.Optional(Type.String({ pattern: Address.pattern, description: 'who receives the domain\'s quarantine quota warnings (besides the mailbox user); default: postmaster' })),
+  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'who receives the domain\'s quarantine quota warnings (besides the mailbox user); default: postmaster' })),
   mailboxQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of each of its mailboxes, replacing policy.quota.mailbox (appliance admin only)' })),
   domainQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of the whole domain, replacing policy.quota.domain (appliance admin only)' })),
 }, { additionalProperties: false, description: 'a served domain\'s own settings; `contact` receives its quarantine-quota warnings (default: postmaster); quotas are set by the appliance admin only' });
