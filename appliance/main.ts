@@ -11,6 +11,7 @@ import { messageLogProvider } from './api/providers/message-log.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
 import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
 import { trainingProvider } from './api/providers/training.ts';
+import { quotaProvider } from './api/providers/quota.ts';
 import { createAccept, createRcptRefusalLog } from './accept/accept.ts';
 import type { MessageFilter } from './accept/message-filter.ts';
 import { Classifier } from './classifier/index.ts';
@@ -235,6 +236,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),
+        quota: quotaProvider(quarantine, quota, current),
         log: messageLogProvider(log),
         stats: statsProvider(stats, log),
         queue: queueProvider(queue),

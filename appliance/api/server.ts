@@ -21,6 +21,8 @@ import auditRoutes from './routes/audit.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
+import feedbackRoutes from './routes/feedback.ts';
+import policyRoutes from './routes/policy.ts';
 import listRoutes from './routes/lists.ts';
 import messageRoutes from './routes/messages.ts';
 import quarantineRoutes from './routes/quarantine.ts';
@@ -117,7 +119,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, policyRoutes, feedbackRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 
