@@ -83,6 +83,8 @@ export interface Appliance {
   classifier: Classifier;
   quarantine: Quarantine;
   quarantineActions: QuarantineActions;
+  /** Quarantine quotas (usage against limits, warnings, enforcement). */
+  quota: QuarantineQuota;
   lists: ListsStore;
   pipeline: Pipeline;
   /** The console's URL and server when it runs. */
@@ -262,7 +264,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline,
+    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,
