@@ -13,4 +13,5 @@ import './pages/training.ts';
 import './pages/messages.ts';
 import './pages/audit.ts';
 import './pages/filtering.ts';
+import './pages/policy.ts';
 import './pages/unavailable.ts';
