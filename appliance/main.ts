@@ -13,6 +13,8 @@ import { queueProvider, statsProvider, systemProvider } from './api/providers/st
 import { trainingProvider } from './api/providers/training.ts';
 import { quotaProvider } from './api/providers/quota.ts';
 import { createAccept, createRcptRefusalLog } from './accept/accept.ts';
+import { withReports } from './accept/reports.ts';
+import { AuditLog } from './api/audit.ts';
 import type { MessageFilter } from './accept/message-filter.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -192,7 +194,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
-  const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats, events });
+  // One audit log for the console and the mail path (spam / not-spam reports sent by mail).
+  const audit = new AuditLog(store);
+  const filter = withReports(opts.filter ?? ((input) => pipeline.run(input)), {
+    config: current,
+    train: (raw, label) => classifier.train(raw, label),
+    audit: (r) => audit.record({ actor: r.actor, role: 'user', ip: r.ip, action: 'MAIL report', domains: [r.domain], detail: r.detail }),
+  });
+  const accept = createAccept({ config: current, spool, filter, queue, log, stats, events });
   const onRcptRefused = createRcptRefusalLog({ config: current, log, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
   const recipientBlocked = async (direction: MailDirection, address: string, sender: string) =>
     (await pipeline.checkRecipient(direction, address, sender)) === 'blocked';
@@ -234,7 +243,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   try {
     await startListeners(current());
     if (opts.console !== false) {
-      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, providers: {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, providers: {
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),

@@ -46,6 +46,8 @@ export interface ConsoleDeps {
   config: ConfigService;
   dataDir: string;
   providers?: Providers;
+  /** The audit log, when the mail path writes to it too (reports by mail); made here otherwise. */
+  audit?: AuditLog;
   /** HTTPS key and certificate; omitted in tests that use inject(). */
   https?: { key: Buffer; cert: Buffer };
   /** Where the built web UI is (default web-ui/dist). */
@@ -76,7 +78,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     users,
     sessions: new SessionStore(deps.store, () => deps.config.current.console.sessionIdleMinutes),
     tokens: users.tokens,
-    audit: new AuditLog(deps.store),
+    audit: deps.audit ?? new AuditLog(deps.store),
     setup,
     providers: deps.providers ?? {},
     loginLimiter: new AttemptLimiter(10, 5 * 60_000),

@@ -121,3 +121,31 @@ test('quarantine quota: a warning at 80 % once per crossing to the user and the 
   const left = await a.app.quarantine.search({ recipient: 'full@example.com' });
   t.deepEqual(left.map((r) => r.subject).sort(), ['spam 4', 'spam 5'], 'the oldest went first');
 });
+
+test('reports by mail: a user forwards a message to spam@<box> through the customer\'s server; it is learnt, audited, never relayed; only from served domains that allow it', async (t) => {
+  const { a, sink } = await start(t, {});
+  const cfg = a.app.config.current;
+  await a.app.config.replace({ ...cfg, domains: [...cfg.domains, { ...cfg.domains[0], name: 'other.example' }], policy: { ...cfg.policy, domains: { 'other.example': { feedback: false } } } });
+  const inners = [1, 2, 3].map((n) => message({ from: 'promo@shop.test', subject: `cheap pills ${n}`, body: `Buy cheap pills now, offer ${n}.` }));
+  const inner = (n: number) => inners[n - 1];
+  const forward = (from: string, to: string, n: number) => [
+    `From: ${from}`, `To: ${to}`, 'Subject: Fwd: cheap pills', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
+    '--b1', 'Content-Type: text/plain', '', 'this is spam', '--b1', 'Content-Type: message/rfc822', 'Content-Disposition: attachment', '',
+    inner(n), '--b1--', '',
+  ].join('\r\n');
+  const report = (from: string, n: number) => sendMail({ port: a.submission, from, to: ['spam@mx.mailmoat.test'], raw: forward(from, 'spam@mx.mailmoat.test', n) });
+
+  t.true((await report('tanaka@example.com', 1)).ok);
+  t.false(await a.app.classifier.train(Buffer.from(inner(1)), 'spam'), 'the attached message was learnt as spam');
+  const { AuditLog } = await import('../../appliance/api/audit.ts');
+  const audit = await new AuditLog(a.app.store).search({ limit: 10, visible: () => true });
+  t.like(audit.items[0], { actor: 'tanaka@example.com', action: 'MAIL report', domains: ['example.com'], detail: { as: 'spam', learnt: 1, messages: 1 } });
+
+  // Not from a served domain, or from a domain that turned reports off: nothing learnt.
+  t.true((await report('someone@stranger.test', 2)).ok);
+  t.true((await report('user@other.example', 3)).ok);
+  t.true(await a.app.classifier.train(Buffer.from(inner(2)), 'ham'), 'not learnt before');
+  t.true(await a.app.classifier.train(Buffer.from(inner(3)), 'ham'), 'not learnt before');
+  t.is((await new AuditLog(a.app.store).search({ limit: 10, visible: () => true })).items.length, 1);
+  t.is(sink.messages.length, 0, 'a report address is never relayed');
+});
