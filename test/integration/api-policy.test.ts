@@ -184,3 +184,16 @@ test('quarantine usage within the caller\'s scope', async (t) => {
   const all = (await h.request('GET', '/api/quarantine-usage', { as: root })).json;
   t.deepEqual(all.domains.map((d: { name: string; messages: number }) => [d.name, d.messages]), [['a.example', 1], ['b.example', 1]]);
 });
+
+test('a domain\'s policies follow its rename and go when it is deleted', async (t) => {
+  const { h, root } = await setup(t);
+  t.is((await h.request('PUT', '/api/policy/domains/a.example', { as: root, body: { spamThreshold: 70 } })).status, 200);
+  t.is((await h.request('PUT', '/api/policy/mailboxes/carol@a.example', { as: root, body: { spamThreshold: 95 } })).status, 200);
+  const domain = (await h.request('GET', '/api/domains/a.example', { as: root })).json.domain;
+  const renamed = await h.request('PUT', '/api/domains/a.example', { as: root, body: { ...domain, name: 'c.example' } });
+  t.is(renamed.status, 200, JSON.stringify(renamed.json));
+  const policy = h.server.context.config.current.policy;
+  t.deepEqual([Object.keys(policy.domains), Object.keys(policy.mailboxes)], [['c.example'], ['carol@c.example']]);
+  t.is((await h.request('DELETE', '/api/domains/c.example', { as: root })).status, 200);
+  t.deepEqual([Object.keys(h.server.context.config.current.policy.domains), Object.keys(h.server.context.config.current.policy.mailboxes)], [[], []]);
+});
