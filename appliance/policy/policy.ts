@@ -39,12 +39,17 @@ const SCALARS = POLICY_SETTINGS.filter((s): s is ScalarSetting => s !== 'actions
 const lower = (s: string) => s.toLowerCase();
 export const domainOf = (address: string) => lower(address.slice(address.lastIndexOf('@') + 1));
 
+/** Each level's entries by lower-case key, made once per configuration (a configuration is replaced, never changed). */
+const byLowerKey = new WeakMap<object, Map<string, unknown>>();
+
 /** A level's entry, whatever the case of its key. */
 function entry<T>(map: Record<string, T>, key: string): T | undefined {
-  const k = lower(key);
-  if (map[k] !== undefined) return map[k];
-  for (const [name, v] of Object.entries(map)) if (lower(name) === k) return v;
-  return undefined;
+  let index = byLowerKey.get(map) as Map<string, T> | undefined;
+  if (!index) {
+    index = new Map(Object.entries(map).map(([k, v]) => [lower(k), v]));
+    byLowerKey.set(map, index);
+  }
+  return index.get(lower(key));
 }
 
 export function domainPolicy(cfg: Config, domain: string): DomainPolicy | undefined {
@@ -71,7 +76,9 @@ function levels(cfg: Config, domain: string, address: string): [PolicySource, Po
 export function effectiveFiltering(cfg: Config, recipient: { address: string; domain: string }): Filtering {
   const lv = recipient.domain ? levels(cfg, recipient.domain, recipient.address) : [];
   if (!lv.length) return cfg.filtering;
-  const f = structuredClone(cfg.filtering);
+  // A copy of only the objects a level can change (the sender's mail path does this per recipient).
+  const base = cfg.filtering;
+  const f: Filtering = { ...base, spf: { ...base.spf }, dmarc: { ...base.dmarc }, oversize: { ...base.oversize }, quarantine: { ...base.quarantine } };
   for (const [, o] of lv) {
     for (const k of SCALARS) setIfGiven(f, k, o);
     // A class the level names takes its rule from the level; the first rule for a class wins.
