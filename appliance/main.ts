@@ -12,8 +12,11 @@ import { quarantineProvider } from './api/providers/quarantine.ts';
 import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
 import { statisticsProvider } from './api/providers/statistics.ts';
 import { trainingProvider } from './api/providers/training.ts';
+import { quotaProvider } from './api/providers/quota.ts';
 import { createAccept, createRcptRefusalLog } from './accept/accept.ts';
 import { servedDomain } from './config/served-domains.ts';
+import { withReports } from './accept/reports.ts';
+import { AuditLog } from './api/audit.ts';
 import type { MessageFilter } from './accept/message-filter.ts';
 import { Classifier } from './classifier/index.ts';
 import { ConfigService } from './config/config-service.ts';
@@ -32,6 +35,7 @@ import { startRetention } from './quarantine/retention.ts';
 import { loadLinkKey } from './reports/links.ts';
 import { ReportService } from './reports/reports.ts';
 import { startTicker } from './reports/schedule.ts';
+import { QuarantineQuota } from './quarantine/quota.ts';
 import { AuthLimits } from './smtp/auth-limits.ts';
 import { CalloutVerifier } from './smtp/callout.ts';
 import { ClientLimits } from './smtp/client-limits.ts';
@@ -90,6 +94,8 @@ export interface Appliance {
   classifier: Classifier;
   quarantine: Quarantine;
   quarantineActions: QuarantineActions;
+  /** Quarantine quotas (usage against limits, warnings, enforcement). */
+  quota: QuarantineQuota;
   lists: ListsStore;
   pipeline: Pipeline;
   greylist: Greylist;
@@ -152,8 +158,15 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   if (opts.starterModel !== false && await classifier.installStarterModel()) say('mailmoat: installed the starter spam model');
   const quarantine = await Quarantine.open(store, opts.dataDir);
   const lists = await ListsStore.open(store);
+  // Quota warnings go out like the disk watcher's notices (the queue's notice path).
+  const quota = new QuarantineQuota({
+    quarantine, config: current, say,
+    notify: async (to, subject, text) => {
+      for (const address of to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to: address, subject, text }), [address]);
+    },
+  });
   const pipeline = createPipeline({
-    config, store, quarantine, lists, scorer: classifier, say,
+    config, store, quarantine, lists, scorer: classifier, say, quota,
     resolver: dns,
     ...(opts.clamd ? { clamd: opts.clamd } : {}),
   });
@@ -177,7 +190,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   });
   onQuarantined = (e) => void reports.outboundQuarantined(e.log).catch((err: Error) => say(`mailmoat: notice about quarantined outbound mail failed: ${err.message}`));
   const stopReports = startTicker(() => reports.tick(), (err) => say(`mailmoat: reports failed: ${err.message}`));
-  const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`));
+  const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`), undefined, { quota, say });
   const stopLogRetention = startLogRetention(log, () => current().log, say);
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
@@ -216,7 +229,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
-  const accept = createAccept({ config: current, spool, filter: opts.filter ?? ((input) => pipeline.run(input)), queue, log, stats, events });
+  // One audit log for the console and the mail path (spam / not-spam reports sent by mail).
+  const audit = new AuditLog(store);
+  const filter = withReports(opts.filter ?? ((input) => pipeline.run(input)), {
+    config: current,
+    train: (raw, label) => classifier.train(raw, label),
+    audit: (r) => audit.record({ actor: r.actor, role: 'user', ip: r.ip, action: 'MAIL report', domains: [r.domain], detail: r.detail }),
+  });
+  const accept = createAccept({ config: current, spool, filter, queue, log, stats, events });
   const refusalLog = createRcptRefusalLog({ config: current, log, stats, onError: (err) => say(`mailmoat: logging a refused recipient failed: ${err.message}`) });
   const onRcptRefused: typeof refusalLog = (r) => {
     refusalLog(r);
@@ -267,10 +287,11 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   try {
     await startListeners(current());
     if (opts.console !== false) {
-      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, providers: {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, providers: {
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),
+        quota: quotaProvider(quarantine, quota, current),
         log: messageLogProvider(log),
         stats: statsProvider(stats, log),
         statistics: statisticsProvider(stats),
@@ -299,7 +320,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, lists, pipeline, greylist, reports,
+    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline, greylist, reports,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

@@ -37,6 +37,8 @@ function rows(n: Node, prefix: string, out: string[]): void {
     out.push(`| \`${p}\` | ${typeOf(child)} | ${def} | ${(child.description ?? '').replace(/\|/g, '\\|')} |`);
     if (child.properties) rows(child, p, out);
     if (child.items?.properties) rows(child.items, `${p}[]`, out);
+    // A record (keyed by a domain or an address): its entries' keys under `<key>`.
+    for (const entry of Object.values(child.patternProperties ?? {})) if (entry.properties) rows(entry, `${p}.<key>`, out);
   }
 }
 

@@ -21,6 +21,8 @@ import auditRoutes from './routes/audit.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
+import feedbackRoutes from './routes/feedback.ts';
+import policyRoutes from './routes/policy.ts';
 import listRoutes from './routes/lists.ts';
 import messageRoutes from './routes/messages.ts';
 import quarantineRoutes from './routes/quarantine.ts';
@@ -46,6 +48,8 @@ export interface ConsoleDeps {
   config: ConfigService;
   dataDir: string;
   providers?: Providers;
+  /** The audit log, when the mail path writes to it too (reports by mail); made here otherwise. */
+  audit?: AuditLog;
   /** HTTPS key and certificate; omitted in tests that use inject(). */
   https?: { key: Buffer; cert: Buffer };
   /** Where the built web UI is (default web-ui/dist). */
@@ -76,7 +80,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     users,
     sessions: new SessionStore(deps.store, () => deps.config.current.console.sessionIdleMinutes),
     tokens: users.tokens,
-    audit: new AuditLog(deps.store),
+    audit: deps.audit ?? new AuditLog(deps.store),
     setup,
     providers: deps.providers ?? {},
     loginLimiter: new AttemptLimiter(10, 5 * 60_000),
@@ -119,7 +123,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

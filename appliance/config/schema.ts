@@ -391,6 +391,82 @@ export const LogSettings = Type.Object({
 }, { default: {} });
 export type LogSettings = Static<typeof LogSettings>;
 
+// Layered filtering policy (appliance/policy/): the `filtering` section holds the appliance's
+// defaults; a served domain, and a mailbox in it, may set their own value of each setting below.
+// A setting a level leaves out is inherited from the level above. Kept flat, one key per setting,
+// so the "domains may override" switch and the console's "where this value comes from" name it.
+export const POLICY_SETTINGS = [
+  'spamThreshold', 'unsureThreshold', 'actions', 'spfNgResults', 'spfAction', 'spfTag', 'dmarcHonourReject',
+  'dmarcHonourQuarantine', 'oversizeMaxBytes', 'oversizeAction', 'quarantineResponse', 'retentionDays', 'stampHeaders',
+] as const;
+export type PolicySetting = typeof POLICY_SETTINGS[number];
+// The union built from the list, typed as the list's names (a mapped array loses the literal types).
+export const PolicySettingName = Type.Unsafe<PolicySetting>(Type.Union(POLICY_SETTINGS.map((s) => Type.Literal(s)), { description: 'a filtering setting a domain or mailbox may set' }));
+
+export const PolicyOverrides = Type.Object({
+  spamThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'as filtering.spamThreshold' })),
+  unsureThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'as filtering.unsureThreshold' })),
+  actions: Type.Optional(Type.Array(ClassRule, { description: 'per-class actions and subject tags (e.g. Spam: tag MEIWAKU!!); a class listed here replaces that class\'s rule of the level above, the other classes are inherited' })),
+  spfNgResults: Type.Optional(Type.Array(Type.Union([Type.Literal('fail'), Type.Literal('softfail')]), { description: 'as filtering.spf.ngResults' })),
+  spfAction: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('tag'), Type.Literal('quarantine')], { description: 'as filtering.spf.action' })),
+  spfTag: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'as filtering.spf.tag' })),
+  dmarcHonourReject: Type.Optional(Type.Boolean({ description: 'as filtering.dmarc.honourReject' })),
+  dmarcHonourQuarantine: Type.Optional(Type.Boolean({ description: 'as filtering.dmarc.honourQuarantine' })),
+  oversizeMaxBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 2048 * 1024 * 1024, description: 'as filtering.oversize.maxBytes' })),
+  oversizeAction: Type.Optional(Type.Union([Type.Literal('quarantine'), Type.Literal('reject')], { description: 'as filtering.oversize.action' })),
+  quarantineResponse: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('accept')], { description: 'as filtering.quarantineResponse; with several recipients the message is refused (550) only when every recipient\'s copy is refused under its own policy' })),
+  retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 30, description: 'as filtering.quarantine.retentionDays, for this level\'s held copies' })),
+  stampHeaders: Type.Optional(Type.Boolean({ description: 'as filtering.stampHeaders' })),
+});
+export type PolicyOverrides = Static<typeof PolicyOverrides>;
+
+export const QuotaLimits = Type.Object({
+  maxBytes: Type.Optional(Type.Integer({ minimum: 0, description: 'bytes of held messages; 0 = no limit' })),
+  maxMessages: Type.Optional(Type.Integer({ minimum: 0, description: 'held messages; 0 = no limit' })),
+});
+export type QuotaLimits = Static<typeof QuotaLimits>;
+
+export const DomainPolicy = Type.Object({
+  ...PolicyOverrides.properties,
+  feedback: Type.Optional(Type.Boolean({ description: 'mailbox users of the domain may report spam / not spam (console buttons, uploads, spam@ and ham@ the appliance\'s host name); default true' })),
+  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'who receives the domain\'s quarantine quota warnings (besides the mailbox user); default: postmaster' })),
+  mailboxQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of each of its mailboxes, replacing policy.quota.mailbox (appliance admin only)' })),
+  domainQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of the whole domain, replacing policy.quota.domain (appliance admin only)' })),
+}, { additionalProperties: false, description: 'a served domain\'s own settings; `contact` receives its quarantine-quota warnings (default: postmaster); quotas are set by the appliance admin only' });
+export type DomainPolicy = Static<typeof DomainPolicy>;
+
+export const MailboxPolicy = Type.Object({
+  ...PolicyOverrides.properties,
+  quota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'this mailbox\'s quarantine quota, replacing its domain\'s mailboxQuota (appliance admin only)' })),
+}, { additionalProperties: false, description: 'one mailbox\'s own settings (set by the appliance admin or its domain\'s admin); `quota` by the appliance admin only' });
+export type MailboxPolicy = Static<typeof MailboxPolicy>;
+
+export const PolicySettings = Type.Object({
+  domainsMayOverride: Type.Array(PolicySettingName, {
+    default: ['spamThreshold', 'unsureThreshold', 'actions', 'spfNgResults', 'spfAction', 'spfTag', 'retentionDays'],
+    description: 'the settings a domain admin may set for their domain and its mailboxes (the appliance admin may set any)',
+  }),
+  domains: Type.Record(Type.String(), DomainPolicy, { default: {}, description: 'per served domain, keyed by its name' }),
+  mailboxes: Type.Record(Type.String(), MailboxPolicy, { default: {}, description: 'per mailbox, keyed by its address in a served domain' }),
+  quota: Type.Object({
+    mailbox: Type.Object({
+      maxBytes: Type.Integer({ minimum: 0, default: 0, description: 'held bytes per mailbox; 0 = no limit' }),
+      maxMessages: Type.Integer({ minimum: 0, default: 0, description: 'held messages per mailbox; 0 = no limit' }),
+    }, { default: {} }),
+    domain: Type.Object({
+      maxBytes: Type.Integer({ minimum: 0, default: 0, description: 'held bytes per domain; 0 = no limit' }),
+      maxMessages: Type.Integer({ minimum: 0, default: 0, description: 'held messages per domain; 0 = no limit' }),
+    }, { default: {} }),
+    warnPercent: Type.Integer({ minimum: 1, maximum: 100, default: 80, description: 'use of a quota (%) at which the mailbox user and the domain contact are mailed a warning, once per crossing' }),
+    whenFull: Type.Union([Type.Literal('deliver-tagged'), Type.Literal('tempfail')], {
+      default: 'deliver-tagged',
+      description: 'a copy that would be quarantined into a full quarantine: deliver-tagged (delivered with `fullTag` added to the subject) or tempfail (the message is answered 452, the sender retries); viruses are held whatever the quota',
+    }),
+    fullTag: Type.String({ minLength: 1, maxLength: 64, default: 'QUARANTINE-FULL!!', description: 'subject tag of a copy delivered because its quarantine was full' }),
+  }, { default: {}, description: 'quarantine quotas: defaults for every mailbox and domain (a domain\'s mailboxQuota/domainQuota and a mailbox\'s quota replace them)' }),
+}, { default: {} });
+export type PolicySettings = Static<typeof PolicySettings>;
+
 export const ConfigSchema = Type.Object({
   hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
   listeners: Type.Object({
@@ -410,5 +486,6 @@ export const ConfigSchema = Type.Object({
   log: LogSettings,
   system: SystemSettings,
   reports: ReportSettings,
+  policy: PolicySettings,
 }, { additionalProperties: false });
 export type Config = Static<typeof ConfigSchema>;

@@ -64,6 +64,15 @@ function semanticProblems(config: Config): ConfigProblem[] {
       config.listeners.inbound.address === config.listeners.submission.address) {
     problems.push(problem('/listeners/submission/port', 'problem.shared-port'));
   }
+  // Per-domain and per-mailbox policies must name a served domain (its name, not an alias).
+  const names = new Set(config.domains.map((d) => d.name.toLowerCase()));
+  for (const name of Object.keys(config.policy.domains)) {
+    if (!names.has(name.toLowerCase())) problems.push(problem(`/policy/domains/${name}`, 'problem.policy-not-served', { name }));
+  }
+  for (const address of Object.keys(config.policy.mailboxes)) {
+    const at = address.lastIndexOf('@');
+    if (at < 1 || !names.has(address.slice(at + 1).toLowerCase())) problems.push(problem(`/policy/mailboxes/${address}`, 'problem.policy-not-served', { name: address }));
+  }
   if (Boolean(config.tls.certFile) !== Boolean(config.tls.keyFile)) {
     problems.push(problem('/tls', 'problem.cert-without-key'));
   }

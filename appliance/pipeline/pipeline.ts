@@ -12,15 +12,26 @@
 //     "reject" (quarantined copies are still stored, so an admin can release them);
 //   - otherwise 250, and a copy whose verdict was "reject" is quarantined instead — a reject can no
 //     longer be expressed for one recipient, and mail is never lost silently.
+// Each recipient's copy is judged by that recipient's effective policy (appliance/policy/): its
+// thresholds, class actions and tags, SPF and DMARC handling, oversize limit, stamping and
+// quarantine response. A message is scanned unless it is larger than every recipient's oversize
+// limit; the classifier raises a convicted phish to the highest spam threshold in force, so every
+// recipient's policy holds it. With recipients of different quarantine responses, the rule above
+// is applied with each copy's own: 550 only when every copy is refused under its own policy.
+// A copy that would be quarantined into a full quarantine (appliance/quarantine/quota.ts) is
+// delivered with a subject tag instead, or the whole message is answered 452 so the sender
+// retries — the admin's choice (`policy.quota.whenFull`); a virus is held whatever the quota.
 // clamd failing (down, timeout, error) answers 451 so the sender retries, unless fail-open is
 // configured. Any unexpected failure also answers 451: never accept what was not filtered.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ConfigService } from '../config/config-service.ts';
-import type { MailDirection } from '../config/schema.ts';
+import type { Filtering, MailDirection } from '../config/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Quarantine } from '../quarantine/quarantine-store.ts';
+import type { QuarantineQuota } from '../quarantine/quota.ts';
+import { effectiveFiltering } from '../policy/policy.ts';
 import { analyse, type Analysis, type AnalysisJob } from './analysis.ts';
 import { AnalysisPool } from './analysis-pool.ts';
 import type { ClamdTarget } from './clamd-client.ts';
@@ -50,6 +61,8 @@ export interface PipelineDeps {
   lists?: ListsStore;
   /** Where an analysis thread's failure is reported. */
   say?: (line: string) => void;
+  /** Quarantine quotas; without it nothing is limited. */
+  quota?: QuarantineQuota;
 }
 
 export interface Pipeline {
@@ -105,14 +118,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     ? new AnalysisPool({ resolver: dns.answer, weights: deps.scorer?.shared?.().weights, jobTimeoutMs: ANALYSIS_TIMEOUT_MS, say: deps.say })
     : undefined;
 
-  function analysis(job: AnalysisJob): Promise<Analysis> {
+  function analysis(job: AnalysisJob, thresholds: { spam: number; unsure: number }): Promise<Analysis> {
     const cfg = deps.config.current.filtering;
     if (ownCache) dns.setMaxSeconds(cfg.dnsCacheMaxSeconds);
     if (!pool) return analyse(job, { resolver: dns.resolve, scorer: deps.scorer });
     const threads = analysisThreadsFor(cfg.analysisThreads);
     if (threads !== pool.size) pool.resize(threads);
     const model = deps.scorer?.shared?.();
-    return pool.run(job, model ? { trained: model.trained, calibration: model.calibration, spamThreshold: cfg.spamThreshold, unsureThreshold: cfg.unsureThreshold } : undefined, cfg.dnsCacheMaxSeconds);
+    return pool.run(job, model ? { trained: model.trained, calibration: model.calibration, spamThreshold: thresholds.spam, unsureThreshold: thresholds.unsure } : undefined, cfg.dnsCacheMaxSeconds);
   }
 
   async function runStages(msg: MessageContext, findings: Findings): Promise<PipelineOutcome> {
@@ -122,10 +135,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       try { return await f(); } finally { findings.timings[name] = performance.now() - t0; }
     };
     const store = await lists();
+    const policies = new Map<string, Filtering>(msg.recipients.map((r) => [r.address, msg.direction === 'inbound' ? effectiveFiltering(deps.config.current, r) : cfg]));
+    const all = [...policies.values()];
+    if (!all.length) all.push(cfg);
+    const largest = Math.max(...all.map((p) => p.oversize.maxBytes));
     let analysed: Analysis | undefined;
-    if (msg.size > cfg.oversize.maxBytes) {
+    if (msg.size > largest) {
       // Too large to scan: neither clamd nor the analysis sees it; lists, then the oversize action, decide.
-      findings.oversize = cfg.oversize.maxBytes;
+      findings.oversize = largest;
       findings.antivirus = { status: 'skipped' };
     } else {
       const raw = msg.raw ?? await timed('read', () => readFile(msg.spoolPath));
@@ -136,7 +153,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       };
       // clamd scans while the analysis thread parses, authenticates and scores.
       [analysed] = await Promise.all([
-        analysis(job),
+        analysis(job, { spam: Math.max(...all.map((p) => p.spamThreshold)), unsure: Math.min(...all.map((p) => p.unsureThreshold)) }),
         timed('antivirus', () => antivirusStage(sc, {
           enabled: cfg.antivirus.enabled,
           target: deps.clamd ?? cfg.antivirus.clamd,
@@ -169,7 +186,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (msg.connection) findings.connection = msg.connection;
 
     const verdicts = new Map<string, Verdict>();
-    for (const r of msg.recipients) verdicts.set(r.address, decide(findings, decisions.get(r.address), cfg, msg.direction));
+    for (const r of msg.recipients) verdicts.set(r.address, decide(findingsFor(findings, policies.get(r.address)!, msg.size), decisions.get(r.address), policies.get(r.address)!, msg.direction));
 
     let outcomes: RecipientOutcome[] = msg.recipients.map((r) => {
       const v = verdicts.get(r.address)!;
@@ -177,13 +194,17 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         address: r.address,
         disposition: v.disposition,
         mainClass: v.mainClass,
-        headerEdits: stamp(findings, v.mainClass, decisions.get(r.address)?.hit, v.tags, cfg.stampHeaders, deps.config.current.hostname),
+        headerEdits: stamp(findings, v.mainClass, decisions.get(r.address)?.hit, v.tags, policies.get(r.address)!.stampHeaders, deps.config.current.hostname),
         why: v.why,
       };
     });
 
-    const quarantineRejects = cfg.quarantineResponse === 'reject';
-    const allRefused = outcomes.length > 0 && outcomes.every((o) => REFUSING(o, quarantineRejects));
+    if (deps.quota) {
+      const full = await deps.quota.admit(msg, outcomes);
+      if (full) return { reply: full, recipients: [], findings };
+    }
+
+    const allRefused = outcomes.length > 0 && outcomes.every((o) => REFUSING(o, policies.get(o.address)!.quarantineResponse === 'reject'));
     if (!allRefused) {
       outcomes = outcomes.map((o) => (o.disposition === 'reject'
         ? { ...o, disposition: 'quarantine', why: [...o.why, 'rejecting was not possible because other recipients accept the message: quarantined instead'] }
@@ -218,6 +239,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           })),
         }, msg.spoolPath);
         quarantineId = rec.id;
+        await deps.quota?.stored(rec).catch((err: Error) => deps.say?.(`mailmoat: quarantine quota check failed: ${err.message}`));
       });
     }
 
@@ -246,6 +268,22 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       });
       return d?.effect === 'allow';
     },
+  };
+}
+
+/**
+ * The findings as one recipient's policy reads them: SPF "NG" by its own list of NG results, and
+ * a scanned message still over its own oversize limit treated as unscanned for it.
+ */
+function findingsFor(f: Findings, policy: Filtering, size: number): Findings {
+  const spf = f.auth?.spf;
+  const ng = spf ? policy.spf.ngResults.includes(spf.result as 'fail' | 'softfail') : false;
+  const over = size > policy.oversize.maxBytes && f.oversize !== policy.oversize.maxBytes;
+  if ((!spf || spf.ng === ng) && !over) return f;
+  return {
+    ...f,
+    ...(f.auth && spf ? { auth: { ...f.auth, spf: { ...spf, ng } } } : {}),
+    ...(over ? { oversize: policy.oversize.maxBytes } : {}),
   };
 }
 

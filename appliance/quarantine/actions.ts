@@ -1,6 +1,7 @@
 // What an admin (or a recipient, for their own copies) can do with a quarantined message:
-// release, release and train as ham, allow-list the sender and release, block-list the sender and
-// delete, delete, and forward a copy to an address.
+// release, release and train as ham, allow-list the sender (or the sender's whole domain) and
+// release, report as spam (train as spam and delete), block-list the sender and delete, delete,
+// and forward a copy to an address.
 //
 // Releasing hands the stored file to the normal delivery path through the injected `deliver`
 // (the delivery queue): it must resolve only once the message is durably queued, because the
@@ -35,6 +36,8 @@ export interface QuarantineActions {
   release(id: string, recipients?: Recipients): Promise<string[]>;
   releaseAndTrain(id: string, recipients?: Recipients): Promise<string[]>;
   allowSenderAndRelease(id: string, recipients?: Recipients): Promise<string[]>;
+  allowSenderDomainAndRelease(id: string, recipients?: Recipients): Promise<string[]>;
+  reportSpam(id: string, recipients?: Recipients): Promise<string[]>;
   blockSenderAndDelete(id: string, recipients?: Recipients): Promise<string[]>;
   delete(id: string, recipients?: Recipients): Promise<string[]>;
   forward(id: string, to: string): Promise<void>;
@@ -76,13 +79,14 @@ export function createQuarantineActions(deps: QuarantineActionsDeps): Quarantine
   }
 
   /** The sender list entries go to each recipient's own (address-scope) list, inbound or outbound. */
-  async function listSender(r: QuarantineRecord, which: Recipients, kind: 'sender-allow' | 'sender-block') {
+  async function listSender(r: QuarantineRecord, which: Recipients, kind: 'sender-allow' | 'sender-block', whole: 'address' | 'domain' = 'address') {
     if (!r.mailFrom) throw new QuarantineError('quarantine.null-sender', { id: r.id });
+    const value = whole === 'domain' ? r.mailFrom.slice(r.mailFrom.lastIndexOf('@') + 1).toLowerCase() : r.mailFrom;
     for (const c of held(r, which)) {
       const owner = r.direction === 'inbound' ? c.address : r.mailFrom;
       const existing = lists.list({ direction: r.direction, kind, scope: 'address', owner });
-      if (existing.some((e) => e.value === r.mailFrom.toLowerCase())) continue;
-      await lists.add({ direction: r.direction, kind, scope: 'address', owner, value: r.mailFrom, note: `from quarantine ${r.id}` });
+      if (existing.some((e) => e.value === value.toLowerCase())) continue;
+      await lists.add({ direction: r.direction, kind, scope: 'address', owner, value, note: `from quarantine ${r.id}` });
     }
   }
 
@@ -101,6 +105,21 @@ export function createQuarantineActions(deps: QuarantineActionsDeps): Quarantine
       const r = await quarantine.require(id);
       await listSender(r, which, 'sender-allow');
       return release(id, which);
+    },
+
+    async allowSenderDomainAndRelease(id, which = 'all') {
+      const r = await quarantine.require(id);
+      await listSender(r, which, 'sender-allow', 'domain');
+      return release(id, which);
+    },
+
+    async reportSpam(id, which = 'all') {
+      if (!deps.scorer?.train) throw new QuarantineError('quarantine.no-classifier');
+      const r = await quarantine.require(id);
+      const copies = held(r, which).map((c) => c.address);
+      await deps.scorer.train(await quarantine.readRaw(r), 'spam');
+      await quarantine.settle(r.id, copies, 'deleted');
+      return copies;
     },
 
     async blockSenderAndDelete(id, which = 'all') {

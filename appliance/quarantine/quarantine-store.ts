@@ -14,6 +14,10 @@
 //   s!<sender>!<time>!<id>               → id
 //   c!<class>!<time>!<id>                → id
 //   d!<domain>!<time>!<id>               → id
+//   w!<mailbox|domain>!<name>            → 1   (a quota warning was sent; cleared below the level)
+// Usage (held bytes and messages per mailbox and per domain, for the quotas) is tallied in memory:
+// counted from the records when the quarantine is opened, then kept up to date by every change.
+// A mailbox counts each held copy; a domain counts a message once however many of its copies it holds.
 import { constants, createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -75,6 +79,9 @@ export interface SearchQuery {
   limit?: number;
 }
 
+export interface Usage { bytes: number; messages: number }
+export type UsageLevel = 'mailbox' | 'domain';
+
 const ts = (ms: number) => String(ms).padStart(13, '0');
 
 function matches(r: QuarantineRecord, q: SearchQuery): boolean {
@@ -95,6 +102,7 @@ export class QuarantineError extends LocalizedError {
 export class Quarantine {
   readonly dir: string;
   #db: Sublevel<QuarantineRecord | string>;
+  #usage = { mailbox: new Map<string, Usage>(), domain: new Map<string, Usage>() };
 
   private constructor(dir: string, db: Sublevel<QuarantineRecord | string>) {
     this.dir = dir;
@@ -110,7 +118,51 @@ export class Quarantine {
   static async open(store: Store, dataDir: string): Promise<Quarantine> {
     const dir = path.join(dataDir, 'quarantine');
     await mkdir(dir, { recursive: true });
-    return new Quarantine(dir, store.sublevel<QuarantineRecord | string>('quarantine'));
+    const q = new Quarantine(dir, store.sublevel<QuarantineRecord | string>('quarantine'));
+    for await (const v of q.#db.values({ gte: 'm!', lt: 'm!~' })) if (typeof v === 'object' && v !== null) q.#tally(v, 1);
+    return q;
+  }
+
+  /** Held bytes and messages of one mailbox or domain. */
+  usage(level: UsageLevel, name: string): Usage {
+    return { ...(this.#usage[level].get(name.toLowerCase()) ?? { bytes: 0, messages: 0 }) };
+  }
+
+  /** Every mailbox or domain holding something, with its usage. */
+  usages(level: UsageLevel): [string, Usage][] {
+    return [...this.#usage[level]].map(([k, u]) => [k, { ...u }]);
+  }
+
+  #tally(r: QuarantineRecord, sign: 1 | -1): void {
+    const add = (level: UsageLevel, name: string) => {
+      const u = this.#usage[level].get(name) ?? { bytes: 0, messages: 0 };
+      u.bytes += sign * r.size;
+      u.messages += sign;
+      if (u.messages <= 0) this.#usage[level].delete(name);
+      else this.#usage[level].set(name, u);
+    };
+    const held = r.recipients.filter((c) => c.state === 'held');
+    for (const c of held) add('mailbox', c.address.toLowerCase());
+    for (const d of new Set(held.map((c) => c.domain.toLowerCase()).filter(Boolean))) add('domain', d);
+  }
+
+  /** Whether a quota warning is outstanding for this mailbox or domain. */
+  async warned(level: UsageLevel, name: string): Promise<boolean> {
+    return (await this.#db.get(`w!${level}!${name.toLowerCase()}`)) !== undefined;
+  }
+
+  async setWarned(level: UsageLevel, name: string, on: boolean): Promise<void> {
+    const key = `w!${level}!${name.toLowerCase()}`;
+    if (on) await this.#db.put(key, '1', { sync: true });
+    else await this.#db.del(key);
+  }
+
+  /** Every mailbox and domain with an outstanding warning. */
+  async *warnings(): AsyncGenerator<{ level: UsageLevel; name: string }> {
+    for await (const key of this.#db.keys({ gte: 'w!', lt: 'w!~' })) {
+      const [, level, ...name] = String(key).split('!');
+      yield { level: level as UsageLevel, name: name.join('!') };
+    }
   }
 
   /** Stores a message durably (file and record synced) and returns its record. */
@@ -131,6 +183,7 @@ export class Quarantine {
       ...this.#indexKeys(record).map((key) => ({ type: 'put' as const, key, value: id })),
     ];
     await this.#db.batch(ops, { sync: true });
+    this.#tally(record, 1);
     return record;
   }
 
@@ -189,17 +242,27 @@ export class Quarantine {
   async settle(id: string, addresses: string[] | 'all', state: Exclude<RecipientState, 'held'>): Promise<QuarantineRecord | undefined> {
     const r = await this.require(id);
     const want = addresses === 'all' ? undefined : new Set(addresses.map((a) => a.toLowerCase()));
+    const before = structuredClone(r);
     for (const rc of r.recipients) if (rc.state === 'held' && (!want || want.has(rc.address.toLowerCase()))) rc.state = state;
     if (r.recipients.some((rc) => rc.state === 'held')) {
       await this.#db.put(`m!${r.id}`, r, { sync: true });
+      this.#tally(before, -1);
+      this.#tally(r, 1);
       return r;
     }
-    await this.remove(r);
+    this.#tally(before, -1);
+    await this.#delete(before);
     return undefined;
   }
 
   /** Deletes the message, its indexes and its file. */
   async remove(r: QuarantineRecord): Promise<void> {
+    const stored = await this.get(r.id);
+    if (stored) this.#tally(stored, -1);
+    await this.#delete(r);
+  }
+
+  async #delete(r: QuarantineRecord): Promise<void> {
     await this.#db.batch([
       { type: 'del', key: `m!${r.id}` },
       ...this.#indexKeys(r).map((key) => ({ type: 'del' as const, key })),

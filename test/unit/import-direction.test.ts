@@ -15,7 +15,7 @@ const RANK: Record<string, number> = {
   cli: 9, 'main.ts': 8, console: 7, api: 6, system: 5,
   smtp: 5, accept: 4, spool: 3, pipeline: 3, reports: 3, quarantine: 2, delivery: 2,
   lists: 1, logsearch: 1, stats: 1.5, classifier: 1,
-  message: 0.75, config: 0.5, i18n: 0, store: 0, dns: 0, csv: 0, limits: 0,
+  message: 0.75, policy: 0.6, config: 0.5, i18n: 0, store: 0, dns: 0, csv: 0, limits: 0,
 };
 
 /** Imports that break the ranks, as `from → to (file)`. */

@@ -15,6 +15,7 @@ const PAGES: Page[] = [
   { id: 'dashboard', label: 'nav.dashboard', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-dashboard' },
   { id: 'domains', label: 'nav.domains', roles: ['admin', 'domain-admin'], tag: 'mm-domains' },
   { id: 'filtering', label: 'nav.filtering', roles: ['admin', 'domain-admin'], tag: 'mm-filtering' },
+  { id: 'policy', label: 'nav.policy', roles: ['admin', 'domain-admin'], tag: 'mm-policy' },
   { id: 'lists', label: 'nav.lists', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-lists' },
   { id: 'quarantine', label: 'nav.quarantine', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-quarantine' },
   { id: 'training', label: 'nav.training', roles: ['admin', 'domain-admin'], tag: 'mm-training' },

@@ -15,4 +15,5 @@ import './pages/statistics.ts';
 import './pages/audit.ts';
 import './pages/filtering.ts';
 import './pages/reports.ts';
+import './pages/policy.ts';
 import './pages/unavailable.ts';

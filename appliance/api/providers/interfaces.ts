@@ -65,7 +65,7 @@ export interface QuarantineDetail extends QuarantineItem {
   attachments: { filename: string; contentType: string; size: number }[];
 }
 
-export type QuarantineAction = 'release' | 'release-train' | 'allow-release' | 'block-delete' | 'delete' | 'forward';
+export type QuarantineAction = 'release' | 'release-train' | 'allow-release' | 'allow-domain-release' | 'report-spam' | 'block-delete' | 'delete' | 'forward';
 
 export interface QuarantineProvider {
   /** Newest first; `resume` is where the next page starts, absent when nothing more matches. */
@@ -234,6 +234,13 @@ export interface SystemProvider {
   network(): Promise<{ name: string; addresses: string[]; mac?: string }[]>;
 }
 
+export interface QuotaUsage { name: string; messages: number; bytes: number; maxMessages: number; maxBytes: number; percent: number }
+
+export interface QuotaProvider {
+  /** Quarantine use against its quotas: the caller's mailbox, or the domains (with their mailboxes) in scope. */
+  usage(scope: Scope): Promise<{ mailboxes: QuotaUsage[]; domains: QuotaUsage[] }>;
+}
+
 export interface Providers {
   quarantine?: QuarantineProvider;
   lists?: ListsProvider;
@@ -244,6 +251,7 @@ export interface Providers {
   queue?: QueueProvider;
   system?: SystemProvider;
   reports?: ReportService;
+  quota?: QuotaProvider;
 }
 
 export function scopeOf(p: { role: string; domains: string[]; address?: string }): Scope {

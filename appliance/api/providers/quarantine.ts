@@ -136,6 +136,8 @@ export function quarantineProvider(quarantine: Quarantine, actions: QuarantineAc
         case 'release': return { affected: await actions.release(id, which) };
         case 'release-train': return { affected: await actions.releaseAndTrain(id, which) };
         case 'allow-release': return { affected: await actions.allowSenderAndRelease(id, which) };
+        case 'allow-domain-release': return { affected: await actions.allowSenderDomainAndRelease(id, which) };
+        case 'report-spam': return { affected: await actions.reportSpam(id, which) };
         case 'block-delete': return { affected: await actions.blockSenderAndDelete(id, which) };
         case 'delete': return { affected: await actions.delete(id, which) };
         case 'forward': {

@@ -2,7 +2,8 @@
 // settings. The admin adds and removes domains; a domain admin edits only their own domains and
 // cannot rename them. A domain is checked against the configuration's own Domain schema with
 // TypeBox (every problem at once, as the configuration reports them), then as part of the whole
-// configuration; problems come back with paths relative to the domain, for the form.
+// configuration; problems come back with paths relative to the domain, for the form. A domain's
+// policy entries (policy.domains, policy.mailboxes) follow its rename and go with it.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import Type, { type TSchema } from 'typebox';
@@ -10,7 +11,7 @@ import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 
 import type { ConsoleContext } from '../route-context.ts';
-import { Domain } from '../../config/schema.ts';
+import { Domain, type Config } from '../../config/schema.ts';
 import { knownTimeZones } from '../../config/timezones.ts';
 import { changeConfig } from '../route-context.ts';
 import { forbidden, notFound, requestLanguage } from '../errors.ts';
@@ -30,6 +31,20 @@ const asConfigured: FastifySchemaCompiler<TSchema> = ({ schema }) => {
     return validator.Check(value) ? { value } : { error: validator.Errors(value) };
   };
 };
+/** A domain's own policy and its mailboxes' (appliance/policy/) follow a rename and go with the domain. */
+function renamePolicies(draft: Config, from: string, to: string | undefined): void {
+  if (to?.toLowerCase() === from.toLowerCase()) return;
+  const move = <T>(map: Record<string, T>, key: (k: string) => string | undefined) => {
+    for (const k of Object.keys(map)) {
+      const next = key(k);
+      if (next === k) continue;
+      if (next !== undefined) map[next] = map[k];
+      delete map[k];
+    }
+  };
+  move(draft.policy.domains, (k) => (k.toLowerCase() === from.toLowerCase() ? to : k));
+  move(draft.policy.mailboxes, (k) => (k.slice(k.lastIndexOf('@') + 1).toLowerCase() === from.toLowerCase() ? (to ? `${k.slice(0, k.lastIndexOf('@'))}@${to}` : undefined) : k));
+}
 const domainTarget = (req: SchemaRequest<{ params: typeof NameParam }>) => [{ domain: req.params.name.toLowerCase() }];
 
 export default async function domainRoutes(fastify: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -79,7 +94,10 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
     if (body.name.toLowerCase() !== name.toLowerCase() && req.principal!.role !== 'admin') {
       throw forbidden('api.forbidden.rename-domain');
     }
-    const config = await changeConfig(ctx, (draft) => { draft.domains[i] = body; }, `/domains/${i}`);
+    const config = await changeConfig(ctx, (draft) => {
+      draft.domains[i] = body;
+      renamePolicies(draft, name, body.name);
+    }, `/domains/${i}`);
     req.auditDetail = { domain: name };
     return { domain: config.domains[i] };
   });
@@ -90,7 +108,10 @@ export default async function domainRoutes(fastify: FastifyInstance, ctx: Consol
   }, async (req) => {
     const i = indexOf(req.params.name);
     if (i < 0) throw notFound('api.not-found.domain');
-    await changeConfig(ctx, (draft) => { draft.domains.splice(i, 1); });
+    await changeConfig(ctx, (draft) => {
+      const [gone] = draft.domains.splice(i, 1);
+      renamePolicies(draft, gone.name, undefined);
+    });
     return { ok: true };
   });
 

@@ -15,8 +15,11 @@ import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } 
 import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers/interfaces.ts';
 import { domainOf, type Principal } from '../roles.ts';
 import { decodeCursor, encodeCursor } from '../providers/cursor.ts';
+import { feedbackEnabled } from '../../policy/policy.ts';
 
-export const QUARANTINE_ACTIONS: readonly QuarantineAction[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete', 'forward'];
+export const QUARANTINE_ACTIONS: readonly QuarantineAction[] = ['release', 'release-train', 'allow-release', 'allow-domain-release', 'report-spam', 'block-delete', 'delete', 'forward'];
+/** The actions that teach the classifier: a mailbox user's are refused where their domain turned feedback off. */
+const TRAINING_ACTIONS: readonly QuarantineAction[] = ['release-train', 'report-spam'];
 
 /** The preview document may show inline styles and embedded (data:) images, and nothing else. */
 const PREVIEW_DOC_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'";
@@ -51,6 +54,9 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
   async function act(p: Principal, id: string, action: QuarantineAction, forwardTo?: string) {
     if (action === 'forward' && p.role !== 'admin') throw forbidden('api.forbidden.forward');
     if (action === 'forward' && !forwardTo) throw invalid([problem('/forwardTo', 'problem.required')]);
+    if (p.role === 'user' && TRAINING_ACTIONS.includes(action) && !feedbackEnabled(ctx.config.current, domainOf(p.address ?? ''))) {
+      throw forbidden('api.forbidden.feedback-off', { domain: domainOf(p.address ?? '') });
+    }
     try {
       return await provider().act(id, action, { scope: scopeOf(p), forwardTo });
     } catch (err) {

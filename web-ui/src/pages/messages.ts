@@ -73,7 +73,7 @@ const MONO: ReadonlySet<Column> = new Set(['sender', 'recipients', 'originalReci
 const zoneOf = (i: Item) => zoneFor(...(i.direction === 'outbound' ? [i.sender] : []), ...i.recipients.map((r) => r.address));
 
 export class MmMessages extends I18nElement {
-  static override properties = { items: { state: true }, next: { state: true }, detail: { state: true }, banner: { state: true }, columns: { state: true }, choosing: { state: true }, user: { attribute: false } };
+  static override properties = { items: { state: true }, next: { state: true }, detail: { state: true }, banner: { state: true }, columns: { state: true }, choosing: { state: true }, reported: { state: true }, user: { attribute: false } };
   declare columns: Column[];
   declare user: SessionUser | undefined;
   /** The column chooser's controls exist only while it is open (they would repeat every field's name). */
@@ -82,6 +82,8 @@ export class MmMessages extends I18nElement {
   declare next: string | undefined;
   declare detail: Detail | null;
   declare banner: string | null;
+  /** Set after a spam / not-spam report succeeded. */
+  declare reported: string | null;
   filters = emptyFilters();
   static override styles = [shared];
 
@@ -92,6 +94,7 @@ export class MmMessages extends I18nElement {
     this.detail = null;
     this.banner = null;
     this.choosing = false;
+    this.reported = null;
   }
 
   override connectedCallback(): void {
@@ -164,9 +167,20 @@ export class MmMessages extends I18nElement {
     catch (err) { this.banner = describeFailure(err).text; }
   }
 
+  /** "This is spam" / "not spam": the filter learns from the quarantined copy (the only one kept). */
+  async #report(id: string, as: 'spam' | 'ham'): Promise<void> {
+    try {
+      await api('POST', `/api/feedback/messages/${encodeURIComponent(id)}`, { as });
+      this.banner = null;
+      this.reported = t('messages.reported');
+    } catch (err) { this.reported = null; this.banner = describeFailure(err).text; }
+  }
+
   #detail(d: Detail) {
     return html`<section class="card"><div class="actions spread flush-top"><h2 class="flush">${d.subject || '(no subject)'}</h2>
-      <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></div>
+      <span><button class="secondary" @click=${() => this.#report(d.id, 'spam')}>${t('messages.reportSpam')}</button>
+      <button class="secondary" @click=${() => this.#report(d.id, 'ham')}>${t('messages.reportHam')}</button>
+      <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></span></div>
       <p class="mono">${d.id} · ${d.direction} · ${d.messageId ?? ''}</p>
       ${d.client ? html`<p><strong>${t('messages.client')}:</strong> <span class="mono">${d.client.hostname} [${d.client.ip}] HELO ${d.client.helo}${d.client.tls ? ' TLS' : ''}</span></p>` : nothing}
       ${d.reply ? html`<p><strong>${t('messages.reply')}:</strong> <span class="mono">${d.reply}</span></p>` : nothing}
@@ -200,6 +214,7 @@ export class MmMessages extends I18nElement {
         <button type="button" class="secondary" @click=${() => this.#reset()}>${t('messages.reset')}</button>
         <a class="button secondary" href=${`/api/messages/export${query({ ...this.#params(), columns: this.columns.join(',') })}`} download>${t('messages.export')}</a></div></section></form>
       ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
+      ${this.reported ? html`<p class="banner ok" role="status">${this.reported}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
       <section class="card">${this.#columnChooser()}${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
         <thead><tr>${this.columns.map((c) => html`<th>${t(`messages.col.${c}`)}</th>`)}</tr></thead>

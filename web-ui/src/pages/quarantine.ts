@@ -20,12 +20,12 @@ interface Detail extends Item {
   fromHeader: string; reasons: { name: string; score: number; description?: string }[]; why: string[];
   headers: { name: string; value: string }[]; attachments: { filename: string; contentType: string; size: number }[];
 }
-type Action = 'release' | 'release-train' | 'allow-release' | 'block-delete' | 'delete' | 'forward';
-const ACTIONS: Action[] = ['release', 'release-train', 'allow-release', 'block-delete', 'delete'];
+type Action = 'release' | 'release-train' | 'allow-release' | 'allow-domain-release' | 'report-spam' | 'block-delete' | 'delete' | 'forward';
+const ACTIONS: Action[] = ['release', 'release-train', 'allow-release', 'allow-domain-release', 'report-spam', 'block-delete', 'delete'];
 const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'Not Spam', 'Whitelisted', 'Unknown', 'Locked'];
 
 export class MmQuarantine extends I18nElement {
-  static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true } };
+  static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true }, usage: { state: true } };
   declare user: SessionUser;
   declare items: Item[];
   declare next: string | undefined;
@@ -33,6 +33,8 @@ export class MmQuarantine extends I18nElement {
   declare detail: Detail | null;
   declare banner: { ok: boolean; text: string } | null;
   declare forwardTo: string;
+  /** The caller's own mailbox's use of its quarantine quota (mailbox users). */
+  declare usage: { messages: number; percent: number; maxMessages: number; maxBytes: number } | null;
   filters = { sender: '', recipient: '', subject: '', class: '', from: '', to: '' };
   static override styles = [shared];
 
@@ -44,11 +46,19 @@ export class MmQuarantine extends I18nElement {
     this.detail = null;
     this.banner = null;
     this.forwardTo = '';
+    this.usage = null;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.#search();
+    void this.#loadUsage();
+  }
+
+  async #loadUsage(): Promise<void> {
+    if (this.user?.role !== 'user') return;
+    const res = await api<{ mailboxes: NonNullable<MmQuarantine['usage']>[] }>('GET', '/api/quarantine-usage').catch(() => undefined);
+    this.usage = res?.mailboxes[0] ?? null;
   }
 
   /** The first page of the search; with `more`, the next page appended to what is shown. */
@@ -133,7 +143,9 @@ export class MmQuarantine extends I18nElement {
     const f = this.filters;
     const ids = [...this.selected];
     const allOn = this.items.length > 0 && this.items.every((i) => this.selected.has(i.id));
+    const u = this.usage;
     return html`<h1>${t('quarantine.title')}</h1>
+      ${u && (u.maxMessages || u.maxBytes) ? html`<p class="muted">${t('quarantine.usage', { messages: u.messages, percent: u.percent })}</p>` : nothing}
       <form @submit=${(e: Event) => this.#search(e)}><section class="card">
         <div class="row">
           ${field({ label: t('common.sender'), value: f.sender, onInput: (v) => { f.sender = v; } })}
