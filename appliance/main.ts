@@ -37,6 +37,7 @@ import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
 import { Stats } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
+import { applyStagedRestore } from './backup/backup.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
@@ -63,6 +64,8 @@ export interface ApplianceOptions {
   localSocket?: string;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
+  /** Called when the console staged a restore: the caller restarts the appliance to swap it in. */
+  onRestoreStaged?: () => void;
 }
 
 export interface Appliance {
@@ -93,6 +96,9 @@ export interface Appliance {
 
 export async function startAppliance(opts: ApplianceOptions): Promise<Appliance> {
   const say = opts.say ?? ((line: string) => console.log(line));
+  // A restore staged by the console (or left by a crash midway through its swap) goes in first.
+  const restored = await applyStagedRestore(opts.dataDir);
+  if (restored) say(restored);
   const store = await openStore(opts.dataDir);
   try {
     const config = await ConfigService.open(store, opts.configFile, { seedOnly: opts.seedOnly });
@@ -223,7 +229,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   try {
     await startListeners(current());
     if (opts.console !== false) {
-      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, providers: {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, onRestoreStaged: opts.onRestoreStaged, providers: {
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),

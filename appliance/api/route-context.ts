@@ -30,6 +30,8 @@ export interface ConsoleContext {
   setupLimiter: AttemptLimiter;
   /** Called after a new TLS certificate is stored, so the listener can start using it. */
   onTlsChange: () => Promise<void>;
+  /** Called once a restore is staged, to restart the daemon onto it; absent where nothing can. */
+  onRestoreStaged?: () => void;
 }
 
 /**

@@ -18,6 +18,7 @@ import { installGuard } from './guard.ts';
 import type { Providers } from './providers/interfaces.ts';
 import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import auditRoutes from './routes/audit.ts';
+import backupRoutes from './routes/backup.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
@@ -50,6 +51,8 @@ export interface ConsoleDeps {
   webRoot?: string;
   /** Where setup codes and start-up notes are printed (default: stdout). */
   log?: (line: string) => void;
+  /** Called once a restore is staged: the daemon restarts to swap it in (absent: at the next start). */
+  onRestoreStaged?: () => void;
 }
 
 export interface ConsoleServer {
@@ -79,6 +82,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     providers: deps.providers ?? {},
     loginLimiter: new AttemptLimiter(10, 5 * 60_000),
     setupLimiter: new AttemptLimiter(10, 15 * 60_000),
+    onRestoreStaged: deps.onRestoreStaged,
     onTlsChange: async () => {
       if (!deps.https) return;
       const c = deps.config.current;
@@ -117,7 +121,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, backupRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -7,6 +7,8 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   train: { summary: 'train the classifier: train --data DIR (--spam PATH... | --ham PATH... | --starter)', load: () => import('./train.ts') },
   classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./classify.ts') },
   'reindex-log': { summary: 'rebuild the message log search indexes from its records: reindex-log [--data DIR]', load: () => import('./reindex-log.ts') },
+  backup: { summary: 'write an encrypted backup of a stopped appliance: backup --data DIR --out FILE [--passphrase-file F]', load: () => import('./backup.ts') },
+  restore: { summary: 'restore a backup into a stopped appliance: restore --data DIR [--passphrase-file F] FILE', load: () => import('./restore.ts') },
   menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./menu.ts') },
 };
 

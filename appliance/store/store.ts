@@ -63,7 +63,21 @@ export interface Store {
   sublevel<V>(name: SublevelName): Sublevel<V>;
   /** Writes operations on several sublevels atomically; `sync` makes it durable before resolving. */
   batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
+  /**
+   * Every entry of the named sublevels as raw bytes, read from one snapshot (so they agree with
+   * each other): for backup (appliance/backup/), which copies entries without interpreting them.
+   */
+  rawEntries(names: readonly SublevelName[]): AsyncGenerator<[Buffer, Buffer]>;
+  /** Writes raw entries as rawEntries gave them: for restore into a store nothing else has open. */
+  putRaw(entries: [Buffer, Buffer][], options?: { sync?: boolean }): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The sublevel a raw key belongs to (abstract-level prefixes keys with `!name!`). */
+export function sublevelOfRawKey(key: Buffer): string | undefined {
+  if (key[0] !== 0x21) return undefined;
+  const end = key.indexOf(0x21, 1);
+  return end > 0 ? key.subarray(1, end).toString('utf8') : undefined;
 }
 
 /** Opens (creating if needed) the store in `<dataDir>/db`. */
@@ -86,6 +100,15 @@ export async function openStore(dataDir: string): Promise<Store> {
       return db.sublevel<string, V>(name, { valueEncoding: 'json' });
     },
     batch: (ops, options) => db.batch(ops as unknown as AbstractBatchOperation<Level<string, unknown>, string, unknown>[], options ?? {}),
+    async *rawEntries(names) {
+      const wanted = new Set<string>(names);
+      // One iterator over the whole database: LevelDB reads it from a snapshot taken at its start.
+      for await (const [key, value] of db.iterator<Buffer, Buffer>({ keyEncoding: 'buffer', valueEncoding: 'buffer' })) {
+        const name = sublevelOfRawKey(key);
+        if (name !== undefined && wanted.has(name)) yield [key, value];
+      }
+    },
+    putRaw: (entries, options) => db.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value, keyEncoding: 'buffer', valueEncoding: 'buffer' })), options ?? {}),
     close: () => db.close(),
   };
 }
