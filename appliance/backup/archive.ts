@@ -105,7 +105,7 @@ export class ByteReader {
   async upTo(n: number): Promise<Buffer> {
     if (this.#buf.length < n) {
       // Gathered in a list and joined once: small pieces must not cost a copy each.
-      const parts = [this.#buf];
+      const parts: Buffer[] = [this.#buf];
       let size = this.#buf.length;
       while (size < n) {
         const next = await this.#it.next();

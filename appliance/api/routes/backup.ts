@@ -6,7 +6,7 @@
 // (encodeURIComponent) so any characters fit. Both are POSTs, so the guard audits them.
 // A restore is checked whole and staged first; it takes effect when the daemon restarts, which
 // it asks for at once (onRestoreStaged) where it runs as a service.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
@@ -47,7 +47,7 @@ export default async function backupRoutes(fastify: FastifyInstance, ctx: Consol
     req.auditDetail = { createdAt: stamp };
     reply.header('content-type', BACKUP_MEDIA_TYPE);
     reply.header('content-disposition', `attachment; filename="mailmoat-backup-${stamp.slice(0, 10)}.mmbackup"`);
-    return reply.send(backupStream(ctx.store, ctx.dataDir, req.body.passphrase, new Date(stamp)));
+    return reply.send(Readable.from(backupStream(ctx.store, ctx.dataDir, req.body.passphrase, new Date(stamp)), { objectMode: false }));
   });
 
   const restore = async (req: FastifyRequest) => {
