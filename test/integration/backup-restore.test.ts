@@ -7,17 +7,20 @@
 // a backup instead of its steps.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import https from 'node:https';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackupError } from '../../appliance/backup/archive.ts';
-import { restoreFromFile, SUBLEVEL_POLICY } from '../../appliance/backup/backup.ts';
+import { backupToFile, restoreFromFile, SUBLEVEL_POLICY } from '../../appliance/backup/backup.ts';
+import { SetupState } from '../../appliance/api/setup-state.ts';
 import { startAppliance } from '../../appliance/main.ts';
 import { UserStore } from '../../appliance/api/users.ts';
 import { openStore, type SublevelName } from '../../appliance/store/store.ts';
 import { BACKUP_MEDIA_TYPE } from '../../appliance/api/routes/backup.ts';
-import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
+import { eventually, message, startTestAppliance, testConfig, writeConfig } from '../helpers/appliance.ts';
+import { startDaemon } from '../helpers/daemon.ts';
 import { startClamd, type ClamdInstance } from '../helpers/clamd.ts';
 import { makeConsole, withPeople } from '../helpers/console-api.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
@@ -193,4 +196,56 @@ test('the console routes: admins only, audited, streamed; restore stages and the
   const ok = await wizard.request('POST', '/api/setup/restore', { as: session, body: archive, headers: { 'content-type': BACKUP_MEDIA_TYPE, 'x-mailmoat-passphrase': PASS } });
   t.is(ok.status, 200, JSON.stringify(ok.json));
   t.truthy(await stat(path.join(wizard.dataDir, 'restore-staging', 'READY')));
+});
+
+/** One HTTPS request to the daemon's console (self-signed certificate). */
+function call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<{ status: number; json: any; cookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: opts.method ?? 'GET', headers: opts.headers, rejectUnauthorized: false }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString();
+        let json: unknown;
+        try { json = JSON.parse(text); } catch { json = text; }
+        resolve({ status: res.statusCode ?? 0, json, cookies: (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!) });
+      });
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+test('a fresh daemon in setup mode takes a backup in the wizard, restarts by itself onto it and serves it', async (t) => {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-wizard-restore-'));
+  t.teardown(() => rm(work, { recursive: true, force: true }));
+  // The box that was backed up: a domain, an admin, setup finished.
+  const source = await startTestAppliance({ domains: [{ name: 'restored.example', routes: [{ host: '127.0.0.1', port: 2525 }] }] }, { clamd: clamd.socket, resolver: dns.resolver });
+  t.teardown(() => source.cleanup());
+  await new UserStore(source.app.store).create({ username: 'boss', role: 'admin', password: PASS, language: 'en' });
+  await (await SetupState.open(source.app.store, source.dataDir)).complete('test');
+  const archive = path.join(work, 'box.mmbackup');
+  await backupToFile(source.app.store, source.dataDir, archive, PASS);
+
+  const dataDir = path.join(work, 'data');
+  const configFile = await writeConfig(work, testConfig({ domains: [{ name: 'fresh.example', routes: [{ host: '127.0.0.1', port: 2525 }] }] }));
+  const daemon = await startDaemon(configFile, dataDir);
+  t.teardown(async () => { daemon.child.kill('SIGTERM'); await daemon.exited; });
+  const [, url, code] = /console: setup mode — open (https:\/\/\S+?) and enter the setup code (\S+)/.exec(daemon.output())!;
+  const claim = await call(`${url}api/setup/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+  t.is(claim.status, 200, JSON.stringify(claim.json));
+  const restored = await call(`${url}api/setup/restore`, { method: 'POST', body: await readFile(archive), headers: {
+    cookie: claim.cookies.join('; '), 'x-csrf-token': claim.json.csrfToken, 'content-type': BACKUP_MEDIA_TYPE, 'x-mailmoat-passphrase': encodeURIComponent(PASS),
+  } });
+  t.is(restored.status, 200, JSON.stringify(restored.json));
+  t.true(restored.json.restarting);
+
+  // The same process restarts, swaps the backup in and leaves setup mode.
+  const again = await eventually(() => /restored the backup of [\s\S]*console: listening on (https:\/\/\S+)/.exec(daemon.output())?.[1], 60_000);
+  t.regex(daemon.output(), /restarting to apply the restored backup/);
+  t.is(daemon.child.exitCode, null);
+  t.like((await call(`${again}api/status`)).json, { setup: false });
+  const login = await call(`${again}api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'boss', password: PASS }) });
+  t.is(login.status, 200, 'the restored admin logs in');
+  t.deepEqual(await readdir(path.join(dataDir, 'quarantine')), await readdir(path.join(source.dataDir, 'quarantine')));
 });
