@@ -229,7 +229,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   try {
     await startListeners(current());
     if (opts.console !== false) {
-      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, onRestoreStaged: opts.onRestoreStaged, providers: {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, onRestoreStaged: opts.onRestoreStaged, clamav: opts.clamd ? { clamd: opts.clamd } : undefined, providers: {
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),

@@ -32,6 +32,8 @@ export interface ConsoleContext {
   onTlsChange: () => Promise<void>;
   /** Called once a restore is staged, to restart the daemon onto it; absent where nothing can. */
   onRestoreStaged?: () => void;
+  /** ClamAV's database folder and clamd, where they are not the defaults (tests). */
+  clamav?: { databaseDir?: string; clamd?: string };
 }
 
 /**

@@ -19,6 +19,7 @@ import type { Providers } from './providers/interfaces.ts';
 import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import auditRoutes from './routes/audit.ts';
 import backupRoutes from './routes/backup.ts';
+import signatureRoutes from './routes/signatures.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
@@ -53,6 +54,8 @@ export interface ConsoleDeps {
   log?: (line: string) => void;
   /** Called once a restore is staged: the daemon restarts to swap it in (absent: at the next start). */
   onRestoreStaged?: () => void;
+  /** ClamAV's database folder and clamd (default /var/lib/clamav and the configured clamd). */
+  clamav?: { databaseDir?: string; clamd?: string };
 }
 
 export interface ConsoleServer {
@@ -83,6 +86,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     loginLimiter: new AttemptLimiter(10, 5 * 60_000),
     setupLimiter: new AttemptLimiter(10, 15 * 60_000),
     onRestoreStaged: deps.onRestoreStaged,
+    clamav: deps.clamav,
     onTlsChange: async () => {
       if (!deps.https) return;
       const c = deps.config.current;
@@ -121,7 +125,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, backupRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, backupRoutes, signatureRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 
