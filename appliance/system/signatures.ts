@@ -16,6 +16,8 @@ import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
+/** Where the image's ClamAV (clamd and freshclam) keeps its databases. */
+export const SIGNATURES_DIR = '/var/lib/clamav';
 export const STALE_AFTER_MS = 2 * 24 * 3600 * 1000;
 const HEADER_BYTES = 512;
 export const DATABASE_NAME = /^(main|daily|bytecode)\.(cvd|cld)$/;
@@ -118,5 +120,28 @@ export async function installDatabase(dir: string, name: string, body: AsyncIter
     await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Tells when the signatures turn stale and when they are fresh again (once each, not on every
+ * check), so the log, SNMP and the admin's mailbox get one warning per episode.
+ */
+export class StalenessWatch {
+  #stale: boolean | undefined;
+
+  /** The message for a change since the last check; undefined when nothing changed. */
+  update(status: SignatureStatus): { stale: boolean; message: string } | undefined {
+    if (status.stale === this.#stale) return undefined;
+    const first = this.#stale === undefined;
+    this.#stale = status.stale;
+    if (!status.stale) return first ? undefined : { stale: false, message: `virus signatures are up to date again (newest built ${status.newestAt})` };
+    const days = status.ageSeconds === undefined ? undefined : (status.ageSeconds / 86400).toFixed(1);
+    return {
+      stale: true,
+      message: days === undefined
+        ? 'no virus signature database is installed: freshclam has never succeeded (check its mirror and proxy settings) or upload main.cvd and daily.cvd in the console'
+        : `virus signatures are ${days} days old (newest built ${status.newestAt}): freshclam is failing or the box is offline; check its log, or upload current .cvd files in the console`,
+    };
   }
 }

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { ConfigService } from '../../appliance/config/config-service.ts';
 import { createConsoleServer } from '../../appliance/api/server.ts';
 import { openStore } from '../../appliance/store/store.ts';
-import { parseHeader, signatureStatus } from '../../appliance/system/signatures.ts';
+import { parseHeader, signatureStatus, StalenessWatch } from '../../appliance/system/signatures.ts';
 import { startClamd, type ClamdInstance } from '../helpers/clamd.ts';
 import { PASSWORD } from '../helpers/console-api.ts';
 
@@ -49,6 +49,17 @@ test('headers give version, count and build time; the newest database decides th
   t.is(old.loaded, 'ClamAV 1.0.7/27470/Fri Nov 27 12:00:00 2026');
   await writeFile(path.join(dir, 'daily.cld'), database(27471, now - DAY, 'cld'));
   t.false((await signatureStatus(dir, undefined, now)).stale, 'one day old');
+});
+
+test('the staleness warning comes once when the signatures turn stale, and once when fresh again', (t) => {
+  const watch = new StalenessWatch();
+  const fresh = { databases: [], stale: false, newestAt: '2026-11-30T00:00:00.000Z', ageSeconds: 3600 };
+  const stale = { databases: [], stale: true, newestAt: '2026-11-27T00:00:00.000Z', ageSeconds: 3 * 86400 };
+  t.is(watch.update(fresh), undefined, 'nothing to say at start when fresh');
+  t.deepEqual(watch.update(stale), { stale: true, message: 'virus signatures are 3.0 days old (newest built 2026-11-27T00:00:00.000Z): freshclam is failing or the box is offline; check its log, or upload current .cvd files in the console' });
+  t.is(watch.update(stale), undefined, 'not again while it stays stale');
+  t.like(watch.update(fresh), { stale: false });
+  t.regex(new StalenessWatch().update({ databases: [], stale: true })!.message, /no virus signature database is installed/);
 });
 
 test('the console: admins read the status with clamd\'s loaded version and upload databases, checked and atomic', async (t) => {

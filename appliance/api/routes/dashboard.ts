@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../route-context.ts';
 import { scopeOf } from '../providers/interfaces.ts';
 import { version } from '../../pipeline/clamd-client.ts';
-import { signatureStatus } from '../../system/signatures.ts';
-import { clamdOf, SIGNATURES_DIR } from './signatures.ts';
+import { signatureStatus, SIGNATURES_DIR } from '../../system/signatures.ts';
+import { clamdOf } from './signatures.ts';
 
 export default async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/api/dashboard', { config: { access: { roles: 'any' } } }, async (req) => {

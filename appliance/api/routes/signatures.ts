@@ -7,12 +7,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { reload, version } from '../../pipeline/clamd-client.ts';
-import { installDatabase, signatureStatus, SignatureUploadError } from '../../system/signatures.ts';
+import { installDatabase, signatureStatus, SignatureUploadError, SIGNATURES_DIR } from '../../system/signatures.ts';
 import type { ConsoleContext } from '../route-context.ts';
 import { ApiError } from '../errors.ts';
 
 const adminOnly = { roles: ['admin'] as const, targets: () => [{ system: true as const }] };
-export const SIGNATURES_DIR = '/var/lib/clamav';
 
 /** clamd's target (a test's own, else the configured one) and whether scanning is on. */
 export function clamdOf(ctx: ConsoleContext): string | undefined {
