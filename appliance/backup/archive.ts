@@ -18,7 +18,7 @@ const HEADER_BYTES = 8 + 2 + 3 + 16 + 7 + 32;
 /** Plain-text bytes per chunk. */
 export const CHUNK = 64 * 1024;
 const TAG = 16;
-/** Cost of new archives: N = 2^15, r = 8 (32 MiB, about 0.1 s). Read archives may ask for up to 2^20. */
+/** Cost of new archives: N = 2^15, r = 8 (32 MiB, about 0.1 s). Archives read may ask for up to 256 MiB. */
 const COST = { log2N: 15, r: 8, p: 1 };
 
 export type BackupErrorCode = 'not-a-backup' | 'newer-format' | 'wrong-passphrase' | 'damaged' | 'truncated' | 'bad-content';
@@ -145,7 +145,8 @@ export async function* decrypt(archive: AsyncIterable<Buffer>, passphrase: strin
   }
   if (header.length < HEADER_BYTES) throw truncated();
   const cost = { log2N: header[10]!, r: header[11]!, p: header[12]! };
-  if (cost.log2N < 10 || cost.log2N > 20 || cost.r < 1 || cost.r > 16 || cost.p < 1 || cost.p > 4) throw damaged(-1);
+  // A header may not make the reader spend more than 256 MiB or 16 passes on the key.
+  if (cost.log2N < 10 || cost.r < 1 || cost.p < 1 || cost.p > 16 || 128 * 2 ** cost.log2N * cost.r > 256 * 1024 * 1024) throw damaged(-1);
   const keys = await deriveKeys(passphrase, header.subarray(13, 29), cost);
   const expected = createHmac('sha256', keys.check).update(header.subarray(0, HEADER_BYTES - 32)).digest();
   if (!timingSafeEqual(expected, header.subarray(HEADER_BYTES - 32))) {

@@ -54,6 +54,7 @@ const en = {
   'api.media-type': 'The request has a content type this API does not take.',
   'api.internal': 'The appliance hit an internal error; the details are in its log.',
   'api.backup-refused': 'The backup was not restored: {detail}',
+  'api.restore-running': 'Another restore is being uploaded; wait for it to finish.',
   'api.signatures-refused': 'The signature file was not installed: {detail}',
 
   'problem.required': 'is required',
@@ -192,6 +193,7 @@ const ja: Record<ErrorKey, string> = {
   'api.media-type': 'この API では受け付けない Content-Type です。',
   'api.internal': '内部エラーが発生しました。詳細はアプライアンスのログを確認してください。',
   'api.backup-refused': 'バックアップは復元されませんでした: {detail}',
+  'api.restore-running': '別の復元をアップロード中です。完了するまでお待ちください。',
   'api.signatures-refused': 'シグネチャファイルはインストールされませんでした: {detail}',
 
   'problem.required': '入力してください',

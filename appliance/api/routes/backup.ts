@@ -50,10 +50,14 @@ export default async function backupRoutes(fastify: FastifyInstance, ctx: Consol
     return reply.send(Readable.from(backupStream(ctx.store, ctx.dataDir, req.body.passphrase, new Date(stamp)), { objectMode: false }));
   });
 
+  // One restore at a time: they would share the staging folder.
+  let restoring = false;
   const restore = async (req: FastifyRequest) => {
     if (!req.headers['content-type']?.startsWith(BACKUP_MEDIA_TYPE)) {
       throw new ApiError(415, 'unsupported-media-type', 'api.media-type');
     }
+    if (restoring) throw new ApiError(409, 'restore-running', 'api.restore-running');
+    restoring = true;
     try {
       const { manifest, summary } = await stageRestore(ctx.dataDir, req.body as Readable, passphraseOf(req));
       req.auditDetail = { createdAt: manifest.createdAt, entries: summary.entries, files: summary.files };
@@ -64,6 +68,8 @@ export default async function backupRoutes(fastify: FastifyInstance, ctx: Consol
     } catch (err) {
       if (err instanceof BackupError) throw refused(err);
       throw err;
+    } finally {
+      restoring = false;
     }
   };
   app.post('/api/system/restore', { config: { access: adminOnly }, schema: { response: { 200: Restored } } }, restore);
