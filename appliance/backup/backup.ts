@@ -245,9 +245,11 @@ export async function applyStagedRestore(dataDir: string): Promise<string | unde
   const { manifest } = JSON.parse(ready) as { manifest: Manifest };
   const aside = path.join(dataDir, `before-restore-${manifest.createdAt.replace(/[:.]/g, '-')}`);
   await mkdir(aside, { recursive: true, mode: 0o700 });
-  // The box's own queue travels into the restored store, so acknowledged mail is still delivered.
-  if (await exists(path.join(dataDir, 'db')) && await exists(path.join(staging, 'db'))) {
-    const [current, restored] = [await openStore(dataDir), await openStore(staging)];
+  // The box's own queue travels into the restored store, so acknowledged mail is still delivered
+  // (from where its store is: a crash between the two renames below leaves it set aside already).
+  const own = await exists(path.join(dataDir, 'db')) ? dataDir : await exists(path.join(aside, 'db')) ? aside : undefined;
+  if (own && await exists(path.join(staging, 'db'))) {
+    const [current, restored] = [await openStore(own), await openStore(staging)];
     try {
       let batch: [Buffer, Buffer][] = [];
       for await (const entry of current.rawEntries(['queue'])) {
