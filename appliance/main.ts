@@ -48,6 +48,8 @@ import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
 import { startStatsRetention, Stats } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
+import { applyStagedRestore } from './backup/backup.ts';
+import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
@@ -76,6 +78,8 @@ export interface ApplianceOptions {
   say?: (line: string) => void;
   /** The clock greylisting and the reports read (tests move it instead of waiting); default: the system's. */
   now?: () => number;
+  /** Called when the console staged a restore: the caller restarts the appliance to swap it in. */
+  onRestoreStaged?: () => void;
 }
 
 export interface Appliance {
@@ -111,6 +115,9 @@ export interface Appliance {
 
 export async function startAppliance(opts: ApplianceOptions): Promise<Appliance> {
   const say = opts.say ?? ((line: string) => console.log(line));
+  // A restore staged by the console (or left by a crash midway through its swap) goes in first.
+  const restored = await applyStagedRestore(opts.dataDir);
+  if (restored) say(restored);
   const store = await openStore(opts.dataDir);
   try {
     const config = await ConfigService.open(store, opts.configFile, { seedOnly: opts.seedOnly });
@@ -209,6 +216,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   };
   const system = await startSystemServices({
     config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
+    signatures: () => signatureStatus(SIGNATURES_DIR),
     quarantineBytes: () => quarantine.bytes(),
     getCounters: counters,
     notifyAdmin: async (subject, text) => {
@@ -287,7 +295,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   try {
     await startListeners(current());
     if (opts.console !== false) {
-      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, providers: {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, onRestoreStaged: opts.onRestoreStaged, clamav: opts.clamd ? { clamd: opts.clamd } : undefined, providers: {
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),

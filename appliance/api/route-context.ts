@@ -30,6 +30,10 @@ export interface ConsoleContext {
   setupLimiter: AttemptLimiter;
   /** Called after a new TLS certificate is stored, so the listener can start using it. */
   onTlsChange: () => Promise<void>;
+  /** Called once a restore is staged, to restart the daemon onto it; absent where nothing can. */
+  onRestoreStaged?: () => void;
+  /** ClamAV's database folder and clamd, where they are not the defaults (tests). */
+  clamav?: { databaseDir?: string; clamd?: string };
 }
 
 /**

@@ -18,6 +18,8 @@ import { installGuard } from './guard.ts';
 import type { Providers } from './providers/interfaces.ts';
 import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import auditRoutes from './routes/audit.ts';
+import backupRoutes from './routes/backup.ts';
+import signatureRoutes from './routes/signatures.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
@@ -56,6 +58,10 @@ export interface ConsoleDeps {
   webRoot?: string;
   /** Where setup codes and start-up notes are printed (default: stdout). */
   log?: (line: string) => void;
+  /** Called once a restore is staged: the daemon restarts to swap it in (absent: at the next start). */
+  onRestoreStaged?: () => void;
+  /** ClamAV's database folder and clamd (default /var/lib/clamav and the configured clamd). */
+  clamav?: { databaseDir?: string; clamd?: string };
 }
 
 export interface ConsoleServer {
@@ -85,6 +91,8 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     providers: deps.providers ?? {},
     loginLimiter: new AttemptLimiter(10, 5 * 60_000),
     setupLimiter: new AttemptLimiter(10, 15 * 60_000),
+    onRestoreStaged: deps.onRestoreStaged,
+    clamav: deps.clamav,
     onTlsChange: async () => {
       if (!deps.https) return;
       const c = deps.config.current;
@@ -123,7 +131,8 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   });
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
-    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes]) {
+    quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
+    backupRoutes, signatureRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -102,19 +102,6 @@ export class UserStore {
     return user;
   }
 
-  /**
-   * Replaces every account by those of a backup, keeping their ids and password hashes, in one
-   * batch. Tokens and sessions stay: those of restored ids go on working.
-   */
-  async restoreAll(users: UserRecord[]): Promise<void> {
-    const ops: BatchOp[] = [];
-    for (const u of await this.all()) ops.push(delOp(this.#db, `user!${u.id}`), delOp(this.#db, `name!${u.username.toLowerCase()}`));
-    for (const u of users) {
-      ops.push(putOp<unknown>(this.#db, `user!${u.id}`, { ...u, failedLogins: 0, lockedUntil: undefined }), putOp<unknown>(this.#db, `name!${u.username.toLowerCase()}`, u.id));
-    }
-    await this.#store.batch(ops, { sync: true });
-  }
-
   async save(user: UserRecord): Promise<void> {
     await this.#db.put(`user!${user.id}`, user, { sync: true });
   }

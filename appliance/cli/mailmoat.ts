@@ -8,6 +8,8 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   classify: { summary: 'score messages: classify --data DIR PATH...', load: () => import('./classify.ts') },
   'reindex-log': { summary: 'rebuild the message log search indexes from its records: reindex-log [--data DIR]', load: () => import('./reindex-log.ts') },
   'system-files': { summary: 'write the system daemons\' settings files from a configuration: system-files --config FILE --out DIR', load: () => import('./system-files.ts') },
+  backup: { summary: 'write an encrypted backup of a stopped appliance: backup --data DIR --out FILE [--passphrase-file F]', load: () => import('./backup.ts') },
+  restore: { summary: 'restore a backup into a stopped appliance: restore --data DIR [--passphrase-file F] FILE', load: () => import('./restore.ts') },
   menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./menu.ts') },
 };
 

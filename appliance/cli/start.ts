@@ -6,6 +6,7 @@
 // every listener (SMTP, console, local API) accepts connections, and removed on stop: the image's
 // unit waits for it, so systemd (and anything ordered after the daemon) sees "active" only when
 // the box really answers. (sd_notify needs a unix datagram socket, which Node cannot open.)
+// A restore uploaded in the console restarts the appliance in this process, which swaps it in.
 import { rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { startAppliance } from '../main.ts';
@@ -23,30 +24,34 @@ export async function run(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.config && values['seed-config']) throw new Error('give either --config or --seed-config, not both');
-  const appliance = await startAppliance({
-    dataDir: values.data!,
-    configFile: values.config ?? values['seed-config'],
-    seedOnly: Boolean(values['seed-config']),
-    appliance: values.appliance,
-  });
   const readyFile = values['ready-file'];
-  if (readyFile) {
-    await writeFile(readyFile, `${process.pid}\n`).catch(async (err: Error) => {
-      await appliance.stop();
-      throw new Error(`cannot write the readiness file ${readyFile}: ${err.message}`);
-    });
-  }
-  console.log(`mailmoat: running (data in ${values.data})`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      console.log(`mailmoat: ${signal} received, stopping`);
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  const signal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
-  if (readyFile) await rm(readyFile, { force: true });
-  await appliance.stop();
+  for (;;) {
+    let restoreStaged!: () => void;
+    const restart = new Promise<'restart'>((resolve) => { restoreStaged = () => resolve('restart'); });
+    const appliance = await startAppliance({
+      dataDir: values.data!,
+      configFile: values.config ?? values['seed-config'],
+      seedOnly: Boolean(values['seed-config']),
+      appliance: values.appliance,
+      onRestoreStaged: restoreStaged,
+    });
+    if (readyFile) {
+      await writeFile(readyFile, `${process.pid}\n`).catch(async (err: Error) => {
+        await appliance.stop();
+        throw new Error(`cannot write the readiness file ${readyFile}: ${err.message}`);
+      });
+    }
+    console.log(`mailmoat: running (data in ${values.data})`);
+    const why = await Promise.race([restart, signal]);
+    console.log(why === 'restart' ? 'mailmoat: restarting to apply the restored backup' : `mailmoat: ${why} received, stopping`);
+    if (why !== 'restart' && readyFile) await rm(readyFile, { force: true });
+    await appliance.stop();
+    if (why !== 'restart') break;
+  }
   console.log('mailmoat: stopped');
   return 0;
 }

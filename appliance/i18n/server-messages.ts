@@ -59,6 +59,9 @@ const en = {
   'api.too-large': 'The request is too large.',
   'api.media-type': 'The request has a content type this API does not take.',
   'api.internal': 'The appliance hit an internal error; the details are in its log.',
+  'api.backup-refused': 'The backup was not restored: {detail}',
+  'api.restore-running': 'Another restore is being uploaded; wait for it to finish.',
+  'api.signatures-refused': 'The signature file was not installed: {detail}',
 
   'problem.required': 'is required',
   'problem.type.string': 'must be text',
@@ -108,8 +111,6 @@ const en = {
   'problem.token-domains-for-user': 'mailbox users cannot limit tokens to domains',
   'problem.not-your-domain': '{domain} is not one of your domains',
   'problem.file-as-body': 'send the file itself as the request body (content-type application/octet-stream)',
-  'problem.not-an-account': 'is not a console account record',
-  'problem.backup-without-admin': 'the backup has no enabled admin account; restoring it would lock everyone out',
 
   'list.bad-direction': 'direction must be "inbound" or "outbound", not "{value}"',
   'list.bad-kind': 'unknown list kind "{value}"; use one of {kinds}',
@@ -204,6 +205,9 @@ const ja: Record<ErrorKey, string> = {
   'api.too-large': '要求のサイズが大きすぎます。',
   'api.media-type': 'この API では受け付けない Content-Type です。',
   'api.internal': '内部エラーが発生しました。詳細はアプライアンスのログを確認してください。',
+  'api.backup-refused': 'バックアップは復元されませんでした: {detail}',
+  'api.restore-running': '別の復元をアップロード中です。完了するまでお待ちください。',
+  'api.signatures-refused': 'シグネチャファイルはインストールされませんでした: {detail}',
 
   'problem.required': '入力してください',
   'problem.type.string': '文字列で入力してください',
@@ -253,8 +257,6 @@ const ja: Record<ErrorKey, string> = {
   'problem.token-domains-for-user': 'メールボックスユーザーはトークンをドメインに限定できません',
   'problem.not-your-domain': '{domain} はあなたの担当ドメインではありません',
   'problem.file-as-body': 'ファイル自体を要求の本文として送信してください（Content-Type: application/octet-stream）',
-  'problem.not-an-account': 'コンソールのアカウント情報ではありません',
-  'problem.backup-without-admin': 'バックアップに有効な管理者アカウントがありません。復元すると誰もログインできなくなります',
 
   'list.bad-direction': '方向は "inbound" か "outbound" で指定してください（「{value}」は指定できません）',
   'list.bad-kind': 'リストの種類「{value}」は不明です。次のいずれかを指定してください: {kinds}',

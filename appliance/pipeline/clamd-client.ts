@@ -133,3 +133,21 @@ export async function ping(target: ClamdTarget, timeoutMs = 2000): Promise<boole
     return false;
   }
 }
+
+/** VERSION: clamd's engine and loaded signature version, e.g. "ClamAV 1.0.7/27470/Mon Nov 30 09:30:00 2026". */
+export async function version(target: ClamdTarget, timeoutMs = 2000): Promise<string | undefined> {
+  try {
+    return (await exchange(target, timeoutMs, (sock) => writeAsync(sock, 'zVERSION\0'))).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** RELOAD: clamd reloads its databases in the background (scans go on with the old ones meanwhile). */
+export async function reload(target: ClamdTarget, timeoutMs = 5000): Promise<boolean> {
+  try {
+    return (await exchange(target, timeoutMs, (sock) => writeAsync(sock, 'zRELOAD\0'))).trim() === 'RELOADING';
+  } catch {
+    return false;
+  }
+}

@@ -74,7 +74,21 @@ export interface Store {
   approximateSize(name: SublevelName, range?: { gte?: string; lt?: string }): Promise<number>;
   /** Rewrites a sublevel's table files, so space of deleted keys is given back. For the owning module only. */
   compact(name: SublevelName): Promise<void>;
+  /**
+   * Every entry of the named sublevels as raw bytes, read from one snapshot (so they agree with
+   * each other): for backup (appliance/backup/), which copies entries without interpreting them.
+   */
+  rawEntries(names: readonly SublevelName[]): AsyncGenerator<[Buffer, Buffer]>;
+  /** Writes raw entries as rawEntries gave them: for restore into a store nothing else has open. */
+  putRaw(entries: [Buffer, Buffer][], options?: { sync?: boolean }): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The sublevel a raw key belongs to (abstract-level prefixes keys with `!name!`). */
+export function sublevelOfRawKey(key: Buffer): string | undefined {
+  if (key[0] !== 0x21) return undefined;
+  const end = key.indexOf(0x21, 1);
+  return end > 0 ? key.subarray(1, end).toString('utf8') : undefined;
 }
 
 /** Opens (creating if needed) the store in `<dataDir>/db`. */
@@ -101,6 +115,15 @@ export async function openStore(dataDir: string): Promise<Store> {
     // A sublevel's keys are stored as "!name!key" (abstract-level's prefix); '"' follows '!'.
     approximateSize: (name, range = {}) => (db as unknown as ClassicLevel<string, unknown>).approximateSize(`!${name}!${range.gte ?? ''}`, range.lt === undefined ? `!${name}"` : `!${name}!${range.lt}`),
     compact: (name) => (db as unknown as ClassicLevel<string, unknown>).compactRange(`!${name}!`, `!${name}"`),
+    async *rawEntries(names) {
+      const wanted = new Set<string>(names);
+      // One iterator over the whole database: LevelDB reads it from a snapshot taken at its start.
+      for await (const [key, value] of db.iterator<Buffer, Buffer>({ keyEncoding: 'buffer', valueEncoding: 'buffer' })) {
+        const name = sublevelOfRawKey(key);
+        if (name !== undefined && wanted.has(name)) yield [key, value];
+      }
+    },
+    putRaw: (entries, options) => db.batch(entries.map(([key, value]) => ({ type: 'put' as const, key, value, keyEncoding: 'buffer', valueEncoding: 'buffer' })), options ?? {}),
     close: () => db.close(),
   };
 }

@@ -23,6 +23,8 @@ export interface MailmoatStats {
   diskDataPercent: number;
   diskState: keyof typeof DISK_STATE;
   services: { name: string; state: string }[];
+  /** The newest ClamAV database; absent where it is not known (ageSeconds undefined: none installed). */
+  signatures?: { version: number; ageSeconds?: number };
 }
 
 export interface SnmpSubagentOptions {
@@ -141,6 +143,8 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
       mmDiskSystemPercent: clamp32(s.diskSystemPercent),
       mmDiskDataPercent: clamp32(s.diskDataPercent),
       mmDiskState: DISK_STATE[s.diskState],
+      mmSignatureVersion: clamp32(s.signatures?.version ?? 0),
+      mmSignatureAge: s.signatures?.ageSeconds === undefined ? 2 ** 32 - 1 : clamp32(s.signatures.ageSeconds),
     };
     for (const name of Object.keys(SCALARS) as ScalarName[]) mib.setScalarValue(name, values[name]);
     s.services.forEach((svc, i) => {
@@ -174,6 +178,7 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
       diskThreshold: ['mmDiskState', 'mmDiskDataPercent'],
       queueBacklog: ['mmQueueLength', 'mmQueueOldestAge'],
       clamdDown: [],
+      signaturesStale: ['mmSignatureVersion', 'mmSignatureAge'],
     };
     const varbinds = [
       ...related[name].map((n) => ({ oid: `${SCALARS[n].oid}.0`, type: SCALARS[n].type, value: mib.getScalarValue(n) })),

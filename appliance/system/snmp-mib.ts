@@ -21,6 +21,8 @@ export const SCALARS = {
   mmDiskSystemPercent: { oid: `${OBJECTS}.3.2`, type: snmp.ObjectType.Gauge32 },
   mmDiskDataPercent: { oid: `${OBJECTS}.3.3`, type: snmp.ObjectType.Gauge32 },
   mmDiskState: { oid: `${OBJECTS}.3.4`, type: snmp.ObjectType.Integer },
+  mmSignatureVersion: { oid: `${OBJECTS}.6.1`, type: snmp.ObjectType.Gauge32 },
+  mmSignatureAge: { oid: `${OBJECTS}.6.2`, type: snmp.ObjectType.Gauge32 },
 } as const;
 export type ScalarName = keyof typeof SCALARS;
 
@@ -31,6 +33,7 @@ export const TRAPS = {
   diskThreshold: `${NOTIFICATIONS}.1`,
   queueBacklog: `${NOTIFICATIONS}.2`,
   clamdDown: `${NOTIFICATIONS}.3`,
+  signaturesStale: `${NOTIFICATIONS}.4`,
 } as const;
 export type TrapName = keyof typeof TRAPS;
 

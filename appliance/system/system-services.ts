@@ -1,13 +1,15 @@
 // The appliance side of the daemon, started by the composition root: the disk watcher (whose
 // isAboveHardLimit() the SMTP session asks before accepting mail), the SNMP subagent, and the
 // system daemons' settings files. Disk alerts go to the log (the journal, with syslog priority,
-// hence rsyslog and remote syslog), to SNMP traps, and to the admin by mail when a sender is given.
+// hence rsyslog and remote syslog), to SNMP traps, and to the admin by mail when a sender is given;
+// so do virus signatures turning stale (older than two days) and fresh again, checked hourly.
 import path from 'node:path';
 import type { ConfigService } from '../config/config-service.ts';
 import { DiskWatcher, type DiskEvent } from './disk-watcher.ts';
 import { serviceStates } from './services.ts';
 import { SnmpSubagent, type MailmoatStats } from './snmp-agent.ts';
 import { writeSystemConfigFiles } from './system-config-files.ts';
+import { StalenessWatch, type SignatureStatus } from './signatures.ts';
 
 export type MailCounters = Omit<MailmoatStats, 'diskSystemPercent' | 'diskDataPercent' | 'diskState' | 'services'>;
 
@@ -24,6 +26,10 @@ export interface SystemServicesOptions {
   notifyAdmin?: (subject: string, text: string) => Promise<void>;
   /** On the appliance: write snmpd's and rsyslog's settings to <data>/system and start the subagent. */
   appliance?: boolean;
+  /** The ClamAV databases' state (appliance only: SNMP objects and the staleness warning). */
+  signatures?: () => Promise<SignatureStatus>;
+  /** How often the signatures' age is checked (default hourly). */
+  signatureCheckMs?: number;
 }
 
 export interface SystemServices {
@@ -54,9 +60,11 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
         diskDataPercent: data?.percent ?? 0,
         diskState: levels.includes('full') ? 'full' : levels.includes('warning') ? 'warning' : 'ok',
         services: await serviceStates(),
+        ...(o.signatures ? { signatures: await o.signatures().then((st) => ({ version: Math.max(0, ...st.databases.map((d) => d.version)), ageSeconds: st.ageSeconds })) } : {}),
       };
     },
   }) : undefined;
+  let signatureTimer: NodeJS.Timeout | undefined;
 
   const alert = (e: DiskEvent) => {
     say(`<${e.level === 'full' ? 2 : 4}>mailmoat: disk ${e.level}: ${e.message}`);
@@ -82,6 +90,22 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
     snmp.on('disconnected', (reason) => say(`<4>mailmoat: SNMP subagent: ${reason}; reconnecting`));
     snmp.on('ready', () => say('mailmoat: SNMP subagent registered the Mailmoat MIB with snmpd'));
     void snmp.start();
+    if (o.signatures) {
+      const read = o.signatures;
+      const watch = new StalenessWatch();
+      const check = () => read().then((status) => {
+        const change = watch.update(status);
+        if (!change) return;
+        say(`<${change.stale ? 4 : 5}>mailmoat: ${change.message}`);
+        void snmp?.trap('signaturesStale', change.message);
+        if (change.stale) {
+          void o.notifyAdmin?.(`[Mailmoat] stale virus signatures on ${o.config.current.hostname}`, change.message)
+            .catch((err: Error) => say(`<4>mailmoat: could not mail the admin about the signatures: ${err.message}`));
+        }
+      }).catch((err: Error) => say(`<3>mailmoat: cannot read the virus signatures' state: ${err.message}`));
+      void check();
+      signatureTimer = setInterval(check, o.signatureCheckMs ?? 3600_000).unref();
+    }
     o.config.on('change', (next, previous) => {
       if (JSON.stringify(next.system.disk) !== JSON.stringify(previous.system.disk)) disks.setThresholds(next.system.disk);
       void writeFiles();
@@ -96,6 +120,7 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
     disks,
     snmp,
     async stop() {
+      clearInterval(signatureTimer);
       disks.stop();
       await snmp?.stop();
     },

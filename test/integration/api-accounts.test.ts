@@ -1,6 +1,6 @@
 // Accounts as one store: deleting an account takes its API tokens and its sessions with it (one
-// atomic operation of api/users.ts), leaving other accounts' alone; restoring a backup replaces
-// the accounts and keeps the restoring admin's session.
+// atomic operation of api/users.ts), leaving other accounts' alone. (Restoring accounts from a
+// backup: test/integration/backup-restore.test.ts.)
 import test from 'ava';
 import { withPeople } from '../helpers/console-api.ts';
 
@@ -20,20 +20,6 @@ test('deleting an account revokes its tokens and ends its sessions; other accoun
   t.is((await h.request('GET', '/api/session', { as: { token: daveToken } })).status, 200);
   t.deepEqual(await h.server.context.tokens.list(carolId), []);
   t.is((await h.server.context.tokens.list()).length, 1);
-});
-
-test('restoring a backup replaces the accounts in one step and keeps the restoring session', async (t) => {
-  const { h, root } = await withPeople(t);
-  const backup = (await h.request('GET', '/api/system/backup', { as: root })).json as { users: { username: string }[] };
-  const kept = backup.users.filter((u) => u.username !== 'bob');
-  await h.addUser('erin', 'domain-admin', ['a.example']);
-
-  t.is((await h.request('POST', '/api/system/restore', { as: root, body: { ...backup, users: kept } })).status, 200);
-
-  const names = ((await h.request('GET', '/api/users', { as: root })).json.items as { username: string }[]).map((u) => u.username).sort();
-  t.deepEqual(names, kept.map((u) => u.username).sort());
-  await t.throwsAsync(h.login('bob'), { message: /401/ });
-  t.truthy(await h.login('alice'));
 });
 
 test('every password change or reset through the console API ends the account\'s other sessions', async (t) => {

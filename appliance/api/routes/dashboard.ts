@@ -1,9 +1,12 @@
 // The dashboard's numbers, each within the caller's scope: mail flow of the last 24 hours and
-// quarantine size for everyone; queue, services and disks for the appliance admin. Parts whose
+// quarantine size for everyone; queue, services, disks and virus signature age for the appliance admin. Parts whose
 // provider is missing come back as null and the page says they are not available yet.
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../route-context.ts';
 import { scopeOf } from '../providers/interfaces.ts';
+import { version } from '../../pipeline/clamd-client.ts';
+import { signatureStatus, SIGNATURES_DIR } from '../../system/signatures.ts';
+import { clamdOf } from './signatures.ts';
 
 export default async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/api/dashboard', { config: { access: { roles: 'any' } } }, async (req) => {
@@ -17,6 +20,12 @@ export default async function dashboardRoutes(app: FastifyInstance, ctx: Console
       queue: admin && queue ? await queue.size() : null,
       services: admin && system ? await system.services() : null,
       disks: admin && system ? await system.disks() : null,
+      signatures: admin ? await signatureStatus(ctx.clamav?.databaseDir ?? SIGNATURES_DIR, await loadedVersion(ctx)) : null,
     };
   });
+}
+
+async function loadedVersion(ctx: ConsoleContext): Promise<string | undefined> {
+  const clamd = clamdOf(ctx);
+  return clamd ? version(clamd) : undefined;
 }

@@ -31,6 +31,7 @@ const stats: MailmoatStats = {
   queueLength: 3, queueOldestAgeSeconds: 95, quarantineBytes: 10 * 1024 * 1024,
   diskSystemPercent: 41, diskDataPercent: 83, diskState: 'warning',
   services: [{ name: 'mailmoat', state: 'active' }, { name: 'clamav-daemon', state: 'failed' }],
+  signatures: { version: 27470, ageSeconds: 200_000 },
 };
 
 test('snmpwalk of the Mailmoat subtree answers through snmpd, and traps are forwarded', async (t) => {
@@ -76,6 +77,8 @@ test('snmpwalk of the Mailmoat subtree answers through snmpd, and traps are forw
     t.is(values.get(`.${MAILMOAT_OID}.1.3.4.0`), 'INTEGER: 2');
     t.is(values.get(`.${MAILMOAT_OID}.1.4.1.2.2`), 'STRING: "clamav-daemon"');
     t.is(values.get(`.${MAILMOAT_OID}.1.4.1.3.2`), 'INTEGER: 3');
+    t.is(values.get(`.${MAILMOAT_OID}.1.6.1.0`), 'Gauge32: 27470');
+    t.is(values.get(`.${MAILMOAT_OID}.1.6.2.0`), 'Gauge32: 200000');
 
     // New numbers show after a refresh.
     stats.messagesIn = 1240;
@@ -94,6 +97,12 @@ test('snmpwalk of the Mailmoat subtree answers through snmpd, and traps are forw
     t.is(ours().length, 2, 'snmpd did not forward both mmDiskThreshold traps');
     t.true(ours().some((pdu) => pdu.includes(Buffer.from('raised before snmpd was connected'))));
     t.true(ours().some((pdu) => pdu.includes(Buffer.from('the data filesystem is 83 % full'))));
+
+    t.true(await agent.trap('signaturesStale', 'virus signatures are 2.3 days old'));
+    const staleOid = Buffer.from(TRAPS.signaturesStale.split('.').slice(2).map(Number).flatMap((n) => n < 128 ? [n] : [0x80 | (n >> 14), 0x80 | ((n >> 7) & 0x7f), n & 0x7f]));
+    const stale = () => traps.filter((pdu) => pdu.includes(staleOid) && pdu.includes(Buffer.from('virus signatures are 2.3 days old')));
+    for (let i = 0; i < 100 && stale().length === 0; i++) await sleep(100);
+    t.is(stale().length, 1, 'snmpd forwarded no mmSignaturesStale trap');
   } catch (err) {
     t.log(snmpdLog);
     throw err;

@@ -1,9 +1,10 @@
 // System (admin only): state of disks, certificate and time; every settings section (edited with
-// forms generated from the configuration schema); the TLS certificate; backup and restore of the
-// whole configuration as one file.
+// forms generated from the configuration schema); the TLS certificate; backup and restore of
+// everything as one archive encrypted with a passphrase (the browser saves the download; a restore
+// is checked whole by the appliance, which then restarts onto it).
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
-import { api } from '../api.ts';
+import { api, ApiFailure, getCsrf } from '../api.ts';
 import { formatTime } from '../dates.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
@@ -69,13 +70,43 @@ export class MmSystem extends I18nElement {
     if (Object.keys(this.errors).length) { this.banner = { ok: false, text: t('error.invalid') }; return; }
     void this.#run(() => api('PUT', `/api/system/config/${this.section}`, { value }));
   }
-  async #restore(e: Event): Promise<void> {
-    const file = (e.target as HTMLInputElement).files?.[0];
+  #passphrase = '';
+  #archive: File | undefined;
+
+  /** A raw request of the backup routes: the body and answer are not JSON. */
+  async #raw(url: string, body: BodyInit, headers: Record<string, string>): Promise<Response> {
+    const res = await fetch(url, { method: 'POST', body, credentials: 'same-origin',
+      headers: { 'accept-language': lang(), 'x-csrf-token': getCsrf() ?? '', ...headers } });
+    if (!res.ok) {
+      const data = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+      throw new ApiFailure(res.status, data.error?.code ?? 'internal', data.error?.message ?? res.statusText, [], typeof data.error?.message === 'string');
+    }
+    return res;
+  }
+
+  async #download(): Promise<void> {
+    await this.#run(async () => {
+      const res = await this.#raw('/api/system/backup', JSON.stringify({ passphrase: this.#passphrase }), { 'content-type': 'application/json' });
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'mailmoat.mmbackup';
+      const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(await res.blob()), download: name });
+      link.click();
+      URL.revokeObjectURL(link.href);
+    }, t('system.backupSaved'));
+  }
+
+  async #restore(): Promise<void> {
+    const file = this.#archive;
     if (!file) return;
-    const text = await file.text();
-    let body: unknown;
-    try { body = JSON.parse(text); } catch { this.banner = { ok: false, text: t('validation.type') }; return; }
-    await this.#run(() => api('POST', '/api/system/restore', body), t('system.restored'));
+    // Not through #run: the appliance may already be restarting, so the page is not reloaded.
+    try {
+      const res = await this.#raw('/api/system/restore', file, {
+        'content-type': 'application/vnd.mailmoat.backup', 'x-mailmoat-passphrase': encodeURIComponent(this.#passphrase),
+      });
+      const { restarting } = (await res.json()) as { restarting: boolean };
+      this.banner = { ok: true, text: t(restarting ? 'system.restored' : 'system.restoredAtNextStart') };
+    } catch (err) {
+      this.banner = { ok: false, text: describeFailure(err).text };
+    }
   }
   override render() {
     const s = this.status;
@@ -97,8 +128,10 @@ export class MmSystem extends I18nElement {
         ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
         <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>
       <section class="card"><h2>${t('system.backup')}</h2>
-        <div class="actions"><a href="/api/system/backup" download>${t('system.backupDownload')}</a></div>
-        <label><span>${t('system.restore')}</span><input type="file" accept="application/json,.json" @change=${(e: Event) => this.#restore(e)}></label></section>`;
+        ${field({ label: t('system.backupPassphrase'), type: 'password', value: this.#passphrase, onInput: (v) => { this.#passphrase = v; } })}
+        <div class="actions"><button type="button" @click=${() => this.#download()}>${t('system.backupDownload')}</button></div>
+        <label><span>${t('system.restore')}</span><input type="file" accept=".mmbackup" @change=${(e: Event) => { this.#archive = (e.target as HTMLInputElement).files?.[0]; }}></label>
+        <div class="actions"><button type="button" @click=${() => this.#restore()}>${t('system.restoreStart')}</button></div></section>`;
   }
 }
 customElements.define('mm-system', MmSystem);
