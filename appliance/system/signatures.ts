@@ -93,6 +93,8 @@ export async function installDatabase(dir: string, name: string, body: AsyncIter
   const [, base, ext] = m;
   const tmp = path.join(dir, `.${name}.upload-${randomBytes(6).toString('hex')}`);
   const handle = await open(tmp, 'wx', 0o644);
+  // clamd and freshclam (user clamav) must read it; the daemon's umask (027) would hide it from them.
+  await handle.chmod(0o644);
   let head = Buffer.alloc(0);
   try {
     for await (const piece of body as AsyncIterable<Buffer>) {
