@@ -15,7 +15,7 @@ import { trainingProvider } from './api/providers/training.ts';
 import { quotaProvider } from './api/providers/quota.ts';
 import { createAccept, createRcptRefusalLog } from './accept/accept.ts';
 import { servedDomain } from './config/served-domains.ts';
-import { withReports } from './accept/reports.ts';
+import { withFeedbackMail } from './accept/feedback-mail.ts';
 import { AuditLog } from './api/audit.ts';
 import type { MessageFilter } from './accept/message-filter.ts';
 import { Classifier } from './classifier/index.ts';
@@ -239,7 +239,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const reverseDns = new ReverseDns(dns.resolve);
   // One audit log for the console and the mail path (spam / not-spam reports sent by mail).
   const audit = new AuditLog(store);
-  const filter = withReports(opts.filter ?? ((input) => pipeline.run(input)), {
+  const filter = withFeedbackMail(opts.filter ?? ((input) => pipeline.run(input)), {
     config: current,
     train: (raw, label) => classifier.train(raw, label),
     audit: (r) => audit.record({ actor: r.actor, role: 'user', ip: r.ip, action: 'MAIL report', domains: [r.domain], detail: r.detail }),

@@ -16,7 +16,7 @@ import { servedDomain } from '../config/served-domains.ts';
 import { domainOf, feedbackEnabled } from '../policy/policy.ts';
 import type { FilterInput, FilterOutcome, MessageFilter } from './message-filter.ts';
 
-export interface ReportDeps {
+export interface FeedbackMailDeps {
   config: () => Config;
   /** The classifier's training: true when learnt, false when it already knew it with that label. */
   train: (raw: Buffer, label: 'spam' | 'ham') => Promise<boolean>;
@@ -40,7 +40,7 @@ async function reported(raw: Buffer): Promise<Buffer[]> {
 }
 
 /** Wraps the filter: report recipients are handled here, the others by `filter`. */
-export function withReports(filter: MessageFilter, deps: ReportDeps): MessageFilter {
+export function withFeedbackMail(filter: MessageFilter, deps: FeedbackMailDeps): MessageFilter {
   return async (input: FilterInput): Promise<FilterOutcome> => {
     const cfg = deps.config();
     const reports = input.recipients.filter((r) => reportKind(cfg, r.address));
@@ -55,7 +55,7 @@ export function withReports(filter: MessageFilter, deps: ReportDeps): MessageFil
   };
 }
 
-async function learn(input: FilterInput, kinds: ('spam' | 'ham')[], cfg: Config, deps: ReportDeps): Promise<string[]> {
+async function learn(input: FilterInput, kinds: ('spam' | 'ham')[], cfg: Config, deps: FeedbackMailDeps): Promise<string[]> {
   const reporter = input.mailFrom.toLowerCase();
   const domain = servedDomain(cfg, domainOf(reporter))?.name.toLowerCase();
   if (input.direction !== 'outbound') return ['a report must come through the submission listener (the customer\'s mail server): not learnt'];
