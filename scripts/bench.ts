@@ -13,7 +13,9 @@
 // everywhere. The machine is shared: each run first waits (bounded) for it to be quiet, and prints
 // the CPU share that was "not ours". Raw results go to bench-results/<time>.json.
 //   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
-//                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile]
+//                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile] [--heap]
+// --heap samples each daemon thread's V8 heap once a second (scripts/bench/heap-sampler.ts) and
+// reports the steady state per thread.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,13 +31,14 @@ import { render } from './bench/report.ts';
 import { measure, type RunResult, type Target } from './bench/run.ts';
 import { startSink } from './bench/sink-client.ts';
 import { freePort } from './bench/free-port.ts';
+import { describeHeaps, readHeaps } from './bench/heap.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: a } = parseArgs({
   options: {
     count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string', default: '8,32' },
     targets: { type: 'string', default: 'postfix,rspamd,bare,light,full' }, quick: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false }, heap: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -99,6 +102,7 @@ try {
       cleanups.push(stack.stop);
     }
     for (const concurrency of concurrencies) {
+      let heapFile: string | undefined;
       const busyBefore = await waitQuiet(quietWaitS);
       let target: Target;
       if (name === 'postfix') {
@@ -113,7 +117,8 @@ try {
         rspamdMeasured = true;
       } else {
         const profileDir = a.profile && name !== 'bare' ? path.join(outDir, 'profiles') : undefined;
-        const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir });
+        heapFile = a.heap ? path.join(work, `heap-${name}-c${concurrency}.jsonl`) : undefined;
+        const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir, heapFile });
         target = { name, port: d.port, group: 'daemon', dataDir: d.dataDir, classify: (pid) => pid === d.pid ? 'daemon' : undefined, stop: () => d.stop() };
       }
       say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages (machine was ${busyBefore.toFixed(0)} % busy before)`);
@@ -121,10 +126,12 @@ try {
       const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages: corpus.messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups });
       cleanups.pop();
       seq += count + warmup;
+      if (heapFile) r.heaps = await readHeaps(heapFile);
       runs.push(r);
       say(`  ${r.handledPerS.toFixed(1)} msg/s handled, ${r.cpuMsPerMsg.toFixed(2)} CPU ms/msg, EOD p50 ${r.eodMs.p50.toFixed(1)} / p99 ${r.eodMs.p99.toFixed(1)} ms, ` +
-        `RSS peak ${r.peakRssMiB.toFixed(0)} / steady ${r.steadyRssMiB.toFixed(0)} MiB, delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
+        `RSS peak ${r.peakRssMiB.toFixed(0)} / steady ${r.steadyRssMiB.toFixed(0)} MiB (growth ${r.growthRssMiB >= 0 ? '+' : ''}${r.growthRssMiB.toFixed(0)}), delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
         (Object.keys(r.failed).length ? `, failed ${JSON.stringify(r.failed)}` : ''));
+      if (r.heaps) say(`  ${describeHeaps(r.heaps)}`);
     }
     if (stack) {
       cleanups.splice(cleanups.indexOf(stack.stop), 1);
