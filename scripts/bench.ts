@@ -13,7 +13,10 @@
 // everywhere. The machine is shared: each run first waits (bounded) for it to be quiet, and prints
 // the CPU share that was "not ours". Raw results go to bench-results/<time>.json.
 //   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
-//                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile]
+//                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile] [--heap] [--mutate PCT]
+// --heap samples each daemon thread's V8 heap once a second (scripts/bench/heap-sampler.ts) and
+// reports the steady state per thread. --mutate PCT sends that share of the corpus as mutants, each
+// from a sender domain of its own (scripts/bench/corpus.ts): the mix for a memory soak.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,13 +32,14 @@ import { render } from './bench/report.ts';
 import { measure, type RunResult, type Target } from './bench/run.ts';
 import { startSink } from './bench/sink-client.ts';
 import { freePort } from './bench/free-port.ts';
+import { describeHeaps, readHeaps } from './bench/heap.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: a } = parseArgs({
   options: {
     count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string', default: '8,32' },
     targets: { type: 'string', default: 'postfix,rspamd,bare,light,full' }, quick: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false }, heap: { type: 'boolean', default: false }, mutate: { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -71,7 +75,8 @@ try {
   const corpus = await prepareCorpus();
   const template = path.join(work, 'template');
   const learned = await trainTemplate(template, corpus.train);
-  say(`${corpus.messages.length} test messages (${corpus.messages.filter((m) => m.spam).length} spam, ${corpus.signed} DKIM-signed); classifier learned ${learned} of ${corpus.train.length}`);
+  const messages = corpus.mutate(Number(a.mutate));
+  say(`${messages.length} test messages (${messages.filter((m) => m.spam).length} spam, ${corpus.signed} DKIM-signed, ${messages.filter((m) => m.mutated).length} mutated); classifier learned ${learned} of ${corpus.train.length}`);
 
   const dns = await startBenchDns(corpus.dkimPublicKey);
   cleanups.push(() => dns.close());
@@ -99,6 +104,7 @@ try {
       cleanups.push(stack.stop);
     }
     for (const concurrency of concurrencies) {
+      let heapFile: string | undefined;
       const busyBefore = await waitQuiet(quietWaitS);
       let target: Target;
       if (name === 'postfix') {
@@ -113,18 +119,21 @@ try {
         rspamdMeasured = true;
       } else {
         const profileDir = a.profile && name !== 'bare' ? path.join(outDir, 'profiles') : undefined;
-        const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir });
+        heapFile = a.heap ? path.join(work, `heap-${name}-c${concurrency}.jsonl`) : undefined;
+        const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir, heapFile });
         target = { name, port: d.port, group: 'daemon', dataDir: d.dataDir, classify: (pid) => pid === d.pid ? 'daemon' : undefined, stop: () => d.stop() };
       }
       say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages (machine was ${busyBefore.toFixed(0)} % busy before)`);
       cleanups.push(() => target.stop());
-      const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages: corpus.messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups });
+      const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups });
       cleanups.pop();
       seq += count + warmup;
+      if (heapFile) r.heaps = await readHeaps(heapFile);
       runs.push(r);
       say(`  ${r.handledPerS.toFixed(1)} msg/s handled, ${r.cpuMsPerMsg.toFixed(2)} CPU ms/msg, EOD p50 ${r.eodMs.p50.toFixed(1)} / p99 ${r.eodMs.p99.toFixed(1)} ms, ` +
-        `RSS peak ${r.peakRssMiB.toFixed(0)} / steady ${r.steadyRssMiB.toFixed(0)} MiB, delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
+        `RSS peak ${r.peakRssMiB.toFixed(0)} / steady ${r.steadyRssMiB.toFixed(0)} MiB (growth ${r.growthRssMiB >= 0 ? '+' : ''}${r.growthRssMiB.toFixed(0)}), delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
         (Object.keys(r.failed).length ? `, failed ${JSON.stringify(r.failed)}` : ''));
+      if (r.heaps) say(`  ${describeHeaps(r.heaps)}`);
     }
     if (stack) {
       cleanups.splice(cleanups.indexOf(stack.stop), 1);
@@ -138,7 +147,7 @@ try {
   const file = path.join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   await writeFile(file, JSON.stringify({
     date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, count, warmup, concurrencies,
-    corpus: { messages: corpus.messages.length, spam: corpus.messages.filter((m) => m.spam).length, dkimSigned: corpus.signed, trained: learned },
+    corpus: { messages: messages.length, spam: messages.filter((m) => m.spam).length, dkimSigned: corpus.signed, mutated: messages.filter((m) => m.mutated).length, trained: learned },
     notes, runs,
   }, null, 2) + '\n');
   console.log(`\nraw results: ${path.relative(ROOT, file)}`);

@@ -54,8 +54,6 @@ export class Classifier {
   private starter: StarterModel | undefined;
   private readonly starterGiven: StarterModel | undefined;
   private calibrationNow: Calibration = DEFAULT_CALIBRATION;
-  /** Where refits and cross-validation folds are computed before the shared weights change. */
-  private scratch: Float64Array | undefined;
   private refitTimer: NodeJS.Timeout | undefined;
   /** Training steps and refits run one after another. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -168,14 +166,18 @@ export class Classifier {
     this.refitTimer.unref();
   }
 
-  /** Refits in a worker thread (refit.ts); scoring goes on meanwhile, training waits in the queue. */
+  /**
+   * Refits in a worker thread (refit.ts); scoring goes on meanwhile, training waits in the queue.
+   * The refit and its cross-validation folds are computed in a scratch table of the weights' size
+   * (32 MiB) made for this refit only: kept between refits, it stayed resident for nothing (issue 12).
+   */
   private async doRefit(): Promise<void> {
-    this.scratch ??= new Float64Array(new SharedArrayBuffer(this.model.weights.byteLength));
+    const scratch = new Float64Array(new SharedArrayBuffer(this.model.weights.byteLength));
     const prior = this.starter && { ids: this.starter.ids, weights: this.starter.weights };
-    const own = await refitInWorker({ into: this.scratch, prior, lessons: [...this.lessons.values()] });
+    const own = await refitInWorker({ into: scratch, prior, lessons: [...this.lessons.values()] });
     const w = this.model.weights;
     // Copied entry by entry where they differ: analysis threads keep scoring while this runs.
-    for (let i = 0; i < w.length; i++) if (w[i] !== this.scratch[i]) w[i] = this.scratch[i];
+    for (let i = 0; i < w.length; i++) if (w[i] !== scratch[i]) w[i] = scratch[i];
     this.calibrationNow = own ?? this.starter?.calibration ?? DEFAULT_CALIBRATION;
   }
 

@@ -24,7 +24,9 @@ const upstream: Resolver = (name, rrtype) => new Promise((resolve, reject) => {
   dnsWaiting.set(id, { resolve, reject });
   send({ type: 'dns', id, name, rrtype });
 });
-const dns = createCachingResolver(upstream, { maxSeconds: 3600 });
+// Small: a miss costs a message to the main thread, whose cache holds the many (20 000); a
+// thread's copy of every answer that cache holds would double what a flood of new names costs.
+const dns = createCachingResolver(upstream, { maxSeconds: 3600, maxEntries: 2000 });
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'dns') {

@@ -1,8 +1,9 @@
 // The daemon under test, as its own process: writes the run's configuration, gives it a fresh copy
 // of a data folder whose classifier was trained on the corpus's train split, starts
 // `bin/mailmoat.js start` (or the bare launcher, see bare-daemon.ts), waits for the "inbound SMTP
-// listening on …:PORT" line, and stops it by its PID with SIGTERM. Node gets the flags the image
-// starts the daemon with (systemd/mailmoat.service), so the memory measured is what ships.
+// listening on …:PORT" line, and stops it by its PID with SIGTERM. Node gets the flags and the
+// environment the image starts the daemon with (systemd/mailmoat.service), so the memory measured
+// is what ships.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -51,18 +52,29 @@ function configFor(mode: DaemonMode, o: { sinkPort: number; dns: string; clamd?:
   };
 }
 
+const unitFile = () => readFile(path.join(ROOT, 'systemd/mailmoat.service'), 'utf8');
+
 /** Node's own flags in the image's unit file: what comes between `node` and `bin/mailmoat.js`. */
 export async function shippedNodeFlags(): Promise<string[]> {
-  const unit = await readFile(path.join(ROOT, 'systemd/mailmoat.service'), 'utf8');
+  const unit = await unitFile();
   const exec = /^ExecStart=\S+\s(.*?)\S*bin\/mailmoat\.js\s/m.exec(unit);
   if (!exec) throw new Error('systemd/mailmoat.service: no ExecStart running bin/mailmoat.js');
   return exec[1].split(/\s+/).filter(Boolean);
+}
+
+/** The environment the image's unit file gives the daemon (its `Environment=NAME=value` lines). */
+export async function shippedEnvironment(): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const [, name, value] of (await unitFile()).matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/gm)) env[name] = value;
+  return env;
 }
 
 export interface RunningDaemon { pid: number; port: number; dataDir: string; stop(): Promise<void> }
 
 export async function startDaemon(opts: {
   mode: DaemonMode; workDir: string; template: string; sinkPort: number; dns: string; clamd?: string; profileDir?: string;
+  /** Where heap-sampler.ts writes each thread's heap once a second (`--heap`); not loaded without it. */
+  heapFile?: string;
 }): Promise<RunningDaemon> {
   const dataDir = path.join(opts.workDir, 'data');
   await mkdir(opts.workDir, { recursive: true });
@@ -70,9 +82,11 @@ export async function startDaemon(opts: {
   const configFile = path.join(opts.workDir, 'config.json');
   await writeFile(configFile, JSON.stringify(configFor(opts.mode, opts), null, 2));
   const entry = opts.mode === 'bare' ? [path.join(ROOT, 'scripts/bench/bare-daemon.ts')] : [path.join(ROOT, 'bin/mailmoat.js'), 'start'];
-  const nodeArgs = [...await shippedNodeFlags(), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
+  const nodeArgs = [...await shippedNodeFlags(), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : []),
+    ...(opts.heapFile ? ['--import', path.join(ROOT, 'scripts/bench/heap-sampler.ts')] : [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--data', dataDir], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...await shippedEnvironment(), ...(opts.heapFile ? { MAILMOAT_BENCH_HEAP: opts.heapFile } : {}) },
   });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {

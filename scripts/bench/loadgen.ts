@@ -27,7 +27,7 @@ function sendOne(port: number, m: WireMessage, seq: number, rcptDomain: string):
     };
     const next = [
       () => s.write('EHLO loadgen.bench.test\r\n'),
-      () => s.write(`MAIL FROM:<sender${seq % 97}@${m.senderDomain}>\r\n`),
+      () => s.write(`MAIL FROM:<sender${seq % 97}@${m.mutated ? `s${seq}.mutant.bench.test` : m.senderDomain}>\r\n`),
       () => s.write(`RCPT TO:<user${seq % 13}@${rcptDomain}>\r\n`),
       () => s.write('DATA\r\n'),
       () => { s.write(`X-Bench-Seq: ${seq}\r\n`); s.write(m.body); eodAt = now(); s.write('.\r\n'); },

@@ -6,7 +6,8 @@
 // parent's cutime+cstime grows when it reaps them; a reaped child that was itself sampled is
 // subtracted so it is not counted twice. Memory = the group's summed RSS at each sample: its peak,
 // and its steady state = the median of the samples in the run's second half (start-up and warm
-// caches are behind by then; a median ignores a single burst, so growth shows as a rising median).
+// caches are behind by then; a median ignores a single burst, so growth shows as a rising median);
+// its growth = the median of the last quarter's samples minus that of the second quarter's.
 // The machine's busy time comes from /proc/stat; what is busy but in no group is "not ours"
 // (other tenants, plus kernel softirq for loopback traffic).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -16,7 +17,7 @@ const TICKS_PER_S = 100; // USER_HZ
 
 export type Classify = (pid: number, exe: string) => string | undefined;
 
-export interface GroupUsage { cpuSeconds: number; peakRssMiB: number; steadyRssMiB: number; maxProcs: number }
+export interface GroupUsage { cpuSeconds: number; peakRssMiB: number; steadyRssMiB: number; growthRssMiB: number; maxProcs: number }
 export interface Usage {
   seconds: number;
   machineBusyPct: number;
@@ -88,13 +89,15 @@ export class ProcMon {
       // gone before the end and reaped by a tracked parent: the parent's cutime holds it already
       if (t.seen < this.#round && parent && parent.seen === this.#round) ticks -= t.last + t.rLast;
       oursTicks += ticks;
-      const g = groups[t.group] ??= { cpuSeconds: 0, peakRssMiB: 0, steadyRssMiB: 0, maxProcs: 0 };
+      const g = groups[t.group] ??= { cpuSeconds: 0, peakRssMiB: 0, steadyRssMiB: 0, growthRssMiB: 0, maxProcs: 0 };
       g.cpuSeconds += ticks / TICKS_PER_S;
     }
     for (const [name, g] of Object.entries(groups)) {
       const p = this.#peak.get(name);
       g.peakRssMiB = (p?.rss ?? 0) / 1024;
-      g.steadyRssMiB = median(secondHalf(this.#rss.get(name) ?? [])) / 1024;
+      const series = this.#rss.get(name) ?? [];
+      g.steadyRssMiB = median(secondHalf(series)) / 1024;
+      g.growthRssMiB = (median(quarter(series, 3)) - median(quarter(series, 1))) / 1024;
       g.maxProcs = p?.procs ?? 0;
     }
     const busyTicks = m1.busy - this.#m0.busy;
@@ -145,6 +148,11 @@ export class ProcMon {
 
 function secondHalf(xs: number[]): number[] {
   return xs.slice(Math.floor(xs.length / 2));
+}
+
+/** The n-th quarter (0–3) of a series. */
+function quarter(xs: number[], n: number): number[] {
+  return xs.slice(Math.floor((xs.length * n) / 4), Math.floor((xs.length * (n + 1)) / 4));
 }
 
 function median(xs: number[]): number {

@@ -21,13 +21,13 @@ function table(rows: string[][]): string {
 }
 
 export function render(runs: RunResult[], measured: { postfix: boolean; rspamd: boolean }): string {
-  const head = ['target', 'conc', 'sent', 'delivered', 'quarant.', 'failed', 'lost', 'handled/s', 'delivered/s', 'CPU ms/msg', 'EOD p50/p99 ms', 'e2e p50/p99 ms', 'RSS MiB peak/steady', 'busy %', 'not ours %'];
+  const head = ['target', 'conc', 'sent', 'delivered', 'quarant.', 'failed', 'lost', 'handled/s', 'delivered/s', 'CPU ms/msg', 'EOD p50/p99 ms', 'e2e p50/p99 ms', 'RSS MiB peak/steady/growth', 'busy %', 'not ours %'];
   const rows = [head];
   for (const r of runs) {
     const failed = Object.values(r.failed).reduce((a, b) => a + b, 0);
     rows.push([r.target, String(r.concurrency), String(r.sent), String(r.delivered), String(r.quarantined), String(failed),
       String(r.missing + r.quarantineFilesMissing), f(r.handledPerS), f(r.deliveredPerS), f(r.cpuMsPerMsg, 2),
-      `${f(r.eodMs.p50)} / ${f(r.eodMs.p99)}`, `${f(r.e2eMs.p50)} / ${f(r.e2eMs.p99)}`, `${f(r.peakRssMiB, 0)} / ${f(r.steadyRssMiB, 0)}`,
+      `${f(r.eodMs.p50)} / ${f(r.eodMs.p99)}`, `${f(r.e2eMs.p50)} / ${f(r.e2eMs.p99)}`, `${f(r.peakRssMiB, 0)} / ${f(r.steadyRssMiB, 0)} / ${r.growthRssMiB >= 0 ? '+' : ''}${f(r.growthRssMiB, 0)}`,
       f(r.usage.machineBusyPct, 0), f(r.usage.notOursPct, 1)]);
   }
   const lines = [table(rows)];

@@ -9,6 +9,7 @@ import type { WireMessage } from './corpus.ts';
 import { runLoad, pct, type SendResult } from './loadgen.ts';
 import { ProcMon, type Classify, type Usage } from './procmon.ts';
 import type { SinkClient } from './sink-client.ts';
+import type { ThreadHeap } from './heap.ts';
 
 export interface Target {
   name: string;
@@ -43,7 +44,11 @@ export interface RunResult {
   peakRssMiB: number;
   /** Median RSS over the second half of the run (see procmon.ts). */
   steadyRssMiB: number;
+  /** Median RSS of the run's last quarter minus that of its second quarter (see procmon.ts). */
+  growthRssMiB: number;
   usage: Usage;
+  /** Each daemon thread's heap in the steady state (`--heap` only). */
+  heaps?: ThreadHeap[];
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -134,6 +139,7 @@ export async function measure(o: {
     e2eMs: { p50: pct(e2e, 50), p99: pct(e2e, 99) },
     peakRssMiB: g?.peakRssMiB ?? NaN,
     steadyRssMiB: g?.steadyRssMiB ?? NaN,
+    growthRssMiB: g?.growthRssMiB ?? NaN,
     usage,
   };
 }

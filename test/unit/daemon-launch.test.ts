@@ -1,16 +1,30 @@
-// The daemon's Node flags (issue 12: a bounded young generation) are the same wherever it is
-// started for real: the image's unit file, `npm start`, and the benchmark that reports its memory.
+// The daemon's Node flags and memory settings (issue 12: a bounded young generation, two malloc
+// arenas) are the same wherever it is started for real: the image's unit file, `npm start`, and
+// the benchmark that reports its memory.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { shippedNodeFlags } from '../../scripts/bench/daemon.ts';
+import { shippedEnvironment, shippedNodeFlags } from '../../scripts/bench/daemon.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
+
+async function startScript(): Promise<{ env: Record<string, string>; flags: string[] }> {
+  const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const start = /^\s*((?:[A-Z_]+=\S*\s+)*)node\s(.*?)\S*bin\/mailmoat\.js start/.exec(pkg.scripts.start.split('&&').at(-1)!);
+  return {
+    env: Object.fromEntries((start?.[1] ?? '').split(/\s+/).filter(Boolean).map((a) => a.split('=') as [string, string])),
+    flags: (start?.[2] ?? '').split(/\s+/).filter(Boolean),
+  };
+}
 
 test('npm start passes Node the flags the unit file does, and they bound the young generation', async (t) => {
   const flags = await shippedNodeFlags();
   t.true(flags.some((f) => /^--max-semi-space-size=\d+$/.test(f)), `unit file flags: ${flags.join(' ')}`);
-  const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const start = /\bnode\s(.*?)\S*bin\/mailmoat\.js start/.exec(pkg.scripts.start.split('&&').at(-1)!);
-  t.deepEqual(start?.[1].split(/\s+/).filter(Boolean), flags);
+  t.deepEqual((await startScript()).flags, flags);
+});
+
+test('npm start sets the malloc variables the unit file does, and they bound the arenas', async (t) => {
+  const malloc = Object.fromEntries(Object.entries(await shippedEnvironment()).filter(([name]) => name.startsWith('MALLOC_')));
+  t.regex(malloc.MALLOC_ARENA_MAX ?? '', /^\d+$/);
+  t.deepEqual((await startScript()).env, malloc);
 });

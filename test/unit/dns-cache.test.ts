@@ -60,6 +60,19 @@ test('NXDOMAIN/NODATA are cached briefly; SERVFAIL and timeouts are not cached',
   t.is(inner.asked.filter((q) => q.includes('broken.test')).length, 2);
 });
 
+test('the cache holds at most maxEntries answers: the oldest go first, the newest stay', async (t) => {
+  const inner = counting(async (name) => ({ [ANSWER_TTL]: 3600, records: [name] }));
+  const c = createCachingResolver(inner.resolve, { maxSeconds: 3600, maxEntries: 3 });
+  for (const n of ['a', 'b', 'c', 'd', 'e']) await c.resolve(`${n}.test`, 'A');
+  t.is(c.size(), 3);
+  await c.resolve('e.test', 'A');
+  await c.resolve('c.test', 'A');
+  t.is(inner.asked.length, 5, 'the newest answers are still held');
+  await c.resolve('a.test', 'A');
+  t.is(inner.asked.length, 6, 'the oldest answer was let go');
+  t.is(c.size(), 3);
+});
+
 test('concurrent questions for the same name share one query', async (t) => {
   let release!: () => void;
   const gate = new Promise<void>((r) => { release = r; });
