@@ -7,21 +7,12 @@ import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { localTime } from '../../appliance/stats/calendar.ts';
 import type { Counter, Counts } from '../../appliance/stats/counters.ts';
 import { barChartSvg, PALETTE } from '../../appliance/stats/svg-chart.ts';
+import type { StatisticsSeries } from '../../appliance/api/providers/interfaces.ts';
 import type { MessageKey } from '../../appliance/i18n/catalog.ts';
 import { lang, t } from './i18n.ts';
 
-export interface Series {
-  domains: string[] | 'all';
-  zone: string;
-  period: '24h' | 'day' | 'week' | 'month' | 'year';
-  step: 'hour' | 'day' | 'month' | 'year';
-  start: string;
-  end: string;
-  previous?: string;
-  next?: string;
-  points: { start: string; counts: Counts }[];
-  totals: Counts;
-}
+/** An answer of GET /api/stats (the API's own type). */
+export type Series = StatisticsSeries;
 
 /** The graphs the page draws, each a stack of counters. */
 export const OUTCOMES: Counter[] = ['delivered', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize'];
