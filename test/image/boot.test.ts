@@ -157,6 +157,24 @@ async function tryStaticAddress(vm: Vm, iface: string): Promise<void> {
   }
 }
 
+/** The daemon's recent log lines, read on the serial console through the menu (item 5), for a failure message. */
+async function daemonLog(vm: Vm): Promise<string> {
+  try {
+    const mark = vm.serial().length;
+    await vm.type('\n');
+    await vm.waitForSerial('the login prompt', /login: *$/m, 60_000, mark);
+    await vm.type('maint\n');
+    await vm.waitForSerial('the maintenance menu', /Choose/, 120_000, mark);
+    const from = vm.serial().length;
+    await vm.type('5\n');
+    await vm.waitForSerial('the log lines', /Recent log lines[\s\S]*Choose/, 120_000, from);
+    await vm.type('0\n');
+    return vm.serial().slice(from);
+  } catch (err) {
+    return `(could not read it: ${(err as Error).message})`;
+  }
+}
+
 /** Retries `probe` every 3 s until it returns a value (services may still be starting). */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -250,7 +268,8 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     // SMTP: the unit is active only once the daemon listens, so the first attempt must succeed.
     // A message for a configured domain is relayed through the image to the sink here.
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, connectionTimeout: 60_000, greetingTimeout: 60_000 });
-    const info = await transport.sendMail({ from: 'sender@sender.example', to: 'user@example.com', subject: 'through the image', text: 'hello from the host' });
+    const info = await transport.sendMail({ from: 'sender@sender.example', to: 'user@example.com', subject: 'through the image', text: 'hello from the host' })
+      .catch(async (err: Error) => { throw new Error(`SMTP through the image failed (${err.message}); the daemon's log:\n${await daemonLog(vm)}`); });
     t.regex(info.response, /^250/);
     await until('the relayed message at the sink', async () => (received.length ? true : undefined), 180_000);
     t.is(received.length, 1);
