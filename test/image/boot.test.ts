@@ -312,7 +312,9 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     await tryStaticAddress(vm, iface!);
     const mark3 = vm.serial().length;
     await vm.type('\x03');
-    await vm.waitForSerial('the rollback after Ctrl-C', loose('Interrupted: the previous network settings are back.'), 120_000, mark3);
+    // The menu takes the terminal back only once the dialogue has ended: wait for its prompt.
+    await vm.waitForSerial('the rollback after Ctrl-C, then the menu',
+      new RegExp(`${loosePart('Interrupted: the previous network settings are back.')}[\\s\\S]*${loosePart('Choose 0-11:')}`), 120_000, mark3);
     const afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
     t.regex(afterCtrlC, loose('10.0.2.15'));
     t.notRegex(afterCtrlC, loose('10.0.2.77'));
