@@ -46,8 +46,8 @@ const WORKER_URL = new URL('./analysis-worker.ts', import.meta.url);
  * garbage between collections: about two thirds of a thread's heap (issue 12, measured with
  * `npm run bench`). 16 MiB keeps scavenges frequent and cheap; the old generation is not capped,
  * since `filtering.oversize.maxBytes` lets an admin have very large messages analysed. A
- * `--max-semi-space-size` given to Node overrides this in every thread: the daemon's 8 (systemd
- * unit, `npm start`) is the same 2 × 8 MiB; 16 made it 32 MiB.
+ * `--max-semi-space-size` given to Node overrides this in every thread: the daemon's 16 (systemd
+ * unit, `npm start`) makes it 2 × 16 MiB.
  */
 const YOUNG_GENERATION_MB = 16;
 
