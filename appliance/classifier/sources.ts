@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import msgreader from '@kenjiuno/msgreader';
+import { encodeEncodedWords } from '../message/encoded-words.ts';
 
 /** The package is CommonJS with the class on `default`. */
 const MsgReader = msgreader.default;
@@ -42,8 +43,7 @@ export function msgToMime(data: Buffer): Buffer {
   const kept = (f.headers ?? '').split(/\r?\n(?=\S)/)
     .filter((h) => h.trim() && !/^(content-type|content-transfer-encoding|mime-version)\s*:/i.test(h));
   if (kept.length === 0) {
-    const enc = (s: string) => /[^\x20-\x7e]/.test(s) ? `=?UTF-8?B?${Buffer.from(s).toString('base64')}?=` : s;
-    kept.push(`From: ${enc(f.senderName ?? '')} <${f.senderEmail ?? ''}>`, `Subject: ${enc(f.subject ?? '')}`);
+    kept.push(`From: ${encodeEncodedWords(f.senderName ?? '')} <${f.senderEmail ?? ''}>`, `Subject: ${encodeEncodedWords(f.subject ?? '')}`);
   }
   // Derived from the file, so the same .msg always converts to the same bytes (and so to the same
   // training record: training it twice is recognised).

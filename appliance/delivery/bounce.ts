@@ -3,6 +3,7 @@
 // remote's reply, and the original headers. Never sent for the null sender or for a bounce.
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { mailDate } from '../message/mail-date.ts';
 
 export interface FailedRecipient {
   address: string;
@@ -25,7 +26,7 @@ export async function buildBounce(opts: {
 }): Promise<Buffer> {
   const headers = await readHeaders(opts.messageFile);
   const boundary = `mm-${randomBytes(12).toString('hex')}`;
-  const date = new Date().toUTCString().replace('GMT', '+0000');
+  const date = mailDate();
   const lines = opts.failed.map((f) => `  <${f.original}>${f.original !== f.address ? ` (delivered as <${f.address}>)` : ''}: ${f.diagnostic}`);
   const human = [
     `This is the mail system at ${opts.hostname}.`,
@@ -64,7 +65,7 @@ export async function buildBounce(opts: {
     'Content-Type: message/delivery-status',
     '',
     `Reporting-MTA: dns; ${opts.hostname}`,
-    `Arrival-Date: ${new Date(opts.receivedAt).toUTCString().replace('GMT', '+0000')}`,
+    `Arrival-Date: ${mailDate(opts.receivedAt)}`,
     '',
     perRecipient,
     '',

@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { HeaderEdits } from '../message/message.ts';
+import { encodeEncodedWords } from '../message/encoded-words.ts';
 
 export function hasEdits(edits: HeaderEdits | undefined): edits is HeaderEdits {
   return Boolean(edits && (edits.prepend.length || edits.subjectPrefix || edits.remove?.length || edits.removeAuthResultsOf));
@@ -92,5 +93,5 @@ function withoutFields(header: string, edits: HeaderEdits): string {
 function encodeWord(text: string): string {
   const safe = text.replace(/\r?\n(?![ \t])/g, ' ').replace(/\r?\n/g, '\r\n');
   if (/^[\x20-\x7e\r\n\t]*$/.test(safe)) return safe;
-  return `=?UTF-8?B?${Buffer.from(safe.replace(/\r\n[ \t]+/g, ' '), 'utf8').toString('base64')}?=`;
+  return encodeEncodedWords(safe.replace(/\r\n[ \t]+/g, ' '));
 }

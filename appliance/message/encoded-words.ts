@@ -3,6 +3,7 @@
 // encoded words of one charset are joined before decoding, because senders split a multi-byte
 // character (or an ISO-2022-JP escape sequence) across two words; the space between encoded words
 // is dropped (RFC 2047 §6.2). A word in a charset this Node cannot decode is left as it was.
+// Encoding goes the other way for the text we write into headers (subjects, notices, tags).
 const WORD = /=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=/g;
 
 function bytesOf(encoding: string, text: string): Buffer {
@@ -47,4 +48,25 @@ export function decodeEncodedWords(value: string): string {
   }
   flush();
   return out + value.slice(at);
+}
+
+// 45 bytes of UTF-8 are 60 base64 characters: with `=?UTF-8?B?` and `?=` a word stays within the
+// 75 characters RFC 2047 §2 allows.
+const WORD_BYTES = 45;
+
+/**
+ * Text for a header field: ASCII text as it is, anything else as UTF-8 encoded words of at most 75
+ * characters, split between characters (never inside one) and separated by spaces, which decoders
+ * drop between adjacent words.
+ */
+export function encodeEncodedWords(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(chunk + ch, 'utf8') > WORD_BYTES) { words.push(chunk); chunk = ''; }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
 }

@@ -10,13 +10,10 @@
 // own verdict as the appliance's.
 import type { HeaderEdits, MainClass } from '../message/message.ts';
 import type { Findings, ListHit } from './message-context.ts';
+import { encodeEncodedWords } from '../message/encoded-words.ts';
 
 const MAX_REASONS = 12;
 export const STAMP_HEADERS = ['X-Mailmoat-Spam-Score', 'X-Mailmoat-Class', 'X-Mailmoat-Reasons'];
-
-export function encodeWord(text: string): string {
-  return /^[\x20-\x7e]*$/.test(text) ? text : `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
-}
 
 /** Folds a comma-separated value so no line exceeds ~78 characters. */
 export function fold(name: string, parts: string[]): string {
@@ -43,7 +40,7 @@ export function formatScore(score: number): string {
 
 function reasonList(f: Findings, hit: ListHit | undefined): string[] {
   const out: string[] = [];
-  if (f.antivirus?.status === 'infected') out.push(`VIRUS(${encodeWord(f.antivirus.virus ?? '')})`);
+  if (f.antivirus?.status === 'infected') out.push(`VIRUS(${encodeEncodedWords(f.antivirus.virus ?? '')})`);
   if (f.antivirus?.status === 'failed') out.push('AV_NOT_SCANNED');
   if (hit) out.push(`LIST_${hit.kind.toUpperCase().replace(/-/g, '_')}(${hit.scope})`);
   if (f.parse && !f.parse.ok) out.push('MALFORMED');
@@ -55,7 +52,7 @@ function reasonList(f: Findings, hit: ListHit | undefined): string[] {
     else if (a.dkim.length) out.push(`DKIM_${a.dkim[0].result.toUpperCase()}`);
   }
   const reasons = [...(f.spam?.reasons ?? [])].sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution)).slice(0, MAX_REASONS);
-  for (const r of reasons) out.push(`${encodeWord(r.name)}(${r.contribution >= 0 ? '+' : ''}${r.contribution.toFixed(2)})`);
+  for (const r of reasons) out.push(`${encodeEncodedWords(r.name)}(${r.contribution >= 0 ? '+' : ''}${r.contribution.toFixed(2)})`);
   return out;
 }
 

@@ -17,6 +17,7 @@ import { networkMatcher, relayLogin } from './relay-auth.ts';
 import type { ReverseDns } from './reverse-dns.ts';
 import type { Screening } from './screening.ts';
 import { greetingDeadline, watchSlowData } from './slow-clients.ts';
+import { mailDate } from '../message/mail-date.ts';
 
 export type ListenerKind = 'inbound' | 'submission';
 
@@ -250,7 +251,7 @@ function clientOf(session: SMTPServerSession): IncomingMessage['client'] {
 
 function receivedHeader(hostname: string, client: { ip: string; hostname: string; helo: string; authUser?: string }, tls: boolean, forRecipient: string | undefined, at: number): string {
   const protocol = `ESMTP${tls ? 'S' : ''}${client.authUser ? 'A' : ''}`;
-  const date = new Date(at).toUTCString().replace('GMT', '+0000');
+  const date = mailDate(at);
   const helo = client.helo.replace(/[^\x21-\x7e]/g, '') || 'unknown';
   return `Received: from ${helo} (${client.hostname} [${client.ip}])\r\n\tby ${hostname} (Mailmoat) with ${protocol}` +
     `${forRecipient ? `\r\n\tfor <${forRecipient}>` : ''}; ${date}\r\n`;

@@ -1,14 +1,16 @@
 // A notice mailed to the admin contact (disk thresholds and other alarms): a plain UTF-8 text
 // message from the appliance's mailer-daemon, sent with the null sender so it can never bounce.
 import { randomBytes } from 'node:crypto';
+import { encodeEncodedWords } from '../message/encoded-words.ts';
+import { mailDate } from '../message/mail-date.ts';
 
 export function adminNotice(o: { hostname: string; to: string; subject: string; text: string }): Buffer {
-  const subject = /^[\x20-\x7e]*$/.test(o.subject) ? o.subject : `=?UTF-8?B?${Buffer.from(o.subject).toString('base64')}?=`;
+  const subject = encodeEncodedWords(o.subject);
   return Buffer.from([
     `From: Mailmoat <mailer-daemon@${o.hostname}>`,
     `To: <${o.to}>`,
     `Subject: ${subject}`,
-    `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
+    `Date: ${mailDate()}`,
     `Message-ID: <notice.${randomBytes(8).toString('hex')}@${o.hostname}>`,
     'Auto-Submitted: auto-generated',
     'MIME-Version: 1.0',
