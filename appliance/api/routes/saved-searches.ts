@@ -36,6 +36,14 @@ const SearchBody = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 type Body = Static<typeof SearchBody>;
+
+/** Fastify drops properties a schema does not name; a search field the log does not know is refused instead. */
+async function refuseUnknownFields(req: FastifyRequest): Promise<void> {
+  const body = req.body as { fields?: unknown } | undefined;
+  const fields = body && typeof body.fields === 'object' && body.fields ? Object.keys(body.fields) : [];
+  const unknown = fields.filter((k) => !(k in Fields.properties));
+  if (unknown.length) throw invalid([problem('/fields', 'problem.unknown-keys', { keys: unknown.join(', ') })]);
+}
 type Principal = NonNullable<FastifyRequest['principal']>;
 
 function recipientsOf(b: Body, p: Principal): string[] {
@@ -77,6 +85,7 @@ export default async function savedSearchRoutes(fastify: FastifyInstance, ctx: C
   app.post('/api/saved-searches', {
     config: { access: { roles: 'any', targets: recipientTargets } },
     schema: { body: SearchBody },
+    preValidation: refuseUnknownFields,
   }, async (req, reply) => {
     const p = req.principal!;
     const b = req.body;
@@ -92,6 +101,7 @@ export default async function savedSearchRoutes(fastify: FastifyInstance, ctx: C
   app.put('/api/saved-searches/:id', {
     config: { access: { roles: 'any', targets: recipientTargets } },
     schema: { params: IdParams, body: SearchBody },
+    preValidation: refuseUnknownFields,
   }, async (req) => {
     const old = await mine(req.params.id, req.principal!);
     const b = req.body;
