@@ -172,7 +172,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const quota = new QuarantineQuota({
     quarantine, config: current, say,
     notify: async (to, subject, text) => {
-      for (const address of to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to: address, subject, text }), [address]);
+      for (const address of to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to: address, subject, text, from: current().reports.sender }), [address]);
     },
   });
   const pipeline = createPipeline({
@@ -229,7 +229,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     getCounters: counters,
     notifyAdmin: async (subject, text) => {
       const to = current().postmaster;
-      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text }), [to]);
+      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text, from: current().reports.sender }), [to]);
     },
   }).catch(async (err: Error) => {
     // E.g. a data path whose disk cannot be measured: stop what runs already, then report it.

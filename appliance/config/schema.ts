@@ -105,7 +105,7 @@ export const ReportSettings = Type.Object({
   linkDays: Type.Integer({ minimum: 1, maximum: 60, default: 14, description: 'days the action links in a report stay valid' }),
   sessionMinutes: Type.Integer({ minimum: 5, maximum: 1440, default: 60, description: 'how long a "my quarantine" session opened from a report lasts' }),
   consoleUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'the console\'s address as recipients reach it, for links in reports; default https://<hostname>/ (with the console port unless 443)' })),
-  sender: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'From address of reports and notices; default mailer-daemon@<hostname>' })),
+  sender: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'From address of reports and of every notice (outbound mail quarantined, quarantine quota, disk, stale virus signatures); default mailer-daemon@<hostname>' })),
   noticeMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 60, description: 'at most one notice of a kind per domain in this many minutes (an incident sends one mail, not thousands)' }),
 }, { default: {} });
 export type ReportSettings = Static<typeof ReportSettings>;

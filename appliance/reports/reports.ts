@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config, Domain, ReportAction } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
+import { domainContact } from '../policy/policy.ts';
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { MessageLogProvider, Scope } from '../api/providers/interfaces.ts';
@@ -515,7 +516,7 @@ export class ReportService {
   async #outboundNotice(log: MessageLogRecord): Promise<boolean> {
     const cfg = this.#deps.config();
     const d = this.#domain(domainOf(log.mailFrom || log.client?.authUser || ''));
-    const to = d?.reports.contact ?? cfg.postmaster;
+    const to = d?.reports.contact ?? (d ? domainContact(cfg, d.name) : cfg.postmaster);
     if (!to) return false;
     const key = d ? d.name : '*';
     if (!await this.store.takeNotice('outbound', key, cfg.reports.noticeMinutes * 60_000, this.#now())) return false;
