@@ -325,7 +325,10 @@ export class ReportService {
       if (domain.enabled && domain.recipients.length) await this.#due(`domain!${lower(d.name)}`, domain, zone, now, (slot, last) => this.#runDomainReport(d, slot, last, now));
     }
     for (const search of await this.store.savedSearches()) {
-      const owner = await this.#deps.user?.(search.owner);
+      if (!this.#deps.user) break;
+      const owner = await this.#deps.user(search.owner);
+      // A deleted account's searches go with it; a disabled one's wait.
+      if (!owner) await this.store.deleteSavedSearch(search.id);
       if (!owner || owner.disabled) continue;
       await this.#due(`search!${search.id}`, search.schedule, this.ownerZone(owner), now, async (_slot, last) => (await this.#runSearch(search, owner, last.ranAt, now)) ? 1 : 0);
     }

@@ -6,6 +6,7 @@
 // attachment (the console's export columns) or an HTML table, in the owner's language. Its
 // recipients must lie in the owner's scope: a mailbox user mails only themself, a domain admin
 // only addresses in their domains; the check is made when saving and again at every mailing.
+// A deleted account's searches are deleted at the next scheduler pass.
 import type { LogField } from '../logsearch/log-index.ts';
 import type { Language, MessageKey } from '../i18n/catalog.ts';
 import { translate } from '../i18n/catalog.ts';

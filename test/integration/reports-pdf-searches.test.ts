@@ -213,4 +213,10 @@ test('saved searches: saved within the account\'s scope, mailed on schedule as C
   t.is(sink.messages.filter((m) => m.to.includes('it@example.jp')).length, 1);
   t.is((await server.app.inject({ method: 'DELETE', url: `/api/saved-searches/${mine.json().search.id}`, headers: tanaka })).statusCode, 200);
   t.deepEqual((await server.app.inject({ method: 'GET', url: '/api/saved-searches', headers: tanaka })).json().items, []);
+
+  // An account deleted: its searches go at the next tick.
+  const jpadmin = (await server.context.users.byName('jpadmin'))!;
+  await server.context.users.remove(jpadmin, server.context.sessions);
+  await a.app.reports.tick();
+  t.deepEqual(await a.app.reports.store.savedSearches(), []);
 });
