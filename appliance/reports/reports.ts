@@ -22,14 +22,13 @@ import { servedDomain } from '../config/served-domains.ts';
 import { domainContact } from '../policy/policy.ts';
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
-import type { MessageLogProvider, Scope } from '../api/providers/interfaces.ts';
 import type { QuarantineActions } from '../quarantine/actions.ts';
 import type { Quarantine, QuarantineRecord } from '../quarantine/quarantine-store.ts';
 import type { Store } from '../store/store.ts';
 import { LinkSigner, singleUse, type LinkClaims } from './links.ts';
 import { PdfUnavailable, renderPdf } from './pdf.ts';
 import { linkPage, renderDigest, renderDomainReport, renderWelcome, formatTime, type RefusedItem, type Rendered, type ReportItem, type Totals } from './render.ts';
-import { ownerScope, recipientsOutOfScope, renderSearchMail, searchCsv, SEARCH_MAIL_LIMIT, type SavedSearch, type SearchOwner } from './saved-searches.ts';
+import { ownerScope, recipientsOutOfScope, renderSearchMail, searchCsv, SEARCH_MAIL_LIMIT, type LogSearch, type SavedSearch, type Scope, type SearchOwner } from './saved-searches.ts';
 import { ReportStore, type RunRecord } from './report-store.ts';
 import { latestSlot, periodMs, zonedInstant, type Schedule } from './schedule.ts';
 
@@ -49,7 +48,7 @@ export interface ReportDeps {
   /** The console's port, for the default link address. */
   consolePort?: () => number | undefined;
   /** The message log as the console searches it (saved searches, the extra table). */
-  log?: MessageLogProvider;
+  log?: LogSearch;
   /** A console account by id (saved searches run as their owner). */
   user?: (id: string) => Promise<SearchOwner | undefined>;
   /** The language a mailbox's console account chose, if it has one. */

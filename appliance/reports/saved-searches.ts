@@ -10,11 +10,41 @@
 import type { LogField } from '../logsearch/log-index.ts';
 import type { Language, MessageKey } from '../i18n/catalog.ts';
 import { translate } from '../i18n/catalog.ts';
-import type { LogItem, Scope } from '../api/providers/interfaces.ts';
-import { addressInScope } from '../api/providers/scope.ts';
 import { toCsv } from '../csv/csv.ts';
 import { formatTime, type Rendered } from './render.ts';
 import type { Schedule } from './schedule.ts';
+
+/** Whose mail a search sees: everything, some domains, or one mailbox (as the console's scopes). */
+export type Scope = { all: true } | { domains: string[] } | { address: string };
+
+/** A message log record as the console's search gives it (api/providers LogItem, as far as reports read it). */
+export interface LogItem {
+  id: string;
+  receivedAt: string;
+  direction: string;
+  sender: string;
+  from?: string;
+  recipients: { address: string; status: string; class?: string }[];
+  subject: string;
+  status: string;
+  reply?: string;
+  delivery?: { reply: string };
+}
+
+/** The console's message log search (api/providers/message-log.ts), which applies the scope. */
+export interface LogSearch {
+  search(q: {
+    scope: Scope; fields: Partial<Record<LogField, string>>; match: 'all' | 'any'; mode: 'exact' | 'contains';
+    from?: number; to?: number; limit: number; after?: string;
+  }): Promise<{ items: LogItem[]; resume?: string }>;
+}
+
+function addressInScope(scope: Scope, address: string): boolean {
+  const a = address.toLowerCase();
+  if ('all' in scope) return true;
+  if ('domains' in scope) return scope.domains.includes(a.slice(a.lastIndexOf('@') + 1));
+  return scope.address.toLowerCase() === a;
+}
 
 export interface SavedSearch {
   id: string;
