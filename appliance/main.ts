@@ -8,6 +8,7 @@ import { startConsole, type ConsoleServer } from './api/server.ts';
 import { DEFAULT_SOCKET, startLocalApi, type LocalApi } from './api/local-socket.ts';
 import { listsProvider } from './api/providers/lists.ts';
 import { messageLogProvider } from './api/providers/message-log.ts';
+import { UserStore } from './api/users.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
 import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
 import { statisticsProvider } from './api/providers/statistics.ts';
@@ -80,6 +81,8 @@ export interface ApplianceOptions {
   now?: () => number;
   /** Called when the console staged a restore: the caller restarts the appliance to swap it in. */
   onRestoreStaged?: () => void;
+  /** The Japanese font of PDF reports; default the Debian package's (appliance/reports/pdf.ts). */
+  reportFont?: string;
 }
 
 export interface Appliance {
@@ -169,7 +172,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const quota = new QuarantineQuota({
     quarantine, config: current, say,
     notify: async (to, subject, text) => {
-      for (const address of to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to: address, subject, text }), [address]);
+      for (const address of to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to: address, subject, text, from: current().reports.sender }), [address]);
     },
   });
   const pipeline = createPipeline({
@@ -186,6 +189,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     },
   });
   let consolePort: number | undefined;
+  const users = new UserStore(store);
   const reports = new ReportService({
     store, config: current, quarantine, actions: quarantineActions, linkKey: await loadLinkKey(opts.dataDir), now: opts.now,
     consolePort: () => consolePort,
@@ -194,6 +198,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
       return { received: c.received, delivered: c.delivered, quarantined: c.quarantined, rejected: c.rejected, spam: c.spam, virus: c.virus };
     },
     send: async (raw, to, note) => { await queue.submitNotice(raw, to, note); },
+    log: messageLogProvider(log), say, ...(opts.reportFont ? { pdfFont: opts.reportFont } : {}),
+    // Saved searches run as their owner; a mailbox's digest follows its account's language.
+    user: async (id) => await users.byId(id),
+    userLanguage: async (address) => (await users.byName(address))?.language,
   });
   onQuarantined = (e) => void reports.outboundQuarantined(e.log).catch((err: Error) => say(`mailmoat: notice about quarantined outbound mail failed: ${err.message}`));
   const stopReports = startTicker(() => reports.tick(), (err) => say(`mailmoat: reports failed: ${err.message}`));
@@ -221,7 +229,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     getCounters: counters,
     notifyAdmin: async (subject, text) => {
       const to = current().postmaster;
-      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text }), [to]);
+      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text, from: current().reports.sender }), [to]);
     },
   }).catch(async (err: Error) => {
     // E.g. a data path whose disk cannot be measured: stop what runs already, then report it.

@@ -6,6 +6,8 @@ PKGS="clamav-daemon clamav clamav-testfiles socat"
 if [ "${MAILMOAT_TESTS:-all}" = all ] || [ "${MAILMOAT_TESTS:-}" = e2e ]; then PKGS="$PKGS chromium"; fi
 # The SNMP subagent's tests run a real snmpd and snmpwalk.
 PKGS="$PKGS snmpd snmp"
+# PDF reports embed the appliance's Japanese font (image/packages.txt); their test extracts the text with pdftotext.
+PKGS="$PKGS fonts-ipafont-gothic poppler-utils"
 # The image build (scripts/build-image.sh) and its QEMU boot test.
 if [ "${MAILMOAT_TESTS:-all}" = all ] || [ "${MAILMOAT_TESTS:-}" = image ]; then
   PKGS="$PKGS mmdebstrap qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools e2fsprogs fdisk zstd"

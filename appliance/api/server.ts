@@ -29,6 +29,7 @@ import listRoutes from './routes/lists.ts';
 import messageRoutes from './routes/messages.ts';
 import quarantineRoutes from './routes/quarantine.ts';
 import reportRoutes from './routes/reports.ts';
+import savedSearchRoutes from './routes/saved-searches.ts';
 import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
 import statsRoutes from './routes/stats.ts';
@@ -132,7 +133,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes]) {
+    backupRoutes, signatureRoutes, savedSearchRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

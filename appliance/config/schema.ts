@@ -64,6 +64,8 @@ const ReportTime = Type.String({ pattern: TIME_OF_DAY, default: '09:00', descrip
 const ReportFrequency = Type.Union([Type.Literal('daily'), Type.Literal('weekly')], { default: 'daily', description: 'daily, or weekly on `weekday`' });
 const Weekday = Type.Integer({ minimum: 0, maximum: 6, default: 1, description: 'day of a weekly report: 0 = Sunday … 6 = Saturday' });
 const ReportLanguage = Type.Union([Type.Literal('ja'), Type.Literal('en')], { default: 'ja', description: 'language of the report' });
+const ReportFormat = Type.Union([Type.Literal('html'), Type.Literal('pdf')], { default: 'html', description: 'an HTML mail, or a PDF attachment (in the appliance\'s Japanese font; sent as HTML, with a logged error, when the font is missing)' });
+const ExtraTable = Type.Boolean({ default: false, description: 'include the extra table: mail refused at SMTP or deferred (from the message log) in the period' });
 export const ReportAction = Type.Union([
   Type.Literal('release'), Type.Literal('release-train'), Type.Literal('allow-release'), Type.Literal('block-delete'), Type.Literal('delete'),
 ], { description: 'release; release and train as not spam; allow the sender and release; block the sender and delete; delete' });
@@ -80,6 +82,8 @@ export const DomainReports = Type.Object({
     horizonDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 14, description: 'list everything still held from the last this many days instead of only what is new since the last digest (the quarantine list notification)' })),
     extraTimes: Type.Array(Type.String({ pattern: TIME_OF_DAY }), { default: [], maxItems: 2, description: 'up to two more times of day (HH:MM) to send the digest, for 2 or 3 a day (the scout report)' }),
     welcome: Type.Boolean({ default: false, description: 'before a mailbox\'s first digest, mail it a short explanation with links to stop the reports and to subscribe again (the scout report\'s welcome mail)' }),
+    format: ReportFormat,
+    extraTable: ExtraTable,
   }, { default: {} }),
   actions: Type.Array(ReportAction, { default: ['release', 'release-train', 'delete'], uniqueItems: true, description: 'the actions offered for each message in digests and domain reports' }),
   domain: Type.Object({
@@ -90,6 +94,8 @@ export const DomainReports = Type.Object({
     weekday: Weekday,
     language: ReportLanguage,
     withoutMessages: Type.Boolean({ default: false, description: 'send the totals only, without the list of held messages' }),
+    format: ReportFormat,
+    extraTable: ExtraTable,
   }, { default: {} }),
   contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'the domain\'s primary contact: notices (outbound mail quarantined) go here; default: the appliance\'s postmaster' })),
 }, { default: {}, description: 'quarantine digests, the domain report and notices for this domain' });
@@ -99,7 +105,7 @@ export const ReportSettings = Type.Object({
   linkDays: Type.Integer({ minimum: 1, maximum: 60, default: 14, description: 'days the action links in a report stay valid' }),
   sessionMinutes: Type.Integer({ minimum: 5, maximum: 1440, default: 60, description: 'how long a "my quarantine" session opened from a report lasts' }),
   consoleUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', description: 'the console\'s address as recipients reach it, for links in reports; default https://<hostname>/ (with the console port unless 443)' })),
-  sender: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'From address of reports and notices; default mailer-daemon@<hostname>' })),
+  sender: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'From address of reports and of every notice (outbound mail quarantined, quarantine quota, disk, stale virus signatures); default mailer-daemon@<hostname>' })),
   noticeMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 60, description: 'at most one notice of a kind per domain in this many minutes (an incident sends one mail, not thousands)' }),
 }, { default: {} });
 export type ReportSettings = Static<typeof ReportSettings>;

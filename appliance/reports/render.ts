@@ -4,6 +4,7 @@
 // carrying the same links. Every value from a message (subject, sender) is escaped.
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
 import type { ReportAction } from '../config/schema.ts';
+import type { DocumentTable, ReportDocument } from './pdf.ts';
 
 export interface ReportLink { action: ReportAction; url: string }
 
@@ -15,6 +16,16 @@ export interface ReportItem {
   mainClass: string;
   score?: number;
   links: ReportLink[];
+}
+
+/** A message refused at SMTP (5xx) or deferred (4xx), from the message log: the "extra table". */
+export interface RefusedItem {
+  at: number;
+  from: string;
+  to: string;
+  subject: string;
+  status: string;
+  reply: string;
 }
 
 export interface DigestView {
@@ -30,6 +41,8 @@ export interface DigestView {
   openUrl?: string;
   unsubscribeUrl?: string;
   linksUntil: number;
+  /** Set when the extra table is included. */
+  refused?: RefusedItem[];
 }
 
 export interface Totals { received: number; delivered: number; quarantined: number; rejected: number; spam: number; virus: number }
@@ -46,9 +59,11 @@ export interface DomainReportView {
   items?: ReportItem[];
   held: number;
   linksUntil: number;
+  /** Set when the extra table is included. */
+  refused?: RefusedItem[];
 }
 
-export interface Rendered { subject: string; html: string; text: string }
+export interface Rendered { subject: string; html: string; text: string; document?: ReportDocument }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
 
@@ -108,6 +123,57 @@ function itemsText(lang: Language, zone: string, items: ReportItem[], withTo: bo
   ].join('\n')).join('\n\n');
 }
 
+function refusedTable(lang: Language, zone: string, items: RefusedItem[]): string {
+  const t = (k: MessageKey) => esc(translate(lang, k));
+  const head: MessageKey[] = ['report.col.date', 'report.col.from', 'report.col.to', 'report.col.subject', 'report.col.status', 'report.col.reply'];
+  const heading = `<h2 style="margin:16px 0 4px;font-size:15px">${t('report.refused.heading')} (${items.length})</h2>`;
+  if (!items.length) return `${heading}\n<p style="margin:8px 0;color:#44546a">${t('report.refused.empty')}</p>`;
+  const rows = items.map((i) => `<tr>
+<td style="${CELL};white-space:nowrap">${esc(formatTime(i.at, zone, lang))}</td>
+<td style="${CELL};word-break:break-all">${esc(i.from || '<>')}</td>
+<td style="${CELL};word-break:break-all">${esc(i.to)}</td>
+<td style="${CELL}">${esc(i.subject)}</td>
+<td style="${CELL}">${esc(i.status)}</td>
+<td style="${CELL};font-size:12px">${esc(i.reply)}</td>
+</tr>`).join('\n');
+  return `${heading}
+<table width="100%" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:12px 0;${FONT}">
+<tr>${head.map((k) => `<th style="${HEAD}">${t(k)}</th>`).join('')}</tr>
+${rows}
+</table>`;
+}
+
+function refusedText(lang: Language, zone: string, items: RefusedItem[]): string[] {
+  return [
+    `${translate(lang, 'report.refused.heading')} (${items.length})`,
+    items.length ? items.map((i) => `- ${formatTime(i.at, zone, lang)}  ${i.from || '<>'} -> ${i.to}\n  ${translate(lang, 'report.col.subject')}: ${i.subject}\n  ${i.status}: ${i.reply}`).join('\n\n') : translate(lang, 'report.refused.empty'),
+    '',
+  ];
+}
+
+function itemsDocTable(lang: Language, zone: string, heading: string, items: ReportItem[], withTo: boolean): DocumentTable {
+  const t = (k: MessageKey) => translate(lang, k);
+  return {
+    heading, empty: t('report.digest.empty'),
+    columns: [t('report.col.date'), t('report.col.from'), ...(withTo ? [t('report.col.to')] : []), t('report.col.subject'), t('report.col.class'), t('report.col.score')],
+    widths: [2, 3, ...(withTo ? [3] : []), 6, 1.3, 1],
+    rows: items.map((i) => ({
+      cells: [formatTime(i.at, zone, lang), i.from || '<>', ...(withTo ? [i.to] : []), i.subject, i.mainClass, i.score === undefined ? '' : `${Math.round(i.score)}%`],
+      links: i.links.map((l) => ({ label: actionLabel(lang, l.action), url: l.url })),
+    })),
+  };
+}
+
+function refusedDocTable(lang: Language, zone: string, items: RefusedItem[]): DocumentTable {
+  const t = (k: MessageKey) => translate(lang, k);
+  return {
+    heading: `${t('report.refused.heading')} (${items.length})`, empty: t('report.refused.empty'),
+    columns: [t('report.col.date'), t('report.col.from'), t('report.col.to'), t('report.col.subject'), t('report.col.status'), t('report.col.reply')],
+    widths: [2, 3, 3, 5, 1.5, 4],
+    rows: items.map((i) => ({ cells: [formatTime(i.at, zone, lang), i.from || '<>', i.to, i.subject, i.status, i.reply] })),
+  };
+}
+
 export function renderDigest(v: DigestView): Rendered {
   const lang = v.language;
   const t = (k: MessageKey, p?: Record<string, string | number>) => translate(lang, k, p);
@@ -119,6 +185,7 @@ export function renderDigest(v: DigestView): Rendered {
   const html = page(t('report.digest.title'), [
     `<p style="margin:0 0 8px">${esc(intro)}</p>`,
     v.items.length ? itemsTable(lang, v.zone, v.items, false) : `<p style="margin:12px 0;color:#44546a">${esc(t('report.digest.empty'))}</p>`,
+    v.refused ? refusedTable(lang, v.zone, v.refused) : '',
     v.openUrl ? `<p style="margin:12px 0"><a href="${esc(v.openUrl)}" style="${BUTTON};font-size:14px;padding:6px 12px;background:#2f6fb2;color:#ffffff">${esc(t('report.openQuarantine'))}</a></p>` : '',
     `<p style="margin:12px 0 4px;font-size:12px;color:#44546a">${esc(linksUntil)}</p>`,
     v.unsubscribeUrl ? `<p style="margin:4px 0;font-size:12px"><a href="${esc(v.unsubscribeUrl)}" style="color:#44546a">${esc(t('report.unsubscribe'))}</a></p>` : '',
@@ -127,12 +194,18 @@ export function renderDigest(v: DigestView): Rendered {
   const text = [
     t('report.digest.title'), '', intro, '',
     v.items.length ? itemsText(lang, v.zone, v.items, false) : t('report.digest.empty'), '',
+    ...(v.refused ? refusedText(lang, v.zone, v.refused) : []),
     ...(v.openUrl ? [`${t('report.openQuarantine')}: ${v.openUrl}`, ''] : []),
     linksUntil,
     ...(v.unsubscribeUrl ? [`${t('report.unsubscribe')} ${v.unsubscribeUrl}`] : []),
     footer, '',
   ].join('\n');
-  return { subject: t('report.digest.subject', { address: v.address, count: v.items.length }), html, text };
+  const document: ReportDocument = {
+    title: t('report.digest.title'), paragraphs: [intro],
+    tables: [itemsDocTable(lang, v.zone, `${t('report.domain.held')} (${v.items.length})`, v.items, false), ...(v.refused ? [refusedDocTable(lang, v.zone, v.refused)] : [])],
+    footer: [linksUntil, footer],
+  };
+  return { subject: t('report.digest.subject', { address: v.address, count: v.items.length }), html, text, document };
 }
 
 const TOTALS: (keyof Totals)[] = ['received', 'delivered', 'quarantined', 'rejected', 'spam', 'virus'];
@@ -153,6 +226,7 @@ ${TOTALS.map((k) => `<tr><td style="${CELL}">${esc(label(k))}</td><td style="${C
     `<h2 style="margin:16px 0 4px;font-size:15px">${esc(t('report.domain.held'))} (${v.held})</h2>`,
     v.items === undefined ? `<p style="margin:8px 0;color:#44546a">${esc(t('report.domain.withoutMessages'))}</p>`
       : v.items.length ? itemsTable(lang, v.zone, v.items, true) : `<p style="margin:8px 0;color:#44546a">${esc(t('report.digest.empty'))}</p>`,
+    v.refused ? refusedTable(lang, v.zone, v.refused) : '',
     v.items?.length ? `<p style="margin:12px 0 4px;font-size:12px;color:#44546a">${esc(linksUntil)}</p>` : '',
     `<p style="margin:4px 0;font-size:12px;color:#6b7a8c">${esc(footer)}</p>`,
   ].join('\n'), lang);
@@ -161,10 +235,20 @@ ${TOTALS.map((k) => `<tr><td style="${CELL}">${esc(label(k))}</td><td style="${C
     t('report.domain.totals'), ...TOTALS.map((k) => `  ${label(k)}: ${v.totals[k]}`), '',
     `${t('report.domain.held')} (${v.held})`,
     v.items === undefined ? t('report.domain.withoutMessages') : v.items.length ? itemsText(lang, v.zone, v.items, true) : t('report.digest.empty'), '',
+    ...(v.refused ? refusedText(lang, v.zone, v.refused) : []),
     ...(v.items?.length ? [linksUntil] : []),
     footer, '',
   ].join('\n');
-  return { subject: t('report.domain.subject', { domain: v.domain, count: v.held }), html, text };
+  const document: ReportDocument = {
+    title: t('report.domain.title', { domain: v.domain }),
+    paragraphs: [intro, `${t('report.domain.totals')}: ${TOTALS.map((k) => `${label(k)} ${v.totals[k]}`).join(' / ')}`, ...(v.items === undefined ? [t('report.domain.withoutMessages')] : [])],
+    tables: [
+      ...(v.items ? [itemsDocTable(lang, v.zone, `${t('report.domain.held')} (${v.held})`, v.items, true)] : []),
+      ...(v.refused ? [refusedDocTable(lang, v.zone, v.refused)] : []),
+    ],
+    footer: [...(v.items?.length ? [linksUntil] : []), footer],
+  };
+  return { subject: t('report.domain.subject', { domain: v.domain, count: v.held }), html, text, document };
 }
 
 export interface WelcomeView {

@@ -5,8 +5,11 @@
 //                                           destructive link works once
 //   sub!<address>            → Subscription a mailbox's own choice about its digest
 //   notice!<kind>!<domain>   → number      when a notice of that kind last went out (rate limit)
+//   search!<id>              → SavedSearch  a message-log search mailed on a schedule (saved-searches.ts);
+//                                           its run record is run!search!<id>
 // Writes that guard against sending twice are synced: the record must survive the crash it protects against.
 import type { Store, Sublevel } from '../store/store.ts';
+import type { SavedSearch } from './saved-searches.ts';
 
 export interface RunRecord {
   /** The scheduled slot (ms) this report last ran for. */
@@ -18,7 +21,7 @@ export interface RunRecord {
 }
 export interface UsedToken { usedAt: number; expiresAt: number; by: string }
 export interface Subscription { subscribed: boolean; at: number }
-type Value = RunRecord | UsedToken | Subscription | number;
+type Value = RunRecord | UsedToken | Subscription | SavedSearch | number;
 
 export class ReportStore {
   #db: Sublevel<Value>;
@@ -77,5 +80,25 @@ export class ReportStore {
     if (typeof last === 'number' && now - last < intervalMs) return false;
     await this.#db.put(key, now, { sync: true });
     return true;
+  }
+
+  async savedSearches(): Promise<SavedSearch[]> {
+    const out: SavedSearch[] = [];
+    for await (const v of this.#db.values({ gte: 'search!', lt: 'search!~' })) if (typeof v === 'object' && 'query' in v) out.push(v);
+    return out.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async savedSearch(id: string): Promise<SavedSearch | undefined> {
+    const v = await this.#db.get(`search!${id}`);
+    return typeof v === 'object' && v && 'query' in v ? v : undefined;
+  }
+
+  async putSavedSearch(s: SavedSearch): Promise<void> {
+    await this.#db.put(`search!${s.id}`, s, { sync: true });
+  }
+
+  /** Deletes a saved search with its run record. */
+  async deleteSavedSearch(id: string): Promise<void> {
+    await this.#db.batch([{ type: 'del', key: `search!${id}` }, { type: 'del', key: `run!search!${id}` }], { sync: true });
   }
 }

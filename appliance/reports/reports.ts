@@ -9,17 +9,26 @@
 // the retention-horizon variant lists everything still held from the last N days instead.
 // A run records each mailbox once its mail is queued, and the domain once all are: a crash in
 // the middle of a run resends to no mailbox that was done.
+//
+// Language: a mailbox whose console account chose a language gets its digest (and welcome) in it;
+// other mailboxes get the domain's report language. Saved searches go in their owner's language.
+// PDF: a report set to PDF is a short text mail with the report attached (pdf.ts); when the PDF
+// cannot be made (the font is missing) the report goes as HTML and the log says what to install.
+// The "extra table" lists what the message log shows refused at SMTP or deferred in the period.
 import { randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config, Domain, ReportAction } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
+import { domainContact } from '../policy/policy.ts';
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { QuarantineActions } from '../quarantine/actions.ts';
 import type { Quarantine, QuarantineRecord } from '../quarantine/quarantine-store.ts';
 import type { Store } from '../store/store.ts';
 import { LinkSigner, singleUse, type LinkClaims } from './links.ts';
-import { linkPage, renderDigest, renderDomainReport, renderWelcome, formatTime, type Rendered, type ReportItem, type Totals } from './render.ts';
+import { PdfUnavailable, renderPdf } from './pdf.ts';
+import { linkPage, renderDigest, renderDomainReport, renderWelcome, formatTime, type RefusedItem, type Rendered, type ReportItem, type Totals } from './render.ts';
+import { ownerScope, recipientsOutOfScope, renderSearchMail, searchCsv, SEARCH_MAIL_LIMIT, type LogSearch, type SavedSearch, type Scope, type SearchOwner } from './saved-searches.ts';
 import { ReportStore, type RunRecord } from './report-store.ts';
 import { latestSlot, periodMs, zonedInstant, type Schedule } from './schedule.ts';
 
@@ -38,6 +47,16 @@ export interface ReportDeps {
   now?: () => number;
   /** The console's port, for the default link address. */
   consolePort?: () => number | undefined;
+  /** The message log as the console searches it (saved searches, the extra table). */
+  log?: LogSearch;
+  /** A console account by id (saved searches run as their owner). */
+  user?: (id: string) => Promise<SearchOwner | undefined>;
+  /** The language a mailbox's console account chose, if it has one. */
+  userLanguage?: (address: string) => Promise<Language | undefined>;
+  /** The Japanese font for PDF reports (default pdf.ts JAPANESE_FONT). */
+  pdfFont?: string;
+  /** The daemon's log, for what an admin must fix (a PDF sent as HTML). */
+  say?: (line: string) => void;
 }
 
 /** What following or confirming a link comes to: a page, and what to audit. */
@@ -58,6 +77,8 @@ export interface DomainReportRequest {
   language: Language;
   recipients: string[];
   withoutMessages: boolean;
+  /** Default: the domain report's format. */
+  format?: 'html' | 'pdf';
 }
 
 const lower = (s: string) => s.toLowerCase();
@@ -133,53 +154,106 @@ export class ReportService {
     const from = s.horizonDays ? until - s.horizonDays * 86_400_000 : since;
     const held = await this.#held(d, from, until, lower(address));
     const expiresAt = this.#now() + this.#deps.config().reports.linkDays * 86_400_000;
-    const language = s.language;
+    const language = await this.mailboxLanguage(address);
+    const refused = s.extraTable ? await this.#refused({ address: lower(address) }, from, until) : undefined;
     const rendered = renderDigest({
       language, zone: this.#zone(d), hostname: this.#deps.config().hostname, address: lower(address), since: from, until,
       horizonDays: s.horizonDays, items: this.#items(held, d.reports.actions, language, expiresAt),
       openUrl: this.linkUrl({ message: '', action: 'open', recipient: address, language, expiresAt }),
       unsubscribeUrl: this.linkUrl({ message: '', action: 'unsubscribe', recipient: address, language, expiresAt }),
-      linksUntil: expiresAt,
+      linksUntil: expiresAt, ...(refused ? { refused } : {}),
     });
     return { ...rendered, count: held.length };
   }
 
+  /** The mailbox's own language (its console account's), else its domain's digest language. */
+  async mailboxLanguage(address: string): Promise<Language> {
+    const own = await this.#deps.userLanguage?.(lower(address)).catch(() => undefined);
+    return own ?? this.#domain(domainOf(address))?.reports.digest.language ?? this.#deps.config().console.language;
+  }
+
+  /** Mail refused at SMTP or deferred in [since, until) for a mailbox or domains, one row per recipient, oldest first. */
+  async #refused(scope: Scope, since: number, until: number): Promise<RefusedItem[]> {
+    const log = this.#deps.log;
+    if (!log) return [];
+    const seen = new Set<string>();
+    const out: RefusedItem[] = [];
+    for (const status of ['rejected at RCPT', 'rejected', 'tempfailed']) {
+      let after: string | undefined;
+      do {
+        const page = await log.search({ scope, fields: { status }, match: 'all', mode: 'exact', from: since, to: until, limit: 500, after });
+        for (const i of page.items) {
+          if (seen.has(i.id) || !['rejected at RCPT', 'rejected', 'tempfailed'].includes(i.status)) continue;
+          seen.add(i.id);
+          for (const r of i.recipients) out.push({ at: Date.parse(i.receivedAt), from: i.from || i.sender, to: r.address, subject: i.subject, status: i.status, reply: i.reply ?? '' });
+        }
+        after = page.resume;
+      } while (after !== undefined && out.length < SEARCH_MAIL_LIMIT);
+    }
+    return out.sort((a, b) => a.at - b.at).slice(0, SEARCH_MAIL_LIMIT);
+  }
+
   /** The domain report for [since, until). */
-  async domainReport(domainName: string, since: number, until: number, language: Language, withoutMessages: boolean): Promise<Rendered & { count: number }> {
+  async domainReport(domainName: string, since: number, until: number, language: Language, withoutMessages: boolean, extraTable?: boolean): Promise<Rendered & { count: number }> {
     const d = this.#domain(domainName);
     if (!d) throw new Error(`${domainName} is not a served domain`);
     const held = await this.#held(d, since, until - 1);
     const expiresAt = this.#now() + this.#deps.config().reports.linkDays * 86_400_000;
     const totals = await this.#deps.totals?.(d.name, since, until) ?? { received: 0, delivered: 0, quarantined: 0, rejected: 0, spam: 0, virus: 0 };
+    const refused = extraTable ?? d.reports.domain.extraTable ? await this.#refused({ domains: [d.name, ...d.aliases].map(lower) }, since, until) : undefined;
     const rendered = renderDomainReport({
       language, zone: this.#zone(d), hostname: this.#deps.config().hostname, domain: d.name, since, until, totals,
       held: held.length, items: withoutMessages ? undefined : this.#items(held, d.reports.actions, language, expiresAt), linksUntil: expiresAt,
+      ...(refused ? { refused } : {}),
     });
     return { ...rendered, count: held.length };
   }
 
-  async #compose(to: string, r: Omit<Rendered, 'html'> & { html?: string }, extraHeaders: Record<string, string> = {}): Promise<Buffer> {
+  async #compose(to: string, r: Omit<Rendered, 'html'> & { html?: string }, extraHeaders: Record<string, string> = {},
+    attachments: { filename: string; content: Buffer; contentType: string }[] = []): Promise<Buffer> {
     const cfg = this.#deps.config();
     const mail = new MailComposer({
       from: { name: 'Mailmoat', address: cfg.reports.sender ?? `mailer-daemon@${cfg.hostname}` },
       to, subject: r.subject, text: r.text, ...(r.html ? { html: r.html } : {}), date: new Date(this.#now()),
+      ...(attachments.length ? { attachments } : {}),
       messageId: `<report.${randomBytes(8).toString('hex')}@${cfg.hostname}>`,
       headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', ...extraHeaders },
     });
     return mail.compile().build();
   }
 
+  /**
+   * A report's mail in its format: HTML, or a short text with the PDF attached. A PDF that
+   * cannot be made is logged with what to do, and the report goes as HTML: never a broken PDF.
+   */
+  async #reportMail(to: string, r: Rendered, format: 'html' | 'pdf', language: Language, name: string, headers: Record<string, string> = {}): Promise<Buffer> {
+    if (format === 'pdf' && r.document) {
+      try {
+        const pdf = await renderPdf(r.document, this.#deps.pdfFont);
+        const file = `${name}-${new Date(this.#now()).toISOString().slice(0, 10)}.pdf`;
+        const text = `${r.document.paragraphs[0] ?? ''}\n\n${translate(language, 'report.pdf.attached', { file })}\n`;
+        return await this.#compose(to, { subject: r.subject, text }, headers, [{ filename: file, content: pdf, contentType: 'application/pdf' }]);
+      } catch (err) {
+        if (!(err instanceof PdfUnavailable)) throw err;
+        this.#deps.say?.(`<3>mailmoat: the PDF report "${r.subject}" to ${to} was sent as HTML instead: ${err.message}`);
+      }
+    }
+    return this.#compose(to, r, headers);
+  }
+
   async #sendDigest(address: string, since: number, until: number, skipEmpty: boolean): Promise<boolean> {
     const r = await this.digest(address, since, until);
     if (!r.count && skipEmpty) return false;
-    const unsubscribe = this.linkUrl({ message: '', action: 'unsubscribe', recipient: address, language: this.#domain(domainOf(address))!.reports.digest.language });
-    const raw = await this.#compose(address, r, { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    const language = await this.mailboxLanguage(address);
+    const unsubscribe = this.linkUrl({ message: '', action: 'unsubscribe', recipient: address, language });
+    const raw = await this.#reportMail(address, r, this.#domain(domainOf(address))!.reports.digest.format, language, 'quarantine-report',
+      { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
     await this.#deps.send(raw, [address], 'quarantine digest');
     return true;
   }
 
   async #sendWelcome(d: Domain, address: string): Promise<void> {
-    const language = d.reports.digest.language;
+    const language = await this.mailboxLanguage(address);
     const r = renderWelcome({
       language, zone: this.#zone(d), hostname: this.#deps.config().hostname, address, times: [d.reports.digest.time, ...d.reports.digest.extraTimes],
       unsubscribeUrl: this.linkUrl({ message: '', action: 'unsubscribe', recipient: address, language }),
@@ -215,7 +289,7 @@ export class ReportService {
   async #runDomainReport(d: Domain, _slot: number, previous: RunRecord, now: number): Promise<number> {
     const s = d.reports.domain;
     const r = await this.domainReport(d.name, previous.ranAt, now, s.language, s.withoutMessages);
-    const raw = await this.#compose(s.recipients.join(', '), r);
+    const raw = await this.#reportMail(s.recipients.join(', '), r, s.format, s.language, `protection-report-${lower(d.name)}`);
     await this.#deps.send(raw, s.recipients, 'domain protection report');
     return 1;
   }
@@ -249,6 +323,14 @@ export class ReportService {
       if (digest.enabled) await this.#due(`digest!${lower(d.name)}`, digest, zone, now, (slot, last) => this.#runDigests(d, slot, last, now));
       if (domain.enabled && domain.recipients.length) await this.#due(`domain!${lower(d.name)}`, domain, zone, now, (slot, last) => this.#runDomainReport(d, slot, last, now));
     }
+    for (const search of await this.store.savedSearches()) {
+      if (!this.#deps.user) break;
+      const owner = await this.#deps.user(search.owner);
+      // A deleted account's searches go with it; a disabled one's wait.
+      if (!owner) await this.store.deleteSavedSearch(search.id);
+      if (!owner || owner.disabled) continue;
+      await this.#due(`search!${search.id}`, search.schedule, this.ownerZone(owner), now, async (_slot, last) => (await this.#runSearch(search, owner, last.ranAt, now)) ? 1 : 0);
+    }
     if (now - this.#lastPrune > 3_600_000) {
       this.#lastPrune = now;
       await this.store.pruneTokens(now);
@@ -268,8 +350,55 @@ export class ReportService {
   async sendDomainReport(req: DomainReportRequest): Promise<{ held: number }> {
     const { since, until } = this.period(req.domain, req.date, req.period);
     const r = await this.domainReport(req.domain, since, until, req.language, req.withoutMessages);
-    await this.#deps.send(await this.#compose(req.recipients.join(', '), r), req.recipients, 'domain protection report (sent now)');
+    const format = req.format ?? this.#domain(req.domain)!.reports.domain.format;
+    await this.#deps.send(await this.#reportMail(req.recipients.join(', '), r, format, req.language, `protection-report-${lower(req.domain)}`), req.recipients, 'domain protection report (sent now)');
     return { held: r.count };
+  }
+
+  // ---- Saved searches ----------------------------------------------------------------------
+
+  /** A saved search's dates: its owner's domain's zone (the first, for a domain admin), else the appliance's. */
+  ownerZone(owner: SearchOwner): string {
+    const domain = owner.role === 'user' ? domainOf(owner.username) : owner.domains[0];
+    const d = domain ? this.#domain(domain) : undefined;
+    return d ? this.#zone(d) : this.#deps.config().time.timezone;
+  }
+
+  /**
+   * Mails one saved search over the mail received in [since, until), as its owner may see it now,
+   * to those of its recipients the owner may still mail. False when there is no one to mail.
+   */
+  async #runSearch(search: SavedSearch, owner: SearchOwner, since: number, until: number): Promise<boolean> {
+    const log = this.#deps.log;
+    const out = new Set(recipientsOutOfScope(owner, search.recipients));
+    const to = search.recipients.filter((r) => !out.has(r));
+    if (!log || !to.length) return false;
+    const items = [];
+    let after: string | undefined;
+    let truncated = false;
+    do {
+      const page = await log.search({ scope: ownerScope(owner), fields: search.query.fields, match: search.query.match, mode: search.query.mode, from: since, to: until, limit: 500, after });
+      items.push(...page.items);
+      after = page.resume;
+      if (items.length >= SEARCH_MAIL_LIMIT) { truncated = items.length > SEARCH_MAIL_LIMIT || after !== undefined; break; }
+    } while (after !== undefined);
+    items.splice(SEARCH_MAIL_LIMIT);
+    const cfg = this.#deps.config();
+    const file = `mailmoat-search-${new Date(until).toISOString().slice(0, 10)}.csv`;
+    const r = renderSearchMail({ language: owner.language, zone: this.ownerZone(owner), hostname: cfg.hostname, name: search.name, since, until, items, truncated, format: search.format, file });
+    const attachments = search.format === 'csv' ? [{ filename: file, content: searchCsv(items), contentType: 'text/csv; charset=utf-8' }] : [];
+    const raw = await this.#compose(to.join(', '), search.format === 'csv' ? { subject: r.subject, text: r.text } : r, {}, attachments);
+    await this.#deps.send(raw, to, 'saved search');
+    return true;
+  }
+
+  /** "Send now": a saved search over the last period of its schedule (ending now). */
+  async sendSavedSearch(id: string): Promise<{ sent: boolean }> {
+    const search = await this.store.savedSearch(id);
+    const owner = search && await this.#deps.user?.(search.owner);
+    if (!search || !owner || owner.disabled) return { sent: false };
+    const now = this.#now();
+    return { sent: await this.#runSearch(search, owner, now - periodMs(search.schedule), now) };
   }
 
   /** The period the next digest of a mailbox would cover (for previews). */
@@ -389,7 +518,7 @@ export class ReportService {
   async #outboundNotice(log: MessageLogRecord): Promise<boolean> {
     const cfg = this.#deps.config();
     const d = this.#domain(domainOf(log.mailFrom || log.client?.authUser || ''));
-    const to = d?.reports.contact ?? cfg.postmaster;
+    const to = d?.reports.contact ?? (d ? domainContact(cfg, d.name) : cfg.postmaster);
     if (!to) return false;
     const key = d ? d.name : '*';
     if (!await this.store.takeNotice('outbound', key, cfg.reports.noticeMinutes * 60_000, this.#now())) return false;

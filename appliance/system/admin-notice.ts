@@ -1,13 +1,14 @@
 // A notice mailed to the admin contact (disk thresholds and other alarms): a plain UTF-8 text
-// message from the appliance's mailer-daemon, sent with the null sender so it can never bounce.
+// message from the configured notice sender (reports.sender, default the appliance's
+// mailer-daemon), sent with the null sender so it can never bounce.
 import { randomBytes } from 'node:crypto';
 import { encodeEncodedWords } from '../message/encoded-words.ts';
 import { mailDate } from '../message/mail-date.ts';
 
-export function adminNotice(o: { hostname: string; to: string; subject: string; text: string }): Buffer {
+export function adminNotice(o: { hostname: string; to: string; subject: string; text: string; from?: string }): Buffer {
   const subject = encodeEncodedWords(o.subject);
   return Buffer.from([
-    `From: Mailmoat <mailer-daemon@${o.hostname}>`,
+    `From: Mailmoat <${o.from ?? `mailer-daemon@${o.hostname}`}>`,
     `To: <${o.to}>`,
     `Subject: ${subject}`,
     `Date: ${mailDate()}`,

@@ -115,4 +115,23 @@ test('a digest reaches the mailbox over SMTP, renders in chromium, and its links
   const preview = admin.frameLocator('iframe[title="Preview"]');
   await preview.getByText('Protection report for customer.example').waitFor();
   await admin.screenshot({ path: await screenshotPath('report-5-console'), fullPage: true });
+
+  // The message log's search saved, mailed now as CSV, and listed on the Reports page.
+  await admin.getByRole('link', { name: 'Message log' }).click();
+  await admin.getByLabel('Subject', { exact: true }).fill('請求書');
+  await admin.getByText('Mail this search on a schedule').click();
+  await admin.getByLabel('Name', { exact: true }).fill('Invoices');
+  await admin.getByLabel('Recipients (one per line; empty: your own address)').fill('cadmin@customer.example');
+  await admin.getByRole('button', { name: 'Save search' }).click();
+  await admin.getByRole('status').filter({ hasText: 'Saved: "Invoices" will be mailed.' }).waitFor();
+  await admin.getByRole('button', { name: 'Send now' }).click();
+  await admin.getByRole('status').filter({ hasText: 'Sent.' }).waitFor();
+  const searchMail = await simpleParser((await sink.waitFor(4))[3].raw);
+  // Both held messages and the released copy of carol's (a log record of its own).
+  t.is(searchMail.subject, 'Saved search "Invoices": 3 message(s)');
+  const csv = searchMail.attachments[0].content.toString('utf8');
+  t.true(csv.includes(subject) && csv.includes('dave 請求書'));
+  await admin.getByRole('link', { name: 'Reports' }).click();
+  await admin.getByRole('cell', { name: 'Invoices' }).waitFor();
+  await admin.screenshot({ path: await screenshotPath('report-6-saved-searches'), fullPage: true });
 });

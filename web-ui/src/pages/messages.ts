@@ -5,7 +5,8 @@
 // recipients' outcomes and every delivery attempt with the remote server's reply. Times are shown
 // in the zone of the message's domain (its recipient's, or for outbound mail its sender's).
 // The result table shows the columns the user chose, in their order (remembered per user in this
-// browser); the CSV export takes the same columns.
+// browser); the CSV export takes the same columns. The search's criteria can be saved and mailed
+// on a schedule (saved-searches.ts).
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
@@ -15,6 +16,8 @@ import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
+import '../saved-searches.ts';
+import type { SearchCriteria } from '../saved-searches.ts';
 
 interface Item {
   id: string; receivedAt: string; direction: string; sender: string; from?: string; server?: string; messageId?: string; clientIp?: string; clientHost?: string;
@@ -156,6 +159,12 @@ export class MmMessages extends I18nElement {
     return params;
   }
 
+  /** The criteria a saved search keeps: the fields, all/any and exact/partial (its period is its schedule's). */
+  #criteria(): SearchCriteria {
+    const { match, partial, latest: _latest, from: _f, to: _t, deliveredAfter: _a, deliveredBefore: _b, ...fields } = this.filters;
+    return { fields, match: match === 'any' ? 'any' : 'all', mode: partial ? 'contains' : 'exact' };
+  }
+
   #reset(): void {
     this.filters = emptyFilters();
     this.requestUpdate();
@@ -213,6 +222,7 @@ export class MmMessages extends I18nElement {
       <p class="muted">${t('messages.timesIn', { zone: ownZone() })}</p><div class="actions"><button type="submit">${t('common.search')}</button>
         <button type="button" class="secondary" @click=${() => this.#reset()}>${t('messages.reset')}</button>
         <a class="button secondary" href=${`/api/messages/export${query({ ...this.#params(), columns: this.columns.join(',') })}`} download>${t('messages.export')}</a></div></section></form>
+      <mm-saved-searches .criteria=${() => this.#criteria()}></mm-saved-searches>
       ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
       ${this.reported ? html`<p class="banner ok" role="status">${this.reported}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}

@@ -2,7 +2,8 @@
 // offered in them, the domain report, the notice contact — with a form generated from the
 // configuration schema, sends the domain report now for a chosen day or week, and previews the
 // domain report or a mailbox's next digest as the mail will show it (a sandboxed document from
-// the server). A mailbox user turns their own digest on or off and previews it.
+// the server). A mailbox user turns their own digest on or off and previews it. Every account
+// manages its saved searches mailed on a schedule here too (saved from the message log).
 import { css, html, nothing } from 'lit';
 import { api } from '../api.ts';
 import { describeFailure } from '../failure.ts';
@@ -12,6 +13,7 @@ import { schemaForm } from '../schema-form.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
 import type { SessionUser } from '../app.ts';
+import '../saved-searches.ts';
 
 type Domain = { name: string; timezone?: string; reports: Record<string, unknown> } & Record<string, unknown>;
 interface Banner { ok: boolean; text: string }
@@ -149,7 +151,7 @@ export class MmReports extends I18nElement {
   }
 
   override render() {
-    if (this.user.role === 'user') return html`<h1>${t('reports.title')}</h1>${this.#mailbox()}`;
+    if (this.user.role === 'user') return html`<h1>${t('reports.title')}</h1>${this.#mailbox()}<mm-saved-searches></mm-saved-searches>`;
     const d = this.#domain;
     if (!this.domains || !this.schema) return html`<h1>${t('reports.title')}</h1><p>${t('common.loading')}</p>${this.#banner('load')}`;
     const s = this.send;
@@ -176,7 +178,8 @@ export class MmReports extends I18nElement {
         ${field({ label: t('reports.address'), type: 'email', value: this.address, onInput: (v) => { this.address = v; } })}
         <div class="actions"><button type="button" class="secondary" @click=${() => this.#digestPreview(this.address)}>${t('reports.preview')}</button></div>
       </section>
-      ${this.#previewFrame()}` : nothing}`;
+      ${this.#previewFrame()}` : nothing}
+      <mm-saved-searches></mm-saved-searches>`;
   }
 }
 customElements.define('mm-reports', MmReports);
