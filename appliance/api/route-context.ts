@@ -34,6 +34,8 @@ export interface ConsoleContext {
   onRestoreStaged?: () => void;
   /** ClamAV's database folder and clamd, where they are not the defaults (tests). */
   clamav?: { databaseDir?: string; clamd?: string };
+  /** The box's addresses others reach it at (DNS records to publish); default: its interfaces'. */
+  addresses?: () => string[];
 }
 
 /**

@@ -33,6 +33,8 @@ import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
 import statsRoutes from './routes/stats.ts';
 import setupRoutes from './routes/setup.ts';
+import settingsRoutes from './routes/settings.ts';
+import dnsRoutes from './routes/dns.ts';
 import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
 import trainingRoutes from './routes/training.ts';
@@ -132,7 +134,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes]) {
+    backupRoutes, signatureRoutes, settingsRoutes, dnsRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 
