@@ -96,6 +96,23 @@ test('settings forms: field errors for a bad host name, saving, and the DNS reco
   t.is(await page.locator('textarea').filter({ hasText: '{' }).count(), 0, 'no JSON shown outside the advanced view');
   await page.screenshot({ path: await screenshotPath('settings-system'), fullPage: true });
 
+  // Network interfaces: a wrong gateway is refused at its field; a change is a trial until kept.
+  const nics = page.getByRole('region', { name: 'Network interfaces' });
+  await nics.getByLabel('Address').selectOption('static'); // before "Address/prefix" appears
+  await nics.getByLabel('Address/prefix').fill('192.0.2.10/24');
+  await nics.getByLabel('Gateway').fill('198.51.100.1');
+  await nics.getByRole('button', { name: 'Apply for a trial' }).click();
+  await nics.getByRole('alert').filter({ hasText: 'is not inside 192.0.2.10/24' }).waitFor();
+  t.is(await nics.getByLabel('Gateway').getAttribute('aria-invalid'), 'true');
+  await nics.getByLabel('Gateway').fill('192.0.2.1');
+  await nics.getByRole('button', { name: 'Apply for a trial' }).click();
+  await nics.getByRole('alert').filter({ hasText: /Confirm before .*, or the previous settings come back by themselves/ }).waitFor();
+  t.is(ctx.network.current?.state, 'pending');
+  await page.screenshot({ path: await screenshotPath('settings-network-trial'), fullPage: true });
+  await nics.getByRole('button', { name: 'Keep these settings' }).click();
+  await nics.getByRole('status').filter({ hasText: 'The new network settings are kept.' }).waitFor();
+  t.is(ctx.network.current?.state, 'confirmed');
+
   // Filtering → Spam: a threshold out of range is refused at the field, a good one saved.
   await page.goto(`${server.url}#/filtering`);
   const spam = page.getByRole('region', { name: 'Spam', exact: true });

@@ -1,4 +1,5 @@
-// System (admin only): state of disks, certificate and time; the network, time and monitoring
+// System (admin only): state of disks, certificate and time; the network interfaces, changed as a
+// trial that reverts by itself unless kept (network-form.ts); the network, time and monitoring
 // settings in forms grouped as an admin thinks of them (settings-form.ts: host name, resolvers,
 // NTP, SNMP, remote syslog, …); the TLS certificate; backup and restore of everything as one
 // archive encrypted with a passphrase (the browser saves the download; a restore is checked whole
@@ -11,6 +12,7 @@ import { formatTime } from '../dates.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import '../settings-form.ts';
+import '../network-form.ts';
 import { settingsText } from '../../../appliance/i18n/settings-texts.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
@@ -131,6 +133,7 @@ export class MmSystem extends I18nElement {
           ${field({ label: t('wizard.tls.cert'), multiline: true, value: this.tls.cert, error: this.errors['/cert'], onInput: (v) => { this.tls.cert = v; } })}
           ${field({ label: t('wizard.tls.key'), multiline: true, value: this.tls.key, error: this.errors['/key'], onInput: (v) => { this.tls.key = v; } })}
           <div class="actions"><button type="submit">${t('common.save')}</button></div></form></section>
+      <mm-network></mm-network>
       <mm-settings-group .group=${'network'}></mm-settings-group>
       <mm-settings-group .group=${'time'}></mm-settings-group>
       <mm-settings-group .group=${'monitoring'}></mm-settings-group>
