@@ -37,6 +37,7 @@ import setupRoutes from './routes/setup.ts';
 import settingsRoutes from './routes/settings.ts';
 import dnsRoutes from './routes/dns.ts';
 import networkRoutes from './routes/network.ts';
+import serviceRoutes from './routes/services.ts';
 import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
 import trainingRoutes from './routes/training.ts';
@@ -144,7 +145,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes, settingsRoutes, dnsRoutes, networkRoutes]) {
+    backupRoutes, signatureRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -243,6 +243,8 @@ const en = {
   "net.confirmed": "The new network settings are kept.",
   "net.reverted": "The previous network settings are back.",
   "net.current": "Now",
+  "ui.restart": "Restart",
+  "ui.restartAsked": "Restart of {name} requested.",
 } as const;
 
 export type SettingsTextKey = keyof typeof en;
@@ -485,6 +487,8 @@ const ja: Record<SettingsTextKey, string> = {
   "net.confirmed": "新しいネットワーク設定を確定しました。",
   "net.reverted": "元のネットワーク設定に戻しました。",
   "net.current": "現在",
+  "ui.restart": "再起動",
+  "ui.restartAsked": "{name} の再起動を要求しました。",
 };
 
 export const settingsTexts: Catalog<SettingsTextKey> = { en, ja };

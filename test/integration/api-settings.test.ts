@@ -150,3 +150,14 @@ test('DNS records page: each record looked up through the configured resolver; p
   const silent = await h.request('GET', '/api/dns-records', { as: root });
   t.true(silent.json.domains[0].records.every((r: { state: string }) => r.state === 'unknown'));
 });
+
+test('services: a restart is asked of root through the request file, only for services on the list', async (t) => {
+  const { h, root, alice } = await withPeople(t);
+  const res = await h.request('POST', '/api/system/services/snmpd/restart', { as: root });
+  t.is(res.status, 200);
+  t.is(await readFile(path.join(h.dataDir, 'system', 'restart-request'), 'utf8'), 'snmpd\n');
+  t.is((await h.request('POST', '/api/system/services/sshd/restart', { as: root })).status, 404);
+  t.is((await h.request('POST', '/api/system/services/snmpd/restart', { as: alice })).status, 403);
+  const audit = JSON.stringify((await h.request('GET', '/api/audit?limit=5', { as: root })).json.items);
+  t.regex(audit, /asked to restart snmpd/);
+});

@@ -30,7 +30,7 @@ export default async function settingsRoutes(fastify: FastifyInstance, ctx: Cons
     config: { access: adminOnly },
     schema: {
       params: Type.Object({ group: Type.String() }),
-      // null unsets an optional setting (JSON has no undefined).
+      // null unsets a setting (JSON has no undefined): an optional one is left out, any other takes its default.
       body: Type.Object({ values: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false }),
     },
   }, async (req) => {

@@ -1,10 +1,11 @@
-// System (admin only): state of disks, certificate and time; the network interfaces, changed as a
-// trial that reverts by itself unless kept (network-form.ts); the network, time and monitoring
-// settings in forms grouped as an admin thinks of them (settings-form.ts: host name, resolvers,
-// NTP, SNMP, remote syslog, …); the TLS certificate; backup and restore of everything as one
-// archive encrypted with a passphrase (the browser saves the download; a restore is checked whole
-// by the appliance, which then restarts onto it); and, folded away for those who want it, any
-// configuration section as JSON (configuration as code), checked by the same rules.
+// System (admin only): state of disks, services (each the console may restart with its button),
+// certificate and time; the network interfaces, changed as a trial that reverts by itself unless
+// kept (network-form.ts); the network, time and monitoring settings in forms grouped as an admin
+// thinks of them (settings-form.ts: host name, resolvers, NTP, SNMP, remote syslog, …); the TLS
+// certificate; backup and restore of everything as one archive encrypted with a passphrase (the
+// browser saves the download; a restore is checked whole by the appliance, which then restarts
+// onto it); and, folded away for those who want it, any configuration section as JSON
+// (configuration as code), checked by the same rules.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api, ApiFailure, getCsrf } from '../api.ts';
@@ -14,6 +15,7 @@ import { I18nElement, lang, t } from '../i18n.ts';
 import '../settings-form.ts';
 import '../network-form.ts';
 import { settingsText } from '../../../appliance/i18n/settings-texts.ts';
+import { isRestartable } from '../../../appliance/system/restartable.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
 
@@ -125,7 +127,9 @@ export class MmSystem extends I18nElement {
     const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
     return html`<h1>${t('system.title')}</h1>
       <section class="card"><h2>${t('dashboard.disks')}</h2>${s.disks.map((d) => html`<p>${t('dashboard.diskUse', { mount: d.mount, used: gb(d.usedBytes), size: gb(d.sizeBytes) })} — ${d.state}</p>`)}
-        ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p>${x.name}: ${x.state}</p>`)}` : nothing}
+        ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p>${x.name}: ${x.state}
+          ${isRestartable(x.name) ? html`<button type="button" class="secondary small" aria-label=${`${settingsText(lang(), 'ui.restart')}: ${x.name}`}
+            @click=${() => this.#run(() => api('POST', `/api/system/services/${x.name}/restart`), settingsText(lang(), 'ui.restartAsked', { name: x.name }))}>${settingsText(lang(), 'ui.restart')}</button>` : nothing}</p>`)}` : nothing}
         <h2>${t('system.section.time')}</h2><p>${formatTime(lang(), s.time.now, s.time.timezone)} (${s.time.timezone})</p></section>
       <section class="card"><h2>${t('wizard.tls.title')}</h2>
         <p class="mono">${s.certificate.subject} · ${s.certificate.validTo.slice(0, 10)} · ${s.certificate.selfSigned ? 'self-signed' : s.certificate.issuer}</p>
