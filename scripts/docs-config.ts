@@ -3,7 +3,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigSchema } from '../appliance/config/schema.ts';
+import { ConfigSchema, defaultHostname } from '../appliance/config/schema.ts';
 
 interface Node {
   type?: string | string[];
@@ -32,7 +32,7 @@ function rows(n: Node, prefix: string, out: string[]): void {
   for (const [key, child] of Object.entries(n.properties ?? {})) {
     const p = prefix ? `${prefix}.${key}` : key;
     // A default taken from the machine (its host name) is described, not printed.
-    const def = child.default === os.hostname() ? 'this machine\'s host name' : child.default === undefined || (typeof child.default === 'object' && child.default !== null && !Array.isArray(child.default))
+    const def = child.default === defaultHostname() ? 'this machine\'s host name' : child.default === undefined || (typeof child.default === 'object' && child.default !== null && !Array.isArray(child.default))
       ? '' : `\`${JSON.stringify(child.default)}\``;
     out.push(`| \`${p}\` | ${typeOf(child)} | ${def} | ${(child.description ?? '').replace(/\|/g, '\\|')} |`);
     if (child.properties) rows(child, p, out);

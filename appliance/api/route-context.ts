@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConfigService } from '../config/config-service.ts';
 import { ConfigError } from '../config/config-service.ts';
+import type { NetworkTrials } from '../system/network-trial.ts';
 import type { Config } from '../config/schema.ts';
 import type { ConfigProblem } from '../config/validate.ts';
 import type { Store } from '../store/store.ts';
@@ -34,6 +35,10 @@ export interface ConsoleContext {
   onRestoreStaged?: () => void;
   /** ClamAV's database folder and clamd, where they are not the defaults (tests). */
   clamav?: { databaseDir?: string; clamd?: string };
+  /** The box's addresses others reach it at (DNS records to publish); default: its interfaces'. */
+  addresses?: () => string[];
+  /** Network changes from the browser, tried before they are kept (system/network-trial.ts). */
+  network: NetworkTrials;
 }
 
 /**

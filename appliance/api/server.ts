@@ -11,6 +11,7 @@ import type { ConfigService } from '../config/config-service.ts';
 import type { Store } from '../store/store.ts';
 import { loadTlsIdentity } from '../smtp/tls.ts';
 import { AuditLog } from './audit.ts';
+import { describeTrial, NetworkTrials } from '../system/network-trial.ts';
 import type { ConsoleContext } from './route-context.ts';
 import { schemaProblems } from '../config/problems.ts';
 import { ApiError, invalid, requestLanguage } from './errors.ts';
@@ -34,6 +35,10 @@ import schemaRoutes from './routes/schema.ts';
 import sessionRoutes from './routes/session.ts';
 import statsRoutes from './routes/stats.ts';
 import setupRoutes from './routes/setup.ts';
+import settingsRoutes from './routes/settings.ts';
+import dnsRoutes from './routes/dns.ts';
+import networkRoutes from './routes/network.ts';
+import serviceRoutes from './routes/services.ts';
 import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
 import trainingRoutes from './routes/training.ts';
@@ -80,6 +85,13 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
   }) as unknown as FastifyInstance;
   const setup = await SetupState.open(deps.store, deps.dataDir);
   const users = new UserStore(deps.store);
+  const audit = deps.audit ?? new AuditLog(deps.store);
+  // A trial the daemon's own timer reverts has no request to record it: recorded here.
+  const network = await NetworkTrials.open(path.join(deps.dataDir, 'system'), {
+    onEnd: (t) => {
+      if (t.reason === 'expired') void audit.record({ actor: 'appliance', ip: '', action: 'network change reverted', detail: { words: `not confirmed by ${t.revertAt}: ${describeTrial(t)} reverted` } });
+    },
+  });
   const context: ConsoleContext = {
     store: deps.store,
     config: deps.config,
@@ -87,7 +99,8 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     users,
     sessions: new SessionStore(deps.store, () => deps.config.current.console.sessionIdleMinutes),
     tokens: users.tokens,
-    audit: deps.audit ?? new AuditLog(deps.store),
+    audit,
+    network,
     setup,
     providers: deps.providers ?? {},
     loginLimiter: new AttemptLimiter(10, 5 * 60_000),
@@ -133,7 +146,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes, savedSearchRoutes]) {
+    backupRoutes, signatureRoutes, savedSearchRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 
@@ -153,6 +166,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     context,
     async close() {
       clearInterval(sweeper);
+      network.close();
       await app.close();
     },
   };

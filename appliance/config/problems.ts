@@ -4,6 +4,7 @@
 // TypeBox's Value.Errors (the configuration, the web UI) and fastify's Ajv (request schemas)
 // report errors of the same shape, so both go through it. Kept free of Node modules: the web UI
 // bundles it.
+import { HOST_NAME, HOST_OR_ADDRESS } from './patterns.ts';
 import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/server-messages.ts';
 
 export interface ConfigProblem extends LocalText {
@@ -24,6 +25,9 @@ export interface SchemaError {
 
 const LIMITS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems'] as const;
 const TYPES = ['string', 'integer', 'number', 'boolean', 'object', 'array', 'null'] as const;
+
+// Patterns whose problem says what is expected, not only that the form is wrong.
+const PATTERN_PROBLEMS: Record<string, ErrorKey> = { [HOST_NAME]: 'problem.not-a-dns-name', [HOST_OR_ADDRESS]: 'problem.not-a-host' };
 
 const list = (v: unknown): string => (Array.isArray(v) ? v : [v]).map(String).join(', ');
 
@@ -72,7 +76,7 @@ export function schemaProblems(errors: Iterable<SchemaError>): ConfigProblem[] {
     if (limit) add(problem(path, `problem.${limit}`, { limit: Number(e.params.limit) }));
     else if (e.keyword === 'enum') add(problem(path, 'problem.one-of', { values: list(e.params.allowedValues) }));
     else if (e.keyword === 'const') add(problem(path, 'problem.one-of', { values: list(e.params.allowedValue) }));
-    else if (e.keyword === 'pattern') add(problem(path, 'problem.pattern'));
+    else if (e.keyword === 'pattern') add(problem(path, PATTERN_PROBLEMS[String(e.params.pattern)] ?? 'problem.pattern'));
     else if (e.keyword === 'format') add(problem(path, 'problem.format', { format: String(e.params.format) }));
     else if (e.keyword === 'uniqueItems') add(problem(path, 'problem.uniqueItems'));
     else add(problem(path, 'problem.invalid'));

@@ -3,6 +3,7 @@
 // (`npm run docs:config`), so describe every field for the admin who reads it.
 import os from 'node:os';
 import Type, { type Static } from 'typebox';
+import { HOST_NAME, HOST_OR_ADDRESS } from './patterns.ts';
 
 const Port = (def: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 65535, default: def, description });
@@ -14,6 +15,16 @@ const DomainName = Type.String({
   pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$',
   description: 'a DNS domain name, e.g. example.com',
 });
+
+/** The box's default host name: this machine's when it is a fully qualified name, else that name
+ * under .localdomain, so a fresh configuration is valid before the wizard names the box. */
+export function defaultHostname(): string {
+  const own = os.hostname().toLowerCase();
+  if (new RegExp(HOST_NAME).test(own)) return own;
+  const label = own.replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return `${label || 'mailmoat'}.localdomain`;
+}
+
 const Address = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an email address' });
 
 /** Which way a message goes: in from the internet (inbound listener) or out from a customer's
@@ -216,7 +227,7 @@ export const Delivery = Type.Object({
 
 export const TimeSettings = Type.Object({
   timezone: Type.String({ minLength: 1, default: 'Asia/Tokyo', description: 'IANA time zone of the appliance, e.g. Asia/Tokyo; dates are shown in it unless a domain sets its own' }),
-  ntpServers: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'NTP servers (host names or IPs); empty = the distribution default pool' }),
+  ntpServers: Type.Array(Type.String({ minLength: 1, maxLength: 253, pattern: HOST_OR_ADDRESS, description: 'a host name or an IP address' }), { default: [], description: 'NTP servers (host names or IPs); empty = the distribution default pool' }),
 }, { default: {} });
 export type TimeSettings = Static<typeof TimeSettings>;
 
@@ -474,7 +485,7 @@ export const PolicySettings = Type.Object({
 export type PolicySettings = Static<typeof PolicySettings>;
 
 export const ConfigSchema = Type.Object({
-  hostname: Type.String({ minLength: 1, default: os.hostname(), description: 'name in the SMTP greeting, Received headers and bounces' }),
+  hostname: Type.String({ minLength: 1, pattern: HOST_NAME, default: defaultHostname(), description: 'the appliance\'s fully qualified host name (e.g. mx.example.com): name in the SMTP greeting, Received headers and bounces, and the MX target published for served domains' }),
   listeners: Type.Object({
     inbound: Type.Object({ address: Listener.properties.address, port: ListenPort(2525, 'inbound SMTP port (25 in the image)') }, { default: {} }),
     submission: Type.Object({ address: Listener.properties.address, port: ListenPort(2587, 'submission port for outbound relaying (587 in the image)') }, { default: {} }),

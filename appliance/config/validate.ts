@@ -73,6 +73,10 @@ function semanticProblems(config: Config): ConfigProblem[] {
     const at = address.lastIndexOf('@');
     if (at < 1 || !names.has(address.slice(at + 1).toLowerCase())) problems.push(problem(`/policy/mailboxes/${address}`, 'problem.policy-not-served', { name: address }));
   }
+  // The schema lets through anything shaped like an IPv6 address; it must also parse as one.
+  config.time.ntpServers.forEach((server, i) => {
+    if (server.includes(':') && net.isIPv6(server) === false) problems.push(problem(`/time/ntpServers/${i}`, 'problem.not-a-host'));
+  });
   if (Boolean(config.tls.certFile) !== Boolean(config.tls.keyFile)) {
     problems.push(problem('/tls', 'problem.cert-without-key'));
   }

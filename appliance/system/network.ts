@@ -37,34 +37,41 @@ function ipv4ToInt(a: string): number {
   return a.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 }
 
+export type InterfaceField = 'name' | 'address' | 'prefix' | 'gateway' | 'dns';
+
 /** Every problem with one interface's settings, as sentences; empty when they can be written. */
 export function validateInterface(s: InterfaceSettings): string[] {
-  const problems: string[] = [];
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(s.name)) problems.push(`"${s.name}" is not an interface name (1-15 letters, digits, "_", "." or "-")`);
+  return interfaceProblems(s).map((p) => p.message);
+}
+
+/** The same problems, each with the field it is about (for a form). */
+export function interfaceProblems(s: InterfaceSettings): { field: InterfaceField; message: string }[] {
+  const problems: { field: InterfaceField; message: string }[] = [];
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(s.name)) problems.push({ field: 'name', message: `"${s.name}" is not an interface name (1-15 letters, digits, "_", "." or "-")` });
   if (s.mode === 'dhcp') return problems;
   const family = isIP(s.address);
   if (!family) {
-    problems.push(`"${s.address}" is not an IPv4 or IPv6 address`);
+    problems.push({ field: 'address', message: `"${s.address}" is not an IPv4 or IPv6 address` });
     return problems;
   }
   const max = family === 4 ? 32 : 128;
-  if (!Number.isInteger(s.prefix) || s.prefix < 1 || s.prefix > max) problems.push(`the prefix length must be 1-${max} for an IPv${family} address, not ${s.prefix}`);
+  if (!Number.isInteger(s.prefix) || s.prefix < 1 || s.prefix > max) problems.push({ field: 'prefix', message: `the prefix length must be 1-${max} for an IPv${family} address, not ${s.prefix}` });
   if (s.gateway !== undefined) {
-    if (isIP(s.gateway) !== family) problems.push(`the gateway "${s.gateway}" is not an IPv${family} address like the interface's`);
+    if (isIP(s.gateway) !== family) problems.push({ field: 'gateway', message: `the gateway "${s.gateway}" is not an IPv${family} address like the interface's` });
     else if (family === 4 && s.prefix >= 1 && s.prefix <= 32) {
       const mask = s.prefix === 32 ? 0xffffffff : (0xffffffff << (32 - s.prefix)) >>> 0;
       if (((ipv4ToInt(s.gateway) & mask) >>> 0) !== ((ipv4ToInt(s.address) & mask) >>> 0)) {
-        problems.push(`the gateway ${s.gateway} is not inside ${s.address}/${s.prefix}: the box could not reach it`);
+        problems.push({ field: 'gateway', message: `the gateway ${s.gateway} is not inside ${s.address}/${s.prefix}: the box could not reach it` });
       }
-      if (s.gateway === s.address) problems.push('the gateway cannot be the interface\'s own address');
+      if (s.gateway === s.address) problems.push({ field: 'gateway', message: 'the gateway cannot be the interface\'s own address' });
     }
   }
   if (family === 4 && s.prefix >= 1 && s.prefix < 31) {
     const host = ipv4ToInt(s.address) & ((1 << (32 - s.prefix)) - 1 >>> 0);
-    if (host === 0) problems.push(`${s.address}/${s.prefix} is the network's own address, not a host address`);
-    if (host === (2 ** (32 - s.prefix)) - 1) problems.push(`${s.address}/${s.prefix} is the network's broadcast address, not a host address`);
+    if (host === 0) problems.push({ field: 'address', message: `${s.address}/${s.prefix} is the network's own address, not a host address` });
+    if (host === (2 ** (32 - s.prefix)) - 1) problems.push({ field: 'address', message: `${s.address}/${s.prefix} is the network's broadcast address, not a host address` });
   }
-  for (const d of s.dns) if (!isIP(d)) problems.push(`the DNS server "${d}" is not an IP address`);
+  for (const d of s.dns) if (!isIP(d)) problems.push({ field: 'dns', message: `the DNS server "${d}" is not an IP address` });
   return problems;
 }
 
@@ -111,7 +118,7 @@ export interface NetworkChange {
 }
 
 /** Writes one file atomically (a reader never sees half of it). */
-async function writeAtomic(dir: string, name: string, content: string): Promise<void> {
+export async function writeAtomic(dir: string, name: string, content: string): Promise<void> {
   const tmp = path.join(dir, `.${name}.tmp`);
   await writeFile(tmp, content, { mode: 0o644 });
   await rename(tmp, path.join(dir, name));

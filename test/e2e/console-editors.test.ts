@@ -119,9 +119,9 @@ test('rules editor, dialogs, user form and password reset, paged lists, times in
   t.is(await inRule(7).getByLabel('Class').inputValue(), 'Whitelisted');
   // The browser checks the same schema first, so the server's refusal is provoked by changing the
   // request on its way: rule 2's action becomes one the server does not know.
-  await page.route('**/api/system/config/filtering', async (route) => {
-    const body = route.request().postDataJSON() as { value: { outboundRules: { action: string }[] } };
-    body.value.outboundRules[1].action = 'bounce';
+  await page.route('**/api/system/settings/rules', async (route) => {
+    const body = route.request().postDataJSON() as { values: { '/filtering/outboundRules': { action: string }[] } };
+    body.values['/filtering/outboundRules'][1].action = 'bounce';
     await route.continue({ postData: JSON.stringify(body) });
   }, { times: 1 });
   await page.getByRole('button', { name: 'Save' }).first().click();

@@ -68,6 +68,11 @@ test('first-boot wizard end to end, then every role and page', async (t) => {
   await page.screenshot({ path: await screenshotPath('wizard-2-admin') });
   await page.getByRole('button', { name: 'Next' }).click();
 
+  // A host name that is not fully qualified is refused at its field before it can be published.
+  await page.getByLabel(/Host name of this appliance/).fill('-bad host name-');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByText('is not a full DNS name such as mx.example.com').waitFor();
+  t.is(await page.getByLabel(/Host name of this appliance/).getAttribute('aria-invalid'), 'true');
   await page.getByLabel(/Host name of this appliance/).fill('mx.customer.example');
   await page.screenshot({ path: await screenshotPath('wizard-3-host') });
   await page.getByRole('button', { name: 'Next' }).click();
@@ -81,6 +86,11 @@ test('first-boot wizard end to end, then every role and page', async (t) => {
   await page.getByText('"Asia/Tokio" is not a known time zone').waitFor();
   t.is(await zone.getAttribute('aria-invalid'), 'true');
   await zone.fill('Asia/Tokyo');
+  // So is an NTP server that is neither a host name nor an address.
+  await page.getByLabel(/NTP/).fill('bad host!!');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByText('is not a host name or an IP address').waitFor();
+  await page.getByLabel(/NTP/).fill('ntp.nict.jp');
   await page.screenshot({ path: await screenshotPath('wizard-4-time') });
   await page.getByRole('button', { name: 'Next' }).click();
 
@@ -132,8 +142,8 @@ test('first-boot wizard end to end, then every role and page', async (t) => {
   await page.getByRole('cell', { name: 'dora', exact: true }).waitFor();
 
   const roles: [string, string, string[]][] = [
-    ['admin', 'wizard password 1', ['dashboard', 'domains', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'audit', 'users', 'system', 'account']],
-    ['dora', 'domain password 1', ['dashboard', 'domains', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'audit', 'users', 'account']],
+    ['admin', 'wizard password 1', ['dashboard', 'domains', 'dns', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'audit', 'users', 'system', 'account']],
+    ['dora', 'domain password 1', ['dashboard', 'domains', 'dns', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'audit', 'users', 'account']],
     ['carol@customer.example', 'mailbox password 1', ['dashboard', 'lists', 'quarantine', 'messages', 'reports', 'account']],
   ];
   for (const size of ['desktop', 'phone'] as const) {

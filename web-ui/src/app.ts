@@ -14,6 +14,7 @@ interface Page { id: string; label: MessageKey; roles: SessionUser['role'][]; ta
 const PAGES: Page[] = [
   { id: 'dashboard', label: 'nav.dashboard', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-dashboard' },
   { id: 'domains', label: 'nav.domains', roles: ['admin', 'domain-admin'], tag: 'mm-domains' },
+  { id: 'dns', label: 'nav.dnsRecords', roles: ['admin', 'domain-admin'], tag: 'mm-dns-records' },
   { id: 'filtering', label: 'nav.filtering', roles: ['admin', 'domain-admin'], tag: 'mm-filtering' },
   { id: 'policy', label: 'nav.policy', roles: ['admin', 'domain-admin'], tag: 'mm-policy' },
   { id: 'lists', label: 'nav.lists', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-lists' },
@@ -154,6 +155,7 @@ export class MmApp extends I18nElement {
       case 'mm-audit': return html`<mm-audit></mm-audit>`;
       case 'mm-filtering': return html`<mm-filtering .user=${user}></mm-filtering>`;
       case 'mm-reports': return html`<mm-reports .user=${user}></mm-reports>`;
+      case 'mm-dns-records': return html`<mm-dns-records></mm-dns-records>`;
       default: return html`<mm-unavailable .title=${t(page.label)}></mm-unavailable>`;
     }
   }

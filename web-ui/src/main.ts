@@ -4,6 +4,7 @@ import './login.ts';
 import './wizard.ts';
 import './pages/dashboard.ts';
 import './pages/domains.ts';
+import './pages/dns-records.ts';
 import './pages/users.ts';
 import './pages/system.ts';
 import './pages/account.ts';

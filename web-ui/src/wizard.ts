@@ -117,6 +117,7 @@ export class MmWizard extends I18nElement {
     }
     if (step === 'host') put('/hostname', validate(subSchema(s, 'hostname'), b.hostname));
     if (step === 'time' && this.defaults && !this.defaults.timezones.includes(b.timezone)) errs['/timezone'] = problemText('problem.unknown-time-zone', { zone: b.timezone });
+    if (step === 'time') put('/ntpServers', validate(subSchema(s, 'time', 'ntpServers'), b.ntpServers));
     if (step === 'domain') {
       put('/domain/name', validate(subSchema(s, 'domains', 'items', 'name'), b.domain.name));
       const route = subSchema(s, 'domains', 'items', 'routes', 'items');

@@ -1,11 +1,10 @@
-// Filtering: the admin edits the whole `filtering` section — the class → action rules in their own
-// ordered editor (rules-editor.ts), the outbound rules in a second one behind a switch (on:
-// outbound mail uses the inbound rules and the section has no `outboundRules`; off: a list of its
-// own, starting as a copy of the inbound rules), the rest (spam threshold, quarantine response,
-// SPF and DMARC handling, clamd failure mode, retention) and the `limits` section (size limit and
-// rates) with forms generated from the configuration schema — checked in the browser by that
-// schema and then by the server, whose problems appear next to the same fields. The admin and
-// domain admins also choose, per domain, which list level decides first.
+// Filtering: the admin edits the class → action rules in their own ordered editor (rules-editor.ts),
+// the outbound rules in a second one behind a switch (on: outbound mail uses the inbound rules and
+// the section has no `outboundRules`; off: a list of its own, starting as a copy of the inbound
+// rules), and the other filtering settings in forms grouped as an admin thinks of them (spam,
+// authentication, antivirus, lists, quarantine: settings-form.ts) — each checked in the browser by
+// the configuration schema and then by the server, whose problems appear next to the same fields.
+// The admin and domain admins also choose, per domain, which list level decides first.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
@@ -13,13 +12,15 @@ import { field } from '../field.ts';
 import '../rules-editor.ts';
 import type { Rule } from '../rules-editor.ts';
 import { I18nElement, t } from '../i18n.ts';
-import { schemaForm } from '../schema-form.ts';
+import '../settings-form.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
 import type { SessionUser } from '../app.ts';
+import type { SettingsGroup } from '../../../appliance/config/settings-groups.ts';
 
-type Section = 'filtering' | 'limits';
+type Section = 'filtering';
 interface Banner { ok: boolean; text: string }
+const GROUPS: SettingsGroup[] = ['spam', 'authentication', 'antivirus', 'lists', 'quarantine'];
 
 export class MmFiltering extends I18nElement {
   static override properties = { user: {}, config: { state: true }, errors: { state: true }, banners: { state: true }, domains: { state: true } };
@@ -50,7 +51,7 @@ export class MmFiltering extends I18nElement {
       admin ? api<{ config: Record<Section, Record<string, unknown>> }>('GET', '/api/system/config') : Promise.resolve(null)]);
     this.schema = schema;
     this.domains = domains;
-    if (cfg) this.config = { filtering: cfg.config.filtering, limits: cfg.config.limits };
+    if (cfg) this.config = { filtering: cfg.config.filtering };
   }
 
   #failed(key: string, err: unknown): void {
@@ -68,12 +69,23 @@ export class MmFiltering extends I18nElement {
       this.banners = { ...this.banners, [section]: { ok: false, text: t('error.invalid') } };
       return;
     }
+    // Only the rules are sent: the other settings of the section are saved by their own forms.
     try {
-      const res = await api<{ value: Record<string, unknown> }>('PUT', `/api/system/config/${section}`, { value });
-      this.config = { ...this.config!, [section]: res.value };
+      const res = await api<{ values: Record<string, unknown> }>('PUT', '/api/system/settings/rules',
+        { values: { '/filtering/rules': value.rules, '/filtering/outboundRules': value.outboundRules ?? null } });
+      const next: Record<string, unknown> = { ...value, rules: res.values['/filtering/rules'] };
+      if (res.values['/filtering/outboundRules'] === null) delete next.outboundRules;
+      else next.outboundRules = res.values['/filtering/outboundRules'];
+      this.config = { ...this.config!, [section]: next };
       this.errors = { ...this.errors, [section]: {} };
       this.banners = { ...this.banners, [section]: { ok: true, text: t('common.saved') } };
-    } catch (err) { this.#failed(section, err); }
+    } catch (err) {
+      // The server names settings by their full pointer; the rules editors by their place in the section.
+      const f = describeFailure(err);
+      const errors = Object.fromEntries(Object.entries(f.errors).map(([p, m]) => [p.replace(/^\/filtering(?=\/)/, ''), m]));
+      this.errors = { ...this.errors, [section]: errors };
+      this.banners = { ...this.banners, [section]: { ok: false, text: f.text } };
+    }
   }
 
   async #priority(name: string, value: string): Promise<void> {
@@ -89,20 +101,13 @@ export class MmFiltering extends I18nElement {
     return b ? html`<p class="banner ${b.ok ? 'ok' : 'error'}" role=${b.ok ? 'status' : 'alert'}>${b.text}</p>` : nothing;
   }
 
-  #section(section: Section, title: string) {
+  #rules() {
+    const section = 'filtering';
     const schema = subSchema(this.schema!, section);
     const errors = this.errors[section] ?? {};
     const value = this.config![section];
-    if (section !== 'filtering') {
-      return html`<form @submit=${(e: Event) => this.#save(e, section)}><section class="card"><h2>${title}</h2>
-        ${schemaForm(schema, value, errors, () => this.requestUpdate())}
-        ${this.#banner(section)}
-        <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>`;
-    }
-    // The rules have their own editors; the generated form shows every other key.
-    const { rules: _rules, outboundRules: _outbound, ...others } = schema.properties as Record<string, Schema>;
     const outbound = value.outboundRules as Rule[] | undefined;
-    return html`<form @submit=${(e: Event) => this.#save(e, section)}><section class="card"><h2>${title}</h2>
+    return html`<form @submit=${(e: Event) => this.#save(e, section)}><section class="card"><h2>${t('filtering.settings')}</h2>
       <fieldset><legend>${t('filtering.rules.title')}</legend>
         <mm-rules-editor .rules=${value.rules as Rule[]} .errors=${errors} .schema=${subSchema(schema, 'rules', 'items')} @mm-change=${() => this.requestUpdate()}></mm-rules-editor>
       </fieldset>
@@ -116,8 +121,6 @@ export class MmFiltering extends I18nElement {
         ${outbound ? html`<mm-rules-editor .rules=${outbound} .base=${'/outboundRules'} .errors=${errors} .schema=${subSchema(schema, 'outboundRules', 'items')}
           @mm-change=${() => this.requestUpdate()}></mm-rules-editor>` : nothing}
       </fieldset>
-      <h2>${t('filtering.otherSettings')}</h2>
-      ${schemaForm({ ...schema, properties: others }, value, errors, () => this.requestUpdate())}
       ${this.#banner(section)}
       <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>`;
   }
@@ -126,8 +129,8 @@ export class MmFiltering extends I18nElement {
     if (!this.schema || !this.domains) return html`<h1>${t('filtering.title')}</h1><p>${t('common.loading')}</p>`;
     const d = this.domains;
     return html`<h1>${t('filtering.title')}</h1>
-      ${this.config ? this.#section('filtering', t('filtering.settings')) : nothing}
-      ${this.config ? this.#section('limits', t('filtering.limits')) : nothing}
+      ${this.config ? this.#rules() : nothing}
+      ${this.config ? GROUPS.map((g) => html`<mm-settings-group .group=${g}></mm-settings-group>`) : nothing}
       <section class="card"><h2>${t('filtering.domainPriority')}</h2>
         ${d.items.map((x) => field({ label: x.name, value: x.listPriority ?? '', error: this.errors.domains?.['/'],
           options: [{ value: '', label: t('filtering.priority.inherit', { value: d.default }) }, { value: 'address-first', label: 'address-first' }, { value: 'domain-first', label: 'domain-first' }],

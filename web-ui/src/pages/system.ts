@@ -1,14 +1,21 @@
-// System (admin only): state of disks, certificate and time; every settings section (edited with
-// forms generated from the configuration schema); the TLS certificate; backup and restore of
-// everything as one archive encrypted with a passphrase (the browser saves the download; a restore
-// is checked whole by the appliance, which then restarts onto it).
+// System (admin only): state of disks, services (each the console may restart with its button),
+// certificate and time; the network interfaces, changed as a trial that reverts by itself unless
+// kept (network-form.ts); the network, time and monitoring settings in forms grouped as an admin
+// thinks of them (settings-form.ts: host name, resolvers, NTP, SNMP, remote syslog, …); the TLS
+// certificate; backup and restore of everything as one archive encrypted with a passphrase (the
+// browser saves the download; a restore is checked whole by the appliance, which then restarts
+// onto it); and, folded away for those who want it, any configuration section as JSON
+// (configuration as code), checked by the same rules.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api, ApiFailure, getCsrf } from '../api.ts';
 import { formatTime } from '../dates.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
-import { schemaForm } from '../schema-form.ts';
+import '../settings-form.ts';
+import '../network-form.ts';
+import { settingsText } from '../../../appliance/i18n/settings-texts.ts';
+import { isRestartable } from '../../../appliance/system/restartable.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
 
@@ -63,9 +70,15 @@ export class MmSystem extends I18nElement {
       this.banner = { ok: false, text: f.text };
     }
   }
+  #sectionText = '';
   #saveSection(e: Event): void {
     e.preventDefault();
-    const value = this.config![this.section];
+    let value: unknown;
+    try { value = JSON.parse(this.#sectionText || JSON.stringify(this.config![this.section])); } catch {
+      this.errors = { '/': settingsText(lang(), 'ui.notJson') };
+      this.banner = { ok: false, text: t('error.invalid') };
+      return;
+    }
     this.errors = validate(subSchema(this.schema!, this.section), value);
     if (Object.keys(this.errors).length) { this.banner = { ok: false, text: t('error.invalid') }; return; }
     void this.#run(() => api('PUT', `/api/system/config/${this.section}`, { value }));
@@ -114,7 +127,9 @@ export class MmSystem extends I18nElement {
     const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
     return html`<h1>${t('system.title')}</h1>
       <section class="card"><h2>${t('dashboard.disks')}</h2>${s.disks.map((d) => html`<p>${t('dashboard.diskUse', { mount: d.mount, used: gb(d.usedBytes), size: gb(d.sizeBytes) })} — ${d.state}</p>`)}
-        ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p>${x.name}: ${x.state}</p>`)}` : nothing}
+        ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p>${x.name}: ${x.state}
+          ${isRestartable(x.name) ? html`<button type="button" class="secondary small" aria-label=${`${settingsText(lang(), 'ui.restart')}: ${x.name}`}
+            @click=${() => this.#run(() => api('POST', `/api/system/services/${x.name}/restart`), settingsText(lang(), 'ui.restartAsked', { name: x.name }))}>${settingsText(lang(), 'ui.restart')}</button>` : nothing}</p>`)}` : nothing}
         <h2>${t('system.section.time')}</h2><p>${formatTime(lang(), s.time.now, s.time.timezone)} (${s.time.timezone})</p></section>
       <section class="card"><h2>${t('wizard.tls.title')}</h2>
         <p class="mono">${s.certificate.subject} · ${s.certificate.validTo.slice(0, 10)} · ${s.certificate.selfSigned ? 'self-signed' : s.certificate.issuer}</p>
@@ -122,16 +137,22 @@ export class MmSystem extends I18nElement {
           ${field({ label: t('wizard.tls.cert'), multiline: true, value: this.tls.cert, error: this.errors['/cert'], onInput: (v) => { this.tls.cert = v; } })}
           ${field({ label: t('wizard.tls.key'), multiline: true, value: this.tls.key, error: this.errors['/key'], onInput: (v) => { this.tls.key = v; } })}
           <div class="actions"><button type="submit">${t('common.save')}</button></div></form></section>
-      <form @submit=${(e: Event) => this.#saveSection(e)}><section class="card"><h2>${t('system.settings')}</h2>
-        ${field({ label: t('system.settings'), value: this.section, options: this.sections.map((x) => ({ value: x, label: x })), onInput: (v) => { this.section = v; this.errors = {}; this.banner = null; } })}
-        ${schemaForm(subSchema(this.schema, this.section), this.config[this.section], this.errors, () => this.requestUpdate())}
-        ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
-        <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>
+      <mm-network></mm-network>
+      <mm-settings-group .group=${'network'}></mm-settings-group>
+      <mm-settings-group .group=${'time'}></mm-settings-group>
+      <mm-settings-group .group=${'monitoring'}></mm-settings-group>
       <section class="card"><h2>${t('system.backup')}</h2>
         ${field({ label: t('system.backupPassphrase'), type: 'password', value: this.#passphrase, onInput: (v) => { this.#passphrase = v; } })}
         <div class="actions"><button type="button" @click=${() => this.#download()}>${t('system.backupDownload')}</button></div>
         <label><span>${t('system.restore')}</span><input type="file" accept=".mmbackup" @change=${(e: Event) => { this.#archive = (e.target as HTMLInputElement).files?.[0]; }}></label>
-        <div class="actions"><button type="button" @click=${() => this.#restore()}>${t('system.restoreStart')}</button></div></section>`;
+        <div class="actions"><button type="button" @click=${() => this.#restore()}>${t('system.restoreStart')}</button></div></section>
+      ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
+      <section class="card"><details><summary>${settingsText(lang(), 'ui.advanced')}</summary>
+        <form @submit=${(e: Event) => this.#saveSection(e)}><p class="muted">${settingsText(lang(), 'ui.advancedHelp')}</p>
+        ${field({ label: settingsText(lang(), 'ui.section'), value: this.section, options: this.sections.map((x) => ({ value: x, label: x })), onInput: (v) => { this.section = v; this.#sectionText = ''; this.errors = {}; this.banner = null; } })}
+        ${field({ label: this.section, multiline: true, value: this.#sectionText || JSON.stringify(this.config[this.section], null, 2),
+          error: Object.entries(this.errors).map(([p, m]) => (p === '/' ? m : `${p}: ${m}`)).join('; ') || undefined, onInput: (v) => { this.#sectionText = v; } })}
+        <div class="actions"><button type="submit">${t('common.save')}</button></div></form></details></section>`;
   }
 }
 customElements.define('mm-system', MmSystem);
