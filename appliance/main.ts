@@ -123,7 +123,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<Appliance>
   if (restored) say(restored);
   const store = await openStore(opts.dataDir);
   try {
-    const config = await ConfigService.open(store, opts.configFile, { seedOnly: opts.seedOnly });
+    const config = await ConfigService.open(store, opts.configFile, { seedOnly: opts.seedOnly, say });
     return await startServices(opts, store, config, say);
   } catch (err) {
     await store.close();

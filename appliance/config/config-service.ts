@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import type { Store, Sublevel } from '../store/store.ts';
 import type { Config } from './schema.ts';
 import { problem } from './problems.ts';
+import { upgradeStoredConfig } from './upgrade.ts';
 import { validateConfig, type ConfigProblem } from './validate.ts';
 
 const KEY = 'current';
@@ -54,7 +55,7 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
    * Opens the stored configuration. A file, when given, replaces it if valid (configuration as
    * code); with `seedOnly` the file is used only while nothing is stored yet (first boot).
    */
-  static async open(store: Store, file?: string, opts: { seedOnly?: boolean } = {}): Promise<ConfigService> {
+  static async open(store: Store, file?: string, opts: { seedOnly?: boolean; say?: (line: string) => void } = {}): Promise<ConfigService> {
     const db = store.sublevel<Config>('config');
     let current: Config;
     if (file && opts.seedOnly && (await db.get(KEY)) !== undefined) file = undefined;
@@ -64,12 +65,13 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
       current = result.config;
       await db.put(KEY, current, { sync: true });
     } else {
-      const stored = await db.get(KEY);
+      const { document: stored, changes } = upgradeStoredConfig(await db.get(KEY));
       const result = validateConfig(stored ?? {});
       // A stored document is only ever written after validation; re-validating applies new defaults.
       if (!result.ok) throw new ConfigError('the stored configuration', result.problems);
       current = result.config;
-      if (stored === undefined) await db.put(KEY, current, { sync: true });
+      for (const change of changes) opts.say?.(`mailmoat: stored configuration upgraded: ${change}`);
+      if (stored === undefined || changes.length) await db.put(KEY, current, { sync: true });
     }
     return new ConfigService(db, current);
   }
