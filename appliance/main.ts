@@ -35,6 +35,7 @@ import { Quarantine } from './quarantine/quarantine-store.ts';
 import { startRetention } from './quarantine/retention.ts';
 import { loadLinkKey } from './reports/links.ts';
 import { ReportService } from './reports/reports.ts';
+import type { Totals } from './reports/render.ts';
 import { startTicker } from './reports/schedule.ts';
 import { QuarantineQuota } from './quarantine/quota.ts';
 import { AuthLimits } from './smtp/auth-limits.ts';
@@ -47,7 +48,7 @@ import { Greylist, startGreylistSweep } from './smtp/greylist.ts';
 import { Screening } from './smtp/screening.ts';
 import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
-import { startStatsRetention, Stats } from './stats/counters.ts';
+import { startStatsRetention, Stats, type Counts } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
 import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
@@ -190,13 +191,13 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   });
   let consolePort: number | undefined;
   const users = new UserStore(store);
+  const reportTotals = (c: Counts): Totals => ({ received: c.received, delivered: c.delivered, quarantined: c.quarantined, rejected: c.rejected, spam: c.spam, virus: c.virus });
   const reports = new ReportService({
     store, config: current, quarantine, actions: quarantineActions, linkKey: await loadLinkKey(opts.dataDir), now: opts.now,
     consolePort: () => consolePort,
-    totals: async (domain, since, until) => {
-      const c = await stats.range([domain], 'hour', since, until);
-      return { received: c.received, delivered: c.delivered, quarantined: c.quarantined, rejected: c.rejected, spam: c.spam, virus: c.virus };
-    },
+    totals: async (domain, since, until) => reportTotals(await stats.range([domain], 'hour', since, until)),
+    timeline: async (domain, since, until) =>
+      (await stats.timeline([domain], since, until)).map(({ at, unit, counts }) => ({ at, unit, totals: reportTotals(counts) })),
     send: async (raw, to, note) => { await queue.submitNotice(raw, to, note); },
     log: messageLogProvider(log), say, ...(opts.reportFont ? { pdfFont: opts.reportFont } : {}),
     // Saved searches run as their owner; a mailbox's digest follows its account's language.

@@ -6,6 +6,7 @@
 // fails with a `PdfUnavailable` saying what to install, and the caller sends HTML instead.
 import { readFile } from 'node:fs/promises';
 import PDFDocument from 'pdfkit';
+import type { BarChart } from '../stats/svg-chart.ts';
 
 /** Where Debian's fonts-ipafont-gothic puts its Gothic font. */
 export const JAPANESE_FONT = '/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf';
@@ -24,6 +25,8 @@ export interface DocumentTable {
 export interface ReportDocument {
   title: string;
   paragraphs: string[];
+  /** Graphs drawn after the paragraphs (the same charts the HTML shows as SVG). */
+  charts?: BarChart[];
   tables: DocumentTable[];
   footer: string[];
 }
@@ -61,6 +64,7 @@ export async function renderPdf(doc: ReportDocument, fontPath: string = JAPANESE
   pdf.fillColor(INK).fontSize(16).text(doc.title, { width });
   pdf.moveDown(0.5);
   for (const p of doc.paragraphs) pdf.fontSize(10).fillColor(INK).text(p, { width }).moveDown(0.3);
+  for (const c of doc.charts ?? []) chart(pdf, c, Math.min(width, 560));
   for (const t of doc.tables) table(pdf, t, width);
   pdf.moveDown(0.5);
   for (const f of doc.footer) pdf.fontSize(8).fillColor(MUTED).text(f, MARGIN, pdf.y, { width });
@@ -105,4 +109,47 @@ function table(pdf: PDFKit.PDFDocument, t: DocumentTable, width: number): void {
   };
   row(t.columns, 8, MUTED);
   for (const r of t.rows) row(r.cells, 9, INK, r.links);
+}
+
+/** A stacked bar chart as vectors: legend, value axis with a few grid lines, bars, some labels. */
+function chart(pdf: PDFKit.PDFDocument, c: BarChart, width: number): void {
+  const height = 150;
+  if (pdf.y + height + 30 > pdf.page.height - MARGIN) pdf.addPage();
+  pdf.moveDown(0.4);
+  pdf.fontSize(11).fillColor(INK).text(c.title, MARGIN, pdf.y, { width });
+  const top = pdf.y + 16;
+  let lx = MARGIN;
+  for (const s of c.series) {
+    pdf.rect(lx, top - 13, 8, 8).fill(s.color);
+    pdf.fontSize(8).fillColor(INK).text(s.name, lx + 11, top - 14, { lineBreak: false });
+    lx += 11 + pdf.widthOfString(s.name) + 14;
+  }
+  const totals = c.labels.map((_, i) => c.series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
+  const max = Math.max(1, ...totals);
+  const axis = 34;
+  const left = MARGIN + axis;
+  const plotW = width - axis;
+  const bottom = top + height - 18;
+  const plotH = bottom - top;
+  for (const v of [0, max / 2, max]) {
+    const y = bottom - (v / max) * plotH;
+    pdf.moveTo(left, y).lineTo(left + plotW, y).lineWidth(0.5).strokeColor(v === 0 ? '#5b6775' : '#e3e8ee').stroke();
+    pdf.fontSize(7).fillColor(MUTED).text(String(Math.round(v)), MARGIN, y - 4, { width: axis - 4, align: 'right', lineBreak: false });
+  }
+  const slot = plotW / Math.max(1, c.labels.length);
+  const every = Math.max(1, Math.ceil(28 / slot));
+  c.labels.forEach((label, i) => {
+    const x = left + i * slot + slot * 0.14;
+    let base = 0;
+    for (const s of c.series) {
+      const v = s.values[i] ?? 0;
+      if (v <= 0) continue;
+      const h = (v / max) * plotH;
+      pdf.rect(x, bottom - (base / max) * plotH - h, slot * 0.72, h).fill(s.color);
+      base += v;
+    }
+    if (i % every === 0) pdf.fontSize(7).fillColor(MUTED).text(label, left + i * slot - 10, bottom + 3, { width: slot + 20, align: 'center', lineBreak: false });
+  });
+  pdf.x = MARGIN;
+  pdf.y = bottom + 16;
 }

@@ -1,9 +1,12 @@
 // Rendering of reports and of the pages an action link shows, in Japanese or English from the
 // shared catalog (appliance/i18n/catalog.ts). Report HTML is written for mail clients: layout
 // tables, inline styles only, no scripts, no images, no remote resources, and a plain-text twin
-// carrying the same links. Every value from a message (subject, sender) is escaped.
+// carrying the same links. Every value from a message (subject, sender) is escaped. The domain
+// report's graph is inline SVG from the statistics' renderer (a client that drops SVG still has the
+// totals table above it) and the same chart drawn as vectors in the PDF.
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
 import type { ReportAction } from '../config/schema.ts';
+import { barChartSvg, PALETTE, type BarChart } from '../stats/svg-chart.ts';
 import type { DocumentTable, ReportDocument } from './pdf.ts';
 
 export interface ReportLink { action: ReportAction; url: string }
@@ -61,6 +64,8 @@ export interface DomainReportView {
   linksUntil: number;
   /** Set when the extra table is included. */
   refused?: RefusedItem[];
+  /** The period bucket by bucket (hours for a day, local days for longer), for the graph. */
+  timeline?: { at: number; unit: 'hour' | 'day'; totals: Totals }[];
 }
 
 export interface Rendered { subject: string; html: string; text: string; document?: ReportDocument }
@@ -209,6 +214,33 @@ export function renderDigest(v: DigestView): Rendered {
 }
 
 const TOTALS: (keyof Totals)[] = ['received', 'delivered', 'quarantined', 'rejected', 'spam', 'virus'];
+// What became of the mail, stacked: together they make up what was received.
+const GRAPHED: (keyof Totals)[] = ['delivered', 'quarantined', 'rejected'];
+
+const bucketFormats = new Map<string, Intl.DateTimeFormat>();
+function bucketLabel(at: number, unit: 'hour' | 'day', zone: string, language: Language): string {
+  const key = `${zone} ${language} ${unit}`;
+  let f = bucketFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(language === 'ja' ? 'ja-JP' : 'en-GB', unit === 'hour'
+      ? { timeZone: zone, hour: '2-digit', hourCycle: 'h23' } : { timeZone: zone, month: 'numeric', day: 'numeric' });
+    bucketFormats.set(key, f);
+  }
+  return f.format(at);
+}
+
+/** The domain report's graph: delivered, quarantined and refused mail per hour or day. */
+function timelineChart(v: DomainReportView, label: (k: keyof Totals) => string): BarChart | undefined {
+  if (!v.timeline?.length) return undefined;
+  const timeline = v.timeline;
+  return {
+    title: translate(v.language, 'report.domain.graph'),
+    labels: timeline.map((b) => bucketLabel(b.at, b.unit, v.zone, v.language)),
+    series: GRAPHED.map((k, i) => ({ name: label(k), color: PALETTE[i], values: timeline.map((b) => b.totals[k]) })),
+    width: 640,
+    height: 220,
+  };
+}
 
 export function renderDomainReport(v: DomainReportView): Rendered {
   const lang = v.language;
@@ -218,11 +250,13 @@ export function renderDomainReport(v: DomainReportView): Rendered {
   const totals = `<table cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:8px 0;${FONT}">
 ${TOTALS.map((k) => `<tr><td style="${CELL}">${esc(label(k))}</td><td style="${CELL};text-align:right;font-weight:bold">${v.totals[k]}</td></tr>`).join('\n')}
 </table>`;
+  const chart = timelineChart(v, label);
   const linksUntil = t('report.linksValid', { date: formatTime(v.linksUntil, v.zone, lang) });
   const footer = t('report.footer', { hostname: v.hostname });
   const html = page(t('report.domain.title', { domain: v.domain }), [
     `<p style="margin:0 0 8px">${esc(intro)}</p>`,
     `<h2 style="margin:12px 0 4px;font-size:15px">${esc(t('report.domain.totals'))}</h2>`, totals,
+    chart ? `<div style="margin:8px 0;max-width:640px">${barChartSvg(chart)}</div>` : '',
     `<h2 style="margin:16px 0 4px;font-size:15px">${esc(t('report.domain.held'))} (${v.held})</h2>`,
     v.items === undefined ? `<p style="margin:8px 0;color:#44546a">${esc(t('report.domain.withoutMessages'))}</p>`
       : v.items.length ? itemsTable(lang, v.zone, v.items, true) : `<p style="margin:8px 0;color:#44546a">${esc(t('report.digest.empty'))}</p>`,
@@ -242,6 +276,7 @@ ${TOTALS.map((k) => `<tr><td style="${CELL}">${esc(label(k))}</td><td style="${C
   const document: ReportDocument = {
     title: t('report.domain.title', { domain: v.domain }),
     paragraphs: [intro, `${t('report.domain.totals')}: ${TOTALS.map((k) => `${label(k)} ${v.totals[k]}`).join(' / ')}`, ...(v.items === undefined ? [t('report.domain.withoutMessages')] : [])],
+    ...(chart ? { charts: [chart] } : {}),
     tables: [
       ...(v.items ? [itemsDocTable(lang, v.zone, `${t('report.domain.held')} (${v.held})`, v.items, true)] : []),
       ...(v.refused ? [refusedDocTable(lang, v.zone, v.refused)] : []),

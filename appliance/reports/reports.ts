@@ -41,6 +41,8 @@ export interface ReportDeps {
   actions: QuarantineActions;
   /** Counter sums for a domain over [since, until) (appliance/stats/counters.ts). */
   totals?: (domain: string, since: number, until: number) => Promise<Totals>;
+  /** The same bucket by bucket, for the domain report's graph. */
+  timeline?: (domain: string, since: number, until: number) => Promise<{ at: number; unit: 'hour' | 'day'; totals: Totals }[]>;
   send: SendMail;
   /** The link key (links.ts loadLinkKey). */
   linkKey: Buffer;
@@ -201,10 +203,11 @@ export class ReportService {
     const expiresAt = this.#now() + this.#deps.config().reports.linkDays * 86_400_000;
     const totals = await this.#deps.totals?.(d.name, since, until) ?? { received: 0, delivered: 0, quarantined: 0, rejected: 0, spam: 0, virus: 0 };
     const refused = extraTable ?? d.reports.domain.extraTable ? await this.#refused({ domains: [d.name, ...d.aliases].map(lower) }, since, until) : undefined;
+    const timeline = await this.#deps.timeline?.(d.name, since, until);
     const rendered = renderDomainReport({
       language, zone: this.#zone(d), hostname: this.#deps.config().hostname, domain: d.name, since, until, totals,
       held: held.length, items: withoutMessages ? undefined : this.#items(held, d.reports.actions, language, expiresAt), linksUntil: expiresAt,
-      ...(refused ? { refused } : {}),
+      ...(refused ? { refused } : {}), ...(timeline ? { timeline } : {}),
     });
     return { ...rendered, count: held.length };
   }

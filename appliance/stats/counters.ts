@@ -37,7 +37,7 @@
 // wants (a subagent restarting under a running snmpd cannot signal a reset).
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Store, Sublevel } from '../store/store.ts';
-import { isZone, localTime } from './calendar.ts';
+import { addDays, isZone, localTime, startOfDay, type LocalDate } from './calendar.ts';
 
 export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus',
   'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused'] as const;
@@ -182,6 +182,29 @@ export class Stats {
       for (const c of COUNTERS) sum[c] += counts[c];
     }
     return sum;
+  }
+
+  /**
+   * The counters over [since, until) bucket by bucket, empty buckets included, for a graph: UTC
+   * hours when the span is two days or less, else the local days of the first domain's zone
+   * (each with the instant it starts at).
+   */
+  async timeline(domains: string[] | 'all', since: number, until: number): Promise<{ at: number; unit: 'hour' | 'day'; counts: Counts }[]> {
+    const out: { at: number; unit: 'hour' | 'day'; counts: Counts }[] = [];
+    if (until <= since) return out;
+    if (until - since <= 2 * DAY_MS) {
+      const first = Math.floor(since / 3_600_000) * 3_600_000;
+      const found = await this.series(domains, 'hour', hourBucket(first), hourBucket(until - 1));
+      for (let at = first; at < until; at += 3_600_000) out.push({ at, unit: 'hour', counts: found.get(hourBucket(at)) ?? zeroCounts() });
+      return out;
+    }
+    const zone = this.#zoneOf(domains === 'all' ? ALL : domains[0]?.toLowerCase() ?? ALL);
+    const found = await this.series(domains, 'day', calendarBuckets(since, zone).day, calendarBuckets(until - 1, zone).day);
+    const start = localTime(since, zone);
+    for (let d: LocalDate = start, at = startOfDay(d, zone); at < until; d = addDays(d, 1), at = startOfDay(d, zone)) {
+      out.push({ at, unit: 'day', counts: found.get(calendarBuckets(at, zone).day) ?? zeroCounts() });
+    }
+    return out;
   }
 
   /** The time zone a domain's calendar buckets are counted in ('all': the appliance's). */
