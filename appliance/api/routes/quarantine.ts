@@ -14,6 +14,7 @@ import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { errorText, LocalizedError } from '../../i18n/server-messages.ts';
 import { reasonText } from '../../i18n/reasons.ts';
+import { whyText } from '../../i18n/why.ts';
 import type { Language } from '../../i18n/catalog.ts';
 import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers/interfaces.ts';
@@ -102,13 +103,13 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
   app.get('/api/quarantine/:id', { config: { access: any }, schema: { params: IdParam } }, async (req) => {
     const detail = await provider().get(req.params.id, scopeOf(req.principal!));
     if (!detail) throw notFound('api.not-found.quarantined');
-    // Each reason in the caller's words; one the reasons catalog does not know keeps its stored sentence.
+    // Each reason, and why it was held, in the caller's words; one the catalogs do not know keeps its stored sentence.
     const lang = requestLanguage(req);
     const reasons = detail.reasons.map((r) => {
       const description = reasonText(lang, { name: r.name, params: r.params, detail: r.description });
       return { ...r, ...(description ? { description } : {}) };
     });
-    return { message: { ...detail, reasons }, canForward: req.principal!.role === 'admin' };
+    return { message: { ...detail, reasons, why: detail.why.map((w) => whyText(lang, w)) }, canForward: req.principal!.role === 'admin' };
   });
 
   app.get('/api/quarantine/:id/preview', { config: { access: any }, schema: { params: IdParam } }, async (req, reply) => {
