@@ -1,5 +1,5 @@
 // The words and numbers a person reads, in their language: a message's status, direction and
-// class explanation, a domain's recipient mode, a service's or disk's state — each from the
+// class explanation, a domain's recipient mode and route TLS, a service's or disk's state — each from the
 // catalog, keyed by the API's own value (a value the catalog does not know yet is shown as it
 // came, never hidden) — and scores (one decimal), sizes and dates formatted per language.
 // Class names themselves stay as the manual names them (Spam, Phish, Not Spam…).
@@ -19,6 +19,7 @@ export const statusText = (status: string) => word('status', status);
 export const directionText = (direction: string) => word('direction', direction);
 export const recipientModeText = (mode: string) => word('recipientMode', mode);
 export const stateText = (state: string) => word('state', state);
+export const routeTlsText = (tls: string) => word('routeTls', tls);
 
 /** What a main class means, in a sentence (the class's name stays as the manual has it). */
 export function classExplanation(cls: string): string | undefined {
