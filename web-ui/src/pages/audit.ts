@@ -103,7 +103,7 @@ export class MmAudit extends I18nElement {
         <tbody>${this.items.map((e) => html`<tr>
           <td>${formatTime(lang(), e.at, zoneFor(...(e.domains ?? [])))}</td>
           <td>${e.actor}${e.role ? html`<div class="muted">${t(`role.${e.role as 'admin' | 'domain-admin' | 'user'}`)}</div>` : nothing}</td>
-          <td title=${e.action}>${actionText(e)}${details(e) ? html`<div class="muted">${details(e)}</div>` : nothing}</td>
+          <td title=${e.action}><span>${actionText(e)}</span>${details(e) ? html`<div class="muted">${details(e)}</div>` : nothing}</td>
           <td class="mono" data-label=${t('audit.domains')}>${(e.domains ?? []).join(', ') || html`<span class="muted">${t('audit.appliance')}</span>`}</td>
           <td class="mono" data-label=${t('audit.ip')}>${e.ip}</td></tr>`)}</tbody></table></div>`}
         ${this.items.length ? html`<p class="muted">${t('common.shown', { count: this.items.length })}</p>` : nothing}
