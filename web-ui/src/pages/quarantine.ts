@@ -120,8 +120,9 @@ export class MmQuarantine extends I18nElement {
       : [t('quarantine.confirmCount', { action: label, count }),
         action === 'release-train' ? t('quarantine.confirmTrain') : action === 'report-spam' ? t('quarantine.confirmReport')
           : action === 'forward' ? t('quarantine.confirmForward', { address: this.forwardTo }) : ''].filter(Boolean).join(' ');
-    return confirmDialog({ heading: t('quarantine.confirmTitle', { action: label }), message, confirmLabel: label,
-      danger: action === 'delete' || action === 'block-delete' || action === 'report-spam' });
+    const deletes = action === 'delete' || action === 'block-delete';
+    return confirmDialog({ heading: deletes ? t('quarantine.deleteTitle') : t('quarantine.confirmTitle', { action: label }), message, confirmLabel: label,
+      danger: deletes || action === 'report-spam' });
   }
 
   /** The action on these messages, or with `all` on every message matching the search. */
