@@ -22,6 +22,7 @@ import type { Stats } from '../stats/counters.ts';
 import type { Store } from '../store/store.ts';
 import type { DiskWatcher } from '../system/disk-watcher.ts';
 import type { ConsoleSettings } from '../config/schema.ts';
+import type { Language } from '../i18n/catalog.ts';
 import { AuditLog } from './audit.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { SessionStore } from './sessions.ts';
@@ -50,6 +51,8 @@ export interface LocalStatus {
   quarantine: { bytes: number; percent: number; level: string } | null;
   setup: { pending: boolean; code?: string };
   consoleUrls: string[];
+  /** The console's language (chosen in the setup wizard): the maintenance menu speaks it too. */
+  language: Language;
 }
 
 class LocalError extends Error {
@@ -84,6 +87,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       quarantine: d ? { bytes: d.quarantineBytes, percent: d.quarantinePercent, level: d.quarantineLevel } : null,
       setup: { pending: setup.inSetup, ...(code ? { code } : {}) },
       consoleUrls: deps.consoleUrls(),
+      language: deps.consoleSettings().language,
     };
   };
 

@@ -7,8 +7,11 @@
 // console admin's password is given (checked by the daemon, with the web console's lockout), it
 // offers only what cannot change the box's settings or data or grant access — status, diagnostics,
 // logs, restarting a service, reboot and shut down. Before setup nothing needs protecting yet.
+// It speaks the language chosen in the setup wizard where the terminal can show it, else plain
+// ASCII English (appliance/console/language.ts); its words are the shared catalog's `menu.*`.
 import { spawn, spawnSync } from 'node:child_process';
 import readline from 'node:readline/promises';
+import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
 import { callDaemon, type LocalStatus } from './api-client.ts';
 import { collectStatus, formatStatus, SERVICES, type ConsoleStatus } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
@@ -16,31 +19,19 @@ import { runDiagnostics } from './diagnostics.ts';
 export interface MenuIo {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
+  /** The terminal's environment (LANG, TERM…): whether it can show Japanese. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const RESTARTABLE = ['mailmoat', 'clamav-daemon', 'snmpd', 'rsyslog', 'systemd-networkd'];
 const WIPE_CONFIRMATION = 'WIPE ALL DATA';
 
-const ITEMS = [
-  '1) Status and addresses',
-  '2) Run diagnostics (DNS, route, clamd, disk)',
-  '3) Show the setup code',
-  '4) Restart a service',
-  '5) Show recent log lines',
-  '6) Reboot',
-  '7) Shut down',
-  '8) Factory reset (wipe the data partition)',
-  '9) Reset the web console admin password',
-  '10) Flush the mail queue (deliver now)',
-  '11) Set network (interface address, gateway, DNS)',
-  '0) Log out',
-];
+const ITEMS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '0'] as const;
 // What the locked menu offers (see the top of this file).
-const WHILE_LOCKED = new Set(['1', '2', '4', '5', '6', '7', '0']);
-const UNLOCK_ITEM = 'U) Unlock the other items with a console admin\'s password';
+const WHILE_LOCKED = new Set<string>(['1', '2', '4', '5', '6', '7', '0']);
 
 /** Runs a command with its output on the menu's screen; resolves to its exit code. */
-function run(command: string, args: string[], io: MenuIo, interactive = false): Promise<number> {
+function run(command: string, args: string[], io: MenuIo, lang: Language, interactive = false): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'pipe'] });
     // Ctrl-C during a dialogue is the dialogue's to handle (set-network rolls back): the terminal
@@ -51,17 +42,21 @@ function run(command: string, args: string[], io: MenuIo, interactive = false): 
     child.stdout.on('data', (d) => io.output.write(d));
     child.stderr.on('data', (d) => io.output.write(d));
     child.on('exit', (code) => done(code ?? 1));
-    child.on('error', (err) => { io.output.write(`cannot run ${command}: ${err.message}\n`); done(1); });
+    child.on('error', (err) => { io.output.write(`${translate(lang, 'menu.cannotRun', { command, reason: err.message })}\n`); done(1); });
   });
 }
 
 /** A privileged action: only the exact commands the sudoers rule lists run. */
-function sudo(args: string[], io: MenuIo, interactive = false): Promise<number> {
-  return run('sudo', ['-n', ...args], io, interactive);
+function sudo(args: string[], io: MenuIo, lang: Language, interactive = false): Promise<number> {
+  return run('sudo', ['-n', ...args], io, lang, interactive);
 }
 
 export async function runMenu(io: MenuIo): Promise<number> {
+  const env = io.env ?? process.env;
   const rl = readline.createInterface({ input: io.input, output: io.output, terminal: false });
+  // The language is known once the daemon's status is in; until then (and without it) English.
+  let lang: Language = 'en';
+  const tr = (key: MessageKey, params?: Record<string, string | number>) => translate(lang, key, params);
   const say = (text: string) => io.output.write(text + '\n');
   const ask = async (q: string) => {
     io.output.write(q);
@@ -78,109 +73,112 @@ export async function runMenu(io: MenuIo): Promise<number> {
       if (tty) { spawnSync('stty', ['echo'], { stdio: ['inherit', 'ignore', 'ignore'] }); say(''); }
     }
   };
+  const item = (n: (typeof ITEMS)[number]) => `${n}) ${tr(`menu.item.${n}`)}`;
   try {
-    say('\n=== Mailmoat maintenance ===\n');
     // Locked unless the daemon says setup is pending; not knowing (it does not answer) counts as
     // set up. The status drawn again (item 1) may lift a lock that came only from not knowing.
     const setupPending = (s: ConsoleStatus) => 'setup' in s.daemon && s.daemon.setup.pending;
-    const first = await collectStatus();
+    const first = await collectStatus(undefined, env);
+    lang = first.language ?? 'en';
+    say(`\n${tr('menu.title')}\n`);
     say(formatStatus(first));
     let locked = !setupPending(first);
     for (;;) {
       if (locked) {
-        say('\n' + ITEMS.filter((item) => WHILE_LOCKED.has(item.split(')')[0])).join('\n') + '\n' + UNLOCK_ITEM);
+        say('\n' + ITEMS.filter((n) => WHILE_LOCKED.has(n)).map(item).join('\n') + '\n' + tr('menu.unlockItem'));
       } else {
-        say('\n' + ITEMS.join('\n'));
+        say('\n' + ITEMS.map(item).join('\n'));
       }
-      const choice = await ask(locked ? 'Choose an item, or U to unlock: ' : 'Choose 0-11: ');
+      const choice = await ask(locked ? tr('menu.chooseLocked') : tr('menu.choose'));
       if (choice === null || choice === '0') return 0;
       if (locked && choice.toUpperCase() === 'U') {
-        const username = await ask('Console admin: ');
+        const username = await ask(tr('menu.adminName'));
         if (username === null) return 0;
-        const password = await askSecret('Password: ');
+        const password = await askSecret(tr('menu.password'));
         if (password === null) return 0;
         const unlocked = await callDaemon<{ username: string }>('POST', '/menu/unlock', { username, password }).catch((err: Error) => err);
-        if (unlocked instanceof Error) say(`\nStill locked: ${unlocked.message}.`);
-        else { locked = false; say(`\nUnlocked for ${unlocked.username} until you log out.`); }
+        if (unlocked instanceof Error) say(`\n${tr('menu.stillLocked', { reason: unlocked.message })}`);
+        else { locked = false; say(`\n${tr('menu.unlocked', { username: unlocked.username })}`); }
         continue;
       }
       if (locked && !WHILE_LOCKED.has(choice)) {
-        say(ITEMS.some((item) => item.split(')')[0] === choice) ? `Item ${choice} needs a console admin's password first (U).` : `"${choice}" is not on the menu.`);
+        say((ITEMS as readonly string[]).includes(choice) ? tr('menu.needsUnlock', { item: choice }) : tr('menu.notOnMenu', { choice }));
         continue;
       }
       switch (choice) {
         case '1': {
-          const now = await collectStatus();
+          const now = await collectStatus(undefined, env);
+          lang = now.language ?? lang;
           say('\n' + formatStatus(now));
           if (setupPending(now)) locked = false;
           break;
         }
         case '2':
-          say('\nRunning diagnostics...');
+          say(`\n${tr('menu.diagnosing')}`);
           for (const r of await runDiagnostics()) say(`  [${r.ok ? ' ok ' : 'FAIL'}] ${r.name.padEnd(6)} ${r.detail}`);
           break;
         case '3': {
           const status = await callDaemon<LocalStatus>('GET', '/status').catch((err: Error) => err);
           if (status instanceof Error) say(`\n${status.message}`);
-          else if (status.setup.code) say(`\nSetup code: ${status.setup.code}\nEnter it in the web console's setup wizard (${status.consoleUrls.join(' or ') || 'the console is not running'}).`);
-          else say(status.setup.pending ? '\nSetup is pending but no setup code exists: restart the mailmoat service (item 4) to make one.'
-            : '\nSetup is complete: there is no setup code any more.');
+          else if (status.setup.code) {
+            say(`\n${tr('menu.setupCode', { code: status.setup.code })}\n${tr('menu.setupCodeWhere', { where: status.consoleUrls.join(tr('menu.or')) || tr('menu.consoleNotRunning') })}`);
+          } else say(`\n${tr(status.setup.pending ? 'menu.setupNoCode' : 'menu.setupDone')}`);
           break;
         }
         case '4': {
-          const which = await ask(`Service (${RESTARTABLE.join(', ')}): `);
+          const which = await ask(tr('menu.whichService', { services: RESTARTABLE.join(', ') }));
           if (which && RESTARTABLE.includes(which)) {
-            const code = await sudo(['/usr/bin/systemctl', 'restart', `${which}.service`], io);
-            say(code === 0 ? `${which} restarted.` : `restarting ${which} failed (exit ${code}): see its log (item 5).`);
-          } else if (which) say(`"${which}" is not one of the services this menu restarts.`);
+            const code = await sudo(['/usr/bin/systemctl', 'restart', `${which}.service`], io, lang);
+            say(code === 0 ? tr('menu.restarted', { service: which }) : tr('menu.restartFailed', { service: which, code }));
+          } else if (which) say(tr('menu.notRestartable', { service: which }));
           break;
         }
         case '5':
           // The daemon's own warnings first (disk, clamd, delivery), so other services' chatter
           // cannot push them off the screen; then the recent lines of every appliance service.
-          say('Warnings and errors from the mailmoat daemon:');
+          say(tr('menu.logWarnings'));
           // maint reads the journal as a member of systemd-journal: no root needed (and journalctl
           // as root would open a pager that can start a shell).
-          await run('/usr/bin/journalctl', ['--no-pager', '-n', '15', '-p', 'warning', '-u', 'mailmoat.service'], io);
-          say('Recent log lines of the appliance services:');
-          await run('/usr/bin/journalctl', ['--no-pager', '-n', '40', ...SERVICES.flatMap((s) => ['-u', `${s}.service`])], io);
+          await run('/usr/bin/journalctl', ['--no-pager', '-n', '15', '-p', 'warning', '-u', 'mailmoat.service'], io, lang);
+          say(tr('menu.logRecent'));
+          await run('/usr/bin/journalctl', ['--no-pager', '-n', '40', ...SERVICES.flatMap((s) => ['-u', `${s}.service`])], io, lang);
           break;
         case '6':
-          if ((await ask('Reboot now? (yes/no): ')) === 'yes') return sudo(['/usr/bin/systemctl', 'reboot'], io);
+          if ((await ask(tr('menu.rebootAsk'))) === 'yes') return sudo(['/usr/bin/systemctl', 'reboot'], io, lang);
           break;
         case '7':
-          if ((await ask('Shut down now? (yes/no): ')) === 'yes') return sudo(['/usr/bin/systemctl', 'poweroff'], io);
+          if ((await ask(tr('menu.shutdownAsk'))) === 'yes') return sudo(['/usr/bin/systemctl', 'poweroff'], io, lang);
           break;
         case '8': {
-          say('\nFactory reset erases the data partition: configuration, quarantine, logs, statistics, keys.');
-          say('The system itself stays; the box restarts as new, with a new setup code.');
-          const typed = await ask(`Type "${WIPE_CONFIRMATION}" to go on, anything else to cancel: `);
-          if (typed === WIPE_CONFIRMATION) return sudo(['/usr/local/sbin/mailmoat-factory-reset', '--yes-wipe-all-data'], io);
-          say('Cancelled: nothing was changed.');
+          say(`\n${tr('menu.wipeWhat')}`);
+          say(tr('menu.wipeStays'));
+          const typed = await ask(tr('menu.wipeAsk', { phrase: WIPE_CONFIRMATION }));
+          if (typed === WIPE_CONFIRMATION) return sudo(['/usr/local/sbin/mailmoat-factory-reset', '--yes-wipe-all-data'], io, lang);
+          say(tr('menu.cancelled'));
           break;
         }
         case '9': {
-          const name = await ask('Admin to reset (empty: the only admin): ');
+          const name = await ask(tr('menu.resetWho'));
           if (name === null) return 0;
           const reset = await callDaemon<{ username: string; password: string }>('POST', '/admin/reset-password', name ? { username: name } : {})
             .catch((err: Error) => err);
-          say(reset instanceof Error ? `\nNo password was changed: ${reset.message}`
-            : `\nNew password for ${reset.username}: ${reset.password}\nLog in with it and change it under your account.`);
+          say(reset instanceof Error ? `\n${tr('menu.resetFailed', { reason: reset.message })}`
+            : `\n${tr('menu.newPassword', { username: reset.username, password: reset.password })}\n${tr('menu.newPasswordHint')}`);
           break;
         }
         case '10': {
           const flushed = await callDaemon<{ flushed: number }>('POST', '/queue/flush').catch((err: Error) => err);
-          say(flushed instanceof Error ? `\n${flushed.message}` : `\n${flushed.flushed} queued message(s) are being delivered now.`);
+          say(flushed instanceof Error ? `\n${flushed.message}` : `\n${tr('menu.flushed', { count: flushed.flushed })}`);
           break;
         }
         case '11':
           // Runs as root (sudo rule for exactly this command) and asks its own questions.
           rl.pause();
-          await sudo(['/usr/local/bin/mailmoat', 'menu', 'set-network'], io, true);
+          await sudo(['/usr/local/bin/mailmoat', 'menu', 'set-network'], io, lang, true);
           rl.resume();
           break;
         default:
-          say(`"${choice}" is not on the menu.`);
+          say(tr('menu.notOnMenu', { choice }));
       }
     }
   } finally {

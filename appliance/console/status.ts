@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { APPLIANCE_SERVICES, serviceStates } from '../system/services.ts';
+import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
 import { callDaemon, type LocalStatus } from './api-client.ts';
+import { menuLanguage } from './language.ts';
 
 export const SERVICES = APPLIANCE_SERVICES;
 
@@ -28,6 +30,8 @@ export interface ConsoleStatus {
   addresses: { iface: string; address: string }[];
   /** The daemon's view, or why it could not be had. */
   daemon: LocalStatus | { error: string };
+  /** The language the screen is shown in (appliance/console/language.ts); English when absent. */
+  language?: Language;
 }
 
 async function version(): Promise<string> {
@@ -46,60 +50,67 @@ async function dnsServers(): Promise<string[]> {
   return [...text.matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1]);
 }
 
-export function describeTracking(tracking: string): string {
+export function describeTracking(tracking: string, lang: Language = 'en'): string {
   const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(tracking)?.[1].trim();
   const leap = field('Leap status');
   const ref = /\(([^)]*)\)/.exec(field('Reference ID') ?? '')?.[1];
-  if (!leap) return 'unknown (chrony did not answer)';
-  if (leap === 'Not synchronised' || !ref) return 'not synchronised: check the NTP servers and that UDP 123 is open';
-  return `synchronised to ${ref} (stratum ${field('Stratum') ?? '?'})`;
+  if (!leap) return translate(lang, 'menu.status.ntpUnknown');
+  if (leap === 'Not synchronised' || !ref) return translate(lang, 'menu.status.ntpUnsynced');
+  return translate(lang, 'menu.status.ntpSynced', { server: ref, stratum: field('Stratum') ?? '?' });
 }
 
-async function ntp(): Promise<string> {
+async function chronyTracking(): Promise<string> {
   const { stdout } = await run('chronyc', ['-n', 'tracking'], { timeout: 3000 }).catch(() => ({ stdout: '' }));
-  return describeTracking(stdout);
+  return stdout;
 }
 
-export async function collectStatus(socket?: string): Promise<ConsoleStatus> {
-  const [services, daemon, v, gw, dns, time] = await Promise.all([
+/** The status, in the menu's language for the terminal whose environment is `env`. */
+export async function collectStatus(socket?: string, env: NodeJS.ProcessEnv = process.env): Promise<ConsoleStatus> {
+  const [services, daemon, v, gw, dns, tracking] = await Promise.all([
     serviceStates(),
     callDaemon<LocalStatus>('GET', '/status', undefined, socket).catch((err: Error) => ({ error: err.message })),
-    version(), gateway(), dnsServers(), ntp(),
+    version(), gateway(), dnsServers(), chronyTracking(),
   ]);
   const addresses = Object.entries(os.networkInterfaces()).flatMap(([iface, list]) =>
     (list ?? []).filter((a) => !a.internal).map((a) => ({ iface, address: a.cidr ?? a.address })));
-  return { hostname: os.hostname(), version: v, uptimeSeconds: Math.round(os.uptime()), gateway: gw, dns, ntp: time, services, addresses, daemon };
+  const language = menuLanguage('error' in daemon ? undefined : daemon.language, env);
+  return { hostname: os.hostname(), version: v, uptimeSeconds: Math.round(os.uptime()), gateway: gw, dns, ntp: describeTracking(tracking, language),
+    services, addresses, daemon, language };
 }
 
-function duration(seconds: number): string {
+function duration(lang: Language, seconds: number): string {
   const d = Math.floor(seconds / 86400);
   const h = Math.floor((seconds % 86400) / 3600);
   const m = Math.floor((seconds % 3600) / 60);
-  return d ? `${d} d ${h} h` : h ? `${h} h ${m} min` : `${m} min`;
+  return d ? translate(lang, 'menu.status.days', { d, h }) : h ? translate(lang, 'menu.status.hours', { h, m }) : translate(lang, 'menu.status.minutes', { m });
 }
 
+const COUNTERS = ['received', 'outbound', 'delivered', 'spam', 'virus', 'quarantined', 'rejected'] as const;
+
 export function formatStatus(s: ConsoleStatus): string {
-  const lines = [`Host: ${s.hostname}    Mailmoat ${s.version}    up ${duration(s.uptimeSeconds)}`, '', 'Services:'];
+  const lang = s.language ?? 'en';
+  const tr = (key: MessageKey, params?: Record<string, string | number>) => translate(lang, key, params);
+  const lines = [tr('menu.status.host', { host: s.hostname, version: s.version, uptime: duration(lang, s.uptimeSeconds) }), '', tr('menu.status.services')];
   for (const svc of s.services) lines.push(`  ${(svc.name + '.service').padEnd(28)} ${svc.state}`);
-  lines.push('', 'Addresses (interface names follow the network card\'s kind and slot: another card or NIC model renames them):');
-  if (s.addresses.length === 0) lines.push('  (none: check the network cable or DHCP)');
+  lines.push('', tr('menu.status.addresses'));
+  if (s.addresses.length === 0) lines.push(`  ${tr('menu.status.noAddresses')}`);
   for (const a of s.addresses) lines.push(`  ${a.iface.padEnd(10)} ${a.address}`);
-  lines.push(`  gateway    ${s.gateway ?? 'none: set one (item 11)'}`);
-  lines.push(`  DNS        ${s.dns.length ? s.dns.join(', ') : 'none: set servers (item 11)'}`);
-  lines.push(`Time: ${s.ntp}`);
+  lines.push(`  ${tr('menu.status.gateway').padEnd(10)} ${s.gateway ?? tr('menu.status.noGateway')}`);
+  lines.push(`  ${tr('menu.status.dns').padEnd(10)} ${s.dns.length ? s.dns.join(', ') : tr('menu.status.noDns')}`);
+  lines.push(tr('menu.status.time', { ntp: s.ntp }));
   const d = s.daemon;
   if ('error' in d) {
-    lines.push('', `Mail status unavailable: ${d.error}`);
+    lines.push('', tr('menu.status.unavailable', { reason: d.error }));
     return lines.join('\n');
   }
-  lines.push('', `Queue: ${d.queue.messages} message(s), ${d.queue.deferred} deferred, oldest ${d.queue.oldestAgeSeconds} s`);
-  lines.push(`Mail counted: ${['received', 'outbound', 'delivered', 'spam', 'virus', 'quarantined', 'rejected']
-    .filter((k) => k in d.totals).map((k) => `${k} ${d.totals[k]}`).join(', ')}`);
-  lines.push('', 'Disks:');
-  for (const f of d.disks) lines.push(`  ${f.mount.padEnd(20)} ${String(f.percent).padStart(5)} %  ${f.level}`);
-  if (d.quarantine) lines.push(`  quarantine           ${String(d.quarantine.percent).padStart(5)} %  ${d.quarantine.level}`);
-  const where = d.consoleUrls.length ? d.consoleUrls.join(' or ') : 'the web console (it is not running: see the log, item 5)';
-  if (d.setup.pending) lines.push('', `Setup is pending: open ${where} and enter the setup code (menu item 3).`);
-  else if (d.consoleUrls.length) lines.push('', `Web console: ${where}`);
+  lines.push('', tr('menu.status.queue', { messages: d.queue.messages, deferred: d.queue.deferred, oldest: d.queue.oldestAgeSeconds }));
+  lines.push(tr('menu.status.counted', { counts: COUNTERS.filter((k) => k in d.totals).map((k) => tr(`menu.status.counter.${k}`, { n: d.totals[k] })).join(', ') }));
+  const level = (l: string) => (l === 'ok' || l === 'warning' || l === 'full' ? tr(`menu.status.level.${l}`) : l);
+  lines.push('', tr('menu.status.disks'));
+  for (const f of d.disks) lines.push(`  ${f.mount.padEnd(20)} ${String(f.percent).padStart(5)} %  ${level(f.level)}`);
+  if (d.quarantine) lines.push(`  ${tr('menu.status.quarantine').padEnd(20)} ${String(d.quarantine.percent).padStart(5)} %  ${level(d.quarantine.level)}`);
+  const where = d.consoleUrls.length ? d.consoleUrls.join(tr('menu.or')) : tr('menu.status.consoleDown');
+  if (d.setup.pending) lines.push('', tr('menu.status.setupPending', { where }));
+  else if (d.consoleUrls.length) lines.push('', tr('menu.status.console', { where }));
   return lines.join('\n');
 }

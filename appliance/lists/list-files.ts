@@ -13,6 +13,12 @@ export { toCsv };
 export const SIMPLE_HEADER = ['value', 'note'];
 export const CONDITION_HEADER = ['field', 'value', 'mode', 'header', 'note'];
 
+/** The header a list of this kind is exported and imported with. */
+export const headerFor = (kind: string) => (kind.startsWith('condition-') ? CONDITION_HEADER : SIMPLE_HEADER);
+
+/** An empty list file of this kind (the header row only): the template a person fills in. */
+export const templateCsv = (kind: string) => toCsv(headerFor(kind), []);
+
 export interface ListFileRow {
   /** 1-based line number where the row starts. */
   line: number;

@@ -119,6 +119,6 @@ test('quarantined message found, previewed safely, released and delivered; messa
   await page.getByRole('link', { name: 'Lists' }).click();
   await page.getByRole('heading', { name: 'Lists' }).waitFor();
   await page.getByLabel(/^List(?!s)/).selectOption('condition-quarantine');
-  await page.getByText('subject partial: [hold-me]').waitFor();
+  await page.getByText('Subject contains: [hold-me]').waitFor();
   await page.screenshot({ path: await screenshotPath('lists-1-condition'), fullPage: true });
 });

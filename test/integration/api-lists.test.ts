@@ -76,3 +76,36 @@ test('search, import with per-line errors, export in the import format', async (
   t.regex(String(exported.headers['content-type']), /^text\/csv/);
   t.is(exported.json, 'field,value,mode,header,note\r\nsubject,請求書,partial,,\r\nheader,bulk,exact,x-mailer,\r\n');
 });
+
+test('one CSV format out and in: template, export, import back elsewhere, per-row errors, formulas kept neutral', async (t) => {
+  const s = await setup(t);
+  const template = await s.h.request('GET', '/api/lists/template?kind=condition-block', { as: s.carol });
+  t.is(template.status, 200);
+  t.regex(String(template.headers['content-disposition']), /attachment; filename="list-template-condition-block\.csv"/);
+  t.is(template.json, 'field,value,mode,header,note\r\n');
+  t.is((await s.h.request('GET', '/api/lists/template?kind=sender-allow', { as: s.domA })).json, 'value,note\r\n');
+  t.is((await s.h.request('GET', '/api/lists/template?kind=nonsense', { as: s.domA })).status, 400);
+
+  // The template, filled in as a spreadsheet would: quoting, a comma in a note, a formula-like
+  // subject, and bad rows, each reported with its line and what is wrong.
+  const from = { direction: 'inbound', kind: 'condition-block', scope: 'domain', owner: 'a.example' };
+  const text = `${template.json}subject,"Invoice, overdue",partial,,"from the CFO, twice"\r\nsubject,"=HYPERLINK(""x"")",exact,,\r\nnowhere,x,exact,,\r\nheader,bulk,exact,,\r\nenvelope-from,spam@shop.test,,,\r\n`;
+  const imported = await s.h.request('POST', '/api/lists/import', { as: s.domA, body: { ...from, text } });
+  t.is(imported.status, 200);
+  t.is(imported.json.added, 3);
+  t.deepEqual(imported.json.skipped.map((x: { line: number; text: string }) => [x.line, x.text]), [[4, 'nowhere,x,exact,,'], [5, 'header,bulk,exact,,']]);
+  t.true(imported.json.skipped.every((x: { error: string }) => x.error.length > 0), 'each skipped row says what is wrong');
+
+  const out = await s.h.request('GET', '/api/lists/export?direction=inbound&kind=condition-block&scope=domain&owner=a.example', { as: s.domA });
+  t.is(out.json, 'field,value,mode,header,note\r\nsubject,"Invoice, overdue",partial,,"from the CFO, twice"\r\nsubject,"\'=HYPERLINK(""x"")",exact,,\r\nenvelope-from,spam@shop.test,,,\r\n');
+
+  // The export imports into another owner unchanged (the admin may write anywhere).
+  const to = { ...from, owner: 'b.example' };
+  const again = await s.h.request('POST', '/api/lists/import', { as: s.admin, body: { ...to, text: out.json } });
+  t.deepEqual([again.json.added, again.json.skipped], [3, []]);
+  const values = (owner: string) => s.lists.list({ ...from, owner } as Parameters<typeof s.lists.list>[0]).map((e) => [e.field, e.value, e.mode ?? '', e.note ?? '']);
+  t.deepEqual(values('b.example'), values('a.example'));
+  t.deepEqual(values('b.example')[1], ['subject', '=HYPERLINK("x")', 'exact', '']);
+  // A domain admin cannot import into another domain's list.
+  t.is((await s.h.request('POST', '/api/lists/import', { as: s.domA, body: { ...to, text: out.json } })).status, 403);
+});

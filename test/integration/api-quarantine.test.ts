@@ -291,3 +291,69 @@ for (const scanCap of [undefined, 4]) {
       all.filter((id) => Number(id) % 2 === 1 && Number(id) < 10), 'filters hold across pages');
   });
 }
+
+// "Every message matching the search", across pages, done by the search in the caller's scope.
+const only = (address: string) => [{ address, domain: address.split('@')[1], mainClass: 'Spam' as const, headerEdits: { prepend: [] }, why: [] }];
+
+test('acting on every match: counted, then done by the search in the caller\'s scope; a domain admin never reaches another domain', async (t) => {
+  // A scan cap of 2 cuts every search page short, so the matches are gathered across many pages.
+  const s = await setup(t, { scanCap: 2 });
+  const carols = [await s.put({ recipients: only('carol@a.example') }), await s.put({ recipients: only('carol@a.example') }), await s.put({ recipients: only('carol@a.example') })];
+  const daves = [await s.put({ recipients: only('dave@b.example') }), await s.put({ recipients: only('dave@b.example') })];
+  const shared = await s.put();
+  const other = await s.put({ recipients: only('carol@a.example'), subject: 'Minutes of the meeting' });
+
+  const count = async (as: Caller, query: string) => (await s.h.request('GET', `/api/quarantine-matching?${query}`, { as })).json;
+  const alice = await count(s.domA, 'subject=Big%20sale');
+  t.like(alice, { count: 4, more: false }, 'carol\'s three and the shared one: dave\'s are not in alice\'s domain');
+  t.is((await count(s.admin, 'subject=Big%20sale')).count, 6);
+  t.is((await count(s.carol, '')).count, 5);
+
+  // Asking for dave's messages by his address finds nothing in alice's scope, whatever she claims.
+  const reach = await s.h.request('POST', '/api/quarantine-matching', { as: s.domA, body: { query: { recipient: 'dave@b.example' }, action: 'delete', asOf: new Date().toISOString(), expected: 2 } });
+  t.is(reach.status, 200);
+  t.deepEqual(reach.json.results, []);
+
+  // More matches than confirmed (the count was old): refused, nothing done.
+  const stale = await s.h.request('POST', '/api/quarantine-matching', { as: s.domA, body: { query: { subject: 'Big sale' }, action: 'delete', asOf: alice.asOf, expected: 3 } });
+  t.is(stale.status, 409);
+  t.is(stale.json.error.code, 'quarantine-matching-changed');
+  t.is((await count(s.domA, 'subject=Big%20sale')).count, 4);
+
+  // A message arriving after the count is not part of what was confirmed.
+  const late = await s.put({ recipients: only('carol@a.example'), receivedAt: Date.parse(alice.asOf) + 60_000 });
+  const done = await s.h.request('POST', '/api/quarantine-matching', { as: s.domA, body: { query: { subject: 'Big sale' }, action: 'delete', asOf: alice.asOf, expected: 4 } });
+  t.is(done.status, 200);
+  t.is(done.json.results.length, 4);
+  t.true(done.json.results.every((r: { ok: boolean }) => r.ok));
+  for (const c of carols) t.falsy(await s.quarantine.get(c.id), 'carol\'s messages are deleted');
+  for (const d of daves) t.deepEqual((await s.quarantine.get(d.id))?.recipients.map((r) => r.state), ['held'], 'dave\'s stay held');
+  t.deepEqual((await s.quarantine.get(shared.id))?.recipients.map((r) => [r.address, r.state]), [['carol@a.example', 'deleted'], ['dave@b.example', 'held']]);
+  t.truthy(await s.quarantine.get(other.id), 'a message not matching the search stays');
+  t.truthy(await s.quarantine.get(late.id), 'a message received after the count stays');
+  t.is(s.sent.length, 0);
+
+  // A mailbox user's "every match" releases only their own copies.
+  const mine = await count(s.dave, '');
+  t.is(mine.count, 3);
+  const released = await s.h.request('POST', '/api/quarantine-matching', { as: s.dave, body: { query: {}, action: 'release', asOf: mine.asOf, expected: 3 } });
+  t.is(released.status, 200);
+  t.deepEqual(s.sent.map((r) => r.recipients), [['dave@b.example'], ['dave@b.example'], ['dave@b.example']]);
+  t.deepEqual((await s.quarantine.get(late.id))?.recipients.map((r) => r.state), ['held'], 'carol\'s late message is not dave\'s to release');
+
+  // Forwarding stays the admin's; the audit log says what was matched, with the domains concerned.
+  t.is((await s.h.request('POST', '/api/quarantine-matching', { as: s.domA, body: { query: {}, action: 'forward', forwardTo: 'x@a.example', asOf: alice.asOf, expected: 1 } })).status, 403);
+  const audit = (await s.h.server.context.audit.search({ limit: 20, visible: () => true })).items.filter((a) => a.action === 'POST /api/quarantine-matching');
+  t.deepEqual(audit.map((a) => a.domains), [['b.example'], ['a.example'], ['a.example']], 'dave\'s release; alice\'s delete and her search that found nothing');
+  t.like(audit[1].detail, { action: 'delete', matching: { subject: 'Big sale' }, count: 4 });
+});
+
+test('acting on every match refuses more than it may take, and an instant that is not one', async (t) => {
+  const s = await setup(t);
+  await s.put();
+  const bad = await s.h.request('POST', '/api/quarantine-matching', { as: s.admin, body: { query: {}, action: 'delete', asOf: 'yesterday', expected: 1 } });
+  t.is(bad.status, 400);
+  const many = await s.h.request('POST', '/api/quarantine-matching', { as: s.admin, body: { query: {}, action: 'delete', asOf: new Date().toISOString(), expected: 5001 } });
+  t.is(many.status, 400);
+  t.truthy((await s.quarantine.search({}))[0], 'nothing was deleted');
+});

@@ -1,6 +1,7 @@
 // The daemon's local API for the console menu, over its unix socket: status (queue, counters,
 // disks, setup code), admin password reset through the console's user store, queue flush, the
 // socket's mode (0660: its permissions are the authentication), and the menu's status screen.
+// The menu speaks the console's language where the terminal can show it, else ASCII English.
 import test from 'ava';
 import http from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -29,10 +30,15 @@ function rawCall(socketPath: string, method: string, route: string, body: string
   });
 }
 
+/** A terminal that can show Japanese, so the menu's language is the console's. */
+const UTF8_TERMINAL = { LANG: 'C.UTF-8', TERM: 'xterm-256color' };
+/** The console's language chosen in the wizard: English for the tests that read the English texts. */
+const ENGLISH = { console: { language: 'en' } };
+
 test.serial('status, setup code, password reset and flush through the socket', async (t) => {
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
   const socket = path.join(socketDir, 'api.sock');
-  const a = await startTestAppliance({}, { localSocket: socket });
+  const a = await startTestAppliance(ENGLISH, { localSocket: socket });
   try {
     t.is(statSync(socket).mode & 0o777, 0o660);
     writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
@@ -43,6 +49,7 @@ test.serial('status, setup code, password reset and flush through the socket', a
     t.deepEqual(s.disks.map((d) => d.role).sort(), ['data', 'system']);
     t.true(s.disks.every((d) => d.percent > 0 && d.level.length > 0));
     t.deepEqual(s.setup, { pending: true, code: '1234-5678' });
+    t.is(s.language, 'en');
 
     // No admin yet: the reset says what to do instead.
     await t.throwsAsync(callDaemon('POST', '/admin/reset-password', {}, socket), { message: /no console admin yet: finish the setup wizard/ });
@@ -69,7 +76,7 @@ test.serial('status, setup code, password reset and flush through the socket', a
     t.deepEqual(notJson, { status: 400, body: { error: 'the body is not JSON' } });
 
     // The menu's status screen reads the same socket.
-    const screen = formatStatus(await collectStatus(socket));
+    const screen = formatStatus(await collectStatus(socket, UTF8_TERMINAL));
     t.regex(screen, /Queue: 0 message\(s\), 0 deferred/);
     t.regex(screen, /Disks:\n {2}\/\S*\s+[\d.]+ %/);
   } finally {
@@ -113,7 +120,7 @@ test.serial('the menu says what to do when the daemon is not running', async (t)
  * Runs the menu on in-memory streams, typing each answer when a question waits for it (a line
  * typed before the question is asked would be lost, as on a terminal); returns all it wrote.
  */
-async function menuSession(socket: string, answers: string[]): Promise<string> {
+async function menuSession(socket: string, answers: string[], env: NodeJS.ProcessEnv = UTF8_TERMINAL): Promise<string> {
   const previous = process.env.MAILMOAT_API_SOCKET;
   process.env.MAILMOAT_API_SOCKET = socket;
   const input = new PassThrough();
@@ -127,7 +134,7 @@ async function menuSession(socket: string, answers: string[]): Promise<string> {
     setImmediate(() => (next === undefined ? input.end() : input.write(`${next}\n`)));
   });
   try {
-    await runMenu({ input, output });
+    await runMenu({ input, output, env });
   } finally {
     if (previous === undefined) delete process.env.MAILMOAT_API_SOCKET;
     else process.env.MAILMOAT_API_SOCKET = previous;
@@ -138,7 +145,7 @@ async function menuSession(socket: string, answers: string[]): Promise<string> {
 test.serial('once set up, the menu is locked until a console admin\'s password is given (the web console\'s lockout applies)', async (t) => {
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
   const socket = path.join(socketDir, 'api.sock');
-  const a = await startTestAppliance({}, { localSocket: socket });
+  const a = await startTestAppliance(ENGLISH, { localSocket: socket });
   t.teardown(async () => { await a.cleanup(); rmSync(socketDir, { recursive: true, force: true }); });
   const users = new UserStore(a.app.store);
 
@@ -176,4 +183,29 @@ test.serial('once set up, the menu is locked until a console admin\'s password i
   t.regex(lockout, /Still locked: the account is locked after repeated wrong passwords; try again in \d+ min\./);
   t.notRegex(lockout, /Unlocked for admin/);
   t.truthy((await users.byName('admin'))!.lockedUntil);
+});
+
+test.serial('the menu speaks the language chosen in the wizard, and ASCII English where the terminal cannot show Japanese', async (t) => {
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
+  const socket = path.join(socketDir, 'api.sock');
+  const a = await startTestAppliance({ console: { language: 'ja' } }, { localSocket: socket });
+  t.teardown(async () => { await a.cleanup(); rmSync(socketDir, { recursive: true, force: true }); });
+  writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
+
+  const ja = await menuSession(socket, ['3', '42', '0'], UTF8_TERMINAL);
+  t.regex(ja, /=== Mailmoat メンテナンス ===/);
+  t.regex(ja, /キュー: 0 通/);
+  t.regex(ja, /^8\) 工場出荷時の状態に戻す/m);
+  t.regex(ja, /セットアップコード: 1234-5678/);
+  t.regex(ja, /「42」はメニューにありません。/);
+  t.notRegex(ja, /Choose 0-11|Factory reset|Queue:/);
+
+  // The Linux text console and VT serial terminals, and a locale that is not UTF-8, get English in ASCII.
+  for (const env of [{ LANG: 'C.UTF-8', TERM: 'linux' }, { LANG: 'ja_JP.UTF-8', TERM: 'vt100' }, { LANG: 'C', TERM: 'xterm-256color' }, { LC_ALL: 'POSIX', LANG: 'ja_JP.UTF-8', TERM: 'xterm' }]) {
+    const en = await menuSession(socket, ['3', '0'], env);
+    t.regex(en, /Choose 0-11: /, JSON.stringify(env));
+    t.regex(en, /Setup code: 1234-5678/);
+    t.regex(en, /Queue: 0 message\(s\)/);
+    t.true(/^[\x09\x0a\x0d\x20-\x7e]*$/.test(en), `nothing but ASCII on ${JSON.stringify(env)}`);
+  }
 });

@@ -37,3 +37,14 @@ test('the status screen shows version, uptime, gateway, DNS and time, and says w
   t.regex(bare, /gateway {4}none: set one \(item 11\)/);
   t.regex(bare, /DNS {8}none: set servers \(item 11\)/);
 });
+
+test('the status screen in Japanese, from the same catalog', (t) => {
+  const screen = formatStatus({
+    hostname: 'mx1.example.jp', version: '1.2.3', uptimeSeconds: 3 * 3600 + 120, gateway: undefined, dns: [],
+    ntp: describeTracking(unsynced, 'ja'), services: [], addresses: [], daemon: { error: 'not running' }, language: 'ja',
+  });
+  t.regex(screen, /^ホスト: mx1\.example\.jp {4}Mailmoat 1\.2\.3 {4}稼働時間 3 時間 2 分$/m);
+  t.regex(screen, /ゲートウェイ\s+なし: 設定してください（項目 11）/);
+  t.regex(screen, /^時刻: 同期していません/m);
+  t.regex(screen, /メールの状態を取得できません: not running/);
+});

@@ -1,5 +1,7 @@
 // Shared look of every console component: readable at 1280×800 and on a phone, visible focus for
-// keyboard users, errors in red next to their field.
+// keyboard users, errors in red next to their field. Below 600 px a list table marked `cards`
+// shows each row as a card of labelled lines (each cell's data-label), so nothing is squeezed
+// into a narrow column; long addresses wrap only where they must (never one letter per line).
 import { css } from 'lit';
 
 export const shared = css`
@@ -28,7 +30,7 @@ export const shared = css`
   .actions { display: flex; gap: .5rem; flex-wrap: wrap; margin-top: .8rem; }
   table { border-collapse: collapse; width: 100%; font-size: .92rem; }
   th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #e3e8ee; vertical-align: top; }
-  td.mono, .mono { font-family: ui-monospace, monospace; word-break: break-all; }
+  td.mono, .mono { font-family: ui-monospace, monospace; overflow-wrap: break-word; }
   .muted { color: #5b6775; }
   .table-wrap { overflow-x: auto; }
   /* Utility classes instead of style attributes: the console's CSP (style-src 'self') refuses those. */
@@ -49,5 +51,12 @@ export const shared = css`
   button.small { padding: .1rem .45rem; }
   figure.chart { margin: 0; }
   figure.chart svg { width: 100%; height: auto; display: block; }
+  @media (max-width: 600px) {
+    table.cards thead { display: none; }
+    table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: auto; }
+    table.cards tr { padding: .5rem 0; border-bottom: 1px solid #d8dee6; }
+    table.cards td { border: 0; padding: .1rem 0; overflow-wrap: anywhere; }
+    table.cards td[data-label]::before { content: attr(data-label) ': '; font-weight: 600; font-family: system-ui, sans-serif; }
+  }
   iframe.preview { width: 100%; height: 24rem; border: 1px solid #d8dee6; border-radius: 5px; background: #fff; }
 `;

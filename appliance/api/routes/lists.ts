@@ -1,6 +1,6 @@
-// Allow/block/condition lists: search, add, delete, and import/export of one list as text (one
-// entry a line, fields separated by TAB — the format of ListsStore). Every write and export names
-// the list's owner (a domain or a mailbox) as its target, so the guard keeps a domain admin to
+// Allow/block/condition lists: search, add, delete, and import/export of one list as CSV (the
+// format of lists/list-files.ts; an empty one with its header is the template to fill in). Every
+// write and export names the list's owner (a domain or a mailbox) as its target, so the guard keeps a domain admin to
 // their domains and their mailboxes, and a mailbox user to their own address-level lists.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +9,7 @@ import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { MailDirection } from '../../config/schema.ts';
 import { CONDITION_FIELDS, LIST_KINDS, ListError } from '../../lists/lists-store.ts';
+import { templateCsv } from '../../lists/list-files.ts';
 import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { errorText } from '../../i18n/server-messages.ts';
 import type { SchemaRequest } from '../guard.ts';
@@ -90,6 +91,12 @@ export default async function listRoutes(fastify: FastifyInstance, ctx: ConsoleC
     const name = `${ref.direction}-${ref.kind}-${ref.owner.replace(/[^A-Za-z0-9.@_-]/g, '_')}.csv`;
     reply.header('content-disposition', `attachment; filename="${name}"`).type('text/csv; charset=utf-8');
     return provider().exportText(ref);
+  });
+
+  // The file to fill in: the header row of the export, so one format goes out and comes back in.
+  app.get('/api/lists/template', { config: { access: { roles: 'any' } }, schema: { querystring: Type.Object({ kind: Kind }) } }, async (req, reply) => {
+    reply.header('content-disposition', `attachment; filename="list-template-${req.query.kind}.csv"`).type('text/csv; charset=utf-8');
+    return templateCsv(req.query.kind);
   });
 
   app.post('/api/lists/import', {

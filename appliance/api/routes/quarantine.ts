@@ -3,6 +3,9 @@
 // allow-list and release, block-list and delete, delete, forward (admin only) — one message at a
 // time or in bulk. Everyone may use these; the provider limits each caller to their own copies
 // (mailbox user) or their domains' (domain admin), and a message without such a copy is 404.
+// "Every message matching the search" is done here, by the search in the caller's scope, not by
+// ids the browser sends: first counted (with the instant of the count), then acted on only when
+// the messages received up to that instant are still the number the person confirmed.
 // Search pages newest first: a page's `next` cursor, passed back as `cursor`, gives the next.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +14,8 @@ import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { errorText, LocalizedError } from '../../i18n/server-messages.ts';
 import { reasonText } from '../../i18n/reasons.ts';
+import { whyText } from '../../i18n/why.ts';
+import type { Language } from '../../i18n/catalog.ts';
 import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers/interfaces.ts';
 import { domainOf, type Principal } from '../roles.ts';
@@ -36,6 +41,11 @@ const SearchQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   cursor: Type.Optional(Type.String({ maxLength: 400, description: 'the `next` of the previous page' })),
 });
+/** The search fields without paging: what "every message matching" means. */
+const MatchQuery = Type.Omit(SearchQuery, ['limit', 'cursor']);
+/** Most messages one "act on every match" takes: beyond it the admin narrows the search. */
+export const MATCH_MAX = 5000;
+const MATCH_PAGE = 500;
 const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 const ActionSchema = Type.Union(QUARANTINE_ACTIONS.map((a) => Type.Literal(a)));
 const ForwardTo = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 320 });
@@ -68,6 +78,21 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
     }
   }
 
+  /** One action on each message in turn; a refusal of the whole (role, feedback off, input) ends it. */
+  async function actOnEach(p: Principal, ids: string[], action: QuarantineAction, lang: Language, forwardTo?: string) {
+    const results: { id: string; ok: boolean; affected?: string[]; error?: string }[] = [];
+    for (const id of ids) {
+      try {
+        const r = await act(p, id, action, forwardTo);
+        results.push(r ? { id, ok: true, affected: r.affected } : { id, ok: false, error: errorText(lang, { key: 'api.not-found.quarantined' }) });
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 403 || err.status === 400)) throw err;
+        results.push({ id, ok: false, error: err instanceof ApiError ? errorText(lang, err.text) : (err as Error).message });
+      }
+    }
+    return results;
+  }
+
   app.get('/api/quarantine', { config: { access: any }, schema: { querystring: SearchQuery } }, async (req) => {
     const { cursor, ...q } = req.query;
     const after = cursor === undefined ? undefined : decodeCursor('quarantine', cursor);
@@ -78,13 +103,13 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
   app.get('/api/quarantine/:id', { config: { access: any }, schema: { params: IdParam } }, async (req) => {
     const detail = await provider().get(req.params.id, scopeOf(req.principal!));
     if (!detail) throw notFound('api.not-found.quarantined');
-    // Each reason in the caller's words; one the reasons catalog does not know keeps its stored sentence.
+    // Each reason, and why it was held, in the caller's words; one the catalogs do not know keeps its stored sentence.
     const lang = requestLanguage(req);
     const reasons = detail.reasons.map((r) => {
       const description = reasonText(lang, { name: r.name, params: r.params, detail: r.description });
       return { ...r, ...(description ? { description } : {}) };
     });
-    return { message: { ...detail, reasons }, canForward: req.principal!.role === 'admin' };
+    return { message: { ...detail, reasons, why: detail.why.map((w) => whyText(lang, w)) }, canForward: req.principal!.role === 'admin' };
   });
 
   app.get('/api/quarantine/:id/preview', { config: { access: any }, schema: { params: IdParam } }, async (req, reply) => {
@@ -115,17 +140,45 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
     schema: { body: Type.Object({ ids: Type.Array(IdParam.properties.id, { minItems: 1, maxItems: 500 }), action: ActionSchema, forwardTo: Type.Optional(ForwardTo) }) },
   }, async (req) => {
     const { ids, action, forwardTo } = req.body;
-    const results: { id: string; ok: boolean; affected?: string[]; error?: string }[] = [];
-    for (const id of ids) {
-      try {
-        const r = await act(req.principal!, id, action, forwardTo);
-        results.push(r ? { id, ok: true, affected: r.affected } : { id, ok: false, error: errorText(requestLanguage(req), { key: 'api.not-found.quarantined' }) });
-      } catch (err) {
-        if (err instanceof ApiError && (err.status === 403 || err.status === 400)) throw err;
-        results.push({ id, ok: false, error: err instanceof ApiError ? errorText(requestLanguage(req), err.text) : (err as Error).message });
-      }
-    }
+    const results = await actOnEach(req.principal!, ids, action, requestLanguage(req), forwardTo);
     req.auditDetail = { action, results: results.map((r) => ({ id: r.id, ok: r.ok })) };
+    if (action !== 'forward') req.auditDomains = [...new Set(results.flatMap((r) => r.affected ?? []).map(domainOf))];
+    return { results };
+  });
+
+  /** The ids of the held messages matching `q` in the caller's scope, received up to `asOf`; at most MATCH_MAX + 1. */
+  async function matching(p: Principal, q: Omit<Parameters<QuarantineProvider['search']>[0], 'scope' | 'limit' | 'after'>, asOf: number): Promise<string[]> {
+    const ids: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await provider().search({ ...q, scope: scopeOf(p), limit: MATCH_PAGE, after });
+      for (const i of page.items) if (Date.parse(i.receivedAt) <= asOf) ids.push(i.id);
+      after = page.resume;
+    } while (after !== undefined && ids.length <= MATCH_MAX);
+    return ids.slice(0, MATCH_MAX + 1);
+  }
+
+  app.get('/api/quarantine-matching', { config: { access: any }, schema: { querystring: MatchQuery } }, async (req) => {
+    const asOf = new Date();
+    const ids = await matching(req.principal!, req.query, asOf.getTime());
+    return { count: Math.min(ids.length, MATCH_MAX), more: ids.length > MATCH_MAX, max: MATCH_MAX, asOf: asOf.toISOString() };
+  });
+
+  app.post('/api/quarantine-matching', {
+    config: { access: any },
+    schema: { body: Type.Object({
+      query: MatchQuery, action: ActionSchema, forwardTo: Type.Optional(ForwardTo),
+      asOf: Type.String({ format: 'date-time', description: 'the `asOf` of the count the person confirmed' }),
+      expected: Type.Integer({ minimum: 1, maximum: MATCH_MAX, description: 'the count the person confirmed' }),
+    }) },
+  }, async (req) => {
+    const { query, action, forwardTo, asOf, expected } = req.body;
+    const ids = await matching(req.principal!, query, Date.parse(asOf));
+    if (ids.length > MATCH_MAX) throw new ApiError(409, 'quarantine-matching-too-many', { key: 'api.quarantine-matching-too-many', params: { max: MATCH_MAX } });
+    // Fewer is fine (someone released some meanwhile); more would act on messages nobody confirmed.
+    if (ids.length > expected) throw new ApiError(409, 'quarantine-matching-changed', { key: 'api.quarantine-matching-changed', params: { count: ids.length, expected } });
+    const results = await actOnEach(req.principal!, ids, action, requestLanguage(req), forwardTo);
+    req.auditDetail = { action, matching: query, count: ids.length, failed: results.filter((r) => !r.ok).length };
     if (action !== 'forward') req.auditDomains = [...new Set(results.flatMap((r) => r.affected ?? []).map(domainOf))];
     return { results };
   });

@@ -1,7 +1,8 @@
 // Audit log: who changed what, when and from where, newest first; filters by user, by what was
 // done (the action or its details) and by days in the caller's own zone. Each time is shown in the
 // zone of the domain the entry concerns, else the appliance's. Admins see every entry, domain
-// admins the entries about their own domains and users (the API decides).
+// admins the entries about their own domains and users (the API decides). What was done is said
+// in words from the catalog (`auditAction.<the recorded action as a slug>`), its details labelled.
 import { css, html, nothing } from 'lit';
 import { formatTime, ownZone, zoneFor } from '../dates.ts';
 import { fetchPage } from '../paging.ts';
@@ -9,17 +10,43 @@ import { describeFailure } from '../failure.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
+import { isMessageKey, type MessageKey } from '../../../appliance/i18n/catalog.ts';
 
 interface Entry { at: string; actor: string; role?: string; ip: string; action: string; domains?: string[]; detail?: Record<string, unknown> }
 
-/** The details as `key: value` pairs, nested values as compact JSON. */
+const slug = (value: string) => value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const known = (key: string): key is MessageKey => isMessageKey(key);
+
+/** The quarantine action a record names, in words. */
+function actionWord(v: unknown): string {
+  const key = `quarantine.action.${String(v)}`;
+  return known(key) ? t(key) : String(v);
+}
+
+/** What was done, in words: the catalog's sentence for the recorded action, else the action as recorded. */
+export function actionText(e: Entry): string {
+  const key = `auditAction.${slug(e.action)}`;
+  return known(key) ? t(key, { action: actionWord(e.detail?.action) }) : e.action;
+}
+
+/** A detail's value as a person reads it: lists counted or joined, yes/no, nested facts as pairs. */
+function value(k: string, v: unknown): string {
+  if (k === 'action') return actionWord(v);
+  if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
+  if (Array.isArray(v)) return v.every((x) => typeof x === 'string' || typeof x === 'number') ? v.join(', ') : String(v.length);
+  if (v && typeof v === 'object') return Object.entries(v).map(([pk, pv]) => `${label(pk)}: ${value(pk, pv)}`).join(', ');
+  return String(v);
+}
+const label = (k: string) => { const key = `auditDetail.${k}`; return known(key) ? t(key) : k; };
+
+/** The details as `label: value` pairs; a record's `params` are its own facts. */
 function details(e: Entry): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(e.detail ?? {})) {
     if (k === 'params' && v && typeof v === 'object') {
-      for (const [pk, pv] of Object.entries(v)) parts.push(`${pk}: ${String(pv)}`);
-    } else {
-      parts.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      for (const [pk, pv] of Object.entries(v)) parts.push(`${label(pk)}: ${value(pk, pv)}`);
+    } else if (!(k === 'action' && known(`auditAction.${slug(e.action)}`))) {
+      parts.push(`${label(k)}: ${value(k, v)}`);
     }
   }
   return parts.join(' · ');
@@ -31,15 +58,9 @@ export class MmAudit extends I18nElement {
   declare next: string | undefined;
   declare banner: string | null;
   filters = { actor: '', action: '', from: '', to: '' };
-  // On a phone each entry is a block of labelled lines rather than a table of narrow columns.
+  // On a phone each entry is a card of labelled lines (shared styles: table.cards).
   static override styles = [shared, css`
     td .mono, td.mono { overflow-wrap: anywhere; }
-    @media (max-width: 760px) {
-      thead { display: none; }
-      tr { display: block; padding: .5rem 0; border-bottom: 1px solid #d8dee6; }
-      td { display: block; border: 0; padding: .1rem 0; }
-      td[data-label]::before { content: attr(data-label) ': '; font-weight: 600; }
-    }
   `];
 
   constructor() {
@@ -77,12 +98,12 @@ export class MmAudit extends I18nElement {
         ${field({ label: t('common.dateTo'), type: 'date', value: f.to, name: 'to', onInput: (v) => { f.to = v; } })}
       </div><p class="muted">${t('common.datesIn', { zone: ownZone() })}</p><div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
       ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
-      <section class="card">${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
+      <section class="card">${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table class="cards">
         <thead><tr><th>${t('common.date')}</th><th>${t('audit.user')}</th><th>${t('audit.action')}</th><th>${t('audit.domains')}</th><th>${t('audit.ip')}</th></tr></thead>
         <tbody>${this.items.map((e) => html`<tr>
           <td>${formatTime(lang(), e.at, zoneFor(...(e.domains ?? [])))}</td>
           <td>${e.actor}${e.role ? html`<div class="muted">${t(`role.${e.role as 'admin' | 'domain-admin' | 'user'}`)}</div>` : nothing}</td>
-          <td><span class="mono">${e.action}</span>${e.detail && Object.keys(e.detail).length ? html`<div class="muted mono">${details(e)}</div>` : nothing}</td>
+          <td title=${e.action}><span>${actionText(e)}</span>${details(e) ? html`<div class="muted">${details(e)}</div>` : nothing}</td>
           <td class="mono" data-label=${t('audit.domains')}>${(e.domains ?? []).join(', ') || html`<span class="muted">${t('audit.appliance')}</span>`}</td>
           <td class="mono" data-label=${t('audit.ip')}>${e.ip}</td></tr>`)}</tbody></table></div>`}
         ${this.items.length ? html`<p class="muted">${t('common.shown', { count: this.items.length })}</p>` : nothing}

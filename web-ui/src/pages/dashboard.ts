@@ -2,6 +2,7 @@
 // queue, quarantine size, services and disks.
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
+import { formatSize, stateText } from '../format.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
@@ -14,7 +15,6 @@ interface Dashboard {
   services: { name: string; state: string; detail?: string }[] | null;
   disks: { mount: string; sizeBytes: number; usedBytes: number; state: string }[] | null;
 }
-const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
 
 export class MmDashboard extends I18nElement {
   static override properties = { data: { state: true }, hours: { state: true }, user: { attribute: false } };
@@ -44,8 +44,8 @@ export class MmDashboard extends I18nElement {
       ${this.hours ? html`<h2>${t('dashboard.graph')}</h2>${chart(this.hours, OUTCOMES, t('dashboard.graph'), { height: 220 })}` : nothing}</section>
       <section class="card"><h2>${t('dashboard.quarantineSize')}</h2>${d.quarantine === null ? na : html`<p>${d.quarantine}</p>`}</section>
       ${d.queue ? html`<section class="card"><h2>${t('dashboard.queue')}</h2><p>${t('dashboard.queueMessages', d.queue)}</p></section>` : nothing}
-      ${d.services ? html`<section class="card"><h2>${t('dashboard.services')}</h2><table><tbody>${d.services.map((s) => html`<tr><th>${s.name}</th><td>${s.state}</td><td class="muted">${s.detail ?? ''}</td></tr>`)}</tbody></table></section>` : nothing}
-      ${d.disks ? html`<section class="card"><h2>${t('dashboard.disks')}</h2>${d.disks.map((x) => html`<p>${t('dashboard.diskUse', { mount: x.mount, used: gb(x.usedBytes), size: gb(x.sizeBytes) })} — ${x.state}</p>`)}</section>` : nothing}`;
+      ${d.services ? html`<section class="card"><h2>${t('dashboard.services')}</h2><table><tbody>${d.services.map((s) => html`<tr><th class="mono">${s.name}</th><td>${stateText(s.state)}</td><td class="muted mono">${s.detail ?? ''}</td></tr>`)}</tbody></table></section>` : nothing}
+      ${d.disks ? html`<section class="card"><h2>${t('dashboard.disks')}</h2>${d.disks.map((x) => html`<p>${t('dashboard.diskUse', { mount: x.mount, used: formatSize(x.usedBytes), size: formatSize(x.sizeBytes) })} — ${stateText(x.state)}</p>`)}</section>` : nothing}`;
   }
 }
 customElements.define('mm-dashboard', MmDashboard);

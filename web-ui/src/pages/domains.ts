@@ -6,6 +6,7 @@ import { html, nothing } from 'lit';
 import { api, type RouteTest } from '../api.ts';
 import { confirmDialog } from '../dialog.ts';
 import { field } from '../field.ts';
+import { recipientModeText, routeTlsText } from '../format.ts';
 import { I18nElement, t } from '../i18n.ts';
 import { shared } from '../styles.ts';
 import { loadConfigSchema, problemText, serverText, subSchema, validate, type Schema } from '../validate.ts';
@@ -139,14 +140,14 @@ export class MmDomains extends I18nElement {
         ${field({ label: t('domains.route.host'), value: r.host, error: err[`/routes/${i}/host`], onInput: (v) => { r.host = v.trim(); set(); } })}
         ${field({ label: t('domains.route.port'), type: 'number', value: r.port, error: err[`/routes/${i}/port`], onInput: (v) => { r.port = Number(v); set(); } })}
         ${field({ label: t('domains.route.priority'), type: 'number', value: r.priority, error: err[`/routes/${i}/priority`], onInput: (v) => { r.priority = Number(v); set(); } })}
-        ${field({ label: t('domains.route.tls'), value: r.tls, options: ['opportunistic', 'required', 'none'].map((x) => ({ value: x, label: x })), onInput: (v) => { r.tls = v; set(); } })}
+        ${field({ label: t('domains.route.tls'), value: r.tls, options: ['opportunistic', 'required', 'none'].map((x) => ({ value: x, label: routeTlsText(x) })), onInput: (v) => { r.tls = v; set(); } })}
         <div class="actions"><button type="button" class="secondary" ?disabled=${!e.original} @click=${() => this.#test(i)}>${t('common.test')}</button>
           ${d.routes.length > 1 ? html`<button type="button" class="secondary" @click=${() => { d.routes.splice(i, 1); set(); }}>${t('common.delete')}</button>` : nothing}</div>
       </div>${this.tests[i] ? html`<p class="banner ${this.tests[i].ok ? 'ok' : 'error'}" role="status">${this.tests[i].text}</p>` : nothing}`)}
       ${err['/routes'] ? html`<div class="error">${err['/routes']}</div>` : nothing}
       <div class="actions"><button type="button" class="secondary" @click=${() => { d.routes.push({ host: '', port: 25, priority: 20, tls: 'opportunistic' }); set(); }}>${t('domains.addRoute')}</button></div>
       <h2>${t('domains.recipients')}</h2>
-      ${field({ label: t('domains.recipients.mode'), value: d.recipients.mode, options: ['accept-all', 'listed', 'callout'].map((x) => ({ value: x, label: x })), onInput: (v) => { d.recipients.mode = v; set(); } })}
+      ${field({ label: t('domains.recipients.mode'), value: d.recipients.mode, options: ['accept-all', 'listed', 'callout'].map((x) => ({ value: x, label: recipientModeText(x) })), onInput: (v) => { d.recipients.mode = v; set(); } })}
       ${d.recipients.mode === 'listed' ? field({ label: t('domains.recipients.addresses'), multiline: true, value: e.addresses, error: err['/recipients/addresses'], onInput: (v) => { e.addresses = v; } }) : nothing}
       ${field({ label: t('domains.aliases'), multiline: true, value: e.aliases, error: Object.entries(err).find(([k]) => k.startsWith('/aliases'))?.[1], onInput: (v) => { e.aliases = v; } })}
       ${field({ label: t('domains.mailboxAliases'), multiline: true, value: e.mailboxAliases, error: Object.entries(err).find(([k]) => k.startsWith('/mailboxAliases'))?.[1], onInput: (v) => { e.mailboxAliases = v; } })}

@@ -14,6 +14,7 @@ import { formatTime, minuteInstant, ownZone, query, zoneFor } from '../dates.ts'
 import { PAGE, type Page } from '../paging.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
+import { directionText, formatSize, statusText } from '../format.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 import '../saved-searches.ts';
@@ -62,9 +63,11 @@ function cell(i: Item, c: Column): string {
     case 'sender': return i.sender || '<>';
     case 'recipients': return i.recipients.map((r) => r.address).join(', ');
     case 'originalRecipients': return i.recipients.map((r) => r.original ?? r.address).join(', ');
-    case 'subject': return i.subject || '(no subject)';
+    case 'subject': return i.subject || t('quarantine.noSubject');
+    case 'status': return statusText(i.status);
+    case 'direction': return directionText(i.direction);
     case 'class': return [...new Set(i.recipients.flatMap((r) => (r.class ? [r.class] : [])))].join(', ');
-    case 'size': return String(i.size);
+    case 'size': return formatSize(i.size);
     case 'destination': return i.delivery ? `${i.delivery.host}:${i.delivery.port}` : '';
     case 'deliveryStatus': return i.delivery?.reply ?? '';
     default: return i[c] ?? '';
@@ -186,14 +189,14 @@ export class MmMessages extends I18nElement {
   }
 
   #detail(d: Detail) {
-    return html`<section class="card"><div class="actions spread flush-top"><h2 class="flush">${d.subject || '(no subject)'}</h2>
+    return html`<section class="card"><div class="actions spread flush-top"><h2 class="flush">${d.subject || t('quarantine.noSubject')}</h2>
       <span><button class="secondary" @click=${() => this.#report(d.id, 'spam')}>${t('messages.reportSpam')}</button>
       <button class="secondary" @click=${() => this.#report(d.id, 'ham')}>${t('messages.reportHam')}</button>
       <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></span></div>
-      <p class="mono">${d.id} · ${d.direction} · ${d.messageId ?? ''}</p>
+      <p><span class="mono">${d.id}</span> · ${directionText(d.direction)} · <span class="mono">${d.messageId ?? ''}</span></p>
       ${d.client ? html`<p><strong>${t('messages.client')}:</strong> <span class="mono">${d.client.hostname} [${d.client.ip}] HELO ${d.client.helo}${d.client.tls ? ' TLS' : ''}</span></p>` : nothing}
       ${d.reply ? html`<p><strong>${t('messages.reply')}:</strong> <span class="mono">${d.reply}</span></p>` : nothing}
-      <table><tbody>${d.recipients.map((r) => html`<tr><td class="mono">${r.address}</td><td>${r.status}</td><td>${r.class ?? ''}</td></tr>`)}</tbody></table>
+      <table><tbody>${d.recipients.map((r) => html`<tr><td class="mono">${r.address}</td><td>${statusText(r.status)}</td><td>${r.class ?? ''}</td></tr>`)}</tbody></table>
       <h2>${t('messages.attempts')}</h2>
       ${d.attempts.length === 0 ? html`<p class="muted">${t('messages.noAttempts')}</p>` : html`<div class="table-wrap"><table><tbody>
         ${d.attempts.map((a) => html`<tr><td>${formatTime(lang(), a.at, zoneOf(d))}</td><td class="mono">${a.host}:${a.port}</td><td class="mono">${a.recipients.join(', ')}</td><td class="mono">${a.reply || a.code}</td></tr>`)}</tbody></table></div>`}
@@ -208,7 +211,7 @@ export class MmMessages extends I18nElement {
         ${field({ label: t('common.recipient'), value: f.recipient, onInput: (v) => { f.recipient = v; } })}
         ${field({ label: t('common.subject'), value: f.subject, onInput: (v) => { f.subject = v; } })}
       </div><div class="row">
-        ${field({ label: t('common.status'), value: f.status, options: [{ value: '', label: t('common.any') }, ...STATUSES.map((s) => ({ value: s, label: s }))], onInput: (v) => { f.status = v; } })}
+        ${field({ label: t('common.status'), value: f.status, options: [{ value: '', label: t('common.any') }, ...STATUSES.map((s) => ({ value: s, label: statusText(s) }))], onInput: (v) => { f.status = v; } })}
         ${TIMES.slice(0, 2).map((k) => field({ label: t(TIME_LABELS[k]), type: 'datetime-local', value: f[k], onInput: (v) => { f[k] = v; } }))}
       </div><details><summary>${t('messages.moreCriteria')}</summary><div class="row">
         ${MORE.map((k) => field({ label: t(`messages.${k}`), value: f[k], onInput: (v) => { f[k] = v; } }))}
@@ -226,12 +229,12 @@ export class MmMessages extends I18nElement {
       ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
       ${this.reported ? html`<p class="banner ok" role="status">${this.reported}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
-      <section class="card">${this.#columnChooser()}${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
+      <section class="card">${this.#columnChooser()}${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table class="cards">
         <thead><tr>${this.columns.map((c) => html`<th>${t(`messages.col.${c}`)}</th>`)}</tr></thead>
         <tbody>${this.items.map((i) => html`<tr>${this.columns.map((c, n) => {
           // The subject opens the message; without a subject column, the first column does.
           const opens = c === 'subject' || (n === 0 && !this.columns.includes('subject'));
-          return html`<td class=${MONO.has(c) ? 'mono' : ''}>${opens
+          return html`<td class=${MONO.has(c) ? 'mono' : ''} data-label=${t(`messages.col.${c}`)}>${opens
             ? html`<a href="#/messages" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${cell(i, c)}</a>` : cell(i, c)}</td>`;
         })}</tr>`)}</tbody></table></div>`}
         ${this.next ? html`<div class="actions"><button class="secondary" @click=${() => this.#search(undefined, true)}>${t('common.loadMore')}</button></div>` : nothing}

@@ -1,16 +1,21 @@
 // Quarantine: search by sender, recipient, subject, class and date; a message's score with the
 // reasons behind it, why it was held, its headers and attachments, and a preview rendered by the
 // server as a sandboxed document (no scripts, no remote images) in an iframe; the actions on one
-// message or on the selected ones (kept across "Load more" pages). Each user sees only what the
-// API lets them see; times are in each message's recipient domain's zone.
+// message or on the selected ones (kept across "Load more" pages), or on every message matching
+// the search (counted and done by the server, in the caller's scope). An action on several
+// messages, and a delete, block, training or report even on one, first asks, saying how many and
+// what. Each user sees only what the API lets them see; times are in each message's recipient
+// domain's zone. Released messages go straight to the delivery queue, which delivers at once:
+// there is no undo. On a phone the list is a column of cards.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
-import { formatTime, ownZone, zoneFor } from '../dates.ts';
+import { dayEnd, dayStart, formatTime, ownZone, query, zoneFor } from '../dates.ts';
 import { fetchPage } from '../paging.ts';
 import { confirmDialog } from '../dialog.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
+import { classExplanation, formatScore, formatSize } from '../format.ts';
 import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
@@ -22,10 +27,13 @@ interface Detail extends Item {
 }
 type Action = 'release' | 'release-train' | 'allow-release' | 'allow-domain-release' | 'report-spam' | 'block-delete' | 'delete' | 'forward';
 const ACTIONS: Action[] = ['release', 'release-train', 'allow-release', 'allow-domain-release', 'report-spam', 'block-delete', 'delete'];
+/** The actions that ask even for one message: they cannot be undone, or they teach the filter. */
+const ASKS: Action[] = ['delete', 'block-delete', 'release-train', 'report-spam'];
+interface Matching { count: number; more: boolean; max: number; asOf: string }
 const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'Not Spam', 'Whitelisted', 'Unknown', 'Locked'];
 
 export class MmQuarantine extends I18nElement {
-  static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true }, usage: { state: true } };
+  static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true }, usage: { state: true }, matching: { state: true } };
   declare user: SessionUser;
   declare items: Item[];
   declare next: string | undefined;
@@ -35,7 +43,11 @@ export class MmQuarantine extends I18nElement {
   declare forwardTo: string;
   /** The caller's own mailbox's use of its quarantine quota (mailbox users). */
   declare usage: { messages: number; percent: number; maxMessages: number; maxBytes: number } | null;
+  /** Every message matching the search shown is selected (counted by the server). */
+  declare matching: Matching | null;
   filters = { sender: '', recipient: '', subject: '', class: '', from: '', to: '' };
+  /** The filters of the list shown: what "every message matching" means. */
+  applied = { ...this.filters };
   static override styles = [shared];
 
   constructor() {
@@ -47,6 +59,7 @@ export class MmQuarantine extends I18nElement {
     this.banner = null;
     this.forwardTo = '';
     this.usage = null;
+    this.matching = null;
   }
 
   override connectedCallback(): void {
@@ -64,7 +77,8 @@ export class MmQuarantine extends I18nElement {
   /** The first page of the search; with `more`, the next page appended to what is shown. */
   async #search(ev?: Event, more = false): Promise<void> {
     ev?.preventDefault();
-    const f = this.filters;
+    if (!more) { this.applied = { ...this.filters }; this.matching = null; }
+    const f = this.applied;
     try {
       const res = await fetchPage<Item>('/api/quarantine', f, more ? this.next : undefined);
       const items = more ? [...this.items, ...res.items.filter((i) => !this.items.some((x) => x.id === i.id))] : res.items;
@@ -84,19 +98,46 @@ export class MmQuarantine extends I18nElement {
     this.banner = { ok: false, text: describeFailure(err).text };
   }
 
-  async #act(action: Action, ids: string[]): Promise<void> {
-    if ((action === 'delete' || action === 'block-delete') && !(await confirmDialog({
-      heading: t('quarantine.deleteTitle'), danger: true, confirmLabel: t(`quarantine.action.${action}`),
-      message: t(action === 'delete' ? 'quarantine.confirmDeleteCount' : 'quarantine.confirmBlockDelete', { count: ids.length }),
-    }))) return;
+  /** The search shown, as the API takes it: the day fields as instants in the caller's zone. */
+  #matchQuery(): Record<string, string> {
+    const f = this.applied;
+    const q: Record<string, string | undefined> = { sender: f.sender, recipient: f.recipient, subject: f.subject, class: f.class, from: dayStart(f.from), to: dayEnd(f.to) };
+    return Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => Boolean(e[1])));
+  }
+
+  async #selectMatching(): Promise<void> {
+    try {
+      this.matching = await api<Matching>('GET', `/api/quarantine-matching${query(this.#matchQuery())}`);
+    } catch (err) { this.#fail(err); }
+  }
+
+  /** Asks first when the action touches several messages, or cannot be undone, or teaches the filter. */
+  #confirm(action: Action, count: number): Promise<boolean> {
+    if (count <= 1 && !ASKS.includes(action)) return Promise.resolve(true);
+    const label = t(`quarantine.action.${action}`);
+    const message = action === 'delete' ? t('quarantine.confirmDeleteCount', { count })
+      : action === 'block-delete' ? t('quarantine.confirmBlockDelete', { count })
+      : [t('quarantine.confirmCount', { action: label, count }),
+        action === 'release-train' ? t('quarantine.confirmTrain') : action === 'report-spam' ? t('quarantine.confirmReport')
+          : action === 'forward' ? t('quarantine.confirmForward', { address: this.forwardTo }) : ''].filter(Boolean).join(' ');
+    const deletes = action === 'delete' || action === 'block-delete';
+    return confirmDialog({ heading: deletes ? t('quarantine.deleteTitle') : t('quarantine.confirmTitle', { action: label }), message, confirmLabel: label,
+      danger: deletes || action === 'report-spam' });
+  }
+
+  /** The action on these messages, or with `all` on every message matching the search. */
+  async #act(action: Action, ids: string[], all?: Matching): Promise<void> {
+    if (!(await this.#confirm(action, all ? all.count : ids.length))) return;
     const label = t(`quarantine.action.${action}` as MessageKey);
     const body = action === 'forward' ? { forwardTo: this.forwardTo } : {};
     try {
-      if (ids.length === 1) {
+      if (ids.length === 1 && !all) {
         const res = await api<{ affected: string[] }>('POST', `/api/quarantine/${encodeURIComponent(ids[0])}/${action}`, body);
         this.banner = { ok: true, text: t('quarantine.done', { action: label, affected: res.affected.join(', ') }) };
       } else {
-        const res = await api<{ results: { ok: boolean; error?: string }[] }>('POST', '/api/quarantine-bulk', { ids, action, ...body });
+        const res = all
+          ? await api<{ results: { ok: boolean; error?: string }[] }>('POST', '/api/quarantine-matching', { query: this.#matchQuery(), action, asOf: all.asOf, expected: all.count, ...body })
+          : await api<{ results: { ok: boolean; error?: string }[] }>('POST', '/api/quarantine-bulk', { ids, action, ...body });
         const failed = res.results.filter((r) => !r.ok);
         this.banner = { ok: failed.length === 0, text: t('quarantine.bulkDone', { ok: res.results.length - failed.length, failed: failed.length }) + (failed.length ? ` ${failed.map((f) => f.error).join('; ')}` : '') };
       }
@@ -106,17 +147,19 @@ export class MmQuarantine extends I18nElement {
   }
 
   #toggle(id: string, on: boolean): void {
+    this.matching = null;
     const next = new Set(this.selected);
     if (on) next.add(id); else next.delete(id);
     this.selected = next;
   }
 
-  #actions(ids: string[]) {
+  #actions(ids: string[], all?: Matching) {
     const admin = this.user?.role === 'admin';
+    const none = all ? all.more || all.count === 0 : ids.length === 0;
     return html`<div class="actions">
-      ${ACTIONS.map((a) => html`<button class=${a.includes('delete') ? 'danger' : ''} ?disabled=${ids.length === 0} @click=${() => this.#act(a, ids)}>${t(`quarantine.action.${a}` as MessageKey)}</button>`)}
-      ${admin ? html`<span class="row grow">${field({ label: t('quarantine.forwardTo'), type: 'email', value: this.forwardTo, onInput: (v) => { this.forwardTo = v; } })}
-        <button class="secondary" ?disabled=${ids.length === 0 || !this.forwardTo} @click=${() => this.#act('forward', ids)}>${t('quarantine.action.forward')}</button></span>` : nothing}
+      ${ACTIONS.map((a) => html`<button class=${a.includes('delete') ? 'danger' : ''} ?disabled=${none} @click=${() => this.#act(a, ids, all)}>${t(`quarantine.action.${a}` as MessageKey)}</button>`)}
+      ${admin ? html`<span class="row grow">${field({ label: t('quarantine.forwardTo'), type: 'email', value: this.forwardTo, onInput: (v) => { this.forwardTo = v; this.requestUpdate(); } })}
+        <button class="secondary" ?disabled=${none || !this.forwardTo} @click=${() => this.#act('forward', ids, all)}>${t('quarantine.action.forward')}</button></span>` : nothing}
     </div>`;
   }
 
@@ -125,15 +168,16 @@ export class MmQuarantine extends I18nElement {
       <div class="actions spread flush-top"><h2 class="flush">${d.subject}</h2>
         <button class="secondary" @click=${() => { this.detail = null; }}>${t('common.close')}</button></div>
       <p class="mono">${d.fromHeader || d.sender} → ${d.recipients.join(', ')} · ${formatTime(lang(), d.receivedAt, zoneFor(...d.recipients))}</p>
-      <p><strong>${t('common.class')}:</strong> ${d.class}${d.virus ? ` (${d.virus})` : ''} · <strong>${t('quarantine.score')}:</strong> ${d.score ?? '—'}</p>
+      <p><strong>${t('common.class')}:</strong> ${d.class}${d.virus ? html` (<span class="mono">${d.virus}</span>)` : ''} · <strong>${t('quarantine.score')}:</strong> ${formatScore(d.score)}</p>
+      ${classExplanation(d.class) ? html`<p class="muted">${classExplanation(d.class)}</p>` : nothing}
       ${d.why.length ? html`<p><strong>${t('quarantine.why')}:</strong> ${d.why.join('; ')}</p>` : nothing}
       ${d.reasons.length ? html`<h2>${t('quarantine.reasons')}</h2><div class="table-wrap"><table><tbody>
-        ${d.reasons.map((r) => html`<tr><td>${r.description ?? r.name}</td><td>${r.score > 0 ? '+' : ''}${r.score}</td><td class="mono muted">${r.name}</td></tr>`)}</tbody></table></div>` : nothing}
+        ${d.reasons.map((r) => html`<tr><td title=${r.name}>${r.description ?? r.name}</td><td>${formatScore(r.score, true)}</td></tr>`)}</tbody></table></div>` : nothing}
       ${this.#actions([d.id])}
       <h2>${t('quarantine.preview')}</h2>
       <iframe title=${t('quarantine.preview')} sandbox="" referrerpolicy="no-referrer" src=${`/api/quarantine/${encodeURIComponent(d.id)}/preview`}
         class="preview"></iframe>
-      ${d.attachments.length ? html`<h2>${t('quarantine.attachments')}</h2><ul>${d.attachments.map((a) => html`<li class="mono">${a.filename || '(no name)'} — ${a.contentType}, ${a.size} B</li>`)}</ul>` : nothing}
+      ${d.attachments.length ? html`<h2>${t('quarantine.attachments')}</h2><ul>${d.attachments.map((a) => html`<li class="mono">${a.filename || t('quarantine.noName')} — ${a.contentType}, ${formatSize(a.size)}</li>`)}</ul>` : nothing}
       <details><summary>${t('quarantine.headers')}</summary><div class="table-wrap"><table><tbody>
         ${d.headers.map((h) => html`<tr><th class="mono">${h.name}</th><td class="mono">${h.value}</td></tr>`)}</tbody></table></div></details>
     </section>`;
@@ -143,6 +187,7 @@ export class MmQuarantine extends I18nElement {
     const f = this.filters;
     const ids = [...this.selected];
     const allOn = this.items.length > 0 && this.items.every((i) => this.selected.has(i.id));
+    const m = this.matching;
     const u = this.usage;
     return html`<h1>${t('quarantine.title')}</h1>
       ${u && (u.maxMessages || u.maxBytes) ? html`<p class="muted">${t('quarantine.usage', { messages: u.messages, percent: u.percent })}</p>` : nothing}
@@ -161,17 +206,21 @@ export class MmQuarantine extends I18nElement {
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
       <section class="card">
-        <p>${t('common.shown', { count: this.items.length })} · ${t('quarantine.selected', { count: ids.length })}</p>
-        ${this.#actions(ids)}
-        ${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table>
+        <p>${t('common.shown', { count: this.items.length })} · ${m ? t('quarantine.matchingSelected', { count: m.count }) : t('quarantine.selected', { count: ids.length })}</p>
+        ${allOn && this.next && !m ? html`<p><button class="secondary" @click=${() => this.#selectMatching()}>${t('quarantine.selectMatching')}</button></p>` : nothing}
+        ${m ? html`<p role="status">${m.more ? t('quarantine.selectMatchingMore', { max: m.max }) : nothing}
+          <button class="secondary" @click=${() => { this.matching = null; this.selected = new Set(); }}>${t('quarantine.clearSelection')}</button></p>` : nothing}
+        ${this.#actions(ids, m ?? undefined)}
+        ${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table class="cards">
           <thead><tr><th><input type="checkbox" aria-label=${t('quarantine.selectAll')} .checked=${allOn}
-            @change=${(e: Event) => { this.selected = (e.target as HTMLInputElement).checked ? new Set(this.items.map((i) => i.id)) : new Set(); }}></th>
+            @change=${(e: Event) => { this.matching = null; this.selected = (e.target as HTMLInputElement).checked ? new Set(this.items.map((i) => i.id)) : new Set(); }}></th>
             <th>${t('common.date')}</th><th>${t('common.sender')}</th><th>${t('common.recipient')}</th><th>${t('common.subject')}</th><th>${t('common.class')}</th><th>${t('quarantine.score')}</th></tr></thead>
           <tbody>${this.items.map((i) => html`<tr>
-            <td><input type="checkbox" aria-label=${i.subject} .checked=${this.selected.has(i.id)} @change=${(e: Event) => this.#toggle(i.id, (e.target as HTMLInputElement).checked)}></td>
-            <td>${formatTime(lang(), i.receivedAt, zoneFor(...i.recipients))}</td><td class="mono">${i.sender || '<>'}</td><td class="mono">${i.recipients.join(', ')}</td>
-            <td><a href="#/quarantine" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${i.subject || '(no subject)'}</a></td>
-            <td>${i.class}</td><td>${i.score ?? '—'}</td></tr>`)}</tbody></table></div>`}
+            <td><input type="checkbox" aria-label=${i.subject || t('quarantine.noSubject')} .checked=${this.selected.has(i.id)} @change=${(e: Event) => this.#toggle(i.id, (e.target as HTMLInputElement).checked)}></td>
+            <td data-label=${t('common.date')}>${formatTime(lang(), i.receivedAt, zoneFor(...i.recipients))}</td>
+            <td class="mono address" data-label=${t('common.sender')}>${i.sender || '<>'}</td><td class="mono address" data-label=${t('common.recipient')}>${i.recipients.join(', ')}</td>
+            <td data-label=${t('common.subject')}><a href="#/quarantine" @click=${(e: Event) => { e.preventDefault(); void this.#open(i.id); }}>${i.subject || t('quarantine.noSubject')}</a></td>
+            <td data-label=${t('common.class')} title=${classExplanation(i.class) ?? ''}>${i.class}</td><td data-label=${t('quarantine.score')}>${formatScore(i.score)}</td></tr>`)}</tbody></table></div>`}
         ${this.next ? html`<div class="actions"><button class="secondary" @click=${() => this.#search(undefined, true)}>${t('common.loadMore')}</button></div>` : nothing}
       </section>`;
   }

@@ -11,6 +11,7 @@ import { html, nothing } from 'lit';
 import { api, ApiFailure, getCsrf } from '../api.ts';
 import { formatTime } from '../dates.ts';
 import { field } from '../field.ts';
+import { formatDate, stateText } from '../format.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import '../settings-form.ts';
 import '../network-form.ts';
@@ -126,13 +127,13 @@ export class MmSystem extends I18nElement {
     if (!s || !this.config || !this.schema) return html`<h1>${t('system.title')}</h1><p>${t('common.loading')}</p>`;
     const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
     return html`<h1>${t('system.title')}</h1>
-      <section class="card"><h2>${t('dashboard.disks')}</h2>${s.disks.map((d) => html`<p>${t('dashboard.diskUse', { mount: d.mount, used: gb(d.usedBytes), size: gb(d.sizeBytes) })} — ${d.state}</p>`)}
-        ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p>${x.name}: ${x.state}
+      <section class="card"><h2>${t('dashboard.disks')}</h2>${s.disks.map((d) => html`<p>${t('dashboard.diskUse', { mount: d.mount, used: gb(d.usedBytes), size: gb(d.sizeBytes) })} — ${stateText(d.state)}</p>`)}
+        ${s.services ? html`<h2>${t('dashboard.services')}</h2>${s.services.map((x) => html`<p><span class="mono">${x.name}</span>: ${stateText(x.state)}
           ${isRestartable(x.name) ? html`<button type="button" class="secondary small" aria-label=${`${settingsText(lang(), 'ui.restart')}: ${x.name}`}
             @click=${() => this.#run(() => api('POST', `/api/system/services/${x.name}/restart`), settingsText(lang(), 'ui.restartAsked', { name: x.name }))}>${settingsText(lang(), 'ui.restart')}</button>` : nothing}</p>`)}` : nothing}
         <h2>${t('system.section.time')}</h2><p>${formatTime(lang(), s.time.now, s.time.timezone)} (${s.time.timezone})</p></section>
       <section class="card"><h2>${t('wizard.tls.title')}</h2>
-        <p class="mono">${s.certificate.subject} · ${s.certificate.validTo.slice(0, 10)} · ${s.certificate.selfSigned ? 'self-signed' : s.certificate.issuer}</p>
+        <p><span class="mono">${s.certificate.subject}</span> · ${t('system.certificateExpires', { date: formatDate(s.certificate.validTo) })} · ${s.certificate.selfSigned ? t('system.selfSigned') : html`<span class="mono">${s.certificate.issuer}</span>`}</p>
         <form @submit=${(e: Event) => { e.preventDefault(); void this.#run(() => api('POST', '/api/system/tls', this.tls)); }}>
           ${field({ label: t('wizard.tls.cert'), multiline: true, value: this.tls.cert, error: this.errors['/cert'], onInput: (v) => { this.tls.cert = v; } })}
           ${field({ label: t('wizard.tls.key'), multiline: true, value: this.tls.key, error: this.errors['/key'], onInput: (v) => { this.tls.key = v; } })}
