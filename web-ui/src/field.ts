@@ -13,6 +13,8 @@ export interface FieldOpts {
   autocomplete?: string;
   multiline?: boolean;
   options?: { value: string; label: string }[];
+  /** The choices are literal data (interface names, configuration keys): shown in the mono face. */
+  literal?: boolean;
   /** Values offered as the user types (a datalist): searchable, unlike a long select. */
   suggestions?: readonly string[];
   onInput: (value: string) => void;
@@ -23,7 +25,7 @@ export function field(o: FieldOpts): TemplateResult {
   const err = o.error ? html`<div class="error" id="${id}-err" role="alert">${o.error}</div>` : nothing;
   const value = o.value === undefined ? '' : String(o.value);
   const input = o.options
-    ? html`<select name=${o.name ?? nothing} aria-invalid=${o.error ? 'true' : 'false'} aria-describedby=${o.error ? `${id}-err` : nothing}
+    ? html`<select name=${o.name ?? nothing} class=${o.literal ? 'mono' : nothing} aria-invalid=${o.error ? 'true' : 'false'} aria-describedby=${o.error ? `${id}-err` : nothing}
         @change=${(e: Event) => o.onInput((e.target as HTMLSelectElement).value)}>
         ${o.options.map((opt) => html`<option value=${opt.value} ?selected=${opt.value === value}>${opt.label}</option>`)}
       </select>`

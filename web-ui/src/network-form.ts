@@ -93,12 +93,12 @@ export class MmNetwork extends I18nElement {
     const set = (k: keyof typeof f) => (v: string) => { f[k] = v; this.requestUpdate(); };
     return html`<section class="card" aria-label=${title}><h2>${title}</h2>
       <table><thead><tr><th>${say('net.interface')}</th><th>${say('net.current')}</th></tr></thead>
-        <tbody>${d.interfaces.map((i) => html`<tr><td>${i.name}</td><td class="mono">${i.addresses.join(', ')}</td></tr>`)}</tbody></table>
+        <tbody>${d.interfaces.map((i) => html`<tr><td class="mono">${i.name}</td><td class="mono">${i.addresses.join(', ')}</td></tr>`)}</tbody></table>
       ${pending ? html`<p class="banner error" role="alert">${say('net.pending', { name: pending.settings.map((s) => s.name).join(', '), time: formatTime(lang(), pending.revertAt, Intl.DateTimeFormat().resolvedOptions().timeZone) })}</p>
         <div class="actions"><button type="button" @click=${() => this.#settle('confirm')}>${say('net.confirm')}</button>
           <button type="button" class="secondary" @click=${() => this.#settle('revert')}>${say('net.revert')}</button></div>`
         : html`<form @submit=${(e: Event) => this.#try(e)}>
-          ${field({ label: say('net.interface'), value: f.name, error: this.errors['/name'], options: d.interfaces.map((i) => ({ value: i.name, label: i.name })), onInput: set('name') })}
+          ${field({ label: say('net.interface'), value: f.name, error: this.errors['/name'], options: d.interfaces.map((i) => ({ value: i.name, label: i.name })), literal: true, onInput: set('name') })}
           ${field({ label: say('net.mode'), value: f.mode, options: [{ value: 'dhcp', label: say('net.mode.dhcp') }, { value: 'static', label: say('net.mode.static') }], onInput: set('mode') })}
           ${f.mode === 'static' ? html`
             ${field({ label: say('net.address'), value: f.address, error: this.errors['/address'], onInput: set('address') })}

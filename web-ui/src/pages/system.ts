@@ -150,7 +150,7 @@ export class MmSystem extends I18nElement {
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
       <section class="card"><details><summary>${settingsText(lang(), 'ui.advanced')}</summary>
         <form @submit=${(e: Event) => this.#saveSection(e)}><p class="muted">${settingsText(lang(), 'ui.advancedHelp')}</p>
-        ${field({ label: settingsText(lang(), 'ui.section'), value: this.section, options: this.sections.map((x) => ({ value: x, label: x })), onInput: (v) => { this.section = v; this.#sectionText = ''; this.errors = {}; this.banner = null; } })}
+        ${field({ label: settingsText(lang(), 'ui.section'), value: this.section, options: this.sections.map((x) => ({ value: x, label: x })), literal: true, onInput: (v) => { this.section = v; this.#sectionText = ''; this.errors = {}; this.banner = null; } })}
         ${field({ label: this.section, multiline: true, value: this.#sectionText || JSON.stringify(this.config[this.section], null, 2),
           error: Object.entries(this.errors).map(([p, m]) => (p === '/' ? m : `${p}: ${m}`)).join('; ') || undefined, onInput: (v) => { this.#sectionText = v; } })}
         <div class="actions"><button type="submit">${t('common.save')}</button></div></form></details></section>`;
