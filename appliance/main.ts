@@ -50,6 +50,7 @@ import { startStatsRetention, Stats } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
 import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
+import { freshclamStatus } from './system/freshclam.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
@@ -217,6 +218,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const system = await startSystemServices({
     config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
     signatures: () => signatureStatus(SIGNATURES_DIR),
+    freshclam: () => freshclamStatus(SIGNATURES_DIR),
     quarantineBytes: () => quarantine.bytes(),
     getCounters: counters,
     notifyAdmin: async (subject, text) => {

@@ -377,10 +377,33 @@ export const SyslogSettings = Type.Object({
 }, { default: {} });
 export type SyslogSettings = Static<typeof SyslogSettings>;
 
+// freshclam (the virus signature updater), rendered into its freshclam.conf by the daemon and
+// applied by root (mailmoat-apply-system). No value may hold white space: freshclam.conf is
+// line- and word-based, and the apply script refuses anything else.
+const NoSpace = (description: string) => Type.String({ pattern: '^\\S*$', maxLength: 1000, default: '', description });
+const HttpUrl = (description: string) => Type.String({ pattern: '^https?://\\S+$', maxLength: 1000, description });
+export const FreshclamSettings = Type.Object({
+  source: Type.Union([Type.Literal('official'), Type.Literal('private'), Type.Literal('offline')], {
+    default: 'official',
+    description: 'where main, daily and bytecode come from: official (the ClamAV mirrors), private (your mirror at mirrorUrl) or offline (no download: upload .cvd files in the console)',
+  }),
+  mirrorUrl: Type.Union([Type.Literal(''), HttpUrl('a private mirror serving daily.cvd and the others, e.g. http://192.0.2.5/clamav (source: private)')], { default: '', description: 'the private mirror\'s URL (source: private)' }),
+  customUrls: Type.Array(HttpUrl('URL of an extra signature database (.ndb, .hdb, .ldb, …), e.g. a third-party set on your mirror'), { default: [], description: 'extra signature databases freshclam fetches besides the official ones' }),
+  proxy: Type.Object({
+    host: NoSpace('HTTP proxy freshclam goes through; empty: none'),
+    port: Port(3128, 'its port'),
+    username: NoSpace('user name for the proxy; empty: none'),
+    password: NoSpace('its password'),
+  }, { default: {} }),
+  checksPerDay: Type.Integer({ minimum: 1, maximum: 50, default: 12, description: 'how many times a day freshclam looks for new signatures' }),
+}, { default: {} });
+export type FreshclamSettings = Static<typeof FreshclamSettings>;
+
 export const SystemSettings = Type.Object({
   disk: DiskThresholds,
   snmp: SnmpSettings,
   syslog: SyslogSettings,
+  freshclam: FreshclamSettings,
 }, { default: {} });
 export type SystemSettings = Static<typeof SystemSettings>;
 

@@ -76,6 +76,9 @@ function semanticProblems(config: Config): ConfigProblem[] {
   if (Boolean(config.tls.certFile) !== Boolean(config.tls.keyFile)) {
     problems.push(problem('/tls', 'problem.cert-without-key'));
   }
+  if (config.system.freshclam.source === 'private' && !config.system.freshclam.mirrorUrl) {
+    problems.push(problem('/system/freshclam/mirrorUrl', 'problem.mirror-missing'));
+  }
   return problems;
 }
 
