@@ -51,6 +51,7 @@ import { adminNotice } from './system/admin-notice.ts';
 import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
 import { freshclamStatus } from './system/freshclam.ts';
+import { RemoteBackup } from './system/remote-backup.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
@@ -203,7 +204,13 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
   const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGreylistSweep(); stopReports(); };
+  // Scheduled backups to the SFTP server, checked every minute like the reports.
+  const remoteBackup = new RemoteBackup({
+    store, dataDir: opts.dataDir, settings: () => current().system.remoteBackup, hostname: () => current().hostname,
+    timezone: () => current().time.timezone, say, now: opts.now,
+  });
+  const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
@@ -297,7 +304,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   try {
     await startListeners(current());
     if (opts.console !== false) {
-      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, onRestoreStaged: opts.onRestoreStaged, clamav: opts.clamd ? { clamd: opts.clamd } : undefined, providers: {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, onRestoreStaged: opts.onRestoreStaged, remoteBackup, clamav: opts.clamd ? { clamd: opts.clamd } : undefined, providers: {
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),

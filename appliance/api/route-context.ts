@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config-service.ts';
 import type { Config } from '../config/schema.ts';
 import type { ConfigProblem } from '../config/validate.ts';
 import type { Store } from '../store/store.ts';
+import type { RemoteBackup } from '../system/remote-backup.ts';
 import type { AuditLog } from './audit.ts';
 import { ApiError, invalid } from './errors.ts';
 import { SESSION_COOKIE } from './guard.ts';
@@ -34,6 +35,8 @@ export interface ConsoleContext {
   onRestoreStaged?: () => void;
   /** ClamAV's database folder and clamd, where they are not the defaults (tests). */
   clamav?: { databaseDir?: string; clamd?: string };
+  /** Scheduled backups to the SFTP server (status, run now). */
+  remoteBackup: RemoteBackup;
 }
 
 /**

@@ -42,6 +42,7 @@ import { SessionStore } from './sessions.ts';
 import { SetupState } from './setup-state.ts';
 import { UserStore } from './users.ts';
 import { consoleUrls } from '../system/console-urls.ts';
+import { RemoteBackup } from '../system/remote-backup.ts';
 
 export const WEB_ROOT = path.resolve(import.meta.dirname, '../../web-ui/dist');
 
@@ -62,6 +63,8 @@ export interface ConsoleDeps {
   onRestoreStaged?: () => void;
   /** ClamAV's database folder and clamd (default /var/lib/clamav and the configured clamd). */
   clamav?: { databaseDir?: string; clamd?: string };
+  /** The daemon's remote backup (its schedule runs there); made here when absent (tests). */
+  remoteBackup?: RemoteBackup;
 }
 
 export interface ConsoleServer {
@@ -93,6 +96,10 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     setupLimiter: new AttemptLimiter(10, 15 * 60_000),
     onRestoreStaged: deps.onRestoreStaged,
     clamav: deps.clamav,
+    remoteBackup: deps.remoteBackup ?? new RemoteBackup({
+      store: deps.store, dataDir: deps.dataDir, settings: () => deps.config.current.system.remoteBackup,
+      hostname: () => deps.config.current.hostname, timezone: () => deps.config.current.time.timezone, say: deps.log ?? ((line) => console.log(line)),
+    }),
     onTlsChange: async () => {
       if (!deps.https) return;
       const c = deps.config.current;

@@ -399,11 +399,31 @@ export const FreshclamSettings = Type.Object({
 }, { default: {} });
 export type FreshclamSettings = Static<typeof FreshclamSettings>;
 
+// Scheduled backups to an SFTP server (appliance/system/remote-backup.ts): the encrypted archive of
+// everything, streamed as it is written, and the oldest ones removed past `keep`.
+export const RemoteBackupSettings = Type.Object({
+  enabled: Type.Boolean({ default: false, description: 'send a backup to the SFTP server on the schedule' }),
+  host: Type.String({ default: '', maxLength: 253, description: 'SFTP server (host name or IP address)' }),
+  port: Port(22, 'its SSH port'),
+  username: Type.String({ default: '', maxLength: 100, description: 'user name on the SFTP server' }),
+  password: Type.String({ default: '', maxLength: 1000, description: 'its password (or use privateKey)' }),
+  privateKey: Type.String({ default: '', maxLength: 20000, description: 'an unencrypted private key in OpenSSH or PEM format whose public key the server accepts (or use password)' }),
+  hostKey: Type.String({ default: '', pattern: '^(SHA256:[A-Za-z0-9+/]{43})?$', description: 'the server\'s host key fingerprint as `ssh-keygen -lf` shows it (SHA256:…); a server showing another key is refused. Empty: any key is taken (the one seen is shown in the backup status)' }),
+  path: Type.String({ default: '.', minLength: 1, maxLength: 1000, description: 'folder on the server for the archives (relative to the login folder, or absolute)' }),
+  passphrase: Type.String({ default: '', maxLength: 1024, description: 'passphrase the archives are encrypted with (8 characters or more; a restore needs it)' }),
+  frequency: Type.Union([Type.Literal('daily'), Type.Literal('weekly')], { default: 'daily', description: 'how often a backup is sent' }),
+  time: Type.String({ default: '02:30', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'time of day (HH:MM, the appliance\'s time zone)' }),
+  weekday: Type.Integer({ minimum: 0, maximum: 6, default: 0, description: 'day of a weekly backup (0 = Sunday)' }),
+  keep: Type.Integer({ minimum: 1, maximum: 1000, default: 7, description: 'archives kept on the server: older ones of this appliance are removed after each backup' }),
+}, { default: {} });
+export type RemoteBackupSettings = Static<typeof RemoteBackupSettings>;
+
 export const SystemSettings = Type.Object({
   disk: DiskThresholds,
   snmp: SnmpSettings,
   syslog: SyslogSettings,
   freshclam: FreshclamSettings,
+  remoteBackup: RemoteBackupSettings,
 }, { default: {} });
 export type SystemSettings = Static<typeof SystemSettings>;
 
