@@ -159,7 +159,15 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     context,
     async close() {
       clearInterval(sweeper);
-      await app.close();
+      // A browser keeps its connection open after a response (keep-alive, 72 s in Fastify): one
+      // still answering when the close starts (the wizard's restore, which restarts the daemon)
+      // turns idle only afterwards, and would hold the close, and the restart, that long.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idle);
+      }
     },
   };
 }
