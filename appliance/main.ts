@@ -52,6 +52,8 @@ import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
 import { freshclamStatus } from './system/freshclam.ts';
 import { RemoteBackup } from './system/remote-backup.ts';
+import { supportBundle } from './system/support-bundle.ts';
+import { version as clamdVersion } from './pipeline/clamd-client.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
@@ -323,7 +325,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
       const bound = consoleServer && new URL(consoleServer.url);
       localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks,
         consoleSettings: () => current().console,
-        consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []) });
+        consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []),
+        supportBundle: async () => {
+          const av = current().filtering.antivirus;
+          const clamd = av.enabled ? opts.clamd ?? av.clamd : undefined;
+          return supportBundle({ config: current(), dataDir: opts.dataDir, databaseDir: SIGNATURES_DIR,
+            queue: { ...queue.size(), oldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000) },
+            clamdVersion: clamd ? await clamdVersion(clamd) : undefined, remoteBackup: await remoteBackup.status() });
+        } });
       say(`mailmoat: local API for the console menu on ${socketPath}`);
     }
   } catch (err) {

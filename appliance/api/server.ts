@@ -20,6 +20,7 @@ import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import auditRoutes from './routes/audit.ts';
 import backupRoutes from './routes/backup.ts';
 import signatureRoutes from './routes/signatures.ts';
+import supportRoutes from './routes/support.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
@@ -139,7 +140,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes]) {
+    backupRoutes, signatureRoutes, supportRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -9,7 +9,7 @@
 // logs, restarting a service, reboot and shut down. Before setup nothing needs protecting yet.
 import { spawn, spawnSync } from 'node:child_process';
 import readline from 'node:readline/promises';
-import { callDaemon, type LocalStatus } from './api-client.ts';
+import { callDaemon, supportBundleTo, type LocalStatus } from './api-client.ts';
 import { collectStatus, formatStatus, SERVICES, type ConsoleStatus } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
 
@@ -23,7 +23,7 @@ const WIPE_CONFIRMATION = 'WIPE ALL DATA';
 
 const ITEMS = [
   '1) Status and addresses',
-  '2) Run diagnostics (DNS, route, clamd, disk)',
+  '2) Run diagnostics (DNS, route, clamd, freshclam, disk)',
   '3) Show the setup code',
   '4) Restart a service',
   '5) Show recent log lines',
@@ -33,6 +33,7 @@ const ITEMS = [
   '9) Reset the web console admin password',
   '10) Flush the mail queue (deliver now)',
   '11) Set network (interface address, gateway, DNS)',
+  '12) Write a support bundle to a USB disk or folder',
   '0) Log out',
 ];
 // What the locked menu offers (see the top of this file).
@@ -92,7 +93,7 @@ export async function runMenu(io: MenuIo): Promise<number> {
       } else {
         say('\n' + ITEMS.join('\n'));
       }
-      const choice = await ask(locked ? 'Choose an item, or U to unlock: ' : 'Choose 0-11: ');
+      const choice = await ask(locked ? 'Choose an item, or U to unlock: ' : 'Choose 0-12: ');
       if (choice === null || choice === '0') return 0;
       if (locked && choice.toUpperCase() === 'U') {
         const username = await ask('Console admin: ');
@@ -179,6 +180,14 @@ export async function runMenu(io: MenuIo): Promise<number> {
           await sudo(['/usr/local/bin/mailmoat', 'menu', 'set-network'], io, true);
           rl.resume();
           break;
+        case '12': {
+          say('\nMount the USB disk first (its folder, e.g. /media/usb), or give any folder this user may write.');
+          const folder = await ask('Folder to write the support bundle to: ');
+          if (!folder) { say('Cancelled.'); break; }
+          const written = await supportBundleTo(folder).catch((err: Error) => err);
+          say(written instanceof Error ? `\nNo bundle was written: ${written.message}` : `\nWrote ${written.file} (${written.bytes} bytes). It holds no passwords, keys or mail.`);
+          break;
+        }
         default:
           say(`"${choice}" is not on the menu.`);
       }
