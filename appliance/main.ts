@@ -210,6 +210,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const remoteBackup = new RemoteBackup({
     store, dataDir: opts.dataDir, settings: () => current().system.remoteBackup, hostname: () => current().hostname,
     timezone: () => current().time.timezone, say, now: opts.now,
+    notifyFailure: async (text) => {
+      const to = current().postmaster;
+      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject: `[Mailmoat] backup failed on ${current().hostname}`, text }), [to]);
+    },
   });
   const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
   const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };

@@ -108,6 +108,8 @@ export interface RemoteBackupDeps {
   hostname: () => string;
   timezone: () => string;
   say: (line: string) => void;
+  /** Tells the admin (by mail) that a backup failed. */
+  notifyFailure?: (message: string) => Promise<void>;
   now?: () => number;
 }
 
@@ -170,6 +172,8 @@ export class RemoteBackup {
     } catch (err) {
       result = { at: at.toISOString(), ok: false, error: explain(err as Error, s), ...(seen.key ? { hostKey: seen.key } : {}) };
       this.#d.say(`<3>mailmoat: the backup to ${s.host || 'the SFTP server'} failed: ${result.error}`);
+      await this.#d.notifyFailure?.(`The backup to ${s.host || 'the SFTP server'} at ${result.at} failed: ${result.error}`)
+        .catch((e: Error) => this.#d.say(`<4>mailmoat: could not mail the admin about the failed backup: ${e.message}`));
     }
     const previous = await this.status();
     await this.#save({ lastRun: result, ...(slot !== undefined ? { lastSlot: slot } : previous.lastSlot !== undefined ? { lastSlot: previous.lastSlot } : {}) });

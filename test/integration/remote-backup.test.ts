@@ -1,7 +1,7 @@
 // Scheduled backups to an SFTP server (appliance/system/remote-backup.ts) against Debian's real
 // sshd on a loopback port (test/helpers/sshd.ts): the archive arrives whole and restores; retention
 // removes this appliance's oldest archives and nothing else; the schedule runs a slot once; a wrong
-// host key, key or port is refused with a message the admin can act on and leaves no file behind;
+// host key, key or port is refused with a message the admin can act on (logged and mailed) and leaves no file behind;
 // the console's "run now" is for admins only and audited.
 // Password logins are not tried for real: an sshd can check passwords only against the machine's
 // own accounts (PAM/shadow), which a test must not touch.
@@ -102,7 +102,9 @@ test.serial('the schedule runs each slot once, in the appliance\'s time zone; a 
 test.serial('refusals say what to fix and leave nothing on the server', async (t) => {
   await clean();
   const { store, dataDir, config } = await appliance(t);
-  const attempt = (over: Partial<RemoteBackupSettings>) => new RemoteBackup({ store, dataDir, settings: () => settings(over), hostname: () => config.current.hostname, timezone: () => 'UTC', say: () => undefined }).run();
+  const mailed: string[] = [];
+  const attempt = (over: Partial<RemoteBackupSettings>) => new RemoteBackup({ store, dataDir, settings: () => settings(over), hostname: () => config.current.hostname, timezone: () => 'UTC', say: () => undefined,
+    notifyFailure: async (text) => { mailed.push(text); } }).run();
   const wrongHostKey = await attempt({ hostKey: `SHA256:${'A'.repeat(43)}` });
   t.false(wrongHostKey.ok);
   t.regex(wrongHostKey.error!, new RegExp(`showed the host key ${sshd.hostKey.replace(/[+/]/g, '\\$&')}, not the configured SHA256:A{43}`));
@@ -118,6 +120,8 @@ test.serial('refusals say what to fix and leave nothing on the server', async (t
   t.false(noFolder.ok);
   t.regex(noFolder.error!, /does not exist|No such file/);
   t.deepEqual(await readdir(sshd.uploads), [], 'no archive or partial file left');
+  t.is(mailed.length, 4, 'the admin is told of each failure');
+  t.regex(mailed[2], /^The backup to 127\.0\.0\.1 at .* failed: nothing answers on 127\.0\.0\.1 port 1/);
   t.false(validateConfig({ system: { remoteBackup: { enabled: true, host: 'h' } } }).ok, 'enabled without user, credentials and passphrase');
 });
 
