@@ -52,6 +52,10 @@ import { startStatsRetention, Stats, type Counts } from './stats/counters.ts';
 import { adminNotice } from './system/admin-notice.ts';
 import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
+import { freshclamStatus } from './system/freshclam.ts';
+import { RemoteBackup } from './system/remote-backup.ts';
+import { supportBundle } from './system/support-bundle.ts';
+import { version as clamdVersion } from './pipeline/clamd-client.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
@@ -211,7 +215,17 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
   const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGreylistSweep(); stopReports(); };
+  // Scheduled backups to the SFTP server, checked every minute like the reports.
+  const remoteBackup = new RemoteBackup({
+    store, dataDir: opts.dataDir, settings: () => current().system.remoteBackup, hostname: () => current().hostname,
+    timezone: () => current().time.timezone, say, now: opts.now,
+    notifyFailure: async (text) => {
+      const to = current().postmaster;
+      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject: `[Mailmoat] backup failed on ${current().hostname}`, text }), [to]);
+    },
+  });
+  const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
@@ -226,6 +240,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const system = await startSystemServices({
     config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
     signatures: () => signatureStatus(SIGNATURES_DIR),
+    freshclam: () => freshclamStatus(SIGNATURES_DIR),
     quarantineBytes: () => quarantine.bytes(),
     getCounters: counters,
     notifyAdmin: async (subject, text) => {
@@ -304,7 +319,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   try {
     await startListeners(current());
     if (opts.console !== false) {
-      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, onRestoreStaged: opts.onRestoreStaged, clamav: opts.clamd ? { clamd: opts.clamd } : undefined, providers: {
+      consoleServer = await startConsole({ store, config, dataDir: opts.dataDir, log: say, audit, onRestoreStaged: opts.onRestoreStaged, remoteBackup, clamav: opts.clamd ? { clamd: opts.clamd } : undefined, providers: {
         quarantine: quarantineProvider(quarantine, quarantineActions),
         lists: listsProvider(lists),
         training: trainingProvider(classifier),
@@ -323,7 +338,14 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
       const bound = consoleServer && new URL(consoleServer.url);
       localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks,
         consoleSettings: () => current().console,
-        consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []) });
+        consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []),
+        supportBundle: async () => {
+          const av = current().filtering.antivirus;
+          const clamd = av.enabled ? opts.clamd ?? av.clamd : undefined;
+          return supportBundle({ config: current(), dataDir: opts.dataDir, databaseDir: SIGNATURES_DIR,
+            queue: { ...queue.size(), oldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000) },
+            clamdVersion: clamd ? await clamdVersion(clamd) : undefined, remoteBackup: await remoteBackup.status() });
+        } });
       say(`mailmoat: local API for the console menu on ${socketPath}`);
     }
   } catch (err) {

@@ -2,7 +2,9 @@
 # Installs the Debian packages the test suite runs for real (clamd, snmpd, chromium, QEMU, the
 # image tools). Idempotent and quick when everything is present. Uses the machine's own apt sources.
 set -eu
-PKGS="clamav-daemon clamav clamav-testfiles socat"
+PKGS="clamav-daemon clamav clamav-freshclam clamav-testfiles socat"
+# The remote backup test runs a real sshd (its own config and host key, on a loopback port).
+PKGS="$PKGS openssh-server"
 if [ "${MAILMOAT_TESTS:-all}" = all ] || [ "${MAILMOAT_TESTS:-}" = e2e ]; then PKGS="$PKGS chromium"; fi
 # The SNMP subagent's tests run a real snmpd and snmpwalk.
 PKGS="$PKGS snmpd snmp"

@@ -11,6 +11,8 @@
 //   POST /admin/reset-password   {"username"?} -> a new random password for a console admin (its
 //                                web console sessions end with the old password)
 //   POST /queue/flush            deliver everything queued now, ignoring retry waits
+//   POST /support-bundle         the support bundle (.tar.gz, its name in X-File-Name), audited;
+//                                the menu writes it where the admin says (a USB disk)
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,6 +44,8 @@ export interface LocalApiDeps {
   consoleSettings: () => ConsoleSettings;
   /** Where the web console can be opened, as a person types it (none when it does not run). */
   consoleUrls: () => string[];
+  /** Builds the support bundle (appliance/system/support-bundle.ts). */
+  supportBundle?: () => Promise<{ name: string; archive: Buffer }>;
 }
 
 export interface LocalStatus {
@@ -165,6 +169,12 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   app.post('/admin/reset-password', {
     schema: { body: Type.Object({ username: Type.Optional(Type.String({ description: 'which admin; needed when there are several' })) }) },
   }, async (req) => resetPassword(req.body.username));
+  app.post('/support-bundle', async (_req, reply) => {
+    if (!deps.supportBundle) throw new LocalError(404, 'this daemon makes no support bundle');
+    const { name, archive } = await deps.supportBundle();
+    await audit.record({ actor: 'console menu', ip: 'serial console', action: 'support bundle', detail: { file: name, bytes: archive.length } });
+    return reply.header('content-type', 'application/gzip').header('x-file-name', name).send(archive);
+  });
   app.post('/queue/flush', async () => {
     deps.queue.flush();
     return { flushed: deps.queue.size().messages };

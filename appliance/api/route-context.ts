@@ -8,6 +8,7 @@ import type { NetworkTrials } from '../system/network-trial.ts';
 import type { Config } from '../config/schema.ts';
 import type { ConfigProblem } from '../config/validate.ts';
 import type { Store } from '../store/store.ts';
+import type { RemoteBackup } from '../system/remote-backup.ts';
 import type { AuditLog } from './audit.ts';
 import { ApiError, invalid } from './errors.ts';
 import { SESSION_COOKIE } from './guard.ts';
@@ -39,6 +40,8 @@ export interface ConsoleContext {
   addresses?: () => string[];
   /** Network changes from the browser, tried before they are kept (system/network-trial.ts). */
   network: NetworkTrials;
+  /** Scheduled backups to the SFTP server (status, run now). */
+  remoteBackup: RemoteBackup;
 }
 
 /**

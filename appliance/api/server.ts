@@ -21,6 +21,7 @@ import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import auditRoutes from './routes/audit.ts';
 import backupRoutes from './routes/backup.ts';
 import signatureRoutes from './routes/signatures.ts';
+import supportRoutes from './routes/support.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
@@ -48,6 +49,7 @@ import { SessionStore } from './sessions.ts';
 import { SetupState } from './setup-state.ts';
 import { UserStore } from './users.ts';
 import { consoleUrls } from '../system/console-urls.ts';
+import { RemoteBackup } from '../system/remote-backup.ts';
 
 export const WEB_ROOT = path.resolve(import.meta.dirname, '../../web-ui/dist');
 
@@ -68,6 +70,8 @@ export interface ConsoleDeps {
   onRestoreStaged?: () => void;
   /** ClamAV's database folder and clamd (default /var/lib/clamav and the configured clamd). */
   clamav?: { databaseDir?: string; clamd?: string };
+  /** The daemon's remote backup (its schedule runs there); made here when absent (tests). */
+  remoteBackup?: RemoteBackup;
 }
 
 export interface ConsoleServer {
@@ -107,6 +111,10 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     setupLimiter: new AttemptLimiter(10, 15 * 60_000),
     onRestoreStaged: deps.onRestoreStaged,
     clamav: deps.clamav,
+    remoteBackup: deps.remoteBackup ?? new RemoteBackup({
+      store: deps.store, dataDir: deps.dataDir, settings: () => deps.config.current.system.remoteBackup,
+      hostname: () => deps.config.current.hostname, timezone: () => deps.config.current.time.timezone, say: deps.log ?? ((line) => console.log(line)),
+    }),
     onTlsChange: async () => {
       if (!deps.https) return;
       const c = deps.config.current;
@@ -146,7 +154,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes, savedSearchRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes]) {
+    backupRoutes, signatureRoutes, savedSearchRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes, supportRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 
@@ -167,7 +175,15 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     async close() {
       clearInterval(sweeper);
       network.close();
-      await app.close();
+      // A browser keeps its connection open after a response (keep-alive, 72 s in Fastify): one
+      // still answering when the close starts (the wizard's restore, which restarts the daemon)
+      // turns idle only afterwards, and would hold the close, and the restart, that long.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idle);
+      }
     },
   };
 }

@@ -394,10 +394,53 @@ export const SyslogSettings = Type.Object({
 }, { default: {} });
 export type SyslogSettings = Static<typeof SyslogSettings>;
 
+// freshclam (the virus signature updater), rendered into its freshclam.conf by the daemon and
+// applied by root (mailmoat-apply-system). No value may hold white space: freshclam.conf is
+// line- and word-based, and the apply script refuses anything else.
+const NoSpace = (description: string) => Type.String({ pattern: '^\\S*$', maxLength: 1000, default: '', description });
+const HttpUrl = (description: string) => Type.String({ pattern: '^https?://\\S+$', maxLength: 1000, description });
+export const FreshclamSettings = Type.Object({
+  source: Type.Union([Type.Literal('official'), Type.Literal('private'), Type.Literal('offline')], {
+    default: 'official',
+    description: 'where main, daily and bytecode come from: official (the ClamAV mirrors), private (your mirror at mirrorUrl) or offline (no download: upload .cvd files in the console)',
+  }),
+  mirrorUrl: Type.Union([Type.Literal(''), HttpUrl('a private mirror serving daily.cvd and the others, e.g. http://192.0.2.5/clamav (source: private)')], { default: '', description: 'the private mirror\'s URL (source: private)' }),
+  customUrls: Type.Array(HttpUrl('URL of an extra signature database (.ndb, .hdb, .ldb, …), e.g. a third-party set on your mirror'), { default: [], description: 'extra signature databases freshclam fetches besides the official ones' }),
+  proxy: Type.Object({
+    host: NoSpace('HTTP proxy freshclam goes through; empty: none'),
+    port: Port(3128, 'its port'),
+    username: NoSpace('user name for the proxy; empty: none'),
+    password: NoSpace('its password'),
+  }, { default: {} }),
+  checksPerDay: Type.Integer({ minimum: 1, maximum: 50, default: 12, description: 'how many times a day freshclam looks for new signatures' }),
+}, { default: {} });
+export type FreshclamSettings = Static<typeof FreshclamSettings>;
+
+// Scheduled backups to an SFTP server (appliance/system/remote-backup.ts): the encrypted archive of
+// everything, streamed as it is written, and the oldest ones removed past `keep`.
+export const RemoteBackupSettings = Type.Object({
+  enabled: Type.Boolean({ default: false, description: 'send a backup to the SFTP server on the schedule' }),
+  host: Type.String({ default: '', maxLength: 253, description: 'SFTP server (host name or IP address)' }),
+  port: Port(22, 'its SSH port'),
+  username: Type.String({ default: '', maxLength: 100, description: 'user name on the SFTP server' }),
+  password: Type.String({ default: '', maxLength: 1000, description: 'its password (or use privateKey)' }),
+  privateKey: Type.String({ default: '', maxLength: 20000, description: 'an unencrypted private key in OpenSSH or PEM format whose public key the server accepts (or use password)' }),
+  hostKey: Type.String({ default: '', pattern: '^(SHA256:[A-Za-z0-9+/]{43})?$', description: 'the server\'s host key fingerprint as `ssh-keygen -lf` shows it (SHA256:…); a server showing another key is refused. Empty: any key is taken (the one seen is shown in the backup status)' }),
+  path: Type.String({ default: '.', minLength: 1, maxLength: 1000, description: 'folder on the server for the archives (relative to the login folder, or absolute)' }),
+  passphrase: Type.String({ default: '', maxLength: 1024, description: 'passphrase the archives are encrypted with (8 characters or more; a restore needs it)' }),
+  frequency: Type.Union([Type.Literal('daily'), Type.Literal('weekly')], { default: 'daily', description: 'how often a backup is sent' }),
+  time: Type.String({ default: '02:30', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'time of day (HH:MM, the appliance\'s time zone)' }),
+  weekday: Type.Integer({ minimum: 0, maximum: 6, default: 0, description: 'day of a weekly backup (0 = Sunday)' }),
+  keep: Type.Integer({ minimum: 1, maximum: 1000, default: 7, description: 'archives kept on the server: older ones of this appliance are removed after each backup' }),
+}, { default: {} });
+export type RemoteBackupSettings = Static<typeof RemoteBackupSettings>;
+
 export const SystemSettings = Type.Object({
   disk: DiskThresholds,
   snmp: SnmpSettings,
   syslog: SyslogSettings,
+  freshclam: FreshclamSettings,
+  remoteBackup: RemoteBackupSettings,
 }, { default: {} });
 export type SystemSettings = Static<typeof SystemSettings>;
 

@@ -80,6 +80,15 @@ function semanticProblems(config: Config): ConfigProblem[] {
   if (Boolean(config.tls.certFile) !== Boolean(config.tls.keyFile)) {
     problems.push(problem('/tls', 'problem.cert-without-key'));
   }
+  if (config.system.freshclam.source === 'private' && !config.system.freshclam.mirrorUrl) {
+    problems.push(problem('/system/freshclam/mirrorUrl', 'problem.mirror-missing'));
+  }
+  const rb = config.system.remoteBackup;
+  if (rb.enabled) {
+    const missing = [!rb.host && 'host', !rb.username && 'username', !rb.password && !rb.privateKey && 'password or privateKey',
+      [...rb.passphrase].length < 8 && 'passphrase (8 characters or more)'].filter((x): x is string => Boolean(x));
+    if (missing.length) problems.push(problem('/system/remoteBackup', 'problem.remote-backup-incomplete', { missing: missing.join(', ') }));
+  }
   return problems;
 }
 

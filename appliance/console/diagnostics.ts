@@ -1,11 +1,14 @@
 // The menu's diagnostics: the checks an admin at the console runs first when mail stops: does DNS
-// resolve, is there a default route, does clamd answer, is a disk full. Each check returns a line
+// resolve, is there a default route, does clamd answer, does freshclam update the signatures, is a
+// disk full. Each check returns a line
 // saying what it found and, when it fails, what to look at.
 import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { measureFilesystem } from '../system/disk-watcher.ts';
+import { freshclamStatus } from '../system/freshclam.ts';
+import { SIGNATURES_DIR } from '../system/signatures.ts';
 
 const run = promisify(execFile);
 
@@ -51,6 +54,14 @@ export async function checkClamd(socketPath = '/run/clamav/clamd.ctl'): Promise<
   });
 }
 
+/** freshclam's last check, from its log: "PONG" from clamd says nothing about old signatures. */
+export async function checkFreshclam(databaseDir = SIGNATURES_DIR): Promise<CheckResult> {
+  const s = await freshclamStatus(databaseDir);
+  if (!s.lastRun) return { name: 'freshclam', ok: false, detail: `no freshclam check in ${databaseDir}/freshclam.log yet: is clamav-freshclam running?` };
+  if (s.lastRun.ok) return { name: 'freshclam', ok: true, detail: `last check ${s.lastRun.startedAt} succeeded${s.lastRun.updated.length ? ` (updated ${s.lastRun.updated.join(', ')})` : ''}` };
+  return { name: 'freshclam', ok: false, detail: `failing since ${s.failingSince} (${s.failuresInARow} checks in a row): ${s.lastRun.error ?? 'see its log'}; check the signature mirror and proxy settings` };
+}
+
 /** The same measure as the disk watcher's (and so the status screen's). */
 export async function checkDisks(warnPercent = 80, paths = ['/', '/var/lib/mailmoat']): Promise<CheckResult> {
   try {
@@ -65,5 +76,5 @@ export async function checkDisks(warnPercent = 80, paths = ['/', '/var/lib/mailm
 }
 
 export async function runDiagnostics(): Promise<CheckResult[]> {
-  return Promise.all([checkDns(), checkRoute(), checkClamd(), checkDisks()]);
+  return Promise.all([checkDns(), checkRoute(), checkClamd(), checkFreshclam(), checkDisks()]);
 }

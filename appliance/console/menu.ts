@@ -12,7 +12,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import readline from 'node:readline/promises';
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
-import { callDaemon, type LocalStatus } from './api-client.ts';
+import { callDaemon, supportBundleTo, type LocalStatus } from './api-client.ts';
 import { collectStatus, formatStatus, SERVICES, type ConsoleStatus } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
 
@@ -26,7 +26,7 @@ export interface MenuIo {
 const RESTARTABLE = ['mailmoat', 'clamav-daemon', 'snmpd', 'rsyslog', 'systemd-networkd'];
 const WIPE_CONFIRMATION = 'WIPE ALL DATA';
 
-const ITEMS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '0'] as const;
+const ITEMS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '0'] as const;
 // What the locked menu offers (see the top of this file).
 const WHILE_LOCKED = new Set<string>(['1', '2', '4', '5', '6', '7', '0']);
 
@@ -177,6 +177,14 @@ export async function runMenu(io: MenuIo): Promise<number> {
           await sudo(['/usr/local/bin/mailmoat', 'menu', 'set-network'], io, lang, true);
           rl.resume();
           break;
+        case '12': {
+          say(`\n${tr('menu.bundleMount')}`);
+          const folder = await ask(tr('menu.bundleFolder'));
+          if (!folder) { say(tr('menu.cancelled')); break; }
+          const written = await supportBundleTo(folder).catch((err: Error) => err);
+          say(written instanceof Error ? `\n${tr('menu.bundleFailed', { reason: written.message })}` : `\n${tr('menu.bundleWritten', { file: written.file, bytes: written.bytes })}`);
+          break;
+        }
         default:
           say(tr('menu.notOnMenu', { choice }));
       }

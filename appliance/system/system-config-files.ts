@@ -1,6 +1,7 @@
 // Settings of the box's system daemons that follow the appliance configuration: snmpd's access
 // (communities, v3 users, trap sinks), rsyslog's remote forwarding (RFC 5424 over UDP/TCP), and
-// the OS's host name, time zone and NTP servers (os.conf). The unprivileged daemon writes them to
+// the OS's host name, time zone and NTP servers (os.conf), and freshclam's mirror, proxy and
+// checks (freshclam.conf, see freshclam.ts). The unprivileged daemon writes them to
 // <data>/system; a systemd path unit has root apply them (mailmoat-apply-system, which checks
 // every value of os.conf itself: it never trusts this file), so files are only rewritten when
 // their content differs. `mailmoat system-files` writes the same files from a configuration file
@@ -8,6 +9,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, SnmpSettings, SyslogSettings, TimeSettings } from '../config/schema.ts';
+import { renderFreshclamSettings } from './freshclam.ts';
 
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
 
@@ -49,6 +51,7 @@ export async function writeSystemConfigFiles(dir: string, config: Pick<Config, '
     ['snmpd.conf', renderSnmpd(config.system.snmp)],
     ['rsyslog-remote.conf', renderRsyslogRemote(config.system.syslog)],
     ['os.conf', renderOsSettings(config)],
+    ['freshclam.conf', renderFreshclamSettings(config.system.freshclam)],
   ];
   const written: string[] = [];
   for (const [name, content] of files) if (await writeIfChanged(path.join(dir, name), content)) written.push(name);

@@ -2,7 +2,8 @@
 // isAboveHardLimit() the SMTP session asks before accepting mail), the SNMP subagent, and the
 // system daemons' settings files. Disk alerts go to the log (the journal, with syslog priority,
 // hence rsyslog and remote syslog), to SNMP traps, and to the admin by mail when a sender is given;
-// so do virus signatures turning stale (older than two days) and fresh again, checked hourly.
+// so do virus signatures turning stale (older than two days) and fresh again, and freshclam failing
+// for two days and working again (one trap kind, signaturesStale, for both), checked hourly.
 import path from 'node:path';
 import type { ConfigService } from '../config/config-service.ts';
 import { DiskWatcher, type DiskEvent } from './disk-watcher.ts';
@@ -10,6 +11,7 @@ import { serviceStates } from './services.ts';
 import { SnmpSubagent, type MailmoatStats } from './snmp-agent.ts';
 import { writeSystemConfigFiles } from './system-config-files.ts';
 import { StalenessWatch, type SignatureStatus } from './signatures.ts';
+import { FreshclamWatch, type FreshclamStatus } from './freshclam.ts';
 
 export type MailCounters = Omit<MailmoatStats, 'diskSystemPercent' | 'diskDataPercent' | 'diskState' | 'services'>;
 
@@ -28,6 +30,8 @@ export interface SystemServicesOptions {
   appliance?: boolean;
   /** The ClamAV databases' state (appliance only: SNMP objects and the staleness warning). */
   signatures?: () => Promise<SignatureStatus>;
+  /** freshclam's checks as its log tells them (failing past two days is warned about like staleness). */
+  freshclam?: () => Promise<FreshclamStatus>;
   /** How often the signatures' age is checked (default hourly). */
   signatureCheckMs?: number;
 }
@@ -103,8 +107,21 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
             .catch((err: Error) => say(`<4>mailmoat: could not mail the admin about the signatures: ${err.message}`));
         }
       }).catch((err: Error) => say(`<3>mailmoat: cannot read the virus signatures' state: ${err.message}`));
-      void check();
-      signatureTimer = setInterval(check, o.signatureCheckMs ?? 3600_000).unref();
+      const fresh = new FreshclamWatch();
+      const readFreshclam = o.freshclam;
+      const checkFreshclam = () => readFreshclam?.().then((status) => {
+        const change = fresh.update(status);
+        if (!change) return;
+        say(`<${change.failing ? 4 : 5}>mailmoat: ${change.message}`);
+        void snmp?.trap('signaturesStale', change.message);
+        if (change.failing) {
+          void o.notifyAdmin?.(`[Mailmoat] virus signature updates failing on ${o.config.current.hostname}`, change.message)
+            .catch((err: Error) => say(`<4>mailmoat: could not mail the admin about freshclam: ${err.message}`));
+        }
+      }).catch((err: Error) => say(`<3>mailmoat: cannot read freshclam's log: ${err.message}`));
+      const both = () => { void check(); void checkFreshclam(); };
+      both();
+      signatureTimer = setInterval(both, o.signatureCheckMs ?? 3600_000).unref();
     }
     o.config.on('change', (next, previous) => {
       if (JSON.stringify(next.system.disk) !== JSON.stringify(previous.system.disk)) disks.setThresholds(next.system.disk);

@@ -31,6 +31,9 @@ export interface ClamdInstance {
   /** "127.0.0.1:port" when tcp was requested. */
   tcp?: string;
   pid: number;
+  /** Its configuration file (freshclam's NotifyClamd reads the socket from it) and database folder. */
+  config: string;
+  databaseDir: string;
   stop(): Promise<void>;
 }
 
@@ -95,7 +98,7 @@ export async function startClamd(opts: { tcp?: boolean; streamMaxLength?: string
       throw new Error(`clamd exited while starting: ${stderr.trim()}`);
     }
     if (existsSync(socket) && await ping(socket, 1000)) {
-      return { socket, tcp: port ? `127.0.0.1:${port}` : undefined, pid, stop };
+      return { socket, tcp: port ? `127.0.0.1:${port}` : undefined, pid, config: path.join(dir, 'clamd.conf'), databaseDir: db, stop };
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -14,8 +14,9 @@ export interface Daemon {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-export async function startDaemon(configFile: string, dataDir: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/mailmoat.js'), 'start', '--config', configFile, '--data', dataDir], {
+/** `seed`: the file only fills an empty store (--seed-config, as the image starts), so a restored configuration stays. */
+export async function startDaemon(configFile: string, dataDir: string, opts: { seed?: boolean } = {}): Promise<Daemon> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/mailmoat.js'), 'start', opts.seed ? '--seed-config' : '--config', configFile, '--data', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -130,7 +130,7 @@ async function menuStatus(t: ExecutionContext, vm: Vm, o: { loggedIn?: boolean }
   }
   // The menu is unlocked in setup mode; a first screen without the daemon's figures is locked.
   const drawn = (from: number) => vm.waitForSerial('the maintenance menu',
-    new RegExp(`${loosePart('Host:')}[\\s\\S]*?(${loosePart('Choose 0-11:')}|${loosePart('Choose an item, or U to unlock:')})`), 120_000, from);
+    new RegExp(`${loosePart('Host:')}[\\s\\S]*?(${loosePart('Choose 0-12:')}|${loosePart('Choose an item, or U to unlock:')})`), 120_000, from);
   let screen = (await drawn(mark))[0];
   const deadline = Date.now() + 5 * 60_000;
   for (let redraws = 0; loose('Mail status unavailable').test(screen); redraws++) {
@@ -314,7 +314,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     await vm.type('\x03');
     // The menu takes the terminal back only once the dialogue has ended: wait for its prompt.
     await vm.waitForSerial('the rollback after Ctrl-C, then the menu',
-      new RegExp(`${loosePart('Interrupted: the previous network settings are back.')}[\\s\\S]*${loosePart('Choose 0-11:')}`), 120_000, mark3);
+      new RegExp(`${loosePart('Interrupted: the previous network settings are back.')}[\\s\\S]*${loosePart('Choose 0-12:')}`), 120_000, mark3);
     const afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
     t.regex(afterCtrlC, loose('10.0.2.15'));
     t.notRegex(afterCtrlC, loose('10.0.2.77'));
@@ -436,7 +436,7 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
     // ...and the warning is in the journal (item 5 shows the daemon's warnings first).
     const mark2 = vm.serial().length;
     await vm.type('5\n');
-    const log = (await vm.waitForSerial('the log lines on the menu', new RegExp(`${loosePart('Warnings and errors from the mailmoat daemon')}[\\s\\S]*?${loosePart('Choose 0-11:')}`), 120_000, mark2))[0];
+    const log = (await vm.waitForSerial('the log lines on the menu', new RegExp(`${loosePart('Warnings and errors from the mailmoat daemon')}[\\s\\S]*?${loosePart('Choose 0-12:')}`), 120_000, mark2))[0];
     t.regex(log, new RegExp(`${loosePart('mailmoat: disk warning: the data filesystem (/var/lib/mailmoat) is')}[\\s\\d.]+${loosePart('% full (warning at 80 %)')}`));
 
     // Factory reset (item 8): the data partition is wiped early in the next boot, before anything

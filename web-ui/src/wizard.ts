@@ -2,8 +2,10 @@
 // and network, time, first domain and its route (with a live test), TLS, admin contact, and a
 // summary with the DNS records to publish. Each step is checked in the browser with the server's
 // schema; the server checks everything again and its problems send the user back to the step.
+// Instead of the steps, a claimed wizard may restore a backup archive (with its passphrase): the
+// appliance checks it whole, stages it and restarts onto it, so the restored accounts log in.
 import { html, css, nothing } from 'lit';
-import { api, ApiFailure, setCsrf, type RouteTest } from './api.ts';
+import { api, ApiFailure, getCsrf, setCsrf, type RouteTest } from './api.ts';
 import { describeFailure } from './failure.ts';
 import { field } from './field.ts';
 import { I18nElement, lang, setLanguage, t } from './i18n.ts';
@@ -24,7 +26,12 @@ const STEP_OF_PATH: [RegExp, Step][] = [[/^\/admin/, 'admin'], [/^\/hostname/, '
 
 export class MmWizard extends I18nElement {
   static override properties = { step: { state: true }, errors: { state: true }, banner: { state: true }, busy: { state: true },
-    test: { state: true }, dns: { state: true }, done: { state: true }, defaults: { state: true } };
+    test: { state: true }, dns: { state: true }, done: { state: true }, defaults: { state: true }, restoring: { state: true }, restored: { state: true } };
+  /** The restore form is shown instead of the steps. */
+  declare restoring: boolean;
+  declare restored: { entries: number; files: number; restarting: boolean } | null;
+  #archive: File | undefined;
+  #passphrase = '';
   declare step: number;
   declare errors: Record<string, string>;
   declare banner: string;
@@ -59,6 +66,47 @@ export class MmWizard extends I18nElement {
     this.dns = [];
     this.done = false;
     this.defaults = null;
+    this.restoring = false;
+    this.restored = null;
+  }
+
+  /** Sends the archive as the raw body (never buffered whole by the page), the passphrase percent-encoded in a header. */
+  async #restore(e: Event): Promise<void> {
+    e.preventDefault();
+    if (!this.#archive) { this.banner = t('wizard.restore.noFile'); return; }
+    this.busy = true;
+    this.banner = '';
+    try {
+      const res = await fetch('/api/setup/restore', { method: 'POST', body: this.#archive, credentials: 'same-origin', headers: {
+        'content-type': 'application/vnd.mailmoat.backup', 'x-mailmoat-passphrase': encodeURIComponent(this.#passphrase),
+        'x-csrf-token': getCsrf() ?? '', 'accept-language': lang(),
+      } });
+      const data = (await res.json().catch(() => ({}))) as { entries?: number; files?: number; restarting?: boolean; error?: { code: string; message: string } };
+      if (!res.ok) throw new ApiFailure(res.status, data.error?.code ?? 'internal', data.error?.message ?? res.statusText, [], typeof data.error?.message === 'string');
+      this.restored = { entries: data.entries ?? 0, files: data.files ?? 0, restarting: data.restarting ?? false };
+    } catch (err) {
+      this.banner = describeFailure(err).text;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #restoreForm() {
+    if (this.restored) {
+      return html`<section class="card"><h1>${t('wizard.restore.title')}</h1>
+        <p class="banner ok" role="status">${t(this.restored.restarting ? 'wizard.restore.done' : 'wizard.restore.doneLater', { entries: this.restored.entries, files: this.restored.files })}</p></section>`;
+    }
+    return html`<section class="card"><h1>${t('wizard.restore.title')}</h1><p>${t('wizard.restore.intro')}</p>
+      <form @submit=${(e: Event) => this.#restore(e)}>
+        <label><span>${t('wizard.restore.file')}</span><input type="file" accept=".mmbackup" @change=${(e: Event) => { this.#archive = (e.target as HTMLInputElement).files?.[0]; }}></label>
+        ${field({ label: t('wizard.restore.passphrase'), type: 'password', value: this.#passphrase, autocomplete: 'off', onInput: (v) => { this.#passphrase = v; } })}
+        ${this.busy ? html`<p class="muted" role="status">${t('wizard.restore.busy')}</p>` : nothing}
+        ${this.banner ? html`<p class="banner error" role="alert">${this.banner}</p>` : nothing}
+        <div class="actions">
+          <button type="button" class="secondary" @click=${() => { this.restoring = false; this.banner = ''; }}>${t('common.back')}</button>
+          <button type="submit" ?disabled=${this.busy}>${t('wizard.restore.submit')}</button>
+        </div>
+      </form></section>`;
   }
 
   #fail(err: unknown): void {
@@ -196,7 +244,8 @@ export class MmWizard extends I18nElement {
       case 'language':
         return html`<fieldset class="bare"><legend class="muted">${t('wizard.language.title')}</legend>
           ${(['ja', 'en'] as const).map((l) => html`<label><input type="radio" name="language" value=${l} ?checked=${lang() === l}
-            @change=${() => setLanguage(l)}> ${l === 'ja' ? '日本語' : 'English'}</label>`)}</fieldset>`;
+            @change=${() => setLanguage(l)}> ${l === 'ja' ? '日本語' : 'English'}</label>`)}</fieldset>
+          <p><button type="button" class="secondary" @click=${() => { this.restoring = true; this.banner = ''; }}>${t('wizard.restore.offer')}</button></p>`;
       case 'admin':
         return html`
           ${field({ label: t('wizard.admin.username'), value: f.admin.username, error: e['/admin/username'], autocomplete: 'username', onInput: (v) => { f.admin.username = v; set(); } })}
@@ -249,6 +298,7 @@ export class MmWizard extends I18nElement {
           <p class="muted">${(['ja', 'en'] as const).map((l) => html`<button type="button" class="secondary" @click=${() => setLanguage(l)}>${l === 'ja' ? '日本語' : 'English'}</button> `)}</p>
         </form></section>`;
     }
+    if (this.restoring || this.restored) return this.#restoreForm();
     const step = STEPS[this.step];
     const last = step === 'summary';
     return html`<section class="card">

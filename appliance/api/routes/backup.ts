@@ -6,6 +6,8 @@
 // (encodeURIComponent) so any characters fit. Both are POSTs, so the guard audits them.
 // A restore is checked whole and staged first; it takes effect when the daemon restarts, which
 // it asks for at once (onRestoreStaged) where it runs as a service.
+// The scheduled backup to an SFTP server (appliance/system/remote-backup.ts) shows its last run
+// here, and an admin may run it at once (to try the settings).
 import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -72,6 +74,12 @@ export default async function backupRoutes(fastify: FastifyInstance, ctx: Consol
       restoring = false;
     }
   };
+  app.get('/api/system/remote-backup', { config: { access: adminOnly } }, async () => ctx.remoteBackup.status());
+  app.post('/api/system/remote-backup/run', { config: { access: adminOnly } }, async (req) => {
+    const run = await ctx.remoteBackup.run();
+    req.auditDetail = { ok: run.ok, ...(run.file ? { file: run.file } : {}), ...(run.error ? { error: run.error } : {}) };
+    return run;
+  });
   app.post('/api/system/restore', { config: { access: adminOnly }, schema: { response: { 200: Restored } } }, restore);
   // A fresh box: the restored accounts, settings and certificate replace the wizard's steps.
   app.post('/api/setup/restore', { config: { access: { roles: 'setup' } }, schema: { response: { 200: Restored } } }, restore);

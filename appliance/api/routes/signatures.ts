@@ -2,11 +2,13 @@
 // age, clamd's loaded version, and the upload of .cvd/.cld files for boxes without Internet
 // access. The file is the raw body (any content type but JSON, streamed to disk, never buffered:
 // main.cvd is over 100 MB), its name the last path segment; clamd reloads after an upload.
+// The status includes freshclam's last checks as its log tells them (appliance/system/freshclam.ts).
 import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { reload, version } from '../../pipeline/clamd-client.ts';
+import { freshclamStatus } from '../../system/freshclam.ts';
 import { installDatabase, signatureStatus, SignatureUploadError, SIGNATURES_DIR } from '../../system/signatures.ts';
 import type { ConsoleContext } from '../route-context.ts';
 import { ApiError } from '../errors.ts';
@@ -28,7 +30,7 @@ export default async function signatureRoutes(fastify: FastifyInstance, ctx: Con
 
   app.get('/api/system/signatures', { config: { access: adminOnly } }, async () => {
     const clamd = clamdOf(ctx);
-    return signatureStatus(dir, clamd ? await version(clamd) : undefined);
+    return { ...await signatureStatus(dir, clamd ? await version(clamd) : undefined), freshclam: await freshclamStatus(dir) };
   });
 
   app.post('/api/system/signatures/:file', {

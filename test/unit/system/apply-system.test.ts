@@ -1,13 +1,15 @@
 // The image's mailmoat-apply-system (root) applying the os.conf the unprivileged daemon writes:
 // run for real with its directories moved to a temporary folder and in a private UTS namespace
 // (unshare), so the host name it sets is the namespace's, never this machine's. Values an attacker
-// controlling the daemon could write are refused, and nothing in them is executed.
+// controlling the daemon could write are refused, and nothing in them is executed; freshclam.conf
+// keeps root's fixed lines and takes only checked mirror, proxy and checks lines.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { renderOsSettings } from '../../../appliance/system/system-config-files.ts';
+import { renderFreshclamSettings } from '../../../appliance/system/freshclam.ts';
 
 const script = path.resolve(import.meta.dirname, '../../../image/overlay/usr/local/sbin/mailmoat-apply-system');
 const canUnshare = process.getuid?.() === 0;
@@ -67,5 +69,38 @@ test('hostile values are refused with a message and nothing in them runs', (t) =
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(marker, { force: true });
+  }
+});
+
+test('freshclam.conf: fixed lines first, then only checked mirror, proxy and checks lines; readable by root alone', (t) => {
+  if (!canUnshare) return t.pass('needs root for a private UTS namespace (unshare --uts)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-apply-'));
+  try {
+    mkdirSync(path.join(dir, 'system'));
+    writeFileSync(path.join(dir, 'system/os.conf'), renderOsSettings({ hostname: 'mailmoat', time: { timezone: 'UTC', ntpServers: ['ntp.example'] } }));
+    writeFileSync(path.join(dir, 'system/freshclam.conf'), renderFreshclamSettings({
+      source: 'private', mirrorUrl: 'http://192.0.2.5/clamav', customUrls: ['https://sigs.example/extra.ndb'], checksPerDay: 6,
+      proxy: { host: 'proxy.example', port: 8080, username: 'fred', password: 'pa$$word' },
+    }) + [
+      'OnUpdateExecute /bin/sh -c "touch /tmp/pwned"',
+      'DatabaseCustomURL file:///etc/shadow',
+      'DatabaseOwner root',
+      "HTTPProxyPassword it's",
+      'ExcludeDatabase ../../etc',
+    ].join('\n') + '\n');
+    const out = execFileSync('unshare', ['--uts', '--', 'sh', script, '--boot'], {
+      encoding: 'utf8',
+      env: { ...process.env, MAILMOAT_SYSTEM_DIR: path.join(dir, 'system'), MAILMOAT_OS_DIR: path.join(dir, 'os'), MAILMOAT_FRESHCLAM_DB: '/var/lib/clamav' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const conf = readFileSync(path.join(dir, 'os/freshclam.conf'), 'utf8').split('\n');
+    t.deepEqual(conf.slice(1, 4), ['DatabaseDirectory /var/lib/clamav', 'DatabaseOwner clamav', 'UpdateLogFile /var/lib/clamav/freshclam.log'], out);
+    t.deepEqual(conf.filter((l) => /^(PrivateMirror|DatabaseCustomURL|HTTPProxy|Checks|OnUpdate|ExcludeDatabase)/.test(l) || l === 'DatabaseOwner root'), [
+      'PrivateMirror http://192.0.2.5/clamav', 'DatabaseCustomURL https://sigs.example/extra.ndb', 'HTTPProxyServer proxy.example',
+      'HTTPProxyPort 8080', 'HTTPProxyUsername fred', 'HTTPProxyPassword pa$$word', 'Checks 6',
+    ]);
+    t.is(statSync(path.join(dir, 'os/freshclam.conf')).mode & 0o777, 0o600);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,7 +4,8 @@
 // thinks of them (settings-form.ts: host name, resolvers, NTP, SNMP, remote syslog, …); the TLS
 // certificate; backup and restore of everything as one archive encrypted with a passphrase (the
 // browser saves the download; a restore is checked whole by the appliance, which then restarts
-// onto it); and, folded away for those who want it, any configuration section as JSON
+// onto it); the last backup sent to the SFTP server (and sending one now); the support bundle's
+// download; and, folded away for those who want it, any configuration section as JSON
 // (configuration as code), checked by the same rules.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
@@ -28,7 +29,8 @@ interface Status {
 }
 
 export class MmSystem extends I18nElement {
-  static override properties = { status: { state: true }, config: { state: true }, section: { state: true }, errors: { state: true }, banner: { state: true } };
+  static override properties = { status: { state: true }, config: { state: true }, section: { state: true }, errors: { state: true }, banner: { state: true }, remote: { state: true } };
+  declare remote: { lastRun?: { at: string; ok: boolean; file?: string; bytes?: number; error?: string } } | null;
   declare status: Status | null;
   declare config: Record<string, Record<string, unknown>> | null;
   declare section: string;
@@ -46,6 +48,7 @@ export class MmSystem extends I18nElement {
     this.section = 'listeners';
     this.errors = {};
     this.banner = null;
+    this.remote = null;
   }
   override connectedCallback(): void {
     super.connectedCallback();
@@ -58,6 +61,7 @@ export class MmSystem extends I18nElement {
     this.config = cfg.config;
     this.sections = cfg.sections.filter((s) => (subSchema(schema, s) as Schema).type === 'object');
     this.schema = schema;
+    this.remote = await api<NonNullable<MmSystem['remote']>>('GET', '/api/system/remote-backup').catch(() => null);
   }
   async #run(action: () => Promise<unknown>, ok = t('common.saved')): Promise<void> {
     try {
@@ -108,6 +112,28 @@ export class MmSystem extends I18nElement {
     }, t('system.backupSaved'));
   }
 
+  async #supportBundle(): Promise<void> {
+    await this.#run(async () => {
+      const res = await this.#raw('/api/system/support-bundle', '', {});
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'mailmoat-support.tar.gz';
+      const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(await res.blob()), download: name });
+      link.click();
+      URL.revokeObjectURL(link.href);
+    }, t('system.supportBundleSaved'));
+  }
+
+  #remoteCard() {
+    const last = this.remote?.lastRun;
+    const when = (at: string) => formatTime(lang(), at, this.status!.time.timezone);
+    return html`<section class="card" id="remote-backup"><h2>${t('system.remoteBackup')}</h2>
+      <p class=${last && !last.ok ? 'banner error' : ''}>${!last ? t('system.remoteBackupNever') : last.ok
+        ? t('system.remoteBackupOk', { at: when(last.at), file: last.file ?? '', bytes: last.bytes ?? 0 })
+        : t('system.remoteBackupFailed', { at: when(last.at), error: last.error ?? '' })}</p>
+      <div class="actions"><button type="button" @click=${() => this.#run(() => api('POST', '/api/system/remote-backup/run'))}>${t('system.remoteBackupRun')}</button></div></section>
+      <section class="card" id="support-bundle"><h2>${t('system.supportBundle')}</h2><p>${t('system.supportBundleIntro')}</p>
+        <div class="actions"><button type="button" @click=${() => this.#supportBundle()}>${t('system.supportBundleDownload')}</button></div></section>`;
+  }
+
   async #restore(): Promise<void> {
     const file = this.#archive;
     if (!file) return;
@@ -148,6 +174,7 @@ export class MmSystem extends I18nElement {
         <label><span>${t('system.restore')}</span><input type="file" accept=".mmbackup" @change=${(e: Event) => { this.#archive = (e.target as HTMLInputElement).files?.[0]; }}></label>
         <div class="actions"><button type="button" @click=${() => this.#restore()}>${t('system.restoreStart')}</button></div></section>
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
+      ${this.#remoteCard()}
       <section class="card"><details><summary>${settingsText(lang(), 'ui.advanced')}</summary>
         <form @submit=${(e: Event) => this.#saveSection(e)}><p class="muted">${settingsText(lang(), 'ui.advancedHelp')}</p>
         ${field({ label: settingsText(lang(), 'ui.section'), value: this.section, options: this.sections.map((x) => ({ value: x, label: x })), literal: true, onInput: (v) => { this.section = v; this.#sectionText = ''; this.errors = {}; this.banner = null; } })}
