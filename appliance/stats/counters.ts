@@ -13,14 +13,16 @@
 // made again from its hours when opened.
 //
 // What each counter counts, per message (so they can be checked against the message log), at the
-// time the log records (received: receivedAt; delivered / bounced: finishedAt):
+// time the log records (received: receivedAt; delivered / bounced / deferred: finishedAt):
 //   received / outbound: answered at the end of DATA (accepted, held or refused with 5xx; a 4xx is
 //     not counted, the sender tries again), by direction; receivedBytes / outboundBytes: their
 //     sizes; rejected: refused with 5xx and no copy kept; quarantined / deleted: some copy held /
 //     dropped, whatever the SMTP answer (a message held while quarantineResponse is "reject" was
 //     answered 550 and counts here, not as rejected);
 //   delivered / bounced: left the queue with some copy delivered / bounced (our bounces, notices
-//     and quarantine releases included); spam / phish / virus: some copy of that class;
+//     and quarantine releases included); deferred: left the queue after at least one attempt that
+//     failed for the time being (4xx, or no server reached); spam / phish / virus / blocked: some
+//     copy of that class (blocked: Blacklisted, by a block list);
 //   refusedRcpt: recipients refused at RCPT (unknown user, blocked recipient: for their domain;
 //     relay denied: box-wide only), whether or not the message log records them;
 //   oversize: messages refused with 552 for their size: announced at MAIL FROM (box-wide only, as
@@ -50,7 +52,7 @@ import { isZone, localTime } from './calendar.ts';
 import { addToSummary, mergeSummaries, type TopEntry, type TopItem, type TopKind } from './top.ts';
 
 export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus',
-  'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused'] as const;
+  'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused', 'blocked', 'deferred'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
 export type Granularity = 'hour' | 'day' | 'month' | 'year';
@@ -180,6 +182,7 @@ export class Stats {
     if (classes.has('Spam')) inc('spam');
     if (classes.has('Phish')) inc('phish');
     if (classes.has('Virus')) inc('virus');
+    if (classes.has('Blacklisted')) inc('blocked');
     this.#add(this.#owners(log), add, log.receivedAt);
     if (log.direction === 'inbound' || log.direction === 'outbound') this.#addDetails(log);
   }
@@ -190,6 +193,7 @@ export class Stats {
     const states = new Set(log.recipients.map((r) => r.status));
     if (states.has('delivered')) add.delivered = 1;
     if (states.has('bounced')) add.bounced = 1;
+    if (log.attempts.some((a) => a.code < 200 || (a.code >= 400 && a.code < 500))) add.deferred = 1;
     this.#add(this.#owners(log), add, log.finishedAt ?? Date.now());
   }
 

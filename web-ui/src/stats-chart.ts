@@ -18,7 +18,7 @@ export type Series = StatisticsSeries;
 /** The graphs the page draws, each a stack of counters. */
 export const OUTCOMES: Counter[] = ['delivered', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize'];
 export const TRAFFIC: Counter[] = ['received', 'outbound'];
-export const THREATS: Counter[] = ['spam', 'phish', 'virus'];
+export const THREATS: Counter[] = ['spam', 'phish', 'virus', 'blocked'];
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

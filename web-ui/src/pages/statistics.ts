@@ -20,7 +20,7 @@ import type { StatisticsScores, StatisticsTop } from '../../../appliance/api/pro
 import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
 
 const PERIODS = ['day', 'week', 'month', 'year'] as const;
-const TABLE: Counter[] = ['received', 'outbound', 'delivered', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize', 'spam', 'phish', 'virus'];
+const TABLE: Counter[] = ['received', 'outbound', 'delivered', 'deferred', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize', 'spam', 'phish', 'virus', 'blocked'];
 const BYTES: Counter[] = ['receivedBytes', 'outboundBytes'];
 
 const TOP_ROWS = 20;
