@@ -38,7 +38,9 @@
 // `outbound`, at receivedAt, in the owner's local days):
 //   owner!top-<kind>!YYYYMMDD  the day's top senders, sender domains, recipients (the owner's own;
 //     all of them box-wide and for outbound mail), client IPs and virus names, each a bounded
-//     Space-Saving summary (top.ts says why); kept TOP_KEPT_DAYS days, summed for longer periods;
+//     Space-Saving summary (top.ts says why); kept TOP_KEPT_DAYS days;
+//   owner!topm-<kind>!YYYYMM   the same for the local month, with more room (TOP_MONTH_CAPACITY):
+//     whole months (a month, a year) are read from these, 12 keys for a year instead of 365;
 //   owner!scores!YYYYMMDD      the day's spam scores, SCORE_BINS bins of 5 points (messages scored);
 //   owner!gauge-hour!YYYYMMDDHH, owner!gauge-day!YYYYMMDD, owner!gauge-month!YYYYMM
 //     samples of the queue (box-wide) and the quarantine (per domain and box-wide): how many samples,
@@ -48,8 +50,8 @@
 // wants (a subagent restarting under a running snmpd cannot signal a reset).
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Store, Sublevel } from '../store/store.ts';
-import { isZone, localTime } from './calendar.ts';
-import { addToSummary, mergeSummaries, type TopEntry, type TopItem, type TopKind } from './top.ts';
+import { addDays, isoDate, isZone, localTime, parseIsoDate } from './calendar.ts';
+import { addToSummary, mergeSummaries, TOP_CAPACITY, TOP_MONTH_CAPACITY, type TopEntry, type TopItem, type TopKind } from './top.ts';
 
 export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus',
   'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused', 'blocked', 'deferred'] as const;
@@ -277,12 +279,15 @@ export class Stats {
    */
   async top(domains: string[] | 'all', kind: TopKind, firstDay: string, lastDay: string, limit: number): Promise<TopItem[]> {
     await this.flush();
-    const days: TopEntry[][] = [];
+    // Whole months are read from the month summaries.
+    const months = firstDay.endsWith('01') && monthEnds(lastDay);
+    const [g, first, last] = months ? [`topm-${kind}`, firstDay.slice(0, 6), lastDay.slice(0, 6)] : [`top-${kind}`, firstDay, lastDay];
+    const summaries: TopEntry[][] = [];
     for (const owner of ownersOf(domains)) {
-      const prefix = `${owner}!top-${kind}!`;
-      for await (const value of this.#db.values({ gte: prefix + firstDay, lte: prefix + lastDay })) days.push(value as TopEntry[]);
+      const prefix = `${owner}!${g}!`;
+      for await (const value of this.#db.values({ gte: prefix + first, lte: prefix + last })) summaries.push(value as TopEntry[]);
     }
-    return mergeSummaries(days, limit);
+    return mergeSummaries(summaries, limit);
   }
 
   /** How many messages scored in each SCORE_BINS bin over the local days `firstDay` to `lastDay`, summed over the domains. */
@@ -338,6 +343,7 @@ export class Stats {
       if (owner === undefined || g === undefined) continue;
       if ((g === 'hour' || g === 'gauge-hour') && label < cutoff) doomed.push(key);
       else if (g.startsWith('top-') && label < topCutoff) doomed.push(key);
+      else if (g.startsWith('topm-') && label < topCutoff.slice(0, 6)) doomed.push(key);
     }
     for (let i = 0; i < doomed.length; i += 5000) await this.#db.batch(doomed.slice(i, i + 5000).map((key) => ({ type: 'del' as const, key })));
     return doomed.length;
@@ -404,7 +410,7 @@ export class Stats {
           const merged = { ...zeroCounts(), ...(was as Stored | undefined) };
           for (const c of COUNTERS) merged[c] += counts[c];
           value = compact(merged);
-        } else if (seen) value = addToSummary((was as TopEntry[] | undefined) ?? [], seen);
+        } else if (seen) value = addToSummary((was as TopEntry[] | undefined) ?? [], seen, key.includes('!topm-') ? TOP_MONTH_CAPACITY : TOP_CAPACITY);
         else if (bins) value = ((was as number[] | undefined) ?? new Array<number>(SCORE_BINS).fill(0)).map((n, j) => n + (bins[j] ?? 0));
         else {
           const merged = new Map<string, GaugeBucket>(was ? [[key, was as GaugeBucket]] : []);
@@ -435,13 +441,14 @@ export class Stats {
     const virus = virusOf(log.findings);
     const score = scoreOf(log.findings);
     for (const owner of new Set(this.#owners(log).filter(Boolean))) {
-      const day = calendarBuckets(log.receivedAt, this.#zoneOf(owner)).day;
+      const { day, month } = calendarBuckets(log.receivedAt, this.#zoneOf(owner));
       const see = (kind: TopKind, value: string | undefined) => {
         if (!value) return;
-        const key = `${owner}!top-${kind}!${day}`;
-        const counts = this.#pendingTop.get(key) ?? new Map<string, number>();
-        counts.set(value, (counts.get(value) ?? 0) + 1);
-        this.#pendingTop.set(key, counts);
+        for (const key of [`${owner}!top-${kind}!${day}`, `${owner}!topm-${kind}!${month}`]) {
+          const counts = this.#pendingTop.get(key) ?? new Map<string, number>();
+          counts.set(value, (counts.get(value) ?? 0) + 1);
+          this.#pendingTop.set(key, counts);
+        }
       };
       // The null sender (bounces) is a sender too: "<>" in the table.
       see('sender', sender || '<>');
@@ -474,6 +481,12 @@ export class Stats {
       this.#pending.set(key, counts);
     }
   }
+}
+
+/** Whether a day label (YYYYMMDD) is the last day of its month. */
+function monthEnds(day: string): boolean {
+  const d = parseIsoDate(`${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`);
+  return d !== undefined && isoDate(addDays(d, 1)).endsWith('-01');
 }
 
 function ownersOf(domains: string[] | 'all'): string[] {

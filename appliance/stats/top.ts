@@ -6,8 +6,10 @@
 // spam run brings, every value seen more than total / capacity times that day is in the summary,
 // and each count overstates the truth by at most its `error` (0 while a day has fewer distinct
 // values than slots, which is most days of most domains: the tables are then exact).
-// A longer period sums its days' summaries: a value that fell out of some day's summary misses
-// that day's few counts, so a period's figures are estimates within the errors shown with them.
+// A week sums its days' summaries: a value that fell out of some day's summary misses that day's
+// few counts, so its figures are estimates within the errors shown with them. Each month also has
+// its own larger summary, fed the same sightings, so a month or a year (12 of them) is read from
+// few keys with the month's own error bound rather than 365 days' losses.
 // Bounded counters (a fixed top-K without replacement) were the alternative: they are exact for
 // the first K values of the day and blind to a heavy sender that starts late; Misra-Gries gives the
 // same guarantee with underestimates, which read worse in an admin's table than an error bound.
@@ -17,6 +19,8 @@ export type TopKind = (typeof TOP_KINDS)[number];
 
 /** Entries per summary: a day of one kind for one owner. */
 export const TOP_CAPACITY = 300;
+/** Entries of a month's summary (whole months and years are read from those). */
+export const TOP_MONTH_CAPACITY = 1000;
 
 /** [value, count, error] */
 export type TopEntry = [string, number, number];
