@@ -49,6 +49,7 @@ import { Screening } from './smtp/screening.ts';
 import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
 import { startStatsRetention, Stats, type Counts } from './stats/counters.ts';
+import { GaugeSampler } from './stats/gauges.ts';
 import { adminNotice } from './system/admin-notice.ts';
 import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
@@ -98,6 +99,8 @@ export interface Appliance {
   spool: Spool;
   tls: TlsIdentity;
   stats: Stats;
+  /** Samples the queue and quarantine sizes into the statistics (every 5 minutes; tests call sample()). */
+  gauges: GaugeSampler;
   /** The mail counters and queue figures SNMP serves (the subagent's getStats without the disks and services). */
   counters(): Promise<MailCounters>;
   /** SMTP AUTH brute-force limits and the count of refused attempts (SNMP mmAuthFailures). */
@@ -213,6 +216,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopQuarantineRetention = startRetention(quarantine, config, (err) => say(`mailmoat: quarantine retention failed: ${err.message}`), undefined, { quota, say });
   const stopLogRetention = startLogRetention(log, () => current().log, say);
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
+  const gauges = new GaugeSampler(stats, {
+    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), domains: () => current().domains.map((d) => d.name),
+  }, opts.now);
+  const stopGauges = gauges.start((err) => say(`mailmoat: sampling the queue and quarantine sizes failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
   const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
   // Scheduled backups to the SFTP server, checked every minute like the reports.
@@ -225,7 +232,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     },
   });
   const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGauges(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.
@@ -359,7 +366,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline, greylist, reports,
+    store, config, queue, log, spool, tls, stats, gauges, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline, greylist, reports,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

@@ -170,6 +170,14 @@ interface IdStream {
   close(): Promise<void>;
 }
 
+/** The records in key order with their values (the records sublevel's own iterator). */
+export interface RecordSource {
+  iterator(options: { gte?: string; lt?: string; reverse?: boolean }): {
+    nextv(size: number): Promise<[string, MessageLogRecord][]>;
+    close(): Promise<void>;
+  };
+}
+
 /** The key iterator both sublevels offer (keys only, reversible, seekable). */
 export interface KeySource {
   keys(options: { gte?: string; gt?: string; lt?: string; reverse?: boolean }): {
@@ -335,15 +343,22 @@ export function matches(r: MessageLogRecord, q: Pick<LogSearchQuery, 'conditions
   return q.match === 'all' ? q.conditions.every(test) : q.conditions.some(test);
 }
 
+/** A walk through every record, newest first (no index narrows it): read with their values in one pass. */
+class RecordWalk {
+  readonly lo: string;
+  readonly hi: string;
+  constructor(lo: string, hi: string) { this.lo = lo; this.hi = hi; }
+}
+
 export class LogSearcher {
   #index: KeySource;
-  #records: KeySource;
   #load: (ids: string[]) => Promise<(MessageLogRecord | undefined)[]>;
+  #values: RecordSource;
 
-  constructor(index: KeySource, records: KeySource, load: (ids: string[]) => Promise<(MessageLogRecord | undefined)[]>) {
+  constructor(index: KeySource, load: (ids: string[]) => Promise<(MessageLogRecord | undefined)[]>, values: RecordSource) {
     this.#index = index;
-    this.#records = records;
     this.#load = load;
+    this.#values = values;
   }
 
   /** One page, newest first. `indexed` false (indexes being rebuilt) walks the records only. */
@@ -351,28 +366,43 @@ export class LogSearcher {
     const lo = q.since === undefined ? '' : idAt(q.since);
     let hi = q.until === undefined ? TOP : idAt(q.until + ID_SLACK_MS);
     if (q.before !== undefined && q.before < hi) hi = q.before;
-    const stream = indexed ? await this.#plan(q, lo, hi) : new PrefixStream(this.#records, '', lo, hi);
+    const plan = indexed ? await this.#plan(q, lo, hi) : new RecordWalk(lo, hi);
+    if (plan instanceof RecordWalk) {
+      // Keys and values in one ordered read: an export of everything reads each record once, in
+      // order, instead of its key and then the record by a lookup.
+      const it = this.#values.iterator({ gte: plan.lo, lt: plan.hi, reverse: true });
+      try {
+        return await this.#collect(async () => {
+          const entries = await it.nextv(64);
+          return { ids: entries.map((e) => e[0]), loaded: entries.map((e) => e[1]) };
+        }, q);
+      } finally {
+        await it.close();
+      }
+    }
     try {
-      return await this.#collect(stream, q);
+      return await this.#collect(async () => {
+        const ids: string[] = [];
+        while (ids.length < 64) {
+          const id = await plan.next();
+          if (id === undefined) break;
+          ids.push(id);
+        }
+        return { ids, loaded: ids.length ? await this.#load(ids) : [] };
+      }, q);
     } finally {
-      await stream.close();
+      await plan.close();
     }
   }
 
-  async #collect(stream: IdStream, q: LogSearchQuery): Promise<LogSearchPage> {
+  async #collect(batch: () => Promise<{ ids: string[]; loaded: (MessageLogRecord | undefined)[] }>, q: LogSearchQuery): Promise<LogSearchPage> {
     const records: MessageLogRecord[] = [];
     let scanned = 0;
     let last: string | undefined;
     let full: string | undefined;
     for (;;) {
-      const ids: string[] = [];
-      while (ids.length < 64) {
-        const id = await stream.next();
-        if (id === undefined) break;
-        ids.push(id);
-      }
+      const { ids, loaded } = await batch();
       if (!ids.length) return { records };
-      const loaded = await this.#load(ids);
       for (let i = 0; i < ids.length; i++) {
         if (scanned++ === q.scanCap) return { records, resume: full ?? last };
         last = ids[i];
@@ -386,8 +416,8 @@ export class LogSearcher {
     }
   }
 
-  /** The stream of candidates for a query: its conditions' streams, narrowed to the scope. */
-  async #plan(q: LogSearchQuery, lo: string, hi: string): Promise<IdStream> {
+  /** The stream of candidates for a query: its conditions' streams, narrowed to the scope; or a walk of every record. */
+  async #plan(q: LogSearchQuery, lo: string, hi: string): Promise<IdStream | RecordWalk> {
     const term = (code: string, kind: string, t: string) => new PrefixStream(this.#index, `${code}${kind}${t}\0`, lo, hi);
     const leaves: (IdStream | null)[] = [];
     for (const c of q.conditions) leaves.push(await this.#leaf(c, q.mode, term));
@@ -400,7 +430,7 @@ export class LogSearcher {
     else if (narrowing.length === leaves.length && narrowing.length) conditions = narrowing.length === 1 ? narrowing[0] : new UnionStream(narrowing);
     else await Promise.all(narrowing.map((l) => l.close()));
     const parts = [conditions, scope].filter((s): s is IdStream => s !== undefined);
-    if (!parts.length) return new PrefixStream(this.#records, '', lo, hi);
+    if (!parts.length) return new RecordWalk(lo, hi);
     return parts.length === 1 ? parts[0] : new IntersectStream(parts);
   }
 

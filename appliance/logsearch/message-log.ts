@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { delOp, putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
 import type { Direction } from '../message/message.ts';
-import { dictionaryKey, idAt, indexKeys, LogSearcher, postingsPrefix, withDictionary, type KeySource, type LogSearchPage, type LogSearchQuery } from './log-index.ts';
+import { dictionaryKey, idAt, indexKeys, LogSearcher, postingsPrefix, withDictionary, type KeySource, type LogSearchPage, type RecordSource, type LogSearchQuery } from './log-index.ts';
 
 export interface DeliveryAttempt {
   at: number;
@@ -75,7 +75,7 @@ export class MessageLog {
     this.#store = store;
     this.#db = store.sublevel<MessageLogRecord>('log');
     this.#index = store.sublevel<number>('log-index');
-    this.#searcher = new LogSearcher(this.#index as unknown as KeySource, this.#db as unknown as KeySource, (ids) => this.#getMany(ids));
+    this.#searcher = new LogSearcher(this.#index as unknown as KeySource, (ids) => this.#getMany(ids), this.#db as unknown as RecordSource);
   }
 
   /** Opens the log; its indexes are used at once when present, else rebuilt in the background. */

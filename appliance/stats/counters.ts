@@ -13,14 +13,16 @@
 // made again from its hours when opened.
 //
 // What each counter counts, per message (so they can be checked against the message log), at the
-// time the log records (received: receivedAt; delivered / bounced: finishedAt):
+// time the log records (received: receivedAt; delivered / bounced / deferred: finishedAt):
 //   received / outbound: answered at the end of DATA (accepted, held or refused with 5xx; a 4xx is
 //     not counted, the sender tries again), by direction; receivedBytes / outboundBytes: their
 //     sizes; rejected: refused with 5xx and no copy kept; quarantined / deleted: some copy held /
 //     dropped, whatever the SMTP answer (a message held while quarantineResponse is "reject" was
 //     answered 550 and counts here, not as rejected);
 //   delivered / bounced: left the queue with some copy delivered / bounced (our bounces, notices
-//     and quarantine releases included); spam / phish / virus: some copy of that class;
+//     and quarantine releases included); deferred: left the queue after at least one attempt that
+//     failed for the time being (4xx, or no server reached); spam / phish / virus / blocked: some
+//     copy of that class (blocked: Blacklisted, by a block list);
 //   refusedRcpt: recipients refused at RCPT (unknown user, blocked recipient: for their domain;
 //     relay denied: box-wide only), whether or not the message log records them;
 //   oversize: messages refused with 552 for their size: announced at MAIL FROM (box-wide only, as
@@ -32,15 +34,27 @@
 //     client's DNS-list listings (each RCPT counts: that is what the message log records); DNS-list
 //     refusals are in refusedRcpt too, greylisted recipients are not (their retry passes);
 //   authFailures: refused SMTP AUTH attempts (box-wide only).
+// Beside the counters, the same sublevel keeps what a counter cannot say (counted with `received`/
+// `outbound`, at receivedAt, in the owner's local days):
+//   owner!top-<kind>!YYYYMMDD  the day's top senders, sender domains, recipients (the owner's own;
+//     all of them box-wide and for outbound mail), client IPs and virus names, each a bounded
+//     Space-Saving summary (top.ts says why); kept TOP_KEPT_DAYS days;
+//   owner!topm-<kind>!YYYYMM   the same for the local month, with more room (TOP_MONTH_CAPACITY):
+//     whole months (a month, a year) are read from these, 12 keys for a year instead of 365;
+//   owner!scores!YYYYMMDD      the day's spam scores, SCORE_BINS bins of 5 points (messages scored);
+//   owner!gauge-hour!YYYYMMDDHH, owner!gauge-day!YYYYMMDD, owner!gauge-month!YYYYMM
+//     samples of the queue (box-wide) and the quarantine (per domain and box-wide): how many samples,
+//     each gauge's sum and largest, so a bucket reads as an average and a peak (sampleGauges).
 // The totals (`*!total!all`) are kept in the store like the rest: they continue across restarts
 // and reboots and start from zero only with a new data partition, which is what SNMP's Counter32
 // wants (a subagent restarting under a running snmpd cannot signal a reset).
 import type { MessageLogRecord } from '../logsearch/message-log.ts';
 import type { Store, Sublevel } from '../store/store.ts';
-import { addDays, isZone, localTime, startOfDay, type LocalDate } from './calendar.ts';
+import { addDays, isoDate, isZone, localTime, parseIsoDate, startOfDay, type LocalDate } from './calendar.ts';
+import { addToSummary, mergeSummaries, TOP_CAPACITY, TOP_MONTH_CAPACITY, type TopEntry, type TopItem, type TopKind } from './top.ts';
 
 export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus',
-  'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused'] as const;
+  'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused', 'blocked', 'deferred'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
 export type Granularity = 'hour' | 'day' | 'month' | 'year';
@@ -48,6 +62,32 @@ export const GRANULARITIES: readonly Granularity[] = ['hour', 'day', 'month', 'y
 
 /** How long hourly buckets are kept; days, months and years stay. */
 export const HOURS_KEPT_DAYS = 400;
+/** How long the days' top-N summaries are kept (a year's table and the year before's end). */
+export const TOP_KEPT_DAYS = 400;
+/** Spam-score bins of 5 points: 0–4.99, …, 95–100. */
+export const SCORE_BINS = 20;
+
+export const GAUGES = ['queue', 'deferred', 'quarantined', 'quarantineBytes'] as const;
+export type Gauge = (typeof GAUGES)[number];
+/** One reading of the gauges an owner has (the queue is the box's: domains have only the quarantine's). */
+export type GaugeReadings = Partial<Record<Gauge, number>>;
+/** The samples of one bucket: how many, and each gauge's sum and largest value. */
+export interface GaugeBucket { samples: number; sum: GaugeReadings; max: GaugeReadings }
+/** A bucket's gauges as read: the average and the peak of each (summed over the owners read). */
+export interface GaugeFigures { average: GaugeReadings; peak: GaugeReadings }
+const GAUGE_KEYS: Partial<Record<Granularity, string>> = { hour: 'gauge-hour', day: 'gauge-day', month: 'gauge-month' };
+
+/** The spam score a message was given, if it was scored. */
+function scoreOf(findings: unknown): number | undefined {
+  const score = (findings as { spam?: { score?: unknown } } | undefined)?.spam?.score;
+  return typeof score === 'number' && Number.isFinite(score) ? Math.min(100, Math.max(0, score)) : undefined;
+}
+
+/** The virus name the antivirus found, if any. */
+function virusOf(findings: unknown): string | undefined {
+  const av = (findings as { antivirus?: { status?: unknown; virus?: unknown } } | undefined)?.antivirus;
+  return av?.status === 'infected' && typeof av.virus === 'string' && av.virus ? av.virus : undefined;
+}
 const ALL = '*';
 const TOTAL = `${ALL}!total!all`;
 const META = `${ALL}!meta!rollups`;
@@ -83,6 +123,8 @@ export function calendarBuckets(at: number, zone: string): CalendarBuckets {
 
 /** A value as stored: only the counters that are not zero. */
 type Stored = Partial<Counts>;
+/** Any value of the sublevel: counters, the rollup version, a top-N summary, score bins, gauge samples. */
+type Value = Stored | number | TopEntry[] | number[] | GaugeBucket;
 
 export interface StatsOptions {
   /** The time zone of an owner: a served domain (lower case), or "*" for the appliance's. */
@@ -91,14 +133,18 @@ export interface StatsOptions {
 }
 
 export class Stats {
-  #db: Sublevel<Stored | number>;
+  #db: Sublevel<Value>;
   #pending = new Map<string, Counts>();
+  /** Sightings per top-N summary key and value since the last flush. */
+  #pendingTop = new Map<string, Map<string, number>>();
+  #pendingScores = new Map<string, number[]>();
+  #pendingGauges = new Map<string, GaugeBucket>();
   #totals: Counts;
   #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
   #zoneOf: (owner: string) => string;
 
-  private constructor(db: Sublevel<Stored | number>, totals: Counts, o: StatsOptions) {
+  private constructor(db: Sublevel<Value>, totals: Counts, o: StatsOptions) {
     this.#db = db;
     this.#totals = totals;
     const zoneOf = o.zoneOf ?? (() => 'UTC');
@@ -112,7 +158,7 @@ export class Stats {
   }
 
   static async open(store: Store, o: StatsOptions = {}): Promise<Stats> {
-    const db = store.sublevel<Stored | number>('stats');
+    const db = store.sublevel<Value>('stats');
     const totals = { ...zeroCounts(), ...(await db.get(TOTAL) as Stored | undefined) };
     const stats = new Stats(db, totals, o);
     if (await db.get(META) !== ROLLUP_VERSION) await stats.rebuildRollups();
@@ -138,7 +184,9 @@ export class Stats {
     if (classes.has('Spam')) inc('spam');
     if (classes.has('Phish')) inc('phish');
     if (classes.has('Virus')) inc('virus');
+    if (classes.has('Blacklisted')) inc('blocked');
     this.#add(this.#owners(log), add, log.receivedAt);
+    if (log.direction === 'inbound' || log.direction === 'outbound') this.#addDetails(log);
   }
 
   /** A message left the queue: delivered and/or bounced. */
@@ -147,6 +195,7 @@ export class Stats {
     const states = new Set(log.recipients.map((r) => r.status));
     if (states.has('delivered')) add.delivered = 1;
     if (states.has('bounced')) add.bounced = 1;
+    if (log.attempts.some((a) => a.code < 200 || (a.code >= 400 && a.code < 500))) add.deferred = 1;
     this.#add(this.#owners(log), add, log.finishedAt ?? Date.now());
   }
 
@@ -163,6 +212,21 @@ export class Stats {
   /** A recipient refused at RCPT by connection-time screening (smtp/screening.ts), for its served domain. */
   screened(kind: 'greylisted' | 'dnsListRefused', domain: string): void {
     this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { [kind]: 1 }, Date.now());
+  }
+
+  /**
+   * One sample of the gauges, per owner ("*": the queue and the whole quarantine; a domain: its
+   * quarantine), at `at`: added to the UTC hour and the owner's local day and month.
+   */
+  sampleGauges(readings: Record<string, GaugeReadings>, at = Date.now()): void {
+    const hour = hourBucket(at);
+    for (const [owner, reading] of Object.entries(readings)) {
+      const o = owner.toLowerCase();
+      const b = calendarBuckets(at, this.#zoneOf(o));
+      for (const key of [`${o}!gauge-hour!${hour}`, `${o}!gauge-day!${b.day}`, `${o}!gauge-month!${b.month}`]) {
+        mergeGauges(this.#pendingGauges, key, { samples: 1, sum: { ...reading }, max: { ...reading } });
+      }
+    }
   }
 
   /** A refused SMTP AUTH attempt. */
@@ -220,8 +284,7 @@ export class Stats {
   async series(domains: string[] | 'all', g: Granularity, first: string, last: string): Promise<Map<string, Counts>> {
     await this.flush();
     const out = new Map<string, Counts>();
-    const owners = domains === 'all' ? [ALL] : [...new Set(domains.map((d) => d.toLowerCase()))];
-    for (const owner of owners) {
+    for (const owner of ownersOf(domains)) {
       const prefix = `${owner}!${g}!`;
       for await (const [key, value] of this.#db.iterator({ gte: prefix + first, lte: prefix + last })) {
         const label = key.slice(prefix.length);
@@ -233,14 +296,77 @@ export class Stats {
     return out;
   }
 
-  /** Deletes the hourly buckets of hours before `before` (ms); returns how many. */
+  /**
+   * The `limit` largest values of one kind over the local days `firstDay` to `lastDay` (YYYYMMDD),
+   * summed over the domains (see top.ts for what the figures guarantee).
+   */
+  async top(domains: string[] | 'all', kind: TopKind, firstDay: string, lastDay: string, limit: number): Promise<TopItem[]> {
+    await this.flush();
+    // Whole months are read from the month summaries.
+    const months = firstDay.endsWith('01') && monthEnds(lastDay);
+    const [g, first, last] = months ? [`topm-${kind}`, firstDay.slice(0, 6), lastDay.slice(0, 6)] : [`top-${kind}`, firstDay, lastDay];
+    const summaries: TopEntry[][] = [];
+    for (const owner of ownersOf(domains)) {
+      const prefix = `${owner}!${g}!`;
+      for await (const value of this.#db.values({ gte: prefix + first, lte: prefix + last })) summaries.push(value as TopEntry[]);
+    }
+    return mergeSummaries(summaries, limit);
+  }
+
+  /** How many messages scored in each SCORE_BINS bin over the local days `firstDay` to `lastDay`, summed over the domains. */
+  async scores(domains: string[] | 'all', firstDay: string, lastDay: string): Promise<number[]> {
+    await this.flush();
+    const bins = new Array<number>(SCORE_BINS).fill(0);
+    for (const owner of ownersOf(domains)) {
+      const prefix = `${owner}!scores!`;
+      for await (const value of this.#db.values({ gte: prefix + firstDay, lte: prefix + lastDay })) {
+        (value as number[]).forEach((n, i) => { bins[i] += n; });
+      }
+    }
+    return bins;
+  }
+
+  /**
+   * The gauges' average and peak per bucket (labels as in `series`; hours, days and months are
+   * sampled), summed over the domains; buckets without samples are absent.
+   */
+  async gauges(domains: string[] | 'all', g: Granularity, first: string, last: string): Promise<Map<string, GaugeFigures>> {
+    await this.flush();
+    const out = new Map<string, GaugeFigures>();
+    const name = GAUGE_KEYS[g];
+    if (!name) return out;
+    for (const owner of ownersOf(domains)) {
+      const prefix = `${owner}!${name}!`;
+      for await (const [key, value] of this.#db.iterator({ gte: prefix + first, lte: prefix + last })) {
+        const b = value as GaugeBucket;
+        const label = key.slice(prefix.length);
+        const f = out.get(label) ?? { average: {}, peak: {} };
+        for (const gauge of GAUGES) {
+          if (b.sum[gauge] === undefined) continue;
+          f.average[gauge] = (f.average[gauge] ?? 0) + Math.round(b.sum[gauge] / b.samples);
+          f.peak[gauge] = (f.peak[gauge] ?? 0) + (b.max[gauge] ?? 0);
+        }
+        out.set(label, f);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Deletes the hourly buckets (counters and gauges) of hours before `before` (ms), and the top-N
+   * summaries of days more than TOP_KEPT_DAYS before it; returns how many keys.
+   */
   async pruneHours(before: number): Promise<number> {
     await this.flush();
     const cutoff = hourBucket(before);
+    const topCutoff = hourBucket(before - (TOP_KEPT_DAYS - HOURS_KEPT_DAYS) * DAY_MS).slice(0, 8);
     const doomed: string[] = [];
     for await (const key of this.#db.keys()) {
       const [owner, g, label] = key.split('!');
-      if (g === 'hour' && owner !== undefined && label < cutoff) doomed.push(key);
+      if (owner === undefined || g === undefined) continue;
+      if ((g === 'hour' || g === 'gauge-hour') && label < cutoff) doomed.push(key);
+      else if (g.startsWith('top-') && label < topCutoff) doomed.push(key);
+      else if (g.startsWith('topm-') && label < topCutoff.slice(0, 6)) doomed.push(key);
     }
     for (let i = 0; i < doomed.length; i += 5000) await this.#db.batch(doomed.slice(i, i + 5000).map((key) => ({ type: 'del' as const, key })));
     return doomed.length;
@@ -289,15 +415,32 @@ export class Stats {
   /** Writes the counted increments (merging with what is stored). */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
-      if (!this.#pending.size) return;
-      const pending = this.#pending;
+      if (!this.#pending.size && !this.#pendingTop.size && !this.#pendingScores.size && !this.#pendingGauges.size) return;
+      const [pending, top, scores, gauges] = [this.#pending, this.#pendingTop, this.#pendingScores, this.#pendingGauges];
       this.#pending = new Map();
-      const keys = [...pending.keys()];
+      this.#pendingTop = new Map();
+      this.#pendingScores = new Map();
+      this.#pendingGauges = new Map();
+      const keys = [...pending.keys(), ...top.keys(), ...scores.keys(), ...gauges.keys()];
       const stored = await this.#db.getMany(keys);
       await this.#db.batch(keys.map((key, i) => {
-        const merged = { ...zeroCounts(), ...(stored[i] as Stored | undefined) };
-        for (const c of COUNTERS) merged[c] += pending.get(key)![c];
-        return { type: 'put' as const, key, value: compact(merged) };
+        const was = stored[i];
+        let value: Value;
+        const counts = pending.get(key);
+        const seen = top.get(key);
+        const bins = scores.get(key);
+        if (counts) {
+          const merged = { ...zeroCounts(), ...(was as Stored | undefined) };
+          for (const c of COUNTERS) merged[c] += counts[c];
+          value = compact(merged);
+        } else if (seen) value = addToSummary((was as TopEntry[] | undefined) ?? [], seen, key.includes('!topm-') ? TOP_MONTH_CAPACITY : TOP_CAPACITY);
+        else if (bins) value = ((was as number[] | undefined) ?? new Array<number>(SCORE_BINS).fill(0)).map((n, j) => n + (bins[j] ?? 0));
+        else {
+          const merged = new Map<string, GaugeBucket>(was ? [[key, was as GaugeBucket]] : []);
+          mergeGauges(merged, key, gauges.get(key)!);
+          value = merged.get(key)!;
+        }
+        return { type: 'put' as const, key, value };
       }));
     }).catch((err: Error) => console.error(`mailmoat: writing statistics failed: ${err.message}`));
     return this.#flushing;
@@ -314,6 +457,38 @@ export class Stats {
     return [ALL, ...(log.direction === 'outbound' ? [domainOf(log.mailFrom)] : log.recipients.map((r) => domainOf(r.address)))];
   }
 
+  /** The message's senders, recipients, client, virus and score into its owners' day summaries. */
+  #addDetails(log: MessageLogRecord): void {
+    const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
+    const sender = log.mailFrom.toLowerCase();
+    const virus = virusOf(log.findings);
+    const score = scoreOf(log.findings);
+    for (const owner of new Set(this.#owners(log).filter(Boolean))) {
+      const { day, month } = calendarBuckets(log.receivedAt, this.#zoneOf(owner));
+      const see = (kind: TopKind, value: string | undefined) => {
+        if (!value) return;
+        for (const key of [`${owner}!top-${kind}!${day}`, `${owner}!topm-${kind}!${month}`]) {
+          const counts = this.#pendingTop.get(key) ?? new Map<string, number>();
+          counts.set(value, (counts.get(value) ?? 0) + 1);
+          this.#pendingTop.set(key, counts);
+        }
+      };
+      // The null sender (bounces) is a sender too: "<>" in the table.
+      see('sender', sender || '<>');
+      if (sender) see('senderDomain', domainOf(sender));
+      const own = owner === ALL || log.direction === 'outbound' ? log.recipients : log.recipients.filter((r) => domainOf(r.address) === owner);
+      for (const r of new Set(own.map((x) => x.address.toLowerCase()))) see('recipient', r);
+      see('clientIp', log.client?.ip);
+      see('virus', virus);
+      if (score !== undefined) {
+        const key = `${owner}!scores!${day}`;
+        const bins = this.#pendingScores.get(key) ?? new Array<number>(SCORE_BINS).fill(0);
+        bins[Math.min(SCORE_BINS - 1, Math.floor(score / (100 / SCORE_BINS)))]++;
+        this.#pendingScores.set(key, bins);
+      }
+    }
+  }
+
   #add(counted: string[], add: Partial<Counts>, at: number): void {
     if (!Object.keys(add).length) return;
     for (const c of COUNTERS) this.#totals[c] += add[c] ?? 0;
@@ -328,6 +503,27 @@ export class Stats {
       for (const c of COUNTERS) counts[c] += add[c] ?? 0;
       this.#pending.set(key, counts);
     }
+  }
+}
+
+/** Whether a day label (YYYYMMDD) is the last day of its month. */
+function monthEnds(day: string): boolean {
+  const d = parseIsoDate(`${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}`);
+  return d !== undefined && isoDate(addDays(d, 1)).endsWith('-01');
+}
+
+function ownersOf(domains: string[] | 'all'): string[] {
+  return domains === 'all' ? [ALL] : [...new Set(domains.map((d) => d.toLowerCase()))];
+}
+
+/** Adds a bucket's samples to the one under `key` in `into`. */
+function mergeGauges(into: Map<string, GaugeBucket>, key: string, add: GaugeBucket): void {
+  const b = into.get(key);
+  if (!b) { into.set(key, { samples: add.samples, sum: { ...add.sum }, max: { ...add.max } }); return; }
+  b.samples += add.samples;
+  for (const g of GAUGES) {
+    if (add.sum[g] !== undefined) b.sum[g] = (b.sum[g] ?? 0) + add.sum[g];
+    if (add.max[g] !== undefined) b.max[g] = Math.max(b.max[g] ?? 0, add.max[g]);
   }
 }
 

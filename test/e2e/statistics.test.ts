@@ -1,12 +1,14 @@
 // The statistics page and the dashboard's graph in a real browser, over mail sent through the
 // appliance: the admin sees the whole box by day with its graphs (SVG drawn by our renderer), the
-// totals and the numbers behind them, pages to the day before, switches to Japanese, and exports
-// the CSV; a domain admin is offered only their domain and sees only its mail. The message log
+// totals and the numbers behind them, the queue and quarantine sizes, the spam-score histogram and
+// the top-20 tables (switching kind, each with its CSV), pages to the day before, switches to
+// Japanese, and exports the CSV; a domain admin is offered only their domain and sees only its
+// mail, its own recipients and no queue. The message log
 // page: columns chosen and reordered are remembered after a reload and go into the CSV export,
 // which downloads. Screenshots at desktop and phone width go to test-artifacts/screenshots.
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
-import { deliverAll } from '../../appliance/accept/message-filter.ts';
+import { deliverAll, type MessageFilter } from '../../appliance/accept/message-filter.ts';
 import type { MessageLogRecord } from '../../appliance/logsearch/message-log.ts';
 import { isoDate, localTime } from '../../appliance/stats/calendar.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
@@ -18,6 +20,9 @@ test.before(async () => {
   await ensureWebBuilt();
 });
 
+/** Delivers everything, as scored 12.5 (the histogram's 10–15 bin). */
+const scored: MessageFilter = async (input) => ({ ...(await deliverAll(input)), findings: { lists: {}, spam: { score: 12.5, classHint: 'Not Spam', reasons: [] } } });
+
 test('statistics: graphs, totals, paging, languages and scope; the message log remembers its columns', async (t) => {
   const sink = await startSink();
   const ta = await startTestAppliance({
@@ -28,7 +33,7 @@ test('statistics: graphs, totals, paging, languages and scope; the message log r
     time: { timezone: 'Asia/Tokyo' },
     console: { language: 'en' },
     filtering: { antivirus: { enabled: false } },
-  }, { console: true, filter: deliverAll });
+  }, { console: true, filter: scored });
   t.teardown(async () => { await ta.cleanup(); await sink.stop(); });
   const { app } = ta;
   const url = app.consoleUrl!;
@@ -67,7 +72,9 @@ test('statistics: graphs, totals, paging, languages and scope; the message log r
   const totals = page.getByRole('table', { name: 'Totals' });
   await totals.getByRole('row', { name: `Received ${receivedThatDay}`, exact: true }).waitFor();
   await totals.getByRole('row', { name: 'Refused at RCPT 1', exact: true }).waitFor();
-  t.is(await page.locator('figure.chart svg').count(), 3, 'outcomes, traffic and threats');
+  for (const name of ['Outcomes', 'Messages received and sent', 'Spam, phishing and viruses', 'Messages in the queue (average)', 'Messages held in quarantine (average)', 'Spam scores']) {
+    t.is(await page.locator(`figure.chart svg[aria-label^="${name} — "]`).count(), 1, name);
+  }
   t.is(await page.locator('figure.chart svg').first().locator('text', { hasText: 'Delivered' }).count(), 1, 'the legend names the series');
   await page.getByText('Times are in Asia/Tokyo.').waitFor();
   await page.getByText('The numbers behind the graphs').click();
@@ -79,6 +86,23 @@ test('statistics: graphs, totals, paging, languages and scope; the message log r
   const text = await readFile((await csv.path())!, 'utf8');
   t.true(text.startsWith('\uFEFFstart (Asia/Tokyo),received'));
   t.is(text.trim().split('\r\n').slice(1).reduce((n, l) => n + Number(l.split(',')[1]), 0), receivedThatDay);
+
+  // The score histogram's numbers, and the top-20 tables: senders first, then recipients.
+  const [scoresCsv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export scores (CSV)' }).click()]);
+  const bins = (await readFile((await scoresCsv.path())!, 'utf8')).split('\r\n');
+  t.is(bins[0], '\uFEFFscore from,score below,messages');
+  t.is(bins[3], `10,15,${receivedThatDay}`);
+  await page.getByRole('table', { name: 'Senders' }).getByRole('row', { name: `1 shop@sender.test ${receivedThatDay}`, exact: true }).waitFor();
+  await page.getByRole('combobox', { name: /^Table/ }).selectOption('recipient');
+  const recipients = page.getByRole('table', { name: 'Recipients' });
+  await recipients.getByRole('cell', { name: 'sato@tokyo.example', exact: true }).waitFor();
+  t.is(await recipients.getByRole('cell', { name: 'nobody@tokyo.example' }).count(), 0, 'a recipient refused at RCPT received nothing');
+  await page.screenshot({ path: await screenshotPath('statistics-desktop-admin-tables'), fullPage: true });
+  const [topCsv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export table (CSV)' }).click()]);
+  const top = (await readFile((await topCsv.path())!, 'utf8')).split('\r\n');
+  t.is(top[0], '\uFEFFrecipient,count,error');
+  const toSato = records.filter((r) => isoDate(localTime(r.receivedAt, 'Asia/Tokyo')) === day && r.recipients.some((x) => x.address === 'sato@tokyo.example')).length;
+  t.true(top.includes(`sato@tokyo.example,${toSato},0`), top.join('\n'));
 
   // The day before has none of it; a year by month has it all.
   await page.getByRole('button', { name: 'Earlier' }).click();
@@ -124,6 +148,12 @@ test('statistics: graphs, totals, paging, languages and scope; the message log r
   await phone.getByLabel('Date in the period').fill(customerDay);
   await phone.getByRole('button', { name: 'Show' }).click();
   await phone.getByRole('table', { name: 'Totals' }).getByRole('row', { name: 'Received 1', exact: true }).waitFor();
+  await phone.getByRole('table', { name: 'Senders' }).getByRole('row', { name: '1 shop@sender.test 1', exact: true }).waitFor();
+  await phone.getByRole('combobox', { name: /^Table/ }).selectOption('recipient');
+  const theirs = phone.getByRole('table', { name: 'Recipients' });
+  await theirs.getByRole('cell', { name: 'kim@customer.example', exact: true }).waitFor();
+  t.deepEqual(await theirs.locator('tbody td:nth-child(2)').allTextContents(), ['kim@customer.example']);
+  t.is(await phone.locator('figure.chart svg[aria-label^="Messages in the queue"]').count(), 0, 'the queue is the whole box\'s');
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   t.true(overflow <= 1, `the page fits the phone's width (overflow ${overflow}px)`);
   await phone.screenshot({ path: await screenshotPath('statistics-phone-domain-admin'), fullPage: true });

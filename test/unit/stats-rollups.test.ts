@@ -51,9 +51,12 @@ function events(): MessageLogRecord[] {
         mailFrom: outbound ? `me@${domain}` : `s${i}@sender.test`, size: 1000 + i,
         recipients: outbound
           ? [{ address: `x${i}@elsewhere.test`, original: `x${i}@elsewhere.test`, status: state === 'quarantined' ? 'quarantined' : 'delivered', mainClass: 'Not Spam' }]
-          : [{ address: `u${i}@${domain}`, original: `u${i}@${domain}`, status: state, mainClass: (['Not Spam', 'Spam', 'Virus', 'Phish'] as const)[i % 4] },
+          : [{ address: `u${i}@${domain}`, original: `u${i}@${domain}`, status: state, mainClass: (['Not Spam', 'Spam', 'Virus', 'Phish', 'Blacklisted'] as const)[i % 5] },
               ...(i % 5 === 0 ? [{ address: `v${i}@b.example`, original: `v${i}@b.example`, status: 'delivered' as const, mainClass: 'Not Spam' }] : [])],
-        attempts: [], status: state === 'rejected' ? 'rejected' : state,
+        // Some were deferred first (451, or no server reached) before their last attempt.
+        attempts: i % 3 === 1 ? [{ at, recipients: [], host: 'mx', port: 25, code: i % 2 ? 451 : 0, reply: 'try later' }, { at, recipients: [], host: 'mx', port: 25, code: 250, reply: 'ok' }]
+          : [{ at, recipients: [], host: 'mx', port: 25, code: 250, reply: 'ok' }],
+        status: state === 'rejected' ? 'rejected' : state,
         // Delivery ends a little later, sometimes in the next hour or day.
         finishedAt: at + (i % 4) * 1_800_000,
       });
@@ -84,10 +87,11 @@ function expected(records: MessageLogRecord[]): Map<string, Counts> {
     if (r.status === 'rejected') add(owners, r.receivedAt, 'rejected');
     if (states.has('quarantined')) add(owners, r.receivedAt, 'quarantined');
     if (states.has('deleted')) add(owners, r.receivedAt, 'deleted');
-    for (const [cls, c] of [['Spam', 'spam'], ['Phish', 'phish'], ['Virus', 'virus']] as const) if (r.recipients.some((x) => x.mainClass === cls)) add(owners, r.receivedAt, c);
+    for (const [cls, c] of [['Spam', 'spam'], ['Phish', 'phish'], ['Virus', 'virus'], ['Blacklisted', 'blocked']] as const) if (r.recipients.some((x) => x.mainClass === cls)) add(owners, r.receivedAt, c);
     if (r.status === 'rejected') continue; // refused at DATA: it never leaves a queue
     if (states.has('delivered')) add(owners, r.finishedAt!, 'delivered');
     if (states.has('bounced')) add(owners, r.finishedAt!, 'bounced');
+    if (r.attempts.some((a) => a.code === 0 || a.code === 451)) add(owners, r.finishedAt!, 'deferred');
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // The statistics graphs in the console: an answer of GET /api/stats drawn by the shared SVG
 // renderer (appliance/stats/svg-chart.ts, the one reports use), with bucket labels in the zone the
 // buckets were counted in and series names from the catalog. The SVG comes from our own renderer,
-// which escapes every text it draws, so it is inserted as markup.
+// which escapes every text it draws, so it is inserted as markup. Besides the stacked counters:
+// the queue's and quarantine's sampled sizes and the spam-score histogram, one series each.
 import { html, type TemplateResult } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { localTime } from '../../appliance/stats/calendar.ts';
@@ -17,7 +18,7 @@ export type Series = StatisticsSeries;
 /** The graphs the page draws, each a stack of counters. */
 export const OUTCOMES: Counter[] = ['delivered', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize'];
 export const TRAFFIC: Counter[] = ['received', 'outbound'];
-export const THREATS: Counter[] = ['spam', 'phish', 'virus'];
+export const THREATS: Counter[] = ['spam', 'phish', 'virus', 'blocked'];
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -32,6 +33,15 @@ export function bucketLabel(s: Series, iso: string): string {
 
 export function counterName(c: Counter): string {
   return t(`stats.c.${c}` as MessageKey);
+}
+
+/** One series drawn alone (a size over time, a histogram). */
+export function singleChart(title: string, labels: string[], name: string, values: number[], color = PALETTE[0]): TemplateResult {
+  const svg = barChartSvg({
+    title, labels, series: [{ name, color, values }],
+    formatValue: (n) => n.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-US'),
+  });
+  return html`<figure class="chart">${unsafeHTML(svg)}</figure>`;
 }
 
 export function chart(s: Series, counters: Counter[], title: string, size: { width?: number; height?: number } = {}): TemplateResult {

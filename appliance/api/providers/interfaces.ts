@@ -13,8 +13,9 @@ import type { LocalText } from '../../i18n/server-messages.ts';
 import type { LogField } from '../../logsearch/log-index.ts';
 import type { ReportService } from '../../reports/reports.ts';
 import type { LocalDate } from '../../stats/calendar.ts';
-import type { Counts, Granularity } from '../../stats/counters.ts';
+import type { Counts, GaugeFigures, Granularity } from '../../stats/counters.ts';
 import type { Period } from '../../stats/periods.ts';
+import type { TopItem, TopKind } from '../../stats/top.ts';
 
 export type Scope = { all: true } | { domains: string[] } | { address: string };
 
@@ -209,13 +210,38 @@ export interface StatisticsSeries {
   /** Dates (YYYY-MM-DD) in the periods before and after. */
   previous?: string;
   next?: string;
-  points: { start: string; counts: Counts }[];
+  /** Each bucket's counters and, where sampled, the queue's and quarantine's average and peak size. */
+  points: { start: string; counts: Counts; gauges?: GaugeFigures }[];
   totals: Counts;
+}
+
+/** The local days a table of the period was summed over (top-N, score histogram). */
+export interface StatisticsDays {
+  domains: string[] | 'all';
+  zone: string;
+  period: Period;
+  /** The first and last local date read (YYYY-MM-DD): whole days, so '24h' reads yesterday and today. */
+  firstDay: string;
+  lastDay: string;
+}
+
+export interface StatisticsTop extends StatisticsDays {
+  kind: TopKind;
+  /** Largest first; `error` bounds how much a count may overstate the truth (appliance/stats/top.ts). */
+  items: TopItem[];
+}
+
+export interface StatisticsScores extends StatisticsDays {
+  /** Messages scored per bin of `binWidth` points, from 0 up (the last bin includes 100). */
+  binWidth: number;
+  bins: number[];
 }
 
 export interface StatisticsProvider {
   /** Throws a RangeError when the step does not suit the period. */
   series(q: StatisticsQuery): Promise<StatisticsSeries>;
+  top(q: StatisticsQuery & { kind: TopKind; limit: number }): Promise<StatisticsTop>;
+  scores(q: StatisticsQuery): Promise<StatisticsScores>;
 }
 
 export interface QueueProvider {

@@ -51,6 +51,7 @@ type Column = typeof COLUMNS[number];
 const ExportQuery = Type.Object({
   ...SearchParams,
   columns: Type.Optional(Type.String({ maxLength: 1000, description: `comma-separated, in order, of: ${COLUMNS.join(', ')}` })),
+  bom: Type.Optional(Type.Boolean({ description: 'start with a UTF-8 byte order mark, which Excel needs to read Japanese text (default true)' })),
 }, { additionalProperties: false });
 
 function cell(item: LogItem, column: Column): string {
@@ -134,7 +135,7 @@ export default async function messageRoutes(fastify: FastifyInstance, ctx: Conso
     }
     const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
     reply.header('content-disposition', `attachment; filename="mailmoat-messages-${stamp}.csv"`).type('text/csv; charset=utf-8');
-    return reply.send(Readable.from(csvStream([...columns], pages())));
+    return reply.send(Readable.from(csvStream([...columns], pages(), { bom: req.query.bom ?? true })));
   });
 
   app.get('/api/messages/:id', { config: { access }, schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req) => {
