@@ -16,7 +16,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import type { Page } from 'playwright-core';
-import { ensureWebBuilt, launchBrowser, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ADMIN, DORA, addConsolePeople } from '../helpers/console-people.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
@@ -85,14 +86,6 @@ async function phoneLayout(page: Page): Promise<{ overflow: number; narrowAddres
   });
 }
 
-async function logIn(page: Page, url: string, username: string, password: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel(/ユーザー名またはメールアドレス|User name or email address/).fill(username);
-  await page.getByLabel(/^(パスワード|Password)$/).fill(password);
-  await page.getByRole('button', { name: /^(ログイン|Log in)$/ }).click();
-  await page.getByRole('button', { name: /ログアウト|Log out/ }).waitFor();
-}
-
 const PAGES = ['dashboard', 'domains', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'audit', 'users', 'system', 'account'];
 // Reports' settings are still a schema form with the configuration's English keys (issue 16 item 1
 // replaced Filtering's and System's with real forms, which the check covers).
@@ -111,9 +104,7 @@ test('every page in Japanese without stray English, usable at 390 px; bulk actio
   const { app } = ta;
   const url = app.consoleUrl!;
   const ctx = app.console!.context;
-  await ctx.setup.complete('test');
-  await ctx.users.create({ username: 'admin', role: 'admin', password: 'admin password 1', language: 'ja' });
-  await ctx.users.create({ username: 'dora', role: 'domain-admin', domains: ['customer.example'], password: 'domain password 1', language: 'en' });
+  await addConsolePeople(ctx, { adminLanguage: 'ja', dora: ['customer.example'] });
 
   // Mail: one held by a list entry (through SMTP, so it has its score's reasons), one delivered,
   // and 55 more held ones, enough for a second page of the quarantine.
@@ -144,7 +135,7 @@ test('every page in Japanese without stray English, usable at 390 px; bulk actio
   const browser = await launchBrowser(t);
   for (const size of ['desktop', 'phone'] as const) {
     const page = await (await newContext(browser, size)).newPage();
-    await logIn(page, url, 'admin', 'admin password 1');
+    await logIn(page, url, ADMIN.username, ADMIN.password);
     const leaks: string[] = [];
     for (const id of PAGES) {
       await page.goto(`${url}#/${id}`);
@@ -179,7 +170,7 @@ test('every page in Japanese without stray English, usable at 390 px; bulk actio
 
   // Bulk actions, in Japanese at desktop width.
   const page = await (await newContext(browser)).newPage();
-  await logIn(page, url, 'admin', 'admin password 1');
+  await logIn(page, url, ADMIN.username, ADMIN.password);
   await page.goto(`${url}#/quarantine`);
   await page.getByText('50 件表示').waitFor();
   const list = page.locator('mm-quarantine table');
@@ -217,7 +208,7 @@ test('every page in Japanese without stray English, usable at 390 px; bulk actio
   // The same pages in English, at both sizes (screenshots), for a domain admin.
   for (const size of ['desktop', 'phone'] as const) {
     const p = await (await newContext(browser, size)).newPage();
-    await logIn(p, url, 'dora', 'domain password 1');
+    await logIn(p, url, DORA.username, DORA.password);
     for (const id of PAGES.filter((x) => x !== 'system')) {
       await p.goto(`${url}#/${id}`);
       await p.locator('main h1').first().waitFor();
