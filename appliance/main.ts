@@ -50,7 +50,7 @@ import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
 import { startStatsRetention, Stats, type Counts } from './stats/counters.ts';
 import { GaugeSampler } from './stats/gauges.ts';
-import { adminNotice } from './system/admin-notice.ts';
+import { adminAlarmText, adminNotice, type AdminAlarm } from './system/admin-notice.ts';
 import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
 import { freshclamStatus } from './system/freshclam.ts';
@@ -222,14 +222,18 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopGauges = gauges.start((err) => say(`mailmoat: sampling the queue and quarantine sizes failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
   const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
+  // Alarms for the admin contact, in the console's language, from the notice sender like every notice.
+  const mailAdmin = async (alarm: AdminAlarm, detail: string): Promise<void> => {
+    const c = current();
+    if (!c.postmaster) return;
+    const { subject, text } = adminAlarmText(c.console.language, alarm, c.hostname, detail);
+    await queue.submitNotice(adminNotice({ hostname: c.hostname, to: c.postmaster, subject, text, from: c.reports.sender }), [c.postmaster]);
+  };
   // Scheduled backups to the SFTP server, checked every minute like the reports.
   const remoteBackup = new RemoteBackup({
     store, dataDir: opts.dataDir, settings: () => current().system.remoteBackup, hostname: () => current().hostname,
     timezone: () => current().time.timezone, say, now: opts.now,
-    notifyFailure: async (text) => {
-      const to = current().postmaster;
-      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject: `[Mailmoat] backup failed on ${current().hostname}`, text }), [to]);
-    },
+    notifyFailure: (detail) => mailAdmin('backupFailed', detail),
   });
   const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
   const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGauges(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
@@ -250,10 +254,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     freshclam: () => freshclamStatus(SIGNATURES_DIR),
     quarantineBytes: () => quarantine.bytes(),
     getCounters: counters,
-    notifyAdmin: async (subject, text) => {
-      const to = current().postmaster;
-      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text, from: current().reports.sender }), [to]);
-    },
+    notifyAdmin: mailAdmin,
   }).catch(async (err: Error) => {
     // E.g. a data path whose disk cannot be measured: stop what runs already, then report it.
     stopRetention();
