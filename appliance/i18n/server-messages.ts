@@ -125,7 +125,7 @@ const en = {
 
   'list.bad-direction': 'direction must be "inbound" or "outbound", not "{value}"',
   'list.bad-kind': 'unknown list kind "{value}"; use one of {kinds}',
-  'list.bad-scope': 'scope must be "domain" or "address", not "{value}"',
+  'list.bad-scope': 'scope must be "address", "domain" or "appliance", not "{value}"',
   'list.owner-not-domain': 'the list owner "{owner}" is not a domain name like example.com',
   'list.owner-not-address': 'the list owner "{owner}" is not an address like user@example.com',
   'list.empty': 'the entry is empty: give an address, a domain or the text to match',
@@ -282,7 +282,7 @@ const ja: Record<ErrorKey, string> = {
 
   'list.bad-direction': '方向は "inbound" か "outbound" で指定してください（「{value}」は指定できません）',
   'list.bad-kind': 'リストの種類「{value}」は不明です。次のいずれかを指定してください: {kinds}',
-  'list.bad-scope': '適用範囲は "domain" か "address" で指定してください（「{value}」は指定できません）',
+  'list.bad-scope': '適用範囲は "address"、"domain"、"appliance" のいずれかで指定してください（「{value}」は指定できません）',
   'list.owner-not-domain': 'リストの所有者「{owner}」は example.com のようなドメイン名ではありません',
   'list.owner-not-address': 'リストの所有者「{owner}」は user@example.com のようなアドレスではありません',
   'list.empty': '項目が空です。アドレス、ドメイン、または照合する文字列を入力してください',

@@ -83,7 +83,7 @@ export interface AntivirusFindings {
 
 export interface ListHit {
   kind: string;
-  scope: 'domain' | 'address';
+  scope: 'domain' | 'address' | 'appliance';
   owner: string;
   entryId: string;
   value: string;

@@ -86,8 +86,9 @@ export type ListKind = 'sender-allow' | 'sender-block' | 'recipient-allow' | 're
 export interface ListRef {
   direction: MailDirection;
   kind: ListKind;
-  /** 'domain' lists apply to a whole served domain (owner = domain), 'address' lists to one mailbox. */
-  scope: 'domain' | 'address';
+  /** 'domain' lists apply to a whole served domain (owner = domain), 'address' lists to one mailbox,
+   * 'appliance' lists to every domain (owner '*'; the appliance admin's). */
+  scope: 'domain' | 'address' | 'appliance';
   owner: string;
 }
 
