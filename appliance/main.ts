@@ -265,7 +265,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     throw err;
   });
 
-  const tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
+  let tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
@@ -318,7 +318,12 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     // Socket-level settings are fixed when a listener starts: restart the listeners for those.
     const listenerSettings = (c: Config) => JSON.stringify([c.listeners.inbound, c.listeners.submission, c.tls, c.limits, c.relay.networks, c.hostname]);
     if (listenerSettings(next) !== listenerSettings(previous)) {
-      stopListeners().then(() => startListeners(next)).catch((err: Error) => say(`mailmoat: restarting listeners failed: ${err.message}`));
+      // A new host name needs a certificate naming it (a generated one is made again); on failure
+      // the listeners keep the certificate they had.
+      const identity = JSON.stringify([next.tls, next.hostname]) === JSON.stringify([previous.tls, previous.hostname]) ? Promise.resolve()
+        : loadTlsIdentity({ dataDir: opts.dataDir, hostname: next.hostname, ...next.tls })
+          .then((fresh) => { tls = fresh; }, (err: Error) => say(`<3>mailmoat: keeping the old TLS certificate for SMTP: ${err.message}`));
+      identity.then(stopListeners).then(() => startListeners(next)).catch((err: Error) => say(`mailmoat: restarting listeners failed: ${err.message}`));
     }
   });
 
@@ -367,7 +372,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, gauges, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline, greylist, reports,
+    store, config, queue, log, spool, get tls() { return tls; }, stats, gauges, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline, greylist, reports,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,
