@@ -50,10 +50,6 @@ export interface BulkHeaders {
   listNamed: boolean;
   /** The List-Unsubscribe field's value, when there is one. */
   listUnsubscribe?: string;
-  /** The Precedence field's value, lower case. */
-  precedence?: string;
-  /** Auto-Submitted other than "no" (vacation notices and other automatic replies). */
-  autoSubmitted: boolean;
   dkimSigned: boolean;
   /** X-Mailer or User-Agent. */
   mailer?: string;
@@ -135,8 +131,6 @@ function headerTokens(headers: HeaderField[], out: string[], facts: string[], re
     out.push('H:' + h.name.slice(0, 30));
     if (LIST_FIELDS.has(h.name) || ((h.name === 'sender' || h.name === 'return-path') && LIST_BOUNCE.test(h.raw))) bulk.listNamed = true;
     else if (h.name === 'list-unsubscribe') bulk.listUnsubscribe ??= h.raw.trim();
-    else if (h.name === 'precedence') bulk.precedence ??= h.raw.trim().toLowerCase();
-    else if (h.name === 'auto-submitted') bulk.autoSubmitted ||= !/^\s*no\b/i.test(h.raw);
     else if (h.name === 'dkim-signature') bulk.dkimSigned = true;
     switch (h.name) {
       case 'subject': {
@@ -260,7 +254,7 @@ export function extractFeatures(raw: Buffer, mime: MimeMessage = parseMime(raw))
   const result: MessageFeatures = {
     tokens, facts, fromAddress: '', fromDomain: '', fromDisplayName: '', replyToDomain: '', subject: '',
     links: [], urlHosts: [], formActions: [], passwordInputs: 0, scripts: 0, dataUrls: 0, attachedPages: [], isMail: !mime.headerless,
-    images: 0, textChars: 0, asksToScan: false, bulk: { listNamed: false, autoSubmitted: false, dkimSigned: false },
+    images: 0, textChars: 0, asksToScan: false, bulk: { listNamed: false, dkimSigned: false },
   };
   headerTokens(mime.headers, tokens, facts, result);
 
