@@ -23,6 +23,7 @@ const PAGES: Page[] = [
   { id: 'messages', label: 'nav.messages', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-messages' },
   { id: 'statistics', label: 'nav.statistics', roles: ['admin', 'domain-admin'], tag: 'mm-statistics' },
   { id: 'reports', label: 'nav.reports', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-reports' },
+  { id: 'queue', label: 'nav.queue', roles: ['admin', 'domain-admin'], tag: 'mm-queue' },
   { id: 'audit', label: 'nav.audit', roles: ['admin', 'domain-admin'], tag: 'mm-audit' },
   { id: 'users', label: 'nav.users', roles: ['admin', 'domain-admin'], tag: 'mm-users' },
   { id: 'system', label: 'nav.system', roles: ['admin'], tag: 'mm-system' },
@@ -153,6 +154,7 @@ export class MmApp extends I18nElement {
       case 'mm-messages': return html`<mm-messages .user=${user}></mm-messages>`;
       case 'mm-statistics': return html`<mm-statistics .user=${user}></mm-statistics>`;
       case 'mm-audit': return html`<mm-audit></mm-audit>`;
+      case 'mm-queue': return html`<mm-queue .user=${user}></mm-queue>`;
       case 'mm-filtering': return html`<mm-filtering .user=${user}></mm-filtering>`;
       case 'mm-reports': return html`<mm-reports .user=${user}></mm-reports>`;
       case 'mm-dns-records': return html`<mm-dns-records></mm-dns-records>`;
