@@ -832,7 +832,7 @@ const en = {
   'queue.lastError': 'Last problem',
   'queue.nextAttempt': 'Next try',
   'queue.expires': 'Bounces at',
-  'queue.attempts': '{count} tries',
+  'queue.attempts': 'tries: {count}',
   'queue.noError': 'none yet',
   'queue.nullSender': '(null sender: a bounce or notice)',
   'queue.empty': 'The queue is empty: everything accepted has been delivered.',
