@@ -49,7 +49,9 @@ export class MmApp extends I18nElement {
     main { flex: 1; padding: 1.2rem; min-width: 0; max-width: 70rem; }
     .menu-button { display: none; background: transparent; border-color: #fff; }
     @media (max-width: 760px) {
-      .menu-button { display: inline-block; }
+      /* At 390 px the header holds the menu button, the name, the language and log out: tighter, and the button's label on one line. */
+      header { gap: .5rem; padding: .5rem .6rem; }
+      .menu-button { display: inline-block; white-space: nowrap; flex: none; padding: .4rem .6rem; }
       .layout { display: block; }
       nav { width: auto; display: none; border-right: 0; border-bottom: 1px solid #d8dee6; }
       nav.open { display: block; }
