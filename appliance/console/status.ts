@@ -9,7 +9,8 @@ import os from 'node:os';
 import { promisify } from 'node:util';
 import { APPLIANCE_SERVICES, serviceStates } from '../system/services.ts';
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
-import { callDaemon, type LocalStatus } from './api-client.ts';
+import { callDaemon, DaemonError, type LocalStatus } from './api-client.ts';
+import { errorText, type LocalText } from '../i18n/server-messages.ts';
 import { menuLanguage } from './language.ts';
 
 export const SERVICES = APPLIANCE_SERVICES;
@@ -29,7 +30,8 @@ export interface ConsoleStatus {
   services: { name: string; state: string }[];
   addresses: { iface: string; address: string }[];
   /** The daemon's view, or why it could not be had. */
-  daemon: LocalStatus | { error: string };
+  /** The daemon's status, or why it could not be had (in English, and as the catalog's text). */
+  daemon: LocalStatus | { error: string; text?: LocalText };
   /** The language the screen is shown in (appliance/console/language.ts); English when absent. */
   language?: Language;
 }
@@ -68,7 +70,7 @@ async function chronyTracking(): Promise<string> {
 export async function collectStatus(socket?: string, env: NodeJS.ProcessEnv = process.env): Promise<ConsoleStatus> {
   const [services, daemon, v, gw, dns, tracking] = await Promise.all([
     serviceStates(),
-    callDaemon<LocalStatus>('GET', '/status', undefined, socket).catch((err: Error) => ({ error: err.message })),
+    callDaemon<LocalStatus>('GET', '/status', undefined, socket).catch((err: Error) => ({ error: err.message, ...(err instanceof DaemonError ? { text: err.text } : {}) })),
     version(), gateway(), dnsServers(), chronyTracking(),
   ]);
   const addresses = Object.entries(os.networkInterfaces()).flatMap(([iface, list]) =>
@@ -100,7 +102,7 @@ export function formatStatus(s: ConsoleStatus): string {
   lines.push(tr('menu.status.time', { ntp: s.ntp }));
   const d = s.daemon;
   if ('error' in d) {
-    lines.push('', tr('menu.status.unavailable', { reason: d.error }));
+    lines.push('', tr('menu.status.unavailable', { reason: d.text ? errorText(lang, d.text) : d.error }));
     return lines.join('\n');
   }
   lines.push('', tr('menu.status.queue', { messages: d.queue.messages, deferred: d.queue.deferred, oldest: d.queue.oldestAgeSeconds }));

@@ -73,7 +73,7 @@ test.serial('status, setup code, password reset and flush through the socket', a
     t.deepEqual(await callDaemon('POST', '/queue/flush', undefined, socket), { flushed: 0 });
     await t.throwsAsync(callDaemon('GET', '/nothing', undefined, socket), { message: /GET \/nothing does not exist/ });
     const notJson = await rawCall(socket, 'POST', '/admin/reset-password', '{"username": ');
-    t.deepEqual(notJson, { status: 400, body: { error: 'the body is not JSON' } });
+    t.deepEqual(notJson, { status: 400, body: { error: 'the body is not JSON', text: { key: 'local.not-json' } } });
 
     // The menu's status screen reads the same socket.
     const screen = formatStatus(await collectStatus(socket, UTF8_TERMINAL));
@@ -192,20 +192,25 @@ test.serial('the menu speaks the language chosen in the wizard, and ASCII Englis
   t.teardown(async () => { await a.cleanup(); rmSync(socketDir, { recursive: true, force: true }); });
   writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
 
-  const ja = await menuSession(socket, ['3', '42', '0'], UTF8_TERMINAL);
+  const ja = await menuSession(socket, ['3', '9', '', '2', '42', '0'], UTF8_TERMINAL);
   t.regex(ja, /=== Mailmoat メンテナンス ===/);
   t.regex(ja, /キュー: 0 通/);
   t.regex(ja, /^8\) 工場出荷時の状態に戻す/m);
   t.regex(ja, /セットアップコード: 1234-5678/);
   t.regex(ja, /「42」はメニューにありません。/);
-  t.notRegex(ja, /Choose 0-12|Factory reset|Queue:/);
+  // The daemon's refusal and the diagnostics' findings in Japanese too (from the catalogs).
+  t.regex(ja, /パスワードは変更されていません: コンソールの管理者がまだいません。セットアップコードでセットアップウィザードを完了してください/);
+  t.regex(ja, /^ {2}\[( OK |失敗)\] ディスク/m);
+  t.regex(ja, /^ {2}\[( OK |失敗)\] 経路/m);
+  t.notRegex(ja, /Choose 0-12|Factory reset|Queue:|no console admin|the resolvers|root name servers|routing table|filesystems/);
 
   // The Linux text console and VT serial terminals, and a locale that is not UTF-8, get English in ASCII.
   for (const env of [{ LANG: 'C.UTF-8', TERM: 'linux' }, { LANG: 'ja_JP.UTF-8', TERM: 'vt100' }, { LANG: 'C', TERM: 'xterm-256color' }, { LC_ALL: 'POSIX', LANG: 'ja_JP.UTF-8', TERM: 'xterm' }]) {
-    const en = await menuSession(socket, ['3', '0'], env);
+    const en = await menuSession(socket, ['3', '9', '', '0'], env);
     t.regex(en, /Choose 0-12: /, JSON.stringify(env));
     t.regex(en, /Setup code: 1234-5678/);
     t.regex(en, /Queue: 0 message\(s\)/);
+    t.regex(en, /No password was changed: there is no console admin yet: finish the setup wizard with the setup code/);
     t.true(/^[\x09\x0a\x0d\x20-\x7e]*$/.test(en), `nothing but ASCII on ${JSON.stringify(env)}`);
   }
 });

@@ -2,14 +2,13 @@
 // statistics counters, or for a mailbox user from the message log), the queue, the state of the
 // daemon's own services (listeners, clamd, and on the appliance the systemd units) and the disks.
 import type { Config } from '../../config/schema.ts';
-import type { DeliveryQueue } from '../../delivery/queue.ts';
 import type { MessageLog } from '../../logsearch/message-log.ts';
 import { ping } from '../../pipeline/clamd-client.ts';
 import type { Stats } from '../../stats/counters.ts';
 import type { DiskWatcher } from '../../system/disk-watcher.ts';
 import { serviceStates } from '../../system/services.ts';
 import os from 'node:os';
-import type { FlowCounts, QueueProvider, ServiceState, StatsProvider, SystemProvider } from './interfaces.ts';
+import type { FlowCounts, ServiceState, StatsProvider, SystemProvider } from './interfaces.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -36,10 +35,6 @@ export function statsProvider(stats: Stats, log: MessageLog): StatsProvider {
       return { ...c };
     },
   };
-}
-
-export function queueProvider(queue: DeliveryQueue): QueueProvider {
-  return { size: async () => queue.size() };
 }
 
 export function systemProvider(o: { config: () => Config; disks: DiskWatcher; listening: () => string[]; appliance: boolean; clamd?: string }): SystemProvider {
