@@ -7,6 +7,7 @@
 import test from 'ava';
 import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ADMIN, DORA, addConsolePeople } from '../helpers/console-people.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
@@ -31,9 +32,7 @@ test('mail queue page: delete and bounce ask first, retry delivers, on a phone t
   const { app } = ta;
   const url = app.consoleUrl!;
   const ctx = app.console!.context;
-  await ctx.setup.complete('test');
-  await ctx.users.create({ username: 'admin', role: 'admin', password: 'admin password 1', language: 'en' });
-  await ctx.users.create({ username: 'dora', role: 'domain-admin', domains: ['a.example'], password: 'domain password 1', language: 'ja' });
+  await addConsolePeople(ctx, { dora: ['a.example'], doraLanguage: 'ja' });
   for (const subject of ['Invoice', 'Newsletter', 'Report']) {
     t.true((await sendMail({ port: ta.inbound, from: 'sender@b.example', to: ['x@a.example'], raw: message({ from: 'sender@b.example', to: 'x@a.example', subject }) })).ok);
   }
@@ -41,7 +40,7 @@ test('mail queue page: delete and bounce ask first, retry delivers, on a phone t
 
   const browser = await launchBrowser(t);
   const page = await (await newContext(browser)).newPage();
-  await logIn(page, url, 'admin', 'admin password 1');
+  await logIn(page, url, ADMIN.username, ADMIN.password);
   await page.getByRole('link', { name: 'Mail queue' }).click();
   await page.getByText('3 waiting').waitFor();
   await page.getByRole('row').filter({ hasText: 'Newsletter' }).getByText('Waiting to retry').waitFor();
@@ -80,7 +79,7 @@ test('mail queue page: delete and bounce ask first, retry delivers, on a phone t
 
   // The domain admin, in Japanese on a phone: the message as a card, nothing wider than the screen.
   const phone = await (await newContext(browser, 'phone')).newPage();
-  await logIn(phone, url, 'dora', 'domain password 1');
+  await logIn(phone, url, DORA.username, DORA.password);
   await phone.goto(`${url}#/queue`);
   await phone.getByText('1 通が待機中').waitFor();
   await phone.getByRole('cell', { name: /再送待ち/ }).waitFor();

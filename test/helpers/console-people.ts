@@ -11,8 +11,8 @@ export const DORA = { username: 'dora', password: 'domain password 1' } as const
  * Ends setup and creates the admin and, when `dora` names domains, the domain admin of those
  * domains. Languages default to English (the labels the tests look for).
  */
-export async function addConsolePeople(context: ConsoleContext, opts: { adminLanguage?: Language; dora?: string[] } = {}): Promise<void> {
+export async function addConsolePeople(context: ConsoleContext, opts: { adminLanguage?: Language; dora?: string[]; doraLanguage?: Language } = {}): Promise<void> {
   await context.setup.complete('test');
   await context.users.create({ ...ADMIN, role: 'admin', language: opts.adminLanguage ?? 'en' });
-  if (opts.dora) await context.users.create({ ...DORA, role: 'domain-admin', domains: opts.dora, language: 'en' });
+  if (opts.dora) await context.users.create({ ...DORA, role: 'domain-admin', domains: opts.dora, language: opts.doraLanguage ?? 'en' });
 }
