@@ -32,6 +32,8 @@ export interface LoggedRecipient {
   original: string;
   status: 'pending' | 'delivered' | 'bounced' | 'quarantined' | 'deleted' | 'rejected';
   mainClass?: string;
+  /** Passed for delivery with its subject tagged (a rule's "tag" action for its class, or SPF's). */
+  tagged?: true;
 }
 
 export interface MessageLogRecord {

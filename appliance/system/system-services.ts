@@ -65,6 +65,10 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
         diskState: levels.includes('full') ? 'full' : levels.includes('warning') ? 'warning' : 'ok',
         services: await serviceStates(),
         ...(o.signatures ? { signatures: await o.signatures().then((st) => ({ version: Math.max(0, ...st.databases.map((d) => d.version)), ageSeconds: st.ageSeconds })) } : {}),
+        ...(o.freshclam ? { freshclam: await o.freshclam().then((f) => ({
+          failuresInARow: f.failuresInARow,
+          ...(f.lastFailureAt ? { lastFailureAgeSeconds: Math.max(0, Math.round((Date.now() - Date.parse(f.lastFailureAt)) / 1000)) } : {}),
+        })) } : {}),
       };
     },
   }) : undefined;
