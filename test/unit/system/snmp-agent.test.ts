@@ -16,6 +16,7 @@ import { SnmpSubagent, type MailmoatStats } from '../../../appliance/system/snmp
 import { readFileSync } from 'node:fs';
 import { MAILMOAT_OID, SCALARS, TRAPS } from '../../../appliance/system/snmp-mib.ts';
 import { renderSnmpd } from '../../../appliance/system/system-config-files.ts';
+import { freshclamFigures } from '../../../appliance/system/system-services.ts';
 
 const run = promisify(execFile);
 
@@ -37,6 +38,13 @@ const stats: MailmoatStats = {
   signatures: { version: 27470, ageSeconds: 200_000 },
   freshclam: { failuresInARow: 3, lastFailureAgeSeconds: 3600 },
 };
+
+test('freshclam\'s log status becomes the MIB\'s figures', (t) => {
+  const now = Date.parse('2026-11-30T12:00:00Z');
+  t.deepEqual(freshclamFigures({ failuresInARow: 2, failingLong: false, failingSince: '2026-11-30T10:00:00.000Z', lastFailureAt: '2026-11-30T11:00:00.000Z' }, now),
+    { failuresInARow: 2, lastFailureAgeSeconds: 3600 });
+  t.deepEqual(freshclamFigures({ failuresInARow: 0, failingLong: false }, now), { failuresInARow: 0 }, 'no failure logged: the MIB says 4294967295');
+});
 
 test('the MIB file defines each object the subagent serves under the OID it serves it at', (t) => {
   const mib = readFileSync(new URL('../../../mibs/MAILMOAT-MIB.txt', import.meta.url), 'utf8');
