@@ -66,6 +66,8 @@ test('a message to two domains counts once for both together and box-wide; a tag
   const root = await login('root');
   const dora = await login('dora');
   const totals = async (cookie: string, domain?: string) => (await get(cookie, `/api/stats?period=24h${domain ? `&domain=${domain}` : ''}`)).totals;
+  const detail = await get(dora, `/api/messages/${tagRecord.id}`);
+  t.like(detail.message.recipients[0], { address: 'dave@b.example', tagged: true }, 'the message log page says the copy was tagged');
   t.like(await totals(dora, 'a.example'), { received: 3, quarantined: 1, tagged: 0 });
   t.like(await totals(dora, 'b.example'), { received: 3, quarantined: 1, tagged: 1 });
   t.like(await totals(dora), { received: 4, quarantined: 1, tagged: 1 }, 'all of dora\'s domains: each message once');
