@@ -32,7 +32,7 @@ export interface LoggedRecipient {
   original: string;
   status: 'pending' | 'delivered' | 'bounced' | 'quarantined' | 'deleted' | 'rejected';
   mainClass?: string;
-  /** Passed for delivery with its subject tagged (a rule's "tag" action for its class, or SPF's). */
+  /** Passed for delivery with its subject tagged (a rule's "tag" action for its class, SPF's, or a full quarantine's fullTag). */
   tagged?: true;
 }
 

@@ -20,7 +20,8 @@
 //     dropped, whatever the SMTP answer (a message held while quarantineResponse is "reject" was
 //     answered 550 and counts here, not as rejected);
 //   tagged: accepted with some copy passed for delivery with its subject tagged (a rule's "tag"
-//     action for Unsure or Spam, or SPF's; the log records it per recipient as `tagged`);
+//     action for Unsure or Spam, SPF's, or a full quarantine's fullTag; the log records it per
+//     recipient as `tagged`);
 //   delivered / bounced: left the queue with some copy delivered / bounced (our bounces, notices
 //     and quarantine releases included); deferred: left the queue after at least one attempt that
 //     failed for the time being (4xx, or no server reached); spam / phish / virus / blocked: some
