@@ -228,9 +228,9 @@ export class Stats {
     this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { refusedRcpt: 1 }, at);
   }
 
-  /** A message refused with 552 for its size; `domains` are its recipients' (none at MAIL FROM). */
+  /** A message refused with 552 for its size; `domains` are its recipients' (none at MAIL FROM), counted once for several. */
   refusedOversize(domains: string[], at = Date.now()): void {
-    this.#add([ALL, ...domains.filter(Boolean).map((d) => d.toLowerCase())], { oversize: 1 }, at);
+    this.#add([ALL, ...this.#withGroup(domains)], { oversize: 1 }, at);
   }
 
   /** A recipient refused at RCPT by connection-time screening (smtp/screening.ts), for its served domain. */
@@ -442,9 +442,10 @@ export class Stats {
   /** Writes the counted increments (merging with what is stored). */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
+      // The groups first, so that no group's figures are stored without it being listed.
       if (this.#groupsChanged) {
         this.#groupsChanged = false;
-        await this.#db.put(GROUPS, [...this.#groups]);
+        try { await this.#db.put(GROUPS, [...this.#groups]); } catch (err) { this.#groupsChanged = true; throw err; }
       }
       if (!this.#pending.size && !this.#pendingTop.size && !this.#pendingScores.size && !this.#pendingGauges.size) return;
       const [pending, top, scores, gauges] = [this.#pending, this.#pendingTop, this.#pendingScores, this.#pendingGauges];
@@ -489,11 +490,16 @@ export class Stats {
   #owners(log: MessageLogRecord): string[] {
     const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
     if (log.direction === 'outbound') return [ALL, domainOf(log.mailFrom)];
-    const domains = [...new Set(log.recipients.map((r) => domainOf(r.address)).filter(Boolean))].sort();
-    if (domains.length < 2) return [ALL, ...domains];
+    return [ALL, ...this.#withGroup(log.recipients.map((r) => domainOf(r.address)))];
+  }
+
+  /** A message's distinct domains, and their group when there are several (noted for reading). */
+  #withGroup(names: string[]): string[] {
+    const domains = [...new Set(names.filter(Boolean).map((d) => d.toLowerCase()))].sort();
+    if (domains.length < 2) return domains;
     const group = GROUP + domains.join(',');
     if (!this.#groups.has(group)) { this.#groups.add(group); this.#groupsChanged = true; }
-    return [ALL, ...domains, group];
+    return [...domains, group];
   }
 
   /** The owners to read for some domains, each with the weight its figures are summed with (see the header). */
