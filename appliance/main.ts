@@ -82,6 +82,8 @@ export interface ApplianceOptions {
   appliance?: boolean;
   /** Unix socket of the local API for the console menu (default with `appliance`: /run/mailmoat/api.sock; otherwise none). */
   localSocket?: string;
+  /** The ClamAV databases and freshclam's log (default /var/lib/clamav; tests give their own). */
+  signaturesDir?: string;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
   /** The clock greylisting and the reports read (tests move it instead of waiting); default: the system's. */
@@ -218,7 +220,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopLogRetention = startLogRetention(log, () => current().log, say);
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const gauges = new GaugeSampler(stats, {
-    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), domains: () => current().domains.map((d) => d.name),
+    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), held: () => quarantine.held(), domains: () => current().domains.map((d) => d.name),
   }, opts.now);
   const stopGauges = gauges.start((err) => say(`mailmoat: sampling the queue and quarantine sizes failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
@@ -246,13 +248,13 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     return {
       messagesIn: t.received + t.outbound, messagesOut: t.delivered, spam: t.spam, virus: t.virus, quarantined: t.quarantined,
       rejected: t.rejected, queueLength: queue.length, queueOldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000),
-      quarantineBytes: await quarantine.bytes(), authFailures: t.authFailures,
+      quarantineBytes: await quarantine.bytes(), authFailures: t.authFailures, tagged: t.tagged,
     };
   };
   const system = await startSystemServices({
     config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
-    signatures: () => signatureStatus(SIGNATURES_DIR),
-    freshclam: () => freshclamStatus(SIGNATURES_DIR),
+    signatures: () => signatureStatus(opts.signaturesDir ?? SIGNATURES_DIR),
+    freshclam: () => freshclamStatus(opts.signaturesDir ?? SIGNATURES_DIR),
     quarantineBytes: () => quarantine.bytes(),
     getCounters: counters,
     notifyAdmin: mailAdmin,
@@ -351,7 +353,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     if (socketPath) {
       const bound = consoleServer && new URL(consoleServer.url);
       localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks,
-        consoleSettings: () => current().console,
+        consoleSettings: () => current().console, signaturesDir: opts.signaturesDir ?? SIGNATURES_DIR, timezone: () => current().time.timezone,
         consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []),
         supportBundle: async () => {
           const av = current().filtering.antivirus;

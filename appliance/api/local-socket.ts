@@ -5,7 +5,8 @@
 // who can, may do what the menu does. A fastify instance like the console's, listening on the
 // socket; errors are `{ "error": sentence, "text": {key, params} }`, the text a key of the server's
 // catalog (i18n/server-messages.ts `local.*`) so the menu says it in its own language. Routes:
-//   GET  /status                 queue, counters, disks, setup mode (+ setup code while pending)
+//   GET  /status                 queue, counters, disks, setup mode (+ setup code while pending),
+//                                virus signatures and freshclam's checks (times in the box's zone)
 //   POST /menu/unlock            {"username","password"} -> whether a console admin's password is
 //                                right: the menu asks for it once setup is done, with the web
 //                                console's lockout rules (wrong passwords count for both)
@@ -27,6 +28,8 @@ import type { DiskWatcher } from '../system/disk-watcher.ts';
 import type { ConsoleSettings } from '../config/schema.ts';
 import type { Language } from '../i18n/catalog.ts';
 import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/server-messages.ts';
+import { freshclamStatus, type FreshclamStatus } from '../system/freshclam.ts';
+import { signatureStatus } from '../system/signatures.ts';
 import { AuditLog } from './audit.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { SessionStore } from './sessions.ts';
@@ -46,6 +49,10 @@ export interface LocalApiDeps {
   consoleSettings: () => ConsoleSettings;
   /** Where the web console can be opened, as a person types it (none when it does not run). */
   consoleUrls: () => string[];
+  /** Where the ClamAV databases and freshclam's log are (the status's signature lines); none: not shown. */
+  signaturesDir?: string;
+  /** The appliance's time zone, for the times the menu shows. */
+  timezone?: () => string;
   /** Builds the support bundle (appliance/system/support-bundle.ts). */
   supportBundle?: () => Promise<{ name: string; archive: Buffer }>;
 }
@@ -59,6 +66,10 @@ export interface LocalStatus {
   consoleUrls: string[];
   /** The console's language (chosen in the setup wizard): the maintenance menu speaks it too. */
   language: Language;
+  /** The newest ClamAV database (none installed: no version) and freshclam's checks. */
+  antivirus?: { version?: number; newestAt?: string; ageSeconds?: number; stale: boolean; freshclam: FreshclamStatus };
+  /** The zone the menu shows times in (the appliance's). */
+  timezone: string;
 }
 
 class LocalError extends Error {
@@ -92,6 +103,12 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     const setup = await SetupState.open(deps.store, deps.dataDir);
     const code = setup.inSetup ? (await readFile(path.join(deps.dataDir, 'setup-code'), 'utf8').catch(() => '')).trim() : '';
     const d = deps.disks.status;
+    const dir = deps.signaturesDir;
+    const antivirus = dir ? await Promise.all([signatureStatus(dir), freshclamStatus(dir)]).then(([sig, freshclam]) => ({
+      ...(sig.databases.length ? { version: Math.max(...sig.databases.map((x) => x.version)) } : {}),
+      ...(sig.newestAt ? { newestAt: sig.newestAt } : {}), ...(sig.ageSeconds !== undefined ? { ageSeconds: sig.ageSeconds } : {}),
+      stale: sig.stale, freshclam,
+    })) : undefined;
     return {
       queue: { ...deps.queue.size(), oldestAgeSeconds: Math.round(deps.queue.oldestAgeMs() / 1000) },
       totals: deps.stats.totals(),
@@ -100,6 +117,8 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       setup: { pending: setup.inSetup, ...(code ? { code } : {}) },
       consoleUrls: deps.consoleUrls(),
       language: deps.consoleSettings().language,
+      ...(antivirus ? { antivirus } : {}),
+      timezone: deps.timezone?.() ?? 'UTC',
     };
   };
 

@@ -43,6 +43,14 @@ export interface SystemServices {
   stop(): Promise<void>;
 }
 
+/** freshclam's status as the MIB's figures: failed checks in a row, seconds since the last failed one. */
+export function freshclamFigures(f: FreshclamStatus, now = Date.now()): NonNullable<MailmoatStats['freshclam']> {
+  return {
+    failuresInARow: f.failuresInARow,
+    ...(f.lastFailureAt ? { lastFailureAgeSeconds: Math.max(0, Math.round((now - Date.parse(f.lastFailureAt)) / 1000)) } : {}),
+  };
+}
+
 export async function startSystemServices(o: SystemServicesOptions): Promise<SystemServices> {
   const say = o.say ?? ((line: string) => console.log(line));
   const system = () => o.config.current.system;
@@ -66,6 +74,7 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
         diskState: levels.includes('full') ? 'full' : levels.includes('warning') ? 'warning' : 'ok',
         services: await serviceStates(),
         ...(o.signatures ? { signatures: await o.signatures().then((st) => ({ version: Math.max(0, ...st.databases.map((d) => d.version)), ageSeconds: st.ageSeconds })) } : {}),
+        ...(o.freshclam ? { freshclam: freshclamFigures(await o.freshclam()) } : {}),
       };
     },
   }) : undefined;

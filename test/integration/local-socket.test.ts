@@ -38,7 +38,13 @@ const ENGLISH = { console: { language: 'en' } };
 test.serial('status, setup code, password reset and flush through the socket', async (t) => {
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
   const socket = path.join(socketDir, 'api.sock');
-  const a = await startTestAppliance(ENGLISH, { localSocket: socket });
+  // No database installed; freshclam's log holds one failed check.
+  const signaturesDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sigs-'));
+  writeFileSync(path.join(signaturesDir, 'freshclam.log'), [
+    'Mon Nov 30 09:00:00 2026 -> ClamAV update process started at Mon Nov 30 09:00:00 2026',
+    'Mon Nov 30 09:00:05 2026 -> ERROR: Database update process failed: Connection failed', '',
+  ].join('\n'));
+  const a = await startTestAppliance({ ...ENGLISH, time: { timezone: 'Asia/Tokyo' } }, { localSocket: socket, signaturesDir });
   try {
     t.is(statSync(socket).mode & 0o777, 0o660);
     writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
@@ -50,6 +56,9 @@ test.serial('status, setup code, password reset and flush through the socket', a
     t.true(s.disks.every((d) => d.percent > 0 && d.level.length > 0));
     t.deepEqual(s.setup, { pending: true, code: '1234-5678' });
     t.is(s.language, 'en');
+    t.is(s.timezone, 'Asia/Tokyo');
+    t.like(s.antivirus, { stale: true, freshclam: { failuresInARow: 1, lastRun: { ok: false, error: 'Database update process failed: Connection failed' } } });
+    t.is(s.antivirus?.version, undefined, 'no database installed');
 
     // No admin yet: the reset says what to do instead.
     await t.throwsAsync(callDaemon('POST', '/admin/reset-password', {}, socket), { message: /no console admin yet: finish the setup wizard/ });
@@ -79,8 +88,11 @@ test.serial('status, setup code, password reset and flush through the socket', a
     const screen = formatStatus(await collectStatus(socket, UTF8_TERMINAL));
     t.regex(screen, /Queue: 0 message\(s\), 0 deferred/);
     t.regex(screen, /Disks:\n {2}\/\S*\s+[\d.]+ %/);
+    t.regex(screen, /^Virus signatures: none installed yet/m);
+    t.regex(screen, /^freshclam: failing since \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(Asia\/Tokyo\) \(1 checks in a row\): Database update process failed: Connection failed$/m);
   } finally {
     await a.cleanup();
+    rmSync(signaturesDir, { recursive: true, force: true });
   }
   t.throws(() => statSync(socket), { code: 'ENOENT' }, 'the socket is removed on stop');
   rmSync(socketDir, { recursive: true, force: true });

@@ -150,7 +150,8 @@ export interface LogItem {
   sender: string;
   /** The From header as logged (RFC 2047 decoded). */
   from?: string;
-  recipients: { address: string; original?: string; status: string; class?: string }[];
+  /** tagged: passed for delivery with its subject tagged. */
+  recipients: { address: string; original?: string; status: string; class?: string; tagged?: boolean }[];
   subject: string;
   messageId?: string;
   clientIp?: string;

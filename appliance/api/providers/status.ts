@@ -18,7 +18,7 @@ export function statsProvider(stats: Stats, log: MessageLog): StatsProvider {
       const since = Date.now() - DAY_MS;
       if ('address' in scope) {
         // Counters are kept per domain; one mailbox's figures come from its log records.
-        const counts: FlowCounts = { received: 0, delivered: 0, quarantined: 0, rejected: 0 };
+        const counts: FlowCounts = { received: 0, delivered: 0, quarantined: 0, rejected: 0, tagged: 0 };
         const mine = scope.address.toLowerCase();
         for await (const r of log.newest()) {
           if (r.receivedAt < since) break;
@@ -26,6 +26,7 @@ export function statsProvider(stats: Stats, log: MessageLog): StatsProvider {
           if (!rcpt) continue;
           counts.received += 1;
           if (rcpt.status === 'delivered') counts.delivered += 1;
+          if (rcpt.tagged) counts.tagged += 1;
           if (rcpt.status === 'quarantined') counts.quarantined += 1;
           if (rcpt.status === 'rejected') counts.rejected += 1;
         }
