@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { MessageLogRecord } from '../../appliance/logsearch/message-log.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ADMIN, DORA, addConsolePeople } from '../helpers/console-people.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
@@ -29,9 +30,7 @@ test('dashboard: size graphs and score histogram with their numbers and CSVs, wi
   const { app } = ta;
   const url = app.consoleUrl!;
   const ctx = app.console!.context;
-  await ctx.setup.complete('test');
-  await ctx.users.create({ username: 'admin', role: 'admin', password: 'admin password 1', language: 'en' });
-  await ctx.users.create({ username: 'dora', role: 'domain-admin', domains: ['example.com'], password: 'domain password 1', language: 'en' });
+  await addConsolePeople(ctx, { dora: ['example.com'] });
   await app.lists.add({ direction: 'inbound', kind: 'condition-quarantine', scope: 'domain', owner: 'example.com', field: 'subject', mode: 'partial', value: 'invoice' });
   for (const subject of ['Hello there', 'Your invoice']) {
     const sent = await sendMail({ port: ta.inbound, from: 'shop@sender.test', to: ['bob@example.com'], raw: message({ subject }) });
@@ -47,7 +46,7 @@ test('dashboard: size graphs and score histogram with their numbers and CSVs, wi
 
   const browser = await launchBrowser(t);
   const page = await (await newContext(browser)).newPage();
-  await logIn(page, url, 'admin', 'admin password 1');
+  await logIn(page, url, ADMIN.username, ADMIN.password);
   const chart = (label: string) => page.locator(`figure.chart svg[aria-label^="${label}"]`);
   await chart('Messages held in quarantine (average) — the last 24 hours').waitFor();
   t.is(await chart('Messages in the queue (average) — the last 24 hours').count(), 1, 'the admin sees the queue');
@@ -84,7 +83,7 @@ test('dashboard: size graphs and score histogram with their numbers and CSVs, wi
 
   // A domain admin: their quarantine's size and the histogram, no queue.
   const phone = await (await newContext(browser, 'phone')).newPage();
-  await logIn(phone, url, 'dora', 'domain password 1');
+  await logIn(phone, url, DORA.username, DORA.password);
   await phone.locator('figure.chart svg[aria-label^="Messages held in quarantine (average)"]').waitFor();
   await phone.locator('figure.chart svg[aria-label^="Spam scores — "]').waitFor();
   t.is(await phone.locator('figure.chart svg[aria-label^="Messages in the queue"]').count(), 0, 'the queue is the whole box\'s');
