@@ -14,16 +14,18 @@
 // the CPU share that was "not ours". Raw results go to bench-results/<time>.json.
 //   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
 //                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile] [--heap] [--mutate PCT]
-//                         [--soak] [--snapshots PCT,PCT] [--node-flags "FLAGS"]
+//                         [--soak] [--minutes M] [--snapshots PCT,PCT] [--node-flags="FLAGS"]
 // --heap samples each daemon thread's V8 heap once a second (scripts/bench/heap-sampler.ts) and
 // reports the steady state per thread. --mutate PCT sends that share of the corpus as mutants, each
 // from a sender domain of its own (scripts/bench/corpus.ts): the mix for a memory soak.
 // --soak is issue 12's memory soak in one command: the full daemon, 200 000 messages at c=16, a
 // quarter mutated, with --heap; each of those can still be given (e.g. --count 50000). It prints
 // the RSS of each tenth of the run and the growth from the first quarter to the last. It is not
-// resumable on purpose: a restarted daemon starts its memory afresh, so a soak is one daemon's run.
+// resumable on purpose: a restarted daemon starts its memory afresh, so a soak is one daemon's run;
+// --minutes M bounds it in time instead (no new message after M minutes; the report says how many
+// were sent), for a loaded box.
 // --snapshots 25,95 has every daemon thread write a V8 heap snapshot when that share of the
-// measured messages is answered (into bench-results/snapshots-<time>/; compare them in DevTools'
+// measured messages is answered (or of --minutes has passed, if sooner) (into bench-results/snapshots-<time>/; compare them in DevTools'
 // Memory tab by constructor). --node-flags adds Node flags after the unit file's, for trying flags
 // that do not ship (e.g. --node-flags="--heap-growing-percent=30 --max-semi-space-size=8").
 import { writeFileSync } from 'node:fs';
@@ -50,7 +52,7 @@ const { values: a } = parseArgs({
     count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' },
     targets: { type: 'string' }, quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false }, heap: { type: 'boolean' }, mutate: { type: 'string' },
-    soak: { type: 'boolean', default: false }, snapshots: { type: 'string' }, 'node-flags': { type: 'string' },
+    soak: { type: 'boolean', default: false }, snapshots: { type: 'string' }, 'node-flags': { type: 'string' }, minutes: { type: 'string' },
   },
   strict: true,
 });
@@ -62,6 +64,7 @@ const mutatePct = Number(a.mutate ?? (a.soak ? 25 : 0));
 const snapshotsAt = a.snapshots ? a.snapshots.split(',').map(Number) : [];
 const heap = a.heap ?? (a.soak || snapshotsAt.length > 0);
 const extraNodeFlags = a['node-flags']?.split(/\s+/).filter(Boolean) ?? [];
+const maxMs = a.minutes ? Number(a.minutes) * 60_000 : undefined;
 const quietWaitS = a.quick ? 10 : 60;
 const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -145,17 +148,22 @@ try {
         const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir, heapFile, snapshotRequest, extraNodeFlags });
         target = { name, port: d.port, group: 'daemon', dataDir: d.dataDir, classify: (pid) => pid === d.pid ? 'daemon' : undefined, stop: () => d.stop() };
       }
-      say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages (machine was ${busyBefore.toFixed(0)} % busy before, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})${extraNodeFlags.length ? `, extra Node flags ${extraNodeFlags.join(' ')}` : ''}`);
+      say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages${maxMs ? ` or ${a.minutes} minutes` : ''} (machine was ${busyBefore.toFixed(0)} % busy before, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})${extraNodeFlags.length ? `, extra Node flags ${extraNodeFlags.join(' ')}` : ''}`);
       cleanups.push(() => target.stop());
-      const pending = snapshotsAt.map((p) => ({ label: `at-${p}pct`, done: Math.max(1, Math.round((p / 100) * count)) }));
+      // how far the run is: by messages, or by time when --minutes bounds it sooner
+      const t0 = Date.now();
+      const progress = (done: number) => Math.max(done / count, maxMs ? (Date.now() - t0) / maxMs : 0);
+      const pending = snapshotsAt.map((p) => ({ label: `at-${p}pct`, share: p / 100 }));
+      let tenth = 0;
       const onDone = (done: number) => {
-        if (count >= 20_000 && done % Math.round(count / 10) === 0) say(`  ${done} of ${count} messages answered`);
-        if (!snapshotRequest || !pending.length || done < pending[0].done) return;
+        const now = progress(done);
+        if ((count >= 20_000 || maxMs) && Math.floor(now * 10) > tenth) { tenth = Math.floor(now * 10); say(`  ${tenth * 10} % of the run: ${done} messages answered`); }
+        if (!snapshotRequest || !pending.length || now < pending[0].share) return;
         const { label } = pending.shift()!;
         say(`  ${done} messages answered: each daemon thread writes its heap snapshot ${label}`);
         writeFileSync(snapshotRequest, label);
       };
-      const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups, onDone });
+      const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups, onDone, maxMs });
       cleanups.pop();
       seq += count + warmup;
       if (heapFile) r.heaps = await readHeaps(heapFile);

@@ -85,8 +85,10 @@ export async function measure(o: {
   messages: WireMessage[]; rcptDomain: string; sink: SinkClient; extraGroups: Classify;
   /** Called with the number of measured messages answered so far (not during the warm-up). */
   onDone?: (done: number) => void;
+  /** The measured messages stop being sent after this long (ms); fewer than `count` are then sent. */
+  maxMs?: number;
 }): Promise<RunResult> {
-  const load = (first: number, count: number, onDone?: (done: number) => void) => runLoad({ port: o.target.port, concurrency: o.concurrency, first, count, messages: o.messages, rcptDomain: o.rcptDomain, onDone });
+  const load = (first: number, count: number, onDone?: (done: number) => void, until?: number) => runLoad({ port: o.target.port, concurrency: o.concurrency, first, count, messages: o.messages, rcptDomain: o.rcptDomain, onDone, until });
   if (o.warmup > 0) {
     await o.sink.reset();
     const w = await load(o.firstSeq + o.count, o.warmup);
@@ -96,7 +98,7 @@ export async function measure(o: {
   const mon = new ProcMon((pid, exe) => o.target.classify(pid, exe) ?? o.extraGroups(pid, exe));
   mon.start();
   const t0 = now();
-  const results = await load(o.firstSeq, o.count, o.onDone);
+  const results = await load(o.firstSeq, o.count, o.onDone, o.maxMs ? Date.now() + o.maxMs : undefined);
   const tReplies = Math.max(...results.map((r) => r.eodAt + r.eodMs));
   const accepted = results.filter((r) => r.code === 250);
   const st = await drain(o.sink, accepted.length, 600_000);
