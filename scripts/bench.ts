@@ -25,8 +25,10 @@
 // --minutes M bounds it in time instead (no new message after M minutes; the report says how many
 // were sent), for a loaded box.
 // --snapshots 25,95 has every daemon thread write a V8 heap snapshot when that share of the
-// measured messages is answered (or of --minutes has passed, if sooner) (into bench-results/snapshots-<time>/; compare them in DevTools'
-// Memory tab by constructor). --node-flags adds Node flags after the unit file's, for trying flags
+// measured messages is answered, or of --minutes has passed if sooner (into
+// bench-results/snapshots-<time>/; scripts/bench/snapshot-diff.ts compares two by constructor).
+// Writing one takes a few hundred MiB of malloc memory that glibc keeps, so the RSS figures of a
+// run with snapshots are not the daemon's: measure memory in a run without them. --node-flags adds Node flags after the unit file's, for trying flags
 // that do not ship (e.g. --node-flags="--heap-growing-percent=30 --max-semi-space-size=8").
 import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -172,6 +174,7 @@ try {
         `RSS peak ${r.peakRssMiB.toFixed(0)} / steady ${r.steadyRssMiB.toFixed(0)} MiB (growth ${r.growthRssMiB >= 0 ? '+' : ''}${r.growthRssMiB.toFixed(0)}), delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
         (Object.keys(r.failed).length ? `, failed ${JSON.stringify(r.failed)}` : ''));
       if (r.heaps) say(`  ${describeHeaps(r.heaps)}`);
+      if (snapshotsAt.length) say('  (heap snapshots were written: the RSS figures from the first one on include the malloc memory the snapshot writer took)');
       if (a.soak) say(`  RSS MiB by tenth of the run: ${r.rssTenthsMiB.map((x) => x.toFixed(0)).join(' ')}; first quarter to last ${r.growthFirstToLastMiB >= 0 ? '+' : ''}${r.growthFirstToLastMiB.toFixed(0)} MiB`);
     }
     if (stack) {
