@@ -46,8 +46,8 @@ const WORKER_URL = new URL('./analysis-worker.ts', import.meta.url);
  * Left to V8 it grows to 128 MiB under a steady stream of messages and stays there, holding
  * garbage between collections: about two thirds of a thread's heap (issue 12, measured with
  * `npm run bench`). 16 MiB keeps scavenges frequent and cheap. A `--max-semi-space-size` given to
- * Node overrides this in every thread: the daemon's 16 (systemd unit, `npm start`) makes it
- * 2 × 16 MiB.
+ * Node overrides this in every thread: the daemon's 8 (systemd unit, `npm start`) makes it
+ * 2 × 8 MiB.
  */
 const YOUNG_GENERATION_MB = 16;
 /**
