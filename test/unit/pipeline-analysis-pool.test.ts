@@ -1,8 +1,9 @@
 // The analysis threads: a message parsed, authenticated against a real DNS server on loopback and
 // scored in another thread, with DNS answers cached in the thread, the classifier's weights seen
-// through shared memory, a stuck analysis given up (and its thread replaced), and resizing.
+// through shared memory, a stuck analysis given up (and its thread replaced), resizing, and the
+// heap limit each thread gets (issue 12).
 import test from 'ava';
-import { AnalysisPool } from '../../appliance/pipeline/analysis-pool.ts';
+import { AnalysisPool, OLD_GENERATION_MB } from '../../appliance/pipeline/analysis-pool.ts';
 import type { AnalysisJob } from '../../appliance/pipeline/analysis.ts';
 import type { Resolver } from '../../appliance/dns/cache.ts';
 import { hashToken, HASH_BITS } from '../../appliance/classifier/model.ts';
@@ -91,4 +92,15 @@ test('a closed pool refuses work with a clear error', async (t) => {
   pool.resize(1);
   await pool.close();
   await t.throwsAsync(pool.run(job('alice@good.test'), undefined, 3600), { message: /analysis threads are stopped/ });
+});
+
+test('an analysis thread\'s heap limit is the appliance\'s, not one derived from the machine\'s RAM', async (t) => {
+  const pool = new AnalysisPool({ resolver: dns.resolver, jobTimeoutMs: 60_000 });
+  t.teardown(() => pool.close());
+  pool.resize(1);
+  await pool.run(job('alice@good.test'), undefined, 3600);
+  const [heap] = await pool.heapStatistics();
+  // the old generation's limit plus the young generation's (2 × 16 MiB semi-spaces and V8's share)
+  t.true(heap.heap_size_limit >= OLD_GENERATION_MB * 2 ** 20, `limit ${heap.heap_size_limit}`);
+  t.true(heap.heap_size_limit <= (OLD_GENERATION_MB + 128) * 2 ** 20, `limit ${heap.heap_size_limit} B; V8 grows a heap up to 4 × its live size under a large limit`);
 });
