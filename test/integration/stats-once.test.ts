@@ -5,12 +5,12 @@
 // figure SNMP's mmTagged reads), and shown in the statistics CSV.
 import test from 'ava';
 import { startTestAppliance, message } from '../helpers/appliance.ts';
+import { injectClient, PASSWORD } from '../helpers/console-api.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 import type { MessageLogRecord } from '../../appliance/logsearch/message-log.ts';
 
-const PASSWORD = 'correct horse battery';
 
 test('a message to two domains counts once for both together and box-wide; a tagged delivery is logged and counted', async (t) => {
   const dns = await startDnsServer({});
@@ -28,13 +28,10 @@ test('a message to two domains counts once for both together and box-wide; a tag
   await server.context.setup.complete('test');
   await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
   await server.context.users.create({ username: 'dora', role: 'domain-admin', domains: ['a.example', 'b.example'], password: PASSWORD, language: 'en' });
-  const login = async (username: string) => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    return `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`;
-  };
+  const { login, get: reply } = injectClient(server);
   const get = async (cookie: string, url: string) => {
-    const res = await server.app.inject({ method: 'GET', url, headers: { cookie } });
-    t.is(res.statusCode, 200, `${url}: ${res.body}`);
+    const res = await reply(cookie, url);
+    t.is(res.status, 200, `${url}: ${res.body}`);
     return url.includes('/export') ? res.body : res.json();
   };
 
