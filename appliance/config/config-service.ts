@@ -60,9 +60,11 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
     let current: Config;
     if (file && opts.seedOnly && (await db.get(KEY)) !== undefined) file = undefined;
     if (file) {
-      const result = validateConfig(await readConfigFile(file));
+      const { document, changes } = upgradeStoredConfig(await readConfigFile(file));
+      const result = validateConfig(document);
       if (!result.ok) throw new ConfigError(file, result.problems);
       current = result.config;
+      for (const change of changes) opts.say?.(`mailmoat: ${file} upgraded: ${change}`);
       await db.put(KEY, current, { sync: true });
     } else {
       const { document: stored, changes } = upgradeStoredConfig(await db.get(KEY));
@@ -82,7 +84,8 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
 
   /** Validates and stores a whole new configuration, then tells listeners. Throws ConfigError. */
   async replace(input: unknown, source = 'the new configuration'): Promise<Config> {
-    const result = validateConfig(input);
+    // A document exported by an earlier version (a console import) is brought up to date the same way.
+    const result = validateConfig(upgradeStoredConfig(input).document);
     if (!result.ok) throw new ConfigError(source, result.problems);
     const previous = this.#current;
     await this.#db.put(KEY, result.config, { sync: true });

@@ -126,8 +126,6 @@ export const Domain = Type.Object({
   mailboxAliases: Type.Array(MailboxAlias, { default: [], description: 'mailbox aliases: mail for `from` is delivered to `to`' }),
   timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA time zone for this domain\'s dates in the console and reports; default: the appliance\'s time zone' })),
   logInvalidRecipients: Type.Boolean({ default: false, description: 'log recipients refused at RCPT (unknown user, blocked recipient) in the message log, status "rejected at RCPT" with the reply given' }),
-  // Greylisting's per-domain switch only (issue 15 item 4); the layered per-domain policy may take it over.
-  greylisting: Type.Optional(Type.Boolean({ description: 'greylist mail for this domain (true) or not (false); absent = filtering.greylisting.enabled' })),
   reports: DomainReports,
 });
 export type Domain = Static<typeof Domain>;
@@ -252,7 +250,7 @@ export const ClassRule = Type.Object({
 
 // Connection-time defences, answered at RCPT before any data (appliance/smtp/screening.ts).
 export const GreylistSettings = Type.Object({
-  enabled: Type.Boolean({ default: false, description: 'greylist inbound mail: the first attempt of a (client network, envelope sender, recipient) triplet is answered 451 4.7.1 and a retry after delaySeconds passes; a domain\'s `greylisting` overrides this' }),
+  enabled: Type.Boolean({ default: false, description: 'greylist inbound mail: the first attempt of a (client network, envelope sender, recipient) triplet is answered 451 4.7.1 and a retry after delaySeconds passes; a domain or mailbox may set its own (policy `greylisting`)' }),
   delaySeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 300, description: 'a retry earlier than this after the first attempt is answered 451 again' }),
   retryWindowHours: Type.Integer({ minimum: 1, maximum: 720, default: 24, description: 'a retry must come within this long of the first attempt; later, the triplet starts over' }),
   passedDays: Type.Integer({ minimum: 1, maximum: 365, default: 36, description: 'a triplet that passed (and a client network on the automatic whitelist) is remembered this long after its last message' }),
@@ -455,6 +453,7 @@ export type LogSettings = Static<typeof LogSettings>;
 export const POLICY_SETTINGS = [
   'spamThreshold', 'unsureThreshold', 'actions', 'spfNgResults', 'spfAction', 'spfTag', 'dmarcHonourReject',
   'dmarcHonourQuarantine', 'oversizeMaxBytes', 'oversizeAction', 'quarantineResponse', 'retentionDays', 'stampHeaders',
+  'greylisting',
 ] as const;
 export type PolicySetting = typeof POLICY_SETTINGS[number];
 // The union built from the list, typed as the list's names (a mapped array loses the literal types).
@@ -474,6 +473,7 @@ export const PolicyOverrides = Type.Object({
   quarantineResponse: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('accept')], { description: 'as filtering.quarantineResponse; with several recipients the message is refused (550) only when every recipient\'s copy is refused under its own policy' })),
   retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 30, description: 'as filtering.quarantine.retentionDays, for this level\'s held copies' })),
   stampHeaders: Type.Optional(Type.Boolean({ description: 'as filtering.stampHeaders' })),
+  greylisting: Type.Optional(Type.Boolean({ description: 'as filtering.greylisting.enabled: greylist this level\'s recipients (true) or not (false)' })),
 });
 export type PolicyOverrides = Static<typeof PolicyOverrides>;
 
