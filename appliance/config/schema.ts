@@ -105,8 +105,7 @@ export const DomainReports = Type.Object({
     format: ReportFormat,
     extraTable: ExtraTable,
   }, { default: {} }),
-  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'the domain\'s primary contact: notices (outbound mail quarantined) go here; default: the appliance\'s postmaster' })),
-}, { default: {}, description: 'quarantine digests, the domain report and notices for this domain' });
+}, { default: {}, description: 'quarantine digests and the domain report for this domain (its notices go to its policy contact)' });
 export type DomainReports = Static<typeof DomainReports>;
 
 export const ReportSettings = Type.Object({
@@ -486,10 +485,10 @@ export type QuotaLimits = Static<typeof QuotaLimits>;
 export const DomainPolicy = Type.Object({
   ...PolicyOverrides.properties,
   feedback: Type.Optional(Type.Boolean({ description: 'mailbox users of the domain may report spam / not spam (console buttons, uploads, spam@ and ham@ the appliance\'s host name); default true' })),
-  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'who receives the domain\'s quarantine quota warnings (besides the mailbox user); default: postmaster' })),
+  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'the domain\'s contact: its notices go here (outbound mail held, quarantine quota warnings besides the mailbox user); default: postmaster' })),
   mailboxQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of each of its mailboxes, replacing policy.quota.mailbox (appliance admin only)' })),
   domainQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of the whole domain, replacing policy.quota.domain (appliance admin only)' })),
-}, { additionalProperties: false, description: 'a served domain\'s own settings; `contact` receives its quarantine-quota warnings (default: postmaster); quotas are set by the appliance admin only' });
+}, { additionalProperties: false, description: 'a served domain\'s own settings; `contact` receives its notices (default: postmaster); quotas are set by the appliance admin only' });
 export type DomainPolicy = Static<typeof DomainPolicy>;
 
 export const MailboxPolicy = Type.Object({

@@ -179,7 +179,7 @@ export function feedbackEnabled(cfg: Config, domain: string): boolean {
   return domainPolicy(cfg, domain)?.feedback !== false;
 }
 
-/** Who hears about a domain's quarantine quota: its contact, else the appliance's postmaster. */
+/** Who hears about a domain (held outbound mail, quarantine quota): its contact, else the appliance's postmaster. */
 export function domainContact(cfg: Config, domain: string): string | undefined {
   return domainPolicy(cfg, domain)?.contact ?? cfg.postmaster;
 }
