@@ -26,6 +26,8 @@ export class MmNetwork extends I18nElement {
   form = { name: '', mode: 'dhcp', address: '', gateway: '', dns: '' };
   /** The box's own DNS servers as typed (one per line); filled from what is kept. */
   resolvers: string | undefined;
+  /** Which card the last message belongs to: the interfaces' or the box's DNS servers'. */
+  #where: 'nics' | 'resolvers' = 'nics';
   #recheck: ReturnType<typeof setTimeout> | undefined;
   static override styles = [shared];
 
@@ -62,6 +64,7 @@ export class MmNetwork extends I18nElement {
     e.preventDefault();
     const f = this.form;
     const [address, prefix] = f.address.split('/');
+    this.#where = 'nics';
     const settings = f.mode === 'dhcp' ? { name: f.name, mode: 'dhcp' }
       : { name: f.name, mode: 'static', address: address ?? '', prefix: Number(prefix ?? 0), ...(f.gateway.trim() ? { gateway: f.gateway.trim() } : {}),
         dns: f.dns.split(/[\s,]+/).filter(Boolean) };
@@ -81,6 +84,7 @@ export class MmNetwork extends I18nElement {
   async #tryResolvers(e: Event): Promise<void> {
     e.preventDefault();
     const typed = (this.resolvers ?? '').split(/[\s,]+/).filter(Boolean);
+    this.#where = 'resolvers';
     try {
       await api('POST', '/api/system/network/trial', { settings: [], resolvers: typed });
       this.errors = {};
@@ -96,6 +100,7 @@ export class MmNetwork extends I18nElement {
   }
 
   async #settle(action: 'confirm' | 'revert'): Promise<void> {
+    this.#where = this.data?.trial?.settings.length ? 'nics' : 'resolvers';
     try {
       await api('POST', `/api/system/network/trial/${encodeURIComponent(this.data!.trial!.id)}/${action}`);
       this.banner = { ok: action === 'confirm', text: say(action === 'confirm' ? 'net.confirmed' : 'net.reverted') };
@@ -118,13 +123,19 @@ export class MmNetwork extends I18nElement {
     const f = this.form;
     const pending = d.trial?.state === 'pending' ? d.trial : null;
     const set = (k: keyof typeof f) => (v: string) => { f[k] = v; this.requestUpdate(); };
-    return html`<section class="card" aria-label=${title}><h2>${title}</h2>
-      <table><thead><tr><th>${say('net.interface')}</th><th>${say('net.current')}</th></tr></thead>
-        <tbody>${d.interfaces.map((i) => html`<tr><td class="mono">${i.name}</td><td class="mono">${i.addresses.join(', ')}</td></tr>`)}</tbody></table>
-      ${pending ? html`<p class="banner error" role="alert">${this.#pendingText(pending)}</p>
+    // A trial waits in the card it came from: the interfaces' when it changes one, else the DNS servers'.
+    const pendingIn = pending ? (pending.settings.length ? 'nics' : 'resolvers') : undefined;
+    const pendingBlock = (where: 'nics' | 'resolvers') => (pending && pendingIn === where ? html`<p class="banner error" role="alert">${this.#pendingText(pending)}</p>
         <div class="actions"><button type="button" @click=${() => this.#settle('confirm')}>${say('net.confirm')}</button>
-          <button type="button" class="secondary" @click=${() => this.#settle('revert')}>${say('net.revert')}</button></div>`
-        : html`<form @submit=${(e: Event) => this.#try(e)}>
+          <button type="button" class="secondary" @click=${() => this.#settle('revert')}>${say('net.revert')}</button></div>` : nothing);
+    const banner = (where: 'nics' | 'resolvers') => (this.banner && this.#where === where
+      ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing);
+    const resolversTitle = say('net.resolvers.title');
+    return html`<section class="card" aria-label=${title}><h2>${title}</h2>
+      <table class="cards"><thead><tr><th>${say('net.interface')}</th><th>${say('net.current')}</th></tr></thead>
+        <tbody>${d.interfaces.map((i) => html`<tr><td class="mono"><strong>${i.name}</strong></td><td class="mono" data-label=${say('net.current')}>${i.addresses.join(', ')}</td></tr>`)}</tbody></table>
+      ${pendingBlock('nics')}
+      ${pending ? nothing : html`<form @submit=${(e: Event) => this.#try(e)}>
           ${field({ label: say('net.interface'), value: f.name, error: this.errors['/name'], options: d.interfaces.map((i) => ({ value: i.name, label: i.name })), literal: true, onInput: set('name') })}
           ${field({ label: say('net.mode'), value: f.mode, options: [{ value: 'dhcp', label: say('net.mode.dhcp') }, { value: 'static', label: say('net.mode.static') }], onInput: set('mode') })}
           ${f.mode === 'static' ? html`
@@ -132,13 +143,16 @@ export class MmNetwork extends I18nElement {
             ${field({ label: say('net.gateway'), value: f.gateway, error: this.errors['/gateway'], onInput: set('gateway') })}
             ${field({ label: say('net.dns'), value: f.dns, multiline: true, error: this.errors['/dns'], onInput: set('dns') })}` : nothing}
           <div class="actions"><button type="submit">${say('net.apply')}</button></div></form>`}
-      <h3>${say('net.resolvers.title')}</h3>
+      ${banner('nics')}
+    </section>
+    <section class="card" aria-label=${resolversTitle}><h2>${resolversTitle}</h2>
       <p class="muted">${say('net.resolvers.help')}</p>
       <p>${say('net.resolvers.now', { list: d.resolvers.length ? d.resolvers.join(', ') : say('net.resolvers.none') })}</p>
+      ${pendingBlock('resolvers')}
       ${pending ? nothing : html`<form @submit=${(e: Event) => this.#tryResolvers(e)}>
         ${field({ label: say('net.resolvers.field'), value: this.resolvers ?? '', multiline: true, error: this.errors['/resolvers'], onInput: (v) => { this.resolvers = v; this.requestUpdate(); } })}
         <div class="actions"><button type="submit">${say('net.apply')}</button></div></form>`}
-      ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
+      ${banner('resolvers')}
     </section>`;
   }
 }

@@ -161,11 +161,11 @@ export class MmStatistics extends I18nElement {
           ${TABLE.map((c) => html`<tr><th>${counterName(c)}</th><td>${num(s.totals[c])}</td></tr>`)}
           ${BYTES.map((c) => html`<tr><th>${counterName(c)}</th><td>${formatSize(s.totals[c])}</td></tr>`)}
         </tbody></table>
-        <details><summary>${t('stats.numbers')}</summary><div class="table-wrap"><table aria-label=${t('stats.numbers')}>
+        <details><summary>${t('stats.numbers')}</summary><div class="table-wrap"><table class="cards" aria-label=${t('stats.numbers')}>
           <thead><tr><th>${t('stats.bucket')}</th>${TABLE.map((c) => html`<th>${counterName(c)}</th>`)}
             ${hasQueue ? html`<th>${t('stats.g.queuePeak')}</th>` : nothing}<th>${t('stats.g.quarantinePeak')}</th></tr></thead>
-          <tbody>${s.points.map((p) => html`<tr><td>${bucketLabel(s, p.start)}</td>${TABLE.map((c) => html`<td>${num(p.counts[c])}</td>`)}
-            ${hasQueue ? html`<td>${gauge(p, 'queue')}</td>` : nothing}<td>${gauge(p, 'quarantined')}</td></tr>`)}</tbody>
+          <tbody>${s.points.map((p) => html`<tr><td><strong>${bucketLabel(s, p.start)}</strong></td>${TABLE.map((c) => html`<td data-label=${counterName(c)}>${num(p.counts[c])}</td>`)}
+            ${hasQueue ? html`<td data-label=${t('stats.g.queuePeak')}>${gauge(p, 'queue')}</td>` : nothing}<td data-label=${t('stats.g.quarantinePeak')}>${gauge(p, 'quarantined')}</td></tr>`)}</tbody>
         </table></div></details></section>` : html`<p>${t('common.loading')}</p>`}`;
   }
 }
