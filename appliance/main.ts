@@ -167,9 +167,15 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     say(formatMailEvent(e));
     if (e.kind === 'quarantined' && e.log.direction === 'outbound') onQuarantined?.(e);
   };
+  let forgetRelease: ((copy: string) => Promise<void>) | undefined;
   const queue = new DeliveryQueue({
     store, spool, log, config: current, client, mx: new MxResolver(dns.resolve),
-    onFinished: (record) => stats.finished(record), events,
+    onFinished: (record) => {
+      stats.finished(record);
+      // A released copy that left the queue can no longer be taken back.
+      void forgetRelease?.(record.id).catch((err: Error) => say(`mailmoat: forgetting the release note of ${record.id} failed: ${err.message}`));
+    },
+    events,
   });
   const recovered = await queue.recover();
   if (recovered) say(`mailmoat: resumed ${recovered} queued message(s)`);
@@ -178,6 +184,8 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   // A fresh appliance starts from the shipped model rather than blank (no-op once trained).
   if (opts.starterModel !== false && await classifier.installStarterModel()) say('mailmoat: installed the starter spam model');
   const quarantine = await Quarantine.open(store, opts.dataDir);
+  forgetRelease = (copy) => quarantine.forgetRelease(copy);
+  await quarantine.pruneReleases((copy) => queue.has(copy));
   const lists = await ListsStore.open(store);
   // Quota warnings go out like the disk watcher's notices (the queue's notice path).
   const quota = new QuarantineQuota({
@@ -194,10 +202,10 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const quarantineActions = createQuarantineActions({
     quarantine, lists, scorer: classifier,
     // Resolves once the copy is durably queued: the quarantine may drop its own copy after that.
-    deliver: async (req) => {
-      await queue.submitCopy({ sourcePath: req.rawPath, direction: 'inbound', mailFrom: req.mailFrom,
-        recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' });
-    },
+    deliver: (req) => queue.submitCopy({ sourcePath: req.rawPath, direction: 'inbound', mailFrom: req.mailFrom,
+      recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' }),
+    // Undoing a release: the queue holds the copy while the quarantine takes it back.
+    recall: (copy, pick, by, restore) => queue.recall(copy, (_record, r) => pick(r.address), by, restore),
   });
   let consolePort: number | undefined;
   const users = new UserStore(store);
