@@ -1,10 +1,10 @@
 // `npm run build`: the daemon compiled to JavaScript into ROOT/compiled (tsconfig.build.json),
 // with the files under ROOT/appliance that are not TypeScript (the starter model, which the image
-// build makes afresh there) copied beside their modules. `npm start`, the bench and the image run compiled/cli/mailmoat.js: Node then never
-// loads its type stripper (amaro, swc compiled to WebAssembly), which every thread that imports a
-// .ts module pays for in memory (issue 12; figures in the README). The tests and the `mailmoat`
-// command run the sources. The folder is made afresh each time, so a module deleted from the
-// sources is not left behind.
+// build makes afresh there) copied beside their modules. `npm start`, the bench and the image run
+// compiled/cli/mailmoat.js: Node then never loads its type stripper (amaro, swc compiled to
+// WebAssembly), which every thread that imports a .ts module pays for in memory (issue 12; figures
+// in the README). The tests and the `mailmoat` command run the sources. The folder is made afresh
+// each time, so a module deleted from the sources is not left behind.
 //   node scripts/build-daemon.ts [ROOT]   ROOT: the tree to build into (default this one; the
 //                                         image's staging folder, which holds web-ui/dist and package.json)
 import { execFile } from 'node:child_process';
