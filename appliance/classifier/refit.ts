@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { fitCalibration, MIN_CALIBRATION_LESSONS, type Calibration } from './calibration.ts';
 import { fit, fitOrder, heldOutLogits, type Lesson, type PriorWeights } from './model.ts';
-import { workerModule } from '../system/worker-module.ts';
+import { workerModule } from '../runtime/worker-module.ts';
 
 export interface RefitJob {
   /** Float64Array over a SharedArrayBuffer: the weights are written here. */

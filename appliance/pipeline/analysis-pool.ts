@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { Analysis, AnalysisJob } from './analysis.ts';
 import type { FromWorker, JobScoring, ToWorker, WorkerSetup } from './analysis-protocol.ts';
 import { ANSWER_TTL, isTtlAnswer, type Resolver } from '../dns/cache.ts';
-import { workerModule } from '../system/worker-module.ts';
+import { workerModule } from '../runtime/worker-module.ts';
 
 export interface AnalysisPoolOptions {
   /** Answers the DNS questions the threads' own caches cannot: the main thread's cache, whose

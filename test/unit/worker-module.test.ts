@@ -3,7 +3,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import { workerModule } from '../../appliance/system/worker-module.ts';
+import { workerModule } from '../../appliance/runtime/worker-module.ts';
 
 const APPLIANCE = path.resolve(import.meta.dirname, '../../appliance');
 
