@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { SMTPServer } from 'smtp-server';
 import { startConsole, type ConsoleServer } from './api/server.ts';
 import { DEFAULT_SOCKET, startLocalApi, type LocalApi } from './api/local-socket.ts';
+import { readableDomainSets } from './api/guard.ts';
 import { listsProvider } from './api/providers/lists.ts';
 import { messageLogProvider } from './api/providers/message-log.ts';
 import { UserStore } from './api/users.ts';
@@ -209,6 +210,13 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   });
   let consolePort: number | undefined;
   const users = new UserStore(store);
+  // The statistics count a message once for each set of domains someone can read (stats/counters.ts),
+  // so they follow the accounts and tokens; one reading at a time, so the last change wins.
+  let readers = Promise.resolve();
+  const followReaders = () => (readers = readers.then(() => readableDomainSets(users)).then((sets) => stats.setReadableSets(sets),
+    (err: Error) => say(`mailmoat: reading which domains the accounts and tokens reach failed (statistics may count a message to several of them more than once): ${err.message}`)));
+  await followReaders();
+  const stopFollowingReaders = UserStore.watch(store, followReaders);
   const reportTotals = (c: Counts): Totals => ({ received: c.received, delivered: c.delivered, quarantined: c.quarantined, rejected: c.rejected, spam: c.spam, virus: c.virus });
   const reports = new ReportService({
     store, config: current, quarantine, actions: quarantineActions, linkKey: await loadLinkKey(opts.dataDir), now: opts.now,
@@ -228,7 +236,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopLogRetention = startLogRetention(log, () => current().log, say);
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const gauges = new GaugeSampler(stats, {
-    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), held: () => quarantine.held(), domains: () => current().domains.map((d) => d.name),
+    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), held: () => quarantine.held(), heldFor: (domains) => quarantine.heldFor(domains), domains: () => current().domains.map((d) => d.name),
   }, opts.now);
   const stopGauges = gauges.start((err) => say(`mailmoat: sampling the queue and quarantine sizes failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
@@ -247,7 +255,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     notifyFailure: (detail) => mailAdmin('backupFailed', detail),
   });
   const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGauges(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGauges(); stopFollowingReaders(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.

@@ -123,6 +123,12 @@ export class Quarantine {
   #usage = { mailbox: new Map<string, Usage>(), domain: new Map<string, Usage>() };
   /** The whole box: each message holding some copy counts once, however many domains it is held for. */
   #held: Usage = { bytes: 0, messages: 0 };
+  /**
+   * Messages held for several domains, by their domains (sorted, comma-separated): what a set of
+   * domains takes away from its domains' sum to count each once (heldFor). As many entries at
+   * most as such messages are held.
+   */
+  #shared = new Map<string, Usage>();
 
   private constructor(dir: string, db: Sublevel<QuarantineRecord | ReleaseNote | string>) {
     this.dir = dir;
@@ -154,22 +160,44 @@ export class Quarantine {
     return { ...this.#held };
   }
 
+  /**
+   * Held bytes and messages of a set of domains, each message once however many of them it is held
+   * for: the domains' sum, less each message held for k ≥ 2 of them k − 1 times.
+   */
+  heldFor(domains: readonly string[]): Usage {
+    const set = new Set(domains.map((d) => d.toLowerCase()));
+    const out: Usage = { bytes: 0, messages: 0 };
+    for (const d of set) {
+      const u = this.#usage.domain.get(d);
+      if (u) { out.bytes += u.bytes; out.messages += u.messages; }
+    }
+    if (set.size < 2) return out;
+    for (const [names, u] of this.#shared) {
+      let k = 0;
+      for (const d of names.split(',')) if (set.has(d)) k++;
+      if (k >= 2) { out.bytes -= (k - 1) * u.bytes; out.messages -= (k - 1) * u.messages; }
+    }
+    return out;
+  }
+
   /** Every mailbox or domain holding something, with its usage. */
   usages(level: UsageLevel): [string, Usage][] {
     return [...this.#usage[level]].map(([k, u]) => [k, { ...u }]);
   }
 
   #tally(r: QuarantineRecord, sign: 1 | -1): void {
-    const add = (level: UsageLevel, name: string) => {
-      const u = this.#usage[level].get(name) ?? { bytes: 0, messages: 0 };
+    const tally = (usages: Map<string, Usage>, name: string) => {
+      const u = usages.get(name) ?? { bytes: 0, messages: 0 };
       u.bytes += sign * r.size;
       u.messages += sign;
-      if (u.messages <= 0) this.#usage[level].delete(name);
-      else this.#usage[level].set(name, u);
+      if (u.messages <= 0) usages.delete(name);
+      else usages.set(name, u);
     };
     const held = r.recipients.filter((c) => c.state === 'held');
-    for (const c of held) add('mailbox', c.address.toLowerCase());
-    for (const d of new Set(held.map((c) => c.domain.toLowerCase()).filter(Boolean))) add('domain', d);
+    for (const c of held) tally(this.#usage.mailbox, c.address.toLowerCase());
+    const domains = [...new Set(held.map((c) => c.domain.toLowerCase()).filter(Boolean))].sort();
+    for (const d of domains) tally(this.#usage.domain, d);
+    if (domains.length >= 2) tally(this.#shared, domains.join(','));
     if (held.length) { this.#held.bytes += sign * r.size; this.#held.messages += sign; }
   }
 
