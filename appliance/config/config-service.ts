@@ -84,8 +84,7 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
 
   /** Validates and stores a whole new configuration, then tells listeners. Throws ConfigError. */
   async replace(input: unknown, source = 'the new configuration'): Promise<Config> {
-    // A document exported by an earlier version (a console import) is brought up to date the same way.
-    const result = validateConfig(upgradeStoredConfig(input).document);
+    const result = validateConfig(input);
     if (!result.ok) throw new ConfigError(source, result.problems);
     const previous = this.#current;
     await this.#db.put(KEY, result.config, { sync: true });
