@@ -262,16 +262,7 @@ export class DeliveryQueue {
 
   /** Deletes the picked recipients' copies, recorded in the message log as deleted by `by`. */
   async remove(id: string, pick: RecipientPick, by: string): Promise<QueueOpResult> {
-    return this.#operate(id, pick, async (e, chosen) => {
-      const reply = `deleted from the queue by ${by}`;
-      for (const r of chosen) {
-        r.status = 'deleted';
-        r.lastReply = reply;
-      }
-      e.log.attempts.push({ at: Date.now(), recipients: chosen.map((r) => r.address), host: '', port: 0, code: 0, reply });
-      await this.#persist(e, true);
-      this.#deps.events?.({ kind: 'deleted', log: { ...e.log, reply, recipients: e.log.recipients.filter((r) => chosen.some((c) => c.address === r.address)) } });
-    });
+    return this.#operate(id, pick, (e, chosen) => this.#takenOut(e, chosen, 'deleted', `deleted from the queue by ${by}`));
   }
 
   /**
@@ -282,15 +273,19 @@ export class DeliveryQueue {
   async recall(id: string, pick: RecipientPick, by: string, restore: (file: string, recipients: string[]) => Promise<unknown>): Promise<QueueOpResult> {
     return this.#operate(id, pick, async (e, chosen) => {
       await restore(this.#deps.spool.pathOf(e.record.file), chosen.map((r) => r.address));
-      const reply = `release undone by ${by}: back in quarantine`;
-      for (const r of chosen) {
-        r.status = 'quarantined';
-        r.lastReply = reply;
-      }
-      e.log.attempts.push({ at: Date.now(), recipients: chosen.map((r) => r.address), host: '', port: 0, code: 0, reply });
-      await this.#persist(e, true);
-      this.#deps.events?.({ kind: 'quarantined', log: { ...e.log, reply, recipients: e.log.recipients.filter((r) => chosen.some((c) => c.address === r.address)) } });
+      await this.#takenOut(e, chosen, 'quarantined', `release undone by ${by}: back in quarantine`);
     });
+  }
+
+  /** Records recipients an admin took out of the queue (deleted, or back in quarantine): the message log and its event. */
+  async #takenOut(e: Entry, chosen: QueuedRecipient[], outcome: 'deleted' | 'quarantined', reply: string): Promise<void> {
+    for (const r of chosen) {
+      r.status = outcome;
+      r.lastReply = reply;
+    }
+    e.log.attempts.push({ at: Date.now(), recipients: chosen.map((r) => r.address), host: '', port: 0, code: 0, reply });
+    await this.#persist(e, true);
+    this.#deps.events?.({ kind: outcome, log: { ...e.log, reply, recipients: e.log.recipients.filter((r) => chosen.some((c) => c.address === r.address)) } });
   }
 
   /** Whether message `id` is queued (for dropping what refers to copies that left meanwhile). */
