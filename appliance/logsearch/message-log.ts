@@ -7,6 +7,11 @@
 // earlier state of the same record had and this one has not (a status or an attempt changed).
 // Retention (`prune`) deletes records with their keys; `rebuildIndex` makes the keys again from the
 // records, which a store written before the indexes existed needs (`ensureIndex` starts it).
+// A term's dictionary key is written once, not with every record using the term: the terms written
+// lately are remembered (a bounded set) and later writes leave their keys out. So a key is never
+// missing under a posting: after any failed batch the next write puts every remembered key again (the
+// failed one may have carried it), and prune forgets a term and lets the writes sent before settle
+// before it deletes the term's key (a write that left it out may still be on its way).
 // A size cap (`pruneToSize`, log.maxMegabytes) prunes the oldest records further when records and
 // indexes together take more than the cap on disk (LevelDB's own estimate of its table files).
 import { randomBytes } from 'node:crypto';
@@ -62,6 +67,8 @@ export interface MessageLogRecord {
 const INDEX_VERSION = 1;
 const META = '!version';
 const DAY = 86_400_000;
+/** Dictionary keys remembered as written (about 60 bytes each); beyond this the oldest is forgotten and written again when next used. */
+const REMEMBERED_TERMS = 50_000;
 
 export class MessageLog {
   #store: Store;
@@ -72,11 +79,16 @@ export class MessageLog {
   #written = new WeakMap<MessageLogRecord, Set<string>>();
   #indexed = false;
   #rebuilding: Promise<number> | undefined;
+  /** Dictionary keys written lately, oldest first; prune keeps them and writes skip them. */
+  #terms = new Set<string>();
+  /** The store's failed batches when #terms was last known to be stored. */
+  #failuresSeen: number;
 
   constructor(store: Store) {
     this.#store = store;
     this.#db = store.sublevel<MessageLogRecord>('log');
     this.#index = store.sublevel<number>('log-index');
+    this.#failuresSeen = store.failedBatches;
     this.#searcher = new LogSearcher(this.#index as unknown as KeySource, (ids) => this.#getMany(ids), this.#db as unknown as RecordSource);
   }
 
@@ -118,7 +130,13 @@ export class MessageLog {
   rebuildIndex(): Promise<number> {
     this.#rebuilding ??= (async () => {
       this.#indexed = false;
+      // Writes that left a remembered key out have committed before the clear, so their records
+      // are read below; later ones put their keys themselves.
+      this.#terms.clear();
+      await this.#store.settled();
       await this.#index.clear();
+      // A write during the clear may have remembered a term whose key the clear then deleted.
+      this.#terms.clear();
       let count = 0;
       let ops: BatchOp[] = [];
       for await (const r of this.#db.values()) {
@@ -152,11 +170,27 @@ export class MessageLog {
     const keys = indexKeys(record);
     const before = this.#written.get(record);
     const ops = [putOp(this.#db, record.id, record)];
-    const added = [...keys].filter((key) => !before?.has(key));
-    for (const key of withDictionary(added)) ops.push(putOp(this.#index, key, 0));
+    if (this.#store.failedBatches !== this.#failuresSeen) {
+      this.#failuresSeen = this.#store.failedBatches;
+      for (const term of this.#terms) ops.push(putOp(this.#index, term, 0));
+    }
+    for (const key of keys) {
+      if (before?.has(key)) continue;
+      ops.push(putOp(this.#index, key, 0));
+      const term = dictionaryKey(key);
+      if (term !== undefined && !this.#terms.has(term)) {
+        ops.push(putOp(this.#index, term, 0));
+        this.#remember(term);
+      }
+    }
     if (before) for (const key of before) if (!keys.has(key)) ops.push(delOp(this.#index, key));
     this.#written.set(record, keys);
     return ops;
+  }
+
+  #remember(term: string): void {
+    this.#terms.add(term);
+    if (this.#terms.size > REMEMBERED_TERMS) this.#terms.delete(this.#terms.values().next().value!);
   }
 
   put(record: MessageLogRecord): Promise<void> {
@@ -211,8 +245,14 @@ export class MessageLog {
     if (ops.length) await this.#store.batch(ops);
     // A term whose last posting went leaves the dictionary. A record written meanwhile puts its
     // terms itself; one committed between the check and the delete is caught by the second look.
-    for (const d of terms) {
-      if (await this.#hasPostings(d)) continue;
+    const orphans: string[] = [];
+    for (const d of terms) if (!(await this.#hasPostings(d))) orphans.push(d);
+    for (const d of orphans) this.#terms.delete(d);
+    await this.#store.settled();
+    for (const d of orphans) {
+      // A posting committed meanwhile by a write that counted on the key: kept, and put again in
+      // case the batch that carried it failed.
+      if (await this.#hasPostings(d)) { await this.#index.put(d, 0); continue; }
       await this.#index.del(d);
       if (await this.#hasPostings(d)) await this.#index.put(d, 0);
     }

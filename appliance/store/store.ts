@@ -66,6 +66,10 @@ export interface Store {
   sublevel<V>(name: SublevelName): Sublevel<V>;
   /** Writes operations on several sublevels atomically; `sync` makes it durable before resolving. */
   batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
+  /** How many batches have failed since the store opened: a module remembering what it wrote can tell that some of it may not be there. */
+  readonly failedBatches: number;
+  /** Resolves once every batch sent before the call has committed or failed. */
+  settled(): Promise<void>;
   /**
    * About how many bytes a sublevel's keys in [gte, lt) take on disk (all of them without a range),
    * as LevelDB estimates it from its table files: writes still in memory count as nothing, and
@@ -105,12 +109,22 @@ export async function openStore(dataDir: string): Promise<Store> {
     }
     throw err;
   }
+  let failedBatches = 0;
+  const inFlight = new Set<Promise<void>>();
   return {
     dir,
     sublevel<V>(name: SublevelName) {
       return db.sublevel<string, V>(name, { valueEncoding: 'json' });
     },
-    batch: (ops, options) => db.batch(ops as unknown as AbstractBatchOperation<Level<string, unknown>, string, unknown>[], options ?? {}),
+    batch(ops, options) {
+      const done = db.batch(ops as unknown as AbstractBatchOperation<Level<string, unknown>, string, unknown>[], options ?? {})
+        .catch((err: unknown) => { failedBatches++; throw err; });
+      inFlight.add(done);
+      done.then(() => inFlight.delete(done), () => inFlight.delete(done));
+      return done;
+    },
+    get failedBatches() { return failedBatches; },
+    settled: async () => { await Promise.allSettled([...inFlight]); },
     // On Node `level` is classic-level, whose size and compaction calls its own type declares.
     // A sublevel's keys are stored as "!name!key" (abstract-level's prefix); '"' follows '!'.
     approximateSize: (name, range = {}) => (db as unknown as ClassicLevel<string, unknown>).approximateSize(`!${name}!${range.gte ?? ''}`, range.lt === undefined ? `!${name}"` : `!${name}!${range.lt}`),

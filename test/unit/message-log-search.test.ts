@@ -7,7 +7,7 @@ import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore, type Store } from '../../appliance/store/store.ts';
+import { openStore, putOp, type Store, type SublevelName } from '../../appliance/store/store.ts';
 import { MessageLog, type MessageLogRecord } from '../../appliance/logsearch/message-log.ts';
 import { indexKeys, LOG_FIELDS, matches, withDictionary, words, type LogCondition, type LogSearchQuery } from '../../appliance/logsearch/log-index.ts';
 
@@ -236,4 +236,82 @@ test('intersections and unions over streams longer than a read batch, with seeks
     t.true(want.length > 10);
     t.deepEqual(await allPages(log, q), want, JSON.stringify(q.conditions));
   }
+});
+
+test('a term\'s dictionary key is written with the first record using it, not again with each later one', async (t) => {
+  const { log } = await openLog(t);
+  const [first] = fixture(1);
+  const twin: MessageLogRecord = { ...structuredClone(first), id: MessageLog.newId(first.receivedAt + 1) };
+  t.is(log.writeOps(first).length, 1 + withDictionary(indexKeys(first)).size);
+  t.is(log.writeOps(twin).length, 1 + indexKeys(twin).size, 'the twin needs only its record and its postings');
+});
+
+/** Every posting stored has its term's dictionary key (what partial search enumerates). */
+async function dictionaryComplete(log: MessageLog): Promise<string[]> {
+  const stored = new Set(await log.indexKeysStored());
+  return [...withDictionary([...stored].filter((k) => !k.startsWith('#')))].filter((k) => !stored.has(k));
+}
+
+test('a failed batch that carried dictionary keys: the next write puts them again, so the postings others wrote stay findable', async (t) => {
+  const { store, log } = await openLog(t);
+  const [first, second, third] = fixture(3).map((r) => ({ ...r, mailFrom: 'someone.rare@lonely.test', subject: 'quarterly figures' }));
+  // Two writes built before either commits, the way the queue builds its batches: the second leaves
+  // out the keys the first carries, and the first then fails (a value JSON cannot hold).
+  const carrying = log.writeOps(first);
+  const relying = log.writeOps(second);
+  await t.throwsAsync(store.batch([...carrying, putOp(store.sublevel<bigint>('log'), 'unencodable', 1n)]));
+  await store.batch(relying);
+  t.true((await dictionaryComplete(log)).length > 0, 'the failed batch took dictionary keys the stored postings need');
+  await log.put(third);
+  t.deepEqual(await dictionaryComplete(log), []);
+  const q = { ...base, mode: 'contains' as const, conditions: [{ field: 'sender' as const, value: 'rare@lonely' }] };
+  t.deepEqual(await allPages(log, q), [third.id, second.id]);
+});
+
+/**
+ * The store as a slow disk shows it: the batch sent after `holdNext` waits before reaching LevelDB
+ * until released. `settled` (the promise that every batch sent has committed) lets it through, as a
+ * disk finishes its writes.
+ */
+function slowDisk(real: Store): { store: Store; holdNext(): void; release(): void } {
+  let holding = false;
+  let release = () => {};
+  const waiting = new Set<Promise<void>>();
+  const store: Store = {
+    dir: real.dir,
+    sublevel: <V>(name: SublevelName) => real.sublevel<V>(name),
+    batch(ops, options) {
+      const gate = holding ? new Promise<void>((resolve) => { release = resolve; }) : Promise.resolve();
+      holding = false;
+      const done = gate.then(() => real.batch(ops, options));
+      waiting.add(done);
+      done.then(() => waiting.delete(done), () => waiting.delete(done));
+      return done;
+    },
+    get failedBatches() { return real.failedBatches; },
+    async settled() { release(); await Promise.allSettled([...waiting]); await real.settled(); },
+    approximateSize: (name, range) => real.approximateSize(name, range),
+    compact: (name) => real.compact(name),
+    rawEntries: (names) => real.rawEntries(names),
+    putRaw: (entries, options) => real.putRaw(entries, options),
+    close: () => real.close(),
+  };
+  return { store, holdNext() { holding = true; }, release: () => release() };
+}
+
+test('retention while a write that left a remembered dictionary key out is still on its way to disk: the key stays for its posting', async (t) => {
+  const { store: real } = await openLog(t);
+  const disk = slowDisk(real);
+  const log = await MessageLog.open(disk.store);
+  const [old, young] = fixture(2).map((r) => ({ ...r, mailFrom: 'only@race.test' }));
+  await log.put(old);
+  // The young record's write leaves the sender's key out (the old record's write put it) and is
+  // slow to reach the disk; meanwhile retention removes the old record, the key's only posting.
+  disk.holdNext();
+  const writing = disk.store.batch(log.writeOps(young));
+  await log.prune(old.receivedAt + 1);
+  disk.release();
+  await writing;
+  t.deepEqual(await dictionaryComplete(log), []);
+  t.deepEqual(await allPages(log, { ...base, mode: 'contains', conditions: [{ field: 'sender', value: 'only@race' }] }), [young.id]);
 });
