@@ -34,6 +34,8 @@ export interface ConsoleContext {
   onRestoreStaged?: () => void;
   /** ClamAV's database folder and clamd, where they are not the defaults (tests). */
   clamav?: { databaseDir?: string; clamd?: string };
+  /** System updates: the rauc command and the kernel command line, where they are not the box's (tests). */
+  updates?: { rauc?: string; cmdline?: string };
 }
 
 /**

@@ -20,6 +20,7 @@ import { AttemptLimiter } from '../limits/attempt-limiter.ts';
 import auditRoutes from './routes/audit.ts';
 import backupRoutes from './routes/backup.ts';
 import signatureRoutes from './routes/signatures.ts';
+import updateRoutes, { type UpdateDeps } from './routes/updates.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
@@ -62,6 +63,8 @@ export interface ConsoleDeps {
   onRestoreStaged?: () => void;
   /** ClamAV's database folder and clamd (default /var/lib/clamav and the configured clamd). */
   clamav?: { databaseDir?: string; clamd?: string };
+  /** System updates: the rauc command and the kernel command line, where they are not the box's (tests). */
+  updates?: UpdateDeps;
 }
 
 export interface ConsoleServer {
@@ -93,6 +96,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
     setupLimiter: new AttemptLimiter(10, 15 * 60_000),
     onRestoreStaged: deps.onRestoreStaged,
     clamav: deps.clamav,
+    updates: deps.updates,
     onTlsChange: async () => {
       if (!deps.https) return;
       const c = deps.config.current;
@@ -132,7 +136,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes]) {
+    backupRoutes, signatureRoutes, updateRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -10,6 +10,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   'system-files': { summary: 'write the system daemons\' settings files from a configuration: system-files --config FILE --out DIR', load: () => import('./system-files.ts') },
   backup: { summary: 'write an encrypted backup of a stopped appliance: backup --data DIR --out FILE [--passphrase-file F]', load: () => import('./backup.ts') },
   restore: { summary: 'restore a backup into a stopped appliance: restore --data DIR [--passphrase-file F] FILE', load: () => import('./restore.ts') },
+  'slot-check': { summary: 'the boot\'s health gate for system updates (root, at boot): slot-check [--data DIR] [--limit-minutes N]', load: () => import('./slot-check.ts') },
   menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./menu.ts') },
 };
 
