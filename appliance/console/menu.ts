@@ -12,6 +12,7 @@ import readline from 'node:readline/promises';
 import { callDaemon, type LocalStatus } from './api-client.ts';
 import { collectStatus, formatStatus, SERVICES, type ConsoleStatus } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
+import { formatSlots, installFromMenu, slotStatus } from './update.ts';
 
 export interface MenuIo {
   input: NodeJS.ReadableStream;
@@ -33,6 +34,7 @@ const ITEMS = [
   '9) Reset the web console admin password',
   '10) Flush the mail queue (deliver now)',
   '11) Set network (interface address, gateway, DNS)',
+  '12) System update (install a signed bundle from a file or URL)',
   '0) Log out',
 ];
 // What the locked menu offers (see the top of this file).
@@ -92,7 +94,7 @@ export async function runMenu(io: MenuIo): Promise<number> {
       } else {
         say('\n' + ITEMS.join('\n'));
       }
-      const choice = await ask(locked ? 'Choose an item, or U to unlock: ' : 'Choose 0-11: ');
+      const choice = await ask(locked ? 'Choose an item, or U to unlock: ' : 'Choose 0-12: ');
       if (choice === null || choice === '0') return 0;
       if (locked && choice.toUpperCase() === 'U') {
         const username = await ask('Console admin: ');
@@ -179,6 +181,15 @@ export async function runMenu(io: MenuIo): Promise<number> {
           await sudo(['/usr/local/bin/mailmoat', 'menu', 'set-network'], io, true);
           rl.resume();
           break;
+        case '12': {
+          say('\n' + formatSlots(await slotStatus()));
+          const source = await ask('Bundle file path or http(s) URL (empty: cancel): ');
+          if (!source) { say('Cancelled: nothing was changed.'); break; }
+          if (await installFromMenu(source, say) && (await ask('Reboot into the new system now? (yes/no): ')) === 'yes') {
+            return sudo(['/usr/bin/systemctl', 'reboot'], io);
+          }
+          break;
+        }
         default:
           say(`"${choice}" is not on the menu.`);
       }

@@ -193,7 +193,7 @@ export async function readUpdateStatus(dataDir: string, cmdline: string, version
 /** Runs `rauc install FILE` (through RAUC's D-Bus service), reporting its progress lines. */
 export function raucInstall(file: string, onProgress: (percent: number, message: string) => void, rauc = 'rauc'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(rauc, ['install', '--progress', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(rauc, ['install', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const take = (d: Buffer) => {
       output += d;

@@ -18,7 +18,7 @@ async function fakeRauc(dir: string, dataDir: string): Promise<string> {
   const file = path.join(dir, 'fake-rauc');
   await writeFile(file, `#!/bin/sh
 [ "$1" = install ] || exit 2
-bundle=$3
+bundle=$2
 if grep -q unsigned "$bundle"; then echo "installing $bundle: LastError: signature verification failed: no certificate matches" >&2; exit 1; fi
 echo "  0% Installing"
 echo " 40% Copying image to rootfs.1"
