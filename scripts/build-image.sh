@@ -190,7 +190,7 @@ format=verity
 filename=rootfs.ext4
 MANIFEST
 rm -f "$DIST/$NAME.raucb"
-rauc bundle --cert="$BUNDLE_CERT" --key="$BUNDLE_KEY" --mksquashfs-args="-comp zstd -Xcompression-level 15" \
+rauc bundle --cert="$BUNDLE_CERT" --key="$BUNDLE_KEY" --mksquashfs-args="-comp zstd -Xcompression-level 6" \
   "$BUNDLE_DIR" "$DIST/$NAME.raucb" >/dev/null || die "rauc bundle failed (see above)"
 rm -rf "$BUNDLE_DIR"
 
@@ -225,7 +225,8 @@ done
 
 # ---- 6-8. outputs --------------------------------------------------------------------------------
 step "qcow2 (compressed)"
-rm -f "$DIST/$NAME".*
+# Everything but the bundle, made above.
+rm -f "$DIST/$NAME".img.zst "$DIST/$NAME".qcow2 "$DIST/$NAME".ova "$DIST/$NAME".raw
 qemu-img convert -c -O qcow2 "$DISK" "$DIST/$NAME.qcow2"
 
 step "OVA (streamOptimized VMDK + OVF descriptor + manifest)"
