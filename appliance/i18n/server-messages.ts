@@ -63,6 +63,7 @@ const en = {
   'api.restore-running': 'Another restore is being uploaded; wait for it to finish.',
   'api.signatures-refused': 'The signature file was not installed: {detail}',
   'api.update-running': 'A system update is being installed; wait for it to finish.',
+  'api.update-upload-failed': 'The update bundle was not received: {detail}',
   'api.update-no-slots': 'This system was not started from an update slot (A or B), so it cannot install updates.',
 
   'problem.required': 'is required',
@@ -211,6 +212,7 @@ const ja: Record<ErrorKey, string> = {
   'api.restore-running': '別の復元をアップロード中です。完了するまでお待ちください。',
   'api.signatures-refused': 'シグネチャファイルはインストールされませんでした: {detail}',
   'api.update-running': 'システム更新をインストール中です。完了するまでお待ちください。',
+  'api.update-upload-failed': '更新バンドルを受け取れませんでした: {detail}',
   'api.update-no-slots': 'このシステムは更新スロット (A または B) から起動していないため、更新をインストールできません。',
 
   'problem.required': '入力してください',

@@ -539,7 +539,11 @@ test.serial('A/B update: N installs N+1 from the API and reboots into it; a brok
   t.teardown(() => { sink.close(); });
   // Viruses are quarantined (and accepted with 250), so the quarantine has a message to keep.
   const seed = seedConfig('mailmoat-update.test') + 'filtering:\n  rules: [{ class: Virus, action: quarantine }]\n  quarantineResponse: accept\n';
-  const vm = new Vm({ image: artifact('qcow2'), firmware: 'uefi', dir, tcpForwards: { 25: smtpPort, 443: httpsPort },
+  // The image on a bigger disk, as on a real box: the data partition grows at first boot and has
+  // room for an uploaded bundle (the image's own 320 MiB does not).
+  const disk = path.join(dir, 'disk.qcow2');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', artifact('qcow2'), '-F', 'qcow2', disk, '8G']);
+  const vm = new Vm({ image: disk, firmware: 'uefi', dir, tcpForwards: { 25: smtpPort, 443: httpsPort },
     guestForwards: [{ guestPort: 2525, hostPort: sinkPort }], seedConfig: seed });
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, connectionTimeout: 60_000, greetingTimeout: 60_000 });
   /** A message through the box to the sink; resolves when it has arrived there. */

@@ -49,7 +49,15 @@ export default async function updateRoutes(fastify: FastifyInstance, ctx: Consol
     const file = path.join(dir, 'upload.raucb');
     await rm(file, { force: true });
     // Written by the daemon, closed before RAUC opens it (RAUC refuses a bundle someone still holds open).
-    await pipeline(req.body as Readable, createWriteStream(file, { mode: 0o640 }));
+    try {
+      await pipeline(req.body as Readable, createWriteStream(file, { mode: 0o640 }));
+    } catch (err) {
+      await rm(file, { force: true });
+      // A full data partition is the likely cause, and one the admin can act on.
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ApiError(code === 'ENOSPC' ? 507 : 400, 'upload-failed', { key: 'api.update-upload-failed',
+        params: { detail: code === 'ENOSPC' ? 'the data partition is full' : (err as Error).message } });
+    }
     const startedAt = new Date().toISOString();
     install = { state: 'installing', percent: 0, message: 'checking the bundle', startedAt };
     const target = otherSlot(booted);
