@@ -67,6 +67,9 @@ const en = {
   'api.backup-refused': 'The backup was not restored: {detail}',
   'api.restore-running': 'Another restore is being uploaded; wait for it to finish.',
   'api.signatures-refused': 'The signature file was not installed: {detail}',
+  'api.update-running': 'A system update is being installed; wait for it to finish.',
+  'api.update-upload-failed': 'The update bundle was not received: {detail}',
+  'api.update-no-slots': 'This system was not started from an update slot (A or B), so it cannot install updates.',
 
   'problem.required': 'is required',
   'problem.type.string': 'must be text',
@@ -224,6 +227,9 @@ const ja: Record<ErrorKey, string> = {
   'api.backup-refused': 'バックアップは復元されませんでした: {detail}',
   'api.restore-running': '別の復元をアップロード中です。完了するまでお待ちください。',
   'api.signatures-refused': 'シグネチャファイルはインストールされませんでした: {detail}',
+  'api.update-running': 'システム更新をインストール中です。完了するまでお待ちください。',
+  'api.update-upload-failed': '更新バンドルを受け取れませんでした: {detail}',
+  'api.update-no-slots': 'このシステムは更新スロット (A または B) から起動していないため、更新をインストールできません。',
 
   'problem.required': '入力してください',
   'problem.type.string': '文字列で入力してください',
