@@ -110,7 +110,10 @@ chroot "$R" systemctl enable systemd-networkd systemd-resolved chrony clamav-dae
   mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path mailmoat-system-boot mailmoat-factory-wipe \
   mailmoat-slot-check mailmoat-reboot-request.path >/dev/null 2>&1
 chroot "$R" systemctl disable ssh >/dev/null 2>&1
-chroot "$R" systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1
+# Timers that would write to the read-only root: packages change only with a new image, so apt's
+# and dpkg's daily jobs have nothing to do (dpkg-db-backup failed on the first boot after local
+# midnight, leaving the system "degraded").
+chroot "$R" systemctl mask apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer >/dev/null 2>&1
 chroot "$R" systemctl set-default multi-user.target >/dev/null 2>&1
 rm -rf "$R/var/cache/apt/archives/"*.deb "$R/var/lib/apt/lists/"*
 
