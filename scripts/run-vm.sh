@@ -17,8 +17,10 @@ image=${1:-$(ls -t dist/*.qcow2 2>/dev/null | head -n1)}
 [ -n "$image" ] && [ -f "$image" ] || { echo "no image: build one with 'npm run image'" >&2; exit 1; }
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is missing: apt-get install qemu-system-x86" >&2; exit 1; }
 format=raw; case "$image" in *.qcow2) format=qcow2 ;; esac
-accel=tcg; [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo && accel=kvm
-set -- -machine "q35,accel=$accel" -cpu max -smp 2 -m 1024 \
+# TCG with one thread for both vCPUs: QEMU 7.2's thread per vCPU now and then broke Node in the
+# guest (see test/image/vm.ts).
+accel=tcg,thread=single; [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo && accel=kvm
+set -- -machine q35 -accel "$accel" -cpu max -smp 2 -m 1024 \
   -drive "file=$image,format=$format,if=virtio,snapshot=on" \
   -netdev "user,id=n0,restrict=$restrict,hostfwd=tcp:127.0.0.1:10025-:25,hostfwd=tcp:127.0.0.1:10587-:587,hostfwd=tcp:127.0.0.1:10443-:443,hostfwd=udp:127.0.0.1:10161-:161" \
   -device virtio-net-pci,netdev=n0 -nographic
