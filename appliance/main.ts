@@ -10,7 +10,8 @@ import { listsProvider } from './api/providers/lists.ts';
 import { messageLogProvider } from './api/providers/message-log.ts';
 import { UserStore } from './api/users.ts';
 import { quarantineProvider } from './api/providers/quarantine.ts';
-import { queueProvider, statsProvider, systemProvider } from './api/providers/status.ts';
+import { queueProvider } from './api/providers/queue.ts';
+import { statsProvider, systemProvider } from './api/providers/status.ts';
 import { statisticsProvider } from './api/providers/statistics.ts';
 import { trainingProvider } from './api/providers/training.ts';
 import { quotaProvider } from './api/providers/quota.ts';
@@ -50,7 +51,7 @@ import { loadTlsIdentity, type TlsIdentity } from './smtp/tls.ts';
 import { Spool } from './spool/spool.ts';
 import { startStatsRetention, Stats, type Counts } from './stats/counters.ts';
 import { GaugeSampler } from './stats/gauges.ts';
-import { adminNotice } from './system/admin-notice.ts';
+import { adminAlarmText, adminNotice, type AdminAlarm } from './system/admin-notice.ts';
 import { applyStagedRestore } from './backup/backup.ts';
 import { signatureStatus, SIGNATURES_DIR } from './system/signatures.ts';
 import { freshclamStatus } from './system/freshclam.ts';
@@ -81,6 +82,8 @@ export interface ApplianceOptions {
   appliance?: boolean;
   /** Unix socket of the local API for the console menu (default with `appliance`: /run/mailmoat/api.sock; otherwise none). */
   localSocket?: string;
+  /** The ClamAV databases and freshclam's log (default /var/lib/clamav; tests give their own). */
+  signaturesDir?: string;
   /** Where status lines go (default: stdout). */
   say?: (line: string) => void;
   /** The clock greylisting and the reports read (tests move it instead of waiting); default: the system's. */
@@ -217,19 +220,23 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopLogRetention = startLogRetention(log, () => current().log, say);
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const gauges = new GaugeSampler(stats, {
-    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), domains: () => current().domains.map((d) => d.name),
+    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), held: () => quarantine.held(), domains: () => current().domains.map((d) => d.name),
   }, opts.now);
   const stopGauges = gauges.start((err) => say(`mailmoat: sampling the queue and quarantine sizes failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
   const stopGreylistSweep = startGreylistSweep(greylist, () => current().filtering.greylisting.sweepMinutes, (err) => say(`mailmoat: greylisting sweep failed: ${err.message}`));
+  // Alarms for the admin contact, in the console's language, from the notice sender like every notice.
+  const mailAdmin = async (alarm: AdminAlarm, detail: string): Promise<void> => {
+    const c = current();
+    if (!c.postmaster) return;
+    const { subject, text } = adminAlarmText(c.console.language, alarm, c.hostname, detail);
+    await queue.submitNotice(adminNotice({ hostname: c.hostname, to: c.postmaster, subject, text, from: c.reports.sender }), [c.postmaster]);
+  };
   // Scheduled backups to the SFTP server, checked every minute like the reports.
   const remoteBackup = new RemoteBackup({
     store, dataDir: opts.dataDir, settings: () => current().system.remoteBackup, hostname: () => current().hostname,
     timezone: () => current().time.timezone, say, now: opts.now,
-    notifyFailure: async (text) => {
-      const to = current().postmaster;
-      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject: `[Mailmoat] backup failed on ${current().hostname}`, text }), [to]);
-    },
+    notifyFailure: (detail) => mailAdmin('backupFailed', detail),
   });
   const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
   const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGauges(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
@@ -241,19 +248,16 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     return {
       messagesIn: t.received + t.outbound, messagesOut: t.delivered, spam: t.spam, virus: t.virus, quarantined: t.quarantined,
       rejected: t.rejected, queueLength: queue.length, queueOldestAgeSeconds: Math.round(queue.oldestAgeMs() / 1000),
-      quarantineBytes: await quarantine.bytes(), authFailures: t.authFailures,
+      quarantineBytes: await quarantine.bytes(), authFailures: t.authFailures, tagged: t.tagged,
     };
   };
   const system = await startSystemServices({
     config, dataDir: opts.dataDir, appliance: opts.appliance ?? false, say,
-    signatures: () => signatureStatus(SIGNATURES_DIR),
-    freshclam: () => freshclamStatus(SIGNATURES_DIR),
+    signatures: () => signatureStatus(opts.signaturesDir ?? SIGNATURES_DIR),
+    freshclam: () => freshclamStatus(opts.signaturesDir ?? SIGNATURES_DIR),
     quarantineBytes: () => quarantine.bytes(),
     getCounters: counters,
-    notifyAdmin: async (subject, text) => {
-      const to = current().postmaster;
-      if (to) await queue.submitNotice(adminNotice({ hostname: current().hostname, to, subject, text, from: current().reports.sender }), [to]);
-    },
+    notifyAdmin: mailAdmin,
   }).catch(async (err: Error) => {
     // E.g. a data path whose disk cannot be measured: stop what runs already, then report it.
     stopRetention();
@@ -264,7 +268,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     throw err;
   });
 
-  const tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
+  let tls = await loadTlsIdentity({ dataDir: opts.dataDir, hostname: current().hostname, ...current().tls });
   const limits = new ClientLimits();
   const pruneTimer = setInterval(() => limits.prune(), 60_000).unref();
   const reverseDns = new ReverseDns(dns.resolve);
@@ -317,7 +321,12 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     // Socket-level settings are fixed when a listener starts: restart the listeners for those.
     const listenerSettings = (c: Config) => JSON.stringify([c.listeners.inbound, c.listeners.submission, c.tls, c.limits, c.relay.networks, c.hostname]);
     if (listenerSettings(next) !== listenerSettings(previous)) {
-      stopListeners().then(() => startListeners(next)).catch((err: Error) => say(`mailmoat: restarting listeners failed: ${err.message}`));
+      // A new host name needs a certificate naming it (a generated one is made again); on failure
+      // the listeners keep the certificate they had.
+      const identity = JSON.stringify([next.tls, next.hostname]) === JSON.stringify([previous.tls, previous.hostname]) ? Promise.resolve()
+        : loadTlsIdentity({ dataDir: opts.dataDir, hostname: next.hostname, ...next.tls })
+          .then((fresh) => { tls = fresh; }, (err: Error) => say(`<3>mailmoat: keeping the old TLS certificate for SMTP: ${err.message}`));
+      identity.then(stopListeners).then(() => startListeners(next)).catch((err: Error) => say(`mailmoat: restarting listeners failed: ${err.message}`));
     }
   });
 
@@ -344,7 +353,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     if (socketPath) {
       const bound = consoleServer && new URL(consoleServer.url);
       localApi = await startLocalApi({ socketPath, store, dataDir: opts.dataDir, queue, stats, disks: system.disks,
-        consoleSettings: () => current().console,
+        consoleSettings: () => current().console, signaturesDir: opts.signaturesDir ?? SIGNATURES_DIR, timezone: () => current().time.timezone,
         consoleUrls: () => (bound ? consoleUrls(current().listeners.console.address, Number(bound.port || 443)) : []),
         supportBundle: async () => {
           const av = current().filtering.antivirus;
@@ -366,7 +375,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   }
 
   return {
-    store, config, queue, log, spool, tls, stats, gauges, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline, greylist, reports,
+    store, config, queue, log, spool, get tls() { return tls; }, stats, gauges, counters, authLimits, system, classifier, quarantine, quarantineActions, quota, lists, pipeline, greylist, reports,
     consoleUrl: consoleServer?.url,
     console: consoleServer,
     ports: () => Object.fromEntries([...listeners].map(([k, s]) => [k, (s.server.address() as AddressInfo).port])) as Record<ListenerKind, number>,

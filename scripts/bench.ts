@@ -14,9 +14,23 @@
 // the CPU share that was "not ours". Raw results go to bench-results/<time>.json.
 //   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
 //                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile] [--heap] [--mutate PCT]
+//                         [--soak] [--minutes M] [--snapshots PCT,PCT] [--node-flags="FLAGS"]
 // --heap samples each daemon thread's V8 heap once a second (scripts/bench/heap-sampler.ts) and
 // reports the steady state per thread. --mutate PCT sends that share of the corpus as mutants, each
 // from a sender domain of its own (scripts/bench/corpus.ts): the mix for a memory soak.
+// --soak is issue 12's memory soak in one command: the full daemon, 200 000 messages at c=16, a
+// quarter mutated, with --heap; each of those can still be given (e.g. --count 50000). It prints
+// the RSS of each tenth of the run and the growth from the first quarter to the last. It is not
+// resumable on purpose: a restarted daemon starts its memory afresh, so a soak is one daemon's run;
+// --minutes M bounds it in time instead (no new message after M minutes; the report says how many
+// were sent), for a loaded box.
+// --snapshots 25,95 has every daemon thread write a V8 heap snapshot when that share of the
+// measured messages is answered, or of --minutes has passed if sooner (into
+// bench-results/snapshots-<time>/; scripts/bench/snapshot-diff.ts compares two by constructor).
+// Writing one takes a few hundred MiB of malloc memory that glibc keeps, so the RSS figures of a
+// run with snapshots are not the daemon's: measure memory in a run without them. --node-flags adds Node flags after the unit file's, for trying flags
+// that do not ship (e.g. --node-flags="--heap-growing-percent=30 --max-semi-space-size=8").
+import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,16 +51,22 @@ import { describeHeaps, readHeaps } from './bench/heap.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: a } = parseArgs({
   options: {
-    count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string', default: '8,32' },
-    targets: { type: 'string', default: 'postfix,rspamd,bare,light,full' }, quick: { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false }, heap: { type: 'boolean', default: false }, mutate: { type: 'string', default: '0' },
+    count: { type: 'string' }, warmup: { type: 'string' }, concurrency: { type: 'string' },
+    targets: { type: 'string' }, quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false }, heap: { type: 'boolean' }, mutate: { type: 'string' },
+    soak: { type: 'boolean', default: false }, snapshots: { type: 'string' }, 'node-flags': { type: 'string' }, minutes: { type: 'string' },
   },
   strict: true,
 });
-const count = Number(a.count ?? (a.quick ? 500 : 3000));
+const count = Number(a.count ?? (a.soak ? 200_000 : a.quick ? 500 : 3000));
 const warmup = Number(a.warmup ?? (a.quick ? 100 : 200));
-const concurrencies = a.concurrency!.split(',').map(Number);
-const targets = a.targets!.split(',');
+const concurrencies = (a.concurrency ?? (a.soak ? '16' : '8,32')).split(',').map(Number);
+const targets = (a.targets ?? (a.soak ? 'full' : 'postfix,rspamd,bare,light,full')).split(',');
+const mutatePct = Number(a.mutate ?? (a.soak ? 25 : 0));
+const snapshotsAt = a.snapshots ? a.snapshots.split(',').map(Number) : [];
+const heap = a.heap ?? (a.soak || snapshotsAt.length > 0);
+const extraNodeFlags = a['node-flags']?.split(/\s+/).filter(Boolean) ?? [];
+const maxMs = a.minutes ? Number(a.minutes) * 60_000 : undefined;
 const quietWaitS = a.quick ? 10 : 60;
 const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -62,6 +82,7 @@ async function waitQuiet(maxS: number): Promise<number> {
 }
 
 const outDir = path.join(ROOT, 'bench-results');
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const work = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-bench-'));
 const cleanups: (() => Promise<void>)[] = [];
 const cleanUp = async () => {
@@ -75,7 +96,7 @@ try {
   const corpus = await prepareCorpus();
   const template = path.join(work, 'template');
   const learned = await trainTemplate(template, corpus.train);
-  const messages = corpus.mutate(Number(a.mutate));
+  const messages = corpus.mutate(mutatePct);
   say(`${messages.length} test messages (${messages.filter((m) => m.spam).length} spam, ${corpus.signed} DKIM-signed, ${messages.filter((m) => m.mutated).length} mutated); classifier learned ${learned} of ${corpus.train.length}`);
 
   const dns = await startBenchDns(corpus.dkimPublicKey);
@@ -105,6 +126,7 @@ try {
     }
     for (const concurrency of concurrencies) {
       let heapFile: string | undefined;
+      let snapshotRequest: string | undefined;
       const busyBefore = await waitQuiet(quietWaitS);
       let target: Target;
       if (name === 'postfix') {
@@ -119,13 +141,31 @@ try {
         rspamdMeasured = true;
       } else {
         const profileDir = a.profile && name !== 'bare' ? path.join(outDir, 'profiles') : undefined;
-        heapFile = a.heap ? path.join(work, `heap-${name}-c${concurrency}.jsonl`) : undefined;
-        const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir, heapFile });
+        heapFile = heap ? path.join(work, `heap-${name}-c${concurrency}.jsonl`) : undefined;
+        if (snapshotsAt.length) {
+          const dir = path.join(outDir, `snapshots-${stamp}`, `${name}-c${concurrency}`);
+          await mkdir(dir, { recursive: true });
+          snapshotRequest = path.join(dir, 'request');
+        }
+        const d = await startDaemon({ mode: name as DaemonMode, workDir: path.join(work, `${name}-c${concurrency}`), template, sinkPort: sink.port, dns: dns.address, clamd: clamd?.socket, profileDir, heapFile, snapshotRequest, extraNodeFlags });
         target = { name, port: d.port, group: 'daemon', dataDir: d.dataDir, classify: (pid) => pid === d.pid ? 'daemon' : undefined, stop: () => d.stop() };
       }
-      say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages (machine was ${busyBefore.toFixed(0)} % busy before)`);
+      say(`${name} c=${concurrency}: warm-up ${warmup}, then ${count} messages${maxMs ? ` or ${a.minutes} minutes` : ''} (machine was ${busyBefore.toFixed(0)} % busy before, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})${extraNodeFlags.length ? `, extra Node flags ${extraNodeFlags.join(' ')}` : ''}`);
       cleanups.push(() => target.stop());
-      const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups });
+      // how far the run is: by messages, or by time when --minutes bounds it sooner
+      const t0 = Date.now();
+      const progress = (done: number) => Math.max(done / count, maxMs ? (Date.now() - t0) / maxMs : 0);
+      const pending = snapshotsAt.map((p) => ({ label: `at-${p}pct`, share: p / 100 }));
+      let tenth = 0;
+      const onDone = (done: number) => {
+        const now = progress(done);
+        if ((count >= 20_000 || maxMs) && Math.floor(now * 10) > tenth) { tenth = Math.floor(now * 10); say(`  ${tenth * 10} % of the run: ${done} messages answered`); }
+        if (!snapshotRequest || !pending.length || now < pending[0].share) return;
+        const { label } = pending.shift()!;
+        say(`  ${done} messages answered: each daemon thread writes its heap snapshot ${label}`);
+        writeFileSync(snapshotRequest, label);
+      };
+      const r = await measure({ target, concurrency, count, warmup, firstSeq: seq, messages, rcptDomain: RCPT_DOMAIN, sink, extraGroups, onDone, maxMs });
       cleanups.pop();
       seq += count + warmup;
       if (heapFile) r.heaps = await readHeaps(heapFile);
@@ -134,6 +174,8 @@ try {
         `RSS peak ${r.peakRssMiB.toFixed(0)} / steady ${r.steadyRssMiB.toFixed(0)} MiB (growth ${r.growthRssMiB >= 0 ? '+' : ''}${r.growthRssMiB.toFixed(0)}), delivered ${r.delivered} (${r.stamped} with a verdict header), quarantined ${r.quarantined}, lost ${r.missing + r.quarantineFilesMissing}, not ours ${r.usage.notOursPct.toFixed(1)} %` +
         (Object.keys(r.failed).length ? `, failed ${JSON.stringify(r.failed)}` : ''));
       if (r.heaps) say(`  ${describeHeaps(r.heaps)}`);
+      if (snapshotsAt.length) say('  (heap snapshots were written: the RSS figures from the first one on include the malloc memory the snapshot writer took)');
+      if (a.soak) say(`  RSS MiB by tenth of the run: ${r.rssTenthsMiB.map((x) => x.toFixed(0)).join(' ')}; first quarter to last ${r.growthFirstToLastMiB >= 0 ? '+' : ''}${r.growthFirstToLastMiB.toFixed(0)} MiB`);
     }
     if (stack) {
       cleanups.splice(cleanups.indexOf(stack.stop), 1);
@@ -144,9 +186,9 @@ try {
   console.log('\n' + render(runs, { postfix: postfixMeasured, rspamd: rspamdMeasured }));
   for (const n of notes) console.log(n);
   await mkdir(outDir, { recursive: true });
-  const file = path.join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = path.join(outDir, `bench-${stamp}.json`);
   await writeFile(file, JSON.stringify({
-    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, count, warmup, concurrencies,
+    date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, count, warmup, concurrencies, extraNodeFlags, loadAverage: os.loadavg(),
     corpus: { messages: messages.length, spam: messages.filter((m) => m.spam).length, dkimSigned: corpus.signed, mutated: messages.filter((m) => m.mutated).length, trained: learned },
     notes, runs,
   }, null, 2) + '\n');

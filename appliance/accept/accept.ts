@@ -118,6 +118,7 @@ export function createAccept(deps: AcceptDeps): Accept {
     for (const lr of log.recipients) {
       const q = recipients.find((r) => r.address === lr.address);
       if (q && q.status !== 'pending') lr.status = q.status;
+      else if (verdicts.get(lr.address)?.tagged) lr.tagged = true;
     }
     const record: QueueRecord = {
       id: spooled.id, direction, receivedAt, mailFrom, size: spooled.size, file: spooled.file, recipients,

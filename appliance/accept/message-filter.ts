@@ -10,7 +10,8 @@ export type FilterInput = MessageContext;
 
 export interface FilterOutcome {
   reply: { code: number; message: string };
-  recipients: { address: string; disposition: Disposition; mainClass?: string; headerEdits?: HeaderEdits }[];
+  /** tagged: delivered with its subject tagged (a rule's or SPF's "tag" action, or a full quarantine's fullTag). */
+  recipients: { address: string; disposition: Disposition; mainClass?: string; headerEdits?: HeaderEdits; tagged?: boolean }[];
   findings?: unknown;
 }
 

@@ -3,8 +3,10 @@
 // the socket's permissions are the authentication. It is created mode 0660, so only the daemon's
 // user and members of its group (on the image: the `maint` console user) can connect; anyone
 // who can, may do what the menu does. A fastify instance like the console's, listening on the
-// socket; errors are `{ "error": sentence }`. Routes:
-//   GET  /status                 queue, counters, disks, setup mode (+ setup code while pending)
+// socket; errors are `{ "error": sentence, "text": {key, params} }`, the text a key of the server's
+// catalog (i18n/server-messages.ts `local.*`) so the menu says it in its own language. Routes:
+//   GET  /status                 queue, counters, disks, setup mode (+ setup code while pending),
+//                                virus signatures and freshclam's checks (times in the box's zone)
 //   POST /menu/unlock            {"username","password"} -> whether a console admin's password is
 //                                right: the menu asks for it once setup is done, with the web
 //                                console's lockout rules (wrong passwords count for both)
@@ -25,6 +27,9 @@ import type { Store } from '../store/store.ts';
 import type { DiskWatcher } from '../system/disk-watcher.ts';
 import type { ConsoleSettings } from '../config/schema.ts';
 import type { Language } from '../i18n/catalog.ts';
+import { errorText, type ErrorKey, type LocalText, type TextParams } from '../i18n/server-messages.ts';
+import { freshclamStatus, type FreshclamStatus } from '../system/freshclam.ts';
+import { signatureStatus } from '../system/signatures.ts';
 import { AuditLog } from './audit.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { SessionStore } from './sessions.ts';
@@ -44,6 +49,10 @@ export interface LocalApiDeps {
   consoleSettings: () => ConsoleSettings;
   /** Where the web console can be opened, as a person types it (none when it does not run). */
   consoleUrls: () => string[];
+  /** Where the ClamAV databases and freshclam's log are (the status's signature lines); none: not shown. */
+  signaturesDir?: string;
+  /** The appliance's time zone, for the times the menu shows. */
+  timezone?: () => string;
   /** Builds the support bundle (appliance/system/support-bundle.ts). */
   supportBundle?: () => Promise<{ name: string; archive: Buffer }>;
 }
@@ -57,15 +66,25 @@ export interface LocalStatus {
   consoleUrls: string[];
   /** The console's language (chosen in the setup wizard): the maintenance menu speaks it too. */
   language: Language;
+  /** The newest ClamAV database (none installed: no version) and freshclam's checks. */
+  antivirus?: { version?: number; newestAt?: string; ageSeconds?: number; stale: boolean; freshclam: FreshclamStatus };
+  /** The zone the menu shows times in (the appliance's). */
+  timezone: string;
 }
 
 class LocalError extends Error {
   status: number;
-  constructor(status: number, message: string) {
-    super(message);
+  text: LocalText;
+  constructor(status: number, key: ErrorKey, params?: TextParams) {
+    const text = params ? { key, params } : { key };
+    super(errorText('en', text));
     this.status = status;
+    this.text = text;
   }
 }
+
+/** An error body: the sentence in English, and its text for the menu to say in its language. */
+const errorBody = (text: LocalText) => ({ error: errorText('en', text), text });
 
 export interface LocalApi {
   socketPath: string;
@@ -84,6 +103,12 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     const setup = await SetupState.open(deps.store, deps.dataDir);
     const code = setup.inSetup ? (await readFile(path.join(deps.dataDir, 'setup-code'), 'utf8').catch(() => '')).trim() : '';
     const d = deps.disks.status;
+    const dir = deps.signaturesDir;
+    const antivirus = dir ? await Promise.all([signatureStatus(dir), freshclamStatus(dir)]).then(([sig, freshclam]) => ({
+      ...(sig.databases.length ? { version: Math.max(...sig.databases.map((x) => x.version)) } : {}),
+      ...(sig.newestAt ? { newestAt: sig.newestAt } : {}), ...(sig.ageSeconds !== undefined ? { ageSeconds: sig.ageSeconds } : {}),
+      stale: sig.stale, freshclam,
+    })) : undefined;
     return {
       queue: { ...deps.queue.size(), oldestAgeSeconds: Math.round(deps.queue.oldestAgeMs() / 1000) },
       totals: deps.stats.totals(),
@@ -92,19 +117,21 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       setup: { pending: setup.inSetup, ...(code ? { code } : {}) },
       consoleUrls: deps.consoleUrls(),
       language: deps.consoleSettings().language,
+      ...(antivirus ? { antivirus } : {}),
+      timezone: deps.timezone?.() ?? 'UTC',
     };
   };
 
   const resetPassword = async (username: string | undefined): Promise<{ username: string; password: string }> => {
     const admins = (await users.all()).filter((u) => u.role === 'admin');
-    if (admins.length === 0) throw new LocalError(409, 'there is no console admin yet: finish the setup wizard with the setup code');
+    if (admins.length === 0) throw new LocalError(409, 'local.no-admin');
     let user = admins[0];
     if (username) {
       const found = admins.find((u) => u.username.toLowerCase() === username.toLowerCase());
-      if (!found) throw new LocalError(404, `"${username}" is not a console admin; admins: ${admins.map((u) => u.username).join(', ')}`);
+      if (!found) throw new LocalError(404, 'local.not-admin', { username, admins: admins.map((u) => u.username).join(', ') });
       user = found;
     } else if (admins.length > 1) {
-      throw new LocalError(400, `several admins exist (${admins.map((u) => u.username).join(', ')}): name the one to reset`);
+      throw new LocalError(400, 'local.several-admins', { admins: admins.map((u) => u.username).join(', ') });
     }
     // 16 characters from an alphabet without look-alikes: read off the console, typed by hand.
     const alphabet = 'abcdefghjkmnpqrstuvwxyz23456789';
@@ -121,9 +148,9 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
   // lockout whichever door they come through; a locked or disabled account does not unlock.
   const unlock = async (username: string, password: string): Promise<{ username: string }> => {
     const user = (await users.all()).find((u) => u.role === 'admin' && u.username.toLowerCase() === username.toLowerCase());
-    const fail = async (why: string, status = 401, message = 'wrong user name or password') => {
+    const fail = async (why: string, status = 401, key: ErrorKey = 'local.bad-credentials', params?: TextParams) => {
       await audit.record({ actor: username, ip: 'serial console', action: 'menu unlock failed', detail: { reason: why } });
-      throw new LocalError(status, message);
+      throw new LocalError(status, key, params);
     };
     if (!user) {
       await verifyPassword(await dummyHash, password);
@@ -131,7 +158,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     }
     if (user.lockedUntil && Date.parse(user.lockedUntil) > Date.now()) {
       const minutes = Math.ceil((Date.parse(user.lockedUntil) - Date.now()) / 60_000);
-      return fail('account locked', 423, `the account is locked after repeated wrong passwords; try again in ${minutes} min`);
+      return fail('account locked', 423, 'local.locked', { minutes });
     }
     if (!(await verifyPassword(user.passwordHash, password))) {
       const settings = deps.consoleSettings();
@@ -143,7 +170,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
       await users.save(user);
       return fail(user.lockedUntil ? 'wrong password; account locked' : 'wrong password');
     }
-    if (user.disabled) return fail('account disabled', 403, 'the account is disabled');
+    if (user.disabled) return fail('account disabled', 403, 'local.disabled');
     if (user.failedLogins) {
       user.failedLogins = 0;
       await users.save(user);
@@ -154,13 +181,13 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
 
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, forceCloseConnections: true }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler((err: FastifyError | LocalError, _req, reply) => {
-    if (err instanceof LocalError) return reply.code(err.status).send({ error: err.message });
+    if (err instanceof LocalError) return reply.code(err.status).send(errorBody(err.text));
     // Fastify's own refusals: a body that is not JSON (or not the object a route takes), too large.
     const status = (err as FastifyError).statusCode ?? 500;
     const json = (err as FastifyError).code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError;
-    return reply.code(status).send({ error: json ? 'the body is not JSON' : err.message });
+    return reply.code(status).send(errorBody(json ? { key: 'local.not-json' } : { key: 'local.refused', params: { detail: err.message } }));
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `${req.method} ${req.url} does not exist` }));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody({ key: 'local.no-route', params: { method: req.method, path: req.url } })));
 
   app.get('/status', async () => status());
   app.post('/menu/unlock', {
@@ -170,7 +197,7 @@ export async function startLocalApi(deps: LocalApiDeps): Promise<LocalApi> {
     schema: { body: Type.Object({ username: Type.Optional(Type.String({ description: 'which admin; needed when there are several' })) }) },
   }, async (req) => resetPassword(req.body.username));
   app.post('/support-bundle', async (_req, reply) => {
-    if (!deps.supportBundle) throw new LocalError(404, 'this daemon makes no support bundle');
+    if (!deps.supportBundle) throw new LocalError(404, 'local.no-bundle');
     const { name, archive } = await deps.supportBundle();
     await audit.record({ actor: 'console menu', ip: 'serial console', action: 'support bundle', detail: { file: name, bytes: archive.length } });
     return reply.header('content-type', 'application/gzip').header('x-file-name', name).send(archive);

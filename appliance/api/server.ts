@@ -41,6 +41,7 @@ import settingsRoutes from './routes/settings.ts';
 import dnsRoutes from './routes/dns.ts';
 import networkRoutes from './routes/network.ts';
 import serviceRoutes from './routes/services.ts';
+import queueRoutes from './routes/queue.ts';
 import systemRoutes from './routes/system.ts';
 import tokenRoutes from './routes/tokens.ts';
 import trainingRoutes from './routes/training.ts';
@@ -158,7 +159,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes, savedSearchRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes, supportRoutes, updateRoutes]) {
+    backupRoutes, signatureRoutes, savedSearchRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes, supportRoutes, queueRoutes, updateRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

@@ -41,6 +41,18 @@ export interface MessageFeatures {
   asksToScan: boolean;
   /** False when the input had no header block: not a mail message. */
   isMail: boolean;
+  /** The header fields that tell bulk mail from a mailing list (rules.ts, bulkRules). */
+  bulk: BulkHeaders;
+}
+
+export interface BulkHeaders {
+  /** A field through which a mailing list names itself (List-Id and the other List-* fields of RFC 2369/2919, or a list program's own). */
+  listNamed: boolean;
+  /** The List-Unsubscribe field's value, when there is one. */
+  listUnsubscribe?: string;
+  dkimSigned: boolean;
+  /** X-Mailer or User-Agent. */
+  mailer?: string;
 }
 
 export interface AttachedPage {
@@ -103,13 +115,23 @@ const MAX_RECEIVED = 4;
 /** Words taken from each header field without a reader of its own. */
 const GENERIC_HEADER_WORDS = 6;
 
+/** Fields by which mailing-list programs name a list (RFC 2369/2919; ezmlm, SmartList, Mailman, Majordomo, fml). */
+const LIST_FIELDS = new Set(['list-id', 'list-post', 'list-help', 'list-subscribe', 'list-archive', 'list-owner',
+  'mailing-list', 'x-mailing-list', 'x-beenthere', 'x-list-manager', 'x-loop', 'x-ml-name']);
+/** A list program's bounce address (owner-LIST@, LIST-owner@, LIST-bounces@, LIST-request@). */
+const LIST_BOUNCE = /^\s*<?(?:owner-[^@\s]+|[^@\s<]+-(?:owner|bounces?|request))@/i;
+
 function headerTokens(headers: HeaderField[], out: string[], facts: string[], result: MessageFeatures): void {
   let received = 0;
   let toCount = 0;
   let dateValue: string | undefined;
   let hasMessageId = false;
+  const bulk = result.bulk;
   for (const h of headers) {
     out.push('H:' + h.name.slice(0, 30));
+    if (LIST_FIELDS.has(h.name) || ((h.name === 'sender' || h.name === 'return-path') && LIST_BOUNCE.test(h.raw))) bulk.listNamed = true;
+    else if (h.name === 'list-unsubscribe') bulk.listUnsubscribe ??= h.raw.trim();
+    else if (h.name === 'dkim-signature') bulk.dkimSigned = true;
     switch (h.name) {
       case 'subject': {
         const subject = decodeHeader(h.raw);
@@ -168,6 +190,7 @@ function headerTokens(headers: HeaderField[], out: string[], facts: string[], re
         break;
       }
       case 'x-mailer': case 'user-agent':
+        bulk.mailer ??= decodeHeader(h.raw).trim();
         for (const w of words(decodeHeader(h.raw), 6)) out.push('mailer:' + w);
         break;
       case 'message-id':
@@ -231,7 +254,7 @@ export function extractFeatures(raw: Buffer, mime: MimeMessage = parseMime(raw))
   const result: MessageFeatures = {
     tokens, facts, fromAddress: '', fromDomain: '', fromDisplayName: '', replyToDomain: '', subject: '',
     links: [], urlHosts: [], formActions: [], passwordInputs: 0, scripts: 0, dataUrls: 0, attachedPages: [], isMail: !mime.headerless,
-    images: 0, textChars: 0, asksToScan: false,
+    images: 0, textChars: 0, asksToScan: false, bulk: { listNamed: false, dkimSigned: false },
   };
   headerTokens(mime.headers, tokens, facts, result);
 

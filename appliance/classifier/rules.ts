@@ -1,7 +1,7 @@
 // Rules beside the statistics: findings the model cannot learn from a message's text alone.
 // Authentication results come from the pipeline (SPF, DKIM, DMARC); links to top-level domains
-// known for abuse add a little; so does the Japanese unsolicited-advertising label; phishing rules
-// live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
+// known for abuse add a little; so do the Japanese unsolicited-advertising label and bulk-mailer
+// header tells (unsigned or malformed unsubscribe headers, mass-mailing programs); phishing rules live in phishing.ts. Mail that DMARC proves to come from a brand's own domain (the phishing rules' list)
 // counts as that brand's: notifications of well-known services are HTML-heavy and look like
 // spam to statistics alone. Every rule is named and carries its contribution in logit units, so the console
 // can list it next to the token evidence, the way rspamd lists symbols. Results that DNS trouble
@@ -96,8 +96,35 @@ export function contentRules(f: MessageFeatures): RuleHit[] {
   return JP_AD_LABEL.test(f.subject.normalize('NFKC')) ? [ruleHit('JP_UNSOLICITED_AD', CONTENT_WEIGHTS.jpUnsolicitedAd)] : [];
 }
 
-/** All rule hits for a message: authentication, links, content, then phishing. */
+/**
+ * Bulk-mailer tells in the header: what a mailing list or a bulk sender that keeps the rules sends,
+ * and this message does not. A list says who it is (List-Id, RFC 2919, or the other List-* fields
+ * and its program's own, as lists of 2002 did) beside Precedence: bulk and its unsubscribe link; since 2024 the large mailbox providers require bulk senders to sign with
+ * DKIM and give an unsubscribe link in angle brackets (RFC 2369, RFC 8058); automatic replies say so
+ * (Auto-Submitted, RFC 3834). Each is a nudge, since old list software and small senders miss some.
+ * Precedence: bulk alone is no tell: system notices (cron, monitoring) carry it without a list, and
+ * on the 2002 corpus it marked 90 ham against 2 spam.
+ * Programs made for sending mail in bulk that name themselves in X-Mailer weigh more: ordinary mail
+ * clients and the services that send newsletters do not carry those names.
+ */
+export const BULK_WEIGHTS = { unsubscribeUnsigned: 0.5, unsubscribeMalformed: 0.5, bulkMailer: 1 } as const;
+const BULK_MAILER = /\b(?:mass|bulk)[\s-]?(?:e-?)?mail(?:er|ing)?\b|\bmass[\s-]?sender\b|\bsend-?safe\b|\batomic mail sender\b|\bgroup[\s-]?mail\b|\bworldmerge\b/i;
+const UNSUBSCRIBE_URI = /<\s*(?:mailto:[^>\s]+@[^>\s]+|https?:\/\/[^>\s]+)\s*>/i;
+
+export function bulkRules(f: MessageFeatures): RuleHit[] {
+  const b = f.bulk;
+  const hits: RuleHit[] = [];
+  if (b.listUnsubscribe !== undefined) {
+    if (!UNSUBSCRIBE_URI.test(b.listUnsubscribe)) hits.push(ruleHit('BULK_UNSUBSCRIBE_MALFORMED', BULK_WEIGHTS.unsubscribeMalformed));
+    else if (!b.listNamed && !b.dkimSigned) hits.push(ruleHit('BULK_UNSUBSCRIBE_UNSIGNED', BULK_WEIGHTS.unsubscribeUnsigned));
+  }
+  const mailer = b.mailer && BULK_MAILER.exec(b.mailer);
+  if (mailer) hits.push(ruleHit('BULK_MAILER_SOFTWARE', BULK_WEIGHTS.bulkMailer, { mailer: b.mailer!.slice(0, 60) }));
+  return hits;
+}
+
+/** All rule hits for a message: authentication, links, content, bulk-mailer headers, then phishing. */
 export function evaluateRules(f: MessageFeatures, auth: AuthFindings | undefined): { hits: RuleHit[]; phish: number } {
   const phish = phishingRules(f, dnsTrouble(auth) ? undefined : auth);
-  return { hits: [...authRules(auth), ...urlRules(f), ...contentRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
+  return { hits: [...authRules(auth), ...urlRules(f), ...contentRules(f), ...bulkRules(f), ...phish], phish: phish.reduce((s, h) => s + h.contribution, 0) };
 }

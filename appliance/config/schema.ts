@@ -3,7 +3,7 @@
 // (`npm run docs:config`), so describe every field for the admin who reads it.
 import os from 'node:os';
 import Type, { type Static } from 'typebox';
-import { HOST_NAME, HOST_OR_ADDRESS } from './patterns.ts';
+import { HOST_NAME, HOST_OR_ADDRESS, qualifiedHostname } from './patterns.ts';
 
 const Port = (def: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 65535, default: def, description });
@@ -16,13 +16,10 @@ const DomainName = Type.String({
   description: 'a DNS domain name, e.g. example.com',
 });
 
-/** The box's default host name: this machine's when it is a fully qualified name, else that name
- * under .localdomain, so a fresh configuration is valid before the wizard names the box. */
+/** The box's default host name: this machine's, qualified when it is not a full name, so a fresh
+ * configuration is valid before the wizard names the box. */
 export function defaultHostname(): string {
-  const own = os.hostname().toLowerCase();
-  if (new RegExp(HOST_NAME).test(own)) return own;
-  const label = own.replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
-  return `${label || 'mailmoat'}.localdomain`;
+  return qualifiedHostname(os.hostname().toLowerCase());
 }
 
 const Address = Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an email address' });

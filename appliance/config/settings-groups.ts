@@ -48,6 +48,24 @@ export const SETTINGS_GROUPS = {
   ],
 } as const satisfies Record<string, readonly string[]>;
 
+/**
+ * Settings of one served domain, shown on a page of their own (Reports) rather than with the
+ * appliance's: pointers into any domain (`/domains/*`), saved with the domain (PUT
+ * /api/domains/:name, where a domain admin may save their own). Texts as for the groups above.
+ */
+export const DOMAIN_SETTINGS_GROUPS = {
+  reports: [
+    '/domains/*/reports/digest/enabled', '/domains/*/reports/digest/frequency', '/domains/*/reports/digest/time',
+    '/domains/*/reports/digest/weekday', '/domains/*/reports/digest/extraTimes', '/domains/*/reports/digest/language',
+    '/domains/*/reports/digest/format', '/domains/*/reports/digest/skipEmpty', '/domains/*/reports/digest/horizonDays',
+    '/domains/*/reports/digest/welcome', '/domains/*/reports/digest/extraTable', '/domains/*/reports/actions',
+    '/domains/*/reports/domain/enabled', '/domains/*/reports/domain/recipients', '/domains/*/reports/domain/frequency',
+    '/domains/*/reports/domain/time', '/domains/*/reports/domain/weekday', '/domains/*/reports/domain/language',
+    '/domains/*/reports/domain/format', '/domains/*/reports/domain/withoutMessages', '/domains/*/reports/domain/extraTable',
+    '/domains/*/reports/contact',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
 export type SettingsGroup = keyof typeof SETTINGS_GROUPS;
 export type SettingPointer = typeof SETTINGS_GROUPS[SettingsGroup][number];
 export const GROUP_NAMES = Object.keys(SETTINGS_GROUPS) as SettingsGroup[];

@@ -1,10 +1,13 @@
 // The console menu's client of the daemon's local API (appliance/api/local-socket.ts): plain HTTP
-// over the unix socket. Being allowed to open the socket is the menu's credential.
+// over the unix socket. Being allowed to open the socket is the menu's credential. Every failure
+// is a DaemonError: its message is English, its text the server catalog's (`local.*`), so the menu
+// says it in its own language.
 import { constants } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { DEFAULT_SOCKET, type LocalStatus } from '../api/local-socket.ts';
+import { isErrorKey, LocalizedError, type ErrorKey, type LocalText } from '../i18n/server-messages.ts';
 
 export type { LocalStatus };
 
@@ -12,7 +15,20 @@ export function socketPath(): string {
   return process.env.MAILMOAT_API_SOCKET || DEFAULT_SOCKET;
 }
 
-/** Calls the local API; rejects with a sentence the admin can act on. */
+/** A failure of the local API or of reaching it, with its text in the catalog. */
+export class DaemonError extends LocalizedError {}
+
+const fail = (key: ErrorKey, params?: Record<string, string | number>) => new DaemonError(key, params);
+
+/** The text of an error body from the daemon, when it is one of the catalog's. */
+function bodyText(value: unknown): LocalText | undefined {
+  const text = (value as { text?: { key?: unknown; params?: unknown } } | null)?.text;
+  if (typeof text?.key !== 'string' || !text.key.startsWith('local.') || !isErrorKey(text.key)) return undefined;
+  const params = text.params && typeof text.params === 'object' ? text.params as Record<string, string | number> : undefined;
+  return params ? { key: text.key, params } : { key: text.key };
+}
+
+/** Calls the local API; rejects with a DaemonError the admin can act on. */
 export function callDaemon<T>(method: 'GET' | 'POST', route: string, body?: unknown, path = socketPath()): Promise<T> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -23,16 +39,17 @@ export function callDaemon<T>(method: 'GET' | 'POST', route: string, body?: unkn
       res.on('data', (d) => (text += d));
       res.on('end', () => {
         let value: unknown;
-        try { value = JSON.parse(text); } catch { return reject(new Error(`the daemon answered ${res.statusCode} with something that is not JSON`)); }
-        if (res.statusCode === 200) resolve(value as T);
-        else reject(new Error((value as { error?: string }).error ?? `the daemon answered ${res.statusCode}`));
+        try { value = JSON.parse(text); } catch { return reject(fail('local.not-json-answer', { status: res.statusCode ?? 0 })); }
+        if (res.statusCode === 200) return resolve(value as T);
+        const known = bodyText(value);
+        reject(known ? new DaemonError(known.key, known.params) : fail('local.status', { status: res.statusCode ?? 0 }));
       });
     });
-    req.on('timeout', () => req.destroy(new Error('the daemon did not answer within 15 s')));
+    req.on('timeout', () => req.destroy(fail('local.timeout', { seconds: 15 })));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'is the mailmoat service running? (menu item 1 shows it; item 4 restarts it)'
-        : err.code === 'EACCES' ? 'this user may not use the socket (it must be in the daemon\'s group)' : err.message;
-      reject(new Error(`cannot reach the daemon at ${path}: ${why}`));
+      if (err instanceof DaemonError) return reject(err);
+      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? fail('local.unreachable', { socket: path })
+        : err.code === 'EACCES' ? fail('local.no-permission', { socket: path }) : fail('local.connection-failed', { socket: path, detail: err.message }));
     });
     req.end(payload);
   });
@@ -45,8 +62,8 @@ export function callDaemon<T>(method: 'GET' | 'POST', route: string, body?: unkn
 export async function supportBundleTo(folder: string, socket = socketPath()): Promise<{ file: string; bytes: number }> {
   const dir = path.resolve(folder);
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new Error(`${dir} is not a folder: mount the USB disk and give its folder`);
-  await access(dir, constants.W_OK).catch(() => { throw new Error(`this user may not write to ${dir}`); });
+  if (!info?.isDirectory()) throw fail('local.bundle-not-folder', { folder: dir });
+  await access(dir, constants.W_OK).catch(() => { throw fail('local.bundle-not-writable', { folder: dir }); });
   const { name, body } = await new Promise<{ name: string; body: Buffer }>((resolve, reject) => {
     const req = http.request({ socketPath: socket, method: 'POST', path: '/support-bundle', timeout: 120_000 }, (res) => {
       const parts: Buffer[] = [];
@@ -55,13 +72,17 @@ export async function supportBundleTo(folder: string, socket = socketPath()): Pr
         const body = Buffer.concat(parts);
         const name = res.headers['x-file-name'];
         if (res.statusCode === 200 && typeof name === 'string' && /^[\w.@-]+\.tar\.gz$/.test(name)) return resolve({ name, body });
-        let why = `the daemon answered ${res.statusCode}`;
-        try { why = (JSON.parse(body.toString()) as { error?: string }).error ?? why; } catch { /* not JSON: the status says it */ }
-        reject(new Error(why));
+        let known: LocalText | undefined;
+        try { known = bodyText(JSON.parse(body.toString())); } catch { /* not JSON: the status says it */ }
+        reject(known ? new DaemonError(known.key, known.params) : fail('local.status', { status: res.statusCode ?? 0 }));
       });
     });
-    req.on('timeout', () => req.destroy(new Error('the daemon did not make the bundle within 120 s')));
-    req.on('error', (err) => reject(new Error(`cannot reach the daemon at ${socket}: ${err.message}`)));
+    req.on('timeout', () => req.destroy(fail('local.bundle-timeout', { seconds: 120 })));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof DaemonError) return reject(err);
+      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? fail('local.unreachable', { socket })
+        : err.code === 'EACCES' ? fail('local.no-permission', { socket }) : fail('local.connection-failed', { socket, detail: err.message }));
+    });
     req.end();
   });
   const file = path.join(dir, name);

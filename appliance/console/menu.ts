@@ -8,11 +8,13 @@
 // offers only what cannot change the box's settings or data or grant access — status, diagnostics,
 // logs, restarting a service, reboot and shut down. Before setup nothing needs protecting yet.
 // It speaks the language chosen in the setup wizard where the terminal can show it, else plain
-// ASCII English (appliance/console/language.ts); its words are the shared catalog's `menu.*`.
+// ASCII English (appliance/console/language.ts); its words are the shared catalog's `menu.*`, the
+// diagnostics' findings too, and the daemon's refusals the server catalog's `local.*`.
 import { spawn, spawnSync } from 'node:child_process';
 import readline from 'node:readline/promises';
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
-import { callDaemon, supportBundleTo, type LocalStatus } from './api-client.ts';
+import { callDaemon, DaemonError, supportBundleTo, type LocalStatus } from './api-client.ts';
+import { errorText } from '../i18n/server-messages.ts';
 import { collectStatus, formatStatus, SERVICES, type ConsoleStatus } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
 import { formatSlots, installFromMenu, slotStatus } from './update.ts';
@@ -75,6 +77,8 @@ export async function runMenu(io: MenuIo): Promise<number> {
     }
   };
   const item = (n: (typeof ITEMS)[number]) => `${n}) ${tr(`menu.item.${n}`)}`;
+  // The local API's and its client's failures come with their text in the catalog.
+  const why = (err: Error) => (err instanceof DaemonError ? errorText(lang, err.text) : err.message);
   try {
     // Locked unless the daemon says setup is pending; not knowing (it does not answer) counts as
     // set up. The status drawn again (item 1) may lift a lock that came only from not knowing.
@@ -98,7 +102,7 @@ export async function runMenu(io: MenuIo): Promise<number> {
         const password = await askSecret(tr('menu.password'));
         if (password === null) return 0;
         const unlocked = await callDaemon<{ username: string }>('POST', '/menu/unlock', { username, password }).catch((err: Error) => err);
-        if (unlocked instanceof Error) say(`\n${tr('menu.stillLocked', { reason: unlocked.message })}`);
+        if (unlocked instanceof Error) say(`\n${tr('menu.stillLocked', { reason: why(unlocked) })}`);
         else { locked = false; say(`\n${tr('menu.unlocked', { username: unlocked.username })}`); }
         continue;
       }
@@ -116,11 +120,11 @@ export async function runMenu(io: MenuIo): Promise<number> {
         }
         case '2':
           say(`\n${tr('menu.diagnosing')}`);
-          for (const r of await runDiagnostics()) say(`  [${r.ok ? ' ok ' : 'FAIL'}] ${r.name.padEnd(6)} ${r.detail}`);
+          for (const r of await runDiagnostics()) say(`  [${tr(r.ok ? 'menu.diag.ok' : 'menu.diag.fail')}] ${tr(`menu.diag.name.${r.name}`).padEnd(6)} ${tr(r.detail.key, r.detail.params)}`);
           break;
         case '3': {
           const status = await callDaemon<LocalStatus>('GET', '/status').catch((err: Error) => err);
-          if (status instanceof Error) say(`\n${status.message}`);
+          if (status instanceof Error) say(`\n${why(status)}`);
           else if (status.setup.code) {
             say(`\n${tr('menu.setupCode', { code: status.setup.code })}\n${tr('menu.setupCodeWhere', { where: status.consoleUrls.join(tr('menu.or')) || tr('menu.consoleNotRunning') })}`);
           } else say(`\n${tr(status.setup.pending ? 'menu.setupNoCode' : 'menu.setupDone')}`);
@@ -163,13 +167,13 @@ export async function runMenu(io: MenuIo): Promise<number> {
           if (name === null) return 0;
           const reset = await callDaemon<{ username: string; password: string }>('POST', '/admin/reset-password', name ? { username: name } : {})
             .catch((err: Error) => err);
-          say(reset instanceof Error ? `\n${tr('menu.resetFailed', { reason: reset.message })}`
+          say(reset instanceof Error ? `\n${tr('menu.resetFailed', { reason: why(reset) })}`
             : `\n${tr('menu.newPassword', { username: reset.username, password: reset.password })}\n${tr('menu.newPasswordHint')}`);
           break;
         }
         case '10': {
           const flushed = await callDaemon<{ flushed: number }>('POST', '/queue/flush').catch((err: Error) => err);
-          say(flushed instanceof Error ? `\n${flushed.message}` : `\n${tr('menu.flushed', { count: flushed.flushed })}`);
+          say(flushed instanceof Error ? `\n${why(flushed)}` : `\n${tr('menu.flushed', { count: flushed.flushed })}`);
           break;
         }
         case '11':
@@ -183,7 +187,7 @@ export async function runMenu(io: MenuIo): Promise<number> {
           const folder = await ask(tr('menu.bundleFolder'));
           if (!folder) { say(tr('menu.cancelled')); break; }
           const written = await supportBundleTo(folder).catch((err: Error) => err);
-          say(written instanceof Error ? `\n${tr('menu.bundleFailed', { reason: written.message })}` : `\n${tr('menu.bundleWritten', { file: written.file, bytes: written.bytes })}`);
+          say(written instanceof Error ? `\n${tr('menu.bundleFailed', { reason: why(written) })}` : `\n${tr('menu.bundleWritten', { file: written.file, bytes: written.bytes })}`);
           break;
         }
         case '13': {

@@ -1,15 +1,18 @@
 // What the maintenance menu's status screen shows: the version and uptime, the appliance's
 // services (from systemd), its addresses, gateway, DNS servers and time synchronisation (from the
 // kernel, systemd-resolved and chrony), and from the daemon's local API the queue, the mail
-// counters, the disks and whether setup is still pending. Never read from the store (only the
-// daemon opens it).
+// counters, the disks, the virus signatures' version and age with freshclam's last checks (times
+// in the appliance's zone) and whether setup is still pending. Never read from the store (only
+// the daemon opens it).
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { APPLIANCE_SERVICES, serviceStates } from '../system/services.ts';
 import { translate, type Language, type MessageKey } from '../i18n/catalog.ts';
-import { callDaemon, type LocalStatus } from './api-client.ts';
+import { callDaemon, DaemonError, type LocalStatus } from './api-client.ts';
+import { errorText, type LocalText } from '../i18n/server-messages.ts';
+import { isoDate, isZone, localTime } from '../stats/calendar.ts';
 import { menuLanguage } from './language.ts';
 
 export const SERVICES = APPLIANCE_SERVICES;
@@ -29,7 +32,8 @@ export interface ConsoleStatus {
   services: { name: string; state: string }[];
   addresses: { iface: string; address: string }[];
   /** The daemon's view, or why it could not be had. */
-  daemon: LocalStatus | { error: string };
+  /** The daemon's status, or why it could not be had (in English, and as the catalog's text). */
+  daemon: LocalStatus | { error: string; text?: LocalText };
   /** The language the screen is shown in (appliance/console/language.ts); English when absent. */
   language?: Language;
 }
@@ -68,7 +72,7 @@ async function chronyTracking(): Promise<string> {
 export async function collectStatus(socket?: string, env: NodeJS.ProcessEnv = process.env): Promise<ConsoleStatus> {
   const [services, daemon, v, gw, dns, tracking] = await Promise.all([
     serviceStates(),
-    callDaemon<LocalStatus>('GET', '/status', undefined, socket).catch((err: Error) => ({ error: err.message })),
+    callDaemon<LocalStatus>('GET', '/status', undefined, socket).catch((err: Error) => ({ error: err.message, ...(err instanceof DaemonError ? { text: err.text } : {}) })),
     version(), gateway(), dnsServers(), chronyTracking(),
   ]);
   const addresses = Object.entries(os.networkInterfaces()).flatMap(([iface, list]) =>
@@ -85,7 +89,32 @@ function duration(lang: Language, seconds: number): string {
   return d ? translate(lang, 'menu.status.days', { d, h }) : h ? translate(lang, 'menu.status.hours', { h, m }) : translate(lang, 'menu.status.minutes', { m });
 }
 
-const COUNTERS = ['received', 'outbound', 'delivered', 'spam', 'virus', 'quarantined', 'rejected'] as const;
+const COUNTERS = ['received', 'outbound', 'delivered', 'tagged', 'spam', 'virus', 'quarantined', 'rejected'] as const;
+
+/** An instant as the menu shows it: 2026-11-30 18:05 JST-style, in the appliance's zone. */
+function when(iso: string, zone: string): string {
+  const z = isZone(zone) ? zone : 'UTC';
+  const l = localTime(Date.parse(iso), z);
+  return `${isoDate(l)} ${String(l.hour).padStart(2, '0')}:${String(l.minute).padStart(2, '0')} (${z})`;
+}
+
+/** The signature lines: version and age (or none), stale, and freshclam's last check and failure. */
+function antivirusLines(av: NonNullable<LocalStatus['antivirus']>, zone: string, tr: (key: MessageKey, params?: Record<string, string | number>) => string): string[] {
+  const lines = [av.version !== undefined && av.newestAt
+    ? tr('menu.status.signatures', { version: av.version, at: when(av.newestAt, zone), days: ((av.ageSeconds ?? 0) / 86400).toFixed(1) })
+    : tr('menu.status.signaturesNone')];
+  if (av.stale && av.newestAt) lines.push(tr('menu.status.signaturesStale'));
+  const f = av.freshclam;
+  const run = f.lastRun;
+  if (!run) lines.push(tr('menu.status.freshclamNever'));
+  else if (run.ok) {
+    lines.push(tr('menu.status.freshclamOk', { at: when(run.startedAt, zone) }));
+    if (f.lastFailureAt) lines.push(tr('menu.status.freshclamLastFailure', { at: when(f.lastFailureAt, zone) }));
+  } else {
+    lines.push(tr('menu.status.freshclamFailing', { since: when(f.failingSince ?? run.startedAt, zone), count: f.failuresInARow, error: run.error ?? '' }));
+  }
+  return lines;
+}
 
 export function formatStatus(s: ConsoleStatus): string {
   const lang = s.language ?? 'en';
@@ -100,7 +129,7 @@ export function formatStatus(s: ConsoleStatus): string {
   lines.push(tr('menu.status.time', { ntp: s.ntp }));
   const d = s.daemon;
   if ('error' in d) {
-    lines.push('', tr('menu.status.unavailable', { reason: d.error }));
+    lines.push('', tr('menu.status.unavailable', { reason: d.text ? errorText(lang, d.text) : d.error }));
     return lines.join('\n');
   }
   lines.push('', tr('menu.status.queue', { messages: d.queue.messages, deferred: d.queue.deferred, oldest: d.queue.oldestAgeSeconds }));
@@ -109,6 +138,7 @@ export function formatStatus(s: ConsoleStatus): string {
   lines.push('', tr('menu.status.disks'));
   for (const f of d.disks) lines.push(`  ${f.mount.padEnd(20)} ${String(f.percent).padStart(5)} %  ${level(f.level)}`);
   if (d.quarantine) lines.push(`  ${tr('menu.status.quarantine').padEnd(20)} ${String(d.quarantine.percent).padStart(5)} %  ${level(d.quarantine.level)}`);
+  if (d.antivirus) lines.push('', ...antivirusLines(d.antivirus, d.timezone, tr));
   const where = d.consoleUrls.length ? d.consoleUrls.join(tr('menu.or')) : tr('menu.status.consoleDown');
   if (d.setup.pending) lines.push('', tr('menu.status.setupPending', { where }));
   else if (d.consoleUrls.length) lines.push('', tr('menu.status.console', { where }));

@@ -14,6 +14,12 @@
 // way to ask (only the mailbox store knows, and it is the customer's), and the one key we could
 // ask with, the Message-ID, is the sender's to choose: it may be missing or reused, so treating
 // "seen" as "delivered" would let one message silently suppress another, which is a loss.
+//
+// The admin's operations on one queued message (the console's mail queue page) keep that rule:
+// "retry now" only moves the next attempt; "bounce now" queues the report to the sender durably
+// before the recipients are recorded bounced; "delete" records who deleted which recipients in the
+// message log and syslog. Each runs while no attempt is in flight for the message (it holds the
+// message as an attempt does), and acts only on the pending recipients the caller's `pick` allows.
 import { open } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
@@ -71,6 +77,28 @@ interface Entry {
   /** The last write of the record, so an attempt's parallel transactions record in order. */
   saving?: Promise<void>;
 }
+
+/** One queued message as the admin sees it: the pending recipients `pick` allowed. */
+export interface QueuedView {
+  record: QueueRecord;
+  recipients: QueuedRecipient[];
+  subject?: string;
+  /** An attempt is in flight right now. */
+  running: boolean;
+}
+
+/** Which of a message's recipients an operation may see or touch (the caller's scope). */
+export type RecipientPick = (record: QueueRecord, r: QueuedRecipient) => boolean;
+
+/** How an admin's operation on one message ended. */
+export type QueueOpResult =
+  | { kind: 'done'; recipients: string[] }
+  /** No such message, or no pending recipient the pick allows. */
+  | { kind: 'not-found' }
+  /** An attempt is in flight: its outcome decides first. */
+  | { kind: 'busy' }
+  /** A bounce or notice (the null sender): no one to send a bounce to. */
+  | { kind: 'null-sender' };
 
 type RouteLookup = { kind: 'destinations'; list: Destination[] } | { kind: 'fail'; permanent: boolean; reason: string };
 
@@ -189,6 +217,78 @@ export class DeliveryQueue {
       for (const r of entry.record.recipients) if (!isFinal(r)) r.nextAttemptAt = 0;
       this.#schedule(entry, 0);
     }
+  }
+
+  /** The queued messages oldest first, each with the pending recipients `pick` allows (none: left out). */
+  list(pick: RecipientPick): QueuedView[] {
+    const views: QueuedView[] = [];
+    for (const e of this.#entries.values()) {
+      const recipients = e.record.recipients.filter((r) => !isFinal(r) && pick(e.record, r));
+      if (recipients.length) views.push({ record: e.record, recipients, running: e.running, ...(e.log.subject !== undefined ? { subject: e.log.subject } : {}) });
+    }
+    return views.sort((a, b) => a.record.receivedAt - b.record.receivedAt);
+  }
+
+  /** Tries the picked recipients at once, whatever their retry wait. */
+  async retryNow(id: string, pick: RecipientPick): Promise<QueueOpResult> {
+    return this.#operate(id, pick, async (_entry, chosen) => {
+      for (const r of chosen) r.nextAttemptAt = 0;
+    });
+  }
+
+  /** Returns the picked recipients to the sender now, with a bounce saying the admin did it. */
+  async bounceNow(id: string, pick: RecipientPick, by: string): Promise<QueueOpResult> {
+    const entry = this.#entries.get(id);
+    if (entry && (!entry.record.mailFrom || entry.record.direction === 'bounce')) {
+      return entry.record.recipients.some((r) => !isFinal(r) && pick(entry.record, r)) ? { kind: 'null-sender' } : { kind: 'not-found' };
+    }
+    return this.#operate(id, pick, async (e, chosen) => {
+      const reply = `returned to the sender by the mail administrator (${by}) before it could be delivered; last problem: `;
+      const failed: FailedRecipient[] = chosen.map((r) => ({ address: r.address, original: r.original, status: '5.0.0', diagnostic: `${reply}${r.lastReply ?? 'none recorded'}` }));
+      // The sender's report is durable before any recipient is recorded bounced (see the top).
+      await this.#bounce(e.record, failed);
+      for (const [i, r] of chosen.entries()) {
+        r.status = 'bounced';
+        r.lastReply = failed[i].diagnostic;
+      }
+      e.log.attempts.push({ at: Date.now(), recipients: chosen.map((r) => r.address), host: '', port: 0, code: 0, reply: `returned to the sender by ${by}` });
+      await this.#persist(e, true);
+      for (const f of failed) this.#deps.events?.({ kind: 'bounced', log: e.log, recipient: f.address, reply: f.diagnostic });
+    });
+  }
+
+  /** Deletes the picked recipients' copies, recorded in the message log as deleted by `by`. */
+  async remove(id: string, pick: RecipientPick, by: string): Promise<QueueOpResult> {
+    return this.#operate(id, pick, async (e, chosen) => {
+      const reply = `deleted from the queue by ${by}`;
+      for (const r of chosen) {
+        r.status = 'deleted';
+        r.lastReply = reply;
+      }
+      e.log.attempts.push({ at: Date.now(), recipients: chosen.map((r) => r.address), host: '', port: 0, code: 0, reply });
+      await this.#persist(e, true);
+      this.#deps.events?.({ kind: 'deleted', log: { ...e.log, reply, recipients: e.log.recipients.filter((r) => chosen.some((c) => c.address === r.address)) } });
+    });
+  }
+
+  /** Runs an admin's operation holding the message as an attempt does, then schedules what is left. */
+  async #operate(id: string, pick: RecipientPick, op: (entry: Entry, chosen: QueuedRecipient[]) => Promise<void>): Promise<QueueOpResult> {
+    const entry = this.#entries.get(id);
+    const chosen = entry ? entry.record.recipients.filter((r) => !isFinal(r) && pick(entry.record, r)) : [];
+    if (!entry || !chosen.length) return { kind: 'not-found' };
+    if (entry.running) return { kind: 'busy' };
+    entry.running = true;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    const waiting = this.#ready.indexOf(entry);
+    if (waiting >= 0) this.#ready.splice(waiting, 1);
+    try {
+      await op(entry, chosen);
+    } finally {
+      entry.running = false;
+      if (this.#entries.has(id)) this.#rescheduleAfterAttempt(entry);
+    }
+    return { kind: 'done', recipients: chosen.map((r) => r.address) };
   }
 
   /** Stops starting attempts and waits (up to `graceMs`) for those in flight. */

@@ -5,8 +5,9 @@
 // response is written; the English rendering is what logs, the CLI and exceptions show.
 // `api.*` are whole-request errors (sentences); `problem.*` follow a field's path (fragments, as
 // in the CLI's `/domains/0/routes/0/port: must be <= 65535`); `list.*` and `quarantine.*` are the
-// refusals of the list and quarantine stores; `training-result.*` and `route-test.*` the outcomes of a
-// training upload and of a route's connection test, which are answers rather than refusals.
+// refusals of the list and quarantine stores, `queue.*` of the delivery queue, `local.*` of the
+// local API and its client (the serial menu); `training-result.*` and `route-test.*` the outcomes
+// of a training upload and of a route's connection test, which are answers rather than refusals.
 import { translate, type Catalog, type Language } from './catalog.ts';
 
 const en = {
@@ -51,6 +52,8 @@ const en = {
   'api.unavailable.training': 'Training is not available on this appliance yet.',
   'api.unavailable.reports': 'Reports are not available on this appliance yet.',
   'api.unavailable.statistics': 'Statistics are not available on this appliance yet.',
+  'api.unavailable.queue': 'The mail queue is not available on this appliance yet.',
+  'api.not-found.queued': 'The message is not in the queue (it may have been delivered, bounced or deleted meanwhile).',
   'api.invalid': 'The input is not valid; see the problems.',
   'api.quarantine-action-failed': 'The action could not be done: {detail}',
   'api.quarantine-matching-changed': 'The search now matches {count} messages, not the {expected} you confirmed: look at the list again and confirm the new number.',
@@ -128,7 +131,7 @@ const en = {
 
   'list.bad-direction': 'direction must be "inbound" or "outbound", not "{value}"',
   'list.bad-kind': 'unknown list kind "{value}"; use one of {kinds}',
-  'list.bad-scope': 'scope must be "domain" or "address", not "{value}"',
+  'list.bad-scope': 'scope must be "address", "domain" or "appliance", not "{value}"',
   'list.owner-not-domain': 'the list owner "{owner}" is not a domain name like example.com',
   'list.owner-not-address': 'the list owner "{owner}" is not an address like user@example.com',
   'list.empty': 'the entry is empty: give an address, a domain or the text to match',
@@ -143,6 +146,27 @@ const en = {
   'list.full': 'the {direction} {kind} list of {owner} already holds {max} entries, the most a list can hold; remove some first',
   'list.unreadable-line': 'this line cannot be read as CSV ({detail}); check its quotes: a quoted field ends with a quote, and a quote inside one is written twice',
 
+  'queue.busy': 'message {id} is being delivered right now; look at the queue again in a moment',
+  'queue.null-sender': 'message {id} has the null sender (it is itself a bounce or a notice); there is no one to return it to, so delete it instead',
+  'local.no-admin': 'there is no console admin yet: finish the setup wizard with the setup code',
+  'local.not-admin': '"{username}" is not a console admin; admins: {admins}',
+  'local.several-admins': 'several admins exist ({admins}): name the one to reset',
+  'local.bad-credentials': 'wrong user name or password',
+  'local.locked': 'the account is locked after repeated wrong passwords; try again in {minutes} min',
+  'local.disabled': 'the account is disabled',
+  'local.not-json': 'the body is not JSON',
+  'local.refused': 'the request was refused: {detail}',
+  'local.no-route': '{method} {path} does not exist',
+  'local.no-bundle': 'this daemon makes no support bundle',
+  'local.unreachable': 'cannot reach the daemon at {socket}: is the mailmoat service running? (menu item 1 shows it; item 4 restarts it)',
+  'local.no-permission': "cannot reach the daemon at {socket}: this user may not use the socket (it must be in the daemon's group)",
+  'local.connection-failed': 'cannot reach the daemon at {socket}: {detail}',
+  'local.timeout': 'the daemon did not answer within {seconds} s',
+  'local.not-json-answer': 'the daemon answered {status} with something that is not JSON',
+  'local.status': 'the daemon answered {status}',
+  'local.bundle-not-folder': '{folder} is not a folder: mount the USB disk and give its folder',
+  'local.bundle-not-writable': 'this user may not write to {folder}',
+  'local.bundle-timeout': 'the daemon did not make the bundle within {seconds} s',
   'quarantine.cannot-store': 'cannot store the message in {dir}: {detail}',
   'quarantine.no-such-message': 'no quarantined message with id {id} (it may have been released, deleted or expired)',
   'quarantine.no-copy': 'message {id} holds no copy for {recipients} any more',
@@ -211,6 +235,8 @@ const ja: Record<ErrorKey, string> = {
   'api.unavailable.training': '学習機能はこのアプライアンスではまだ利用できません。',
   'api.unavailable.reports': 'レポート機能はこのアプライアンスではまだ利用できません。',
   'api.unavailable.statistics': '統計はこのアプライアンスではまだ利用できません。',
+  'api.unavailable.queue': 'メールキューはこのアプライアンスではまだ利用できません。',
+  'api.not-found.queued': 'このメールはキューにありません（その間に配送、返送または削除された可能性があります）。',
   'api.invalid': '入力内容に誤りがあります。各項目を確認してください。',
   'api.quarantine-action-failed': '操作を実行できませんでした: {detail}',
   'api.quarantine-matching-changed': '検索に一致するメールは今 {count} 通で、確認した {expected} 通と違います。一覧を見直し、新しい件数で確認してください。',
@@ -288,7 +314,7 @@ const ja: Record<ErrorKey, string> = {
 
   'list.bad-direction': '方向は "inbound" か "outbound" で指定してください（「{value}」は指定できません）',
   'list.bad-kind': 'リストの種類「{value}」は不明です。次のいずれかを指定してください: {kinds}',
-  'list.bad-scope': '適用範囲は "domain" か "address" で指定してください（「{value}」は指定できません）',
+  'list.bad-scope': '適用範囲は "address"、"domain"、"appliance" のいずれかで指定してください（「{value}」は指定できません）',
   'list.owner-not-domain': 'リストの所有者「{owner}」は example.com のようなドメイン名ではありません',
   'list.owner-not-address': 'リストの所有者「{owner}」は user@example.com のようなアドレスではありません',
   'list.empty': '項目が空です。アドレス、ドメイン、または照合する文字列を入力してください',
@@ -303,6 +329,27 @@ const ja: Record<ErrorKey, string> = {
   'list.full': 'このリスト（{owner} の {direction} / {kind}）はすでに上限の {max} 件に達しています。不要な項目を削除してから追加してください',
   'list.unreadable-line': 'この行は CSV として読めません（{detail}）。引用符を確認してください: 引用符で始めた項目は引用符で閉じ、項目内の引用符は 2 つ重ねて書きます',
 
+  'queue.busy': 'メール {id} は今まさに配送中です。少し待ってからキューを見直してください',
+  'queue.null-sender': 'メール {id} は送信者が空（それ自体が返送メールや通知）なので返送先がありません。削除してください',
+  'local.no-admin': 'コンソールの管理者がまだいません。セットアップコードでセットアップウィザードを完了してください',
+  'local.not-admin': '「{username}」はコンソールの管理者ではありません。管理者: {admins}',
+  'local.several-admins': '管理者が複数います（{admins}）。リセットする管理者の名前を入力してください',
+  'local.bad-credentials': 'ユーザー名またはパスワードが違います',
+  'local.locked': 'パスワードを続けて間違えたためアカウントがロックされています。{minutes} 分後にもう一度試してください',
+  'local.disabled': 'このアカウントは無効にされています',
+  'local.not-json': '要求の本文が JSON ではありません',
+  'local.refused': '要求は拒否されました: {detail}',
+  'local.no-route': '{method} {path} は存在しません',
+  'local.no-bundle': 'このデーモンはサポート情報を作成できません',
+  'local.unreachable': '{socket} のデーモンに接続できません。mailmoat サービスは動いていますか？（メニュー 1 で確認、4 で再起動できます）',
+  'local.no-permission': '{socket} のデーモンに接続できません。このユーザーはソケットを使えません（デーモンのグループに属している必要があります）',
+  'local.connection-failed': '{socket} のデーモンに接続できません: {detail}',
+  'local.timeout': 'デーモンが {seconds} 秒以内に応答しませんでした',
+  'local.not-json-answer': 'デーモンの応答（{status}）が JSON ではありません',
+  'local.status': 'デーモンの応答: {status}',
+  'local.bundle-not-folder': '{folder} はフォルダーではありません。USB ディスクをマウントして、そのフォルダーを指定してください',
+  'local.bundle-not-writable': 'このユーザーは {folder} に書き込めません',
+  'local.bundle-timeout': 'デーモンが {seconds} 秒以内にサポート情報を作成しませんでした',
   'quarantine.cannot-store': 'メッセージを {dir} に保存できません: {detail}',
   'quarantine.no-such-message': 'ID {id} の隔離メールはありません（解放・削除済みか、保存期間が過ぎた可能性があります）',
   'quarantine.no-copy': 'メッセージ {id} には {recipients} 宛ての隔離コピーがもうありません',

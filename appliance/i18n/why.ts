@@ -25,6 +25,8 @@ const en = {
   'why.malformed': 'the message is malformed',
   'why.scope.domain': 'domain-level',
   'why.scope.address': 'mailbox-level',
+  'why.scope.appliance': 'appliance-wide',
+  'why.owner.appliance': 'the appliance',
   'why.who.sender': 'sender',
   'why.who.recipient': 'recipient',
   'why.action.accept': 'accept',
@@ -57,6 +59,8 @@ const ja: Record<WhyKey, string> = {
   'why.malformed': 'メールの形式が壊れています',
   'why.scope.domain': 'ドメイン単位の',
   'why.scope.address': 'メールボックス単位の',
+  'why.scope.appliance': 'アプライアンス全体の',
+  'why.owner.appliance': 'このアプライアンス',
   'why.who.sender': '送信者',
   'why.who.recipient': '受信者',
   'why.action.accept': '受け入れ',
@@ -76,10 +80,10 @@ const SHAPES: [RegExp, WhyKey][] = [
   [/^rule for (?<cls>.+): (?<action>[a-z]+)$/, 'why.rule'],
   [/^outbound rule for (?<cls>.+): (?<action>[a-z]+)$/, 'why.outboundRule'],
   [/^virus found: (?<virus>.+)$/, 'why.virus'],
-  [/^recipient is on the (?<scope>domain|address) recipient block list \((?<value>.*)\)$/, 'why.recipientBlock'],
-  [/^held: the (?<who>sender|recipient) is locked by the (?<scope>domain|address)-level list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.locked'],
-  [/^allowed by the (?<scope>domain|address)-level (?<kind>[a-z-]+) list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.allowed'],
-  [/^blocked by the (?<scope>domain|address)-level (?<kind>[a-z-]+) list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.blocked'],
+  [/^recipient is on the (?<scope>domain|address|appliance) recipient block list \((?<value>.*)\)$/, 'why.recipientBlock'],
+  [/^held: the (?<who>sender|recipient) is locked by the (?<scope>domain|address|appliance)-level list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.locked'],
+  [/^allowed by the (?<scope>domain|address|appliance)-level (?<kind>[a-z-]+) list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.allowed'],
+  [/^blocked by the (?<scope>domain|address|appliance)-level (?<kind>[a-z-]+) list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.blocked'],
   [/^condition block lists delete silently$/, 'why.conditionDelete'],
   [/^larger than (?<bytes>\d+) bytes, so not scanned: (?<action>[a-z]+) \(filtering\.oversize\)$/, 'why.oversize'],
   [/^DMARC fails for (?<domain>\S+) and its policy is (?<policy>reject|quarantine)$/, 'why.dmarc'],
@@ -87,7 +91,7 @@ const SHAPES: [RegExp, WhyKey][] = [
   [/^no spam scorer$/, 'why.noScorer'],
   [/^not virus-scanned: (?<error>.+)$/, 'why.notScanned'],
   [/^SPF (?<result>[a-z]+) for (?<domain>.+): (?<action>[a-z]+)$/, 'why.spf'],
-  [/^auto-quarantined by the (?<scope>domain|address)-level list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.autoQuarantine'],
+  [/^auto-quarantined by the (?<scope>domain|address|appliance)-level list of (?<owner>\S+) \((?<value>.*)\)$/, 'why.autoQuarantine'],
   [/^rejecting was not possible because other recipients accept the message: quarantined instead$/, 'why.notRejected'],
   [/^the message is malformed$/, 'why.malformed'],
 ];
@@ -101,6 +105,8 @@ export function whyText(lang: Language, sentence: string): string {
     if (!g) continue;
     const params: Groups = { ...g };
     if (g.scope) params.scope = sub(lang, `why.scope.${g.scope}`, g.scope);
+    // '*' owns the appliance-wide lists (lists-store's APPLIANCE_OWNER).
+    if (g.owner === '*') params.owner = sub(lang, 'why.owner.appliance', g.owner);
     if (g.who) params.who = sub(lang, `why.who.${g.who}`, g.who);
     if (g.action) params.action = sub(lang, `why.action.${g.action}`, g.action);
     if (g.policy) params.policy = sub(lang, `why.policy.${g.policy}`, g.policy);

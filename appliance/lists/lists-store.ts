@@ -3,10 +3,12 @@
 // (pipeline/lists.ts), the quarantine's actions add to them (allow-list + release, block-list +
 // delete) and the console edits, imports and exports them (list-files.ts is the file format).
 //
-// A list is (direction, kind); each list is kept per scope: a whole served domain ("domain",
-// owner = the domain name) or one mailbox ("address", owner = the address). Inbound lists are owned
-// by the recipient's domain or address; outbound lists by the sender's (our user's) domain or
-// address. A list holds at most 300 entries per scope — the 301st is refused with an error saying so.
+// A list is (direction, kind); each list is kept per scope: one mailbox ("address", owner = the
+// address), a whole served domain ("domain", owner = the domain name) or every domain of the
+// appliance ("appliance", owner = APPLIANCE_OWNER, set by the appliance admin only). Inbound lists
+// are owned by the recipient's domain or address; outbound lists by the sender's (our user's)
+// domain or address. A list holds at most 300 entries per scope — the 301st is refused with an
+// error saying so.
 //
 // Kinds:
 //   sender-allow / sender-block     match the envelope sender (address or domain)
@@ -32,7 +34,10 @@ export const MAX_ENTRIES_PER_LIST = 300;
 
 export const LIST_KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine', 'sender-lock', 'recipient-lock'] as const;
 export type ListKind = (typeof LIST_KINDS)[number];
-export type ListScope = 'domain' | 'address';
+export const LIST_SCOPES = ['address', 'domain', 'appliance'] as const;
+export type ListScope = (typeof LIST_SCOPES)[number];
+/** The owner of appliance-wide lists: no domain or address, so it never collides with one. */
+export const APPLIANCE_OWNER = '*';
 export const CONDITION_FIELDS = ['envelope-from', 'from-header', 'subject', 'header'] as const;
 export type ConditionField = (typeof CONDITION_FIELDS)[number];
 export type MatchMode = 'exact' | 'partial';
@@ -88,9 +93,10 @@ const refKey = (r: ListRef) => `${r.direction}!${r.kind}!${r.scope}!${r.owner}`;
 export function checkEntry(input: ListEntryInput): ListEntryInput {
   if (input.direction !== 'inbound' && input.direction !== 'outbound') throw new ListError('list.bad-direction', { value: String(input.direction) });
   if (!LIST_KINDS.includes(input.kind)) throw new ListError('list.bad-kind', { value: String(input.kind), kinds: LIST_KINDS.join(', ') });
-  if (input.scope !== 'domain' && input.scope !== 'address') throw new ListError('list.bad-scope', { value: String(input.scope) });
-  const owner = normalizeAddressOrDomain(input.owner ?? '');
-  if (input.scope === 'domain' ? !DOMAIN.test(owner) : !ADDRESS.test(owner)) {
+  if (!LIST_SCOPES.includes(input.scope)) throw new ListError('list.bad-scope', { value: String(input.scope) });
+  // Whatever owner an appliance-wide entry names, it belongs to the appliance.
+  const owner = input.scope === 'appliance' ? APPLIANCE_OWNER : normalizeAddressOrDomain(input.owner ?? '');
+  if (input.scope !== 'appliance' && (input.scope === 'domain' ? !DOMAIN.test(owner) : !ADDRESS.test(owner))) {
     throw new ListError(input.scope === 'domain' ? 'list.owner-not-domain' : 'list.owner-not-address', { owner: String(input.owner) });
   }
   const out: ListEntryInput = { direction: input.direction, kind: input.kind, scope: input.scope, owner, value: '' };
@@ -208,7 +214,8 @@ export class ListsStore {
 
   /** The entries of one list and scope, oldest first. */
   list(ref: ListRef): ListEntry[] {
-    return [...(this.#lists.get(refKey({ ...ref, owner: normalizeAddressOrDomain(ref.owner) })) ?? [])];
+    const owner = ref.scope === 'appliance' ? APPLIANCE_OWNER : normalizeAddressOrDomain(ref.owner);
+    return [...(this.#lists.get(refKey({ ...ref, owner })) ?? [])];
   }
 
   /** Entries whose value, owner or note contains `text`, optionally narrowed by direction/kind/scope/owner. */

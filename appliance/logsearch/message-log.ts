@@ -32,6 +32,8 @@ export interface LoggedRecipient {
   original: string;
   status: 'pending' | 'delivered' | 'bounced' | 'quarantined' | 'deleted' | 'rejected';
   mainClass?: string;
+  /** Passed for delivery with its subject tagged (a rule's "tag" action for its class, SPF's, or a full quarantine's fullTag). */
+  tagged?: true;
 }
 
 export interface MessageLogRecord {

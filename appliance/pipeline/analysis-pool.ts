@@ -7,6 +7,7 @@
 // same way and its thread replaced, so no session waits forever on one bad message. A job's time
 // counts from when its thread is ready: a thread still loading its modules (slow on a loaded box)
 // does not spend the budget of the messages waiting for it.
+import type { HeapInfo } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { Analysis, AnalysisJob } from './analysis.ts';
 import type { FromWorker, JobScoring, ToWorker, WorkerSetup } from './analysis-protocol.ts';
@@ -44,12 +45,22 @@ const WORKER_URL = new URL('./analysis-worker.ts', import.meta.url);
  * A thread's young generation (V8's nursery, where a message's short-lived parse objects live).
  * Left to V8 it grows to 128 MiB under a steady stream of messages and stays there, holding
  * garbage between collections: about two thirds of a thread's heap (issue 12, measured with
- * `npm run bench`). 16 MiB keeps scavenges frequent and cheap; the old generation is not capped,
- * since `filtering.oversize.maxBytes` lets an admin have very large messages analysed. A
- * `--max-semi-space-size` given to Node overrides this in every thread: the daemon's 16 (systemd
- * unit, `npm start`) makes it 2 × 16 MiB.
+ * `npm run bench`). 16 MiB keeps scavenges frequent and cheap. A `--max-semi-space-size` given to
+ * Node overrides this in every thread: the daemon's 8 (systemd unit, `npm start`) makes it
+ * 2 × 8 MiB.
  */
 const YOUNG_GENERATION_MB = 16;
+/**
+ * A thread's old generation limit, sized for the appliance rather than the machine. V8 derives the
+ * limit from the RAM it sees (4 GiB of heap on a 24 GiB box) and lets a heap grow up to 4 × its
+ * live size between collections when the limit is that large, but only about 1.4 × when it is
+ * 512 MiB (its policy for small devices) — and the garbage it lets grow holds the Buffers of past
+ * messages (issue 12). 512 MiB is ten times a thread's live heap and several times what parsing
+ * a message of the default `filtering.oversize.maxBytes` (25 MiB; larger ones are not analysed)
+ * takes; a thread that runs out anyway ends and is replaced like one that crashed (the message is
+ * answered 451). The daemon's `--max-old-space-size` (systemd unit, `npm start`) is the same.
+ */
+export const OLD_GENERATION_MB = 512;
 
 export class AnalysisPool {
   readonly #opts: AnalysisPoolOptions;
@@ -64,6 +75,11 @@ export class AnalysisPool {
 
   get size(): number {
     return this.#slots.filter((s) => !s.retiring).length;
+  }
+
+  /** Each thread's V8 heap figures, its heap limit among them (diagnostics, and the test of the limit). */
+  heapStatistics(): Promise<HeapInfo[]> {
+    return Promise.all(this.#slots.map((s) => s.worker.getHeapStatistics()));
   }
 
   run(job: AnalysisJob, scoring: JobScoring | undefined, dnsCacheMaxSeconds: number): Promise<Analysis> {
@@ -107,7 +123,7 @@ export class AnalysisPool {
 
   #spawn(): Slot {
     const setup: WorkerSetup = this.#opts.weights ? { weights: this.#opts.weights } : {};
-    const worker = new Worker(WORKER_URL, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(WORKER_URL, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     worker.unref();
     const slot: Slot = { worker, jobs: new Map(), retiring: false, ready: false };
     worker.on('message', (m: FromWorker) => {

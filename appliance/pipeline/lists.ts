@@ -1,8 +1,9 @@
 // Stage 4, lists: which allow/block/condition entry (if any) decides for one recipient.
 //
 // Two levels are looked at — the address-level lists and the domain-level lists — in the order of
-// the domain's priority mode ("address-first" or "domain-first"); the first level with a hit
-// decides. Inbound, the levels belong to the recipient (its address, its served domain);
+// the domain's priority mode ("address-first" or "domain-first"), then the appliance-wide lists the
+// appliance admin keeps for every domain (last, so a domain or mailbox can make its own exception);
+// the first level with a hit decides. Inbound, the levels belong to the recipient (its address, its served domain);
 // outbound, to the sender, our user (its address, its domain). Within one level the kinds are
 // tried from the most to the least severe, so a block beats an allow set at the same level:
 //   recipient-block, condition-block, sender-block, recipient-lock, sender-lock,
@@ -11,8 +12,8 @@
 import type { MailDirection } from '../config/schema.ts';
 import type { ListHit, ParseFindings } from './message-context.ts';
 import {
-  normalizeAddressOrDomain, normalizeText,
-  type ListEntry, type ListKind, type ListsStore,
+  APPLIANCE_OWNER, normalizeAddressOrDomain, normalizeText,
+  type ListEntry, type ListScope, type ListKind, type ListsStore,
 } from '../lists/lists-store.ts';
 
 export type ListEffect = 'refuse' | 'delete' | 'block' | 'lock' | 'quarantine' | 'allow';
@@ -99,8 +100,9 @@ export function decideLists(lists: ListsStore, facts: MessageFacts, q: ListQuest
   const ownerDomain = q.direction === 'inbound'
     ? normalizeAddressOrDomain(q.recipientDomain || owner.slice(owner.lastIndexOf('@') + 1))
     : owner.slice(owner.lastIndexOf('@') + 1);
-  const levels: ['address' | 'domain', string][] = [['address', owner], ['domain', ownerDomain]];
+  const levels: [ListScope, string][] = [['address', owner], ['domain', ownerDomain]];
   if (q.priority === 'domain-first') levels.reverse();
+  levels.push(['appliance', APPLIANCE_OWNER]);
   const order = q.kinds ? ORDER.filter(([k]) => q.kinds!.includes(k)) : ORDER;
   for (const [scope, who] of levels) {
     if (!who || (scope === 'address' && !who.includes('@'))) continue;

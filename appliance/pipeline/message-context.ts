@@ -47,6 +47,8 @@ export interface RecipientOutcome {
   disposition: Disposition;
   mainClass: MainClass;
   headerEdits: HeaderEdits;
+  /** Its subject is tagged (a rule's or SPF's "tag" action, or a full quarantine's fullTag): delivered, but marked. */
+  tagged?: boolean;
   /** Why this recipient got its class and disposition, in words an admin reads in the log. */
   why: string[];
 }
@@ -83,7 +85,7 @@ export interface AntivirusFindings {
 
 export interface ListHit {
   kind: string;
-  scope: 'domain' | 'address';
+  scope: 'domain' | 'address' | 'appliance';
   owner: string;
   entryId: string;
   value: string;

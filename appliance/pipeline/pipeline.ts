@@ -195,6 +195,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         disposition: v.disposition,
         mainClass: v.mainClass,
         headerEdits: stamp(findings, v.mainClass, decisions.get(r.address)?.hit, v.tags, policies.get(r.address)!.stampHeaders, deps.config.current.hostname),
+        ...(v.tags.length && v.disposition === 'deliver' ? { tagged: true } : {}),
         why: v.why,
       };
     });

@@ -103,6 +103,8 @@ export class Quarantine {
   readonly dir: string;
   #db: Sublevel<QuarantineRecord | string>;
   #usage = { mailbox: new Map<string, Usage>(), domain: new Map<string, Usage>() };
+  /** The whole box: each message holding some copy counts once, however many domains it is held for. */
+  #held: Usage = { bytes: 0, messages: 0 };
 
   private constructor(dir: string, db: Sublevel<QuarantineRecord | string>) {
     this.dir = dir;
@@ -128,6 +130,11 @@ export class Quarantine {
     return { ...(this.#usage[level].get(name.toLowerCase()) ?? { bytes: 0, messages: 0 }) };
   }
 
+  /** Held bytes and messages of the whole box, each message once (the domains' sum counts one held for two in each). */
+  held(): Usage {
+    return { ...this.#held };
+  }
+
   /** Every mailbox or domain holding something, with its usage. */
   usages(level: UsageLevel): [string, Usage][] {
     return [...this.#usage[level]].map(([k, u]) => [k, { ...u }]);
@@ -144,6 +151,7 @@ export class Quarantine {
     const held = r.recipients.filter((c) => c.state === 'held');
     for (const c of held) add('mailbox', c.address.toLowerCase());
     for (const d of new Set(held.map((c) => c.domain.toLowerCase()).filter(Boolean))) add('domain', d);
+    if (held.length) { this.#held.bytes += sign * r.size; this.#held.messages += sign; }
   }
 
   /** Whether a quota warning is outstanding for this mailbox or domain. */

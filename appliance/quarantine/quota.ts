@@ -25,7 +25,7 @@ export interface QuotaDeps {
 
 /** What the pipeline is deciding (its MessageContext and RecipientOutcome, as far as quotas read them). */
 export interface QuotaMessage { direction: 'inbound' | 'outbound'; size: number; recipients: { address: string; domain: string }[] }
-export interface QuotaOutcome { address: string; disposition: string; mainClass: string; headerEdits: HeaderEdits; why: string[] }
+export interface QuotaOutcome { address: string; disposition: string; mainClass: string; headerEdits: HeaderEdits; tagged?: boolean; why: string[] }
 
 export interface Limit { maxBytes: number; maxMessages: number }
 
@@ -77,6 +77,7 @@ export class QuarantineQuota {
         return { code: 452, message: `4.2.2 The quarantine of ${which} is full, please try again later` };
       }
       o.disposition = 'deliver';
+      o.tagged = true;
       o.headerEdits = { ...o.headerEdits, subjectPrefix: [q.fullTag, o.headerEdits.subjectPrefix].filter(Boolean).join(' ') };
       o.why = [...o.why, `the quarantine of ${which} is full (policy.quota): delivered with the subject tag ${q.fullTag} instead`];
     }

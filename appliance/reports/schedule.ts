@@ -5,7 +5,6 @@
 // report missed while the appliance was down is sent once, not once per missed slot.
 // Wall-clock times a DST change skips (02:30 on a spring-forward night) run at the shifted
 // instant (03:30); times it repeats run once, at the later of the two.
-import cron from 'node-cron';
 
 export interface Schedule {
   frequency: 'daily' | 'weekly';
@@ -71,14 +70,23 @@ export function periodMs(s: Schedule): number {
 }
 
 /**
- * Calls `tick` at the start of every minute (node-cron), one call at a time: a tick still
- * running when the next minute starts makes that minute's call wait for the next one.
+ * Calls `tick` at the start of every minute, one call at a time: a tick still running when the
+ * next minute starts makes that minute's call wait for the next one. (A timer to the next whole
+ * minute: all a report schedule needs, and it says nothing on the console when the box is busy.)
  */
 export function startTicker(tick: () => Promise<void>, onError: (err: Error) => void): () => void {
-  const task = cron.schedule('* * * * *', async () => {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = () => {
+    if (!stopped) timer = setTimeout(run, 60_000 - (Date.now() % 60_000));
+  };
+  const run = async () => {
     await tick().catch(onError);
-  }, { noOverlap: true, name: 'mailmoat-reports' });
+    schedule();
+  };
+  schedule();
   return () => {
-    void task.destroy();
+    stopped = true;
+    clearTimeout(timer);
   };
 }

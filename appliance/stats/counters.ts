@@ -19,6 +19,9 @@
 //     sizes; rejected: refused with 5xx and no copy kept; quarantined / deleted: some copy held /
 //     dropped, whatever the SMTP answer (a message held while quarantineResponse is "reject" was
 //     answered 550 and counts here, not as rejected);
+//   tagged: accepted with some copy passed for delivery with its subject tagged (a rule's "tag"
+//     action for Unsure or Spam, SPF's, or a full quarantine's fullTag; the log records it per
+//     recipient as `tagged`);
 //   delivered / bounced: left the queue with some copy delivered / bounced (our bounces, notices
 //     and quarantine releases included); deferred: left the queue after at least one attempt that
 //     failed for the time being (4xx, or no server reached); spam / phish / virus / blocked: some
@@ -45,6 +48,19 @@
 //   owner!gauge-hour!YYYYMMDDHH, owner!gauge-day!YYYYMMDD, owner!gauge-month!YYYYMM
 //     samples of the queue (box-wide) and the quarantine (per domain and box-wide): how many samples,
 //     each gauge's sum and largest, so a bucket reads as an average and a peak (sampleGauges).
+// Counting each message once: a question about a set of domains ("all my domains") asks how many
+// messages, not how many (domain, message) pairs. An inbound message to several served domains is
+// counted for each of them, and once more under its group, the owner `+a.example,b.example` (its
+// domains sorted; a `+` and commas never occur in a domain name), with the same figures, and the
+// groups seen are listed in `*!meta!groups`. Reading a set S of domains sums S's buckets and takes
+// away each group G's, (|G ∩ S| − 1) times where that is positive (inclusion and exclusion), so a
+// message to two of S's domains counts once in the counters, the top-N tables (its sender, sender
+// domain, client IP, virus; a recipient belongs to one domain and was never counted twice) and the
+// score histogram. A group's calendar buckets are its first domain's local days: two domains in
+// different zones give a set whose days are each domain's anyway. The box ("*") counts each message
+// once by itself. The sampled quarantine size is a figure per owner, not a sum of messages, so a set
+// of domains reads the sum of its domains' sizes (a message held for two counts in each) while the
+// box-wide figure counts each held message once (gauges.ts).
 // The totals (`*!total!all`) are kept in the store like the rest: they continue across restarts
 // and reboots and start from zero only with a new data partition, which is what SNMP's Counter32
 // wants (a subagent restarting under a running snmpd cannot signal a reset).
@@ -54,7 +70,7 @@ import { addDays, isoDate, isZone, localTime, parseIsoDate, startOfDay, type Loc
 import { addToSummary, mergeSummaries, TOP_CAPACITY, TOP_MONTH_CAPACITY, type TopEntry, type TopItem, type TopKind } from './top.ts';
 
 export const COUNTERS = ['received', 'outbound', 'delivered', 'bounced', 'quarantined', 'rejected', 'deleted', 'spam', 'phish', 'virus',
-  'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused', 'blocked', 'deferred'] as const;
+  'refusedRcpt', 'oversize', 'receivedBytes', 'outboundBytes', 'authFailures', 'greylisted', 'dnsListRefused', 'blocked', 'deferred', 'tagged'] as const;
 export type Counter = (typeof COUNTERS)[number];
 export type Counts = Record<Counter, number>;
 export type Granularity = 'hour' | 'day' | 'month' | 'year';
@@ -91,6 +107,8 @@ function virusOf(findings: unknown): string | undefined {
 const ALL = '*';
 const TOTAL = `${ALL}!total!all`;
 const META = `${ALL}!meta!rollups`;
+const GROUPS = `${ALL}!meta!groups`;
+const GROUP = '+';
 /** 2: days, months and years in the owner's zone (1, unmarked: UTC days only). */
 const ROLLUP_VERSION = 2;
 const DAY_MS = 86_400_000;
@@ -124,7 +142,7 @@ export function calendarBuckets(at: number, zone: string): CalendarBuckets {
 /** A value as stored: only the counters that are not zero. */
 type Stored = Partial<Counts>;
 /** Any value of the sublevel: counters, the rollup version, a top-N summary, score bins, gauge samples. */
-type Value = Stored | number | TopEntry[] | number[] | GaugeBucket;
+type Value = Stored | number | TopEntry[] | number[] | GaugeBucket | string[];
 
 export interface StatsOptions {
   /** The time zone of an owner: a served domain (lower case), or "*" for the appliance's. */
@@ -143,14 +161,18 @@ export class Stats {
   #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
   #zoneOf: (owner: string) => string;
+  /** The groups of domains messages were counted for together (see the header). */
+  #groups: Set<string>;
+  #groupsChanged = false;
 
-  private constructor(db: Sublevel<Value>, totals: Counts, o: StatsOptions) {
+  private constructor(db: Sublevel<Value>, totals: Counts, groups: string[], o: StatsOptions) {
     this.#db = db;
     this.#totals = totals;
+    this.#groups = new Set(groups);
     const zoneOf = o.zoneOf ?? (() => 'UTC');
     // A zone this runtime does not know counts in UTC rather than failing the mail path.
     this.#zoneOf = (owner) => {
-      const z = zoneOf(owner);
+      const z = zoneOf(owner.startsWith(GROUP) ? owner.slice(1).split(',')[0] : owner);
       return isZone(z) ? z : 'UTC';
     };
     this.#timer = setInterval(() => { void this.flush(); }, o.flushMs ?? 5_000);
@@ -160,7 +182,8 @@ export class Stats {
   static async open(store: Store, o: StatsOptions = {}): Promise<Stats> {
     const db = store.sublevel<Value>('stats');
     const totals = { ...zeroCounts(), ...(await db.get(TOTAL) as Stored | undefined) };
-    const stats = new Stats(db, totals, o);
+    const groups = await db.get(GROUPS) as string[] | undefined;
+    const stats = new Stats(db, totals, groups ?? [], o);
     if (await db.get(META) !== ROLLUP_VERSION) await stats.rebuildRollups();
     return stats;
   }
@@ -180,6 +203,7 @@ export class Stats {
     const states = new Set(log.recipients.map((r) => r.status));
     if (states.has('quarantined')) inc('quarantined');
     if (states.has('deleted')) inc('deleted');
+    if (log.recipients.some((r) => r.tagged)) inc('tagged');
     const classes = new Set(log.recipients.map((r) => r.mainClass));
     if (classes.has('Spam')) inc('spam');
     if (classes.has('Phish')) inc('phish');
@@ -204,9 +228,9 @@ export class Stats {
     this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { refusedRcpt: 1 }, at);
   }
 
-  /** A message refused with 552 for its size; `domains` are its recipients' (none at MAIL FROM). */
+  /** A message refused with 552 for its size; `domains` are its recipients' (none at MAIL FROM), counted once for several. */
   refusedOversize(domains: string[], at = Date.now()): void {
-    this.#add([ALL, ...domains.filter(Boolean).map((d) => d.toLowerCase())], { oversize: 1 }, at);
+    this.#add([ALL, ...this.#withGroup(domains)], { oversize: 1 }, at);
   }
 
   /** A recipient refused at RCPT by connection-time screening (smtp/screening.ts), for its served domain. */
@@ -284,12 +308,12 @@ export class Stats {
   async series(domains: string[] | 'all', g: Granularity, first: string, last: string): Promise<Map<string, Counts>> {
     await this.flush();
     const out = new Map<string, Counts>();
-    for (const owner of ownersOf(domains)) {
+    for (const [owner, weight] of this.#weighted(domains)) {
       const prefix = `${owner}!${g}!`;
       for await (const [key, value] of this.#db.iterator({ gte: prefix + first, lte: prefix + last })) {
         const label = key.slice(prefix.length);
         const sum = out.get(label) ?? zeroCounts();
-        for (const c of COUNTERS) sum[c] += (value as Stored)[c] ?? 0;
+        for (const c of COUNTERS) sum[c] += weight * ((value as Stored)[c] ?? 0);
         out.set(label, sum);
       }
     }
@@ -306,9 +330,12 @@ export class Stats {
     const months = firstDay.endsWith('01') && monthEnds(lastDay);
     const [g, first, last] = months ? [`topm-${kind}`, firstDay.slice(0, 6), lastDay.slice(0, 6)] : [`top-${kind}`, firstDay, lastDay];
     const summaries: TopEntry[][] = [];
-    for (const owner of ownersOf(domains)) {
+    for (const [owner, weight] of this.#weighted(domains)) {
       const prefix = `${owner}!${g}!`;
-      for await (const value of this.#db.values({ gte: prefix + first, lte: prefix + last })) summaries.push(value as TopEntry[]);
+      for await (const value of this.#db.values({ gte: prefix + first, lte: prefix + last })) {
+        // A group's counts are taken away; its error bound still adds to the result's.
+        summaries.push(weight === 1 ? value as TopEntry[] : (value as TopEntry[]).map(([v, n, e]) => [v, weight * n, Math.abs(weight) * e]));
+      }
     }
     return mergeSummaries(summaries, limit);
   }
@@ -317,10 +344,10 @@ export class Stats {
   async scores(domains: string[] | 'all', firstDay: string, lastDay: string): Promise<number[]> {
     await this.flush();
     const bins = new Array<number>(SCORE_BINS).fill(0);
-    for (const owner of ownersOf(domains)) {
+    for (const [owner, weight] of this.#weighted(domains)) {
       const prefix = `${owner}!scores!`;
       for await (const value of this.#db.values({ gte: prefix + firstDay, lte: prefix + lastDay })) {
-        (value as number[]).forEach((n, i) => { bins[i] += n; });
+        (value as number[]).forEach((n, i) => { bins[i] += weight * n; });
       }
     }
     return bins;
@@ -415,6 +442,11 @@ export class Stats {
   /** Writes the counted increments (merging with what is stored). */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
+      // The groups first, so that no group's figures are stored without it being listed.
+      if (this.#groupsChanged) {
+        this.#groupsChanged = false;
+        try { await this.#db.put(GROUPS, [...this.#groups]); } catch (err) { this.#groupsChanged = true; throw err; }
+      }
       if (!this.#pending.size && !this.#pendingTop.size && !this.#pendingScores.size && !this.#pendingGauges.size) return;
       const [pending, top, scores, gauges] = [this.#pending, this.#pendingTop, this.#pendingScores, this.#pendingGauges];
       this.#pending = new Map();
@@ -451,10 +483,36 @@ export class Stats {
     await this.flush();
   }
 
-  /** Inbound mail counts for the recipients' domains, outbound for the sender's; "*" for both. */
+  /**
+   * Inbound mail counts for the recipients' domains (and their group when there are several),
+   * outbound for the sender's; "*" for both.
+   */
   #owners(log: MessageLogRecord): string[] {
     const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
-    return [ALL, ...(log.direction === 'outbound' ? [domainOf(log.mailFrom)] : log.recipients.map((r) => domainOf(r.address)))];
+    if (log.direction === 'outbound') return [ALL, domainOf(log.mailFrom)];
+    return [ALL, ...this.#withGroup(log.recipients.map((r) => domainOf(r.address)))];
+  }
+
+  /** A message's distinct domains, and their group when there are several (noted for reading). */
+  #withGroup(names: string[]): string[] {
+    const domains = [...new Set(names.filter(Boolean).map((d) => d.toLowerCase()))].sort();
+    if (domains.length < 2) return domains;
+    const group = GROUP + domains.join(',');
+    if (!this.#groups.has(group)) { this.#groups.add(group); this.#groupsChanged = true; }
+    return [...domains, group];
+  }
+
+  /** The owners to read for some domains, each with the weight its figures are summed with (see the header). */
+  #weighted(domains: string[] | 'all'): [string, number][] {
+    const owners = ownersOf(domains);
+    const out: [string, number][] = owners.map((o) => [o, 1]);
+    if (domains === 'all' || owners.length < 2) return out;
+    const set = new Set(owners);
+    for (const group of this.#groups) {
+      const shared = group.slice(1).split(',').filter((d) => set.has(d)).length;
+      if (shared >= 2) out.push([group, 1 - shared]);
+    }
+    return out;
   }
 
   /** The message's senders, recipients, client, virus and score into its owners' day summaries. */
@@ -476,7 +534,9 @@ export class Stats {
       // The null sender (bounces) is a sender too: "<>" in the table.
       see('sender', sender || '<>');
       if (sender) see('senderDomain', domainOf(sender));
-      const own = owner === ALL || log.direction === 'outbound' ? log.recipients : log.recipients.filter((r) => domainOf(r.address) === owner);
+      // A recipient belongs to one domain: a group does not count them again.
+      const own = owner === ALL || log.direction === 'outbound' ? log.recipients
+        : owner.startsWith(GROUP) ? [] : log.recipients.filter((r) => domainOf(r.address) === owner);
       for (const r of new Set(own.map((x) => x.address.toLowerCase()))) see('recipient', r);
       see('clientIp', log.client?.ip);
       see('virus', virus);

@@ -1,8 +1,9 @@
 // Queue and quarantine size over time: a sampler reads the delivery queue (messages, deferred) and
 // the quarantine's held messages and bytes per served domain every few minutes and hands the
 // readings to the statistics (Stats.sampleGauges), which keep each bucket's sample count, sums and
-// peaks. The box-wide quarantine figure is the sum of the domains' (a message held for two domains
-// counts in each, as in the quota figures). The clock is injectable so tests sample at chosen
+// peaks. A domain's quarantine figure is what it holds (a message held for two domains counts in
+// each, as in the quota figures); the box-wide figure counts each held message once (Quarantine.held),
+// so it can be less than the domains' sum. The clock is injectable so tests sample at chosen
 // instants instead of waiting.
 import type { GaugeReadings, Stats } from './counters.ts';
 
@@ -10,6 +11,8 @@ export interface GaugeSources {
   queue(): { messages: number; deferred: number };
   /** Held messages and bytes per domain holding something (Quarantine.usages('domain')). */
   quarantine(): [string, { messages: number; bytes: number }][];
+  /** Held messages and bytes of the whole box, each message once (Quarantine.held()). */
+  held(): { messages: number; bytes: number };
   /** The served domains: each gets a reading, 0 when it holds nothing. */
   domains(): string[];
 }
@@ -33,10 +36,8 @@ export class GaugeSampler {
     const q = this.#sources.queue();
     const held = new Map(this.#sources.quarantine().map(([d, u]) => [d.toLowerCase(), u]));
     const readings: Record<string, GaugeReadings> = {};
-    let messages = 0;
-    let bytes = 0;
-    for (const u of held.values()) { messages += u.messages; bytes += u.bytes; }
-    readings['*'] = { queue: q.messages, deferred: q.deferred, quarantined: messages, quarantineBytes: bytes };
+    const box = this.#sources.held();
+    readings['*'] = { queue: q.messages, deferred: q.deferred, quarantined: box.messages, quarantineBytes: box.bytes };
     for (const d of this.#sources.domains()) {
       const u = held.get(d.toLowerCase());
       readings[d.toLowerCase()] = { quarantined: u?.messages ?? 0, quarantineBytes: u?.bytes ?? 0 };

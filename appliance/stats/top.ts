@@ -49,11 +49,14 @@ export function addToSummary(summary: TopEntry[], counts: Map<string, number>, c
 export interface TopItem {
   value: string;
   count: number;
-  /** How much `count` may overstate the truth (0: exact). */
+  /**
+   * How much `count` may overstate the truth (0: exact); for a set of domains whose messages'
+   * groups are taken away (counters.ts), how far it may be off either way.
+   */
   error: number;
 }
 
-/** The `limit` largest values of summaries summed (days of a period, or several domains). */
+/** The `limit` largest values of summaries summed (days of a period, or several domains; a negative count takes away). */
 export function mergeSummaries(summaries: Iterable<TopEntry[]>, limit: number): TopItem[] {
   const sum = new Map<string, TopItem>();
   for (const s of summaries) {
@@ -62,5 +65,6 @@ export function mergeSummaries(summaries: Iterable<TopEntry[]>, limit: number): 
       if (item) { item.count += count; item.error += error; } else sum.set(value, { value, count, error });
     }
   }
-  return [...sum.values()].sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1)).slice(0, limit);
+  // A value whose sightings were all taken away again (counted once for a set of domains) is gone.
+  return [...sum.values()].filter((i) => i.count > 0).sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1)).slice(0, limit);
 }

@@ -59,6 +59,8 @@ export interface FreshclamStatus {
   /** No check in the log yet (freshclam never ran, or its log is unreadable). */
   lastRun?: FreshclamRun;
   lastSuccessAt?: string;
+  /** The last failed check the log still holds (freshclam rotates it at 1 MB). */
+  lastFailureAt?: string;
   /** The first failed check after the last good one, while the last check failed. */
   failingSince?: string;
   /** Failed checks in a row, up to the last. */
@@ -99,9 +101,11 @@ export function parseFreshclamLog(text: string, now = Date.now()): FreshclamStat
   const lastGood = runs.findLastIndex((r) => r.ok);
   const failing = lastRun && !lastRun.ok ? runs.slice(lastGood + 1) : [];
   const failingSince = failing[0]?.startedAt;
+  const lastFailure = runs.findLast((r) => !r.ok);
   return {
     ...(lastRun ? { lastRun } : {}),
     ...(lastGood >= 0 ? { lastSuccessAt: runs[lastGood].startedAt } : {}),
+    ...(lastFailure ? { lastFailureAt: lastFailure.startedAt } : {}),
     ...(failingSince ? { failingSince } : {}),
     failuresInARow: failing.length,
     failingLong: failingSince !== undefined && now - Date.parse(failingSince) > FAILING_AFTER_MS,

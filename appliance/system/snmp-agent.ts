@@ -16,6 +16,8 @@ export interface MailmoatStats {
   rejected: number;
   /** Refused SMTP AUTH attempts. Every counter here is a persistent total (appliance/stats/counters.ts). */
   authFailures: number;
+  /** Messages delivered with a tagged subject. */
+  tagged: number;
   queueLength: number;
   queueOldestAgeSeconds: number;
   quarantineBytes: number;
@@ -25,6 +27,8 @@ export interface MailmoatStats {
   services: { name: string; state: string }[];
   /** The newest ClamAV database; absent where it is not known (ageSeconds undefined: none installed). */
   signatures?: { version: number; ageSeconds?: number };
+  /** freshclam's checks from its log: failed checks in a row, and the time since the last failed one (undefined: none logged). */
+  freshclam?: { failuresInARow: number; lastFailureAgeSeconds?: number };
 }
 
 export interface SnmpSubagentOptions {
@@ -137,6 +141,7 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
       mmQuarantined: wrap32(s.quarantined),
       mmRejected: wrap32(s.rejected),
       mmAuthFailures: wrap32(s.authFailures),
+      mmTagged: wrap32(s.tagged),
       mmQueueLength: clamp32(s.queueLength),
       mmQueueOldestAge: clamp32(s.queueOldestAgeSeconds),
       mmQuarantineSize: clamp32(s.quarantineBytes / 1024),
@@ -145,6 +150,8 @@ export class SnmpSubagent extends EventEmitter<SnmpSubagentEvents> {
       mmDiskState: DISK_STATE[s.diskState],
       mmSignatureVersion: clamp32(s.signatures?.version ?? 0),
       mmSignatureAge: s.signatures?.ageSeconds === undefined ? 2 ** 32 - 1 : clamp32(s.signatures.ageSeconds),
+      mmFreshclamFailures: clamp32(s.freshclam?.failuresInARow ?? 0),
+      mmFreshclamLastFailureAge: s.freshclam?.lastFailureAgeSeconds === undefined ? 2 ** 32 - 1 : clamp32(s.freshclam.lastFailureAgeSeconds),
     };
     for (const name of Object.keys(SCALARS) as ScalarName[]) mib.setScalarValue(name, values[name]);
     s.services.forEach((svc, i) => {

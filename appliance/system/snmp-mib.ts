@@ -15,6 +15,7 @@ export const SCALARS = {
   mmQuarantined: { oid: `${OBJECTS}.1.5`, type: snmp.ObjectType.Counter32 },
   mmRejected: { oid: `${OBJECTS}.1.6`, type: snmp.ObjectType.Counter32 },
   mmAuthFailures: { oid: `${OBJECTS}.1.7`, type: snmp.ObjectType.Counter32 },
+  mmTagged: { oid: `${OBJECTS}.1.8`, type: snmp.ObjectType.Counter32 },
   mmQueueLength: { oid: `${OBJECTS}.2.1`, type: snmp.ObjectType.Gauge32 },
   mmQueueOldestAge: { oid: `${OBJECTS}.2.2`, type: snmp.ObjectType.Gauge32 },
   mmQuarantineSize: { oid: `${OBJECTS}.3.1`, type: snmp.ObjectType.Gauge32 },
@@ -23,6 +24,8 @@ export const SCALARS = {
   mmDiskState: { oid: `${OBJECTS}.3.4`, type: snmp.ObjectType.Integer },
   mmSignatureVersion: { oid: `${OBJECTS}.6.1`, type: snmp.ObjectType.Gauge32 },
   mmSignatureAge: { oid: `${OBJECTS}.6.2`, type: snmp.ObjectType.Gauge32 },
+  mmFreshclamFailures: { oid: `${OBJECTS}.6.3`, type: snmp.ObjectType.Gauge32 },
+  mmFreshclamLastFailureAge: { oid: `${OBJECTS}.6.4`, type: snmp.ObjectType.Gauge32 },
 } as const;
 export type ScalarName = keyof typeof SCALARS;
 

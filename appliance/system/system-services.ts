@@ -6,6 +6,7 @@
 // for two days and working again (one trap kind, signaturesStale, for both), checked hourly.
 import path from 'node:path';
 import type { ConfigService } from '../config/config-service.ts';
+import type { AdminAlarm } from './admin-notice.ts';
 import { DiskWatcher, type DiskEvent } from './disk-watcher.ts';
 import { serviceStates } from './services.ts';
 import { SnmpSubagent, type MailmoatStats } from './snmp-agent.ts';
@@ -25,7 +26,7 @@ export interface SystemServicesOptions {
   /** A log line with its syslog priority (journald reads the "<N>" prefix). */
   say?: (line: string) => void;
   /** Mails the admin contact; omitted when the daemon cannot send mail yet. */
-  notifyAdmin?: (subject: string, text: string) => Promise<void>;
+  notifyAdmin?: (alarm: AdminAlarm, detail: string) => Promise<void>;
   /** On the appliance: write snmpd's and rsyslog's settings to <data>/system and start the subagent. */
   appliance?: boolean;
   /** The ClamAV databases' state (appliance only: SNMP objects and the staleness warning). */
@@ -40,6 +41,14 @@ export interface SystemServices {
   disks: DiskWatcher;
   snmp: SnmpSubagent | undefined;
   stop(): Promise<void>;
+}
+
+/** freshclam's status as the MIB's figures: failed checks in a row, seconds since the last failed one. */
+export function freshclamFigures(f: FreshclamStatus, now = Date.now()): NonNullable<MailmoatStats['freshclam']> {
+  return {
+    failuresInARow: f.failuresInARow,
+    ...(f.lastFailureAt ? { lastFailureAgeSeconds: Math.max(0, Math.round((now - Date.parse(f.lastFailureAt)) / 1000)) } : {}),
+  };
 }
 
 export async function startSystemServices(o: SystemServicesOptions): Promise<SystemServices> {
@@ -65,6 +74,7 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
         diskState: levels.includes('full') ? 'full' : levels.includes('warning') ? 'warning' : 'ok',
         services: await serviceStates(),
         ...(o.signatures ? { signatures: await o.signatures().then((st) => ({ version: Math.max(0, ...st.databases.map((d) => d.version)), ageSeconds: st.ageSeconds })) } : {}),
+        ...(o.freshclam ? { freshclam: freshclamFigures(await o.freshclam()) } : {}),
       };
     },
   }) : undefined;
@@ -73,7 +83,7 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
   const alert = (e: DiskEvent) => {
     say(`<${e.level === 'full' ? 2 : 4}>mailmoat: disk ${e.level}: ${e.message}`);
     void snmp?.trap('diskThreshold', e.message);
-    void o.notifyAdmin?.(`[Mailmoat] disk ${e.level} on ${o.config.current.hostname}`, e.message)
+    void o.notifyAdmin?.(e.level === 'full' ? 'diskFull' : 'diskWarning', e.message)
       .catch((err: Error) => say(`<4>mailmoat: could not mail the admin about the disk: ${err.message}`));
   };
   disks.on('alert', alert);
@@ -103,7 +113,7 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
         say(`<${change.stale ? 4 : 5}>mailmoat: ${change.message}`);
         void snmp?.trap('signaturesStale', change.message);
         if (change.stale) {
-          void o.notifyAdmin?.(`[Mailmoat] stale virus signatures on ${o.config.current.hostname}`, change.message)
+          void o.notifyAdmin?.('signaturesStale', change.message)
             .catch((err: Error) => say(`<4>mailmoat: could not mail the admin about the signatures: ${err.message}`));
         }
       }).catch((err: Error) => say(`<3>mailmoat: cannot read the virus signatures' state: ${err.message}`));
@@ -115,7 +125,7 @@ export async function startSystemServices(o: SystemServicesOptions): Promise<Sys
         say(`<${change.failing ? 4 : 5}>mailmoat: ${change.message}`);
         void snmp?.trap('signaturesStale', change.message);
         if (change.failing) {
-          void o.notifyAdmin?.(`[Mailmoat] virus signature updates failing on ${o.config.current.hostname}`, change.message)
+          void o.notifyAdmin?.('signatureUpdatesFailing', change.message)
             .catch((err: Error) => say(`<4>mailmoat: could not mail the admin about freshclam: ${err.message}`));
         }
       }).catch((err: Error) => say(`<3>mailmoat: cannot read freshclam's log: ${err.message}`));

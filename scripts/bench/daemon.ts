@@ -75,6 +75,10 @@ export async function startDaemon(opts: {
   mode: DaemonMode; workDir: string; template: string; sinkPort: number; dns: string; clamd?: string; profileDir?: string;
   /** Where heap-sampler.ts writes each thread's heap once a second (`--heap`); not loaded without it. */
   heapFile?: string;
+  /** The file heap-sampler.ts watches for snapshot labels (`--snapshots`, with `heapFile`). */
+  snapshotRequest?: string;
+  /** Node flags added after the unit file's (`--node-flags`: flags under trial, not shipped). */
+  extraNodeFlags?: string[];
 }): Promise<RunningDaemon> {
   const dataDir = path.join(opts.workDir, 'data');
   await mkdir(opts.workDir, { recursive: true });
@@ -82,11 +86,12 @@ export async function startDaemon(opts: {
   const configFile = path.join(opts.workDir, 'config.json');
   await writeFile(configFile, JSON.stringify(configFor(opts.mode, opts), null, 2));
   const entry = opts.mode === 'bare' ? [path.join(ROOT, 'scripts/bench/bare-daemon.ts')] : [path.join(ROOT, 'bin/mailmoat.js'), 'start'];
-  const nodeArgs = [...await shippedNodeFlags(), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : []),
+  const nodeArgs = [...await shippedNodeFlags(), ...(opts.extraNodeFlags ?? []), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : []),
     ...(opts.heapFile ? ['--import', path.join(ROOT, 'scripts/bench/heap-sampler.ts')] : [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--data', dataDir], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...await shippedEnvironment(), ...(opts.heapFile ? { MAILMOAT_BENCH_HEAP: opts.heapFile } : {}) },
+    env: { ...process.env, ...await shippedEnvironment(), ...(opts.heapFile ? { MAILMOAT_BENCH_HEAP: opts.heapFile } : {}),
+      ...(opts.snapshotRequest ? { MAILMOAT_BENCH_SNAPSHOT: opts.snapshotRequest } : {}) },
   });
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {

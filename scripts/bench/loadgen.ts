@@ -61,13 +61,18 @@ function sendOne(port: number, m: WireMessage, seq: number, rcptDomain: string):
 }
 
 /** Sends messages seq = first … first+count-1 (message seq mod corpus size) over `concurrency` sessions. */
-export async function runLoad(opts: { port: number; concurrency: number; first: number; count: number; messages: WireMessage[]; rcptDomain: string }): Promise<SendResult[]> {
+/**
+ * `onDone(n)` is called after each reply with the number of messages finished so far (the soak's
+ * snapshots); past `until` (epoch ms) no new message is started, so a soak can be bounded in time.
+ */
+export async function runLoad(opts: { port: number; concurrency: number; first: number; count: number; messages: WireMessage[]; rcptDomain: string; onDone?: (done: number) => void; until?: number }): Promise<SendResult[]> {
   const out: SendResult[] = [];
   let i = 0;
   const worker = async () => {
-    while (i < opts.count) {
+    while (i < opts.count && !(opts.until && Date.now() >= opts.until)) {
       const seq = opts.first + i++;
       out.push(await sendOne(opts.port, opts.messages[seq % opts.messages.length], seq, opts.rcptDomain));
+      opts.onDone?.(out.length);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));

@@ -17,7 +17,13 @@ const TICKS_PER_S = 100; // USER_HZ
 
 export type Classify = (pid: number, exe: string) => string | undefined;
 
-export interface GroupUsage { cpuSeconds: number; peakRssMiB: number; steadyRssMiB: number; growthRssMiB: number; maxProcs: number }
+export interface GroupUsage {
+  cpuSeconds: number; peakRssMiB: number; steadyRssMiB: number; growthRssMiB: number; maxProcs: number;
+  /** Median RSS of each tenth of the run, in order (a soak's course). */
+  rssTenthsMiB: number[];
+  /** Median RSS of the last quarter minus that of the first (a soak's whole growth, warm caches included). */
+  growthFirstToLastMiB: number;
+}
 export interface Usage {
   seconds: number;
   machineBusyPct: number;
@@ -89,7 +95,7 @@ export class ProcMon {
       // gone before the end and reaped by a tracked parent: the parent's cutime holds it already
       if (t.seen < this.#round && parent && parent.seen === this.#round) ticks -= t.last + t.rLast;
       oursTicks += ticks;
-      const g = groups[t.group] ??= { cpuSeconds: 0, peakRssMiB: 0, steadyRssMiB: 0, growthRssMiB: 0, maxProcs: 0 };
+      const g = groups[t.group] ??= { cpuSeconds: 0, peakRssMiB: 0, steadyRssMiB: 0, growthRssMiB: 0, maxProcs: 0, rssTenthsMiB: [], growthFirstToLastMiB: 0 };
       g.cpuSeconds += ticks / TICKS_PER_S;
     }
     for (const [name, g] of Object.entries(groups)) {
@@ -99,6 +105,8 @@ export class ProcMon {
       g.steadyRssMiB = median(secondHalf(series)) / 1024;
       g.growthRssMiB = (median(quarter(series, 3)) - median(quarter(series, 1))) / 1024;
       g.maxProcs = p?.procs ?? 0;
+      g.growthFirstToLastMiB = (median(quarter(series, 3)) - median(quarter(series, 0))) / 1024;
+      g.rssTenthsMiB = Array.from({ length: 10 }, (_, i) => median(series.slice(Math.floor((series.length * i) / 10), Math.floor((series.length * (i + 1)) / 10))) / 1024);
     }
     const busyTicks = m1.busy - this.#m0.busy;
     const totalTicks = Math.max(1, m1.total - this.#m0.total);

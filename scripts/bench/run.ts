@@ -46,6 +46,10 @@ export interface RunResult {
   steadyRssMiB: number;
   /** Median RSS of the run's last quarter minus that of its second quarter (see procmon.ts). */
   growthRssMiB: number;
+  /** Median RSS of each tenth of the run. */
+  rssTenthsMiB: number[];
+  /** Median RSS of the last quarter minus that of the first. */
+  growthFirstToLastMiB: number;
   usage: Usage;
   /** Each daemon thread's heap in the steady state (`--heap` only). */
   heaps?: ThreadHeap[];
@@ -79,8 +83,12 @@ async function drain(sink: SinkClient, expected: number, maxMs: number): Promise
 export async function measure(o: {
   target: Target; concurrency: number; count: number; warmup: number; firstSeq: number;
   messages: WireMessage[]; rcptDomain: string; sink: SinkClient; extraGroups: Classify;
+  /** Called with the number of measured messages answered so far (not during the warm-up). */
+  onDone?: (done: number) => void;
+  /** The measured messages stop being sent after this long (ms); fewer than `count` are then sent. */
+  maxMs?: number;
 }): Promise<RunResult> {
-  const load = (first: number, count: number) => runLoad({ port: o.target.port, concurrency: o.concurrency, first, count, messages: o.messages, rcptDomain: o.rcptDomain });
+  const load = (first: number, count: number, onDone?: (done: number) => void, until?: number) => runLoad({ port: o.target.port, concurrency: o.concurrency, first, count, messages: o.messages, rcptDomain: o.rcptDomain, onDone, until });
   if (o.warmup > 0) {
     await o.sink.reset();
     const w = await load(o.firstSeq + o.count, o.warmup);
@@ -90,7 +98,7 @@ export async function measure(o: {
   const mon = new ProcMon((pid, exe) => o.target.classify(pid, exe) ?? o.extraGroups(pid, exe));
   mon.start();
   const t0 = now();
-  const results = await load(o.firstSeq, o.count);
+  const results = await load(o.firstSeq, o.count, o.onDone, o.maxMs ? Date.now() + o.maxMs : undefined);
   const tReplies = Math.max(...results.map((r) => r.eodAt + r.eodMs));
   const accepted = results.filter((r) => r.code === 250);
   const st = await drain(o.sink, accepted.length, 600_000);
@@ -140,6 +148,8 @@ export async function measure(o: {
     peakRssMiB: g?.peakRssMiB ?? NaN,
     steadyRssMiB: g?.steadyRssMiB ?? NaN,
     growthRssMiB: g?.growthRssMiB ?? NaN,
+    rssTenthsMiB: g?.rssTenthsMiB ?? [],
+    growthFirstToLastMiB: g?.growthFirstToLastMiB ?? NaN,
     usage,
   };
 }

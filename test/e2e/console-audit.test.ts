@@ -5,6 +5,7 @@
 // test-artifacts/screenshots.
 import test from 'ava';
 import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ADMIN, DORA, addConsolePeople } from '../helpers/console-people.ts';
 import { startTestAppliance } from '../helpers/appliance.ts';
 
 test.before(async () => {
@@ -25,9 +26,7 @@ test('audit log: the admin finds their change, filters and pages; a domain admin
   const { app } = ta;
   const url = app.consoleUrl!;
   const ctx = app.console!.context;
-  await ctx.setup.complete('test');
-  await ctx.users.create({ username: 'admin', role: 'admin', password: 'admin password 1', language: 'en' });
-  await ctx.users.create({ username: 'dora', role: 'domain-admin', domains: ['customer.example'], password: 'domain password 1', language: 'en' });
+  await addConsolePeople(ctx, { dora: ['customer.example'] });
   // Older entries about the customer's domain, enough for a second page.
   for (let i = 0; i < 55; i++) {
     await ctx.audit.record({ actor: 'importer', role: 'admin', ip: '192.0.2.7', action: 'POST /api/lists', domains: ['customer.example'], detail: { value: `spam${i}@shop.test` } });
@@ -35,7 +34,7 @@ test('audit log: the admin finds their change, filters and pages; a domain admin
 
   const browser = await launchBrowser(t);
   const page = await (await newContext(browser)).newPage();
-  await logIn(page, url, 'admin', 'admin password 1');
+  await logIn(page, url, ADMIN.username, ADMIN.password);
 
   // The domain's zone: suggested from the appliance's list, a misspelt one refused at the field.
   await page.goto(`${url}#/domains`);
@@ -86,7 +85,7 @@ test('audit log: the admin finds their change, filters and pages; a domain admin
   // the admin's own login; at desktop and phone width.
   for (const size of ['desktop', 'phone'] as const) {
     const p = await (await newContext(browser, size)).newPage();
-    await logIn(p, url, 'dora', 'domain password 1');
+    await logIn(p, url, DORA.username, DORA.password);
     await p.goto(`${url}#/audit`);
     await p.getByRole('cell', { name: /^dora\s*Domain admin$/ }).first().waitFor();
     await p.getByText('50 shown').waitFor();
@@ -99,7 +98,7 @@ test('audit log: the admin finds their change, filters and pages; a domain admin
     await p.close();
   }
   const phone = await (await newContext(browser, 'phone')).newPage();
-  await logIn(phone, url, 'admin', 'admin password 1');
+  await logIn(phone, url, ADMIN.username, ADMIN.password);
   await phone.goto(`${url}#/audit`);
   await phone.getByText('50 shown').waitFor();
   await phone.screenshot({ path: await screenshotPath('audit-phone-admin'), fullPage: true });

@@ -104,13 +104,25 @@ test('a digest reaches the mailbox over SMTP, renders in chromium, and its links
   t.is(await page.getByText('dave 請求書').count(), 0);
   await page.screenshot({ path: await screenshotPath('report-4-my-quarantine'), fullPage: true });
 
-  // The domain admin's Reports page: settings from the schema, the domain report previewed.
+  // The domain admin's Reports page: the settings as a labelled form (a bad time refused at its
+  // field, a good one and an added action saved with the domain), the domain report previewed.
   const admin = await (await newContext(browser)).newPage();
   await logIn(admin, app.consoleUrl!, 'cadmin', PASSWORD);
   await admin.getByRole('link', { name: 'Reports' }).click();
   await admin.getByRole('heading', { name: 'Report settings' }).waitFor();
+  const digestTime = admin.getByLabel('Digest: time of day (HH:MM)');
+  t.is(await digestTime.inputValue(), '09:00');
+  await digestTime.fill('25:00');
+  await admin.getByRole('button', { name: 'Save' }).click();
+  await admin.locator('input[aria-invalid="true"]').waitFor();
+  t.is(await digestTime.getAttribute('aria-invalid'), 'true');
+  await digestTime.fill('08:30');
+  await admin.getByLabel('Block sender and delete').check();
   await admin.getByRole('button', { name: 'Save' }).click();
   await admin.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  const reports = app.config.current.domains.find((d) => d.name === 'customer.example')!.reports;
+  t.is(reports.digest.time, '08:30');
+  t.deepEqual([...reports.actions].sort(), ['allow-release', 'block-delete', 'delete', 'release']);
   await admin.getByRole('button', { name: 'Preview of the domain report' }).click();
   const preview = admin.frameLocator('iframe[title="Preview"]');
   await preview.getByText('Protection report for customer.example').waitFor();

@@ -12,6 +12,7 @@ import { ConfigService } from '../../appliance/config/config-service.ts';
 import { startConsole } from '../../appliance/api/server.ts';
 import { openStore } from '../../appliance/store/store.ts';
 import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ADMIN, addConsolePeople } from '../helpers/console-people.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 
 test.before(async () => {
@@ -39,14 +40,13 @@ test('settings forms: field errors for a bad host name, saving, and the DNS reco
   });
   const ctx = server.context;
   ctx.addresses = () => ['192.168.10.25'];
-  await ctx.setup.complete('test');
-  await ctx.users.create({ username: 'admin', role: 'admin', password: 'admin password 1', language: 'en' });
+  await addConsolePeople(ctx);
 
   const browser = await launchBrowser(t);
   const context = await newContext(browser);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   const page = await context.newPage();
-  await logIn(page, server.url, 'admin', 'admin password 1');
+  await logIn(page, server.url, ADMIN.username, ADMIN.password);
 
   // System → Network: the browser refuses a host name that is not fully qualified, at the field.
   await page.goto(`${server.url}#/system`);

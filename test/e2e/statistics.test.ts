@@ -13,6 +13,7 @@ import type { MessageLogRecord } from '../../appliance/logsearch/message-log.ts'
 import { isoDate, localTime } from '../../appliance/stats/calendar.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { ensureWebBuilt, launchBrowser, logIn, newContext, screenshotPath } from '../helpers/browser.ts';
+import { ADMIN, DORA, addConsolePeople } from '../helpers/console-people.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
@@ -38,9 +39,7 @@ test('statistics: graphs, totals, paging, languages and scope; the message log r
   const { app } = ta;
   const url = app.consoleUrl!;
   const ctx = app.console!.context;
-  await ctx.setup.complete('test');
-  await ctx.users.create({ username: 'admin', role: 'admin', password: 'admin password 1', language: 'en' });
-  await ctx.users.create({ username: 'dora', role: 'domain-admin', domains: ['customer.example'], password: 'domain password 1', language: 'en' });
+  await addConsolePeople(ctx, { dora: ['customer.example'] });
   for (const [to, subject] of [[['sato@tokyo.example'], 'Invoice 1'], [['ito@tokyo.example'], 'Invoice 2'], [['nobody@tokyo.example', 'sato@tokyo.example'], 'Invoice 3'], [['kim@customer.example'], 'Order 4']] as const) {
     t.true((await sendMail({ port: ta.inbound, from: 'shop@sender.test', to: [...to], raw: message({ subject }) })).ok);
   }
@@ -56,7 +55,7 @@ test('statistics: graphs, totals, paging, languages and scope; the message log r
 
   const browser = await launchBrowser(t);
   const page = await (await newContext(browser)).newPage();
-  await logIn(page, url, 'admin', 'admin password 1');
+  await logIn(page, url, ADMIN.username, ADMIN.password);
 
   // The dashboard draws the last 24 hours by hour.
   const hours = page.locator('figure.chart svg[aria-label="Mail in the last 24 hours, by hour"]');
@@ -140,7 +139,7 @@ test('statistics: graphs, totals, paging, languages and scope; the message log r
 
   // A domain admin: only their domain is offered, and only its mail is counted, by its own days.
   const phone = await (await newContext(browser, 'phone')).newPage();
-  await logIn(phone, url, 'dora', 'domain password 1');
+  await logIn(phone, url, DORA.username, DORA.password);
   await phone.goto(`${url}#/statistics`);
   await phone.getByRole('heading', { name: 'Statistics' }).waitFor();
   const domains = await phone.getByRole('combobox', { name: /^Domain/ }).locator('option').allTextContents();

@@ -66,11 +66,11 @@ export async function screenshotPath(name: string): Promise<string> {
   return path.join(SCREENSHOTS, `${name}.png`);
 }
 
-/** Logs in through the console's login page and waits until the console is shown. */
+/** Logs in through the console's login page (in either language) and waits until the console is shown. */
 export async function logIn(page: Page, url: string, username: string, password: string): Promise<void> {
   await page.goto(url);
-  await page.getByLabel('User name or email address').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel(/User name or email address|ユーザー名またはメールアドレス/).fill(username);
+  await page.getByLabel(/^(Password|パスワード)$/).fill(password);
+  await page.getByRole('button', { name: /^(Log in|ログイン)$/ }).click();
   await page.getByRole('button', { name: /Log out|ログアウト/ }).waitFor();
 }

@@ -70,6 +70,25 @@ export async function makeConsole(t: ExecutionContext, opts: { config?: unknown;
 }
 
 /**
+ * Log-in and GET through the inject() of any console server, such as a whole test appliance's:
+ * `login` returns the session cookie for the request header (and fails the test's set-up when the
+ * password is refused), `get` the reply as it came.
+ */
+export function injectClient(server: ConsoleServer) {
+  return {
+    async login(username: string, password = PASSWORD): Promise<string> {
+      const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password } });
+      if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
+      return `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`;
+    },
+    async get(cookie: string, url: string): Promise<{ status: number; body: string; headers: Record<string, unknown>; json: () => any }> {
+      const res = await server.app.inject({ method: 'GET', url, headers: { cookie } });
+      return { status: res.statusCode, body: res.body, headers: res.headers, json: () => res.json() };
+    },
+  };
+}
+
+/**
  * A console with the two domains' people logged in: the appliance admin (root), a domain admin
  * of each domain (alice for a.example, bob for b.example) and a mailbox user of each (carol, dave).
  */

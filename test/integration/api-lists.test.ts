@@ -1,6 +1,7 @@
 // Lists through the console API with the real ListsStore: a domain admin reaches only their
 // domains' lists and their mailboxes' lists, a mailbox user only their own address-level lists;
-// search, add (with the store's own errors next to the field), delete, import and export.
+// search, add (with the store's own errors next to the field), delete, import and export; the
+// appliance-wide lists are the appliance admin's alone.
 import test, { type ExecutionContext } from 'ava';
 import { listsProvider } from '../../appliance/api/providers/lists.ts';
 import { ListsStore } from '../../appliance/lists/lists-store.ts';
@@ -22,7 +23,7 @@ async function setup(t: ExecutionContext) {
   return { h, lists, admin: await h.login('root'), domA: await h.login('alice'), carol: await h.login('carol@a.example') };
 }
 
-const entry = (scope: 'domain' | 'address', owner: string, value: string, kind = 'sender-block') => ({ direction: 'inbound', kind, scope, owner, value });
+const entry = (scope: 'domain' | 'address' | 'appliance', owner: string, value: string, kind = 'sender-block') => ({ direction: 'inbound', kind, scope, owner, value });
 
 test('a domain admin cannot touch another domain\'s lists', async (t) => {
   const s = await setup(t);
@@ -108,4 +109,23 @@ test('one CSV format out and in: template, export, import back elsewhere, per-ro
   t.deepEqual(values('b.example')[1], ['subject', '=HYPERLINK("x")', 'exact', '']);
   // A domain admin cannot import into another domain's list.
   t.is((await s.h.request('POST', '/api/lists/import', { as: s.domA, body: { ...to, text: out.json } })).status, 403);
+});
+
+test('appliance-wide lists: the admin keeps them; domain admins and mailbox users neither change nor see them', async (t) => {
+  const s = await setup(t);
+  const wide = await s.h.request('POST', '/api/lists', { as: s.admin, body: entry('appliance', '*', 'bulk@x.test') });
+  t.is(wide.status, 201);
+  t.is(wide.json.entry.owner, '*');
+  for (const who of [s.domA, s.carol]) {
+    t.is((await s.h.request('POST', '/api/lists', { as: who, body: entry('appliance', '*', 'evil@x.test') })).status, 403);
+    t.is((await s.h.request('DELETE', `/api/lists/${wide.json.entry.id}`, { as: who })).status, 403);
+    t.is((await s.h.request('GET', '/api/lists/export?direction=inbound&kind=sender-block&scope=appliance&owner=*', { as: who })).status, 403);
+    t.is((await s.h.request('POST', '/api/lists/import', { as: who, body: { ...entry('appliance', '*', ''), text: 'x@y.test\n' } })).status, 403);
+    t.deepEqual((await s.h.request('GET', '/api/lists?level=appliance', { as: who })).json.items, []);
+  }
+  const imported = await s.h.request('POST', '/api/lists/import', { as: s.admin, body: { ...entry('appliance', '*', ''), text: 'x@y.test\n' } });
+  t.is(imported.json.added, 1);
+  const exported = await s.h.request('GET', '/api/lists/export?direction=inbound&kind=sender-block&scope=appliance&owner=*', { as: s.admin });
+  t.regex(String(exported.headers['content-disposition']), /inbound-sender-block-appliance\.csv/);
+  t.deepEqual((await s.h.request('GET', '/api/lists?level=appliance', { as: s.admin })).json.items.map((e: { value: string }) => e.value).sort(), ['bulk@x.test', 'x@y.test']);
 });

@@ -9,10 +9,10 @@ import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import type { MessageLogRecord } from '../../appliance/logsearch/message-log.ts';
 import { isoDate, localTime } from '../../appliance/stats/calendar.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
+import { injectClient, PASSWORD } from '../helpers/console-api.ts';
 import { rawSession, sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
-const PASSWORD = 'correct horse battery';
 
 test('statistics count what the mail path did, per domain and zone, within each role\'s scope', async (t) => {
   const sink = await startSink();
@@ -43,15 +43,7 @@ test('statistics count what the mail path did, per domain and zone, within each 
   await sink.waitFor(5);
   await eventually(() => (a.app.queue.length === 0 ? true : undefined));
 
-  const login = async (username: string) => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    t.is(res.statusCode, 200, res.body);
-    return `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`;
-  };
-  const get = async (cookie: string, url: string) => {
-    const res = await server.app.inject({ method: 'GET', url, headers: { cookie } });
-    return { status: res.statusCode, json: () => res.json(), body: res.body, headers: res.headers };
-  };
+  const { login, get } = injectClient(server);
   const ok = async (cookie: string, url: string) => {
     const res = await get(cookie, url);
     t.is(res.status, 200, `${url}: ${res.body}`);

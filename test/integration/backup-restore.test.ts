@@ -6,12 +6,10 @@
 // target as it was. The console routes are for admins only, audited, and the setup wizard takes
 // a backup instead of its steps.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import https from 'node:https';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BackupError } from '../../appliance/backup/archive.ts';
 import { backupToFile, restoreFromFile, SUBLEVEL_POLICY } from '../../appliance/backup/backup.ts';
 import { SetupState } from '../../appliance/api/setup-state.ts';
@@ -26,8 +24,8 @@ import { makeConsole, withPeople } from '../helpers/console-api.ts';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
+import { runMailmoat as mailmoat } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASS = 'correct horse battery staple';
 const BACKED_UP = (Object.keys(SUBLEVEL_POLICY) as SublevelName[]).filter((k) => SUBLEVEL_POLICY[k] === 'backed-up');
 
@@ -39,17 +37,6 @@ test.before(async () => {
 });
 test.after.always(async () => { await clamd?.stop(); await dns?.close(); });
 
-function mailmoat(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/mailmoat.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Everything a restore must reproduce: the backed-up store entries and the files, as bytes. */
 async function contents(dataDir: string): Promise<{ entries: Map<string, string>; files: Map<string, string> }> {

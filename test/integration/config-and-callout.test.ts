@@ -4,6 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
+import net from 'node:net';
+import tls from 'node:tls';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { ConfigError, ConfigService } from '../../appliance/config/config-service.ts';
@@ -90,7 +92,30 @@ test('callout verification asks the route, caches the answer, and tempfails when
   t.is(unverifiable.code, 451);
 });
 
-test('a new host name reaches the greeting, our Received header and the EHLO of outgoing mail without a restart', async (t) => {
+/** The names in the certificate the listener offers after STARTTLS. */
+async function starttlsNames(port: number): Promise<string | undefined> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  let text = '';
+  const reply = () => new Promise<void>((resolve, reject) => {
+    const check = () => { if (/^\d{3} [^\n]*\n/m.test(text)) { socket.off('data', onData); text = ''; resolve(); } };
+    const onData = (d: Buffer) => { text += d.toString('latin1'); check(); };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    check();
+  });
+  await reply();
+  socket.write('EHLO client.test\r\n');
+  await reply();
+  socket.write('STARTTLS\r\n');
+  await reply();
+  const secure = tls.connect({ socket, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => { secure.once('secureConnect', resolve); secure.once('error', reject); });
+  const names = secure.getPeerCertificate().subjectaltname;
+  secure.destroy();
+  return names;
+}
+
+test('a new host name reaches the greeting, our Received header, the EHLO of outgoing mail and the STARTTLS certificate without a restart', async (t) => {
   const sink = await startSink();
   const a = await startTestAppliance({ domains: [{ name: 'example.com', routes: [{ host: '127.0.0.1', port: sink.port }] }] }, { filter: deliverAll });
   t.teardown(async () => { await a.cleanup(); await sink.stop(); });
@@ -98,6 +123,7 @@ test('a new host name reaches the greeting, our Received header and the EHLO of 
   t.true((await sendMail({ port: app.ports().inbound, from: 's@sender.test', to: ['bob@example.com'], raw: message() })).ok);
   const [first] = await sink.waitFor(1);
   t.is(first.helo, 'mx.mailmoat.test');
+  t.is(await starttlsNames(app.ports().inbound), 'DNS:mx.mailmoat.test');
 
   await app.config.replace({ ...app.config.current, hostname: 'mx2.example.test' });
   // The listeners restart for it (on new ports here, as the test configuration asks for port 0).
@@ -108,6 +134,8 @@ test('a new host name reaches the greeting, our Received header and the EHLO of 
     return banner?.includes('mx2.example.test') ? banner : undefined;
   });
   t.is(greeting, '220 mx2.example.test ESMTP Mailmoat');
+  // The generated certificate is made again for the new name (a client checking names would refuse the old one).
+  t.is(await starttlsNames(app.ports().inbound), 'DNS:mx2.example.test');
   t.true((await sendMail({ port: app.ports().inbound, from: 's@sender.test', to: ['bob@example.com'], raw: message() })).ok);
   const [, second] = await sink.waitFor(2);
   t.is(second.helo, 'mx2.example.test', 'delivery greets with the new name (no connection of the old one reused)');

@@ -3,10 +3,10 @@
 import test from 'ava';
 import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { message, startTestAppliance, eventually } from '../helpers/appliance.ts';
+import { injectClient, PASSWORD } from '../helpers/console-api.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
-const PASSWORD = 'correct horse battery';
 
 test('the dashboard shows the real flow, queue, services and disks, scoped by role', async (t) => {
   const sink = await startSink();
@@ -29,11 +29,10 @@ test('the dashboard shows the real flow, queue, services and disks, scoped by ro
   await sink.waitFor(3);
   await eventually(() => (a.app.queue.length === 0 ? true : undefined));
 
+  const client = injectClient(server);
   const dashboard = async (username: string) => {
-    const login = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    const cookie = login.cookies.find((c) => c.name === 'mm_session')!;
-    const res = await server.app.inject({ method: 'GET', url: '/api/dashboard', headers: { cookie: `mm_session=${cookie.value}` } });
-    t.is(res.statusCode, 200, res.body);
+    const res = await client.get(await client.login(username), '/api/dashboard');
+    t.is(res.status, 200, res.body);
     return res.json();
   };
   const admin = await dashboard('root');

@@ -214,6 +214,11 @@ test('parsing: the last block decides, a failure streak counts its checks, the s
   t.is(s.failingSince, new Date('2026-11-23T12:00:00').toISOString());
   t.is(s.lastRun?.error, 'Database update process failed: Connection failed');
   t.is(s.lastSuccessAt, new Date('2026-11-23T10:00:00').toISOString());
+  t.is(s.lastFailureAt, new Date('2026-11-23T14:00:00').toISOString());
   t.true(s.failingLong);
+  // Working again: no streak, the last failure still known (SNMP's mmFreshclamLastFailureAge, the menu).
+  const again = parseFreshclamLog(`${log}\nMon Nov 23 16:00:00 2026 -> ClamAV update process started at Mon Nov 23 16:00:00 2026\n`, Date.parse('2026-11-26T12:00:00'));
+  t.like(again, { failuresInARow: 0, failingLong: false, lastFailureAt: new Date('2026-11-23T14:00:00').toISOString() });
+  t.is(again.failingSince, undefined);
   t.deepEqual(parseFreshclamLog(''), { failuresInARow: 0, failingLong: false });
 });

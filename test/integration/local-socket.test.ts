@@ -38,7 +38,13 @@ const ENGLISH = { console: { language: 'en' } };
 test.serial('status, setup code, password reset and flush through the socket', async (t) => {
   const socketDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sock-'));
   const socket = path.join(socketDir, 'api.sock');
-  const a = await startTestAppliance(ENGLISH, { localSocket: socket });
+  // No database installed; freshclam's log holds one failed check.
+  const signaturesDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-sigs-'));
+  writeFileSync(path.join(signaturesDir, 'freshclam.log'), [
+    'Mon Nov 30 09:00:00 2026 -> ClamAV update process started at Mon Nov 30 09:00:00 2026',
+    'Mon Nov 30 09:00:05 2026 -> ERROR: Database update process failed: Connection failed', '',
+  ].join('\n'));
+  const a = await startTestAppliance({ ...ENGLISH, time: { timezone: 'Asia/Tokyo' } }, { localSocket: socket, signaturesDir });
   try {
     t.is(statSync(socket).mode & 0o777, 0o660);
     writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
@@ -50,6 +56,9 @@ test.serial('status, setup code, password reset and flush through the socket', a
     t.true(s.disks.every((d) => d.percent > 0 && d.level.length > 0));
     t.deepEqual(s.setup, { pending: true, code: '1234-5678' });
     t.is(s.language, 'en');
+    t.is(s.timezone, 'Asia/Tokyo');
+    t.like(s.antivirus, { stale: true, freshclam: { failuresInARow: 1, lastRun: { ok: false, error: 'Database update process failed: Connection failed' } } });
+    t.is(s.antivirus?.version, undefined, 'no database installed');
 
     // No admin yet: the reset says what to do instead.
     await t.throwsAsync(callDaemon('POST', '/admin/reset-password', {}, socket), { message: /no console admin yet: finish the setup wizard/ });
@@ -73,14 +82,17 @@ test.serial('status, setup code, password reset and flush through the socket', a
     t.deepEqual(await callDaemon('POST', '/queue/flush', undefined, socket), { flushed: 0 });
     await t.throwsAsync(callDaemon('GET', '/nothing', undefined, socket), { message: /GET \/nothing does not exist/ });
     const notJson = await rawCall(socket, 'POST', '/admin/reset-password', '{"username": ');
-    t.deepEqual(notJson, { status: 400, body: { error: 'the body is not JSON' } });
+    t.deepEqual(notJson, { status: 400, body: { error: 'the body is not JSON', text: { key: 'local.not-json' } } });
 
     // The menu's status screen reads the same socket.
     const screen = formatStatus(await collectStatus(socket, UTF8_TERMINAL));
     t.regex(screen, /Queue: 0 message\(s\), 0 deferred/);
     t.regex(screen, /Disks:\n {2}\/\S*\s+[\d.]+ %/);
+    t.regex(screen, /^Virus signatures: none installed yet/m);
+    t.regex(screen, /^freshclam: failing since \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(Asia\/Tokyo\) \(1 checks in a row\): Database update process failed: Connection failed$/m);
   } finally {
     await a.cleanup();
+    rmSync(signaturesDir, { recursive: true, force: true });
   }
   t.throws(() => statSync(socket), { code: 'ENOENT' }, 'the socket is removed on stop');
   rmSync(socketDir, { recursive: true, force: true });
@@ -192,20 +204,25 @@ test.serial('the menu speaks the language chosen in the wizard, and ASCII Englis
   t.teardown(async () => { await a.cleanup(); rmSync(socketDir, { recursive: true, force: true }); });
   writeFileSync(path.join(a.dataDir, 'setup-code'), '1234-5678\n');
 
-  const ja = await menuSession(socket, ['3', '42', '0'], UTF8_TERMINAL);
+  const ja = await menuSession(socket, ['3', '9', '', '2', '42', '0'], UTF8_TERMINAL);
   t.regex(ja, /=== Mailmoat メンテナンス ===/);
   t.regex(ja, /キュー: 0 通/);
   t.regex(ja, /^8\) 工場出荷時の状態に戻す/m);
   t.regex(ja, /セットアップコード: 1234-5678/);
   t.regex(ja, /「42」はメニューにありません。/);
-  t.notRegex(ja, /Choose 0-13|Factory reset|Queue:/);
+  // The daemon's refusal and the diagnostics' findings in Japanese too (from the catalogs).
+  t.regex(ja, /パスワードは変更されていません: コンソールの管理者がまだいません。セットアップコードでセットアップウィザードを完了してください/);
+  t.regex(ja, /^ {2}\[( OK |失敗)\] ディスク/m);
+  t.regex(ja, /^ {2}\[( OK |失敗)\] 経路/m);
+  t.notRegex(ja, /Choose 0-13|Factory reset|Queue:|no console admin|the resolvers|root name servers|routing table|filesystems/);
 
   // The Linux text console and VT serial terminals, and a locale that is not UTF-8, get English in ASCII.
   for (const env of [{ LANG: 'C.UTF-8', TERM: 'linux' }, { LANG: 'ja_JP.UTF-8', TERM: 'vt100' }, { LANG: 'C', TERM: 'xterm-256color' }, { LC_ALL: 'POSIX', LANG: 'ja_JP.UTF-8', TERM: 'xterm' }]) {
-    const en = await menuSession(socket, ['3', '0'], env);
+    const en = await menuSession(socket, ['3', '9', '', '0'], env);
     t.regex(en, /Choose 0-13: /, JSON.stringify(env));
     t.regex(en, /Setup code: 1234-5678/);
     t.regex(en, /Queue: 0 message\(s\)/);
+    t.regex(en, /No password was changed: there is no console admin yet: finish the setup wizard with the setup code/);
     t.true(/^[\x09\x0a\x0d\x20-\x7e]*$/.test(en), `nothing but ASCII on ${JSON.stringify(env)}`);
   }
 });

@@ -105,6 +105,7 @@ test('quarantine quota: a warning at 80 % once per crossing to the user and the 
     return m.length ? m : undefined;
   });
   t.is(subjectOf(tagged.raw), 'QUARANTINE-FULL!! spam 6');
+  t.is(a.app.stats.totals().tagged, 1, 'counted as delivered tagged');
   t.is(a.app.quarantine.usage('mailbox', 'full@example.com').messages, 5);
 
   // The admin's other choice: 452, the sender retries later.

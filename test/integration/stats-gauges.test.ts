@@ -6,10 +6,10 @@
 import { createServer } from 'node:net';
 import test from 'ava';
 import { startTestAppliance, message } from '../helpers/appliance.ts';
+import { injectClient, PASSWORD } from '../helpers/console-api.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 
-const PASSWORD = 'correct horse battery';
 const HOUR = 3_600_000;
 
 /** A loopback port nothing listens on (bound, then closed), so deliveries to it are deferred. */
@@ -39,13 +39,10 @@ test('queue and quarantine sizes are sampled into the statistics and read back p
   await server.context.setup.complete('test');
   await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
   await server.context.users.create({ username: 'alice', role: 'domain-admin', domains: ['a.example'], password: PASSWORD, language: 'en' });
-  const login = async (username: string) => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    return `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`;
-  };
+  const { login, get: reply } = injectClient(server);
   const get = async (cookie: string, url: string) => {
-    const res = await server.app.inject({ method: 'GET', url, headers: { cookie } });
-    t.is(res.statusCode, 200, `${url}: ${res.body}`);
+    const res = await reply(cookie, url);
+    t.is(res.status, 200, `${url}: ${res.body}`);
     return res.json();
   };
 

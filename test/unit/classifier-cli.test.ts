@@ -1,31 +1,19 @@
 // `mailmoat train` and `mailmoat classify` as the admin runs them: real processes on a real
 // store, with .eml, mbox and Outlook .msg input, and the errors an admin can act on.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import burner from '@kenjiuno/msgreader/lib/Burner.js';
 import { openStore } from '../../appliance/store/store.ts';
+import { runMailmoat as mailmoat } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIX = fileURLToPath(new URL('../fixtures/classifier/', import.meta.url));
 const SPAM = path.join(FIX, 'spam-pills.eml');
 const HAM = path.join(FIX, 'ham-meeting.eml');
 const NOT_MAIL = path.join(FIX, 'not-mail.txt');
 
-function mailmoat(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/mailmoat.js'), ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d; });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function tempDir(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'mailmoat-cli-'));

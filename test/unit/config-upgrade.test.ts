@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigService } from '../../appliance/config/config-service.ts';
+import { HOST_NAME, qualifiedHostname } from '../../appliance/config/patterns.ts';
 import { openStore } from '../../appliance/store/store.ts';
 
 test('a stored single-label host name is qualified under .localdomain, logged and stored once', async (t) => {
@@ -32,4 +33,12 @@ test('a stored host name that is not a single label and not valid is still refus
   await store.sublevel<unknown>('config').put('current', { hostname: '-bad host name-' });
   const err = await t.throwsAsync(ConfigService.open(store));
   t.regex(err!.message, /\/hostname/);
+});
+
+test('one rule qualifies host names, for a fresh box and for stored ones: a full name is kept, anything else becomes a valid name', (t) => {
+  t.is(qualifiedHostname('mx.example.com'), 'mx.example.com');
+  t.is(qualifiedHostname('mailmoat'), 'mailmoat.localdomain');
+  t.is(qualifiedHostname('Build_Box 7.internal1'), 'build-box-7.localdomain');
+  t.is(qualifiedHostname('---'), 'mailmoat.localdomain');
+  for (const name of ['x'.repeat(80), 'ünïcode', '', 'a.b']) t.regex(qualifiedHostname(name), new RegExp(HOST_NAME), name);
 });

@@ -1,10 +1,11 @@
-// The daemon's Node flags and memory settings (issue 12: a bounded young generation, two malloc
-// arenas) are the same wherever it is started for real: the image's unit file, `npm start`, and
-// the benchmark that reports its memory.
+// The daemon's Node flags and memory settings (issue 12: a bounded young generation, the heap
+// limit sized for the appliance, two malloc arenas) are the same wherever it is started for real:
+// the image's unit file, `npm start`, and the benchmark that reports its memory.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { shippedEnvironment, shippedNodeFlags } from '../../scripts/bench/daemon.ts';
+import { OLD_GENERATION_MB } from '../../appliance/pipeline/analysis-pool.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -21,6 +22,11 @@ test('npm start passes Node the flags the unit file does, and they bound the you
   const flags = await shippedNodeFlags();
   t.true(flags.some((f) => /^--max-semi-space-size=\d+$/.test(f)), `unit file flags: ${flags.join(' ')}`);
   t.deepEqual((await startScript()).flags, flags);
+});
+
+test('the daemon\'s heap limit is the appliance\'s, the one its analysis threads get', async (t) => {
+  // without it V8 sizes the limit (and how far a heap grows between collections) from the RAM it sees
+  t.true((await shippedNodeFlags()).includes(`--max-old-space-size=${OLD_GENERATION_MB}`));
 });
 
 test('npm start sets the malloc variables the unit file does, and they bound the arenas', async (t) => {

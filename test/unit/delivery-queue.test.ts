@@ -2,7 +2,8 @@
 // durably before anything else, so a crash while another route of the same message is still
 // talking does not send the delivered copy again, and a record whose recipients were all recorded
 // final is finished at start without sending. Real store and spool; the network is a stand-in
-// that answers 250 or holds a transaction open (a crash is a queue abandoned mid-attempt).
+// that answers 250 or holds a transaction open (a crash is a queue abandoned mid-attempt). The
+// admin's operations on a message (console mail queue) refuse while an attempt is in flight.
 import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -146,5 +147,26 @@ test('a record whose recipients were all recorded final is finished at start wit
   t.truthy(logged?.finishedAt);
   t.regex(logged!.attempts.at(-1)!.reply, /recorded as delivered before a restart: 250 2\.0\.0 Ok/);
   t.is(finishedLogs.length, 1, 'counted once, at its finish');
+  await q.stop(0);
+});
+
+test('the admin\'s operations wait for no attempt: with one in flight they say so and change nothing', async (t) => {
+  const { spool, log, queue } = await setup(t);
+  const net = network();
+  let started!: () => void;
+  const inFlight = new Promise<void>((resolve) => { started = resolve; });
+  const q = queue({ ...net.client, send: (dest, envelope, body) => { started(); return net.client.send(dest, envelope, body); } });
+  const record = await newRecord(spool, ['ben@b.test']);
+  await q.accept(record, newLog(record));
+  await inFlight; // b.test's route holds the transaction open
+  const all = () => true;
+  t.like(q.list(all)[0], { running: true });
+  t.deepEqual(await q.remove(record.id, all, 'root'), { kind: 'busy' });
+  t.deepEqual(await q.bounceNow(record.id, all, 'root'), { kind: 'busy' });
+  t.deepEqual(await q.retryNow(record.id, all), { kind: 'busy' });
+  t.deepEqual(await q.remove(record.id, () => false, 'root'), { kind: 'not-found' }, 'nothing the pick allows');
+  t.deepEqual(await q.remove('no-such-id', all, 'root'), { kind: 'not-found' });
+  t.is((await log.get(record.id))?.status, 'queued');
+  t.is(q.length, 1);
   await q.stop(0);
 });

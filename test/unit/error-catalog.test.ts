@@ -38,8 +38,8 @@ test('every error key the code names exists, and every key in the catalog is use
   const named = new Set<string>();
   for (const { file, text } of files) {
     // Keys are passed as literals ('api.forbidden') or built from a schema keyword (`problem.${kind}`).
-    for (const m of text.matchAll(/['`]((?:api|problem|list|training-result|route-test)\.[a-z][\w.-]*|quarantine\.[a-z-]+)['`]/g)) {
-      if (m[1].startsWith('quarantine.') && !/LocalizedError|QuarantineError/.test(text)) continue; // the UI catalog's quarantine.* keys
+    for (const m of text.matchAll(/['`]((?:api|problem|list|training-result|route-test|local)\.[a-z][\w.-]*|(?:quarantine|queue)\.[a-z-]+)['`]/g)) {
+      if (/^(quarantine|queue)\./.test(m[1]) && !/LocalizedError|QuarantineError/.test(text)) continue; // the UI catalog's quarantine.* and queue.* keys
       named.add(m[1]);
       t.true(isErrorKey(m[1]), `${file} names ${m[1]}, which the error catalog lacks`);
     }

@@ -1,8 +1,9 @@
 // The analysis threads: a message parsed, authenticated against a real DNS server on loopback and
 // scored in another thread, with DNS answers cached in the thread, the classifier's weights seen
-// through shared memory, a stuck analysis given up (and its thread replaced), and resizing.
+// through shared memory, a stuck analysis given up (and its thread replaced), resizing, and the
+// heap limit each thread gets (issue 12).
 import test from 'ava';
-import { AnalysisPool } from '../../appliance/pipeline/analysis-pool.ts';
+import { AnalysisPool, OLD_GENERATION_MB } from '../../appliance/pipeline/analysis-pool.ts';
 import type { AnalysisJob } from '../../appliance/pipeline/analysis.ts';
 import type { Resolver } from '../../appliance/dns/cache.ts';
 import { hashToken, HASH_BITS } from '../../appliance/classifier/model.ts';
@@ -28,22 +29,25 @@ const scoring = { trained: true, calibration: { slope: 1, t90: 1 }, spamThreshol
 
 test('a message is parsed, authenticated and scored in a thread; DNS answers are cached there', async (t) => {
   const weights = new Float64Array(new SharedArrayBuffer(8 << HASH_BITS));
-  const pool = new AnalysisPool({ resolver: dns.resolver, weights, jobTimeoutMs: 60_000 });
+  // A DNS server of its own: the other tests of this file run at the same time and ask the shared one.
+  const own = await startDnsServer({ 'good.test': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } });
+  t.teardown(() => own.close());
+  const pool = new AnalysisPool({ resolver: own.resolver, weights, jobTimeoutMs: 60_000 });
   t.teardown(() => pool.close());
   pool.resize(1);
-  const before = dns.queries.length;
+  const before = own.queries.length;
   const a = await pool.run(job('alice@good.test'), scoring, 3600);
   t.like(a.parse, { ok: true, subject: 'Hello', fromAddress: 'alice@good.test', messageId: '<a1@good.test>' });
   t.deepEqual(a.headers, { 'x-ticket': ['T-42'] }, 'only the headers the lists need come back');
   t.is(a.auth?.spf.result, 'pass');
   t.regex(a.auth?.headers.map(([n, v]) => `${n}: ${v}`).join('\n') ?? '', /Authentication-Results: mailmoat\.test;.*spf=pass/s);
   t.true(a.spam !== undefined && a.spam.score >= 0 && a.spam.score <= 100);
-  const asked = dns.queries.length - before;
+  const asked = own.queries.length - before;
   t.true(asked > 0);
 
   // The same sender again: the thread's cache answers, the DNS server is not asked.
   await pool.run(job('alice@good.test'), scoring, 3600);
-  t.is(dns.queries.length - before, asked);
+  t.is(own.queries.length - before, asked);
 
   // The thread scores with the weights the main thread holds: raise one token's weight here and
   // the next score there goes up.
@@ -91,4 +95,15 @@ test('a closed pool refuses work with a clear error', async (t) => {
   pool.resize(1);
   await pool.close();
   await t.throwsAsync(pool.run(job('alice@good.test'), undefined, 3600), { message: /analysis threads are stopped/ });
+});
+
+test('an analysis thread\'s heap limit is the appliance\'s, not one derived from the machine\'s RAM', async (t) => {
+  const pool = new AnalysisPool({ resolver: dns.resolver, jobTimeoutMs: 60_000 });
+  t.teardown(() => pool.close());
+  pool.resize(1);
+  await pool.run(job('alice@good.test'), undefined, 3600);
+  const [heap] = await pool.heapStatistics();
+  // the old generation's limit plus the young generation's (2 × 16 MiB semi-spaces and V8's share)
+  t.true(heap.heap_size_limit >= OLD_GENERATION_MB * 2 ** 20, `limit ${heap.heap_size_limit}`);
+  t.true(heap.heap_size_limit <= (OLD_GENERATION_MB + 128) * 2 ** 20, `limit ${heap.heap_size_limit} B; V8 grows a heap up to 4 × its live size under a large limit`);
 });

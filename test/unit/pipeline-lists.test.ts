@@ -1,5 +1,5 @@
 // The lists: storage (add/remove/list/search/import/export, the 300-entry limit, persistence in
-// LevelDB) and matching (every kind, both scopes, both priority modes, inbound and outbound).
+// LevelDB) and matching (every kind, every scope, both priority modes, inbound and outbound).
 import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -174,4 +174,25 @@ test('CSV import handles quoting, commas, a byte-order mark and a header row; TS
   t.true(values.some(([v]) => v === 'two\nlines'), JSON.stringify(values));
   const tsv = await lists.import({ ...ref, kind: 'condition-allow' }, 'subject\tnewsletter\tpartial\n');
   t.is(tsv.added, 1);
+});
+
+test('appliance-wide lists apply to every domain, after the domain and mailbox levels, whatever owner is given', async (t) => {
+  const { lists } = await fresh(t);
+  const wide = await lists.add({ direction: 'inbound', kind: 'sender-block', scope: 'appliance', owner: 'ignored.example', value: 'spam.test' });
+  t.is(wide.owner, '*');
+  const f = facts({ envelopeFrom: 'x@spam.test' });
+  for (const to of ['bob@example.com', 'someone@other.example']) {
+    const d = decideLists(lists, f, inbound(to));
+    t.is(d?.effect, 'block', to);
+    t.deepEqual([d?.hit.scope, d?.hit.owner], ['appliance', '*']);
+  }
+  // A domain's own allow (or a mailbox's) is its exception to the appliance-wide block, in either priority mode.
+  await lists.add(dom('sender-allow', 'spam.test'));
+  t.is(decideLists(lists, f, inbound('bob@example.com', 'domain-first'))?.effect, 'allow');
+  t.is(decideLists(lists, f, inbound('bob@example.com', 'address-first'))?.hit.scope, 'domain');
+  t.is(decideLists(lists, f, inbound('someone@other.example'))?.effect, 'block');
+  // Outbound appliance-wide lists are separate, and listing one needs no owner.
+  t.is(decideLists(lists, f, { direction: 'outbound', recipient: 'r@far.test', recipientDomain: '', priority: 'address-first' }), undefined);
+  t.deepEqual(lists.list({ direction: 'inbound', kind: 'sender-block', scope: 'appliance', owner: '' }).map((e) => e.id), [wide.id]);
+  await t.throwsAsync(lists.add({ ...dom('sender-block', 'a@b.test'), scope: 'global' as 'domain' }), { message: /"address", "domain" or "appliance"/ });
 });

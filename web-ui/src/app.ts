@@ -23,6 +23,7 @@ const PAGES: Page[] = [
   { id: 'messages', label: 'nav.messages', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-messages' },
   { id: 'statistics', label: 'nav.statistics', roles: ['admin', 'domain-admin'], tag: 'mm-statistics' },
   { id: 'reports', label: 'nav.reports', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-reports' },
+  { id: 'queue', label: 'nav.queue', roles: ['admin', 'domain-admin'], tag: 'mm-queue' },
   { id: 'audit', label: 'nav.audit', roles: ['admin', 'domain-admin'], tag: 'mm-audit' },
   { id: 'users', label: 'nav.users', roles: ['admin', 'domain-admin'], tag: 'mm-users' },
   { id: 'system', label: 'nav.system', roles: ['admin'], tag: 'mm-system' },
@@ -48,7 +49,9 @@ export class MmApp extends I18nElement {
     main { flex: 1; padding: 1.2rem; min-width: 0; max-width: 70rem; }
     .menu-button { display: none; background: transparent; border-color: #fff; }
     @media (max-width: 760px) {
-      .menu-button { display: inline-block; }
+      /* At 390 px the header holds the menu button, the name, the language and log out: tighter, and the button's label on one line. */
+      header { gap: .5rem; padding: .5rem .6rem; }
+      .menu-button { display: inline-block; white-space: nowrap; flex: none; padding: .4rem .6rem; }
       .layout { display: block; }
       nav { width: auto; display: none; border-right: 0; border-bottom: 1px solid #d8dee6; }
       nav.open { display: block; }
@@ -153,6 +156,7 @@ export class MmApp extends I18nElement {
       case 'mm-messages': return html`<mm-messages .user=${user}></mm-messages>`;
       case 'mm-statistics': return html`<mm-statistics .user=${user}></mm-statistics>`;
       case 'mm-audit': return html`<mm-audit></mm-audit>`;
+      case 'mm-queue': return html`<mm-queue .user=${user}></mm-queue>`;
       case 'mm-filtering': return html`<mm-filtering .user=${user}></mm-filtering>`;
       case 'mm-reports': return html`<mm-reports .user=${user}></mm-reports>`;
       case 'mm-dns-records': return html`<mm-dns-records></mm-dns-records>`;

@@ -14,6 +14,7 @@ import './pages/training.ts';
 import './pages/messages.ts';
 import './pages/statistics.ts';
 import './pages/audit.ts';
+import './pages/queue.ts';
 import './pages/filtering.ts';
 import './pages/reports.ts';
 import './pages/policy.ts';

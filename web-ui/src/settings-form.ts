@@ -6,6 +6,8 @@
 // settings catalog in the console's language. Saving checks every setting with the server's own
 // schema first, then sends the group's values; the server's problems come back by pointer and
 // are shown at their field (a row's cell, too). A save changes only this group's settings.
+// A form whose settings are not the appliance's own (a domain's report settings) is given a
+// `source` that loads and saves them, by the same pointers (`/domains/*/…`) and texts.
 import { css, html, nothing, type TemplateResult } from 'lit';
 import { api } from './api.ts';
 import { describeFailure } from './failure.ts';
@@ -17,6 +19,17 @@ import { optionalSettingsText, settingsText } from '../../appliance/i18n/setting
 
 type Obj = Record<string, unknown>;
 let counter = 0;
+
+/** Where a form's settings live when they are not the appliance's configuration. */
+export interface SettingsSource {
+  /** The form's heading, in the console's language at the time. */
+  title(): string;
+  pointers: readonly string[];
+  /** The values by pointer. */
+  load(): Promise<Obj>;
+  /** Stores the values (unset: undefined) and gives back those stored; fails as api() does, problems by pointer. */
+  save(values: Obj): Promise<Obj>;
+}
 
 /** The sub-schema at a pointer; array indexes and `*` step into the items. */
 export function schemaAt(schema: Schema, pointer: string): Schema {
@@ -42,8 +55,9 @@ const choiceLabel = (key: string, value: string) => optionalSettingsText(lang(),
 const SECRET_COLUMNS = ['authPassword', 'privPassword'];
 
 export class MmSettingsGroup extends I18nElement {
-  static override properties = { group: {}, values: { state: true }, errors: { state: true }, banner: { state: true } };
+  static override properties = { group: {}, source: { attribute: false }, values: { state: true }, errors: { state: true }, banner: { state: true } };
   declare group: SettingsGroup;
+  declare source: SettingsSource | undefined;
   /** The group's settings by pointer, edited in place. */
   declare values: Obj | null;
   declare errors: Record<string, string>;
@@ -70,7 +84,16 @@ export class MmSettingsGroup extends I18nElement {
     void this.#load();
   }
 
+  get #pointers(): readonly string[] {
+    return this.source?.pointers ?? SETTINGS_GROUPS[this.group];
+  }
+
   async #load(): Promise<void> {
+    const source = this.source;
+    if (source) {
+      [this.schema, this.values] = await Promise.all([loadConfigSchema(), source.load()]);
+      return;
+    }
     const [schema, cfg] = await Promise.all([loadConfigSchema(), api<{ config: Obj }>('GET', '/api/system/config')]);
     this.schema = schema;
     const values: Obj = {};
@@ -96,10 +119,13 @@ export class MmSettingsGroup extends I18nElement {
     e.preventDefault();
     this.errors = this.#check();
     if (Object.keys(this.errors).length) { this.banner = { ok: false, text: t('error.invalid') }; return; }
-    const values = Object.fromEntries(Object.entries(this.values!).map(([p, v]) => [p, v === undefined ? null : v]));
     try {
-      const res = await api<{ values: Obj }>('PUT', `/api/system/settings/${this.group}`, { values });
-      this.values = Object.fromEntries(Object.entries(res.values).map(([p, v]) => [p, v === null ? undefined : v]));
+      if (this.source) this.values = await this.source.save(structuredClone(this.values!));
+      else {
+        const values = Object.fromEntries(Object.entries(this.values!).map(([p, v]) => [p, v === undefined ? null : v]));
+        const res = await api<{ values: Obj }>('PUT', `/api/system/settings/${this.group}`, { values });
+        this.values = Object.fromEntries(Object.entries(res.values).map(([p, v]) => [p, v === null ? undefined : v]));
+      }
       this.errors = {};
       this.banner = { ok: true, text: t('common.saved') };
       this.dispatchEvent(new CustomEvent('mm-saved', { bubbles: true, composed: true }));
@@ -107,7 +133,7 @@ export class MmSettingsGroup extends I18nElement {
       const f = describeFailure(err);
       this.errors = f.errors;
       // A problem no field of this form shows (another setting the change made invalid) is named in the banner.
-      const shown = SETTINGS_GROUPS[this.group] as readonly string[];
+      const shown = this.#pointers;
       const elsewhere = Object.entries(f.errors).filter(([p]) => !shown.some((s) => p === s || p.startsWith(s + '/')));
       this.banner = { ok: false, text: elsewhere.length ? settingsText(lang(), 'ui.otherProblems', { problems: elsewhere.map(([p, m]) => `${p}: ${m}`).join('; ') }) : f.text };
     }
@@ -207,10 +233,10 @@ export class MmSettingsGroup extends I18nElement {
   }
 
   override render() {
-    const title = settingsText(lang(), `group.${this.group}`);
+    const title = this.source?.title() ?? settingsText(lang(), `group.${this.group}`);
     if (!this.values || !this.schema) return html`<section class="card"><h2>${title}</h2><p>${t('common.loading')}</p></section>`;
     return html`<form @submit=${(e: Event) => this.#save(e)}><section class="card" aria-label=${title}><h2>${title}</h2>
-      ${SETTINGS_GROUPS[this.group].map((p) => this.#setting(p))}
+      ${this.#pointers.map((p) => this.#setting(p))}
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
       <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>`;
   }

@@ -2,13 +2,14 @@
 // renderer (appliance/stats/svg-chart.ts, the one reports use), with bucket labels in the zone the
 // buckets were counted in and series names from the catalog. The SVG comes from our own renderer,
 // which escapes every text it draws, so it is inserted as markup. Besides the stacked counters:
-// the queue's and quarantine's sampled sizes and the spam-score histogram, one series each.
+// the queue's and quarantine's sampled sizes and the spam-score histogram, one series each, drawn
+// the same way on the statistics page and the dashboard.
 import { html, type TemplateResult } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import { localTime } from '../../appliance/stats/calendar.ts';
 import type { Counter, Counts } from '../../appliance/stats/counters.ts';
 import { barChartSvg, PALETTE } from '../../appliance/stats/svg-chart.ts';
-import type { StatisticsSeries } from '../../appliance/api/providers/interfaces.ts';
+import type { StatisticsScores, StatisticsSeries } from '../../appliance/api/providers/interfaces.ts';
 import type { MessageKey } from '../../appliance/i18n/catalog.ts';
 import { lang, t } from './i18n.ts';
 
@@ -53,4 +54,25 @@ export function chart(s: Series, counters: Counter[], title: string, size: { wid
     formatValue: (n) => n.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-US'),
   });
   return html`<figure class="chart">${unsafeHTML(svg)}</figure>`;
+}
+
+/** Whether the series has the queue's samples (the whole box's only). */
+export const hasQueue = (s: Series): boolean => s.points.some((p) => p.gauges?.average.queue !== undefined);
+
+/**
+ * The queue's (the whole box only) and the quarantine's sampled average per bucket, a chart each,
+ * titled with `range`; undefined when nothing was sampled in the series.
+ */
+export function sizeCharts(s: Series, range: string): TemplateResult | undefined {
+  if (!s.points.some((p) => p.gauges)) return undefined;
+  const labels = s.points.map((p) => bucketLabel(s, p.start));
+  const values = (g: 'queue' | 'quarantined') => s.points.map((p) => p.gauges?.average[g] ?? 0);
+  return html`${hasQueue(s) ? singleChart(`${t('stats.g.queue')} — ${range}`, labels, t('stats.g.queue'), values('queue'), '#546e7a') : ''}
+    ${singleChart(`${t('stats.g.quarantined')} — ${range}`, labels, t('stats.g.quarantined'), values('quarantined'), '#f5a623')}`;
+}
+
+/** The spam-score histogram: messages per bin of `binWidth` points over the answer's days. */
+export function scoreChart(sc: StatisticsScores): TemplateResult {
+  const labels = sc.bins.map((_, i) => String(i * sc.binWidth));
+  return singleChart(`${t('stats.scores')} — ${sc.firstDay} – ${sc.lastDay}`, labels, t('stats.scores.messages'), sc.bins, '#c62828');
 }

@@ -86,8 +86,9 @@ export type ListKind = 'sender-allow' | 'sender-block' | 'recipient-allow' | 're
 export interface ListRef {
   direction: MailDirection;
   kind: ListKind;
-  /** 'domain' lists apply to a whole served domain (owner = domain), 'address' lists to one mailbox. */
-  scope: 'domain' | 'address';
+  /** 'domain' lists apply to a whole served domain (owner = domain), 'address' lists to one mailbox,
+   * 'appliance' lists to every domain (owner '*'; the appliance admin's). */
+  scope: 'domain' | 'address' | 'appliance';
   owner: string;
 }
 
@@ -149,7 +150,8 @@ export interface LogItem {
   sender: string;
   /** The From header as logged (RFC 2047 decoded). */
   from?: string;
-  recipients: { address: string; original?: string; status: string; class?: string }[];
+  /** tagged: passed for delivery with its subject tagged. */
+  recipients: { address: string; original?: string; status: string; class?: string; tagged?: boolean }[];
   subject: string;
   messageId?: string;
   clientIp?: string;
@@ -244,8 +246,46 @@ export interface StatisticsProvider {
   scores(q: StatisticsQuery): Promise<StatisticsScores>;
 }
 
+export type QueueState = 'new' | 'deferred' | 'sending';
+export type QueueAction = 'retry' | 'bounce' | 'delete';
+
+export interface QueueQuery {
+  scope: Scope;
+  /** Only messages with a recipient at this domain. */
+  domain?: string;
+  state?: QueueState;
+  limit: number;
+  offset: number;
+}
+
+export interface QueueItem {
+  id: string;
+  receivedAt: string;
+  direction: string;
+  sender: string;
+  subject?: string;
+  size: number;
+  /** 'new': not tried yet; 'deferred': a try failed and another is due; 'sending': a try is in flight. */
+  state: QueueState;
+  /** Only the pending recipients the caller may see. */
+  recipients: { address: string; attempts: number; lastError?: string; nextAttemptAt: string }[];
+  /** The latest problem among them, and when the next try is due. */
+  lastError?: string;
+  nextAttemptAt: string;
+  /** When it bounces unless delivered. */
+  expiresAt: string;
+}
+
 export interface QueueProvider {
   size(): Promise<{ messages: number; deferred: number }>;
+  /** Oldest first; `total` counts every match. */
+  list?(q: QueueQuery): Promise<{ items: QueueItem[]; total: number }>;
+  /**
+   * Acts on the message's pending recipients within the scope; `by` is who, for the log and the
+   * bounce. `domains` are the served domains the recipients acted on belong to. Undefined when
+   * nothing in scope is queued; throws a LocalizedError when it cannot be done.
+   */
+  act?(id: string, action: QueueAction, opts: { scope: Scope; by: string }): Promise<{ affected: string[]; domains: string[] } | undefined>;
 }
 
 export interface ServiceState {

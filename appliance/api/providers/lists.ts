@@ -1,12 +1,14 @@
 // The console's view of the allow/block/condition lists over the real ListsStore. Searches return
 // only entries whose owner lies in the caller's scope: a domain admin sees their domains' lists
-// and their mailboxes' lists, a mailbox user only their own address-level lists. Single-entry
+// and their mailboxes' lists, a mailbox user only their own address-level lists; the appliance-wide
+// lists are the appliance admin's. Single-entry
 // writes are scope-checked by the API guard (the route names the owner as its target).
-import { LIST_KINDS, type ListsStore } from '../../lists/lists-store.ts';
+import { LIST_KINDS, type ListScope, type ListsStore } from '../../lists/lists-store.ts';
 import type { ListEntry, ListsProvider, Scope } from './interfaces.ts';
 import { addressInScope, domainInScope } from './scope.ts';
 
-export function ownerInScope(scope: Scope, level: 'domain' | 'address', owner: string): boolean {
+export function ownerInScope(scope: Scope, level: ListScope, owner: string): boolean {
+  if (level === 'appliance') return 'all' in scope;
   return level === 'domain' ? domainInScope(scope, owner) : addressInScope(scope, owner);
 }
 

@@ -35,6 +35,7 @@ function item(r: MessageLogRecord, scope: Scope): LogItem {
     ...(r.from ? { from: r.from } : {}),
     recipients: visibleRecipients(r, scope).map((x) => ({
       address: x.address, ...(x.original !== x.address ? { original: x.original } : {}), status: x.status, ...(x.mainClass ? { class: x.mainClass } : {}),
+      ...(x.tagged ? { tagged: true } : {}),
     })),
     subject: r.subject ?? '',
     ...(r.messageId ? { messageId: r.messageId } : {}),

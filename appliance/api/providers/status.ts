@@ -2,14 +2,13 @@
 // statistics counters, or for a mailbox user from the message log), the queue, the state of the
 // daemon's own services (listeners, clamd, and on the appliance the systemd units) and the disks.
 import type { Config } from '../../config/schema.ts';
-import type { DeliveryQueue } from '../../delivery/queue.ts';
 import type { MessageLog } from '../../logsearch/message-log.ts';
 import { ping } from '../../pipeline/clamd-client.ts';
 import type { Stats } from '../../stats/counters.ts';
 import type { DiskWatcher } from '../../system/disk-watcher.ts';
 import { serviceStates } from '../../system/services.ts';
 import os from 'node:os';
-import type { FlowCounts, QueueProvider, ServiceState, StatsProvider, SystemProvider } from './interfaces.ts';
+import type { FlowCounts, ServiceState, StatsProvider, SystemProvider } from './interfaces.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -19,7 +18,7 @@ export function statsProvider(stats: Stats, log: MessageLog): StatsProvider {
       const since = Date.now() - DAY_MS;
       if ('address' in scope) {
         // Counters are kept per domain; one mailbox's figures come from its log records.
-        const counts: FlowCounts = { received: 0, delivered: 0, quarantined: 0, rejected: 0 };
+        const counts: FlowCounts = { received: 0, delivered: 0, quarantined: 0, rejected: 0, tagged: 0 };
         const mine = scope.address.toLowerCase();
         for await (const r of log.newest()) {
           if (r.receivedAt < since) break;
@@ -27,6 +26,7 @@ export function statsProvider(stats: Stats, log: MessageLog): StatsProvider {
           if (!rcpt) continue;
           counts.received += 1;
           if (rcpt.status === 'delivered') counts.delivered += 1;
+          if (rcpt.tagged) counts.tagged += 1;
           if (rcpt.status === 'quarantined') counts.quarantined += 1;
           if (rcpt.status === 'rejected') counts.rejected += 1;
         }
@@ -36,10 +36,6 @@ export function statsProvider(stats: Stats, log: MessageLog): StatsProvider {
       return { ...c };
     },
   };
-}
-
-export function queueProvider(queue: DeliveryQueue): QueueProvider {
-  return { size: async () => queue.size() };
 }
 
 export function systemProvider(o: { config: () => Config; disks: DiskWatcher; listening: () => string[]; appliance: boolean; clamd?: string }): SystemProvider {

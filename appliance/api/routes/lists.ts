@@ -1,14 +1,15 @@
 // Allow/block/condition lists: search, add, delete, and import/export of one list as CSV (the
 // format of lists/list-files.ts; an empty one with its header is the template to fill in). Every
 // write and export names the list's owner (a domain or a mailbox) as its target, so the guard keeps a domain admin to
-// their domains and their mailboxes, and a mailbox user to their own address-level lists.
+// their domains and their mailboxes, and a mailbox user to their own address-level lists. The
+// appliance-wide lists target the appliance itself: the appliance admin's alone.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { ConsoleContext } from '../route-context.ts';
 import { problem } from '../../config/problems.ts';
 import { MailDirection } from '../../config/schema.ts';
-import { CONDITION_FIELDS, LIST_KINDS, ListError } from '../../lists/lists-store.ts';
+import { CONDITION_FIELDS, LIST_KINDS, LIST_SCOPES, ListError, type ListScope } from '../../lists/lists-store.ts';
 import { templateCsv } from '../../lists/list-files.ts';
 import { invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { errorText } from '../../i18n/server-messages.ts';
@@ -18,7 +19,7 @@ import { Done } from '../replies.ts';
 import type { Target } from '../roles.ts';
 
 const Kind = Type.Union(LIST_KINDS.map((k) => Type.Literal(k)));
-const Level = Type.Union([Type.Literal('domain'), Type.Literal('address')]);
+const Level = Type.Union(LIST_SCOPES.map((s) => Type.Literal(s)));
 const Owner = Type.String({ minLength: 1, maxLength: 320 });
 const Ref = { direction: MailDirection, kind: Kind, scope: Level, owner: Owner };
 const RefQuery = Type.Object(Ref);
@@ -33,7 +34,8 @@ const EntryBody = Type.Object({
   note: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
-export function ownerTarget(ref: { scope: 'domain' | 'address'; owner: string }): Target {
+export function ownerTarget(ref: { scope: ListScope; owner: string }): Target {
+  if (ref.scope === 'appliance') return { system: true };
   return ref.scope === 'domain' ? { domain: ref.owner.trim().toLowerCase().replace(/^@/, '') } : { address: ref.owner.trim().toLowerCase() };
 }
 
@@ -88,7 +90,8 @@ export default async function listRoutes(fastify: FastifyInstance, ctx: ConsoleC
 
   app.get('/api/lists/export', { config: { access: { roles: 'any', targets: queryTarget } }, schema: { querystring: RefQuery } }, async (req, reply) => {
     const ref = req.query;
-    const name = `${ref.direction}-${ref.kind}-${ref.owner.replace(/[^A-Za-z0-9.@_-]/g, '_')}.csv`;
+    const owner = ref.scope === 'appliance' ? 'appliance' : ref.owner.replace(/[^A-Za-z0-9.@_-]/g, '_');
+    const name = `${ref.direction}-${ref.kind}-${owner}.csv`;
     reply.header('content-disposition', `attachment; filename="${name}"`).type('text/csv; charset=utf-8');
     return provider().exportText(ref);
   });

@@ -1,6 +1,8 @@
 // The SNMP subagent against a real snmpd (net-snmp's daemon, started by the test as the AgentX
 // master on loopback ports) and read with the real snmpwalk: the Mailmoat subtree answers with the
-// daemon's numbers, and a disk trap reaches a trap receiver through snmpd.
+// daemon's numbers (freshclam's failed checks and the tagged count among them), and a disk trap
+// reaches a trap receiver through snmpd. The MIB file defines every object the subagent serves, at
+// the OID it serves it.
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -11,8 +13,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { SnmpSubagent, type MailmoatStats } from '../../../appliance/system/snmp-agent.ts';
-import { MAILMOAT_OID, TRAPS } from '../../../appliance/system/snmp-mib.ts';
+import { readFileSync } from 'node:fs';
+import { MAILMOAT_OID, SCALARS, TRAPS } from '../../../appliance/system/snmp-mib.ts';
 import { renderSnmpd } from '../../../appliance/system/system-config-files.ts';
+import { freshclamFigures } from '../../../appliance/system/system-services.ts';
 
 const run = promisify(execFile);
 
@@ -27,12 +31,31 @@ async function freePort(): Promise<number> {
 }
 
 const stats: MailmoatStats = {
-  messagesIn: 1234, messagesOut: 1200, spam: 30, virus: 2, quarantined: 25, rejected: 7, authFailures: 42,
+  messagesIn: 1234, messagesOut: 1200, spam: 30, virus: 2, quarantined: 25, rejected: 7, authFailures: 42, tagged: 17,
   queueLength: 3, queueOldestAgeSeconds: 95, quarantineBytes: 10 * 1024 * 1024,
   diskSystemPercent: 41, diskDataPercent: 83, diskState: 'warning',
   services: [{ name: 'mailmoat', state: 'active' }, { name: 'clamav-daemon', state: 'failed' }],
   signatures: { version: 27470, ageSeconds: 200_000 },
+  freshclam: { failuresInARow: 3, lastFailureAgeSeconds: 3600 },
 };
+
+test('freshclam\'s log status becomes the MIB\'s figures', (t) => {
+  const now = Date.parse('2026-11-30T12:00:00Z');
+  t.deepEqual(freshclamFigures({ failuresInARow: 2, failingLong: false, failingSince: '2026-11-30T10:00:00.000Z', lastFailureAt: '2026-11-30T11:00:00.000Z' }, now),
+    { failuresInARow: 2, lastFailureAgeSeconds: 3600 });
+  t.deepEqual(freshclamFigures({ failuresInARow: 0, failingLong: false }, now), { failuresInARow: 0 }, 'no failure logged: the MIB says 4294967295');
+});
+
+test('the MIB file defines each object the subagent serves under the OID it serves it at', (t) => {
+  const mib = readFileSync(new URL('../../../mibs/MAILMOAT-MIB.txt', import.meta.url), 'utf8');
+  // The parents of the scalars' subtrees, as the MIB names them (mmObjects is mailmoat 1).
+  const parents: Record<string, string> = { 1: 'mmMail', 2: 'mmQueue', 3: 'mmStorage', 6: 'mmAntivirus' };
+  for (const [name, s] of Object.entries(SCALARS)) {
+    const [group, arc] = s.oid.slice(`${MAILMOAT_OID}.1.`.length).split('.');
+    t.regex(mib, new RegExp(`\\n${name} OBJECT-TYPE\\n(?:(?!OBJECT-TYPE)[\\s\\S])*?::= \\{ ${parents[group]} ${arc} \\}`), name);
+    t.true(new RegExp(`mmObjectGroup OBJECT-GROUP\\s+OBJECTS \\{[^}]*\\b${name}\\b`).test(mib), `${name} is in mmObjectGroup`);
+  }
+});
 
 test('snmpwalk of the Mailmoat subtree answers through snmpd, and traps are forwarded', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-snmpd-'));
@@ -79,6 +102,16 @@ test('snmpwalk of the Mailmoat subtree answers through snmpd, and traps are forw
     t.is(values.get(`.${MAILMOAT_OID}.1.4.1.3.2`), 'INTEGER: 3');
     t.is(values.get(`.${MAILMOAT_OID}.1.6.1.0`), 'Gauge32: 27470');
     t.is(values.get(`.${MAILMOAT_OID}.1.6.2.0`), 'Gauge32: 200000');
+    t.is(values.get(`.${MAILMOAT_OID}.1.1.8.0`), 'Counter32: 17', 'mmTagged');
+    t.is(values.get(`.${MAILMOAT_OID}.1.6.3.0`), 'Gauge32: 3', 'mmFreshclamFailures');
+    t.is(values.get(`.${MAILMOAT_OID}.1.6.4.0`), 'Gauge32: 3600', 'mmFreshclamLastFailureAge');
+
+    // freshclam working again with no failure left in its log: 0 and "none".
+    stats.freshclam = { failuresInARow: 0 };
+    await agent.refresh();
+    const fresh = await run('snmpget', ['-v2c', '-c', 'mmtest', '-On', `127.0.0.1:${snmpPort}`, `.${MAILMOAT_OID}.1.6.3.0`, `.${MAILMOAT_OID}.1.6.4.0`]);
+    t.regex(fresh.stdout, /\.1\.6\.3\.0 = Gauge32: 0\n/);
+    t.regex(fresh.stdout, /\.1\.6\.4\.0 = Gauge32: 4294967295/);
 
     // New numbers show after a refresh.
     stats.messagesIn = 1240;

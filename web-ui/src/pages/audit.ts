@@ -17,21 +17,22 @@ interface Entry { at: string; actor: string; role?: string; ip: string; action: 
 const slug = (value: string) => value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 const known = (key: string): key is MessageKey => isMessageKey(key);
 
-/** The quarantine action a record names, in words. */
-function actionWord(v: unknown): string {
-  const key = `quarantine.action.${String(v)}`;
+/** The quarantine's or the mail queue's action a record names, in words. */
+function actionWord(v: unknown, area = 'quarantine'): string {
+  const key = `${area}.action.${String(v)}`;
   return known(key) ? t(key) : String(v);
 }
+const areaOf = (e: Entry) => (e.action.includes('/api/queue/') ? 'queue' : 'quarantine');
 
 /** What was done, in words: the catalog's sentence for the recorded action, else the action as recorded. */
 export function actionText(e: Entry): string {
   const key = `auditAction.${slug(e.action)}`;
-  return known(key) ? t(key, { action: actionWord(e.detail?.action) }) : e.action;
+  return known(key) ? t(key, { action: actionWord(e.detail?.action, areaOf(e)) }) : e.action;
 }
 
 /** A detail's value as a person reads it: lists counted or joined, yes/no, nested facts as pairs. */
-function value(k: string, v: unknown): string {
-  if (k === 'action') return actionWord(v);
+function value(k: string, v: unknown, area?: string): string {
+  if (k === 'action') return actionWord(v, area);
   if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
   if (Array.isArray(v)) return v.every((x) => typeof x === 'string' || typeof x === 'number') ? v.join(', ') : String(v.length);
   if (v && typeof v === 'object') return Object.entries(v).map(([pk, pv]) => `${label(pk)}: ${value(pk, pv)}`).join(', ');
@@ -39,13 +40,17 @@ function value(k: string, v: unknown): string {
 }
 const label = (k: string) => { const key = `auditDetail.${k}`; return known(key) ? t(key) : k; };
 
-/** The details as `label: value` pairs; a record's `params` are its own facts. */
+/**
+ * The details as `label: value` pairs; a record's `params` are its own facts. An action the
+ * catalog words itself keeps its English `words` (the record as the API and CSV give it) out of sight.
+ */
 function details(e: Entry): string {
   const parts: string[] = [];
+  const worded = known(`auditAction.${slug(e.action)}`);
   for (const [k, v] of Object.entries(e.detail ?? {})) {
     if (k === 'params' && v && typeof v === 'object') {
-      for (const [pk, pv] of Object.entries(v)) parts.push(`${label(pk)}: ${value(pk, pv)}`);
-    } else if (!(k === 'action' && known(`auditAction.${slug(e.action)}`))) {
+      for (const [pk, pv] of Object.entries(v)) parts.push(`${label(pk)}: ${value(pk, pv, areaOf(e))}`);
+    } else if (!((k === 'action' || k === 'words') && worded)) {
       parts.push(`${label(k)}: ${value(k, v)}`);
     }
   }

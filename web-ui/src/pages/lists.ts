@@ -1,4 +1,5 @@
-// Lists: every allow/block/condition list, inbound and outbound, at domain or mailbox level.
+// Lists: every allow/block/condition list, inbound and outbound, at mailbox or domain level, and
+// (the appliance admin's) appliance-wide lists that apply to every domain.
 // Search, add (condition lists also take the field, header name and match mode), delete, import
 // a CSV file into the list chosen above and export it in the same format (with an empty template
 // to fill in); an import reports each line it did not take, with why. The domain is picked from
@@ -15,7 +16,8 @@ import { shared } from '../styles.ts';
 import type { SessionUser } from '../app.ts';
 import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
 
-interface Entry { id: string; direction: string; kind: string; scope: 'domain' | 'address'; owner: string; value: string; field?: string; header?: string; mode?: string; note?: string }
+type Level = 'domain' | 'address' | 'appliance';
+interface Entry { id: string; direction: string; kind: string; scope: Level; owner: string; value: string; field?: string; header?: string; mode?: string; note?: string }
 const KINDS = ['sender-allow', 'sender-block', 'recipient-allow', 'recipient-block', 'condition-block', 'condition-allow', 'condition-quarantine', 'sender-lock', 'recipient-lock'];
 const FIELDS = ['subject', 'header', 'envelope-from', 'from-header'];
 
@@ -26,7 +28,7 @@ export class MmLists extends I18nElement {
   declare total: number;
   declare errors: Record<string, string>;
   declare banner: { ok: boolean; text: string } | null;
-  declare ref: { direction: string; kind: string; scope: 'domain' | 'address'; owner: string };
+  declare ref: { direction: string; kind: string; scope: Level; owner: string };
   /** The domains the caller may pick: the admin's are every domain of the appliance. */
   declare domains: string[];
   /** The lines the last import did not take. */
@@ -119,8 +121,11 @@ export class MmLists extends I18nElement {
       <form @submit=${(ev: Event) => this.#search(ev)}><section class="card"><div class="row">
         ${field({ label: t('lists.direction'), value: r.direction, options: [{ value: 'inbound', label: t('lists.inbound') }, { value: 'outbound', label: t('lists.outbound') }], onInput: (v) => set({ direction: v }) })}
         ${field({ label: t('lists.kind'), value: r.kind, options: KINDS.map((k) => ({ value: k, label: t(`lists.kind.${k}` as MessageKey) })), onInput: (v) => set({ kind: v }) })}
-        ${user ? nothing : field({ label: t('lists.level'), value: r.scope, options: [{ value: 'domain', label: t('lists.level.domain') }, { value: 'address', label: t('lists.level.address') }], onInput: (v) => set({ scope: v as 'domain' | 'address' }) })}
-        ${user ? nothing : r.scope === 'domain'
+        ${user ? nothing : field({ label: t('lists.level'), value: r.scope, options: [{ value: 'domain', label: t('lists.level.domain') }, { value: 'address', label: t('lists.level.address') },
+          ...(this.user.role === 'admin' ? [{ value: 'appliance', label: t('lists.level.appliance') }] : [])],
+          // The appliance-wide lists have one owner; the others start from "pick one" again.
+          onInput: (v) => set(v === 'appliance' ? { scope: 'appliance', owner: '*' } : { scope: v as Level, owner: this.ref.scope === 'appliance' ? '' : this.ref.owner }) })}
+        ${user || r.scope === 'appliance' ? nothing : r.scope === 'domain'
           ? field({ label: t('lists.owner'), value: r.owner, onInput: (v) => set({ owner: v }),
             options: [...(this.user.role === 'admin' ? [{ value: '', label: t('lists.allOwners') }] : []), ...this.domains.map((d) => ({ value: d, label: d }))] })
           : field({ label: t('lists.owner'), type: 'email', value: r.owner, onInput: (v) => { this.ref = { ...this.ref, owner: v }; } })}
@@ -134,7 +139,7 @@ export class MmLists extends I18nElement {
         <thead><tr><th>${t('lists.line')}</th><th>${t('lists.lineText')}</th><th>${t('lists.problem')}</th></tr></thead>
         <tbody>${this.skipped.map((x) => html`<tr><td data-label=${t('lists.line')}>${x.line}</td><td class="mono" data-label=${t('lists.lineText')}>${x.text}</td><td data-label=${t('lists.problem')}>${x.error}</td></tr>`)}</tbody></table></div></section>` : nothing}
       ${r.owner ? nothing : html`<p class="muted">${t('lists.pickOwner')}</p>`}
-      ${r.owner ? html`<form @submit=${(ev: Event) => this.#add(ev)}><section class="card"><h2>${t('common.add')}: ${t(`lists.kind.${r.kind}` as MessageKey)} — ${r.owner}</h2><div class="row">
+      ${r.owner ? html`<form @submit=${(ev: Event) => this.#add(ev)}><section class="card"><h2>${t('common.add')}: ${t(`lists.kind.${r.kind}` as MessageKey)} — ${r.scope === 'appliance' ? t('lists.level.appliance') : r.owner}</h2><div class="row">
         ${condition ? field({ label: t('lists.field'), value: e.field, options: FIELDS.map((f) => ({ value: f, label: t(`lists.field.${f}` as MessageKey) })), onInput: (v) => { e.field = v; this.requestUpdate(); } }) : nothing}
         ${condition && e.field === 'header' ? field({ label: t('lists.header'), value: e.header, error: this.errors['/header'], onInput: (v) => { e.header = v; } }) : nothing}
         ${field({ label: t('lists.value'), value: e.value, error: this.errors['/value'], onInput: (v) => { e.value = v; } })}
@@ -146,7 +151,7 @@ export class MmLists extends I18nElement {
       <section class="card"><p>${t('common.total', { count: this.total })}</p>
         ${this.items.length === 0 ? html`<p class="muted">${t('common.noResults')}</p>` : html`<div class="table-wrap"><table class="cards">
           <thead><tr><th>${t('lists.kind')}</th><th>${t('lists.owner')}</th><th>${t('lists.value')}</th><th>${t('lists.note')}</th><th></th></tr></thead>
-          <tbody>${this.items.map((x) => html`<tr><td data-label=${t('lists.kind')}>${directionText(x.direction)} · ${t(`lists.kind.${x.kind}` as MessageKey)}</td><td class="mono address" data-label=${t('lists.owner')}>${x.owner}</td>
+          <tbody>${this.items.map((x) => html`<tr><td data-label=${t('lists.kind')}>${directionText(x.direction)} · ${t(`lists.kind.${x.kind}` as MessageKey)}</td><td class="mono address" data-label=${t('lists.owner')}>${x.scope === 'appliance' ? t('lists.level.appliance') : x.owner}</td>
             <td data-label=${t('lists.value')}>${x.field ? html`${t(`lists.field.${x.field}` as MessageKey)}${x.header ? html` (<span class="mono">${x.header}</span>)` : ''}${x.mode ? ` ${t(`lists.mode.${x.mode}` as MessageKey)}` : ''}: ` : ''}<span class="mono">${x.value}</span></td><td class="muted" data-label=${t('lists.note')}>${x.note ?? ''}</td>
             <td><button class="danger" aria-label=${`${t('common.delete')} ${x.value}`} @click=${() => this.#remove(x.id)}>${t('common.delete')}</button></td></tr>`)}</tbody></table></div>`}
       </section>`;

@@ -22,7 +22,7 @@ import type { SearchCriteria } from '../saved-searches.ts';
 
 interface Item {
   id: string; receivedAt: string; direction: string; sender: string; from?: string; server?: string; messageId?: string; clientIp?: string; clientHost?: string;
-  recipients: { address: string; original?: string; status: string; class?: string }[]; subject: string; status: string; size: number;
+  recipients: { address: string; original?: string; status: string; class?: string; tagged?: boolean }[]; subject: string; status: string; size: number;
   delivery?: { at: string; host: string; port: number; code: number; reply: string };
 }
 interface Detail extends Item {
@@ -196,7 +196,7 @@ export class MmMessages extends I18nElement {
       <p><span class="mono">${d.id}</span> · ${directionText(d.direction)} · <span class="mono">${d.messageId ?? ''}</span></p>
       ${d.client ? html`<p><strong>${t('messages.client')}:</strong> <span class="mono">${d.client.hostname} [${d.client.ip}] HELO ${d.client.helo}${d.client.tls ? ' TLS' : ''}</span></p>` : nothing}
       ${d.reply ? html`<p><strong>${t('messages.reply')}:</strong> <span class="mono">${d.reply}</span></p>` : nothing}
-      <table><tbody>${d.recipients.map((r) => html`<tr><td class="mono">${r.address}</td><td>${statusText(r.status)}</td><td>${r.class ?? ''}</td></tr>`)}</tbody></table>
+      <table><tbody>${d.recipients.map((r) => html`<tr><td class="mono">${r.address}</td><td>${statusText(r.status)}</td><td>${r.class ?? ''}${r.tagged ? ` (${t('messages.tagged')})` : ''}</td></tr>`)}</tbody></table>
       <h2>${t('messages.attempts')}</h2>
       ${d.attempts.length === 0 ? html`<p class="muted">${t('messages.noAttempts')}</p>` : html`<div class="table-wrap"><table><tbody>
         ${d.attempts.map((a) => html`<tr><td>${formatTime(lang(), a.at, zoneOf(d))}</td><td class="mono">${a.host}:${a.port}</td><td class="mono">${a.recipients.join(', ')}</td><td class="mono">${a.reply || a.code}</td></tr>`)}</tbody></table></div>`}

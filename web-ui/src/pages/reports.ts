@@ -1,24 +1,55 @@
 // Reports: a domain admin (or the admin) edits a domain's report settings — digests, actions
-// offered in them, the domain report, the notice contact — with a form generated from the
-// configuration schema, sends the domain report now for a chosen day or week, and previews the
+// offered in them, the domain report, the notice contact — in a settings form like the appliance's
+// (config/settings-groups.ts DOMAIN_SETTINGS_GROUPS, labels and help in ja/en), saved with the
+// domain; sends the domain report now for a chosen day or week, and previews the
 // domain report or a mailbox's next digest as the mail will show it (a sandboxed document from
 // the server). A mailbox user turns their own digest on or off and previews it. Every account
 // manages its saved searches mailed on a schedule here too (saved from the message log).
 import { css, html, nothing } from 'lit';
-import { api } from '../api.ts';
+import { keyed } from 'lit/directives/keyed.js';
+import { api, ApiFailure } from '../api.ts';
 import { describeFailure } from '../failure.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
-import { schemaForm } from '../schema-form.ts';
 import { shared } from '../styles.ts';
-import { loadConfigSchema, subSchema, validate, type Schema } from '../validate.ts';
 import type { SessionUser } from '../app.ts';
+import type { SettingsSource } from '../settings-form.ts';
+import { DOMAIN_SETTINGS_GROUPS, setValueAt, valueAt } from '../../../appliance/config/settings-groups.ts';
+import { settingsText } from '../../../appliance/i18n/settings-texts.ts';
 import '../saved-searches.ts';
+import '../settings-form.ts';
 
 type Domain = { name: string; timezone?: string; reports: Record<string, unknown> } & Record<string, unknown>;
 interface Banner { ok: boolean; text: string }
 
 const today = () => new Date().toISOString().slice(0, 10);
+
+const POINTERS = DOMAIN_SETTINGS_GROUPS.reports;
+/** A setting's place in the domain: `/domains/*` off its pointer. */
+const inDomain = (pointer: string) => pointer.slice('/domains/*'.length);
+
+/** The domain's report settings for the settings form: read from the domain, saved with it. */
+function reportsSource(d: Domain): SettingsSource {
+  const read = (doc: Domain) => Object.fromEntries(POINTERS.map((p) => [p, structuredClone(valueAt(doc, inDomain(p)))]));
+  return {
+    title: () => settingsText(lang(), 'group.reports'),
+    pointers: POINTERS,
+    load: async () => read(d),
+    async save(values) {
+      const next = structuredClone(d);
+      for (const p of POINTERS) setValueAt(next, inDomain(p), values[p]);
+      try {
+        await api('PUT', `/api/domains/${encodeURIComponent(d.name)}`, next);
+      } catch (err) {
+        // The server's problems are relative to the domain; the form's pointers start at /domains/*.
+        if (err instanceof ApiFailure) throw new ApiFailure(err.status, err.code, err.message, err.problems.map((x) => ({ ...x, path: `/domains/*${x.path}` })), err.fromServer);
+        throw err;
+      }
+      d.reports = next.reports;
+      return read(d);
+    },
+  };
+}
 
 export class MmReports extends I18nElement {
   static override properties = {
@@ -34,7 +65,6 @@ export class MmReports extends I18nElement {
   declare preview: string | null;
   declare subscription: { address: string; subscribed: boolean; digestEnabled: boolean } | null;
   declare address: string;
-  schema: Schema | null = null;
   defaultZone = '';
   // A report is longer than a quarantined message's preview.
   static override styles = [shared, css`iframe.preview { height: 36rem; }`];
@@ -62,8 +92,7 @@ export class MmReports extends I18nElement {
         this.subscription = await api('GET', '/api/reports/subscription');
         return;
       }
-      const [schema, list] = await Promise.all([loadConfigSchema(), api<{ items: Domain[]; defaultTimezone: string }>('GET', '/api/domains')]);
-      this.schema = subSchema(schema, 'domains', 'items', 'reports');
+      const list = await api<{ items: Domain[]; defaultTimezone: string }>('GET', '/api/domains');
       this.defaultZone = list.defaultTimezone;
       this.domains = list.items;
       this.selected ||= list.items[0]?.name ?? '';
@@ -83,27 +112,6 @@ export class MmReports extends I18nElement {
 
   get #domain(): Domain | undefined {
     return this.domains?.find((d) => d.name === this.selected);
-  }
-
-  async #save(ev: Event): Promise<void> {
-    ev.preventDefault();
-    const d = this.#domain!;
-    const problems = validate(this.schema!, d.reports);
-    if (Object.keys(problems).length) {
-      this.errors = problems;
-      this.banners = { ...this.banners, settings: { ok: false, text: t('error.invalid') } };
-      return;
-    }
-    try {
-      // The server's problems are relative to the domain: keep those of the reports, as the form's.
-      await api('PUT', `/api/domains/${encodeURIComponent(d.name)}`, d);
-      this.errors = {};
-      this.banners = { ...this.banners, settings: { ok: true, text: t('common.saved') } };
-    } catch (err) {
-      const f = describeFailure(err);
-      this.errors = Object.fromEntries(Object.entries(f.errors).filter(([p]) => p.startsWith('/reports')).map(([p, v]) => [p.slice('/reports'.length), v]));
-      this.banners = { ...this.banners, settings: { ok: false, text: f.text } };
-    }
   }
 
   async #sendNow(ev: Event): Promise<void> {
@@ -153,17 +161,14 @@ export class MmReports extends I18nElement {
   override render() {
     if (this.user.role === 'user') return html`<h1>${t('reports.title')}</h1>${this.#mailbox()}<mm-saved-searches></mm-saved-searches>`;
     const d = this.#domain;
-    if (!this.domains || !this.schema) return html`<h1>${t('reports.title')}</h1><p>${t('common.loading')}</p>${this.#banner('load')}`;
+    if (!this.domains) return html`<h1>${t('reports.title')}</h1><p>${t('common.loading')}</p>${this.#banner('load')}`;
     const s = this.send;
     return html`<h1>${t('reports.title')}</h1>
       ${field({ label: t('reports.domain'), value: this.selected, options: this.domains.map((x) => ({ value: x.name, label: x.name })),
         onInput: (v) => { this.selected = v; this.errors = {}; this.preview = null; } })}
       ${d ? html`
-      <form @submit=${(e: Event) => this.#save(e)}><section class="card"><h2>${t('reports.settings')}</h2>
-        <p class="muted">${t('reports.settingsHelp', { zone: d.timezone ?? this.defaultZone })}</p>
-        ${schemaForm(this.schema, d.reports, this.errors, () => this.requestUpdate())}
-        ${this.#banner('settings')}
-        <div class="actions"><button type="submit">${t('common.save')}</button></div></section></form>
+      <p class="muted">${t('reports.settingsHelp', { zone: d.timezone ?? this.defaultZone })}</p>
+      ${keyed(d.name, html`<mm-settings-group .source=${reportsSource(d)}></mm-settings-group>`)}
       <form @submit=${(e: Event) => this.#sendNow(e)}><section class="card"><h2>${t('reports.sendNow')}</h2>
         ${field({ label: t('reports.date'), type: 'date', value: s.date, onInput: (v) => { this.send = { ...s, date: v }; } })}
         ${field({ label: t('reports.period'), value: s.period, options: [{ value: 'day', label: t('reports.period.day') }, { value: 'week', label: t('reports.period.week') }],

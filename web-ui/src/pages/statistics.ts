@@ -12,7 +12,7 @@ import { query } from '../dates.ts';
 import { describeFailure } from '../failure.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
-import { bucketLabel, chart, counterName, OUTCOMES, singleChart, THREATS, TRAFFIC, type Series } from '../stats-chart.ts';
+import { bucketLabel, chart, counterName, hasQueue as sampledQueue, OUTCOMES, scoreChart, sizeCharts, THREATS, TRAFFIC, type Series } from '../stats-chart.ts';
 import { shared } from '../styles.ts';
 import type { Counter } from '../../../appliance/stats/counters.ts';
 import { TOP_KINDS, type TopKind } from '../../../appliance/stats/top.ts';
@@ -20,7 +20,7 @@ import type { StatisticsScores, StatisticsTop } from '../../../appliance/api/pro
 import type { MessageKey } from '../../../appliance/i18n/catalog.ts';
 
 const PERIODS = ['day', 'week', 'month', 'year'] as const;
-const TABLE: Counter[] = ['received', 'outbound', 'delivered', 'deferred', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize', 'spam', 'phish', 'virus', 'blocked'];
+const TABLE: Counter[] = ['received', 'outbound', 'delivered', 'tagged', 'deferred', 'quarantined', 'rejected', 'deleted', 'bounced', 'refusedRcpt', 'oversize', 'spam', 'phish', 'virus', 'blocked'];
 const BYTES: Counter[] = ['receivedBytes', 'outboundBytes'];
 
 const TOP_ROWS = 20;
@@ -87,23 +87,15 @@ export class MmStatistics extends I18nElement {
 
   /** The queue (the whole box only) and the quarantine over the period, as sampled. */
   #sizes(s: Series) {
-    const labels = s.points.map((p) => bucketLabel(s, p.start));
-    const sampled = s.points.some((p) => p.gauges);
-    const hasQueue = s.points.some((p) => p.gauges?.average.queue !== undefined);
-    const values = (g: 'queue' | 'quarantined') => s.points.map((p) => p.gauges?.average[g] ?? 0);
     return html`<section class="card"><h2 class="flush-top">${t('stats.sizes')}</h2>
-      ${sampled ? html`
-        ${hasQueue ? singleChart(`${t('stats.g.queue')} — ${this.#range(s)}`, labels, t('stats.g.queue'), values('queue'), '#546e7a') : nothing}
-        ${singleChart(`${t('stats.g.quarantined')} — ${this.#range(s)}`, labels, t('stats.g.quarantined'), values('quarantined'), '#f5a623')}`
-        : html`<p class="muted">${t('stats.sizes.none')}</p>`}
+      ${sizeCharts(s, this.#range(s)) ?? html`<p class="muted">${t('stats.sizes.none')}</p>`}
     </section>`;
   }
 
   #scores(sc: StatisticsScores) {
-    const labels = sc.bins.map((_, i) => String(i * sc.binWidth));
     return html`<section class="card"><h2 class="flush-top">${t('stats.scores')}</h2>
       <p class="muted">${t('stats.scores.note', { first: sc.firstDay, last: sc.lastDay })}</p>
-      ${singleChart(`${t('stats.scores')} — ${sc.firstDay} – ${sc.lastDay}`, labels, t('stats.scores.messages'), sc.bins, '#c62828')}
+      ${scoreChart(sc)}
       <div class="actions"><a class="button secondary" href=${`/api/stats/scores/export${query(this.#params())}`} download>${t('stats.exportScores')}</a></div>
     </section>`;
   }
@@ -139,7 +131,7 @@ export class MmStatistics extends I18nElement {
     const s = this.series;
     const admin = this.user?.role === 'admin';
     const num = (n: number) => n.toLocaleString(lang() === 'ja' ? 'ja-JP' : 'en-US');
-    const hasQueue = !!s?.points.some((p) => p.gauges?.average.queue !== undefined);
+    const hasQueue = !!s && sampledQueue(s);
     const gauge = (p: Series['points'][number], g: 'queue' | 'quarantined') =>
       (p.gauges?.average[g] === undefined ? '' : `${num(p.gauges.average[g])} / ${num(p.gauges.peak[g] ?? 0)}`);
     return html`<h1>${t('stats.title')}</h1>
