@@ -161,14 +161,19 @@ export interface UpdateStatus {
   fallback: { from: SlotName; reason: string; at: string } | null;
   /** The state of an install from the console or API (none since the daemon started). */
   install: InstallState | null;
+  /** A bundle uploaded and checked, waiting for "install" (the console shows it first). */
+  bundle: UploadedBundle | null;
 }
+
+export interface UploadedBundle extends BundleInfo { size: number; uploadedAt: string }
 
 export type InstallState =
   | { state: 'installing'; percent: number; message: string; startedAt: string }
-  | { state: 'installed'; slot: SlotName | null; version: string | null; startedAt: string; finishedAt: string }
+  | { state: 'installed'; slot: SlotName | null; version: string | null; startedAt: string; finishedAt: string; rebooting?: boolean }
   | { state: 'failed'; error: string; startedAt: string; finishedAt: string };
 
-export async function readUpdateStatus(dataDir: string, cmdline: string, version: string, install: InstallState | null): Promise<UpdateStatus> {
+export async function readUpdateStatus(dataDir: string, cmdline: string, version: string, install: InstallState | null,
+  bundle: UploadedBundle | null = null): Promise<UpdateStatus> {
   const booted = bootedSlot(cmdline) ?? null;
   const records = parseRaucStatus((await readText(path.join(dataDir, 'rauc', 'central.raucs'))) ?? '');
   const checkText = await readText(path.join(updatesDir(dataDir), 'slot-check.json'));
@@ -187,7 +192,40 @@ export async function readUpdateStatus(dataDir: string, cmdline: string, version
     installedAt: records[name]?.installedAt ?? null,
     booted: name === booted,
   }));
-  return { booted, version, slots, lastCheck, fallback, install };
+  return { booted, version, slots, lastCheck, fallback, install, bundle };
+}
+
+/** What a bundle says of itself (its signed manifest), read by `rauc info` before it is installed. */
+export interface BundleInfo { compatible: string; version: string; description: string; build: string }
+
+/**
+ * Checks a bundle's signature against the image's keyring and reads its manifest (`rauc info`: a
+ * verity bundle carries the manifest in its signature, so nothing is mounted and no root is needed).
+ * A refusal is rejected with RAUC's own reason.
+ */
+export function raucInfo(file: string, rauc = 'rauc'): Promise<BundleInfo> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(rauc, ['info', '--output-format=json', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d; });
+    child.stderr.on('data', (d: Buffer) => { err += d; });
+    child.on('error', (e) => reject(new Error(`cannot run ${rauc}: ${e.message}`)));
+    child.on('close', (code) => {
+      if (code !== 0) {
+        const lines = err.split(/[\r\n]+/).map((l) => l.replace(/^rauc-\w+: [\d:.]+: /, '').trim()).filter(Boolean);
+        reject(new Error(lines.filter((l) => /error|fail|refus|invalid|not /i.test(l)).pop() ?? lines.pop() ?? `exit status ${code}`));
+        return;
+      }
+      try {
+        const m = JSON.parse(out) as Partial<Record<keyof BundleInfo, unknown>>;
+        const text = (v: unknown) => (typeof v === 'string' ? v : '');
+        resolve({ compatible: text(m.compatible), version: text(m.version), description: text(m.description), build: text(m.build) });
+      } catch {
+        reject(new Error('rauc info gave no manifest'));
+      }
+    });
+  });
 }
 
 /** Runs `rauc install FILE` (through RAUC's D-Bus service), reporting its progress lines. */

@@ -1,7 +1,8 @@
 // System updates through the console API (appliance/api/routes/updates.ts): admin only; the
 // bundle is streamed to the data partition and handed to `rauc install` in the background (here a
-// stand-in script that behaves as RAUC does: progress lines, its status file, an error line and
-// exit status 1 for a bundle it refuses); the state is polled; install and reboot are audited; the
+// stand-in script that behaves as RAUC does, test/helpers/rauc.ts); or, the console's way, checked
+// by `rauc info` first (version and notes shown, a refused one gone) and installed on a second
+// request, rebooting when installed; the state is polled; install and reboot are audited; the
 // reboot is asked of root through a request file; a box not booted from a slot refuses updates;
 // and the status tells which slot runs and why it fell back.
 import test from 'ava';
@@ -12,23 +13,7 @@ import { ConfigService } from '../../appliance/config/config-service.ts';
 import { createConsoleServer } from '../../appliance/api/server.ts';
 import { openStore } from '../../appliance/store/store.ts';
 import { PASSWORD } from '../helpers/console-api.ts';
-
-/** A stand-in for rauc: refuses a bundle that says "unsigned", else reports progress and records slot B. */
-async function fakeRauc(dir: string, dataDir: string): Promise<string> {
-  const file = path.join(dir, 'fake-rauc');
-  await writeFile(file, `#!/bin/sh
-[ "$1" = install ] || exit 2
-bundle=$2
-if grep -q unsigned "$bundle"; then echo "installing $bundle: LastError: signature verification failed: no certificate matches" >&2; exit 1; fi
-echo "  0% Installing"
-echo " 40% Copying image to rootfs.1"
-mkdir -p ${dataDir}/rauc
-printf '[slot.rootfs.1]\\nbundle.version=0.1.1\\ninstalled.timestamp=2026-11-30T14:10:00Z\\n' > ${dataDir}/rauc/central.raucs
-echo "100% Installing done."
-`);
-  await chmod(file, 0o755);
-  return file;
-}
+import { standInBundle, standInRauc } from '../helpers/rauc.ts';
 
 async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
   for (;;) {
@@ -42,7 +27,7 @@ test('admins install a bundle into the other slot, poll its progress and ask for
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
   const store = await openStore(dataDir);
   const config = await ConfigService.open(store);
-  const rauc = await fakeRauc(dataDir, dataDir);
+  const rauc = await standInRauc(dataDir, dataDir);
   const server = await createConsoleServer({ store, config, dataDir, log: () => undefined,
     updates: { rauc, cmdline: 'BOOT_IMAGE=/vmlinuz root=PARTUUID=x rauc.slot=A ro quiet' } });
   await server.context.setup.complete('test');
@@ -67,13 +52,13 @@ test('admins install a bundle into the other slot, poll its progress and ask for
   t.deepEqual(before.slots.map((s: { name: string; booted: boolean }) => [s.name, s.booted]), [['A', true], ['B', false]]);
 
   // A bundle RAUC refuses: the state says why, the upload is gone, the refusal is audited.
-  const refused = await upload(Buffer.from('an unsigned bundle'));
+  const refused = await upload(standInBundle({ unsigned: true }));
   t.is(refused.statusCode, 202, refused.body);
   const failed = await until(async () => { const s = await status(); return s.install.state === 'installing' ? undefined : s.install; });
   t.like(failed, { state: 'failed', error: 'installing ' + path.join(dataDir, 'updates', 'upload.raucb') + ': LastError: signature verification failed: no certificate matches' });
   await t.throwsAsync(stat(path.join(dataDir, 'updates', 'upload.raucb')));
 
-  const accepted = await upload(Buffer.alloc(256 * 1024, 7));
+  const accepted = await upload(standInBundle({ size: 256 * 1024 }));
   t.is(accepted.statusCode, 202, accepted.body);
   t.like(accepted.json(), { install: { state: 'installing' } });
   const installed = await until(async () => { const s = await status(); return s.install.state === 'installing' ? undefined : s; });
@@ -116,4 +101,63 @@ test('the status tells a fallback and the last check; a box not booted from a sl
   const refused = await server.app.inject({ method: 'POST', url: '/api/system/update', payload: Buffer.from('x'), headers: { ...root, 'content-type': 'application/octet-stream' } });
   t.is(refused.statusCode, 409);
   t.regex(refused.json().error.message, /not started from an update slot/);
+});
+
+test('the console\'s way: a bundle is checked and described first, installed on request and rebooted into; a refused one is gone', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
+  const store = await openStore(dataDir);
+  const config = await ConfigService.open(store);
+  const rauc = await standInRauc(dataDir, dataDir, { slot: 'A' });
+  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined, updates: { rauc, cmdline: 'root=PARTUUID=x rauc.slot=B ro' } });
+  await server.context.setup.complete('test');
+  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
+  await server.context.users.create({ username: 'alice', role: 'domain-admin', domains: [], password: PASSWORD, language: 'en' });
+  const login = async (username: string) => {
+    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
+    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
+  };
+  const root = await login('root');
+  const alice = await login('alice');
+  const upload = (body: Buffer, as = root) => server.app.inject({
+    method: 'POST', url: '/api/system/update/bundle', payload: body, headers: { ...as, 'content-type': 'application/octet-stream' },
+  });
+  const status = async () => (await server.app.inject({ method: 'GET', url: '/api/system/update', headers: root })).json();
+  const install = (reboot: boolean, as = root) => server.app.inject({ method: 'POST', url: '/api/system/update/bundle/install', payload: { reboot }, headers: as });
+  const kept = path.join(dataDir, 'updates', 'upload.raucb');
+
+  t.is((await upload(standInBundle(), alice)).statusCode, 403);
+  t.is((await install(true)).statusCode, 409, 'nothing uploaded yet');
+
+  const refused = await upload(standInBundle({ unsigned: true }));
+  t.is(refused.statusCode, 400);
+  t.is(refused.json().error.message, 'The update bundle was refused: Failed to verify bundle signature: signature verification failed: no certificate matches');
+  await t.throwsAsync(stat(kept));
+  t.is((await status()).bundle, null);
+
+  const body = standInBundle({ version: '0.2.0', description: 'Mailmoat 0.2.0: queue page, faster export', size: 64 * 1024 });
+  const checked = await upload(body);
+  t.is(checked.statusCode, 200, checked.body);
+  t.like(checked.json().bundle, { version: '0.2.0', description: 'Mailmoat 0.2.0: queue page, faster export', compatible: 'mailmoat-amd64', size: body.length });
+  t.like((await status()), { booted: 'B', install: null, bundle: { version: '0.2.0' } }, 'a reload of the page shows the bundle waiting');
+  t.is((await stat(kept)).size, body.length);
+
+  // Discarded, then uploaded again and installed with the reboot.
+  t.is((await server.app.inject({ method: 'DELETE', url: '/api/system/update/bundle', headers: root })).statusCode, 200);
+  await t.throwsAsync(stat(kept));
+  t.is((await status()).bundle, null);
+  t.is((await upload(body)).statusCode, 200);
+  t.is((await install(true, alice)).statusCode, 403);
+  const started = await install(true);
+  t.is(started.statusCode, 202, started.body);
+  const done = await until(async () => { const s = await status(); return s.install.state === 'installing' ? undefined : s; });
+  t.like(done, { bundle: null, install: { state: 'installed', slot: 'A', version: '0.2.0', rebooting: true } });
+  t.regex(await readFile(path.join(dataDir, 'updates', 'reboot-request'), 'utf8'), /to start system A \(0\.2\.0\)/);
+  await t.throwsAsync(stat(kept));
+  t.is((await install(true)).statusCode, 409, 'the bundle was used up');
+
+  const actions = (await server.app.inject({ method: 'GET', url: '/api/audit?limit=50', headers: root })).json().items.map((r: { action: string }) => r.action);
+  for (const action of ['POST /api/system/update/bundle', 'DELETE /api/system/update/bundle', 'POST /api/system/update/bundle/install', 'update.installed']) {
+    t.true(actions.includes(action), `${action} is not in the audit log: ${actions}`);
+  }
 });
