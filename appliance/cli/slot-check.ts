@@ -11,7 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import {
-  bootState, bootedSlot, checkSlot, isTrial, otherSlot, parseGrubEnv, parseRaucStatus, updatesDir, writeRecord,
+  bootState, bootedSlot, checkSlot, isTrial, otherSlot, parseGrubEnv, parseRaucStatus, retried, updatesDir, writeRecord,
   type CheckRecord, type HealthProbe, type SlotName,
 } from '../system/updates.ts';
 
@@ -19,6 +19,12 @@ const exec = promisify(execFile);
 const GRUBENV = '/boot/efi/grub/grubenv';
 const READY_FILE = '/run/mailmoat/ready';
 const MAX_TRIES = 3;
+
+/** `rauc ARGS`, tried again twice, 15 s apart (see `retried`). */
+async function rauc(args: string[]): Promise<void> {
+  await retried(() => exec('rauc', args), { times: 3, pauseMs: 15_000,
+    onRetry: (err, tried) => console.error(`slot-check: rauc ${args.join(' ')} failed (try ${tried}): ${err.message.trim().split('\n').pop()}; trying again in 15 s`) });
+}
 
 function smtpGreets(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -94,7 +100,7 @@ export async function run(args: string[]): Promise<number> {
   await record({ result: 'checking' });
   const outcome = await checkSlot({ slot, boot, trial, probe, limitMs, pollMs: 5000 });
   if (outcome.result === 'good') {
-    await exec('rauc', ['status', 'mark-good']);
+    await rauc(['status', 'mark-good']);
     await writeRecord(dataDir, `confirmed-${slot}`, `${stamp}\n`);
     await record({ result: 'good' });
     console.log(`slot-check: system ${slot} is healthy and marked good`);
@@ -109,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
   await record({ result: 'bad', reason: outcome.reason, fellBackTo: to });
   await writeRecord(dataDir, 'fallback.json', JSON.stringify({ from: slot, to, reason: outcome.reason, at: new Date().toISOString() }) + '\n');
   console.error(`slot-check: system ${slot} is not healthy: ${outcome.reason}; marking it bad and rebooting into system ${to}`);
-  await exec('rauc', ['status', 'mark-bad', 'booted']);
+  await rauc(['status', 'mark-bad', 'booted']);
   await exec('systemctl', ['reboot']);
   return 1;
 }

@@ -119,6 +119,26 @@ export async function checkSlot(o: SlotCheckOptions): Promise<SlotCheckResult> {
   return { result: 'bad', reason: why, fallBack: o.trial && o.boot.slots[other].ok };
 }
 
+/**
+ * Runs `attempt` until it succeeds, at most `times` times, pausing `pauseMs` between tries; the last
+ * failure is thrown. For RAUC's commands at boot: they go through its D-Bus service, whose first
+ * start can outlast the call's timeout on a busy box ("GetSlotStatus: Timeout was reached"), and a
+ * slot left unconfirmed for that would be given up after three boots.
+ */
+export async function retried<T>(attempt: () => Promise<T>, o: { times: number; pauseMs: number; onRetry?: (err: Error, tried: number) => void;
+  sleep?: (ms: number) => Promise<void> }): Promise<T> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let tried = 1; ; tried++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (tried >= o.times) throw err;
+      o.onRetry?.(err as Error, tried);
+      await sleep(o.pauseMs);
+    }
+  }
+}
+
 /** A slot is on trial while RAUC's install stamp for it differs from the one recorded when it was last found good. */
 export function isTrial(installedAt: string | undefined, confirmed: string | undefined): boolean {
   return (installedAt ?? 'factory') !== (confirmed ?? '');

@@ -1,14 +1,15 @@
 // The A/B update logic that needs no box (appliance/system/updates.ts): GRUB's environment block
 // and RAUC's status file read as GRUB and RAUC write them, the booted slot from the kernel command
 // line, and the boot's health gate — healthy marks good; one daemon restart is tolerated, a second
-// fails at once; a slot on trial falls back only to a bootable other slot, a proven slot never.
+// fails at once; a slot on trial falls back only to a bootable other slot, a proven slot never;
+// RAUC's commands tried again after a failure (a D-Bus timeout at boot), the last failure kept.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  bootState, bootedSlot, checkSlot, isTrial, parseGrubEnv, parseRaucStatus, type HealthProbe,
+  bootState, bootedSlot, checkSlot, isTrial, parseGrubEnv, parseRaucStatus, retried, type HealthProbe,
 } from '../../../appliance/system/updates.ts';
 
 const editenv = path.resolve(import.meta.dirname, '../../../image/overlay/usr/local/sbin/grub-editenv');
@@ -103,4 +104,24 @@ test('never healthy: bad at the limit; no fallback for a proven slot or to a slo
   // A probe that throws counts as not healthy, with its message as the reason.
   const thrown = { probe: async (): Promise<HealthProbe> => { throw new Error('systemctl: not found'); }, now: () => 1e12, sleep: async () => {} };
   t.like(await checkSlot({ slot: 'B', boot, trial: true, limitMs: 0, pollMs: 5000, ...thrown }), { result: 'bad', reason: 'the daemon was not healthy within 0 min: systemctl: not found' });
+});
+
+test('a RAUC command that fails is tried again after a pause, up to the limit; the last failure is thrown', async (t) => {
+  const pauses: number[] = [];
+  const retriesHeard: string[] = [];
+  let calls = 0;
+  const flaky = async () => {
+    calls++;
+    if (calls < 3) throw new Error(`Error retrieving slot status via D-Bus: Timeout was reached (${calls})`);
+    return 'marked good';
+  };
+  const o = { times: 3, pauseMs: 15_000, sleep: async (ms: number) => { pauses.push(ms); }, onRetry: (e: Error, n: number) => retriesHeard.push(`${n}: ${e.message}`) };
+  t.is(await retried(flaky, o), 'marked good');
+  t.deepEqual(pauses, [15_000, 15_000]);
+  t.deepEqual(retriesHeard, ['1: Error retrieving slot status via D-Bus: Timeout was reached (1)', '2: Error retrieving slot status via D-Bus: Timeout was reached (2)']);
+
+  calls = -10;
+  pauses.length = 0;
+  await t.throwsAsync(retried(flaky, o), { message: 'Error retrieving slot status via D-Bus: Timeout was reached (-7)' });
+  t.deepEqual(pauses, [15_000, 15_000], 'no pause after the last try');
 });
