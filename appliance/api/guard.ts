@@ -94,6 +94,21 @@ export function principalOf(user: UserRecord, via: 'session' | 'token', token?: 
   return p;
 }
 
+/**
+ * The sets of domains someone can read together: each domain admin's domains and each
+ * domain-limited token's (as principalOf narrows it). The statistics count a message once for each.
+ */
+export async function readableDomainSets(users: UserStore): Promise<string[][]> {
+  const accounts = await users.all();
+  const byId = new Map(accounts.map((u) => [u.id, u]));
+  const sets = accounts.filter((u) => u.role === 'domain-admin').map((u) => u.domains);
+  for (const token of await users.tokens.list()) {
+    const owner = byId.get(token.userId);
+    if (owner && token.domains?.length) sets.push(principalOf(owner, 'token', token).domains);
+  }
+  return sets;
+}
+
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

@@ -57,6 +57,8 @@ export interface TokenRecord {
 const TOKEN_PREFIX = 'mmt_';
 const hashToken = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 
+const watchers = new WeakMap<Store, Set<() => Promise<void>>>();
+
 export class UserStore {
   #store: Store;
   #db: Sublevel<unknown>;
@@ -64,7 +66,24 @@ export class UserStore {
   constructor(store: Store) {
     this.#store = store;
     this.#db = store.sublevel<unknown>('users');
-    this.tokens = new TokenStore(this.#db);
+    this.tokens = new TokenStore(this.#db, () => this.#changed());
+  }
+
+  /**
+   * Calls `listener` after every change of an account or token of this store, whichever UserStore
+   * made it (the console, the local API and the daemon each have one), and the change resolves when
+   * the listener has: the statistics follow who can read which domains from the moment an account
+   * is saved. The listener reports its own failures. Returns the function that stops it.
+   */
+  static watch(store: Store, listener: () => Promise<void>): () => void {
+    const set = watchers.get(store) ?? new Set();
+    watchers.set(store, set);
+    set.add(listener);
+    return () => { set.delete(listener); };
+  }
+
+  async #changed(): Promise<void> {
+    await Promise.all([...watchers.get(this.#store) ?? []].map((listener) => listener()));
   }
 
   async byId(id: string): Promise<UserRecord | undefined> {
@@ -99,11 +118,13 @@ export class UserStore {
       { type: 'put', key: `name!${user.username.toLowerCase()}`, value: user.id },
     ];
     await this.#db.batch(ops, { sync: true });
+    await this.#changed();
     return user;
   }
 
   async save(user: UserRecord): Promise<void> {
     await this.#db.put(`user!${user.id}`, user, { sync: true });
+    await this.#changed();
   }
 
   /**
@@ -112,6 +133,7 @@ export class UserStore {
    */
   async saveEndingSessions(user: UserRecord, sessions: SessionStore, exceptId?: string): Promise<void> {
     await this.#store.batch([putOp<unknown>(this.#db, `user!${user.id}`, user), ...(await sessions.endAllForOps(user.id, exceptId))], { sync: true });
+    await this.#changed();
   }
 
   /** Deletes an account with its tokens and its sessions, all or nothing. */
@@ -122,20 +144,24 @@ export class UserStore {
       ...(await this.tokens.keysOf(user.id)).map((key) => delOp(this.#db, key)),
       ...(await sessions.endAllForOps(user.id)),
     ], { sync: true });
+    await this.#changed();
   }
 }
 
 /** The tokens part of this sublevel; made only by UserStore, which owns the sublevel. */
 export class TokenStore {
   #db: Sublevel<unknown>;
-  constructor(db: Sublevel<unknown>) {
+  #changed: () => Promise<void>;
+  constructor(db: Sublevel<unknown>, changed: () => Promise<void>) {
     this.#db = db;
+    this.#changed = changed;
   }
 
   async create(fields: Omit<TokenRecord, 'id' | 'createdAt' | 'lastUsedAt'>): Promise<{ secret: string; token: TokenRecord }> {
     const secret = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const token: TokenRecord = { ...fields, id: randomUUID(), createdAt: new Date().toISOString() };
     await this.#db.put(`token!${hashToken(secret)}`, token, { sync: true });
+    await this.#changed();
     return { secret, token };
   }
 
@@ -166,6 +192,7 @@ export class TokenStore {
       const t = value as TokenRecord;
       if (t.id === id) {
         await this.#db.del(key, { sync: true });
+        await this.#changed();
         return t;
       }
     }

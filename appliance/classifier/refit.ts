@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { fitCalibration, MIN_CALIBRATION_LESSONS, type Calibration } from './calibration.ts';
 import { fit, fitOrder, heldOutLogits, type Lesson, type PriorWeights } from './model.ts';
+import { workerModule } from '../runtime/worker-module.ts';
 
 export interface RefitJob {
   /** Float64Array over a SharedArrayBuffer: the weights are written here. */
@@ -29,7 +30,7 @@ export function refitInto({ into, prior, lessons }: RefitJob): Calibration | und
 /** Runs refitInto in a worker thread. */
 export function refitInWorker(job: RefitJob): Promise<Calibration | undefined> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./refit-worker.ts', import.meta.url), { workerData: job });
+    const worker = new Worker(workerModule(import.meta.url, 'refit-worker'), { workerData: job });
     let answered = false;
     worker.once('message', (calibration: Calibration | null) => { answered = true; resolve(calibration ?? undefined); });
     worker.once('error', reject);

@@ -1,5 +1,6 @@
 // `mailmoat check-config FILE`: validate a configuration file without touching any store.
 import { ConfigError, readConfigFile } from '../config/config-service.ts';
+import { upgradeStoredConfig } from '../config/upgrade.ts';
 import { validateConfig } from '../config/validate.ts';
 
 export async function run(args: string[]): Promise<number> {
@@ -8,7 +9,9 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    const result = validateConfig(await readConfigFile(args[0]));
+    const { document, changes } = upgradeStoredConfig(await readConfigFile(args[0]));
+    for (const change of changes) console.log(`${args[0]}: written by an earlier version: ${change}`);
+    const result = validateConfig(document);
     if (result.ok) {
       console.log(`${args[0]}: valid (${result.config.domains.length} domain(s))`);
       return 0;

@@ -4,6 +4,7 @@
 // remote syslog are right before snmpd, rsyslog and chrony first start; afterwards the daemon
 // keeps the same files in step with its configuration.
 import { ConfigError, readConfigFile } from '../config/config-service.ts';
+import { upgradeStoredConfig } from '../config/upgrade.ts';
 import { validateConfig } from '../config/validate.ts';
 import { writeSystemConfigFiles } from '../system/system-config-files.ts';
 
@@ -18,7 +19,7 @@ export async function run(args: string[]): Promise<number> {
     else { console.error(`mailmoat system-files: unknown argument ${args[i]}\n${USAGE}`); return 2; }
   }
   if (!file || !out) { console.error(USAGE); return 2; }
-  const result = validateConfig(await readConfigFile(file));
+  const result = validateConfig(upgradeStoredConfig(await readConfigFile(file)).document);
   if (!result.ok) { console.error(new ConfigError(file, result.problems).message); return 1; }
   const written = await writeSystemConfigFiles(out, result.config);
   console.log(written.length ? `written: ${written.join(', ')}` : 'unchanged');

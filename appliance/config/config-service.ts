@@ -60,9 +60,11 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
     let current: Config;
     if (file && opts.seedOnly && (await db.get(KEY)) !== undefined) file = undefined;
     if (file) {
-      const result = validateConfig(await readConfigFile(file));
+      const { document, changes } = upgradeStoredConfig(await readConfigFile(file));
+      const result = validateConfig(document);
       if (!result.ok) throw new ConfigError(file, result.problems);
       current = result.config;
+      for (const change of changes) opts.say?.(`mailmoat: ${file} upgraded: ${change}`);
       await db.put(KEY, current, { sync: true });
     } else {
       const { document: stored, changes } = upgradeStoredConfig(await db.get(KEY));

@@ -105,8 +105,7 @@ export const DomainReports = Type.Object({
     format: ReportFormat,
     extraTable: ExtraTable,
   }, { default: {} }),
-  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'the domain\'s primary contact: notices (outbound mail quarantined) go here; default: the appliance\'s postmaster' })),
-}, { default: {}, description: 'quarantine digests, the domain report and notices for this domain' });
+}, { default: {}, description: 'quarantine digests and the domain report for this domain (its notices go to its policy contact)' });
 export type DomainReports = Static<typeof DomainReports>;
 
 export const ReportSettings = Type.Object({
@@ -126,8 +125,6 @@ export const Domain = Type.Object({
   mailboxAliases: Type.Array(MailboxAlias, { default: [], description: 'mailbox aliases: mail for `from` is delivered to `to`' }),
   timezone: Type.Optional(Type.String({ minLength: 1, description: 'IANA time zone for this domain\'s dates in the console and reports; default: the appliance\'s time zone' })),
   logInvalidRecipients: Type.Boolean({ default: false, description: 'log recipients refused at RCPT (unknown user, blocked recipient) in the message log, status "rejected at RCPT" with the reply given' }),
-  // Greylisting's per-domain switch only (issue 15 item 4); the layered per-domain policy may take it over.
-  greylisting: Type.Optional(Type.Boolean({ description: 'greylist mail for this domain (true) or not (false); absent = filtering.greylisting.enabled' })),
   reports: DomainReports,
 });
 export type Domain = Static<typeof Domain>;
@@ -252,7 +249,7 @@ export const ClassRule = Type.Object({
 
 // Connection-time defences, answered at RCPT before any data (appliance/smtp/screening.ts).
 export const GreylistSettings = Type.Object({
-  enabled: Type.Boolean({ default: false, description: 'greylist inbound mail: the first attempt of a (client network, envelope sender, recipient) triplet is answered 451 4.7.1 and a retry after delaySeconds passes; a domain\'s `greylisting` overrides this' }),
+  enabled: Type.Boolean({ default: false, description: 'greylist inbound mail: the first attempt of a (client network, envelope sender, recipient) triplet is answered 451 4.7.1 and a retry after delaySeconds passes; a domain or mailbox may set its own (policy `greylisting`)' }),
   delaySeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 300, description: 'a retry earlier than this after the first attempt is answered 451 again' }),
   retryWindowHours: Type.Integer({ minimum: 1, maximum: 720, default: 24, description: 'a retry must come within this long of the first attempt; later, the triplet starts over' }),
   passedDays: Type.Integer({ minimum: 1, maximum: 365, default: 36, description: 'a triplet that passed (and a client network on the automatic whitelist) is remembered this long after its last message' }),
@@ -455,6 +452,7 @@ export type LogSettings = Static<typeof LogSettings>;
 export const POLICY_SETTINGS = [
   'spamThreshold', 'unsureThreshold', 'actions', 'spfNgResults', 'spfAction', 'spfTag', 'dmarcHonourReject',
   'dmarcHonourQuarantine', 'oversizeMaxBytes', 'oversizeAction', 'quarantineResponse', 'retentionDays', 'stampHeaders',
+  'greylisting',
 ] as const;
 export type PolicySetting = typeof POLICY_SETTINGS[number];
 // The union built from the list, typed as the list's names (a mapped array loses the literal types).
@@ -474,6 +472,7 @@ export const PolicyOverrides = Type.Object({
   quarantineResponse: Type.Optional(Type.Union([Type.Literal('reject'), Type.Literal('accept')], { description: 'as filtering.quarantineResponse; with several recipients the message is refused (550) only when every recipient\'s copy is refused under its own policy' })),
   retentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 30, description: 'as filtering.quarantine.retentionDays, for this level\'s held copies' })),
   stampHeaders: Type.Optional(Type.Boolean({ description: 'as filtering.stampHeaders' })),
+  greylisting: Type.Optional(Type.Boolean({ description: 'as filtering.greylisting.enabled: greylist this level\'s recipients (true) or not (false)' })),
 });
 export type PolicyOverrides = Static<typeof PolicyOverrides>;
 
@@ -486,10 +485,10 @@ export type QuotaLimits = Static<typeof QuotaLimits>;
 export const DomainPolicy = Type.Object({
   ...PolicyOverrides.properties,
   feedback: Type.Optional(Type.Boolean({ description: 'mailbox users of the domain may report spam / not spam (console buttons, uploads, spam@ and ham@ the appliance\'s host name); default true' })),
-  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'who receives the domain\'s quarantine quota warnings (besides the mailbox user); default: postmaster' })),
+  contact: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'the domain\'s contact: its notices go here (outbound mail held, quarantine quota warnings besides the mailbox user); default: postmaster' })),
   mailboxQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of each of its mailboxes, replacing policy.quota.mailbox (appliance admin only)' })),
   domainQuota: Type.Optional(Type.Object(QuotaLimits.properties, { description: 'quarantine quota of the whole domain, replacing policy.quota.domain (appliance admin only)' })),
-}, { additionalProperties: false, description: 'a served domain\'s own settings; `contact` receives its quarantine-quota warnings (default: postmaster); quotas are set by the appliance admin only' });
+}, { additionalProperties: false, description: 'a served domain\'s own settings; `contact` receives its notices (default: postmaster); quotas are set by the appliance admin only' });
 export type DomainPolicy = Static<typeof DomainPolicy>;
 
 export const MailboxPolicy = Type.Object({

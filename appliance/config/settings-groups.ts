@@ -62,7 +62,6 @@ export const DOMAIN_SETTINGS_GROUPS = {
     '/domains/*/reports/domain/enabled', '/domains/*/reports/domain/recipients', '/domains/*/reports/domain/frequency',
     '/domains/*/reports/domain/time', '/domains/*/reports/domain/weekday', '/domains/*/reports/domain/language',
     '/domains/*/reports/domain/format', '/domains/*/reports/domain/withoutMessages', '/domains/*/reports/domain/extraTable',
-    '/domains/*/reports/contact',
   ],
 } as const satisfies Record<string, readonly string[]>;
 

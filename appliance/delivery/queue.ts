@@ -20,6 +20,9 @@
 // before the recipients are recorded bounced; "delete" records who deleted which recipients in the
 // message log and syslog. Each runs while no attempt is in flight for the message (it holds the
 // message as an attempt does), and acts only on the pending recipients the caller's `pick` allows.
+// "Recall" takes a released copy back into the quarantine (undoing the release): the caller's
+// restore runs while the copy is held and its file is there, and the recipients are recorded as
+// quarantined only after it succeeded.
 import { open } from 'node:fs/promises';
 import type { Config } from '../config/schema.ts';
 import { servedDomain } from '../config/served-domains.ts';
@@ -259,16 +262,35 @@ export class DeliveryQueue {
 
   /** Deletes the picked recipients' copies, recorded in the message log as deleted by `by`. */
   async remove(id: string, pick: RecipientPick, by: string): Promise<QueueOpResult> {
+    return this.#operate(id, pick, (e, chosen) => this.#takenOut(e, chosen, 'deleted', `deleted from the queue by ${by}`));
+  }
+
+  /**
+   * Takes the picked recipients back for the quarantine: `restore` gets the copy's file and those
+   * recipients and must have put them back durably when it resolves; then they are recorded as
+   * quarantined again (message log, syslog), and the copy leaves the queue once nothing is left.
+   */
+  async recall(id: string, pick: RecipientPick, by: string, restore: (file: string, recipients: string[]) => Promise<unknown>): Promise<QueueOpResult> {
     return this.#operate(id, pick, async (e, chosen) => {
-      const reply = `deleted from the queue by ${by}`;
-      for (const r of chosen) {
-        r.status = 'deleted';
-        r.lastReply = reply;
-      }
-      e.log.attempts.push({ at: Date.now(), recipients: chosen.map((r) => r.address), host: '', port: 0, code: 0, reply });
-      await this.#persist(e, true);
-      this.#deps.events?.({ kind: 'deleted', log: { ...e.log, reply, recipients: e.log.recipients.filter((r) => chosen.some((c) => c.address === r.address)) } });
+      await restore(this.#deps.spool.pathOf(e.record.file), chosen.map((r) => r.address));
+      await this.#takenOut(e, chosen, 'quarantined', `release undone by ${by}: back in quarantine`);
     });
+  }
+
+  /** Records recipients an admin took out of the queue (deleted, or back in quarantine): the message log and its event. */
+  async #takenOut(e: Entry, chosen: QueuedRecipient[], outcome: 'deleted' | 'quarantined', reply: string): Promise<void> {
+    for (const r of chosen) {
+      r.status = outcome;
+      r.lastReply = reply;
+    }
+    e.log.attempts.push({ at: Date.now(), recipients: chosen.map((r) => r.address), host: '', port: 0, code: 0, reply });
+    await this.#persist(e, true);
+    this.#deps.events?.({ kind: outcome, log: { ...e.log, reply, recipients: e.log.recipients.filter((r) => chosen.some((c) => c.address === r.address)) } });
+  }
+
+  /** Whether message `id` is queued (for dropping what refers to copies that left meanwhile). */
+  has(id: string): boolean {
+    return this.#entries.has(id);
   }
 
   /** Runs an admin's operation holding the message as an attempt does, then schedules what is left. */

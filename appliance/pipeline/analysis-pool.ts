@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { Analysis, AnalysisJob } from './analysis.ts';
 import type { FromWorker, JobScoring, ToWorker, WorkerSetup } from './analysis-protocol.ts';
 import { ANSWER_TTL, isTtlAnswer, type Resolver } from '../dns/cache.ts';
+import { workerModule } from '../runtime/worker-module.ts';
 
 export interface AnalysisPoolOptions {
   /** Answers the DNS questions the threads' own caches cannot: the main thread's cache, whose
@@ -40,7 +41,7 @@ interface Slot {
   ready: boolean;
 }
 
-const WORKER_URL = new URL('./analysis-worker.ts', import.meta.url);
+const WORKER_URL = workerModule(import.meta.url, 'analysis-worker');
 /**
  * A thread's young generation (V8's nursery, where a message's short-lived parse objects live).
  * Left to V8 it grows to 128 MiB under a steady stream of messages and stays there, holding

@@ -32,7 +32,7 @@ import type { Store } from '../store/store.ts';
 import type { Quarantine } from '../quarantine/quarantine-store.ts';
 import type { QuarantineQuota } from '../quarantine/quota.ts';
 import { effectiveFiltering } from '../policy/policy.ts';
-import { analyse, type Analysis, type AnalysisJob } from './analysis.ts';
+import type { Analysis, AnalysisJob } from './analysis.ts';
 import { AnalysisPool } from './analysis-pool.ts';
 import type { ClamdTarget } from './clamd-client.ts';
 import type { Findings, MessageContext, PipelineOutcome, RecipientOutcome, StageContext } from './message-context.ts';
@@ -121,7 +121,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   function analysis(job: AnalysisJob, thresholds: { spam: number; unsure: number }): Promise<Analysis> {
     const cfg = deps.config.current.filtering;
     if (ownCache) dns.setMaxSeconds(cfg.dnsCacheMaxSeconds);
-    if (!pool) return analyse(job, { resolver: dns.resolve, scorer: deps.scorer });
+    // Loaded only here: the daemon's analyses run in its threads, and analysis.ts's parser and
+    // SPF/DKIM/DMARC libraries would cost this thread memory for nothing (issue 12).
+    if (!pool) return import('./analysis.ts').then(({ analyse }) => analyse(job, { resolver: dns.resolve, scorer: deps.scorer }));
     const threads = analysisThreadsFor(cfg.analysisThreads);
     if (threads !== pool.size) pool.resize(threads);
     const model = deps.scorer?.shared?.();

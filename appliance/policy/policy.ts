@@ -33,6 +33,7 @@ const FIELDS: { [K in ScalarSetting]: { get(f: Filtering): ValueOf<K>; set(f: Fi
   quarantineResponse: { get: (f) => f.quarantineResponse, set: (f, v) => { f.quarantineResponse = v; } },
   retentionDays: { get: (f) => f.quarantine.retentionDays, set: (f, v) => { f.quarantine.retentionDays = v; } },
   stampHeaders: { get: (f) => f.stampHeaders, set: (f, v) => { f.stampHeaders = v; } },
+  greylisting: { get: (f) => f.greylisting.enabled, set: (f, v) => { f.greylisting.enabled = v; } },
 };
 const SCALARS = POLICY_SETTINGS.filter((s): s is ScalarSetting => s !== 'actions');
 
@@ -78,7 +79,7 @@ export function effectiveFiltering(cfg: Config, recipient: { address: string; do
   if (!lv.length) return cfg.filtering;
   // A copy of only the objects a level can change (the sender's mail path does this per recipient).
   const base = cfg.filtering;
-  const f: Filtering = { ...base, spf: { ...base.spf }, dmarc: { ...base.dmarc }, oversize: { ...base.oversize }, quarantine: { ...base.quarantine } };
+  const f: Filtering = { ...base, spf: { ...base.spf }, dmarc: { ...base.dmarc }, oversize: { ...base.oversize }, quarantine: { ...base.quarantine }, greylisting: { ...base.greylisting } };
   for (const [, o] of lv) {
     for (const k of SCALARS) setIfGiven(f, k, o);
     // A class the level names takes its rule from the level; the first rule for a class wins.
@@ -178,7 +179,7 @@ export function feedbackEnabled(cfg: Config, domain: string): boolean {
   return domainPolicy(cfg, domain)?.feedback !== false;
 }
 
-/** Who hears about a domain's quarantine quota: its contact, else the appliance's postmaster. */
+/** Who hears about a domain (held outbound mail, quarantine quota): its contact, else the appliance's postmaster. */
 export function domainContact(cfg: Config, domain: string): string | undefined {
   return domainPolicy(cfg, domain)?.contact ?? cfg.postmaster;
 }

@@ -7,6 +7,13 @@
 // (the delivery queue): it must resolve only once the message is durably queued, because the
 // quarantine deletes its file when no copy is held any more. The relayed copy keeps the header
 // edits it would have had, plus an X-Mailmoat-Quarantine header saying it was released.
+//
+// A release can be undone while its copy waits in the queue (the downstream deferred it, or it is
+// not due yet) and no attempt is in flight: the injected `recall` (the queue) holds the copy as an
+// attempt does, the quarantine takes the copies back from the release's note (same id, reasons,
+// file) durably, and only then does the queue record those recipients as back in quarantine. A
+// crash in between leaves the message both held and queued (a possible duplicate), never lost.
+// Once delivered, or while an attempt runs, the recall refuses and the undo says why.
 import type { HeaderEdits } from '../message/message.ts';
 import type { ListsStore } from '../lists/lists-store.ts';
 import type { Label } from '../classifier/index.ts';
@@ -18,11 +25,23 @@ export interface DeliveryRequest {
   rawPath: string;
   headerEdits: HeaderEdits;
 }
-export type Deliver = (req: DeliveryRequest) => Promise<void>;
+/** Queues a copy durably; returns its queue id when the queue gives one (a release can then be undone). */
+export type Deliver = (req: DeliveryRequest) => Promise<string | void>;
+
+/** How the queue's recall of a copy ended (the queue's own result type fits it). */
+export type RecallResult = { kind: 'done'; recipients: string[] } | { kind: 'not-found' } | { kind: 'busy' } | { kind: 'null-sender' };
+/**
+ * Takes the picked pending recipients of queued copy `copy` back (`by`: who, for the log): holds the copy, calls `restore`
+ * with its file's path and those recipients, and records them as back in quarantine only once
+ * `restore` resolved.
+ */
+export type Recall = (copy: string, pick: (address: string) => boolean, by: string, restore: (copyPath: string, recipients: string[]) => Promise<void>) => Promise<RecallResult>;
 
 export interface QuarantineActionsDeps {
   quarantine: Quarantine;
   deliver: Deliver;
+  /** The queue's recall, for undoing a release (optional: undo then refuses). */
+  recall?: Recall;
   lists: ListsStore;
   /** The classifier, taught by "release and train" (optional: the action then refuses). */
   scorer?: { train?(raw: Buffer, label: Label): Promise<unknown> };
@@ -41,6 +60,11 @@ export interface QuarantineActions {
   blockSenderAndDelete(id: string, recipients?: Recipients): Promise<string[]>;
   delete(id: string, recipients?: Recipients): Promise<string[]>;
   forward(id: string, to: string): Promise<void>;
+  /**
+   * Undoes the release that made queued copy `copy`, for the recipients `allowed` (the caller's
+   * scope): they are held again. Returns the message's quarantine id and those recipients.
+   */
+  undoRelease(copy: string, by: string, allowed?: (address: string) => boolean): Promise<{ id: string; recipients: string[] }>;
 }
 
 function held(r: QuarantineRecord, which: Recipients) {
@@ -67,13 +91,15 @@ export function createQuarantineActions(deps: QuarantineActionsDeps): Quarantine
       groups.set(key, g);
     }
     const done: string[] = [];
+    const queued: { copy: string; addresses: string[] }[] = [];
     try {
       for (const g of groups.values()) {
-        await deliver({ mailFrom: r.mailFrom, recipients: g.to, rawPath: quarantine.blobPath(r), headerEdits: { ...g.edits, prepend: [releasedHeader(), ...g.edits.prepend] } });
+        const copy = await deliver({ mailFrom: r.mailFrom, recipients: g.to, rawPath: quarantine.blobPath(r), headerEdits: { ...g.edits, prepend: [releasedHeader(), ...g.edits.prepend] } });
         done.push(...g.to);
+        if (copy) queued.push({ copy, addresses: g.to });
       }
     } finally {
-      if (done.length) await quarantine.settle(r.id, done, 'released');
+      if (done.length) await quarantine.settle(r.id, done, 'released', queued);
     }
     return done;
   }
@@ -147,6 +173,16 @@ export function createQuarantineActions(deps: QuarantineActionsDeps): Quarantine
         rawPath: quarantine.blobPath(r),
         headerEdits: { prepend: [['X-Mailmoat-Quarantine', `forwarded ${new Date(now()).toISOString()} (held for ${r.recipients.map((x) => x.address).join(', ')})`], ...(first?.headerEdits.prepend ?? [])] },
       });
+    },
+
+    async undoRelease(copy, by, allowed = () => true) {
+      const note = await quarantine.releaseNote(copy);
+      if (!note || !deps.recall) throw new QuarantineError('quarantine.undo-gone', { id: copy });
+      const mine = new Set(note.addresses.filter(allowed).map((a) => a.toLowerCase()));
+      const result = await deps.recall(copy, (address) => mine.has(address.toLowerCase()), by, (copyPath, recipients) => quarantine.restore(copy, recipients, copyPath).then(() => {}));
+      if (result.kind === 'busy') throw new QuarantineError('quarantine.undo-busy', { id: note.record.id });
+      if (result.kind !== 'done') throw new QuarantineError('quarantine.undo-delivered', { id: note.record.id });
+      return { id: note.record.id, recipients: result.recipients };
     },
   };
 }

@@ -15,6 +15,7 @@
 //   c!<class>!<time>!<id>                → id
 //   d!<domain>!<time>!<id>               → id
 //   w!<mailbox|domain>!<name>            → 1   (a quota warning was sent; cleared below the level)
+//   u!<queue id>                         → ReleaseNote (a released copy still queued: how to undo it)
 // Usage (held bytes and messages per mailbox and per domain, for the quotas) is tallied in memory:
 // counted from the records when the quarantine is opened, then kept up to date by every change.
 // A mailbox counts each held copy; a domain counts a message once however many of its copies it holds.
@@ -61,6 +62,17 @@ export interface QuarantineRecord {
   blob: string;
 }
 
+/**
+ * How to undo a release while its copy waits in the delivery queue: the message's record as it was
+ * just before (the copies released then still held) and which of its copies went into that queued
+ * copy. Written with the release, dropped when the copy leaves the queue or the release is undone.
+ */
+export interface ReleaseNote {
+  copy: string;
+  addresses: string[];
+  record: QuarantineRecord;
+}
+
 export type NewQuarantineRecord = Omit<QuarantineRecord, 'id' | 'quarantinedAt' | 'blob' | 'recipients'> & {
   recipients: Omit<QuarantinedRecipient, 'state'>[];
 };
@@ -92,6 +104,10 @@ function matches(r: QuarantineRecord, q: SearchQuery): boolean {
   const text = q.text?.toLowerCase();
   return !text || [r.subject, r.mailFrom, r.fromHeader, ...r.recipients.map((x) => x.address)].some((s) => s.toLowerCase().includes(text));
 }
+/** One write of the sublevel's batches. */
+type Op = { type: 'put'; key: string; value: QuarantineRecord | ReleaseNote | string } | { type: 'del'; key: string };
+const isRecord = (v: unknown): v is QuarantineRecord => typeof v === 'object' && v !== null && 'blob' in v;
+const isNote = (v: unknown): v is ReleaseNote => typeof v === 'object' && v !== null && 'copy' in v;
 const safeId = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** A refusal saying what went wrong; its `text` lets the console show it in the admin's language. */
@@ -101,12 +117,20 @@ export class QuarantineError extends LocalizedError {
 
 export class Quarantine {
   readonly dir: string;
-  #db: Sublevel<QuarantineRecord | string>;
+  #db: Sublevel<QuarantineRecord | ReleaseNote | string>;
+  /** The queued copies that have a release note, to the message they came from (kept in memory: most messages have none). */
+  #notes = new Map<string, string>();
   #usage = { mailbox: new Map<string, Usage>(), domain: new Map<string, Usage>() };
   /** The whole box: each message holding some copy counts once, however many domains it is held for. */
   #held: Usage = { bytes: 0, messages: 0 };
+  /**
+   * Messages held for several domains, by their domains (sorted, comma-separated): what a set of
+   * domains takes away from its domains' sum to count each once (heldFor). As many entries at
+   * most as such messages are held.
+   */
+  #shared = new Map<string, Usage>();
 
-  private constructor(dir: string, db: Sublevel<QuarantineRecord | string>) {
+  private constructor(dir: string, db: Sublevel<QuarantineRecord | ReleaseNote | string>) {
     this.dir = dir;
     this.#db = db;
   }
@@ -120,8 +144,9 @@ export class Quarantine {
   static async open(store: Store, dataDir: string): Promise<Quarantine> {
     const dir = path.join(dataDir, 'quarantine');
     await mkdir(dir, { recursive: true });
-    const q = new Quarantine(dir, store.sublevel<QuarantineRecord | string>('quarantine'));
-    for await (const v of q.#db.values({ gte: 'm!', lt: 'm!~' })) if (typeof v === 'object' && v !== null) q.#tally(v, 1);
+    const q = new Quarantine(dir, store.sublevel<QuarantineRecord | ReleaseNote | string>('quarantine'));
+    for await (const v of q.#db.values({ gte: 'm!', lt: 'm!~' })) if (isRecord(v)) q.#tally(v, 1);
+    for await (const v of q.#db.values({ gte: 'u!', lt: 'u!~' })) if (isNote(v)) q.#notes.set(v.copy, v.record.id);
     return q;
   }
 
@@ -135,22 +160,44 @@ export class Quarantine {
     return { ...this.#held };
   }
 
+  /**
+   * Held bytes and messages of a set of domains, each message once however many of them it is held
+   * for: the domains' sum, less each message held for k ≥ 2 of them k − 1 times.
+   */
+  heldFor(domains: readonly string[]): Usage {
+    const set = new Set(domains.map((d) => d.toLowerCase()));
+    const out: Usage = { bytes: 0, messages: 0 };
+    for (const d of set) {
+      const u = this.#usage.domain.get(d);
+      if (u) { out.bytes += u.bytes; out.messages += u.messages; }
+    }
+    if (set.size < 2) return out;
+    for (const [names, u] of this.#shared) {
+      let k = 0;
+      for (const d of names.split(',')) if (set.has(d)) k++;
+      if (k >= 2) { out.bytes -= (k - 1) * u.bytes; out.messages -= (k - 1) * u.messages; }
+    }
+    return out;
+  }
+
   /** Every mailbox or domain holding something, with its usage. */
   usages(level: UsageLevel): [string, Usage][] {
     return [...this.#usage[level]].map(([k, u]) => [k, { ...u }]);
   }
 
   #tally(r: QuarantineRecord, sign: 1 | -1): void {
-    const add = (level: UsageLevel, name: string) => {
-      const u = this.#usage[level].get(name) ?? { bytes: 0, messages: 0 };
+    const tally = (usages: Map<string, Usage>, name: string) => {
+      const u = usages.get(name) ?? { bytes: 0, messages: 0 };
       u.bytes += sign * r.size;
       u.messages += sign;
-      if (u.messages <= 0) this.#usage[level].delete(name);
-      else this.#usage[level].set(name, u);
+      if (u.messages <= 0) usages.delete(name);
+      else usages.set(name, u);
     };
     const held = r.recipients.filter((c) => c.state === 'held');
-    for (const c of held) add('mailbox', c.address.toLowerCase());
-    for (const d of new Set(held.map((c) => c.domain.toLowerCase()).filter(Boolean))) add('domain', d);
+    for (const c of held) tally(this.#usage.mailbox, c.address.toLowerCase());
+    const domains = [...new Set(held.map((c) => c.domain.toLowerCase()).filter(Boolean))].sort();
+    for (const d of domains) tally(this.#usage.domain, d);
+    if (domains.length >= 2) tally(this.#shared, domains.join(','));
     if (held.length) { this.#held.bytes += sign * r.size; this.#held.messages += sign; }
   }
 
@@ -222,7 +269,7 @@ export class Quarantine {
 
   async get(id: string): Promise<QuarantineRecord | undefined> {
     const v = await this.#db.get(`m!${safeId(id)}`);
-    return typeof v === 'object' && v !== null ? v : undefined;
+    return isRecord(v) ? v : undefined;
   }
 
   async require(id: string): Promise<QuarantineRecord> {
@@ -245,22 +292,85 @@ export class Quarantine {
 
   /**
    * Marks recipients' copies released or deleted. When no copy is held any more, the message,
-   * its indexes and its file are removed. Returns the updated record, or undefined once removed.
+   * its indexes and its file are removed. `copies` (a release) are the queued copies the released
+   * recipients went into, each noted in the same write so that it can be undone while it waits.
+   * Returns the updated record, or undefined once removed.
    */
-  async settle(id: string, addresses: string[] | 'all', state: Exclude<RecipientState, 'held'>): Promise<QuarantineRecord | undefined> {
+  async settle(id: string, addresses: string[] | 'all', state: Exclude<RecipientState, 'held'>,
+    copies: { copy: string; addresses: string[] }[] = []): Promise<QuarantineRecord | undefined> {
     const r = await this.require(id);
     const want = addresses === 'all' ? undefined : new Set(addresses.map((a) => a.toLowerCase()));
     const before = structuredClone(r);
     for (const rc of r.recipients) if (rc.state === 'held' && (!want || want.has(rc.address.toLowerCase()))) rc.state = state;
-    if (r.recipients.some((rc) => rc.state === 'held')) {
-      await this.#db.put(`m!${r.id}`, r, { sync: true });
-      this.#tally(before, -1);
+    const notes: Op[] = copies.map((c) => ({ type: 'put', key: `u!${c.copy}`, value: { copy: c.copy, addresses: c.addresses, record: before } }));
+    const kept = r.recipients.some((rc) => rc.state === 'held');
+    const ops: Op[] = [...notes, ...(kept ? [{ type: 'put' as const, key: `m!${r.id}`, value: r }] : this.#deleteOps(before))];
+    await this.#db.batch(ops, { sync: true });
+    for (const c of copies) this.#notes.set(c.copy, r.id);
+    this.#tally(before, -1);
+    if (kept) {
       this.#tally(r, 1);
       return r;
     }
-    this.#tally(before, -1);
-    await this.#delete(before);
+    await this.#unlinkBlob(before);
     return undefined;
+  }
+
+  /** The release note of a queued copy, if it has one. */
+  async releaseNote(copy: string): Promise<ReleaseNote | undefined> {
+    if (!this.#notes.has(copy)) return undefined;
+    const v = await this.#db.get(`u!${copy}`);
+    return isNote(v) ? v : undefined;
+  }
+
+  /** The queued copies of message `id` that have a release note. */
+  copiesOf(id: string): string[] {
+    return [...this.#notes].filter(([, of]) => of === id).map(([copy]) => copy);
+  }
+
+  /** Forgets a copy's release note (the copy left the queue: delivered, bounced or deleted). */
+  async forgetRelease(copy: string): Promise<void> {
+    if (!this.#notes.delete(copy)) return;
+    await this.#db.del(`u!${copy}`);
+  }
+
+  /** Forgets the notes of copies no longer queued (left while the daemon was down); returns how many. */
+  async pruneReleases(queued: (copy: string) => boolean): Promise<number> {
+    const gone = [...this.#notes.keys()].filter((copy) => !queued(copy));
+    for (const copy of gone) await this.forgetRelease(copy);
+    return gone.length;
+  }
+
+  /**
+   * Undoes a release of `addresses` (some or all of a noted copy's): their copies are held again,
+   * in the record as it was (same id, reasons, file). When the message had left the quarantine, its
+   * file comes back from the queued copy at `copyPath` (the same bytes) and its record from the
+   * note. Durable (file, directory and record synced) before it resolves: only then may the queue
+   * drop its copy. Returns the record as it is now.
+   */
+  async restore(copy: string, addresses: string[], copyPath: string): Promise<QuarantineRecord> {
+    const note = await this.releaseNote(copy);
+    if (!note) throw new QuarantineError('quarantine.undo-gone', { id: copy });
+    const back = new Set(addresses.map((a) => a.toLowerCase()));
+    const current = await this.get(note.record.id);
+    const record = structuredClone(current ?? note.record);
+    for (const rc of record.recipients) {
+      if (back.has(rc.address.toLowerCase())) rc.state = 'held';
+      // Held in the note but gone with the record since: settled by someone after this release.
+      else if (!current && rc.state === 'held') rc.state = 'released';
+    }
+    if (!current) await this.#storeBlob(copyPath, this.blobPath(record));
+    const left = note.addresses.filter((a) => !back.has(a.toLowerCase()));
+    const ops: Op[] = [
+      left.length ? { type: 'put', key: `u!${copy}`, value: { ...note, addresses: left } } : { type: 'del', key: `u!${copy}` },
+      { type: 'put', key: `m!${record.id}`, value: record },
+      ...(current ? [] : this.#indexKeys(record).map((key): Op => ({ type: 'put', key, value: record.id }))),
+    ];
+    await this.#db.batch(ops, { sync: true });
+    if (!left.length) this.#notes.delete(copy);
+    if (current) this.#tally(current, -1);
+    this.#tally(record, 1);
+    return record;
   }
 
   /** Deletes the message, its indexes and its file. */
@@ -271,10 +381,15 @@ export class Quarantine {
   }
 
   async #delete(r: QuarantineRecord): Promise<void> {
-    await this.#db.batch([
-      { type: 'del', key: `m!${r.id}` },
-      ...this.#indexKeys(r).map((key) => ({ type: 'del' as const, key })),
-    ], { sync: true });
+    await this.#db.batch(this.#deleteOps(r), { sync: true });
+    await this.#unlinkBlob(r);
+  }
+
+  #deleteOps(r: QuarantineRecord): Op[] {
+    return [{ type: 'del', key: `m!${r.id}` }, ...this.#indexKeys(r).map((key): Op => ({ type: 'del', key }))];
+  }
+
+  async #unlinkBlob(r: QuarantineRecord): Promise<void> {
     await unlink(this.blobPath(r)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });

@@ -4,8 +4,9 @@
 // embedded as a subset, so Japanese subjects show and can be copied or extracted. pdfkit's own
 // Helvetica has no Japanese glyphs: without the font file there is no PDF at all — `renderPdf`
 // fails with a `PdfUnavailable` saying what to install, and the caller sends HTML instead.
+// pdfkit (with fontkit and its tables) is loaded when the first PDF is made, not with the daemon:
+// most boxes never make one, and it holds about 7 MiB of heap (issue 12).
 import { readFile } from 'node:fs/promises';
-import PDFDocument from 'pdfkit';
 import type { BarChart } from '../stats/svg-chart.ts';
 
 /** Where Debian's fonts-ipafont-gothic puts its Gothic font. */
@@ -45,6 +46,7 @@ export async function renderPdf(doc: ReportDocument, fontPath: string = JAPANESE
   } catch (err) {
     throw new PdfUnavailable(`the Japanese font ${fontPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}): install the Debian package fonts-ipafont-gothic`);
   }
+  const { default: PDFDocument } = await import('pdfkit');
   const pdf = new PDFDocument({ size: 'A4', layout: 'landscape', margin: MARGIN, info: { Title: doc.title, Producer: 'Mailmoat', Creator: 'Mailmoat' } });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {

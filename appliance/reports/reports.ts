@@ -521,7 +521,7 @@ export class ReportService {
   async #outboundNotice(log: MessageLogRecord): Promise<boolean> {
     const cfg = this.#deps.config();
     const d = this.#domain(domainOf(log.mailFrom || log.client?.authUser || ''));
-    const to = d?.reports.contact ?? (d ? domainContact(cfg, d.name) : cfg.postmaster);
+    const to = d ? domainContact(cfg, d.name) : cfg.postmaster;
     if (!to) return false;
     const key = d ? d.name : '*';
     if (!await this.store.takeNotice('outbound', key, cfg.reports.noticeMinutes * 60_000, this.#now())) return false;

@@ -5,7 +5,7 @@
 //      `filtering.dnsLists.rejectScore` is refused (554 5.7.1, class Blacklisted); otherwise every
 //      finding is a named reason in spam-score points that the session hands over with the message
 //      (MessageContext.connection), and the pipeline adds them to its score (pipeline/connection.ts).
-//   2. greylisting (greylist.ts), where the recipient's domain has it on: 451 4.7.1 (class Greylist)
+//   2. greylisting (greylist.ts), where the recipient's policy has it on: 451 4.7.1 (class Greylist)
 //      until the triplet's retry. Not greylisted: clients on a DNS allowlist, senders the
 //      recipient's lists allow, and — if the admin asks — senders whose SPF passes for the client.
 // Clients in relay.networks or limits.trustedNetworks, and authenticated ones, are not screened.
@@ -14,6 +14,7 @@ import type { Config } from '../config/schema.ts';
 import type { Resolver } from '../dns/cache.ts';
 import type { MainClass, Reason } from '../message/message.ts';
 import type { ConnectionFindings } from '../pipeline/message-context.ts';
+import { effectiveFiltering } from '../policy/policy.ts';
 import { checkClient } from './client-checks.ts';
 import { checkDnsLists, type DnsListResult } from './dns-lists.ts';
 import type { Greylist } from './greylist.ts';
@@ -64,9 +65,8 @@ export class Screening {
         message: `5.7.1 Service unavailable: client [${req.client.ip}] is listed by ${dns.hits.filter((h) => h.weight > 0).map((h) => h.zone).join(', ')}`,
       };
     }
-    const domain = cfg.domains.find((d) => d.name === req.recipient.domain);
-    const greylisting = cfg.filtering.greylisting;
-    if (!(domain?.greylisting ?? greylisting.enabled)) return { kind: 'ok' };
+    const greylisting = effectiveFiltering(cfg, req.recipient).greylisting;
+    if (!greylisting.enabled) return { kind: 'ok' };
     if (dns.hits.some((h) => h.weight < 0)) return { kind: 'ok' };
     if (await this.#deps.senderAllowed(req.recipient.address, req.recipient.domain, req.sender)) return { kind: 'ok' };
     if (greylisting.skipSpfPass && req.sender && await this.#spfPasses(session.spf, req)) return { kind: 'ok' };

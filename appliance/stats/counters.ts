@@ -50,17 +50,25 @@
 //     each gauge's sum and largest, so a bucket reads as an average and a peak (sampleGauges).
 // Counting each message once: a question about a set of domains ("all my domains") asks how many
 // messages, not how many (domain, message) pairs. An inbound message to several served domains is
-// counted for each of them, and once more under its group, the owner `+a.example,b.example` (its
-// domains sorted; a `+` and commas never occur in a domain name), with the same figures, and the
-// groups seen are listed in `*!meta!groups`. Reading a set S of domains sums S's buckets and takes
-// away each group G's, (|G ∩ S| − 1) times where that is positive (inclusion and exclusion), so a
-// message to two of S's domains counts once in the counters, the top-N tables (its sender, sender
-// domain, client IP, virus; a recipient belongs to one domain and was never counted twice) and the
-// score histogram. A group's calendar buckets are its first domain's local days: two domains in
-// different zones give a set whose days are each domain's anyway. The box ("*") counts each message
-// once by itself. The sampled quarantine size is a figure per owner, not a sum of messages, so a set
-// of domains reads the sum of its domains' sizes (a message held for two counts in each) while the
-// box-wide figure counts each held message once (gauges.ts).
+// counted for each of them. The sets of several domains someone can read — a domain admin's
+// domains, a domain-limited token's (main.ts hands them over, `setReadableSets`, whenever accounts
+// or tokens change) — each have an owner `-a.example,b.example` (the set's domains sorted; a `-` never
+// begins a domain name and commas never occur in one) holding what reading the set must take away:
+// a message to k ≥ 2 of the set's domains is counted there k − 1 times. Reading a set sums its
+// domains' buckets and subtracts its own `-` owner's, so the message counts once in the counters,
+// the top-N tables (its sender, sender domain, client IP, virus; a recipient belongs to one domain
+// and is never taken away) and the score histogram. This is bounded by the accounts, not by the mail:
+// each message touches only the readable sets it meets twice, however many combinations of domains
+// a spam run addresses (an earlier layout kept one owner per combination seen, `+a,b`, and read them
+// all into memory: a store that has them loses them when opened). A set read before anyone could
+// read it (an account made or given its domains later) has nothing to take away for that time and
+// reads its domains' sum, counting a message to two of them twice — until the account existed no
+// such question was asked. A correction's calendar buckets are its first domain's local days: two
+// domains in different zones give a set whose days are each domain's anyway. The box ("*") counts
+// each message once by itself. The sampled quarantine size is a figure, not a count of messages:
+// each readable set is sampled as its own owner `=a.example,b.example` (the quarantine counts a
+// message held for two of its domains once, Quarantine.heldFor), which a set reads where it has
+// samples, its domains' sum before (gauges.ts).
 // The totals (`*!total!all`) are kept in the store like the rest: they continue across restarts
 // and reboots and start from zero only with a new data partition, which is what SNMP's Counter32
 // wants (a subagent restarting under a running snmpd cannot signal a reset).
@@ -107,8 +115,11 @@ function virusOf(findings: unknown): string | undefined {
 const ALL = '*';
 const TOTAL = `${ALL}!total!all`;
 const META = `${ALL}!meta!rollups`;
-const GROUPS = `${ALL}!meta!groups`;
-const GROUP = '+';
+/** The earlier per-combination groups' list (see the header); its owners began with `+`. */
+const LEGACY_GROUPS = `${ALL}!meta!groups`;
+/** A readable set's corrections owner, and its own sampled gauges' owner (see the header). */
+const TAKEN = '-';
+const OWN = '=';
 /** 2: days, months and years in the owner's zone (1, unmarked: UTC days only). */
 const ROLLUP_VERSION = 2;
 const DAY_MS = 86_400_000;
@@ -148,6 +159,8 @@ export interface StatsOptions {
   /** The time zone of an owner: a served domain (lower case), or "*" for the appliance's. */
   zoneOf?: (owner: string) => string;
   flushMs?: number;
+  /** The sets of several domains someone can read at the start (see setReadableSets). */
+  readableSets?: readonly (readonly string[])[];
 }
 
 export class Stats {
@@ -161,18 +174,17 @@ export class Stats {
   #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
   #zoneOf: (owner: string) => string;
-  /** The groups of domains messages were counted for together (see the header). */
-  #groups: Set<string>;
-  #groupsChanged = false;
+  /** The sets of several domains someone can read, each sorted (see the header). */
+  #sets: string[][] = [];
 
-  private constructor(db: Sublevel<Value>, totals: Counts, groups: string[], o: StatsOptions) {
+  private constructor(db: Sublevel<Value>, totals: Counts, o: StatsOptions) {
     this.#db = db;
     this.#totals = totals;
-    this.#groups = new Set(groups);
+    this.setReadableSets(o.readableSets ?? []);
     const zoneOf = o.zoneOf ?? (() => 'UTC');
     // A zone this runtime does not know counts in UTC rather than failing the mail path.
     this.#zoneOf = (owner) => {
-      const z = zoneOf(owner.startsWith(GROUP) ? owner.slice(1).split(',')[0] : owner);
+      const z = zoneOf(owner.startsWith(TAKEN) || owner.startsWith(OWN) ? owner.slice(1).split(',')[0] : owner);
       return isZone(z) ? z : 'UTC';
     };
     this.#timer = setInterval(() => { void this.flush(); }, o.flushMs ?? 5_000);
@@ -182,10 +194,41 @@ export class Stats {
   static async open(store: Store, o: StatsOptions = {}): Promise<Stats> {
     const db = store.sublevel<Value>('stats');
     const totals = { ...zeroCounts(), ...(await db.get(TOTAL) as Stored | undefined) };
-    const groups = await db.get(GROUPS) as string[] | undefined;
-    const stats = new Stats(db, totals, groups ?? [], o);
+    const stats = new Stats(db, totals, o);
     if (await db.get(META) !== ROLLUP_VERSION) await stats.rebuildRollups();
+    if (await db.get(LEGACY_GROUPS) !== undefined) await stats.#dropLegacyGroups();
     return stats;
+  }
+
+  /**
+   * The sets of several domains that someone can read (domain admins', domain-limited tokens'):
+   * from now on a message to several domains of one of them is counted so that the set counts it
+   * once. Sets of fewer than two domains need nothing and are left out.
+   */
+  setReadableSets(sets: readonly (readonly string[])[]): void {
+    const seen = new Map<string, string[]>();
+    for (const set of sets) {
+      const domains = [...new Set(set.map((d) => d.toLowerCase()))].sort();
+      if (domains.length >= 2) seen.set(domains.join(','), domains);
+    }
+    this.#sets = [...seen.values()];
+  }
+
+  /** The readable sets of several domains, each sorted (for sampling their gauges). */
+  readableSets(): string[][] {
+    return this.#sets.map((s) => [...s]);
+  }
+
+  /** The owner a readable set samples its gauges under. */
+  static setOwner(domains: readonly string[]): string {
+    return OWN + [...new Set(domains.map((d) => d.toLowerCase()))].sort().join(',');
+  }
+
+  /** Deletes the per-combination groups of the earlier layout and their list (see the header). */
+  async #dropLegacyGroups(): Promise<void> {
+    const keys = await this.#db.keys({ gte: '+', lt: ',' }).all();
+    keys.push(LEGACY_GROUPS);
+    for (let i = 0; i < keys.length; i += 5000) await this.#db.batch(keys.slice(i, i + 5000).map((key) => ({ type: 'del' as const, key })));
   }
 
   /** Counters since the store was created, across restarts (SNMP's ever-increasing values). */
@@ -209,8 +252,9 @@ export class Stats {
     if (classes.has('Phish')) inc('phish');
     if (classes.has('Virus')) inc('virus');
     if (classes.has('Blacklisted')) inc('blocked');
-    this.#add(this.#owners(log), add, log.receivedAt);
-    if (log.direction === 'inbound' || log.direction === 'outbound') this.#addDetails(log);
+    const owners = this.#owners(log);
+    this.#add(owners, add, log.receivedAt);
+    if (log.direction === 'inbound' || log.direction === 'outbound') this.#addDetails(log, owners);
   }
 
   /** A message left the queue: delivered and/or bounced. */
@@ -225,17 +269,17 @@ export class Stats {
 
   /** A recipient refused at RCPT; `domain` is its served domain (none for a relay refusal). */
   refusedAtRcpt(domain: string | undefined, at = Date.now()): void {
-    this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { refusedRcpt: 1 }, at);
+    this.#add(counted([ALL, ...(domain ? [domain.toLowerCase()] : [])]), { refusedRcpt: 1 }, at);
   }
 
   /** A message refused with 552 for its size; `domains` are its recipients' (none at MAIL FROM), counted once for several. */
   refusedOversize(domains: string[], at = Date.now()): void {
-    this.#add([ALL, ...this.#withGroup(domains)], { oversize: 1 }, at);
+    this.#add(this.#ownersOf(domains), { oversize: 1 }, at);
   }
 
   /** A recipient refused at RCPT by connection-time screening (smtp/screening.ts), for its served domain. */
   screened(kind: 'greylisted' | 'dnsListRefused', domain: string): void {
-    this.#add([ALL, ...(domain ? [domain.toLowerCase()] : [])], { [kind]: 1 }, Date.now());
+    this.#add(counted([ALL, ...(domain ? [domain.toLowerCase()] : [])]), { [kind]: 1 }, Date.now());
   }
 
   /**
@@ -255,7 +299,7 @@ export class Stats {
 
   /** A refused SMTP AUTH attempt. */
   authFailed(): void {
-    this.#add([ALL], { authFailures: 1 }, Date.now());
+    this.#add(counted([ALL]), { authFailures: 1 }, Date.now());
   }
 
   /**
@@ -362,11 +406,18 @@ export class Stats {
     const out = new Map<string, GaugeFigures>();
     const name = GAUGE_KEYS[g];
     if (!name) return out;
-    for (const owner of ownersOf(domains)) {
+    const owners = ownersOf(domains);
+    // A set of several domains reads its own samples where it has them (each held message once),
+    // its domains' sum where it has none (before anyone could read it).
+    const own = owners.length >= 2 ? new Set<string>() : undefined;
+    for (const owner of own ? [Stats.setOwner(owners), ...owners] : owners) {
       const prefix = `${owner}!${name}!`;
+      const isSet = own !== undefined && owner.startsWith(OWN);
       for await (const [key, value] of this.#db.iterator({ gte: prefix + first, lte: prefix + last })) {
         const b = value as GaugeBucket;
         const label = key.slice(prefix.length);
+        if (isSet) own.add(label);
+        else if (own?.has(label)) continue;
         const f = out.get(label) ?? { average: {}, peak: {} };
         for (const gauge of GAUGES) {
           if (b.sum[gauge] === undefined) continue;
@@ -442,11 +493,6 @@ export class Stats {
   /** Writes the counted increments (merging with what is stored). */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
-      // The groups first, so that no group's figures are stored without it being listed.
-      if (this.#groupsChanged) {
-        this.#groupsChanged = false;
-        try { await this.#db.put(GROUPS, [...this.#groups]); } catch (err) { this.#groupsChanged = true; throw err; }
-      }
       if (!this.#pending.size && !this.#pendingTop.size && !this.#pendingScores.size && !this.#pendingGauges.size) return;
       const [pending, top, scores, gauges] = [this.#pending, this.#pendingTop, this.#pendingScores, this.#pendingGauges];
       this.#pending = new Map();
@@ -484,87 +530,92 @@ export class Stats {
   }
 
   /**
-   * Inbound mail counts for the recipients' domains (and their group when there are several),
-   * outbound for the sender's; "*" for both.
+   * Inbound mail counts for the recipients' domains, outbound for the sender's; "*" for both; with
+   * what the readable sets meeting several of the domains take away.
    */
-  #owners(log: MessageLogRecord): string[] {
+  #owners(log: MessageLogRecord): Counted {
     const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
-    if (log.direction === 'outbound') return [ALL, domainOf(log.mailFrom)];
-    return [ALL, ...this.#withGroup(log.recipients.map((r) => domainOf(r.address)))];
+    if (log.direction === 'outbound') return counted([ALL, domainOf(log.mailFrom)]);
+    return this.#ownersOf(log.recipients.map((r) => domainOf(r.address)));
   }
 
-  /** A message's distinct domains, and their group when there are several (noted for reading). */
-  #withGroup(names: string[]): string[] {
-    const domains = [...new Set(names.filter(Boolean).map((d) => d.toLowerCase()))].sort();
-    if (domains.length < 2) return domains;
-    const group = GROUP + domains.join(',');
-    if (!this.#groups.has(group)) { this.#groups.add(group); this.#groupsChanged = true; }
-    return [...domains, group];
+  /** "*" and some domains, each readable set holding k ≥ 2 of them taking the message away k − 1 times. */
+  #ownersOf(names: string[]): Counted {
+    const domains = [...new Set(names.filter(Boolean).map((d) => d.toLowerCase()))];
+    const taken: [string, number][] = [];
+    if (domains.length >= 2) {
+      for (const set of this.#sets) {
+        let k = 0;
+        for (const d of domains) if (set.includes(d)) k++;
+        if (k >= 2) taken.push([TAKEN + set.join(','), k - 1]);
+      }
+    }
+    return { owners: [ALL, ...domains], taken };
   }
 
   /** The owners to read for some domains, each with the weight its figures are summed with (see the header). */
   #weighted(domains: string[] | 'all'): [string, number][] {
     const owners = ownersOf(domains);
     const out: [string, number][] = owners.map((o) => [o, 1]);
-    if (domains === 'all' || owners.length < 2) return out;
-    const set = new Set(owners);
-    for (const group of this.#groups) {
-      const shared = group.slice(1).split(',').filter((d) => set.has(d)).length;
-      if (shared >= 2) out.push([group, 1 - shared]);
-    }
+    if (domains !== 'all' && owners.length >= 2) out.push([TAKEN + [...owners].sort().join(','), -1]);
     return out;
   }
 
   /** The message's senders, recipients, client, virus and score into its owners' day summaries. */
-  #addDetails(log: MessageLogRecord): void {
+  #addDetails(log: MessageLogRecord, counted: Counted): void {
     const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
     const sender = log.mailFrom.toLowerCase();
     const virus = virusOf(log.findings);
     const score = scoreOf(log.findings);
-    for (const owner of new Set(this.#owners(log).filter(Boolean))) {
+    const weighted = new Map<string, number>([...counted.owners.filter(Boolean).map((o): [string, number] => [o, 1]), ...counted.taken]);
+    for (const [owner, times] of weighted) {
       const { day, month } = calendarBuckets(log.receivedAt, this.#zoneOf(owner));
       const see = (kind: TopKind, value: string | undefined) => {
         if (!value) return;
         for (const key of [`${owner}!top-${kind}!${day}`, `${owner}!topm-${kind}!${month}`]) {
           const counts = this.#pendingTop.get(key) ?? new Map<string, number>();
-          counts.set(value, (counts.get(value) ?? 0) + 1);
+          counts.set(value, (counts.get(value) ?? 0) + times);
           this.#pendingTop.set(key, counts);
         }
       };
       // The null sender (bounces) is a sender too: "<>" in the table.
       see('sender', sender || '<>');
       if (sender) see('senderDomain', domainOf(sender));
-      // A recipient belongs to one domain: a group does not count them again.
+      // A recipient belongs to one domain: a set never takes them away.
       const own = owner === ALL || log.direction === 'outbound' ? log.recipients
-        : owner.startsWith(GROUP) ? [] : log.recipients.filter((r) => domainOf(r.address) === owner);
+        : owner.startsWith(TAKEN) ? [] : log.recipients.filter((r) => domainOf(r.address) === owner);
       for (const r of new Set(own.map((x) => x.address.toLowerCase()))) see('recipient', r);
       see('clientIp', log.client?.ip);
       see('virus', virus);
       if (score !== undefined) {
         const key = `${owner}!scores!${day}`;
         const bins = this.#pendingScores.get(key) ?? new Array<number>(SCORE_BINS).fill(0);
-        bins[Math.min(SCORE_BINS - 1, Math.floor(score / (100 / SCORE_BINS)))]++;
+        bins[Math.min(SCORE_BINS - 1, Math.floor(score / (100 / SCORE_BINS)))] += times;
         this.#pendingScores.set(key, bins);
       }
     }
   }
 
-  #add(counted: string[], add: Partial<Counts>, at: number): void {
+  #add(counted: Counted, add: Partial<Counts>, at: number): void {
     if (!Object.keys(add).length) return;
     for (const c of COUNTERS) this.#totals[c] += add[c] ?? 0;
     const hour = hourBucket(at);
-    const keys = [TOTAL];
-    for (const owner of new Set(counted.filter(Boolean))) {
+    const keys: [string, number][] = [[TOTAL, 1]];
+    for (const [owner, times] of new Map<string, number>([...counted.owners.filter(Boolean).map((o): [string, number] => [o, 1]), ...counted.taken])) {
       const b = calendarBuckets(at, this.#zoneOf(owner));
-      keys.push(`${owner}!hour!${hour}`, `${owner}!day!${b.day}`, `${owner}!month!${b.month}`, `${owner}!year!${b.year}`);
+      for (const key of [`${owner}!hour!${hour}`, `${owner}!day!${b.day}`, `${owner}!month!${b.month}`, `${owner}!year!${b.year}`]) keys.push([key, times]);
     }
-    for (const key of keys) {
+    for (const [key, times] of keys) {
       const counts = this.#pending.get(key) ?? zeroCounts();
-      for (const c of COUNTERS) counts[c] += add[c] ?? 0;
+      for (const c of COUNTERS) counts[c] += times * (add[c] ?? 0);
       this.#pending.set(key, counts);
     }
   }
 }
+
+/** The owners a message is counted for, and the readable sets taking it away, each with how many times. */
+interface Counted { owners: string[]; taken: [string, number][] }
+const counted = (owners: string[]): Counted => ({ owners, taken: [] });
 
 /** Whether a day label (YYYYMMDD) is the last day of its month. */
 function monthEnds(day: string): boolean {

@@ -3,9 +3,10 @@
 // readings to the statistics (Stats.sampleGauges), which keep each bucket's sample count, sums and
 // peaks. A domain's quarantine figure is what it holds (a message held for two domains counts in
 // each, as in the quota figures); the box-wide figure counts each held message once (Quarantine.held),
-// so it can be less than the domains' sum. The clock is injectable so tests sample at chosen
+// so it can be less than the domains' sum, and so does each set of several domains someone can read
+// (Stats.readableSets, sampled as the set's own owner from Quarantine.heldFor). The clock is injectable so tests sample at chosen
 // instants instead of waiting.
-import type { GaugeReadings, Stats } from './counters.ts';
+import { Stats, type GaugeReadings } from './counters.ts';
 
 export interface GaugeSources {
   queue(): { messages: number; deferred: number };
@@ -13,6 +14,8 @@ export interface GaugeSources {
   quarantine(): [string, { messages: number; bytes: number }][];
   /** Held messages and bytes of the whole box, each message once (Quarantine.held()). */
   held(): { messages: number; bytes: number };
+  /** Held messages and bytes of a set of domains, each message once (Quarantine.heldFor()). */
+  heldFor(domains: readonly string[]): { messages: number; bytes: number };
   /** The served domains: each gets a reading, 0 when it holds nothing. */
   domains(): string[];
 }
@@ -41,6 +44,10 @@ export class GaugeSampler {
     for (const d of this.#sources.domains()) {
       const u = held.get(d.toLowerCase());
       readings[d.toLowerCase()] = { quarantined: u?.messages ?? 0, quarantineBytes: u?.bytes ?? 0 };
+    }
+    for (const set of this.#stats.readableSets()) {
+      const u = this.#sources.heldFor(set);
+      readings[Stats.setOwner(set)] = { quarantined: u.messages, quarantineBytes: u.bytes };
     }
     this.#stats.sampleGauges(readings, this.#now());
     return readings;

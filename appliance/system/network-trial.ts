@@ -10,18 +10,25 @@
 //     candidates (/run, which a reset empties), a confirmed one as persistent files, a reverted one
 //     as nothing (the candidates removed). It checks every value again itself: it never trusts the
 //     daemon's file.
-// So a wrong address from the browser reverts by itself when nobody confirms it: by the daemon's
+// The box's own DNS resolvers go the same way (`resolvers` in the record: a resolved drop-in as a
+// runtime candidate, then persistent; an empty list kept removes the box's own, leaving the
+// interfaces' resolvers). So a wrong address or resolver from the browser reverts by itself when nobody confirms it: by the daemon's
 // timer, or by a reboot, since /run does not survive one.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { candidateFileName, fileName, networkctlApply, renderNetwork, validateInterface, writeAtomic, type InterfaceSettings } from './network.ts';
+import {
+  candidateFileName, fileName, networkctlApply, parseResolved, renderNetwork, renderResolved, RESOLVED_CANDIDATE, RESOLVED_DIRS, RESOLVED_FILE,
+  resolvedApply, resolverProblems, validateInterface, writeAtomic, type InterfaceSettings,
+} from './network.ts';
 
 export const TRIAL_FILE = 'network-trial.json';
 
 export interface NetworkTrial {
   id: string;
   settings: InterfaceSettings[];
+  /** The box's own DNS resolvers, when the trial changes them ([]: none of its own). */
+  resolvers?: string[];
   startedAt: string;
   revertAt: string;
   state: 'pending' | 'confirmed' | 'reverted';
@@ -31,10 +38,12 @@ export interface NetworkTrial {
 }
 
 /** Every problem with a set of interfaces' settings, as sentences; empty when they can be tried. */
-export function trialProblems(settings: InterfaceSettings[]): string[] {
+export function trialProblems(settings: InterfaceSettings[], resolvers?: string[]): string[] {
   const problems = settings.flatMap((s) => validateInterface(s).map((p) => `${s.name}: ${p}`));
   const names = settings.map((s) => s.name);
-  if (!settings.length) problems.push('no interface given');
+  if (resolvers !== undefined && !Array.isArray(resolvers)) problems.push('the DNS servers are not a list');
+  else if (resolvers) problems.push(...resolverProblems(resolvers.map(String)).map((p) => p.message));
+  if (!settings.length && !resolvers) problems.push('no interface or DNS server given');
   if (new Set(names).size !== names.length) problems.push('an interface is listed twice');
   return problems;
 }
@@ -55,6 +64,8 @@ export interface TrialOptions {
   now?: () => number;
   /** Told when a trial ends, for the audit log (the daemon's own timer has no request to record it). */
   onEnd?: (trial: NetworkTrial) => void;
+  /** Where the kept box-wide resolvers' drop-in is stored (default RESOLVED_DIRS.dir). */
+  resolvedDir?: string;
 }
 
 export class NetworkTrials {
@@ -111,13 +122,22 @@ export class NetworkTrials {
     return ended;
   }
 
-  /** Starts a trial; throws with the problems when the settings are wrong or another trial is running. */
-  async start(settings: InterfaceSettings[], confirmSeconds: number): Promise<NetworkTrial> {
-    const problems = trialProblems(settings);
+  /** The box's own resolvers as kept (resolved's persistent drop-in); none when it has none. */
+  async resolvers(): Promise<string[]> {
+    const text = await readFile(path.join(this.#o.resolvedDir ?? RESOLVED_DIRS.dir, RESOLVED_FILE), 'utf8').catch(() => '');
+    return parseResolved(text);
+  }
+
+  /**
+   * Starts a trial of interfaces' settings and/or the box's resolvers; throws with the problems
+   * when they are wrong or another trial is running.
+   */
+  async start(settings: InterfaceSettings[], confirmSeconds: number, resolvers?: string[]): Promise<NetworkTrial> {
+    const problems = trialProblems(settings, resolvers);
     if (this.#current?.state === 'pending') problems.push('another network change is waiting for its confirmation');
     if (problems.length) throw new TrialError(problems);
     const now = this.#now();
-    await this.#write({ id: randomUUID(), settings, startedAt: new Date(now).toISOString(), revertAt: new Date(now + confirmSeconds * 1000).toISOString(), state: 'pending' });
+    await this.#write({ id: randomUUID(), settings, ...(resolvers ? { resolvers } : {}), startedAt: new Date(now).toISOString(), revertAt: new Date(now + confirmSeconds * 1000).toISOString(), state: 'pending' });
     this.#arm(confirmSeconds * 1000);
     return this.#current!;
   }
@@ -144,9 +164,12 @@ export class NetworkTrials {
 }
 
 /** A trial's settings in words, for the audit log: "eth0 static 192.0.2.10/24 via 192.0.2.1 (DNS 192.0.2.53)". */
-export function describeTrial(t: Pick<NetworkTrial, 'settings'>): string {
-  return t.settings.map((s) => (s.mode === 'dhcp' ? `${s.name} by DHCP`
-    : `${s.name} static ${s.address}/${s.prefix}${s.gateway ? ` via ${s.gateway}` : ''}${s.dns.length ? ` (DNS ${s.dns.join(', ')})` : ''}`)).join('; ');
+export function describeTrial(t: Pick<NetworkTrial, 'settings' | 'resolvers'>): string {
+  return [
+    ...t.settings.map((s) => (s.mode === 'dhcp' ? `${s.name} by DHCP`
+      : `${s.name} static ${s.address}/${s.prefix}${s.gateway ? ` via ${s.gateway}` : ''}${s.dns.length ? ` (DNS ${s.dns.join(', ')})` : ''}`)),
+    ...(t.resolvers ? [`the box's DNS servers ${t.resolvers.length ? t.resolvers.join(', ') : 'none of its own (the interfaces\' only)'}`] : []),
+  ].join('; ');
 }
 
 export class TrialError extends Error {
@@ -165,6 +188,8 @@ export interface SyncOptions {
   runtimeDir: string;
   /** Makes networkd read its files again and reconfigure these interfaces (default: networkctlApply). */
   apply?: (interfaces: string[]) => Promise<void>;
+  /** Where the kept resolvers' drop-in is stored and resolved's runtime drop-ins (default RESOLVED_DIRS), and how it re-reads them (default: resolvedApply). */
+  resolved?: { dir: string; runtimeDir: string; apply?: () => Promise<void> };
 }
 
 /**
@@ -176,7 +201,7 @@ export async function syncNetwork(o: SyncOptions): Promise<string[]> {
   const trial = await readTrial(o.systemDir);
   if (!trial) return [];
   const settings = Array.isArray(trial.settings) ? trial.settings : [];
-  const problems = trialProblems(settings);
+  const problems = trialProblems(settings, trial.resolvers);
   if (problems.length) return [`network-trial.json refused: ${problems.join('; ')}`];
   const done: string[] = [];
   await mkdir(o.runtimeDir, { recursive: true, mode: 0o755 });
@@ -200,5 +225,24 @@ export async function syncNetwork(o: SyncOptions): Promise<string[]> {
     }
   }
   if (done.length) await (o.apply ?? networkctlApply)(settings.map((s) => s.name));
+  if (trial.resolvers) {
+    const r = o.resolved ?? RESOLVED_DIRS;
+    const before = done.length;
+    await mkdir(r.runtimeDir, { recursive: true, mode: 0o755 });
+    if (trial.state === 'pending') await put(r.runtimeDir, RESOLVED_CANDIDATE, renderResolved(trial.resolvers));
+    else {
+      if (trial.state === 'confirmed') {
+        await mkdir(r.dir, { recursive: true, mode: 0o755 });
+        if (trial.resolvers.length) await put(r.dir, RESOLVED_FILE, renderResolved(trial.resolvers));
+        else await remove(r.dir, RESOLVED_FILE);
+      }
+      await remove(r.runtimeDir, RESOLVED_CANDIDATE);
+    }
+    // What resolved reads follows the kept file (installed at boot by mailmoat-apply-system too).
+    const kept = await readFile(path.join(r.dir, RESOLVED_FILE), 'utf8').catch(() => undefined);
+    if (kept === undefined) await remove(r.runtimeDir, RESOLVED_FILE);
+    else await put(r.runtimeDir, RESOLVED_FILE, kept);
+    if (done.length > before) await (o.resolved?.apply ?? resolvedApply)();
+  }
   return done;
 }

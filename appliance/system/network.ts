@@ -9,6 +9,14 @@
 //     at once when the dialogue is interrupted) removes the candidate and reconfigures;
 //   - a reset or power loss before confirm() empties /run: the box boots with the persistent
 //     files, which the change never touched.
+//
+// The box's own DNS resolvers (beside each interface's) are a systemd-resolved drop-in, tried the
+// same way. The root filesystem is read-only, so the kept drop-in lives on the data partition
+// (/var/lib/mailmoat/os/resolved/50-mailmoat.conf, root's) and is installed as
+// /run/systemd/resolved.conf.d/50-mailmoat.conf — by the sync when it changes, and by
+// mailmoat-apply-system at every boot; the candidate is /run/systemd/resolved.conf.d/
+// 60-mailmoat-candidate.conf, which resolved reads after it (drop-ins sort by name) and which
+// first empties the list. A reset during a trial leaves only the kept one installed.
 import { isIP } from 'node:net';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
@@ -85,6 +93,46 @@ export function renderNetwork(s: InterfaceSettings): string {
     for (const d of s.dns) lines.push(`DNS=${d}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Where the kept drop-in is stored (root's, on the data partition), and resolved's runtime drop-in directory. */
+export const RESOLVED_DIRS = { dir: '/var/lib/mailmoat/os/resolved', runtimeDir: '/run/systemd/resolved.conf.d' };
+export const RESOLVED_FILE = '50-mailmoat.conf';
+export const RESOLVED_CANDIDATE = '60-mailmoat-candidate.conf';
+/** Most box-wide resolvers (resolved tries them in order; a few are plenty). */
+export const MAX_RESOLVERS = 8;
+
+/** Every problem with the box's resolvers, each with its position in the list. */
+export function resolverProblems(resolvers: string[]): { index: number; kind: 'not-ip' | 'twice' | 'too-many'; message: string }[] {
+  const problems: ReturnType<typeof resolverProblems> = [];
+  resolvers.forEach((r, index) => {
+    if (!isIP(r)) problems.push({ index, kind: 'not-ip', message: `the DNS server "${r}" is not an IP address` });
+    else if (resolvers.indexOf(r) !== index) problems.push({ index, kind: 'twice', message: `the DNS server ${r} is listed twice` });
+  });
+  if (resolvers.length > MAX_RESOLVERS) problems.push({ index: MAX_RESOLVERS, kind: 'too-many', message: `at most ${MAX_RESOLVERS} DNS servers` });
+  return problems;
+}
+
+/** resolved's drop-in for the box's resolvers: the list emptied first, so that a candidate replaces the kept one. */
+export function renderResolved(resolvers: string[]): string {
+  return ['# Written by Mailmoat (System page, DNS resolvers); changes here are replaced.', '[Resolve]', 'DNS=', ...resolvers.map((r) => `DNS=${r}`)].join('\n') + '\n';
+}
+
+/** The resolvers a drop-in written by renderResolved names (none when it is absent or says none). */
+export function parseResolved(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^DNS=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    if (!m[1].trim()) out.length = 0;
+    else out.push(...m[1].trim().split(/\s+/).filter((r) => isIP(r)));
+  }
+  return out;
+}
+
+/** Makes resolved read its drop-ins again (it reads them at start). */
+export async function resolvedApply(): Promise<void> {
+  await promisify(execFile)('systemctl', ['try-restart', 'systemd-resolved']);
 }
 
 /** Runs networkd's reload and reconfigures the interfaces touched (networkd must be running). */

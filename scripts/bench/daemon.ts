@@ -1,9 +1,10 @@
 // The daemon under test, as its own process: writes the run's configuration, gives it a fresh copy
 // of a data folder whose classifier was trained on the corpus's train split, starts
-// `bin/mailmoat.js start` (or the bare launcher, see bare-daemon.ts), waits for the "inbound SMTP
-// listening on …:PORT" line, and stops it by its PID with SIGTERM. Node gets the flags and the
-// environment the image starts the daemon with (systemd/mailmoat.service), so the memory measured
-// is what ships.
+// `mailmoat start` compiled to JavaScript as the image runs it (compiled/cli/mailmoat.js, built
+// afresh by scripts/build-daemon.ts once per bench run; or the bare launcher from its sources, see
+// bare-daemon.ts), waits for the "inbound SMTP listening on …:PORT" line, and stops it by its PID
+// with SIGTERM. Node gets the flags and the environment the image starts the daemon with
+// (systemd/mailmoat.service), so the memory measured is what ships.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { Classifier } from '../../appliance/classifier/index.ts';
 import type { CorpusMessage } from '../../appliance/classifier/sa-corpus.ts';
 import { trainingOrder } from '../../appliance/classifier/sa-corpus.ts';
 import { openStore } from '../../appliance/store/store.ts';
+import { buildDaemon } from '../build-daemon.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const RCPT_DOMAIN = 'bench-rcpt.test';
@@ -54,13 +56,20 @@ function configFor(mode: DaemonMode, o: { sinkPort: number; dns: string; clamd?:
 
 const unitFile = () => readFile(path.join(ROOT, 'systemd/mailmoat.service'), 'utf8');
 
-/** Node's own flags in the image's unit file: what comes between `node` and `bin/mailmoat.js`. */
-export async function shippedNodeFlags(): Promise<string[]> {
+/** The image's unit file's ExecStart: Node's own flags, and the script it runs (`…/mailmoat.js`). */
+export async function shippedCommand(): Promise<{ flags: string[]; script: string }> {
   const unit = await unitFile();
-  const exec = /^ExecStart=\S+\s(.*?)\S*bin\/mailmoat\.js\s/m.exec(unit);
-  if (!exec) throw new Error('systemd/mailmoat.service: no ExecStart running bin/mailmoat.js');
-  return exec[1].split(/\s+/).filter(Boolean);
+  const exec = /^ExecStart=\S+\s(.*?)(\S*\/mailmoat\.js)\s/m.exec(unit);
+  if (!exec) throw new Error('systemd/mailmoat.service: no ExecStart running mailmoat.js');
+  return { flags: exec[1].split(/\s+/).filter(Boolean), script: exec[2] };
 }
+
+/** Node's own flags in the image's unit file: what comes between `node` and the script. */
+export async function shippedNodeFlags(): Promise<string[]> {
+  return (await shippedCommand()).flags;
+}
+
+let compiled: Promise<string> | undefined;
 
 /** The environment the image's unit file gives the daemon (its `Environment=NAME=value` lines). */
 export async function shippedEnvironment(): Promise<Record<string, string>> {
@@ -73,9 +82,9 @@ export interface RunningDaemon { pid: number; port: number; dataDir: string; sto
 
 export async function startDaemon(opts: {
   mode: DaemonMode; workDir: string; template: string; sinkPort: number; dns: string; clamd?: string; profileDir?: string;
-  /** Where heap-sampler.ts writes each thread's heap once a second (`--heap`); not loaded without it. */
+  /** Where heap-sampler.js writes each thread's heap once a second (`--heap`); not loaded without it. */
   heapFile?: string;
-  /** The file heap-sampler.ts watches for snapshot labels (`--snapshots`, with `heapFile`). */
+  /** The file heap-sampler.js watches for snapshot labels (`--snapshots`, with `heapFile`). */
   snapshotRequest?: string;
   /** Node flags added after the unit file's (`--node-flags`: flags under trial, not shipped). */
   extraNodeFlags?: string[];
@@ -85,9 +94,10 @@ export async function startDaemon(opts: {
   await cp(opts.template, dataDir, { recursive: true });
   const configFile = path.join(opts.workDir, 'config.json');
   await writeFile(configFile, JSON.stringify(configFor(opts.mode, opts), null, 2));
-  const entry = opts.mode === 'bare' ? [path.join(ROOT, 'scripts/bench/bare-daemon.ts')] : [path.join(ROOT, 'bin/mailmoat.js'), 'start'];
+  const entry = opts.mode === 'bare' ? [path.join(ROOT, 'scripts/bench/bare-daemon.ts')]
+    : [path.join(await (compiled ??= buildDaemon()), 'cli/mailmoat.js'), 'start'];
   const nodeArgs = [...await shippedNodeFlags(), ...(opts.extraNodeFlags ?? []), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : []),
-    ...(opts.heapFile ? ['--import', path.join(ROOT, 'scripts/bench/heap-sampler.ts')] : [])];
+    ...(opts.heapFile ? ['--import', path.join(ROOT, 'scripts/bench/heap-sampler.js')] : [])];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...entry, '--config', configFile, '--data', dataDir], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...await shippedEnvironment(), ...(opts.heapFile ? { MAILMOAT_BENCH_HEAP: opts.heapFile } : {}),

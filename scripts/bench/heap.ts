@@ -1,4 +1,4 @@
-// Per-thread heap figures of one run from heap-sampler.ts's lines: for each thread (the daemon's
+// Per-thread heap figures of one run from heap-sampler.js's lines: for each thread (the daemon's
 // main thread, each analysis thread) the median over the second half of the samples, as procmon.ts
 // does for RSS, and the peak of its V8 heap. A thread that ended before the run did (the
 // classifier's refit thread at start, a replaced analysis thread) is marked so.

@@ -71,19 +71,32 @@ async function visibleTexts(page: Page): Promise<string[]> {
  * At phone width: the page is no wider than the screen, no address cell is narrower than a short
  * address, and no button of the header (menu, log out) breaks its label over two lines.
  */
-async function phoneLayout(page: Page): Promise<{ overflow: number; narrowAddresses: string[]; wrappedButtons: string[] }> {
+async function phoneLayout(page: Page): Promise<{ overflow: number; narrowAddresses: string[]; squeezedCells: string[]; wrappedButtons: string[] }> {
   return page.evaluate(() => {
     const cells: Element[] = [];
+    const tableCells: Element[] = [];
     const walk = (root: Document | ShadowRoot) => {
       cells.push(...Array.from(root.querySelectorAll('.address')));
+      tableCells.push(...Array.from(root.querySelectorAll('td, th')));
       for (const el of Array.from(root.querySelectorAll('*'))) if (el.shadowRoot) walk(el.shadowRoot);
     };
     walk(document);
+    const lineHeight = (c: Element) => parseFloat(getComputedStyle(c).fontSize) * 1.6;
     const narrow = cells.filter((c) => c.getClientRects().length > 0).map((c) => {
       const r = c.getBoundingClientRect();
-      const lineHeight = parseFloat(getComputedStyle(c).fontSize) * 1.6;
       // A letter a line makes a cell a few letters wide and many lines tall.
-      return r.width < 120 || r.height > 4 * lineHeight ? `${c.textContent} (${Math.round(r.width)}×${Math.round(r.height)} px)` : '';
+      return r.width < 120 || r.height > 4 * lineHeight(c) ? `${c.textContent} (${Math.round(r.width)}×${Math.round(r.height)} px)` : '';
+    }).filter(Boolean);
+    // Any table cell squeezed into a narrow column: its text takes more lines than it has words
+    // (a word broken across lines, such as a state in Japanese a character a line; a hyphen is a
+    // break a reader expects, as in Message-/ID).
+    const squeezed = tableCells.filter((c) => c.getClientRects().length > 0 && (c.textContent ?? '').trim()).map((c) => {
+      const text = (c.textContent ?? '').trim().replace(/\s+/g, ' ');
+      const range = document.createRange();
+      range.selectNodeContents(c);
+      const lines = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+      const width = c.getBoundingClientRect().width;
+      return width < 100 && lines > text.split(/[ -]+/).length ? `${text} (${Math.round(width)} px, ${lines} lines)` : '';
     }).filter(Boolean);
     // A label on one line has all its text boxes at one height.
     const header = document.querySelector('mm-app')?.shadowRoot?.querySelectorAll('header button') ?? [];
@@ -92,7 +105,7 @@ async function phoneLayout(page: Page): Promise<{ overflow: number; narrowAddres
       range.selectNodeContents(b);
       return new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top))).size > 1;
     }).map((b) => b.textContent?.trim() ?? '');
-    return { overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth, narrowAddresses: narrow, wrappedButtons: wrapped };
+    return { overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth, narrowAddresses: narrow, squeezedCells: squeezed, wrappedButtons: wrapped };
   });
 }
 
@@ -166,6 +179,7 @@ test('every page in Japanese without stray English, usable at 390 px; bulk actio
         const layout = await phoneLayout(page);
         t.true(layout.overflow <= 1, `${id} fits 390 px (wider by ${layout.overflow} px)`);
         t.deepEqual(layout.narrowAddresses, [], `${id}: no address squeezed`);
+        t.deepEqual(layout.squeezedCells, [], `${id}: no table cell squeezed into a narrow column`);
         t.deepEqual(layout.wrappedButtons, [], `${id}: the header's buttons keep their label on one line`);
       }
       await page.screenshot({ path: await screenshotPath(`ja-${size}-${id}`), fullPage: true });
@@ -222,6 +236,7 @@ test('every page in Japanese without stray English, usable at 390 px; bulk actio
       if (size === 'phone') {
         const layout = await phoneLayout(p);
         t.true(layout.overflow <= 1, `${id} (English) fits 390 px`);
+        t.deepEqual(layout.squeezedCells, [], `${id} (English): no table cell squeezed into a narrow column`);
         t.deepEqual(layout.wrappedButtons, [], `${id} (English): the header's buttons keep their label on one line`);
       }
       await p.screenshot({ path: await screenshotPath(`en-${size}-dora-${id}`), fullPage: true });

@@ -1,8 +1,9 @@
 // The mail pages in a real browser against the real appliance: a message matching a
 // condition-quarantine list entry is quarantined by the pipeline; the admin sets the appliance up
 // through the wizard, finds the message on the Quarantine page, sees its score reasons and a
-// preview that loads nothing remote, releases it, and it arrives at the customer's mail server
-// (a loopback SMTP sink); the Message log shows the released copy's delivery with the sink's
+// preview that loads nothing remote, releases it while the customer's server defers and undoes
+// the release (the message is held again), releases it once more and it arrives at the customer's
+// mail server (a loopback SMTP sink); the Message log shows the released copy's delivery with the sink's
 // reply. Screenshots go to test-artifacts/screenshots.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import { ensureWebBuilt, launchBrowser, newContext, screenshotPath } from '../helpers/browser.ts';
-import { startTestAppliance } from '../helpers/appliance.ts';
+import { eventually, startTestAppliance } from '../helpers/appliance.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
@@ -26,10 +27,13 @@ test('quarantined message found, previewed safely, released and delivered; messa
   t.teardown(() => tracker.close());
   const trackerUrl = `http://127.0.0.1:${(tracker.address() as AddressInfo).port}`;
 
-  const sink = await startSink();
+  let defer = false;
+  const sink = await startSink({ rcptReply: () => (defer ? '451 4.3.0 mailbox busy, try again later' : undefined) });
   t.teardown(() => sink.stop());
   const ta = await startTestAppliance({
     domains: [{ name: 'customer.example', routes: [{ host: '127.0.0.1', port: sink.port, tls: 'none' }] }],
+    // A deferred copy waits an hour for its next try, so that undo finds it waiting.
+    delivery: { retryMinutes: [60], connectTimeoutSeconds: 5 },
     filtering: { antivirus: { enabled: false }, quarantineResponse: 'accept' },
   }, { console: true });
   t.teardown(() => ta.cleanup());
@@ -92,7 +96,23 @@ test('quarantined message found, previewed safely, released and delivered; messa
   await page.screenshot({ path: await screenshotPath('quarantine-2-detail'), fullPage: true });
   t.deepEqual(trackerHits, [], 'the preview loaded no remote image');
 
-  // Release: it reaches the customer's server, and leaves the quarantine.
+  // Released while the customer's server defers: the copy waits in the queue, and undo takes it back.
+  defer = true;
+  await detail.getByRole('button', { name: 'Release', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Release: done for carol@customer.example' }).waitFor();
+  await page.getByText('0 shown').waitFor();
+  await eventually(() => (app.queue.list(() => true).some((v) => !v.running && v.recipients.some((r) => r.attempts > 0)) ? true : undefined));
+  await page.screenshot({ path: await screenshotPath('quarantine-3-undo-offered'), fullPage: true });
+  await page.getByRole('button', { name: 'Undo the release (1)' }).click();
+  await page.getByRole('status').filter({ hasText: '1 back in quarantine, 0 could not be taken back.' }).waitFor();
+  await page.getByText('1 shown').waitFor();
+  t.is(app.queue.length, 0, 'the copy left the queue');
+  t.is((await app.quarantine.search({})).length, 1, 'held again');
+  t.is(sink.messages.length, 0);
+
+  // Released again with the server accepting: it arrives, and leaves the quarantine.
+  defer = false;
+  await page.getByRole('link', { name: subject }).click();
   await detail.getByRole('button', { name: 'Release', exact: true }).click();
   await page.getByRole('status').filter({ hasText: 'Release: done for carol@customer.example' }).waitFor();
   const [delivered] = await sink.waitFor(1);
@@ -101,15 +121,16 @@ test('quarantined message found, previewed safely, released and delivered; messa
   t.regex(delivered.raw.toString(), /Subject: Invoice \[hold-me\] 2026/);
   await page.getByText('0 shown').waitFor();
   t.deepEqual(await app.quarantine.search({}), []);
-  await page.screenshot({ path: await screenshotPath('quarantine-3-released'), fullPage: true });
+  await page.screenshot({ path: await screenshotPath('quarantine-4-released'), fullPage: true });
 
   // Message log: the released copy with its delivery attempt and the sink's reply.
   await page.getByRole('link', { name: 'Message log' }).click();
-  await page.getByRole('cell', { name: 'quarantined', exact: true }).waitFor();
+  // The message as held, and the first released copy, taken back into quarantine by the undo.
+  await t.notThrowsAsync(() => eventually(async () => (await page.getByRole('cell', { name: 'quarantined', exact: true }).count()) === 2 || undefined));
   await page.getByLabel('Sender').fill('billing@vendor.test');
   await page.getByRole('combobox', { name: 'Status' }).selectOption('delivered');
   await page.getByRole('button', { name: 'Search' }).click();
-  await page.getByRole('cell', { name: 'quarantined', exact: true }).waitFor({ state: 'detached' });
+  await page.getByRole('cell', { name: 'quarantined', exact: true }).first().waitFor({ state: 'detached' });
   await page.getByRole('row').filter({ hasText: 'delivered' }).getByRole('link').click();
   await page.getByRole('heading', { name: 'Delivery attempts' }).waitFor();
   await page.getByRole('cell', { name: /^250 / }).first().waitFor();

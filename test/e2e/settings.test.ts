@@ -1,7 +1,8 @@
 // The settings forms and the DNS records page in a real browser: the admin fills the System
 // page's network form with a host name that is not a FQDN and sees the problem at the field (the
 // browser's check, then the server's when the request is altered on its way), saves a good one
-// with NTP servers and an SNMP community row, changes a spam setting on the Filtering page, and
+// with NTP servers and an SNMP community row, tries and keeps an interface and the box's own DNS
+// servers (a name refused at the field), changes a spam setting on the Filtering page, and
 // reads the DNS records page — each record's state as the loopback DNS server answers, a warning
 // for the box's private address, and a copy button that puts the value on the clipboard.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -111,6 +112,20 @@ test('settings forms: field errors for a bad host name, saving, and the DNS reco
   await page.screenshot({ path: await screenshotPath('settings-network-trial'), fullPage: true });
   await nics.getByRole('button', { name: 'Keep these settings' }).click();
   await nics.getByRole('status').filter({ hasText: 'The new network settings are kept.' }).waitFor();
+  t.is(ctx.network.current?.state, 'confirmed');
+
+  // The box's own DNS servers: a name is refused at the field; addresses are a trial until kept.
+  const resolvers = page.getByRole('region', { name: 'DNS servers of the box' });
+  await resolvers.getByLabel('DNS servers (one address per line)').fill('192.0.2.53\ndns.example');
+  await resolvers.getByRole('button', { name: 'Apply for a trial' }).click();
+  await resolvers.getByRole('alert').filter({ hasText: '"dns.example" is not an IP address of a DNS server' }).first().waitFor();
+  await resolvers.getByLabel('DNS servers (one address per line)').fill('192.0.2.53\n2001:db8::53');
+  await resolvers.getByRole('button', { name: 'Apply for a trial' }).click();
+  await resolvers.getByRole('alert').filter({ hasText: /The box's DNS servers are applied\. Confirm before .*, or the previous ones come back by themselves/ }).waitFor();
+  t.deepEqual(ctx.network.current?.resolvers, ['192.0.2.53', '2001:db8::53']);
+  await page.screenshot({ path: await screenshotPath('settings-resolvers-trial'), fullPage: true });
+  await resolvers.getByRole('button', { name: 'Keep these settings' }).click();
+  await resolvers.getByRole('status').filter({ hasText: 'The new network settings are kept.' }).waitFor();
   t.is(ctx.network.current?.state, 'confirmed');
 
   // Filtering → Spam: a threshold out of range is refused at the field, a good one saved.

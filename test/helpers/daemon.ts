@@ -14,9 +14,14 @@ export interface Daemon {
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** `seed`: the file only fills an empty store (--seed-config, as the image starts), so a restored configuration stays. */
-export async function startDaemon(configFile: string, dataDir: string, opts: { seed?: boolean } = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/mailmoat.js'), 'start', opts.seed ? '--seed-config' : '--config', configFile, '--data', dataDir], {
+/**
+ * `seed`: the file only fills an empty store (--seed-config, as the image starts), so a restored
+ * configuration stays. `script`: the command to run instead of the sources' bin/mailmoat.js (the
+ * compiled daemon, compiled/cli/mailmoat.js); `nodeFlags`: Node's own flags before it.
+ */
+export async function startDaemon(configFile: string, dataDir: string, opts: { seed?: boolean; script?: string; nodeFlags?: string[] } = {}): Promise<Daemon> {
+  const script = opts.script ?? path.join(ROOT, 'bin/mailmoat.js');
+  const child = spawn(process.execPath, [...opts.nodeFlags ?? [], script, 'start', opts.seed ? '--seed-config' : '--config', configFile, '--data', dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -18,6 +18,8 @@ export interface SinkOptions {
   port?: number;
   /** Answer for RCPT TO of this address: a reply like "550 5.1.1 no such user". */
   rcptReply?: (address: string) => string | undefined;
+  /** Keeps the client waiting at RCPT until the promise settles (an attempt held in flight). */
+  holdRcpt?: (address: string) => Promise<void> | undefined;
   dataReply?: () => string | undefined;
 }
 
@@ -49,8 +51,13 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       logger: false,
       closeTimeout: 200,
       onRcptTo(address, _session, cb) {
-        const reply = options.rcptReply?.(address.address);
-        cb(reply ? errorFrom(reply) : undefined);
+        const answer = () => {
+          const reply = options.rcptReply?.(address.address);
+          cb(reply ? errorFrom(reply) : undefined);
+        };
+        const hold = options.holdRcpt?.(address.address);
+        if (hold) void hold.then(answer, answer);
+        else answer();
       },
       onData(stream, session, cb) {
         const chunks: Buffer[] = [];

@@ -119,16 +119,45 @@ system:
 ${more.syslog ?? ''}
 `;
 
+/**
+ * The boot report's end on the serial console. Like everything read off it, any character may show
+ * more than once ("aactive/success" was seen in a unit's state), so the report is read loosely.
+ */
+const REPORT_END = loose('==== end of boot report ====');
+
+/** Runs of one character as one, so that a name read off the serial console finds its entry. */
+const squeeze = (text: string) => text.replace(/(.)\1+/gs, '$1');
+
+/** Whether a value read off the serial console is `expected`, any character possibly repeated. */
+function reads(value: string | undefined, expected: string): boolean {
+  return value !== undefined && new RegExp(`^${loosePart(expected)}$`).test(value);
+}
+
+/** A whole line of the boot report, read loosely. */
+const reportLine = (text: string) => new RegExp(`^${loosePart(text)}$`, 'm');
+/** The report's "mailmoat ready: N s after boot" line (N in the first group). */
+const READY = new RegExp(`^${loosePart('mailmoat ready:')}\\s*(\\d+)\\s+${loosePart('s after boot')}$`, 'm');
+
 /** Parses the boot report the image writes to the serial console. */
 function bootReport(serial: string): { units: Map<string, string>; failed: string; text: string } {
-  const m = /==== Mailmoat boot report ====\n([\s\S]*?)==== end of boot report ====/.exec(serial);
+  const m = new RegExp(`${loosePart('==== Mailmoat boot report ====')}\\n([\\s\\S]*?)${REPORT_END.source}`).exec(serial);
   if (!m) throw new Error('no boot report on the serial console');
   const units = new Map<string, string>();
   for (const line of m[1].split('\n')) {
-    const u = /^unit (\S+)\s+(.+)$/.exec(line);
-    if (u) units.set(u[1], u[2].trim());
+    const u = /^u+n+i+t+\s+(\S+)\s+(.+)$/.exec(line);
+    if (u) units.set(squeeze(u[1]), u[2].trim());
   }
-  return { units, failed: /failed units: (.*)/.exec(m[1])?.[1].trim() ?? '?', text: m[1] };
+  return { units, failed: new RegExp(`${loosePart('failed units:')}\\s*(.*)`).exec(m[1])?.[1].trim() ?? '?', text: m[1] };
+}
+
+/** A unit's state in the report ("active/success", as read). */
+function unitState(report: ReturnType<typeof bootReport>, unit: string): string {
+  return report.units.get(squeeze(unit)) ?? 'missing';
+}
+
+function unitActive(t: ExecutionContext, report: ReturnType<typeof bootReport>, unit: string): void {
+  const state = unitState(report, unit);
+  t.true(reads(state, 'active/success'), `${unit} is not active: ${state}`);
 }
 
 /**
@@ -137,8 +166,8 @@ function bootReport(serial: string): { units: Map<string, string>; failed: strin
  * (issue 18, item 6, open), and systemd's restart is what the box relies on meanwhile.
  */
 function daemonActive(t: ExecutionContext, report: ReturnType<typeof bootReport>): void {
-  const state = report.units.get('mailmoat') ?? 'missing';
-  t.regex(state, /^active\/success( restarted-\d+-times)?$/, `mailmoat is not active: ${state}`);
+  const state = unitState(report, 'mailmoat');
+  t.regex(state, new RegExp(`^${loosePart('active/success')}(${loosePart(' restarted-')}\\d+${loosePart('-times')})?$`), `mailmoat is not active: ${state}`);
   if (state.includes('restarted')) {
     t.log(`the daemon was restarted during boot (${state}):\n${report.text.split('\n').filter((l) => l.includes('mailmoat restart:')).join('\n')}`);
   }
@@ -279,19 +308,19 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
   const started = Date.now();
   try {
     vm.start();
-    await vm.waitForSerial('the boot report', /==== end of boot report ====/, BOOT_MS);
+    await vm.waitForSerial('the boot report', REPORT_END, BOOT_MS);
     t.log(`boot report after ${((Date.now() - started) / 1000).toFixed(0)} s (UEFI, TCG)`);
     const report = bootReport(vm.serial());
     t.log(report.text);
     for (const unit of ['systemd-networkd', 'systemd-resolved', 'chrony', 'clamav-daemon', 'snmpd', 'rsyslog',
       'mailmoat-firstboot', 'mailmoat-grow-data', 'mailmoat-system-boot']) {
-      t.is(report.units.get(unit), 'active/success', `${unit} is not active`);
+      unitActive(t, report, unit);
     }
     daemonActive(t, report);
-    t.is(report.failed, 'none');
-    t.regex(report.text, /^root filesystem: ro$/m, 'the root filesystem is not mounted read-only');
-    t.regex(report.text, /^mailmoat ready: \d+ s after boot$/m, 'the daemon never reported ready');
-    t.log(`boot to mail (daemon ready, guest clock): ${/^mailmoat ready: (\d+) s/m.exec(report.text)?.[1]} s`);
+    t.true(reads(report.failed, 'none'), `failed units: ${report.failed}`);
+    t.regex(report.text, reportLine('root filesystem: ro'), 'the root filesystem is not mounted read-only');
+    t.regex(report.text, READY, 'the daemon never reported ready');
+    t.log(`boot to mail (daemon ready, guest clock): ${READY.exec(report.text)?.[1]} s`);
     const refused = report.text.split('\n').filter((l) => l.includes('refused write:'));
     if (refused.length) t.log(`writes the read-only root refused:\n${refused.join('\n')}`);
     const setupCode = setupCodeIn(report.text);
@@ -339,7 +368,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
 
     // Set network (item 11), interrupted: a static address is tried, then Ctrl-C at "Keep?" brings
     // the previous settings (DHCP, 10.0.2.15) back at once...
-    const iface = /^address (\S+) 10\.0\.2\.15\//m.exec(report.text)?.[1];
+    const iface = new RegExp(`^${loosePart('address')}\\s+(\\S+)\\s+${loosePart('10.0.2.15/')}`, 'm').exec(report.text)?.[1];
     t.truthy(iface, 'the boot report shows no interface with 10.0.2.15');
     await tryStaticAddress(vm, iface!);
     const mark3 = vm.serial().length;
@@ -355,10 +384,10 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     await tryStaticAddress(vm, iface!);
     const mark4 = vm.serial().length;
     await vm.qmp('system_reset');
-    await vm.waitForSerial('the boot report after the reset', /==== end of boot report ====/, BOOT_MS, mark4);
+    await vm.waitForSerial('the boot report after the reset', REPORT_END, BOOT_MS, mark4);
     const afterReset = bootReport(vm.serial().slice(mark4));
-    t.regex(afterReset.text, new RegExp(`^address ${iface} 10\\.0\\.2\\.15/24$`, 'm'), 'the address tried before the reset stayed');
-    t.notRegex(afterReset.text, /10\.0\.2\.77/);
+    t.regex(afterReset.text, reportLine(`address ${squeeze(iface!)} 10.0.2.15/24`), 'the address tried before the reset stayed');
+    t.notRegex(afterReset.text, loose('10.0.2.77'));
     daemonActive(t, afterReset);
 
     // The wizard finishes over HTTPS; the new admin then reads the box's figures from the API.
@@ -422,18 +451,18 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
   const started = Date.now();
   try {
     vm.start();
-    await vm.waitForSerial('the boot report', /==== end of boot report ====/, BOOT_MS);
+    await vm.waitForSerial('the boot report', REPORT_END, BOOT_MS);
     t.log(`boot report after ${((Date.now() - started) / 1000).toFixed(0)} s (BIOS, TCG)`);
     const report = bootReport(vm.serial());
-    t.is(report.units.get('mailmoat-firstboot'), 'active/success');
+    unitActive(t, report, 'mailmoat-firstboot');
     daemonActive(t, report);
-    t.regex(report.text, /^mailmoat ready: \d+ s after boot$/m, 'the daemon never reported ready');
-    t.log(`boot to mail (daemon ready, guest clock): ${/^mailmoat ready: (\d+) s/m.exec(report.text)?.[1]} s`);
+    t.regex(report.text, READY, 'the daemon never reported ready');
+    t.log(`boot to mail (daemon ready, guest clock): ${READY.exec(report.text)?.[1]} s`);
     t.regex(vm.serial(), /GNU GRUB|Mailmoat/);
     // The OS follows the configuration from the first boot on: host name, time zone, NTP servers.
-    t.regex(report.text, /^host name: mailmoat-bios\.test$/m);
-    t.regex(report.text, /^time zone: Asia\/Tokyo \(JST \+0900\)$/m);
-    t.regex(report.text, /^NTP sources: ntp1\.example 192\.0\.2\.123$/m);
+    t.regex(report.text, reportLine('host name: mailmoat-bios.test'));
+    t.regex(report.text, reportLine('time zone: Asia/Tokyo (JST +0900)'));
+    t.regex(report.text, reportLine('NTP sources: ntp1.example 192.0.2.123'));
 
     // SNMP over UDP: snmpd answers the seeded community, the daemon's subagent serves the Mailmoat
     // subtree, and it shows the warning: mmDiskState warning(2), mmDiskDataPercent >= 80.
@@ -477,12 +506,12 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
     await vm.type('8\n');
     await vm.waitForSerial('the factory reset confirmation', loose('anything else to cancel:'), 120_000, mark3);
     await vm.type('WIPE ALL DATA\n');
-    await vm.waitForSerial('the boot report after the factory reset', /==== end of boot report ====/, BOOT_MS, mark3);
+    await vm.waitForSerial('the boot report after the factory reset', REPORT_END, BOOT_MS, mark3);
     const afterReset = vm.serial().slice(mark3);
     t.regex(afterReset, loose('factory reset: the data partition was made anew'));
     const second = bootReport(afterReset);
     t.log(second.text);
-    t.is(second.units.get('mailmoat-firstboot'), 'active/success');
+    unitActive(t, second, 'mailmoat-firstboot');
     daemonActive(t, second);
     const newCode = setupCodeIn(second.text);
     t.truthy(newCode, 'no setup code after the factory reset');

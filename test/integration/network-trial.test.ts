@@ -1,7 +1,8 @@
 // Network changes from the browser, tried before they are kept: the API records a trial, root's
 // sync (run here on temporary directories in place of networkd's) writes it as a runtime candidate,
 // a confirmation makes it persistent, and a trial nobody confirms reverts by itself — by the
-// daemon's timer, or at the daemon's next start when its time passed while it was down.
+// daemon's timer, or at the daemon's next start when its time passed while it was down. The box's
+// own DNS servers (a systemd-resolved drop-in) go the same way.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +71,66 @@ test('API: a trial is refused at its fields when wrong, staged as a candidate, k
   t.regex(await readFile(path.join(nd.dir, '10-mailmoat-eth0.network'), 'utf8'), /Address=192\.0\.2\.10\/24/);
 });
 
+test('API: the box\'s DNS servers are refused at their field when wrong, tried as resolved\'s runtime drop-in, kept on the data partition and installed, and emptied', async (t) => {
+  const { h, root, alice } = await withPeople(t);
+  const nd = await networkdDirs(t);
+  const resolvedBase = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-resolved-'));
+  t.teardown(() => rm(resolvedBase, { recursive: true, force: true }));
+  const restarts: number[] = [];
+  const resolved = { dir: path.join(resolvedBase, 'etc'), runtimeDir: path.join(resolvedBase, 'run'), apply: async () => { restarts.push(1); } };
+  const sync = () => syncNetwork({ systemDir: path.join(h.dataDir, 'system'), ...nd, resolved });
+  const trial = (resolvers: string[], as = root) => h.request('POST', '/api/system/network/trial', { as, body: { settings: [], resolvers } });
+
+  const bad = await trial(['192.0.2.53', 'dns.example', '192.0.2.53']);
+  t.is(bad.status, 400);
+  t.deepEqual(bad.json.problems.map((p: { path: string }) => p.path), ['/resolvers/1', '/resolvers/2']);
+  t.regex(bad.json.problems[0].message, /"dns\.example" is not an IP address/);
+  t.is((await trial(['192.0.2.53'], alice)).status, 403);
+  t.is((await h.request('POST', '/api/system/network/trial', { as: root, body: { settings: [] } })).status, 400, 'nothing to change');
+  t.deepEqual((await h.request('GET', '/api/system/network', { as: root })).json.trial, null, 'nothing was tried');
+
+  const started = await trial(['192.0.2.53', '2001:db8::53']);
+  t.is(started.status, 200, JSON.stringify(started.json));
+  t.is(started.json.trial.state, 'pending');
+  await sync();
+  t.deepEqual(await files(resolved.runtimeDir), ['60-mailmoat-candidate.conf']);
+  t.is(await readFile(path.join(resolved.runtimeDir, '60-mailmoat-candidate.conf'), 'utf8'),
+    '# Written by Mailmoat (System page, DNS resolvers); changes here are replaced.\n[Resolve]\nDNS=\nDNS=192.0.2.53\nDNS=2001:db8::53\n');
+  t.deepEqual(await files(resolved.dir), [], 'nothing kept while trying');
+  t.deepEqual(nd.applied, [], 'networkd is not disturbed by a resolvers-only change');
+  t.is(restarts.length, 1);
+
+  await h.request('POST', `/api/system/network/trial/${started.json.trial.id}/confirm`, { as: root });
+  await sync();
+  t.deepEqual(await files(resolved.dir), ['50-mailmoat.conf'], 'kept on the data partition');
+  t.deepEqual(await files(resolved.runtimeDir), ['50-mailmoat.conf'], 'installed for resolved, the candidate gone');
+  t.regex(await readFile(path.join(resolved.runtimeDir, '50-mailmoat.conf'), 'utf8'), /DNS=\nDNS=192\.0\.2\.53\nDNS=2001:db8::53\n$/);
+  t.is(restarts.length, 2);
+  const trials = await NetworkTrials.open(path.join(h.dataDir, 'system'), { resolvedDir: resolved.dir });
+  t.teardown(() => trials.close());
+  t.deepEqual(await trials.resolvers(), ['192.0.2.53', '2001:db8::53'], 'read back as kept');
+
+  // A new list reverted on request leaves the kept one; an empty list kept removes it.
+  const wrong = await trial(['198.51.100.1']);
+  await sync();
+  await h.request('POST', `/api/system/network/trial/${wrong.json.trial.id}/revert`, { as: root });
+  await sync();
+  t.deepEqual(await files(resolved.runtimeDir), ['50-mailmoat.conf']);
+  t.deepEqual(await trials.resolvers(), ['192.0.2.53', '2001:db8::53']);
+  const none = await trial([]);
+  await h.request('POST', `/api/system/network/trial/${none.json.trial.id}/confirm`, { as: root });
+  await sync();
+  t.deepEqual(await files(resolved.dir), []);
+  t.deepEqual(await files(resolved.runtimeDir), []);
+  t.deepEqual(await trials.resolvers(), []);
+
+  const audit = JSON.stringify((await h.request('GET', '/api/audit?limit=20', { as: root })).json.items);
+  t.regex(audit, /tried the box's DNS servers 192\.0\.2\.53, 2001:db8::53; reverts at/);
+  t.regex(audit, /kept the box's DNS servers 192\.0\.2\.53, 2001:db8::53/);
+  t.regex(audit, /reverted the box's DNS servers 198\.51\.100\.1/);
+  t.regex(audit, /kept the box's DNS servers none of its own/);
+});
+
 test('a trial nobody confirms reverts by the daemon\'s timer, and the audit log says so', async (t) => {
   const systemDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-trial-'));
   t.teardown(() => rm(systemDir, { recursive: true, force: true }));
@@ -113,4 +174,11 @@ test('root\'s sync checks the record itself: a tampered one changes nothing', as
   t.regex(done.join('\n'), /refused/);
   t.deepEqual(await files(nd.runtimeDir), []);
   t.deepEqual(nd.applied, []);
+  // The same for the box's resolvers: a line break in one would add a setting of its own.
+  const resolvedRun = path.join(systemDir, 'resolved-run');
+  await writeFile(path.join(systemDir, TRIAL_FILE), JSON.stringify({ id: 'y', state: 'pending', startedAt: '', revertAt: '', settings: [],
+    resolvers: ['192.0.2.53\nDNSStubListener=no'] }));
+  const refused = await syncNetwork({ systemDir, ...nd, resolved: { dir: path.join(systemDir, 'resolved'), runtimeDir: resolvedRun, apply: async () => { t.fail('resolved restarted'); } } });
+  t.regex(refused.join('\n'), /refused/);
+  t.deepEqual(await files(resolvedRun), []);
 });

@@ -82,13 +82,14 @@ test('a PDF digest and domain report carry their Japanese text and the extra tab
     filtering: { antivirus: { enabled: false } },
     relay: { networks: ['127.0.0.9/32'] }, // loopback clients are not exempt from greylisting
     domains: [{
-      name: 'example.jp', timezone: 'Asia/Tokyo', routes: [{ host: '127.0.0.1', port: sink.port }], greylisting: true,
+      name: 'example.jp', timezone: 'Asia/Tokyo', routes: [{ host: '127.0.0.1', port: sink.port }],
       recipients: { mode: 'listed', addresses: ['tanaka', 'suzuki'] }, logInvalidRecipients: true,
       reports: {
         digest: { enabled: true, time, language: 'ja', format: 'pdf', extraTable: true },
         domain: { enabled: true, recipients: ['it@example.jp'], time, language: 'ja', format: 'pdf', extraTable: true },
       },
     }],
+    policy: { domains: { 'example.jp': { greylisting: true } } },
   }), { clock });
   await a.app.reports.tick(); // enabling starts the first period
   await hold(a, clock.ms + 1000, { to: ['tanaka@example.jp'], subject: '【重要】請求書のお知らせ' });

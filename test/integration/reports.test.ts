@@ -19,7 +19,7 @@ function config(sink: Sink, overrides: { de?: Record<string, unknown>; jp?: Reco
     domains: [
       {
         name: 'example.jp', timezone: 'Asia/Tokyo', routes: [{ host: '127.0.0.1', port: sink.port }],
-        reports: { digest: { enabled: true, time: '09:00', language: 'ja' }, contact: 'it@example.jp', ...overrides.jp },
+        reports: { digest: { enabled: true, time: '09:00', language: 'ja' }, ...overrides.jp },
       },
       {
         name: 'example.de', timezone: 'Europe/Berlin', routes: [{ host: '127.0.0.1', port: sink.port }],
@@ -29,6 +29,7 @@ function config(sink: Sink, overrides: { de?: Record<string, unknown>; jp?: Reco
         },
       },
     ],
+    policy: { domains: { 'example.jp': { contact: 'it@example.jp' } } },
   };
 }
 

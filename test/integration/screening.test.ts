@@ -57,7 +57,8 @@ test('greylisting: deferred, deferred again too early, passed after the delay; s
   const clock = { now: Date.now() };
   const routes = [{ host: '127.0.0.1', port: sink.port }];
   const a = await startTestAppliance({
-    domains: [{ name: 'example.com', routes }, { name: 'nogrey.test', routes, greylisting: false }],
+    domains: [{ name: 'example.com', routes }, { name: 'nogrey.test', routes }],
+    policy: { domains: { 'nogrey.test': { greylisting: false } }, mailboxes: { 'vip@example.com': { greylisting: false } } },
     relay: { networks: ['127.0.0.9/32'] },
     filtering: { greylisting: { enabled: true, autoWhitelistAfter: 2, skipSpfPass: true } },
   }, { filter: deliverAll, resolver: dns.resolver, now: () => clock.now });
@@ -75,8 +76,9 @@ test('greylisting: deferred, deferred again too early, passed after the delay; s
   t.true((await send('a@sender.test', 'bob@example.com')).ok);
   t.true((await send('a@sender.test', 'bob@example.com')).ok, 'a known triplet passes at once');
 
-  // Not greylisted: a domain that turned it off, an allow-listed sender, SPF passing (skipSpfPass), a relay client.
+  // Not greylisted: a domain and a mailbox whose policy turned it off, an allow-listed sender, SPF passing (skipSpfPass), a relay client.
   t.true((await send('a@sender.test', 'x@nogrey.test')).ok);
+  t.true((await send('a@sender.test', 'vip@example.com')).ok);
   await a.app.lists.add({ direction: 'inbound', kind: 'sender-allow', scope: 'domain', owner: 'example.com', value: 'friend@allowed.test' });
   t.true((await send('friend@allowed.test', 'bob@example.com')).ok);
   t.true((await send('news@spf.test', 'bob@example.com')).ok);
@@ -87,7 +89,7 @@ test('greylisting: deferred, deferred again too early, passed after the delay; s
   clock.now += 301_000;
   t.true((await send('a@sender.test', 'carol@example.com')).ok);
   t.true((await send('new@else.test', 'dave@example.com')).ok, 'the whitelisted client is not greylisted');
-  await sink.waitFor(8);
+  await sink.waitFor(9);
 
   // Three deferrals: each logged (class Greylist, status tempfailed, the reply) and counted.
   const deferred = await eventually(async () => {

@@ -1,6 +1,6 @@
 // Counting each message once over real SMTP: messages to two served domains are counted for each
 // domain, and once for a domain admin's "all my domains" (counters, top senders, score histogram)
-// and once in the box-wide quarantine size; a message delivered with a tagged subject is recorded
+// and once in the box-wide quarantine size and the domain admin's; a message delivered with a tagged subject is recorded
 // as tagged in its log record and counted as `tagged` per domain, for the set and box-wide (the
 // figure SNMP's mmTagged reads), and shown in the statistics CSV.
 import test from 'ava';
@@ -106,4 +106,14 @@ test('a message to two domains counts once for both together and box-wide; a tag
   t.like(sample['*'], { quarantined: 1, quarantineBytes: held.bytes });
   t.like(sample['a.example'], { quarantined: 1, quarantineBytes: held.bytes });
   t.like(sample['b.example'], { quarantined: 1, quarantineBytes: held.bytes });
+  // dora's domains together (the statistics followed her account): the message once, in the sample
+  // and in what her statistics page reads; the sum of her domains would say 2.
+  t.deepEqual(a.app.stats.readableSets(), [['a.example', 'b.example']]);
+  t.like(sample['=a.example,b.example'], { quarantined: 1, quarantineBytes: held.bytes });
+  type Point = { gauges?: { peak: { quarantined?: number } } };
+  const peak = async (cookie: string, domain?: string) =>
+    Math.max(...(await get(cookie, `/api/stats?period=24h${domain ? `&domain=${domain}` : ''}`)).points.map((p: Point) => p.gauges?.peak.quarantined ?? 0));
+  t.is(await peak(dora), 1, 'all of dora\'s domains: the held message once');
+  t.is(await peak(dora, 'a.example'), 1);
+  t.is(await peak(root), 1);
 });

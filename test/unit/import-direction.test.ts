@@ -1,7 +1,7 @@
 // The imports under appliance/ run one way, as the mail does:
 //   smtp → accept → (spool, pipeline) → (quarantine, delivery) → store,
 // with the shared folders below the mail path (lists, logsearch, stats, classifier, message,
-// config, i18n, and the infrastructure every part may use: dns, csv, limits) and the entry points
+// config, i18n, and the infrastructure every part may use: dns, csv, limits, runtime) and the entry points
 // (main.ts, cli, api, console, system) above it; reports sits above the quarantine it acts on. A folder may import only folders on a lower rank;
 // type-only imports count too, since they tie the folders as much.
 import test from 'ava';
@@ -15,7 +15,7 @@ const RANK: Record<string, number> = {
   cli: 9, 'main.ts': 8, console: 7, api: 6, system: 5,
   smtp: 5, accept: 4, spool: 3, pipeline: 3, reports: 3, quarantine: 2, delivery: 2,
   lists: 1, logsearch: 1, stats: 1.5, classifier: 1,
-  message: 0.75, policy: 0.6, config: 0.5, i18n: 0, store: 0, dns: 0, csv: 0, limits: 0,
+  message: 0.75, policy: 0.6, config: 0.5, i18n: 0, store: 0, dns: 0, csv: 0, limits: 0, runtime: 0,
   // Backup copies the store and the data folder's files; the API, main.ts and the CLI call it.
   backup: 1,
 };

@@ -174,3 +174,31 @@ test('retention deletes expired messages and their files, keeps recent ones, and
   t.deepEqual((await readdir(e.quarantine.dir)).sort(), ['NEW.eml']);
   t.deepEqual(await purgeExpired(e.quarantine, 1, now), { messages: 1, orphans: 0 });
 });
+
+test('a release note outlives a restart, restores the message from the queued copy, and is dropped once the copy left the queue', async (t) => {
+  const e = await env(t);
+  const rec = await e.quarantine.put(input(), await e.spool());
+  const copyFile = await e.spool('COPY');
+  const copies = ['C1', 'C2'];
+  const actions = createQuarantineActions({ quarantine: e.quarantine, lists: e.lists, deliver: async () => copies.shift() });
+  await actions.release(rec.id, ['bob@example.com']);
+  await actions.release(rec.id, ['carol@example.com']);
+  t.is(await e.quarantine.get(rec.id), undefined, 'every copy released: the message left the quarantine');
+  t.false(existsSync(e.quarantine.blobPath(rec)));
+
+  // The daemon restarts: the notes are read again; the queue no longer has C2 (delivered meanwhile).
+  const reopened = await Quarantine.open(e.store, e.dataDir);
+  t.deepEqual(reopened.copiesOf(rec.id).sort(), ['C1', 'C2']);
+  t.is(await reopened.pruneReleases((copy) => copy === 'C1'), 1);
+  t.deepEqual(reopened.copiesOf(rec.id), ['C1']);
+  t.is(await reopened.releaseNote('C2'), undefined);
+
+  // Taking C1 back: bob's copy held again, from the queued copy's file; carol's stays released.
+  const back = await reopened.restore('C1', ['bob@example.com'], copyFile);
+  t.deepEqual(back.recipients.map((r) => [r.address, r.state]), [['bob@example.com', 'held'], ['carol@example.com', 'released']]);
+  t.like(back, { id: rec.id, reasons: rec.reasons, quarantinedAt: rec.quarantinedAt });
+  t.deepEqual(await reopened.readRaw(back), RAW);
+  t.deepEqual((await reopened.search({ recipient: 'bob@example.com' })).map((r) => r.id), [rec.id], 'found by its indexes again');
+  t.deepEqual(reopened.usage('mailbox', 'bob@example.com'), { bytes: RAW.length, messages: 1 });
+  await t.throwsAsync(reopened.restore('C1', ['bob@example.com'], copyFile), { instanceOf: QuarantineError, message: /can no longer be undone/ }, 'used up');
+});

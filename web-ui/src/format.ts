@@ -6,6 +6,7 @@
 import type { MessageKey } from '../../appliance/i18n/catalog.ts';
 import { isMessageKey } from '../../appliance/i18n/catalog.ts';
 import { lang, t } from './i18n.ts';
+import { sizeText } from './sizes.ts';
 
 const slug = (value: string) => value.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
@@ -33,15 +34,8 @@ export function formatScore(score: number | undefined, signed = false): string {
   return new Intl.NumberFormat(lang(), { minimumFractionDigits: 1, maximumFractionDigits: 1, ...(signed ? { signDisplay: 'exceptZero' } : {}) }).format(score);
 }
 
-const UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
-
-/** A size in bytes as a person reads it: "1.2 MB", "340 kB". */
-export function formatSize(bytes: number): string {
-  let n = bytes;
-  let u = 0;
-  while (n >= 1000 && u < UNITS.length - 1) { n /= 1000; u++; }
-  return new Intl.NumberFormat(lang(), { style: 'unit', unit: UNITS[u], unitDisplay: 'short', maximumFractionDigits: u === 0 ? 0 : 1 }).format(n);
-}
+/** A size in bytes as a person reads it in their language: "302 バイト", "1.2 MB" (sizes.ts). */
+export const formatSize = (bytes: number): string => sizeText(lang(), bytes);
 
 /** A calendar date (a certificate's expiry): "2027年3月1日", "March 1, 2027". */
 export function formatDate(iso: string | number, timeZone?: string): string {

@@ -78,8 +78,14 @@ export interface QuarantineProvider {
    * Undefined when the message holds no copy the scope may see. Throws an Error saying why an
    * action cannot be done (no classifier to train, the null sender cannot be listed, …).
    */
-  act(id: string, action: QuarantineAction, opts: { scope: Scope; forwardTo?: string }): Promise<{ affected: string[] } | undefined>;
+  act(id: string, action: QuarantineAction, opts: { scope: Scope; forwardTo?: string }): Promise<{ affected: string[]; undo?: string[] } | undefined>;
   count(scope: Scope): Promise<number>;
+  /**
+   * Undoes the release that made queued copy `copy`, for the recipients in scope: the message is
+   * held again. Undefined when the scope sees no recipient of such a copy; throws (a localized
+   * error) when it was delivered meanwhile or an attempt is in flight.
+   */
+  undo?(copy: string, opts: { scope: Scope; by: string }): Promise<{ id: string; affected: string[] } | undefined>;
 }
 
 export type ListKind = 'sender-allow' | 'sender-block' | 'recipient-allow' | 'recipient-block' | 'condition-block' | 'condition-allow' | 'condition-quarantine' | 'sender-lock' | 'recipient-lock';

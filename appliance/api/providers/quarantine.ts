@@ -132,11 +132,20 @@ export function quarantineProvider(quarantine: Quarantine, actions: QuarantineAc
       const r = await visible(id, opts.scope);
       if (!r) return undefined;
       const which = 'all' in opts.scope ? 'all' : visibleCopies(r, opts.scope).map((c) => c.address);
+      // A release says which queued copies it made, so that the console can offer to undo it.
+      const released = async (affected: string[]) => {
+        const undo = [];
+        for (const copy of quarantine.copiesOf(id)) {
+          const note = await quarantine.releaseNote(copy);
+          if (note?.addresses.some((a) => affected.includes(a))) undo.push(copy);
+        }
+        return { affected, ...(undo.length ? { undo } : {}) };
+      };
       switch (action) {
-        case 'release': return { affected: await actions.release(id, which) };
-        case 'release-train': return { affected: await actions.releaseAndTrain(id, which) };
-        case 'allow-release': return { affected: await actions.allowSenderAndRelease(id, which) };
-        case 'allow-domain-release': return { affected: await actions.allowSenderDomainAndRelease(id, which) };
+        case 'release': return released(await actions.release(id, which));
+        case 'release-train': return released(await actions.releaseAndTrain(id, which));
+        case 'allow-release': return released(await actions.allowSenderAndRelease(id, which));
+        case 'allow-domain-release': return released(await actions.allowSenderDomainAndRelease(id, which));
         case 'report-spam': return { affected: await actions.reportSpam(id, which) };
         case 'block-delete': return { affected: await actions.blockSenderAndDelete(id, which) };
         case 'delete': return { affected: await actions.delete(id, which) };
@@ -146,6 +155,13 @@ export function quarantineProvider(quarantine: Quarantine, actions: QuarantineAc
           return { affected: [opts.forwardTo] };
         }
       }
+    },
+
+    async undo(copy, { scope, by }) {
+      const note = await quarantine.releaseNote(copy);
+      if (!note || !note.addresses.some((a) => addressInScope(scope, a))) return undefined;
+      const { id, recipients } = await actions.undoRelease(copy, by, (a) => addressInScope(scope, a));
+      return { id, affected: recipients };
     },
   };
 }

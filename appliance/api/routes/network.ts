@@ -1,14 +1,16 @@
 // Network interfaces from the browser (admin only), with the serial menu's safety: a change is
 // tried first (system/network-trial.ts) and reverts by itself unless the admin confirms it within
 // CONFIRM_SECONDS — from the same browser, which shows that it can still reach the box. Problems
-// with the settings come back at their field (/settings/<n>/<field>). The audit log says in words
-// what was tried, kept or reverted.
+// with the settings come back at their field (/settings/<n>/<field>). The box's own DNS resolvers
+// (`resolvers`, beside the interfaces' own) are tried and kept or reverted the same way, alone or
+// with an interface; a wrong one comes back at /resolvers/<n>. The audit log says in words what
+// was tried, kept or reverted.
 import os from 'node:os';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { problem } from '../../config/problems.ts';
-import { interfaceProblems, type InterfaceSettings } from '../../system/network.ts';
+import { interfaceProblems, MAX_RESOLVERS, resolverProblems, type InterfaceSettings } from '../../system/network.ts';
 import { describeTrial } from '../../system/network-trial.ts';
 import type { ConsoleContext } from '../route-context.ts';
 import { invalid, notFound } from '../errors.ts';
@@ -38,20 +40,30 @@ export default async function networkRoutes(fastify: FastifyInstance, ctx: Conso
   app.get('/api/system/network', { config: { access: adminOnly } }, async () => ({
     interfaces: ctx.providers.system ? await ctx.providers.system.network()
       : Object.entries(os.networkInterfaces()).filter(([name]) => name !== 'lo').map(([name, list]) => ({ name, addresses: (list ?? []).map((a) => a.cidr ?? a.address) })),
+    resolvers: await ctx.network.resolvers(),
     trial: ctx.network.current,
     confirmSeconds: CONFIRM_SECONDS,
   }));
 
   app.post('/api/system/network/trial', {
     config: { access: adminOnly },
-    schema: { body: Type.Object({ settings: Type.Array(Iface, { minItems: 1, maxItems: 8 }) }, { additionalProperties: false }) },
+    schema: { body: Type.Object({
+      settings: Type.Array(Iface, { maxItems: 8 }),
+      resolvers: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_RESOLVERS, description: "the box's own DNS servers ([]: none of its own)" })),
+    }, { additionalProperties: false }) },
   }, async (req) => {
     const settings = req.body.settings.map(settingsOf);
+    const resolvers = req.body.resolvers?.map((r) => r.trim());
     const problems = settings.flatMap((s, i) => interfaceProblems(s).map((p) => problem(`/settings/${i}/${p.field}`, 'problem.network-settings', { detail: p.message })));
+    for (const p of resolverProblems(resolvers ?? [])) {
+      problems.push(p.kind === 'too-many' ? problem(`/resolvers`, 'problem.network-settings', { detail: p.message })
+        : problem(`/resolvers/${p.index}`, p.kind === 'twice' ? 'problem.resolver-twice' : 'problem.resolver-not-ip', { value: resolvers![p.index] }));
+    }
+    if (!settings.length && !resolvers) problems.push(problem('/settings', 'problem.network-settings', { detail: 'give an interface or the DNS servers to change' }));
     if (new Set(settings.map((s) => s.name)).size !== settings.length) problems.push(problem('/settings', 'problem.network-settings', { detail: 'an interface is listed twice' }));
     if (ctx.network.current?.state === 'pending') problems.push(problem('/', 'problem.network-trial-running'));
     if (problems.length) throw invalid(problems);
-    const trial = await ctx.network.start(settings, CONFIRM_SECONDS);
+    const trial = await ctx.network.start(settings, CONFIRM_SECONDS, resolvers);
     req.auditDetail = { words: `tried ${describeTrial(trial)}; reverts at ${trial.revertAt} unless kept` };
     return { trial };
   });

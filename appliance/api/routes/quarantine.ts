@@ -7,6 +7,9 @@
 // ids the browser sends: first counted (with the instant of the count), then acted on only when
 // the messages received up to that instant are still the number the person confirmed.
 // Search pages newest first: a page's `next` cursor, passed back as `cursor`, gives the next.
+// A release answers with the queued copies it made (`undo`); while such a copy still waits in the
+// delivery queue with no attempt in flight, /api/quarantine-undo takes it back into the quarantine
+// (the caller's recipients only); once delivered or while being delivered it refuses, saying so.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
@@ -18,7 +21,7 @@ import { whyText } from '../../i18n/why.ts';
 import type { Language } from '../../i18n/catalog.ts';
 import { ApiError, forbidden, invalid, notFound, requestLanguage, unavailable } from '../errors.ts';
 import { scopeOf, type QuarantineAction, type QuarantineProvider } from '../providers/interfaces.ts';
-import { domainOf, type Principal } from '../roles.ts';
+import { actorName, domainOf, type Principal } from '../roles.ts';
 import { decodeCursor, encodeCursor } from '../providers/cursor.ts';
 import { feedbackEnabled } from '../../policy/policy.ts';
 
@@ -80,11 +83,11 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
 
   /** One action on each message in turn; a refusal of the whole (role, feedback off, input) ends it. */
   async function actOnEach(p: Principal, ids: string[], action: QuarantineAction, lang: Language, forwardTo?: string) {
-    const results: { id: string; ok: boolean; affected?: string[]; error?: string }[] = [];
+    const results: { id: string; ok: boolean; affected?: string[]; undo?: string[]; error?: string }[] = [];
     for (const id of ids) {
       try {
         const r = await act(p, id, action, forwardTo);
-        results.push(r ? { id, ok: true, affected: r.affected } : { id, ok: false, error: errorText(lang, { key: 'api.not-found.quarantined' }) });
+        results.push(r ? { id, ok: true, affected: r.affected, ...(r.undo ? { undo: r.undo } : {}) } : { id, ok: false, error: errorText(lang, { key: 'api.not-found.quarantined' }) });
       } catch (err) {
         if (err instanceof ApiError && (err.status === 403 || err.status === 400)) throw err;
         results.push({ id, ok: false, error: err instanceof ApiError ? errorText(lang, err.text) : (err as Error).message });
@@ -129,7 +132,7 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
     const forwardTo = req.body?.forwardTo;
     const result = await act(req.principal!, id, action, forwardTo);
     if (!result) throw notFound('api.not-found.quarantined');
-    req.auditDetail = { id, action, affected: result.affected };
+    req.auditDetail = { id, action, affected: result.affected, ...(result.undo ? { copies: result.undo } : {}) };
     // The copies' recipients say whose mail it was (a forward's address does not).
     if (action !== 'forward') req.auditDomains = result.affected.map(domainOf);
     return result;
@@ -180,6 +183,40 @@ export default async function quarantineRoutes(fastify: FastifyInstance, ctx: Co
     const results = await actOnEach(req.principal!, ids, action, requestLanguage(req), forwardTo);
     req.auditDetail = { action, matching: query, count: ids.length, failed: results.filter((r) => !r.ok).length };
     if (action !== 'forward') req.auditDomains = [...new Set(results.flatMap((r) => r.affected ?? []).map(domainOf))];
+    return { results };
+  });
+
+  app.post('/api/quarantine-undo', {
+    config: { access: any },
+    schema: { body: Type.Object({ copies: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 5000, description: 'the `undo` copies of releases' }) }) },
+  }, async (req) => {
+    const p = req.principal!;
+    const undo = provider().undo;
+    if (!undo) throw unavailable('api.unavailable.quarantine');
+    const lang = requestLanguage(req);
+    const results: { copy: string; ok: boolean; id?: string; affected?: string[]; error?: string }[] = [];
+    let refusal: ApiError | undefined;
+    for (const copy of new Set(req.body.copies)) {
+      try {
+        const r = await undo(copy, { scope: scopeOf(p), by: actorName(p) });
+        // No note (any more): a released copy the caller can see in the message log has left the queue.
+        if (!r) throw await ctx.providers.log?.get(copy, scopeOf(p)) ? new ApiError(409, 'quarantine-undo-refused', { key: 'quarantine.undo-gone', params: { id: copy } }) : notFound('api.not-found.released');
+        results.push({ copy, ok: true, id: r.id, affected: r.affected });
+      } catch (err) {
+        if (!(err instanceof LocalizedError || err instanceof ApiError)) throw err;
+        refusal = err instanceof ApiError ? err : new ApiError(409, 'quarantine-undo-refused', err.text);
+        results.push({ copy, ok: false, error: errorText(lang, refusal.text) });
+      }
+    }
+    const done = results.filter((r) => r.ok);
+    // The audit says it in words; the domains are the recipients' whose copies came back.
+    req.auditDetail = {
+      results: results.map((r) => ({ id: r.id ?? r.copy, ok: r.ok })),
+      words: done.map((r) => `release undone: message ${r.id} back in quarantine for ${r.affected!.join(', ')}`).join('; ') || 'release not undone',
+    };
+    req.auditDomains = [...new Set(done.flatMap((r) => r.affected ?? []).map(domainOf))];
+    // One copy asked for and not taken back: the request failed, saying why.
+    if (results.length === 1 && refusal) throw refusal;
     return { results };
   });
 }

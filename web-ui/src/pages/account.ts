@@ -56,7 +56,7 @@ export class MmAccount extends I18nElement {
         <div class="actions"><button type="submit">${t('account.changePassword')}</button></div>
       </section></form>
       <section class="card"><h2>${t('account.tokens')}</h2>
-        <div class="table-wrap"><table><tbody>${this.tokens.map((tk) => html`<tr><td>${tk.name}</td><td>${tk.access === 'read' ? t('account.tokenRead') : t('account.tokenWrite')}</td>
+        <div class="table-wrap"><table class="cards"><tbody>${this.tokens.map((tk) => html`<tr><td><strong>${tk.name}</strong></td><td>${tk.access === 'read' ? t('account.tokenRead') : t('account.tokenWrite')}</td>
           <td>${tk.domains?.join(', ') ?? ''}</td><td class="muted">${formatTime(lang(), tk.createdAt, ownZone())}</td>
           <td class="muted">${tk.lastUsedAt ? t('account.lastUsed', { date: formatTime(lang(), tk.lastUsedAt, ownZone()) }) : t('account.neverUsed')}</td>
           <td><button class="secondary" @click=${() => this.#run(() => api('DELETE', `/api/tokens/${tk.id}`))}>${t('account.revoke')}</button></td></tr>`)}</tbody></table></div>

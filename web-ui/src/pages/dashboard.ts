@@ -2,6 +2,7 @@
 // of it (outcomes by hour, the queue's and quarantine's sampled size by hour, today's spam-score
 // histogram, drawn like the statistics page's) with the numbers behind them in a table and as CSV;
 // queue, quarantine size, services, disks, and the virus signatures' age with freshclam's last check.
+// Below 600 px the services and the numbers are cards of labelled lines, as lists are elsewhere.
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
 import { formatSize, stateText } from '../format.ts';
@@ -59,7 +60,10 @@ export class MmDashboard extends I18nElement {
       ${this.hours ? html`<h2>${t('dashboard.graph')}</h2>${chart(this.hours, OUTCOMES, t('dashboard.graph'), { height: 220 })}` : nothing}</section>
       <section class="card"><h2>${t('dashboard.quarantineSize')}</h2>${d.quarantine === null ? na : html`<p>${d.quarantine}</p>`}</section>
       ${d.queue ? html`<section class="card"><h2>${t('dashboard.queue')}</h2><p>${t('dashboard.queueMessages', d.queue)}</p></section>` : nothing}
-      ${d.services ? html`<section class="card"><h2>${t('dashboard.services')}</h2><table><tbody>${d.services.map((s) => html`<tr><th class="mono">${s.name}</th><td>${stateText(s.state)}</td><td class="muted mono">${s.detail ?? ''}</td></tr>`)}</tbody></table></section>` : nothing}
+      ${d.services ? html`<section class="card"><h2>${t('dashboard.services')}</h2><table class="cards">
+        <thead><tr><th>${t('dashboard.service')}</th><th>${t('dashboard.serviceState')}</th><th>${t('dashboard.serviceDetail')}</th></tr></thead>
+        <tbody>${d.services.map((s) => html`<tr><td class="mono"><strong>${s.name}</strong></td><td data-label=${t('dashboard.serviceState')}>${stateText(s.state)}</td>
+          ${s.detail ? html`<td class="muted mono" data-label=${t('dashboard.serviceDetail')}>${s.detail}</td>` : html`<td></td>`}</tr>`)}</tbody></table></section>` : nothing}
       ${d.disks ? html`<section class="card"><h2>${t('dashboard.disks')}</h2>${d.disks.map((x) => html`<p>${t('dashboard.diskUse', { mount: x.mount, used: formatSize(x.usedBytes), size: formatSize(x.sizeBytes) })} — ${stateText(x.state)}</p>`)}</section>` : nothing}
       ${d.signatures ? this.#signatures(d.signatures, d.freshclam) : nothing}
       ${this.hours ? this.#graphs(this.hours, this.scores) : nothing}`;
@@ -74,11 +78,11 @@ export class MmDashboard extends I18nElement {
     return html`${sizes ? html`<section class="card"><h2>${t('dashboard.sizes')}</h2>${sizes}</section>` : nothing}
       ${sc ? html`<section class="card"><h2>${t('dashboard.scores')}</h2>${scoreChart(sc)}</section>` : nothing}
       <section class="card"><details><summary>${t('stats.numbers')}</summary>
-        <div class="table-wrap"><table aria-label=${t('dashboard.graph')}>
+        <div class="table-wrap"><table class="cards" aria-label=${t('dashboard.graph')}>
           <thead><tr><th>${t('stats.bucket')}</th>${OUTCOMES.map((c) => html`<th>${counterName(c)}</th>`)}
             ${queue ? html`<th>${t('stats.g.queuePeak')}</th>` : nothing}<th>${t('stats.g.quarantinePeak')}</th></tr></thead>
-          <tbody>${s.points.map((p) => html`<tr><td>${bucketLabel(s, p.start)}</td>${OUTCOMES.map((c) => html`<td>${num(p.counts[c])}</td>`)}
-            ${queue ? html`<td>${gauge(p, 'queue')}</td>` : nothing}<td>${gauge(p, 'quarantined')}</td></tr>`)}</tbody>
+          <tbody>${s.points.map((p) => html`<tr><td><strong>${bucketLabel(s, p.start)}</strong></td>${OUTCOMES.map((c) => html`<td data-label=${counterName(c)}>${num(p.counts[c])}</td>`)}
+            ${queue ? html`<td data-label=${t('stats.g.queuePeak')}>${gauge(p, 'queue')}</td>` : nothing}<td data-label=${t('stats.g.quarantinePeak')}>${gauge(p, 'quarantined')}</td></tr>`)}</tbody>
         </table></div>
         ${sc ? html`<div class="table-wrap"><table aria-label=${t('dashboard.scores')}>
           <thead><tr><th>${t('stats.scores')}</th><th>${t('stats.scores.messages')}</th></tr></thead>

@@ -196,7 +196,8 @@ export class MmMessages extends I18nElement {
       <p><span class="mono">${d.id}</span> · ${directionText(d.direction)} · <span class="mono">${d.messageId ?? ''}</span></p>
       ${d.client ? html`<p><strong>${t('messages.client')}:</strong> <span class="mono">${d.client.hostname} [${d.client.ip}] HELO ${d.client.helo}${d.client.tls ? ' TLS' : ''}</span></p>` : nothing}
       ${d.reply ? html`<p><strong>${t('messages.reply')}:</strong> <span class="mono">${d.reply}</span></p>` : nothing}
-      <table><tbody>${d.recipients.map((r) => html`<tr><td class="mono">${r.address}</td><td>${statusText(r.status)}</td><td>${r.class ?? ''}${r.tagged ? ` (${t('messages.tagged')})` : ''}</td></tr>`)}</tbody></table>
+      <table class="cards"><tbody>${d.recipients.map((r) => html`<tr><td class="mono address">${r.address}</td><td data-label=${t('common.status')}>${statusText(r.status)}</td>
+        <td data-label=${t('common.class')}>${r.class ?? ''}${r.tagged ? ` (${t('messages.tagged')})` : ''}</td></tr>`)}</tbody></table>
       <h2>${t('messages.attempts')}</h2>
       ${d.attempts.length === 0 ? html`<p class="muted">${t('messages.noAttempts')}</p>` : html`<div class="table-wrap"><table><tbody>
         ${d.attempts.map((a) => html`<tr><td>${formatTime(lang(), a.at, zoneOf(d))}</td><td class="mono">${a.host}:${a.port}</td><td class="mono">${a.recipients.join(', ')}</td><td class="mono">${a.reply || a.code}</td></tr>`)}</tbody></table></div>`}

@@ -30,6 +30,7 @@ const KINDS: Record<string, { kind: 'number' | 'text' | 'bool' | 'list'; options
   dmarcHonourReject: { kind: 'bool' }, dmarcHonourQuarantine: { kind: 'bool' },
   oversizeMaxBytes: { kind: 'number' }, oversizeAction: { kind: 'list', options: ['quarantine', 'reject'] },
   quarantineResponse: { kind: 'list', options: ['reject', 'accept'] }, retentionDays: { kind: 'number' }, stampHeaders: { kind: 'bool' },
+  greylisting: { kind: 'bool' },
 };
 const CLASS_ACTIONS = ['accept', 'tag', 'quarantine', 'reject', 'delete'];
 

@@ -5,8 +5,10 @@
 // the search (counted and done by the server, in the caller's scope). An action on several
 // messages, and a delete, block, training or report even on one, first asks, saying how many and
 // what. Each user sees only what the API lets them see; times are in each message's recipient
-// domain's zone. Released messages go straight to the delivery queue, which delivers at once:
-// there is no undo. On a phone the list is a column of cards.
+// domain's zone. Released messages go straight to the delivery queue, which delivers at once; a
+// release (one message or several) can be undone while its copies still wait there (the
+// downstream deferred them) and none is being delivered: the server takes back what it still can
+// and says why for the rest. On a phone the list is a column of cards.
 import { describeFailure } from '../failure.ts';
 import { html, nothing } from 'lit';
 import { api } from '../api.ts';
@@ -29,11 +31,12 @@ type Action = 'release' | 'release-train' | 'allow-release' | 'allow-domain-rele
 const ACTIONS: Action[] = ['release', 'release-train', 'allow-release', 'allow-domain-release', 'report-spam', 'block-delete', 'delete'];
 /** The actions that ask even for one message: they cannot be undone, or they teach the filter. */
 const ASKS: Action[] = ['delete', 'block-delete', 'release-train', 'report-spam'];
+type Result = { ok: boolean; error?: string; undo?: string[] };
 interface Matching { count: number; more: boolean; max: number; asOf: string }
 const CLASSES = ['Spam', 'Phish', 'Virus', 'Unsure', 'Blacklisted', 'Error', 'Not Spam', 'Whitelisted', 'Unknown', 'Locked'];
 
 export class MmQuarantine extends I18nElement {
-  static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true }, usage: { state: true }, matching: { state: true } };
+  static override properties = { user: {}, items: { state: true }, next: { state: true }, selected: { state: true }, detail: { state: true }, banner: { state: true }, forwardTo: { state: true }, usage: { state: true }, matching: { state: true }, undo: { state: true } };
   declare user: SessionUser;
   declare items: Item[];
   declare next: string | undefined;
@@ -45,6 +48,8 @@ export class MmQuarantine extends I18nElement {
   declare usage: { messages: number; percent: number; maxMessages: number; maxBytes: number } | null;
   /** Every message matching the search shown is selected (counted by the server). */
   declare matching: Matching | null;
+  /** The queued copies the last release made: what "undo" would take back. */
+  declare undo: string[];
   filters = { sender: '', recipient: '', subject: '', class: '', from: '', to: '' };
   /** The filters of the list shown: what "every message matching" means. */
   applied = { ...this.filters };
@@ -60,6 +65,7 @@ export class MmQuarantine extends I18nElement {
     this.forwardTo = '';
     this.usage = null;
     this.matching = null;
+    this.undo = [];
   }
 
   override connectedCallback(): void {
@@ -130,18 +136,37 @@ export class MmQuarantine extends I18nElement {
     if (!(await this.#confirm(action, all ? all.count : ids.length))) return;
     const label = t(`quarantine.action.${action}` as MessageKey);
     const body = action === 'forward' ? { forwardTo: this.forwardTo } : {};
+    this.undo = [];
     try {
       if (ids.length === 1 && !all) {
-        const res = await api<{ affected: string[] }>('POST', `/api/quarantine/${encodeURIComponent(ids[0])}/${action}`, body);
+        const res = await api<{ affected: string[]; undo?: string[] }>('POST', `/api/quarantine/${encodeURIComponent(ids[0])}/${action}`, body);
         this.banner = { ok: true, text: t('quarantine.done', { action: label, affected: res.affected.join(', ') }) };
+        this.undo = res.undo ?? [];
       } else {
         const res = all
-          ? await api<{ results: { ok: boolean; error?: string }[] }>('POST', '/api/quarantine-matching', { query: this.#matchQuery(), action, asOf: all.asOf, expected: all.count, ...body })
-          : await api<{ results: { ok: boolean; error?: string }[] }>('POST', '/api/quarantine-bulk', { ids, action, ...body });
-        const failed = res.results.filter((r) => !r.ok);
-        this.banner = { ok: failed.length === 0, text: t('quarantine.bulkDone', { ok: res.results.length - failed.length, failed: failed.length }) + (failed.length ? ` ${failed.map((f) => f.error).join('; ')}` : '') };
+          ? await api<{ results: Result[] }>('POST', '/api/quarantine-matching', { query: this.#matchQuery(), action, asOf: all.asOf, expected: all.count, ...body })
+          : await api<{ results: Result[] }>('POST', '/api/quarantine-bulk', { ids, action, ...body });
+        this.#summarize(res.results, 'quarantine.bulkDone');
+        this.undo = res.results.flatMap((r) => r.undo ?? []);
       }
       if (action !== 'forward') { this.detail = null; this.selected = new Set(); }
+      await this.#search();
+    } catch (err) { this.#fail(err); }
+  }
+
+  /** How many succeeded and failed, with the failures' reasons. */
+  #summarize(results: Result[], key: 'quarantine.bulkDone' | 'quarantine.undone'): void {
+    const failed = results.filter((r) => !r.ok);
+    this.banner = { ok: failed.length === 0, text: t(key, { ok: results.length - failed.length, failed: failed.length }) + (failed.length ? ` ${failed.map((f) => f.error).join('; ')}` : '') };
+  }
+
+  /** Takes the last release's copies back into the quarantine, as far as they still wait in the queue. */
+  async #undo(): Promise<void> {
+    const copies = this.undo;
+    this.undo = [];
+    try {
+      const res = await api<{ results: Result[] }>('POST', '/api/quarantine-undo', { copies });
+      this.#summarize(res.results, 'quarantine.undone');
       await this.#search();
     } catch (err) { this.#fail(err); }
   }
@@ -204,6 +229,8 @@ export class MmQuarantine extends I18nElement {
         <p class="muted">${t('common.datesIn', { zone: ownZone() })}</p>
         <div class="actions"><button type="submit">${t('common.search')}</button></div></section></form>
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
+      ${this.undo.length ? html`<div class="actions"><button class="secondary" @click=${() => this.#undo()}>${t('quarantine.undo', { count: this.undo.length })}</button>
+        <span class="muted">${t('quarantine.undoHint')}</span></div>` : nothing}
       ${this.detail ? this.#detail(this.detail) : nothing}
       <section class="card">
         <p>${t('common.shown', { count: this.items.length })} · ${m ? t('quarantine.matchingSelected', { count: m.count }) : t('quarantine.selected', { count: ids.length })}</p>

@@ -1,5 +1,5 @@
 // Reports: a domain admin (or the admin) edits a domain's report settings — digests, actions
-// offered in them, the domain report, the notice contact — in a settings form like the appliance's
+// offered in them, the domain report — in a settings form like the appliance's
 // (config/settings-groups.ts DOMAIN_SETTINGS_GROUPS, labels and help in ja/en), saved with the
 // domain; sends the domain report now for a chosen day or week, and previews the
 // domain report or a mailbox's next digest as the mail will show it (a sandboxed document from

@@ -13,6 +13,7 @@ import { describeFailure } from '../failure.ts';
 import { field } from '../field.ts';
 import { I18nElement, lang, t } from '../i18n.ts';
 import { bucketLabel, chart, counterName, hasQueue as sampledQueue, OUTCOMES, scoreChart, sizeCharts, THREATS, TRAFFIC, type Series } from '../stats-chart.ts';
+import { formatSize } from '../format.ts';
 import { shared } from '../styles.ts';
 import type { Counter } from '../../../appliance/stats/counters.ts';
 import { TOP_KINDS, type TopKind } from '../../../appliance/stats/top.ts';
@@ -24,7 +25,6 @@ const TABLE: Counter[] = ['received', 'outbound', 'delivered', 'tagged', 'deferr
 const BYTES: Counter[] = ['receivedBytes', 'outboundBytes'];
 
 const TOP_ROWS = 20;
-const bytes = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
 
 export class MmStatistics extends I18nElement {
   static override properties = {
@@ -159,13 +159,13 @@ export class MmStatistics extends I18nElement {
         ${this.top ? this.#top(this.top, num) : nothing}
         <section class="card"><h2 class="flush-top">${t('stats.totals')}</h2><table aria-label=${t('stats.totals')}><tbody>
           ${TABLE.map((c) => html`<tr><th>${counterName(c)}</th><td>${num(s.totals[c])}</td></tr>`)}
-          ${BYTES.map((c) => html`<tr><th>${counterName(c)}</th><td>${bytes(s.totals[c])}</td></tr>`)}
+          ${BYTES.map((c) => html`<tr><th>${counterName(c)}</th><td>${formatSize(s.totals[c])}</td></tr>`)}
         </tbody></table>
-        <details><summary>${t('stats.numbers')}</summary><div class="table-wrap"><table aria-label=${t('stats.numbers')}>
+        <details><summary>${t('stats.numbers')}</summary><div class="table-wrap"><table class="cards" aria-label=${t('stats.numbers')}>
           <thead><tr><th>${t('stats.bucket')}</th>${TABLE.map((c) => html`<th>${counterName(c)}</th>`)}
             ${hasQueue ? html`<th>${t('stats.g.queuePeak')}</th>` : nothing}<th>${t('stats.g.quarantinePeak')}</th></tr></thead>
-          <tbody>${s.points.map((p) => html`<tr><td>${bucketLabel(s, p.start)}</td>${TABLE.map((c) => html`<td>${num(p.counts[c])}</td>`)}
-            ${hasQueue ? html`<td>${gauge(p, 'queue')}</td>` : nothing}<td>${gauge(p, 'quarantined')}</td></tr>`)}</tbody>
+          <tbody>${s.points.map((p) => html`<tr><td><strong>${bucketLabel(s, p.start)}</strong></td>${TABLE.map((c) => html`<td data-label=${counterName(c)}>${num(p.counts[c])}</td>`)}
+            ${hasQueue ? html`<td data-label=${t('stats.g.queuePeak')}>${gauge(p, 'queue')}</td>` : nothing}<td data-label=${t('stats.g.quarantinePeak')}>${gauge(p, 'quarantined')}</td></tr>`)}</tbody>
         </table></div></details></section>` : html`<p>${t('common.loading')}</p>`}`;
   }
 }

@@ -132,12 +132,12 @@ export class MmUsers extends I18nElement {
     const status = (u: User) => [u.disabled ? t('users.disabled') : t('users.active'), ...(u.locked ? [t('users.locked')] : [])].join(', ');
     return html`<h1>${t('users.title')}</h1>
       ${this.banner ? html`<p class="banner ${this.banner.ok ? 'ok' : 'error'}" role=${this.banner.ok ? 'status' : 'alert'}>${this.banner.text}</p>` : nothing}
-      <section class="card table-wrap"><table>
+      <section class="card table-wrap"><table class="cards">
         <thead><tr><th>${t('users.username')}</th><th>${t('users.role')}</th><th>${t('users.domains')}</th><th>${t('users.status')}</th><th>${t('users.created.at')}</th><th></th></tr></thead>
         <tbody>${this.users.map((u) => html`<tr>
-          <td class="mono">${u.username}</td>
-          <td>${t(`role.${u.role}` as MessageKey)}</td><td>${u.domains.join(', ')}</td><td>${status(u)}</td>
-          <td class="muted">${formatTime(lang(), u.createdAt, zoneFor(u.username, ...u.domains))}</td>
+          <td class="mono"><strong>${u.username}</strong></td>
+          <td data-label=${t('users.role')}>${t(`role.${u.role}` as MessageKey)}</td><td data-label=${t('users.domains')}>${u.domains.join(', ')}</td><td data-label=${t('users.status')}>${status(u)}</td>
+          <td class="muted" data-label=${t('users.created.at')}>${formatTime(lang(), u.createdAt, zoneFor(u.username, ...u.domains))}</td>
           <td><div class="actions flush" role="group" aria-label=${t('users.actions', { name: u.username })}>
             <button class="secondary" @click=${() => { this.reset = { user: u, password: '', again: '', errors: {} }; }}>${t('users.resetPassword')}</button>
             ${u.id === this.user.id ? nothing : html`

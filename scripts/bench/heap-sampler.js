@@ -8,6 +8,9 @@
 // reaches a point; each thread sees the new label at its next sample and writes a heap snapshot of
 // itself beside that file (LABEL-main.heapsnapshot, LABEL-worker-N.heapsnapshot). A file, not a
 // signal: worker threads get no signals, and every thread must answer.
+//
+// JavaScript, not TypeScript: a .ts module here would load Node's type stripper into every thread
+// of a daemon that runs compiled (scripts/build-daemon.ts), and its memory is part of what is measured.
 import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
@@ -18,12 +21,12 @@ const request = process.env.MAILMOAT_BENCH_SNAPSHOT;
 const thread = isMainThread ? 'main' : `worker ${threadId}`;
 let written = '';
 
-function snapshotIfAsked(): void {
-  let label: string;
-  try { label = readFileSync(request!, 'utf8').trim(); } catch { return; }
+function snapshotIfAsked() {
+  let label;
+  try { label = readFileSync(request, 'utf8').trim(); } catch { return; }
   if (!label || label === written) return;
   written = label;
-  writeHeapSnapshot(path.join(path.dirname(request!), `${label}-${thread.replace(' ', '-')}.heapsnapshot`));
+  writeHeapSnapshot(path.join(path.dirname(request), `${label}-${thread.replace(' ', '-')}.heapsnapshot`));
 }
 
 if (file) {
