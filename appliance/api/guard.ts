@@ -104,7 +104,10 @@ export async function readableDomainSets(users: UserStore): Promise<string[][]> 
   const sets = accounts.filter((u) => u.role === 'domain-admin').map((u) => u.domains);
   for (const token of await users.tokens.list()) {
     const owner = byId.get(token.userId);
-    if (owner && token.domains?.length) sets.push(principalOf(owner, 'token', token).domains);
+    if (!owner || !token.domains?.length) continue;
+    // A token narrowed to domains its owner no longer reaches (a domain admin made a mailbox user) reads none.
+    const reach = principalOf(owner, 'token', token).domains;
+    if (reach.length) sets.push(reach);
   }
   return sets;
 }

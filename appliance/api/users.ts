@@ -70,10 +70,13 @@ export class UserStore {
   }
 
   /**
-   * Calls `listener` after every change of an account or token of this store, whichever UserStore
-   * made it (the console, the local API and the daemon each have one), and the change resolves when
-   * the listener has: the statistics follow who can read which domains from the moment an account
-   * is saved. The listener reports its own failures. Returns the function that stops it.
+   * Calls `listener` after every change of who can read which domains — an account or token created
+   * or removed, an account saved with another role or other domains — whichever UserStore made it
+   * (the console, the local API and the daemon each have one), and the change resolves when the
+   * listener has: the statistics follow an account from the moment it is saved. Saves that change
+   * nothing of that (a failed log-in's count, a password, a language) tell no one, so a box with
+   * thousands of accounts does not re-read them all at each log-in. The listener reports its own
+   * failures. Returns the function that stops it.
    */
   static watch(store: Store, listener: () => Promise<void>): () => void {
     const set = watchers.get(store) ?? new Set();
@@ -84,6 +87,12 @@ export class UserStore {
 
   async #changed(): Promise<void> {
     await Promise.all([...watchers.get(this.#store) ?? []].map((listener) => listener()));
+  }
+
+  /** Whether saving `user` changes what it can read: its role or domains differ from the stored ones. */
+  async #changesReach(user: UserRecord): Promise<boolean> {
+    const before = await this.byId(user.id);
+    return !before || before.role !== user.role || before.domains.join('\n') !== user.domains.join('\n');
   }
 
   async byId(id: string): Promise<UserRecord | undefined> {
@@ -123,8 +132,9 @@ export class UserStore {
   }
 
   async save(user: UserRecord): Promise<void> {
+    const reach = await this.#changesReach(user);
     await this.#db.put(`user!${user.id}`, user, { sync: true });
-    await this.#changed();
+    if (reach) await this.#changed();
   }
 
   /**
@@ -132,8 +142,9 @@ export class UserStore {
    * caller's own), all or nothing: a password reset leaves no one logged in with the old one.
    */
   async saveEndingSessions(user: UserRecord, sessions: SessionStore, exceptId?: string): Promise<void> {
+    const reach = await this.#changesReach(user);
     await this.#store.batch([putOp<unknown>(this.#db, `user!${user.id}`, user), ...(await sessions.endAllForOps(user.id, exceptId))], { sync: true });
-    await this.#changed();
+    if (reach) await this.#changed();
   }
 
   /** Deletes an account with its tokens and its sessions, all or nothing. */

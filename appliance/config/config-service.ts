@@ -72,8 +72,11 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
       // A stored document is only ever written after validation; re-validating applies new defaults.
       if (!result.ok) throw new ConfigError('the stored configuration', result.problems);
       current = result.config;
-      for (const change of changes) opts.say?.(`mailmoat: stored configuration upgraded: ${change}`);
-      if (stored === undefined || changes.length) await db.put(KEY, current, { sync: true });
+      // The upgraded form is used, not written back: the document stays as the earlier version wrote
+      // it until the configuration is next saved, so a system update that falls back to that version
+      // (its new slot never became healthy) still finds a configuration it can read.
+      for (const change of changes) opts.say?.(`mailmoat: stored configuration read in this version's form (stored as is until next saved): ${change}`);
+      if (stored === undefined) await db.put(KEY, current, { sync: true });
     }
     return new ConfigService(db, current);
   }

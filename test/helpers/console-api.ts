@@ -8,6 +8,7 @@ import { ConfigService } from '../../appliance/config/config-service.ts';
 import { createConsoleServer, type ConsoleServer } from '../../appliance/api/server.ts';
 import type { Providers } from '../../appliance/api/providers/interfaces.ts';
 import type { Role } from '../../appliance/api/roles.ts';
+import type { Language } from '../../appliance/i18n/catalog.ts';
 import { openStore } from '../../appliance/store/store.ts';
 
 export const PASSWORD = 'correct horse battery';
@@ -100,4 +101,30 @@ export async function withPeople(t: ExecutionContext) {
   await h.addUser('carol@a.example', 'user');
   await h.addUser('dave@b.example', 'user');
   return { h, root: await h.login('root'), alice: await h.login('alice'), bob: await h.login('bob'), carol: await h.login('carol@a.example'), dave: await h.login('dave@b.example') };
+}
+
+/**
+ * The two domains' people on any console server, such as a whole test appliance's: setup ended,
+ * the appliance admin root, the domain admins alice (a.example) and bob (b.example), the mailbox
+ * user carol@a.example; `login` (failing the test when refused) and `request` as the web UI makes
+ * them (session cookie and CSRF token).
+ */
+export async function twoDomainPeople(t: ExecutionContext, server: ConsoleServer, opts: { bobLanguage?: Language } = {}) {
+  await server.context.setup.complete('test');
+  const people: [string, Role, string[] | undefined, Language][] = [
+    ['root', 'admin', undefined, 'en'], ['alice', 'domain-admin', ['a.example'], 'en'],
+    ['bob', 'domain-admin', ['b.example'], opts.bobLanguage ?? 'en'], ['carol@a.example', 'user', undefined, 'en'],
+  ];
+  for (const [username, role, domains, language] of people) await server.context.users.create({ username, role, domains, password: PASSWORD, language });
+  return {
+    async login(username: string): Promise<Required<Pick<Caller, 'cookie' | 'csrf'>>> {
+      const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
+      t.is(res.statusCode, 200, res.body);
+      return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, csrf: res.json().csrfToken };
+    },
+    async request(as: Caller, method: 'GET' | 'POST', url: string, body?: object): Promise<{ status: number; json: any }> {
+      const res = await server.app.inject({ method, url, headers: { cookie: as.cookie ?? '', 'x-csrf-token': as.csrf ?? '' }, ...(body ? { payload: body } : {}) });
+      return { status: res.statusCode, json: res.json() };
+    },
+  };
 }

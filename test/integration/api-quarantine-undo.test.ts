@@ -9,11 +9,10 @@ import test, { type ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
+import { twoDomainPeople } from '../helpers/console-api.ts';
 import { startSink } from '../helpers/smtp-sink.ts';
 
-const PASSWORD = 'correct horse battery';
 const DEFER = '451 4.3.0 mailbox busy, try again later';
-type Caller = { cookie: string; csrf: string };
 
 /** a.example's and b.example's servers defer while their flag is set; retries wait an hour. */
 async function setup(t: ExecutionContext) {
@@ -39,21 +38,7 @@ async function setup(t: ExecutionContext) {
     await app.lists.add({ direction: 'inbound', kind: 'condition-quarantine', scope: 'domain', owner, field: 'subject', value: '[hold]', mode: 'partial' });
   }
   const server = app.console!;
-  await server.context.setup.complete('test');
-  const users = server.context.users;
-  await users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
-  await users.create({ username: 'alice', role: 'domain-admin', domains: ['a.example'], password: PASSWORD, language: 'en' });
-  await users.create({ username: 'bob', role: 'domain-admin', domains: ['b.example'], password: PASSWORD, language: 'ja' });
-  await users.create({ username: 'carol@a.example', role: 'user', password: PASSWORD, language: 'en' });
-  const login = async (username: string): Promise<Caller> => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    t.is(res.statusCode, 200, res.body);
-    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, csrf: res.json().csrfToken };
-  };
-  const request = async (as: Caller, method: 'GET' | 'POST', url: string, body?: object) => {
-    const res = await server.app.inject({ method, url, headers: { cookie: as.cookie, 'x-csrf-token': as.csrf }, ...(body ? { payload: body } : {}) });
-    return { status: res.statusCode, json: res.json() };
-  };
+  const { login, request } = await twoDomainPeople(t, server, { bobLanguage: 'ja' });
   /** Sends a message the pipeline holds, and returns its quarantine record. */
   const hold1 = async (to: string[], subject: string) => {
     const sent = await sendMail({ port: ta.inbound, from: 's@sender.test', to, raw: message({ from: 's@sender.test', to: to.join(', '), subject: `${subject} [hold]` }) });

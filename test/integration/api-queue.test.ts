@@ -7,13 +7,12 @@ import test, { type ExecutionContext } from 'ava';
 import { deliverAll } from '../../appliance/accept/message-filter.ts';
 import { eventually, message, startTestAppliance } from '../helpers/appliance.ts';
 import { sendMail } from '../helpers/smtp-client.ts';
+import { twoDomainPeople, type Caller } from '../helpers/console-api.ts';
 import { startSink, type Sink } from '../helpers/smtp-sink.ts';
 
-const PASSWORD = 'correct horse battery';
 const DEFER = '451 4.3.0 mailbox busy, try again later';
 
 interface QueueItem { id: string; sender: string; state: string; lastError?: string; recipients: { address: string; attempts: number; lastError?: string }[] }
-type Caller = { cookie: string; csrf: string };
 
 /** a.example's and b.example's servers each defer while their flag is set; retries wait an hour. */
 async function setup(t: ExecutionContext) {
@@ -30,21 +29,7 @@ async function setup(t: ExecutionContext) {
   }, { console: true, filter: deliverAll });
   t.teardown(async () => { await app.cleanup(); await sinkA.stop(); await sinkB.stop(); });
   const server = app.app.console!;
-  await server.context.setup.complete('test');
-  const users = server.context.users;
-  await users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
-  await users.create({ username: 'alice', role: 'domain-admin', domains: ['a.example'], password: PASSWORD, language: 'en' });
-  await users.create({ username: 'bob', role: 'domain-admin', domains: ['b.example'], password: PASSWORD, language: 'en' });
-  await users.create({ username: 'carol@a.example', role: 'user', password: PASSWORD, language: 'en' });
-  const login = async (username: string): Promise<Caller> => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    t.is(res.statusCode, 200, res.body);
-    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, csrf: res.json().csrfToken };
-  };
-  const request = async (as: Caller, method: 'GET' | 'POST', url: string, body?: object) => {
-    const res = await server.app.inject({ method, url, headers: { cookie: as.cookie, 'x-csrf-token': as.csrf }, ...(body ? { payload: body } : {}) });
-    return { status: res.statusCode, json: res.json() };
-  };
+  const { login, request } = await twoDomainPeople(t, server);
   const list = async (as: Caller, query = '') => {
     const res = await request(as, 'GET', `/api/queue${query}`);
     t.is(res.status, 200, JSON.stringify(res.json));

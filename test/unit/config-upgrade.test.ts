@@ -11,7 +11,7 @@ import { domainContact, effectiveFiltering } from '../../appliance/policy/policy
 import { HOST_NAME, qualifiedHostname } from '../../appliance/config/patterns.ts';
 import { openStore } from '../../appliance/store/store.ts';
 
-test('a stored single-label host name is qualified under .localdomain, logged and stored once', async (t) => {
+test('a stored single-label host name is qualified under .localdomain and logged; the stored document is left for a fallback until saved', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mm-config-upgrade-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const store = await openStore(dir);
@@ -23,9 +23,15 @@ test('a stored single-label host name is qualified under .localdomain, logged an
   t.is(config.current.time.timezone, 'Europe/Berlin', 'other settings are kept');
   t.is(lines.length, 1);
   t.regex(lines[0], /"mailmoat".*"mailmoat\.localdomain"/);
+  t.deepEqual(await store.sublevel<unknown>('config').get('current'), { hostname: 'mailmoat', time: { timezone: 'Europe/Berlin' } },
+    'an earlier system falling back still reads what it wrote');
   const again: string[] = [];
-  await ConfigService.open(store, undefined, { say: (l) => again.push(l) });
-  t.deepEqual(again, [], 'the upgraded document was stored: nothing to say the second time');
+  const reopened = await ConfigService.open(store, undefined, { say: (l) => again.push(l) });
+  t.is(again.length, 1, 'said again while the earlier form is stored');
+  await reopened.replace({ ...reopened.current, time: { ...reopened.current.time, timezone: 'Asia/Tokyo' } });
+  const third: string[] = [];
+  t.is((await ConfigService.open(store, undefined, { say: (l) => third.push(l) })).current.hostname, 'mailmoat.localdomain');
+  t.deepEqual(third, [], 'the next save stores the upgraded form: nothing to say after it');
 });
 
 test('a stored host name that is not a single label and not valid is still refused with its path', async (t) => {

@@ -31,6 +31,17 @@ test('readable sets follow the accounts and tokens, told to watchers before each
   t.deepEqual(seen, [['a.example', 'b.example'], ['c.example', 'd.example'], ['a.example']], 'a domain admin\'s token reaches only the account\'s domains');
   await consoleUsers.save({ ...dora, domains: ['b.example', 'e.example'] });
   t.deepEqual(seen[0], ['b.example', 'e.example']);
+  let told = 0;
+  const stopCounting = UserStore.watch(store, async () => { told++; });
+  const moved = (await consoleUsers.byId(dora.id))!;
+  await consoleUsers.save({ ...moved, failedLogins: 3 });
+  await consoleUsers.saveEndingSessions({ ...moved, language: 'ja' }, new SessionStore(store, () => 60));
+  t.is(told, 0, 'a failed log-in or a language saved changes no one\'s reach: nobody is told');
+  await consoleUsers.save({ ...moved, role: 'user', domains: [] });
+  t.is(told, 1, 'another role is told');
+  t.deepEqual(seen, [['c.example', 'd.example']], 'dora reads no domain as a mailbox user');
+  await consoleUsers.save(moved);
+  stopCounting();
   await consoleUsers.remove(dora, new SessionStore(store, () => 60));
   t.deepEqual(seen, [['c.example', 'd.example']], 'the account went with its token');
   stop();
