@@ -285,6 +285,21 @@ function snmp(vm: Vm, tool: 'snmpwalk' | 'snmpget', port: number, ...oids: strin
   return vm.run(tool, ['-v2c', '-c', 'mmtest', '-On', '-t', '5', '-r', '1', `127.0.0.1:${port}`, ...oids]);
 }
 
+/**
+ * Ends a test's VM. When the test failed (a wait ran out, or an assertion did not hold), its log
+ * gets what the guest showed (`Vm.evidence`: the serial console's last lines, the vCPUs, the screen)
+ * before the VM is stopped. Returns whether the VM's directory is to be kept (serial log and screen
+ * picture): after a failure, or when MAILMOAT_KEEP_VM_DIR is set.
+ */
+async function endVm(t: ExecutionContext, vm: Vm, dir: string, threw: boolean): Promise<boolean> {
+  const failed = threw || !t.passed;
+  if (failed) t.log(`what the guest showed when the test failed:\n${await vm.evidence()}`);
+  await vm.stop();
+  const keep = failed || Boolean(process.env.MAILMOAT_KEEP_VM_DIR);
+  if (keep) t.log(`VM directory kept: ${dir} (serial log: ${vm.serialLog})`);
+  return keep;
+}
+
 test.serial('UEFI boot: services active, SMTP relays to the host, the console answers, serial menu shows status, an unconfirmed network change reverts after Ctrl-C and after a reset', async (t) => {
   t.timeout(2 * BOOT_MS + 10 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
@@ -306,6 +321,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     seedConfig: seedConfig('mailmoat.test'),
   });
   const started = Date.now();
+  let threw = false;
   try {
     vm.start();
     await vm.waitForSerial('the boot report', REPORT_END, BOOT_MS);
@@ -406,11 +422,12 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     const data = dashboard.disks.find((f) => f.mount === '/var/lib/mailmoat');
     t.is(data?.state, 'ok', JSON.stringify(dashboard.disks));
     t.is((await consoleRequest(httpsPort, 'GET', '/api/status')).json<{ setup: boolean }>().setup, false);
+  } catch (err) {
+    threw = true;
+    throw err;
   } finally {
-    await vm.stop();
+    if (!await endVm(t, vm, dir, threw)) rmSync(dir, { recursive: true, force: true });
     sink.close();
-    t.log(`serial log kept: ${vm.serialLog}`);
-    if (!process.env.MAILMOAT_KEEP_VM_DIR) rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -449,6 +466,7 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
       syslog: '  syslog:\n    remote: [{ host: 10.0.2.100, port: 5514, protocol: tcp }]',
     }) });
   const started = Date.now();
+  let threw = false;
   try {
     vm.start();
     await vm.waitForSerial('the boot report', REPORT_END, BOOT_MS);
@@ -521,10 +539,14 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
       return /\.1\.3\.4\.0 = INTEGER: 1\n/.test(out) ? out : undefined;
     });
     t.true(Number(/\.1\.3\.3\.0 = Gauge32: (\d+)/.exec(walked)?.[1]) < 80, 'the data partition is still full after the reset');
+  } catch (err) {
+    threw = true;
+    throw err;
   } finally {
     syslogServer.close();
-    await vm.stop();
-    if (!process.env.MAILMOAT_KEEP_VM_DIR) rmSync(dir, { recursive: true, force: true });
+    // The filled copy of the disk is 3.6 GB: a kept directory keeps the rest.
+    if (await endVm(t, vm, dir, threw)) rmSync(path.join(dir, 'filled.raw'), { force: true });
+    else rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -554,7 +576,12 @@ interface UpdateStatusReply {
 test.serial('A/B update: N installs N+1 from the API and reboots into it; a broken N+2 is rolled back to N+1 by itself, mail flowing and the quarantine intact', async (t) => {
   t.timeout(4 * BOOT_MS + 20 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
-  t.teardown(() => { if (!process.env.MAILMOAT_KEEP_VM_DIR) rmSync(dir, { recursive: true, force: true }); });
+  // Removed at the end unless the VM's part failed (see endVm); the test bundles go either way.
+  let keepDir = false;
+  t.teardown(() => {
+    if (keepDir) for (const bundle of ['next.raucb', 'broken.raucb']) rmSync(path.join(dir, bundle), { force: true });
+    else rmSync(dir, { recursive: true, force: true });
+  });
   // The bundles N+1 and N+2, from the build's own bundle N.
   const keys = developmentKeys(project);
   const bundleStarted = Date.now();
@@ -592,6 +619,7 @@ test.serial('A/B update: N installs N+1 from the API and reboots into it; a brok
     t.regex(info.response, /^250/);
     await until(`"${subject}" at the sink`, async () => (received.some((m) => m.includes(subject)) ? true : undefined), 180_000);
   };
+  let threw = false;
   const reportAfter = async (mark: number, what: string) => {
     await vm.waitForSerial(what, /==== end of boot report ====/, BOOT_MS, mark);
     return bootReport(vm.serial().slice(mark));
@@ -685,8 +713,10 @@ test.serial('A/B update: N installs N+1 from the API and reboots into it; a brok
     const kept = await quarantined();
     t.is(kept.length, 1, 'the quarantine did not survive the updates');
     t.is(kept[0]!.subject, 'a virus to keep');
+  } catch (err) {
+    threw = true;
+    throw err;
   } finally {
-    await vm.stop();
-    t.log(`serial log: ${vm.serialLog}`);
+    keepDir = await endVm(t, vm, dir, threw);
   }
 });
