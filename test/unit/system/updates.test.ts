@@ -5,7 +5,7 @@
 // RAUC's commands tried again after a failure (a D-Bus timeout at boot), the last failure kept.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -32,6 +32,31 @@ test('the image\'s grub-editenv writes the 1024-byte block GRUB reads, and RAUC\
   execFileSync(editenv, [file, 'unset', 'B_TRY']);
   t.notRegex(execFileSync(editenv, [file, 'list'], { encoding: 'utf8' }), /B_TRY/);
   t.throws(() => execFileSync(editenv, [file, 'set', 'BAD NAME=1'], { stdio: 'ignore' }));
+});
+
+test('the image\'s grub-editenv rewrites an existing block in place (the ESP\'s FAT and directory stay as they are); a missing or misshapen one is made anew', (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-grubenv-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'grubenv');
+  execFileSync(editenv, [file, 'create']);
+  const made = statSync(file);
+  // RAUC's mark-good, then another change: the same file (inode) each time, never a new one renamed over it.
+  execFileSync(editenv, [file, 'set', 'ORDER=A B', 'A_OK=1', 'A_TRY=0']);
+  execFileSync(editenv, [file, 'set', 'A_TRY=1']);
+  t.is(statSync(file).ino, made.ino);
+  t.is(readFileSync(file, 'latin1').length, 1024);
+  t.is(execFileSync(editenv, [file, 'list'], { encoding: 'utf8' }), 'ORDER=A B\nA_OK=1\nA_TRY=1\n');
+  t.deepEqual(readdirSync(dir), ['grubenv']);
+  // A shorter variable list leaves no trace of the longer one.
+  execFileSync(editenv, [file, 'unset', 'ORDER', 'A_OK']);
+  t.is(execFileSync(editenv, [file, 'list'], { encoding: 'utf8' }), 'A_TRY=1\n');
+  t.regex(readFileSync(file, 'latin1'), /^# GRUB Environment Block\nA_TRY=1\n#+$/);
+  // A block of another size (not GRUB's) is replaced by a whole one, keeping its variables.
+  writeFileSync(file, '# GRUB Environment Block\nA_OK=1\n');
+  execFileSync(editenv, [file, 'set', 'A_TRY=0']);
+  t.is(readFileSync(file, 'latin1').length, 1024);
+  t.is(execFileSync(editenv, [file, 'list'], { encoding: 'utf8' }), 'A_OK=1\nA_TRY=0\n');
+  t.deepEqual(readdirSync(dir), ['grubenv']);
 });
 
 test('the booted slot comes from rauc.slot= on the command line; RAUC\'s status file gives each slot\'s bundle', (t) => {
