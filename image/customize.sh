@@ -2,9 +2,9 @@
 # mmdebstrap customize hook: turns the freshly installed Debian tree into the Mailmoat appliance.
 # Runs on the build host with $1 = the root filesystem (mounted /proc, /sys, /dev are provided by
 # mmdebstrap for chroot commands).
-# usage: customize.sh ROOTFS PROJECT_DIR APP_DIR ROOT_UUID DATA_UUID GRUB_PASSWORD_HASH
+# usage: customize.sh ROOTFS PROJECT_DIR APP_DIR ESP_UUID DATA_UUID
 set -eu
-R=$1 PROJECT=$2 APP=$3 ROOT_UUID=$4 DATA_UUID=$5 GRUB_HASH=$6
+R=$1 PROJECT=$2 APP=$3 ESP_UUID=$4 DATA_UUID=$5
 step() { printf '    customize: %s\n' "$*"; }
 
 step "host files mmdebstrap copied in (hostname, resolv.conf, apt sources with the mirror's name)"
@@ -14,6 +14,8 @@ ln -sf /run/systemd/resolve/stub-resolv.conf "$R/etc/resolv.conf"
 rm -f "$R/etc/apt/sources.list"
 find "$R/etc/apt/sources.list.d" -mindepth 1 -delete
 # The box is updated by replacing its system image, not by apt: it carries no package sources.
+# Empty: the id comes from the data partition (GRUB passes it as systemd.machine_id; see
+# mailmoat-firstboot), so a slot switch or a new image keeps it.
 : > "$R/etc/machine-id"
 rm -f "$R/var/lib/dbus/machine-id"
 
@@ -32,13 +34,9 @@ kver=$(basename "$(ls -d "$R"/lib/modules/* | tail -n1)")
 ln -sf "boot/vmlinuz-$kver" "$R/vmlinuz"
 ln -sf "boot/initrd.img-$kver" "$R/initrd.img"
 
-step "GRUB menu and modules (core images are made by the build script)"
-mkdir -p "$R/boot/grub"
-sed "s/@ROOT_UUID@/$ROOT_UUID/g; s/@GRUB_PASSWORD_HASH@/$GRUB_HASH/" "$PROJECT/image/grub/grub.cfg" > "$R/boot/grub/grub.cfg"
-for p in i386-pc x86_64-efi; do
-  mkdir -p "$R/boot/grub/$p"
-  cp /usr/lib/grub/$p/*.mod /usr/lib/grub/$p/*.lst "$R/boot/grub/$p/"
-done
+# GRUB, its menu and the boot-slot state are on the ESP (made by the build script), shared by
+# both slots; RAUC edits the state through the ESP mounted at /boot/efi.
+mkdir -p "$R/boot/efi"
 
 step "filesystems: read-only root, and the data partition that survives system replacement"
 # Everything the running system writes lives on the data partition; the directories below are
@@ -49,9 +47,12 @@ step "filesystems: read-only root, and the data partition that survives system r
 # (by the build and by a factory reset), so the bind sources exist.
 BINDS="/var/log /var/lib/systemd /var/lib/chrony /var/lib/snmp /var/lib/logrotate /etc/systemd/network"
 cat > "$R/etc/fstab" <<FSTAB
+# The root filesystem is the slot GRUB booted (root=PARTUUID=… on the command line), mounted
+# read-only by the initramfs: no line here, as none could name both slots. The ESP is mounted
+# on first use only (RAUC marking a slot), and let go of after a minute idle.
 # <filesystem>       <mount point>       <type> <options>                      <dump> <pass>
-UUID=$ROOT_UUID  /                   ext4   ro,errors=remount-ro           0      1
 UUID=$DATA_UUID  /var/lib/mailmoat   ext4   defaults,nodev,nosuid,nofail,x-systemd.device-timeout=10min 0 2
+UUID=$ESP_UUID       /boot/efi           vfat   noauto,x-systemd.automount,x-systemd.idle-timeout=60,umask=0077,nofail 0 0
 tmpfs                /tmp                tmpfs  nodev,nosuid,size=25%          0      0
 tmpfs                /var/tmp            tmpfs  nodev,nosuid,size=10%          0      0
 FSTAB
@@ -106,7 +107,8 @@ rm -f "$R"/etc/ssh/ssh_host_*
 
 step "enable services"
 chroot "$R" systemctl enable systemd-networkd systemd-resolved chrony clamav-daemon clamav-freshclam snmpd rsyslog \
-  mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path mailmoat-system-boot mailmoat-factory-wipe >/dev/null 2>&1
+  mailmoat mailmoat-firstboot mailmoat-grow-data mailmoat-boot-report mailmoat-system-config.path mailmoat-system-boot mailmoat-factory-wipe \
+  mailmoat-slot-check mailmoat-reboot-request.path >/dev/null 2>&1
 chroot "$R" systemctl disable ssh >/dev/null 2>&1
 # Timers that would write to the read-only root: packages change only with a new image, so apt's
 # and dpkg's daily jobs have nothing to do (dpkg-db-backup failed on the first boot after local

@@ -12,7 +12,7 @@ PKGS="$PKGS snmpd snmp"
 PKGS="$PKGS fonts-ipafont-gothic poppler-utils"
 # The image build (scripts/build-image.sh) and its QEMU boot test.
 if [ "${MAILMOAT_TESTS:-all}" = all ] || [ "${MAILMOAT_TESTS:-}" = image ]; then
-  PKGS="$PKGS mmdebstrap qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools e2fsprogs fdisk zstd"
+  PKGS="$PKGS mmdebstrap qemu-system-x86 qemu-utils ovmf grub-efi-amd64-bin grub-pc-bin grub-common mtools dosfstools e2fsprogs fdisk zstd rauc squashfs-tools"
 fi
 missing=""
 for p in $PKGS; do

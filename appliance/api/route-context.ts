@@ -42,6 +42,8 @@ export interface ConsoleContext {
   network: NetworkTrials;
   /** Scheduled backups to the SFTP server (status, run now). */
   remoteBackup: RemoteBackup;
+  /** System updates: the rauc command and the kernel command line, where they are not the box's (tests). */
+  updates?: { rauc?: string; cmdline?: string };
 }
 
 /**

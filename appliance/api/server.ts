@@ -22,6 +22,7 @@ import auditRoutes from './routes/audit.ts';
 import backupRoutes from './routes/backup.ts';
 import signatureRoutes from './routes/signatures.ts';
 import supportRoutes from './routes/support.ts';
+import updateRoutes, { type UpdateDeps } from './routes/updates.ts';
 import dashboardRoutes from './routes/dashboard.ts';
 import domainRoutes from './routes/domains.ts';
 import filteringRoutes from './routes/filtering.ts';
@@ -73,6 +74,8 @@ export interface ConsoleDeps {
   clamav?: { databaseDir?: string; clamd?: string };
   /** The daemon's remote backup (its schedule runs there); made here when absent (tests). */
   remoteBackup?: RemoteBackup;
+  /** System updates: the rauc command and the kernel command line, where they are not the box's (tests). */
+  updates?: UpdateDeps;
 }
 
 export interface ConsoleServer {
@@ -116,6 +119,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
       store: deps.store, dataDir: deps.dataDir, settings: () => deps.config.current.system.remoteBackup,
       hostname: () => deps.config.current.hostname, timezone: () => deps.config.current.time.timezone, say: deps.log ?? ((line) => console.log(line)),
     }),
+    updates: deps.updates,
     onTlsChange: async () => {
       if (!deps.https) return;
       const c = deps.config.current;
@@ -155,7 +159,7 @@ export async function createConsoleServer(deps: ConsoleDeps): Promise<ConsoleSer
 
   for (const routes of [sessionRoutes, setupRoutes, userRoutes, tokenRoutes, auditRoutes, schemaRoutes, domainRoutes, systemRoutes, dashboardRoutes,
     quarantineRoutes, listRoutes, trainingRoutes, messageRoutes, filteringRoutes, statsRoutes, reportRoutes, policyRoutes, feedbackRoutes,
-    backupRoutes, signatureRoutes, savedSearchRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes, supportRoutes, queueRoutes]) {
+    backupRoutes, signatureRoutes, savedSearchRoutes, settingsRoutes, dnsRoutes, networkRoutes, serviceRoutes, supportRoutes, queueRoutes, updateRoutes]) {
     await app.register(async (child) => routes(child, context));
   }
 

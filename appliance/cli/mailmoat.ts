@@ -11,6 +11,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(args
   backup: { summary: 'write an encrypted backup of a stopped appliance: backup --data DIR --out FILE [--passphrase-file F]', load: () => import('./backup.ts') },
   restore: { summary: 'restore a backup into a stopped appliance: restore --data DIR [--passphrase-file F] FILE', load: () => import('./restore.ts') },
   'network-sync': { summary: 'make networkd follow the network change the console is trying (root, from mailmoat-apply-system): network-sync [--data DIR]', load: () => import('./network-sync.ts') },
+  'slot-check': { summary: 'the boot\'s health gate for system updates (root, at boot): slot-check [--data DIR] [--limit-minutes N]', load: () => import('./slot-check.ts') },
   menu: { summary: 'the maintenance menu of the serial console and screen (login shell of "maint")', load: () => import('./menu.ts') },
 };
 

@@ -40,7 +40,9 @@ export async function run(args: string[]): Promise<number> {
       onRestoreStaged: restoreStaged,
     });
     if (readyFile) {
-      await writeFile(readyFile, `${process.pid}\n`).catch(async (err: Error) => {
+      // The pid, then the ports the daemon answers on: the boot's health check (slot-check) probes them.
+      const { inbound, console: web } = appliance.config.current.listeners;
+      await writeFile(readyFile, `${process.pid}\nsmtp ${inbound.port}\nconsole ${web.port}\n`).catch(async (err: Error) => {
         await appliance.stop();
         throw new Error(`cannot write the readiness file ${readyFile}: ${err.message}`);
       });

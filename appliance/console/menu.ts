@@ -17,6 +17,7 @@ import { callDaemon, DaemonError, supportBundleTo, type LocalStatus } from './ap
 import { errorText } from '../i18n/server-messages.ts';
 import { collectStatus, formatStatus, SERVICES, type ConsoleStatus } from './status.ts';
 import { runDiagnostics } from './diagnostics.ts';
+import { formatSlots, installFromMenu, slotStatus } from './update.ts';
 
 export interface MenuIo {
   input: NodeJS.ReadableStream;
@@ -28,7 +29,7 @@ export interface MenuIo {
 const RESTARTABLE = ['mailmoat', 'clamav-daemon', 'snmpd', 'rsyslog', 'systemd-networkd'];
 const WIPE_CONFIRMATION = 'WIPE ALL DATA';
 
-const ITEMS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '0'] as const;
+const ITEMS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '0'] as const;
 // What the locked menu offers (see the top of this file).
 const WHILE_LOCKED = new Set<string>(['1', '2', '4', '5', '6', '7', '0']);
 
@@ -187,6 +188,15 @@ export async function runMenu(io: MenuIo): Promise<number> {
           if (!folder) { say(tr('menu.cancelled')); break; }
           const written = await supportBundleTo(folder).catch((err: Error) => err);
           say(written instanceof Error ? `\n${tr('menu.bundleFailed', { reason: why(written) })}` : `\n${tr('menu.bundleWritten', { file: written.file, bytes: written.bytes })}`);
+          break;
+        }
+        case '13': {
+          say('\n' + formatSlots(await slotStatus()));
+          const source = await ask(tr('menu.updateSource'));
+          if (!source) { say(tr('menu.cancelled')); break; }
+          if (await installFromMenu(source, say) && (await ask(tr('menu.updateReboot'))) === 'yes') {
+            return sudo(['/usr/bin/systemctl', 'reboot'], io, lang);
+          }
           break;
         }
         default:

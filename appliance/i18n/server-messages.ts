@@ -71,6 +71,11 @@ const en = {
   'api.backup-refused': 'The backup was not restored: {detail}',
   'api.restore-running': 'Another restore is being uploaded; wait for it to finish.',
   'api.signatures-refused': 'The signature file was not installed: {detail}',
+  'api.update-running': 'A system update is being installed; wait for it to finish.',
+  'api.update-upload-failed': 'The update bundle was not received: {detail}',
+  'api.update-no-slots': 'This system was not started from an update slot (A or B), so it cannot install updates.',
+  'api.update-bundle-refused': 'The update bundle was refused: {detail}',
+  'api.update-no-bundle': 'No update bundle is waiting to be installed; upload one first.',
 
   'problem.required': 'is required',
   'problem.type.string': 'must be text',
@@ -257,6 +262,11 @@ const ja: Record<ErrorKey, string> = {
   'api.backup-refused': 'バックアップは復元されませんでした: {detail}',
   'api.restore-running': '別の復元をアップロード中です。完了するまでお待ちください。',
   'api.signatures-refused': 'シグネチャファイルはインストールされませんでした: {detail}',
+  'api.update-running': 'システム更新をインストール中です。完了するまでお待ちください。',
+  'api.update-upload-failed': '更新バンドルを受け取れませんでした: {detail}',
+  'api.update-no-slots': 'このシステムは更新スロット (A または B) から起動していないため、更新をインストールできません。',
+  'api.update-bundle-refused': '更新バンドルは受け付けられませんでした: {detail}',
+  'api.update-no-bundle': 'インストールを待っている更新バンドルがありません。先にアップロードしてください。',
 
   'problem.required': '入力してください',
   'problem.type.string': '文字列で入力してください',

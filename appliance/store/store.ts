@@ -4,7 +4,10 @@
 // Each sublevel has exactly one owner, the module named in SUBLEVELS: only it opens the sublevel,
 // reads and writes its keys, and offers operations on them to the rest (batch operations where
 // several records must change together). test/unit/store-ownership.test.ts holds the code to it.
-import { mkdir } from 'node:fs/promises';
+// The store's format is numbered (STORE_FORMAT, in <data>/db/MAILMOAT-FORMAT): a daemon refuses a
+// store written in a newer format than its own — after a fallback to an older system, or a data
+// partition moved to an older image — with a message saying what to do, rather than misread it.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
 import type { AbstractBatchOperation, AbstractSublevel } from 'abstract-level';
@@ -95,10 +98,29 @@ export function sublevelOfRawKey(key: Buffer): string | undefined {
   return end > 0 ? key.subarray(1, end).toString('utf8') : undefined;
 }
 
-/** Opens (creating if needed) the store in `<dataDir>/db`. */
-export async function openStore(dataDir: string): Promise<Store> {
+/** The format of the data in the store this code writes; raised by a change older code would misread. */
+export const STORE_FORMAT = 1;
+const FORMAT_FILE = 'MAILMOAT-FORMAT';
+
+export class StoreTooNewError extends Error {
+  constructor(dir: string, found: { format: number; writtenBy?: string }, own: number) {
+    super(`the store in ${dir} was written by a newer Mailmoat${found.writtenBy ? ` (${found.writtenBy})` : ''} in format ${found.format}; ` +
+      `this system reads format ${own} and older, so it leaves the store untouched. Start the newer system again ` +
+      '(after a fallback: install that update once more), or restore a backup made by this version');
+    this.name = 'StoreTooNewError';
+  }
+}
+
+/** Opens (creating if needed) the store in `<dataDir>/db`; `writtenBy` (a version) is recorded with its format. */
+export async function openStore(dataDir: string, o: { writtenBy?: string; format?: number } = {}): Promise<Store> {
   const dir = path.join(dataDir, 'db');
   await mkdir(dir, { recursive: true });
+  const own = o.format ?? STORE_FORMAT;
+  const formatFile = path.join(dir, FORMAT_FILE);
+  const text = await readFile(formatFile, 'utf8').catch(() => undefined);
+  let found: { format: number; writtenBy?: string } | undefined;
+  try { found = text === undefined ? undefined : JSON.parse(text) as { format: number; writtenBy?: string }; } catch { found = undefined; }
+  if (found && Number(found.format) > own) throw new StoreTooNewError(dir, found, own);
   const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
   try {
     await db.open();
@@ -109,6 +131,7 @@ export async function openStore(dataDir: string): Promise<Store> {
     }
     throw err;
   }
+  if (!found || found.format !== own) await writeFile(formatFile, JSON.stringify({ format: own, writtenBy: o.writtenBy }) + '\n');
   let failedBatches = 0;
   const inFlight = new Set<Promise<void>>();
   return {

@@ -109,7 +109,7 @@ async function phoneLayout(page: Page): Promise<{ overflow: number; narrowAddres
   });
 }
 
-const PAGES = ['dashboard', 'domains', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'queue', 'audit', 'users', 'system', 'account'];
+const PAGES = ['dashboard', 'domains', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'queue', 'audit', 'users', 'system', 'update', 'account'];
 
 test('every page in Japanese without stray English, usable at 390 px; bulk actions ask and reach every match', async (t) => {
   const sink = await startSink();

@@ -14,13 +14,14 @@
 // Set MAILMOAT_IMAGE_REUSE=1 to boot the image already in dist/ instead of building a new one.
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
+import { developmentKeys, derivedBundle, extractBundle } from './bundles.ts';
 import { freePort, loose, loosePart, Vm } from './vm.ts';
 
 const project = path.resolve(import.meta.dirname, '../..');
@@ -46,7 +47,7 @@ function artifact(ext: string): string {
   return path.join(dist, `${name}.${ext}`);
 }
 
-test.serial('the build makes a compressed raw image, a qcow2 and an OVA', async (t) => {
+test.serial('the build makes a compressed raw image, a qcow2, an OVA and a signed update bundle', async (t) => {
   t.timeout(30 * 60_000);
   const reuse = process.env.MAILMOAT_IMAGE_REUSE === '1' && existsSync(artifact('raw'));
   if (!reuse) {
@@ -58,25 +59,45 @@ test.serial('the build makes a compressed raw image, a qcow2 and an OVA', async 
     });
     t.is(code, 0, 'scripts/build-image.sh failed');
   }
-  for (const ext of ['img.zst', 'qcow2', 'ova', 'raw']) t.true(existsSync(artifact(ext)), `${name}.${ext} is missing`);
+  for (const ext of ['img.zst', 'qcow2', 'ova', 'raw', 'raucb']) t.true(existsSync(artifact(ext)), `${name}.${ext} is missing`);
   const compressedMB = statSync(artifact('img.zst')).size / 1e6;
   t.log(`compressed raw image: ${compressedMB.toFixed(0)} MB; qcow2: ${(statSync(artifact('qcow2')).size / 1e6).toFixed(0)} MB; ` +
-    `OVA: ${(statSync(artifact('ova')).size / 1e6).toFixed(0)} MB`);
-  t.true(compressedMB < 350, `the compressed image is ${compressedMB.toFixed(0)} MB, over the 350 MB aim`);
+    `OVA: ${(statSync(artifact('ova')).size / 1e6).toFixed(0)} MB; update bundle: ${(statSync(artifact('raucb')).size / 1e6).toFixed(0)} MB`);
+  t.true(compressedMB < 250, `the compressed image (two system slots) is ${compressedMB.toFixed(0)} MB, over the 250 MB aim`);
+  // The bundle is signed by the build's key (the development key unless one was given) for this
+  // appliance only, and carries the system filesystem.
+  const info = execFileSync('rauc', ['info', `--keyring=${developmentKeys(project).cert}`, '--output-format=shell', artifact('raucb')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  t.regex(info, /^RAUC_MF_COMPATIBLE='mailmoat-amd64'$/m);
+  t.regex(info, new RegExp(`^RAUC_MF_VERSION='${version.replace(/\./g, '\\.')}'$`, 'm'));
+  t.regex(info, /^RAUC_IMAGE_CLASS_0='rootfs'$/m);
   // An OVA is a tar whose first member is the OVF descriptor, followed by the disk and a manifest.
   const members = execFileSync('tar', ['-tf', artifact('ova')], { encoding: 'utf8' }).trim().split('\n');
   t.deepEqual(members, [`${name}.ovf`, `${name}-disk1.vmdk`, `${name}.mf`]);
-  // The partition table: BIOS boot, ESP, root, data — data last so it can grow.
+  // The partition table: BIOS boot, ESP, the two system slots of equal size, data — data last so
+  // it can grow.
   const table = JSON.parse(execFileSync('sfdisk', ['--json', artifact('raw')], { encoding: 'utf8' })).partitiontable;
   t.is(table.label, 'gpt');
-  t.deepEqual(table.partitions.map((p: { name: string }) => p.name), ['bios-boot', 'esp', 'mailmoat-root', 'mailmoat-data']);
-  // GRUB boots without a password but asks for one before an entry or its kernel command line can
-  // be edited (read from the root filesystem with debugfs, which needs no mount).
-  const grubCfg = execFileSync('debugfs', ['-R', 'cat /boot/grub/grub.cfg', `${artifact('raw')}?offset=${table.partitions[2].start * 512}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  t.deepEqual(table.partitions.map((p: { name: string }) => p.name), ['bios-boot', 'esp', 'mailmoat-root-a', 'mailmoat-root-b', 'mailmoat-data']);
+  t.is(table.partitions[2].size, table.partitions[3].size);
+  // GRUB's menu and the boot-slot state are on the ESP (read with mtools, which needs no mount).
+  const esp = `${artifact('raw')}@@${table.partitions[1].start * 512}`;
+  const mtype = (file: string) => execFileSync('mtype', ['-i', esp, file], { encoding: 'latin1', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+  const grubCfg = mtype('::/grub/grub.cfg');
+  // GRUB boots without a password but asks for one before an entry or its kernel command line can be edited.
   t.regex(grubCfg, /^set superusers="root"$/m);
   t.regex(grubCfg, /^password_pbkdf2 root grub\.pbkdf2\.sha512\.\d+\.[0-9A-F]+\.[0-9A-F]+$/m, 'GRUB has no password');
-  t.regex(grubCfg, /^menuentry "Mailmoat" --unrestricted \{$/m);
+  t.regex(grubCfg, /^menuentry "Mailmoat \(system A\)" --unrestricted --id slotA \{$/m);
+  t.regex(grubCfg, /^menuentry "Mailmoat \(system B\)" --unrestricted --id slotB \{$/m);
+  // Each slot's kernel finds its root by its own partition UUID.
+  for (const [i, slot] of [[2, 'A'], [3, 'B']] as const) {
+    t.regex(grubCfg, new RegExp(`root=PARTUUID=${table.partitions[i].uuid} rauc\\.slot=${slot} `, 'i'));
+  }
+  // The factory state: slot A good and first, slot B empty. GRUB rewrites the block in place, so it is whole.
+  const grubenv = mtype('::/grub/grubenv');
+  t.is(grubenv.length, 1024);
+  t.regex(grubenv, /^ORDER=A B$/m);
+  t.regex(grubenv, /^A_OK=1$/m);
+  t.regex(grubenv, /^B_OK=0$/m);
 });
 
 const seedConfig = (hostname: string, more: { time?: string; syslog?: string } = {}) => `
@@ -168,7 +189,7 @@ async function menuStatus(t: ExecutionContext, vm: Vm, o: { loggedIn?: boolean }
   }
   // The menu is unlocked in setup mode; a first screen without the daemon's figures is locked.
   const drawn = (from: number) => vm.waitForSerial('the maintenance menu',
-    new RegExp(`${loosePart('Host:')}[\\s\\S]*?(${loosePart('Choose 0-12:')}|${loosePart('Choose an item, or U to unlock:')})`), 120_000, from);
+    new RegExp(`${loosePart('Host:')}[\\s\\S]*?(${loosePart('Choose 0-13:')}|${loosePart('Choose an item, or U to unlock:')})`), 120_000, from);
   let screen = (await drawn(mark))[0];
   const deadline = Date.now() + 5 * 60_000;
   for (let redraws = 0; loose('Mail status unavailable').test(screen); redraws++) {
@@ -264,6 +285,21 @@ function snmp(vm: Vm, tool: 'snmpwalk' | 'snmpget', port: number, ...oids: strin
   return vm.run(tool, ['-v2c', '-c', 'mmtest', '-On', '-t', '5', '-r', '1', `127.0.0.1:${port}`, ...oids]);
 }
 
+/**
+ * Ends a test's VM. When the test failed (a wait ran out, or an assertion did not hold), its log
+ * gets what the guest showed (`Vm.evidence`: the serial console's last lines, the vCPUs, the screen)
+ * before the VM is stopped. Returns whether the VM's directory is to be kept (serial log and screen
+ * picture): after a failure, or when MAILMOAT_KEEP_VM_DIR is set.
+ */
+async function endVm(t: ExecutionContext, vm: Vm, dir: string, threw: boolean): Promise<boolean> {
+  const failed = threw || !t.passed;
+  if (failed) t.log(`what the guest showed when the test failed:\n${await vm.evidence()}`);
+  await vm.stop();
+  const keep = failed || Boolean(process.env.MAILMOAT_KEEP_VM_DIR);
+  if (keep) t.log(`VM directory kept: ${dir} (serial log: ${vm.serialLog})`);
+  return keep;
+}
+
 test.serial('UEFI boot: services active, SMTP relays to the host, the console answers, serial menu shows status, an unconfirmed network change reverts after Ctrl-C and after a reset', async (t) => {
   t.timeout(2 * BOOT_MS + 10 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
@@ -285,6 +321,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     seedConfig: seedConfig('mailmoat.test'),
   });
   const started = Date.now();
+  let threw = false;
   try {
     vm.start();
     await vm.waitForSerial('the boot report', REPORT_END, BOOT_MS);
@@ -354,7 +391,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     await vm.type('\x03');
     // The menu takes the terminal back only once the dialogue has ended: wait for its prompt.
     await vm.waitForSerial('the rollback after Ctrl-C, then the menu',
-      new RegExp(`${loosePart('Interrupted: the previous network settings are back.')}[\\s\\S]*${loosePart('Choose 0-12:')}`), 120_000, mark3);
+      new RegExp(`${loosePart('Interrupted: the previous network settings are back.')}[\\s\\S]*${loosePart('Choose 0-13:')}`), 120_000, mark3);
     const afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
     t.regex(afterCtrlC, loose('10.0.2.15'));
     t.notRegex(afterCtrlC, loose('10.0.2.77'));
@@ -385,11 +422,12 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     const data = dashboard.disks.find((f) => f.mount === '/var/lib/mailmoat');
     t.is(data?.state, 'ok', JSON.stringify(dashboard.disks));
     t.is((await consoleRequest(httpsPort, 'GET', '/api/status')).json<{ setup: boolean }>().setup, false);
+  } catch (err) {
+    threw = true;
+    throw err;
   } finally {
-    await vm.stop();
+    if (!await endVm(t, vm, dir, threw)) rmSync(dir, { recursive: true, force: true });
     sink.close();
-    t.log(`serial log kept: ${vm.serialLog}`);
-    if (!process.env.MAILMOAT_KEEP_VM_DIR) rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -400,7 +438,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
 function diskFilledTo(dir: string, percent: number): string {
   const disk = path.join(dir, 'filled.raw');
   execFileSync('cp', ['--sparse=always', artifact('raw'), disk]);
-  const data = JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })).partitiontable.partitions[3];
+  const data = JSON.parse(execFileSync('sfdisk', ['--json', disk], { encoding: 'utf8' })).partitiontable.partitions[4];
   const fs = `${disk}?offset=${data.start * 512}`;
   const stats = execFileSync('debugfs', ['-R', 'stats', fs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(stats)![1]);
@@ -428,6 +466,7 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
       syslog: '  syslog:\n    remote: [{ host: 10.0.2.100, port: 5514, protocol: tcp }]',
     }) });
   const started = Date.now();
+  let threw = false;
   try {
     vm.start();
     await vm.waitForSerial('the boot report', REPORT_END, BOOT_MS);
@@ -476,7 +515,7 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
     // ...and the warning is in the journal (item 5 shows the daemon's warnings first).
     const mark2 = vm.serial().length;
     await vm.type('5\n');
-    const log = (await vm.waitForSerial('the log lines on the menu', new RegExp(`${loosePart('Warnings and errors from the mailmoat daemon')}[\\s\\S]*?${loosePart('Choose 0-12:')}`), 120_000, mark2))[0];
+    const log = (await vm.waitForSerial('the log lines on the menu', new RegExp(`${loosePart('Warnings and errors from the mailmoat daemon')}[\\s\\S]*?${loosePart('Choose 0-13:')}`), 120_000, mark2))[0];
     t.regex(log, new RegExp(`${loosePart('mailmoat: disk warning: the data filesystem (/var/lib/mailmoat) is')}[\\s\\d.]+${loosePart('% full (warning at 80 %)')}`));
 
     // Factory reset (item 8): the data partition is wiped early in the next boot, before anything
@@ -500,9 +539,184 @@ test.serial('legacy BIOS boot, data partition 85 % full: SNMP walk over UDP, the
       return /\.1\.3\.4\.0 = INTEGER: 1\n/.test(out) ? out : undefined;
     });
     t.true(Number(/\.1\.3\.3\.0 = Gauge32: (\d+)/.exec(walked)?.[1]) < 80, 'the data partition is still full after the reset');
+  } catch (err) {
+    threw = true;
+    throw err;
   } finally {
     syslogServer.close();
-    await vm.stop();
-    if (!process.env.MAILMOAT_KEEP_VM_DIR) rmSync(dir, { recursive: true, force: true });
+    // The filled copy of the disk is 3.6 GB: a kept directory keeps the rest.
+    if (await endVm(t, vm, dir, threw)) rmSync(path.join(dir, 'filled.raw'), { force: true });
+    else rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Streams a bundle to POST /api/system/update (HTTPS through the forwarded port). */
+function uploadBundle(port: number, file: string, as: { cookie: string; csrf: string }): Promise<ConsoleReply> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/system/update', rejectUnauthorized: false, timeout: 20 * 60_000,
+      headers: { cookie: as.cookie, 'x-csrf-token': as.csrf, 'content-type': 'application/octet-stream', 'content-length': statSync(file).size } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, json: <T>() => JSON.parse(text) as T, cookies: [] }));
+    });
+    req.on('timeout', () => req.destroy(new Error('the upload timed out')));
+    req.on('error', reject);
+    createReadStream(file).pipe(req);
+  });
+}
+
+interface UpdateStatusReply {
+  booted: 'A' | 'B' | null;
+  slots: { name: string; version: string | null; booted: boolean }[];
+  lastCheck: { slot: string; result: string; reason?: string } | null;
+  fallback: { from: string; reason: string } | null;
+  install: { state: string; error?: string; slot?: string; version?: string | null; percent?: number } | null;
+}
+
+test.serial('A/B update: N installs N+1 from the API and reboots into it; a broken N+2 is rolled back to N+1 by itself, mail flowing and the quarantine intact', async (t) => {
+  t.timeout(4 * BOOT_MS + 20 * 60_000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
+  // Removed at the end unless the VM's part failed (see endVm); the test bundles go either way.
+  let keepDir = false;
+  t.teardown(() => {
+    if (keepDir) for (const bundle of ['next.raucb', 'broken.raucb']) rmSync(path.join(dir, bundle), { force: true });
+    else rmSync(dir, { recursive: true, force: true });
+  });
+  // The bundles N+1 and N+2, from the build's own bundle N.
+  const keys = developmentKeys(project);
+  const bundleStarted = Date.now();
+  extractBundle(artifact('raucb'), keys, path.join(dir, 'extracted'));
+  const [next, broken] = [`${version}-update1`, `${version}-update2-broken`];
+  derivedBundle(path.join(dir, 'extracted'), keys, dir, path.join(dir, 'next.raucb'), { version: next });
+  derivedBundle(path.join(dir, 'extracted'), keys, dir, path.join(dir, 'broken.raucb'), { version: broken, breakDaemon: true });
+  rmSync(path.join(dir, 'extracted'), { recursive: true, force: true });
+  t.log(`test bundles N+1 and N+2 made in ${((Date.now() - bundleStarted) / 1000).toFixed(0)} s (${(statSync(path.join(dir, 'next.raucb')).size / 1e6).toFixed(0)} MB each)`);
+
+  const received: string[] = [];
+  const sink = new SMTPServer({
+    authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false,
+    onData(stream, session, callback) {
+      let text = '';
+      stream.on('data', (d) => (text += d));
+      stream.on('end', () => { received.push(text); callback(); });
+    },
+  });
+  const [sinkPort, smtpPort, httpsPort] = [await freePort(), await freePort(), await freePort()];
+  await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+  t.teardown(() => { sink.close(); });
+  // Viruses are quarantined (and accepted with 250), so the quarantine has a message to keep.
+  const seed = seedConfig('mailmoat-update.test') + 'filtering:\n  rules: [{ class: Virus, action: quarantine }]\n  quarantineResponse: accept\n';
+  // The image on a bigger disk, as on a real box: the data partition grows at first boot and has
+  // room for an uploaded bundle (the image's own 320 MiB does not).
+  const disk = path.join(dir, 'disk.qcow2');
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', artifact('qcow2'), '-F', 'qcow2', disk, '8G']);
+  const vm = new Vm({ image: disk, firmware: 'uefi', dir, tcpForwards: { 25: smtpPort, 443: httpsPort },
+    guestForwards: [{ guestPort: 2525, hostPort: sinkPort }], seedConfig: seed });
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true, connectionTimeout: 60_000, greetingTimeout: 60_000 });
+  /** A message through the box to the sink; resolves when it has arrived there. */
+  const mailFlows = async (subject: string) => {
+    const info = await transport.sendMail({ from: 'sender@sender.example', to: 'user@example.com', subject, text: subject });
+    t.regex(info.response, /^250/);
+    await until(`"${subject}" at the sink`, async () => (received.some((m) => m.includes(subject)) ? true : undefined), 180_000);
+  };
+  let threw = false;
+  const reportAfter = async (mark: number, what: string) => {
+    await vm.waitForSerial(what, /==== end of boot report ====/, BOOT_MS, mark);
+    return bootReport(vm.serial().slice(mark));
+  };
+  try {
+    vm.start();
+    // ---- N, booted from slot A
+    const first = await reportAfter(0, 'the boot report of N');
+    t.regex(first.text, new RegExp(`^system slot: A \\(${version.replace(/\./g, '\\.')}\\)$`, 'm'));
+    t.regex(first.text, /^slot check: good$/m, 'the factory slot was not marked good');
+    t.is(first.units.get('mailmoat-slot-check'), 'active/success');
+    const machineId = /^machine id: ([0-9a-f]{32})$/m.exec(first.text)?.[1];
+    t.truthy(machineId, 'the boot report shows no machine id');
+    const setupCode = /setup code: (\d{4}-\d{4})/.exec(first.text)![1];
+    const claim = await consoleRequest(httpsPort, 'POST', '/api/setup/claim', { code: setupCode });
+    const wizard = { cookie: claim.cookies.join('; '), csrf: claim.json<{ csrfToken: string }>().csrfToken };
+    const finish = await consoleRequest(httpsPort, 'POST', '/api/setup/finish', {
+      language: 'en', admin: { username: 'admin', password: 'a very long secret' }, hostname: 'mailmoat-update.test',
+      timezone: 'UTC', ntpServers: [], domain: { name: 'example.com', host: '10.0.2.100', port: 2525 },
+      tls: { mode: 'generated' }, contact: 'postmaster@example.com',
+    }, wizard);
+    t.is(finish.status, 200, finish.text);
+    const login = async () => {
+      const res = await until('a console login', async () => {
+        const r = await consoleRequest(httpsPort, 'POST', '/api/session', { username: 'admin', password: 'a very long secret' });
+        return r.status === 200 ? r : undefined;
+      });
+      return { cookie: res.cookies.join('; '), csrf: res.json<{ csrfToken: string }>().csrfToken };
+    };
+    let admin = { cookie: finish.cookies.join('; '), csrf: finish.json<{ csrfToken: string }>().csrfToken };
+    const updateStatus = async () => (await consoleRequest(httpsPort, 'GET', '/api/system/update', undefined, admin)).json<UpdateStatusReply>();
+    t.like(await updateStatus(), { booted: 'A', lastCheck: { slot: 'A', result: 'good' }, fallback: null });
+    await mailFlows('mail on N');
+    // EICAR is quarantined (accepted with 250, held, not delivered).
+    const eicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+    t.regex((await transport.sendMail({ from: 'sender@sender.example', to: 'user@example.com', subject: 'a virus to keep', text: 'see attachment',
+      attachments: [{ filename: 'eicar.com', content: eicar }] })).response, /^250/);
+    const quarantined = async () => (await consoleRequest(httpsPort, 'GET', '/api/quarantine', undefined, admin)).json<{ items: { subject?: string }[] }>().items;
+    const held = await until('the virus in the quarantine', async () => { const items = await quarantined(); return items.length ? items : undefined; });
+    t.is(held.length, 1);
+
+    /** Uploads a bundle, waits until RAUC has installed it, asks for the reboot. */
+    const install = async (bundle: string, expectSlot: 'A' | 'B', expectVersion: string) => {
+      const upload = await uploadBundle(httpsPort, bundle, admin);
+      t.is(upload.status, 202, upload.text);
+      const done = await until('the install', async () => {
+        const s = await updateStatus();
+        return s.install?.state === 'installing' ? undefined : s.install;
+      }, 20 * 60_000);
+      t.like(done, { state: 'installed', slot: expectSlot, version: expectVersion }, JSON.stringify(done));
+      const reboot = await consoleRequest(httpsPort, 'POST', '/api/system/update/reboot', undefined, admin);
+      t.is(reboot.status, 200, reboot.text);
+    };
+
+    // ---- N+1 into slot B: upload to mail flowing on N+1
+    const updateStarted = Date.now();
+    const mark1 = vm.serial().length;
+    await install(path.join(dir, 'next.raucb'), 'B', next);
+    const installedAfter = (Date.now() - updateStarted) / 1000;
+    const second = await reportAfter(mark1, 'the boot report of N+1');
+    t.regex(second.text, new RegExp(`^system slot: B \\(${next.replace(/\./g, '\\.')}\\)$`, 'm'), second.text);
+    t.regex(second.text, /^slot check: good$/m, second.text);
+    t.regex(second.text, new RegExp(`^machine id: ${machineId}$`, 'm'), 'the machine id changed with the slot');
+    daemonActive(t, second);
+    admin = await login();
+    await mailFlows('mail on N+1');
+    const updateSeconds = (Date.now() - updateStarted) / 1000;
+    t.log(`update N -> N+1: installed ${installedAfter.toFixed(0)} s after the upload began; mail flowing again on N+1 after ${updateSeconds.toFixed(0)} s`);
+    const onNext = await updateStatus();
+    t.like(onNext, { booted: 'B', lastCheck: { slot: 'B', result: 'good' }, fallback: null });
+    t.like(onNext.slots[1], { name: 'B', version: next, booted: true });
+    t.is((await quarantined()).length, 1, 'the quarantine changed with the update');
+
+    // ---- the broken N+2 into slot A: its daemon never starts; the box returns to N+1 by itself
+    await install(path.join(dir, 'broken.raucb'), 'A', broken);
+    const rollbackStarted = Date.now();
+    const mark2 = vm.serial().length;
+    await vm.waitForSerial('the broken system marked bad', loose(`system A is not healthy`), BOOT_MS, mark2);
+    const third = await reportAfter(mark2, 'the boot report after the fallback');
+    t.regex(third.text, new RegExp(`^system slot: B \\(${next.replace(/\./g, '\\.')}\\)$`, 'm'), third.text);
+    t.regex(third.text, new RegExp(`^machine id: ${machineId}$`, 'm'));
+    daemonActive(t, third);
+    admin = await login();
+    await mailFlows('mail after the rollback');
+    const rollbackSeconds = (Date.now() - rollbackStarted) / 1000;
+    t.log(`rollback N+2 -> N+1: mail flowing again ${rollbackSeconds.toFixed(0)} s after the reboot into N+2 was asked for`);
+    const after = await updateStatus();
+    t.like(after, { booted: 'B', fallback: { from: 'A' } }, JSON.stringify(after));
+    t.regex(after.fallback!.reason, /the daemon failed to start \d+ times/);
+    t.like(after.slots[0], { name: 'A', version: broken, booted: false });
+    const kept = await quarantined();
+    t.is(kept.length, 1, 'the quarantine did not survive the updates');
+    t.is(kept[0]!.subject, 'a virus to keep');
+  } catch (err) {
+    threw = true;
+    throw err;
+  } finally {
+    keepDir = await endVm(t, vm, dir, threw);
   }
 });

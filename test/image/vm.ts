@@ -1,16 +1,18 @@
 // A QEMU virtual machine booting the appliance image for the image tests: TCG (no KVM here),
 // the image opened with snapshot=on so it stays pristine, a restricted user network with
 // host forwards on 127.0.0.1 and a guestfwd to a sink on the host, the serial console recorded to
-// a log file and reachable through a unix socket (to type into), and QMP for a clean power-down.
+// a log file and reachable through a unix socket (to type into), and QMP for a clean power-down,
+// resets, and what the guest shows when a test fails (see `evidence`).
 // QEMU's restricted network drops every UDP packet from the guest (DHCP and DNS aside), so UDP
 // forwards (SNMP) need an unrestricted network: such a VM runs in its own network namespace with
 // only a loopback, which keeps the guest just as cut off, and the test reaches its forwarded ports
 // with `vm.run()` (nsenter into that namespace).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface VmOptions {
@@ -148,9 +150,10 @@ export class Vm {
     }
   }
 
-  async qmp(command: string): Promise<void> {
+  /** Runs a QMP command; returns its reply's `return` value (an error reply is thrown). */
+  async qmp(command: string, args?: Record<string, unknown>): Promise<unknown> {
     const sock = net.connect(path.join(this.#options.dir, 'qmp.sock'));
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       let buffer = '';
       let step = 0;
       sock.on('error', reject);
@@ -160,11 +163,50 @@ export class Vm {
         buffer = lines.pop()!;
         for (const line of lines) {
           if (step === 0 && line.includes('QMP')) { sock.write('{"execute":"qmp_capabilities"}\n'); step = 1; }
-          else if (step === 1 && line.includes('"return"')) { sock.write(JSON.stringify({ execute: command }) + '\n'); step = 2; }
-          else if (step === 2 && (line.includes('"return"') || line.includes('"error"'))) { sock.end(); resolve(); }
+          else if (step === 1 && line.includes('"return"')) { sock.write(JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }) + '\n'); step = 2; }
+          else if (step === 2 && (line.includes('"return"') || line.includes('"error"'))) {
+            sock.end();
+            const reply = JSON.parse(line) as { return?: unknown; error?: { desc: string } };
+            if (reply.error) reject(new Error(`QMP ${command}: ${reply.error.desc}`));
+            else resolve(reply.return);
+          }
         }
       });
     });
+  }
+
+  /**
+   * What the guest shows, for a test's log when a wait or check fails, so that a run on CI can be
+   * diagnosed without the VM: the serial console's last lines, where each vCPU is (firmware or boot
+   * loader, the kernel, user space; halted means idle) and whether the screen shows anything (its
+   * picture is kept as screen.png in the VM's directory). Never throws: a part that cannot be had says why.
+   */
+  async evidence(): Promise<string> {
+    const parts = [`serial console, last lines:\n${this.serial().trimEnd().split('\n').slice(-40).join('\n')}`];
+    const code = this.#process?.exitCode;
+    if (code !== null && code !== undefined) return [...parts, `QEMU has exited (${code})`].join('\n');
+    try {
+      const registers = String(await this.qmp('human-monitor-command', { 'command-line': 'info registers -a' }));
+      parts.push(...registers.split(/^(?=CPU#\d)/m).filter((cpu) => cpu.startsWith('CPU#')).map((cpu) => {
+        const rip = /RIP=([0-9a-f]+)/.exec(cpu)?.[1] ?? '?';
+        const cpl = /CPL=(\d)/.exec(cpu)?.[1];
+        const where = cpl === '3' ? 'user space' : /^ffff/.test(rip) ? 'the kernel' : 'firmware or boot loader';
+        return `vCPU ${/^CPU#(\d+)/.exec(cpu)?.[1]}: RIP=${rip}, in ${where}${/HLT=1/.test(cpu) ? ', halted (idle)' : ''}`;
+      }));
+    } catch (err) {
+      parts.push(`vCPUs: ${(err as Error).message}`);
+    }
+    try {
+      const ppm = path.join(this.#options.dir, 'screen.ppm');
+      await this.qmp('screendump', { filename: ppm });
+      const { width, height, lit } = writePng(readFileSync(ppm), path.join(this.#options.dir, 'screen.png'));
+      rmSync(ppm, { force: true });
+      parts.push(lit === 0 ? `screen: blank (${width}x${height}, all black)`
+        : `screen: ${(100 * lit / (width * height)).toFixed(1)} % of its ${width}x${height} pixels lit (${path.join(this.#options.dir, 'screen.png')})`);
+    } catch (err) {
+      parts.push(`screen: ${(err as Error).message}`);
+    }
+    return parts.join('\n');
   }
 
   /** Powers the guest down through QMP (ACPI), then makes sure QEMU is gone: killed by its PID. */
@@ -210,4 +252,37 @@ export async function freePort(): Promise<number> {
     });
     if (ok) return port;
   }
+}
+
+/**
+ * Writes QEMU's screendump (binary PPM, 8 bits per channel) as a PNG; returns its size and how many
+ * pixels are not black.
+ */
+function writePng(ppm: Buffer, file: string): { width: number; height: number; lit: number } {
+  const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(ppm.subarray(0, 64).toString('latin1'));
+  if (!header) throw new Error('the screendump is not a binary PPM');
+  const [width, height] = [Number(header[1]), Number(header[2])];
+  const pixels = ppm.subarray(header[0].length);
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  let lit = 0;
+  for (let y = 0; y < height; y++) {
+    const row = pixels.subarray(y * width * 3, (y + 1) * width * 3);
+    row.copy(rows, y * (width * 3 + 1) + 1);
+    for (let x = 0; x < row.length; x += 3) if (row[x] || row[x + 1] || row[x + 2]) lit++;
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bits per channel
+  ihdr[9] = 2; // truecolour
+  writeFileSync(file, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]));
+  return { width, height, lit };
 }

@@ -27,6 +27,7 @@ const PAGES: Page[] = [
   { id: 'audit', label: 'nav.audit', roles: ['admin', 'domain-admin'], tag: 'mm-audit' },
   { id: 'users', label: 'nav.users', roles: ['admin', 'domain-admin'], tag: 'mm-users' },
   { id: 'system', label: 'nav.system', roles: ['admin'], tag: 'mm-system' },
+  { id: 'update', label: 'nav.update', roles: ['admin'], tag: 'mm-update' },
   { id: 'account', label: 'nav.account', roles: ['admin', 'domain-admin', 'user'], tag: 'mm-account' },
 ];
 
@@ -160,6 +161,7 @@ export class MmApp extends I18nElement {
       case 'mm-filtering': return html`<mm-filtering .user=${user}></mm-filtering>`;
       case 'mm-reports': return html`<mm-reports .user=${user}></mm-reports>`;
       case 'mm-dns-records': return html`<mm-dns-records></mm-dns-records>`;
+      case 'mm-update': return html`<mm-update></mm-update>`;
       default: return html`<mm-unavailable .title=${t(page.label)}></mm-unavailable>`;
     }
   }

@@ -18,4 +18,5 @@ import './pages/queue.ts';
 import './pages/filtering.ts';
 import './pages/reports.ts';
 import './pages/policy.ts';
+import './pages/update.ts';
 import './pages/unavailable.ts';

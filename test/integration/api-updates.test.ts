@@ -1,0 +1,163 @@
+// System updates through the console API (appliance/api/routes/updates.ts): admin only; the
+// bundle is streamed to the data partition and handed to `rauc install` in the background (here a
+// stand-in script that behaves as RAUC does, test/helpers/rauc.ts); or, the console's way, checked
+// by `rauc info` first (version and notes shown, a refused one gone) and installed on a second
+// request, rebooting when installed; the state is polled; install and reboot are audited; the
+// reboot is asked of root through a request file; a box not booted from a slot refuses updates;
+// and the status tells which slot runs and why it fell back.
+import test from 'ava';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigService } from '../../appliance/config/config-service.ts';
+import { createConsoleServer } from '../../appliance/api/server.ts';
+import { openStore } from '../../appliance/store/store.ts';
+import { PASSWORD } from '../helpers/console-api.ts';
+import { standInBundle, standInRauc } from '../helpers/rauc.ts';
+
+async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('admins install a bundle into the other slot, poll its progress and ask for the reboot; all audited', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
+  const store = await openStore(dataDir);
+  const config = await ConfigService.open(store);
+  const rauc = await standInRauc(dataDir, dataDir);
+  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined,
+    updates: { rauc, cmdline: 'BOOT_IMAGE=/vmlinuz root=PARTUUID=x rauc.slot=A ro quiet' } });
+  await server.context.setup.complete('test');
+  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
+  await server.context.users.create({ username: 'alice', role: 'domain-admin', domains: [], password: PASSWORD, language: 'en' });
+  const login = async (username: string) => {
+    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
+    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
+  };
+  const root = await login('root');
+  const alice = await login('alice');
+  const upload = (body: Buffer, as = root) => server.app.inject({
+    method: 'POST', url: '/api/system/update', payload: body, headers: { ...as, 'content-type': 'application/octet-stream' },
+  });
+  const status = async () => (await server.app.inject({ method: 'GET', url: '/api/system/update', headers: root })).json();
+
+  t.is((await upload(Buffer.from('a bundle'), alice)).statusCode, 403);
+  t.is((await server.app.inject({ method: 'GET', url: '/api/system/update', headers: alice })).statusCode, 403);
+  const before = await status();
+  t.like(before, { booted: 'A', install: null, lastCheck: null, fallback: null });
+  t.deepEqual(before.slots.map((s: { name: string; booted: boolean }) => [s.name, s.booted]), [['A', true], ['B', false]]);
+
+  // A bundle RAUC refuses: the state says why, the upload is gone, the refusal is audited.
+  const refused = await upload(standInBundle({ unsigned: true }));
+  t.is(refused.statusCode, 202, refused.body);
+  const failed = await until(async () => { const s = await status(); return s.install.state === 'installing' ? undefined : s.install; });
+  t.like(failed, { state: 'failed', error: 'installing ' + path.join(dataDir, 'updates', 'upload.raucb') + ': LastError: signature verification failed: no certificate matches' });
+  await t.throwsAsync(stat(path.join(dataDir, 'updates', 'upload.raucb')));
+
+  const accepted = await upload(standInBundle({ size: 256 * 1024 }));
+  t.is(accepted.statusCode, 202, accepted.body);
+  t.like(accepted.json(), { install: { state: 'installing' } });
+  const installed = await until(async () => { const s = await status(); return s.install.state === 'installing' ? undefined : s; });
+  t.like(installed.install, { state: 'installed', slot: 'B', version: '0.1.1' });
+  t.like(installed.slots[1], { name: 'B', version: '0.1.1', installedAt: '2026-11-30T14:10:00Z', booted: false });
+
+  t.is((await server.app.inject({ method: 'POST', url: '/api/system/update/reboot', headers: alice })).statusCode, 403);
+  const reboot = await server.app.inject({ method: 'POST', url: '/api/system/update/reboot', headers: root });
+  t.is(reboot.statusCode, 200, reboot.body);
+  t.regex(await readFile(path.join(dataDir, 'updates', 'reboot-request'), 'utf8'), /to start system B \(0\.1\.1\)/);
+
+  const audit = (await server.app.inject({ method: 'GET', url: '/api/audit?limit=50', headers: root })).json();
+  const actions = audit.items.map((r: { action: string }) => r.action);
+  for (const action of ['POST /api/system/update', 'update.failed', 'update.installed', 'POST /api/system/update/reboot']) {
+    t.true(actions.includes(action), `${action} is not in the audit log: ${actions}`);
+  }
+});
+
+test('the status tells a fallback and the last check; a box not booted from a slot refuses updates', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
+  const store = await openStore(dataDir);
+  const config = await ConfigService.open(store);
+  let cmdline = 'root=PARTUUID=x rauc.slot=A ro';
+  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined, updates: { rauc: '/nonexistent/rauc', get cmdline() { return cmdline; } } });
+  await server.context.setup.complete('test');
+  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
+  const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'root', password: PASSWORD } });
+  const root = { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
+  await mkdir(path.join(dataDir, 'updates'));
+  const reason = 'the daemon failed to start 2 times (mailmoat.service is failed)';
+  await writeFile(path.join(dataDir, 'updates', 'fallback.json'), JSON.stringify({ from: 'B', to: 'A', reason, at: '2026-11-30T14:20:00Z' }));
+  await writeFile(path.join(dataDir, 'updates', 'slot-check.json'), JSON.stringify({ slot: 'A', version: '0.1.0', result: 'good', at: '2026-11-30T14:25:00Z' }));
+  const status = (await server.app.inject({ method: 'GET', url: '/api/system/update', headers: root })).json();
+  t.like(status, { booted: 'A', fallback: { from: 'B', reason }, lastCheck: { slot: 'A', result: 'good' } });
+  // Once the box runs from B again (a later install), that fallback is no longer news.
+  cmdline = 'root=PARTUUID=y rauc.slot=B ro';
+  t.is((await server.app.inject({ method: 'GET', url: '/api/system/update', headers: root })).json().fallback, null);
+  cmdline = 'root=/dev/sda1 ro';
+  const refused = await server.app.inject({ method: 'POST', url: '/api/system/update', payload: Buffer.from('x'), headers: { ...root, 'content-type': 'application/octet-stream' } });
+  t.is(refused.statusCode, 409);
+  t.regex(refused.json().error.message, /not started from an update slot/);
+});
+
+test('the console\'s way: a bundle is checked and described first, installed on request and rebooted into; a refused one is gone', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
+  const store = await openStore(dataDir);
+  const config = await ConfigService.open(store);
+  const rauc = await standInRauc(dataDir, dataDir, { slot: 'A' });
+  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined, updates: { rauc, cmdline: 'root=PARTUUID=x rauc.slot=B ro' } });
+  await server.context.setup.complete('test');
+  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
+  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
+  await server.context.users.create({ username: 'alice', role: 'domain-admin', domains: [], password: PASSWORD, language: 'en' });
+  const login = async (username: string) => {
+    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
+    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
+  };
+  const root = await login('root');
+  const alice = await login('alice');
+  const upload = (body: Buffer, as = root) => server.app.inject({
+    method: 'POST', url: '/api/system/update/bundle', payload: body, headers: { ...as, 'content-type': 'application/octet-stream' },
+  });
+  const status = async () => (await server.app.inject({ method: 'GET', url: '/api/system/update', headers: root })).json();
+  const install = (reboot: boolean, as = root) => server.app.inject({ method: 'POST', url: '/api/system/update/bundle/install', payload: { reboot }, headers: as });
+  const kept = path.join(dataDir, 'updates', 'upload.raucb');
+
+  t.is((await upload(standInBundle(), alice)).statusCode, 403);
+  t.is((await install(true)).statusCode, 409, 'nothing uploaded yet');
+
+  const refused = await upload(standInBundle({ unsigned: true }));
+  t.is(refused.statusCode, 400);
+  t.is(refused.json().error.message, 'The update bundle was refused: Failed to verify bundle signature: signature verification failed: no certificate matches');
+  await t.throwsAsync(stat(kept));
+  t.is((await status()).bundle, null);
+
+  const body = standInBundle({ version: '0.2.0', description: 'Mailmoat 0.2.0: queue page, faster export', size: 64 * 1024 });
+  const checked = await upload(body);
+  t.is(checked.statusCode, 200, checked.body);
+  t.like(checked.json().bundle, { version: '0.2.0', description: 'Mailmoat 0.2.0: queue page, faster export', compatible: 'mailmoat-amd64', size: body.length });
+  t.like((await status()), { booted: 'B', install: null, bundle: { version: '0.2.0' } }, 'a reload of the page shows the bundle waiting');
+  t.is((await stat(kept)).size, body.length);
+
+  // Discarded, then uploaded again and installed with the reboot.
+  t.is((await server.app.inject({ method: 'DELETE', url: '/api/system/update/bundle', headers: root })).statusCode, 200);
+  await t.throwsAsync(stat(kept));
+  t.is((await status()).bundle, null);
+  t.is((await upload(body)).statusCode, 200);
+  t.is((await install(true, alice)).statusCode, 403);
+  const started = await install(true);
+  t.is(started.statusCode, 202, started.body);
+  const done = await until(async () => { const s = await status(); return s.install.state === 'installing' ? undefined : s; });
+  t.like(done, { bundle: null, install: { state: 'installed', slot: 'A', version: '0.2.0', rebooting: true } });
+  t.regex(await readFile(path.join(dataDir, 'updates', 'reboot-request'), 'utf8'), /to start system A \(0\.2\.0\)/);
+  await t.throwsAsync(stat(kept));
+  t.is((await install(true)).statusCode, 409, 'the bundle was used up');
+
+  const actions = (await server.app.inject({ method: 'GET', url: '/api/audit?limit=50', headers: root })).json().items.map((r: { action: string }) => r.action);
+  for (const action of ['POST /api/system/update/bundle', 'DELETE /api/system/update/bundle', 'POST /api/system/update/bundle/install', 'update.installed']) {
+    t.true(actions.includes(action), `${action} is not in the audit log: ${actions}`);
+  }
+});
