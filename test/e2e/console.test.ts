@@ -142,7 +142,7 @@ test('first-boot wizard end to end, then every role and page', async (t) => {
   await page.getByRole('cell', { name: 'dora', exact: true }).waitFor();
 
   const roles: [string, string, string[]][] = [
-    ['admin', 'wizard password 1', ['dashboard', 'domains', 'dns', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'queue', 'audit', 'users', 'system', 'account']],
+    ['admin', 'wizard password 1', ['dashboard', 'domains', 'dns', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'queue', 'audit', 'users', 'system', 'update', 'account']],
     ['dora', 'domain password 1', ['dashboard', 'domains', 'dns', 'filtering', 'policy', 'lists', 'quarantine', 'training', 'messages', 'statistics', 'reports', 'queue', 'audit', 'users', 'account']],
     ['carol@customer.example', 'mailbox password 1', ['dashboard', 'lists', 'quarantine', 'messages', 'reports', 'account']],
   ];
