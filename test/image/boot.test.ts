@@ -392,7 +392,14 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     // The menu takes the terminal back only once the dialogue has ended: wait for its prompt.
     await vm.waitForSerial('the rollback after Ctrl-C, then the menu',
       new RegExp(`${loosePart('Interrupted: the previous network settings are back.')}[\\s\\S]*${loosePart('Choose 0-13:')}`), 120_000, mark3);
-    const afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
+    // The previous files are back and networkd reconfigured, but `networkctl reconfigure` returns
+    // before the DHCP lease is: the status is drawn again (bounded) until the address shows.
+    let afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
+    for (let redraws = 1; !loose('10.0.2.15').test(afterCtrlC) && redraws <= 12; redraws++) {
+      t.log(`after Ctrl-C the DHCP address is not back yet; drawing the status again in 10 s (${redraws})`);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
+    }
     t.regex(afterCtrlC, loose('10.0.2.15'));
     t.notRegex(afterCtrlC, loose('10.0.2.77'));
     // ...and a reset during the minute to confirm leaves the candidate behind in /run: the box
