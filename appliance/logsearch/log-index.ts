@@ -18,7 +18,7 @@
 // result is never wrong. Several conditions combine by leapfrogging their streams (all) or
 // merging them (any); a condition too broad to enumerate (a partial word matching more than
 // BROAD_TERMS terms) walks the records themselves instead.
-import type { MessageLogRecord } from './message-log.ts';
+import type { MessageLogRecord } from './log-record.ts';
 
 /** The fields a log search can name. `queueId` is our own id, the record's key. */
 export const LOG_FIELDS = ['server', 'queueId', 'messageId', 'subject', 'sender', 'recipient', 'clientIp', 'clientHost',

@@ -4,7 +4,7 @@
 // The lines go to the daemon's log (stdout → journal → rsyslog → remote syslog) with a syslog
 // priority prefix that journald reads. The message log in the store stays the full record; these
 // lines are its summary and must stay one line each whatever a sender or a remote server sent.
-import type { MessageLogRecord } from './message-log.ts';
+import type { MessageLogRecord } from './log-record.ts';
 
 export type MessageEventKind = 'accepted' | 'rejected' | 'tempfailed' | 'quarantined' | 'deleted';
 export type DeliveryEventKind = 'delivered' | 'deferred' | 'bounced';

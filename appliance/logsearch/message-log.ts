@@ -16,52 +16,10 @@
 // indexes together take more than the cap on disk (LevelDB's own estimate of its table files).
 import { randomBytes } from 'node:crypto';
 import { delOp, putOp, type BatchOp, type Store, type Sublevel } from '../store/store.ts';
-import type { Direction } from '../message/message.ts';
 import { dictionaryKey, idAt, indexKeys, LogSearcher, postingsPrefix, withDictionary, type KeySource, type LogSearchPage, type RecordSource, type LogSearchQuery } from './log-index.ts';
 
-export interface DeliveryAttempt {
-  at: number;
-  recipients: string[];
-  host: string;
-  port: number;
-  /** SMTP reply code, or 0 when the destination could not be reached. */
-  code: number;
-  reply: string;
-}
-
-export type LogStatus = 'queued' | 'deferred' | 'delivered' | 'partially delivered' | 'bounced' |
-  'quarantined' | 'deleted' | 'rejected' | 'tempfailed' | 'rejected at RCPT';
-
-export interface LoggedRecipient {
-  address: string;
-  original: string;
-  status: 'pending' | 'delivered' | 'bounced' | 'quarantined' | 'deleted' | 'rejected';
-  mainClass?: string;
-  /** Passed for delivery with its subject tagged (a rule's "tag" action for its class, SPF's, or a full quarantine's fullTag). */
-  tagged?: true;
-}
-
-export interface MessageLogRecord {
-  id: string;
-  receivedAt: number;
-  /** The box that received it (its host name), for logs gathered from several boxes. */
-  server?: string;
-  direction: Direction;
-  client?: { ip: string; hostname: string; helo: string; authUser?: string; tls: boolean };
-  mailFrom: string;
-  recipients: LoggedRecipient[];
-  size: number;
-  messageId?: string;
-  subject?: string;
-  from?: string;
-  /** What the filtering pipeline found (auth results, virus, lists, score and reasons). */
-  findings?: unknown;
-  /** The SMTP reply we gave to DATA. */
-  reply?: string;
-  attempts: DeliveryAttempt[];
-  status: LogStatus;
-  finishedAt?: number;
-}
+export type { DeliveryAttempt, LoggedRecipient, LogStatus, MessageLogRecord } from './log-record.ts';
+import type { LoggedRecipient, LogStatus, MessageLogRecord } from './log-record.ts';
 
 /** Index layout version; a store without it (or with another) has its indexes rebuilt. */
 const INDEX_VERSION = 1;
@@ -79,7 +37,7 @@ export class MessageLog {
   #written = new WeakMap<MessageLogRecord, Set<string>>();
   #indexed = false;
   #rebuilding: Promise<number> | undefined;
-  /** Dictionary keys written lately, oldest first; prune keeps them and writes skip them. */
+  /** Dictionary keys written lately, oldest first: writes leave them out; prune forgets the ones it deletes. */
   #terms = new Set<string>();
   /** The store's failed batches when #terms was last known to be stored. */
   #failuresSeen: number;
