@@ -4,14 +4,22 @@
 // admin types "keep" within a minute — so a wrong address cannot lock the box out of its network
 // for good. Ctrl-C, a hang-up or a stop during the window rolls back at once; a reset or power
 // loss leaves the candidate behind in /run, which the next boot does not have.
+// After a rollback the dialogue waits (bounded) until the interface has an IPv4 address other than
+// the one tried: networkd returns from a reconfigure before a DHCP lease is back, and "the previous
+// settings are back" should be true when the menu draws the status next.
+import { execFile } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import readline from 'node:readline/promises';
 import { changeNetwork, validateInterface, type InterfaceSettings, type NetworkChange } from '../system/network.ts';
 import type { MenuIo } from './menu.ts';
 
 export const NETWORK_DIRS = { dir: '/etc/systemd/network', runtimeDir: '/run/systemd/network' };
 const CONFIRM_SECONDS = 60;
+/** How long a rollback waits for the interface's previous IPv4 address (a DHCP server may never answer). */
+const ADDRESS_WAIT_MS = 45_000;
 const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export interface SetNetworkOptions {
@@ -20,6 +28,28 @@ export interface SetNetworkOptions {
   apply?: (interfaces: string[]) => Promise<void>;
   /** Where the interrupting signals arrive (default: this process). */
   signals?: Pick<EventEmitter, 'on' | 'off'>;
+  /** The interface's global IPv4 addresses now (default: from `ip`). */
+  addresses?: (iface: string) => Promise<string[]>;
+  /** How long a rollback waits for an address (default 45 s). */
+  addressWaitMs?: number;
+}
+
+/** An interface's global IPv4 addresses, as `ip` lists them (none when it cannot say). */
+export async function ipv4Addresses(iface: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('ip', ['-json', '-4', 'address', 'show', 'dev', iface, 'scope', 'global']);
+  const links = JSON.parse(stdout || '[]') as { addr_info?: { local?: string }[] }[];
+  return links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local ?? '')).filter(Boolean);
+}
+
+/** Waits until `iface` has an IPv4 address other than `tried`; whether it came within `ms`. */
+async function addressBack(addresses: (iface: string) => Promise<string[]>, iface: string, tried: string | undefined, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const now = await addresses(iface).catch(() => [] as string[]);
+    if (now.some((a) => a !== tried)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(500);
+  }
 }
 
 export async function runSetNetwork(io: MenuIo, o: SetNetworkOptions = {}): Promise<number> {
@@ -58,11 +88,14 @@ export async function runSetNetwork(io: MenuIo, o: SetNetworkOptions = {}): Prom
     // From here until the change is settled an interruption rolls back instead of ending the process.
     let change: NetworkChange | undefined;
     let interrupted = false;
-    const onInterrupt = () => {
+    // Ctrl-C comes from the admin at the console, who reads on; a hang-up or a stop has nobody to tell.
+    let readerLeft = false;
+    const handlers = INTERRUPTS.map((sig) => [sig, () => {
       interrupted = true;
+      readerLeft ||= sig !== 'SIGINT';
       void change?.revert();
-    };
-    for (const sig of INTERRUPTS) signals.on(sig, onInterrupt);
+    }] as const);
+    for (const [sig, handler] of handlers) signals.on(sig, handler);
     try {
       change = await changeNetwork({ ...(o.dirs ?? NETWORK_DIRS), settings: [settings], confirmSeconds: CONFIRM_SECONDS, apply: o.apply });
       if (interrupted) await change.revert();
@@ -71,10 +104,19 @@ export async function runSetNetwork(io: MenuIo, o: SetNetworkOptions = {}): Prom
       if (answer === 'keep') await change.confirm().catch((err: Error) => say(err.message));
       else if (answer !== null) say(`Not confirmed: rolling back at ${change.revertAt.toLocaleTimeString()}.`);
       const outcome = await change.outcome;
-      say(outcome === 'confirmed' ? 'The new network settings are kept.' : `${interrupted ? 'Interrupted: t' : 'T'}he previous network settings are back.`);
-      return outcome === 'confirmed' ? 0 : 1;
+      if (outcome === 'confirmed') {
+        say('The new network settings are kept.');
+        return 0;
+      }
+      const wait = o.addressWaitMs ?? ADDRESS_WAIT_MS;
+      if (!readerLeft) say(`Rolled back; waiting up to ${Math.round(wait / 1000)} s for ${name}'s previous address...`);
+      const tried = settings.mode === 'static' ? settings.address : undefined;
+      const back = readerLeft || await addressBack(o.addresses ?? ipv4Addresses, name, tried, wait);
+      say(back ? `${interrupted ? 'Interrupted: t' : 'T'}he previous network settings are back.`
+        : `The previous network settings are back, but ${name} has no IPv4 address yet (with DHCP, the server has not answered): see the status.`);
+      return 1;
     } finally {
-      for (const sig of INTERRUPTS) signals.off(sig, onInterrupt);
+      for (const [sig, handler] of handlers) signals.off(sig, handler);
     }
   } catch (err) {
     say((err as Error).message);

@@ -187,13 +187,19 @@ for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM']) {
     const { io, screen, answer } = dialogue();
     const signals = new EventEmitter();
     const applied: string[][] = [];
-    const done = runSetNetwork(io, { dirs: d, apply: async (i) => { applied.push(i); }, signals });
+    // The previous (DHCP) address comes back a moment after the rollback; until then only the tried one shows.
+    let asked = 0;
+    const addresses = async () => (++asked < 3 ? ['192.0.2.10'] : ['192.0.2.99']);
+    const done = runSetNetwork(io, { dirs: d, apply: async (i) => { applied.push(i); }, signals, addresses });
     await answer(STATIC_ANSWERS);
     while (!screen.text.includes('Keep?')) await new Promise((r) => setTimeout(r, 10));
     t.is(signals.listenerCount(signal), 1, 'the dialogue listens for interruptions during the window');
     signals.emit(signal);
     t.is(await done, 1);
     t.regex(screen.text, /Interrupted: the previous network settings are back/);
+    // Ctrl-C: the admin reads on, so the dialogue waits until an address other than the tried one
+    // shows; after a hang-up or a stop nobody reads (and a shutdown must not wait).
+    t.is(asked, signal === 'SIGINT' ? 3 : 0);
     t.deepEqual(await list(d.runtimeDir), []);
     t.deepEqual(await list(d.dir), ['80-mailmoat-default.network']);
     t.deepEqual(applied, [['eth0'], ['eth0']]);
@@ -201,6 +207,21 @@ for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM']) {
     await rm(d.root, { recursive: true });
   });
 }
+
+test('a rollback whose address does not come back within the wait says so', async (t) => {
+  const d = await tempDirs();
+  const { io, screen, answer } = dialogue();
+  const signals = new EventEmitter();
+  const done = runSetNetwork(io, { dirs: d, apply: async () => {}, signals, addresses: async () => [], addressWaitMs: 1200 });
+  await answer(STATIC_ANSWERS);
+  while (!screen.text.includes('Keep?')) await new Promise((r) => setTimeout(r, 10));
+  signals.emit('SIGINT');
+  t.is(await done, 1);
+  t.regex(screen.text, /The previous network settings are back, but eth0 has no IPv4 address yet/);
+  t.notRegex(screen.text, /Interrupted: the previous network settings are back/);
+  t.deepEqual(await list(d.runtimeDir), []);
+  await rm(d.root, { recursive: true });
+});
 
 test('the menu dialogue changes nothing for invalid answers', async (t) => {
   const d = await tempDirs();
