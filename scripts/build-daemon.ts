@@ -3,7 +3,7 @@
 // build makes afresh there) copied beside their modules. `npm start`, the bench and the image run
 // compiled/cli/mailmoat.js: Node then never loads its type stripper (amaro, swc compiled to
 // WebAssembly), which every thread that imports a .ts module pays for in memory (issue 12; figures
-// in the README). The tests and the `mailmoat` command run the sources. The folder is made afresh
+// in the README); so does the box's `mailmoat` command. The tests run the sources. The folder is made afresh
 // each time, so a module deleted from the sources is not left behind.
 //   node scripts/build-daemon.ts [ROOT]   ROOT: the tree to build into (default this one; the
 //                                         image's staging folder, which holds web-ui/dist and package.json)
