@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { ConfigService } from '../../appliance/config/config-service.ts';
-import { createConsoleServer, type ConsoleServer } from '../../appliance/api/server.ts';
+import { createConsoleServer, type ConsoleDeps, type ConsoleServer } from '../../appliance/api/server.ts';
 import type { Providers } from '../../appliance/api/providers/interfaces.ts';
 import type { Role } from '../../appliance/api/roles.ts';
 import type { Language } from '../../appliance/i18n/catalog.ts';
@@ -31,12 +31,15 @@ export interface Harness {
 
 export type Caller = { cookie?: string; csrf?: string; token?: string };
 
-export async function makeConsole(t: ExecutionContext, opts: { config?: unknown; setupDone?: boolean; providers?: Providers } = {}): Promise<Harness> {
+/** Server parts a test adds (system updates, signatures…), made once the data directory exists. */
+type ExtraDeps = (dataDir: string) => Partial<ConsoleDeps> | Promise<Partial<ConsoleDeps>>;
+
+export async function makeConsole(t: ExecutionContext, opts: { config?: unknown; setupDone?: boolean; providers?: Providers; deps?: ExtraDeps } = {}): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-api-'));
   const store = await openStore(dataDir);
   const config = await ConfigService.open(store);
   if (opts.config) await config.replace(opts.config);
-  const server = await createConsoleServer({ store, config, dataDir, providers: opts.providers, log: () => undefined });
+  const server = await createConsoleServer({ ...(await opts.deps?.(dataDir)), store, config, dataDir, providers: opts.providers, log: () => undefined });
   if (opts.setupDone ?? true) await server.context.setup.complete('test');
   t.teardown(async () => {
     await server.close();
@@ -68,6 +71,21 @@ export async function makeConsole(t: ExecutionContext, opts: { config?: unknown;
       return u.id;
     },
   };
+}
+
+/** A caller's session as the headers of an inject() request (cookie and CSRF token). */
+export function sessionHeaders(c: Caller): Record<string, string> {
+  return { cookie: c.cookie ?? '', 'x-csrf-token': c.csrf ?? '' };
+}
+
+/**
+ * The appliance admin (root) and a domain admin of no domain (alice, for the refusals of admin-only
+ * routes), logged in; their sessions as inject() headers.
+ */
+export async function adminAndDomainAdmin(h: Harness): Promise<{ root: Record<string, string>; alice: Record<string, string> }> {
+  await h.addUser('root', 'admin');
+  await h.addUser('alice', 'domain-admin', []);
+  return { root: sessionHeaders(await h.login('root')), alice: sessionHeaders(await h.login('alice')) };
 }
 
 /**

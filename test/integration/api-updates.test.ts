@@ -6,13 +6,9 @@
 // reboot is asked of root through a request file; a box not booted from a slot refuses updates;
 // and the status tells which slot runs and why it fell back.
 import test from 'ava';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigService } from '../../appliance/config/config-service.ts';
-import { createConsoleServer } from '../../appliance/api/server.ts';
-import { openStore } from '../../appliance/store/store.ts';
-import { PASSWORD } from '../helpers/console-api.ts';
+import { adminAndDomainAdmin, makeConsole } from '../helpers/console-api.ts';
 import { standInBundle, standInRauc } from '../helpers/rauc.ts';
 
 async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
@@ -24,22 +20,9 @@ async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
 }
 
 test('admins install a bundle into the other slot, poll its progress and ask for the reboot; all audited', async (t) => {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
-  const store = await openStore(dataDir);
-  const config = await ConfigService.open(store);
-  const rauc = await standInRauc(dataDir, dataDir);
-  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined,
-    updates: { rauc, cmdline: 'BOOT_IMAGE=/vmlinuz root=PARTUUID=x rauc.slot=A ro quiet' } });
-  await server.context.setup.complete('test');
-  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
-  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
-  await server.context.users.create({ username: 'alice', role: 'domain-admin', domains: [], password: PASSWORD, language: 'en' });
-  const login = async (username: string) => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
-  };
-  const root = await login('root');
-  const alice = await login('alice');
+  const h = await makeConsole(t, { deps: async (dir) => ({ updates: { rauc: await standInRauc(dir, dir), cmdline: 'BOOT_IMAGE=/vmlinuz root=PARTUUID=x rauc.slot=A ro quiet' } }) });
+  const { server, dataDir } = h;
+  const { root, alice } = await adminAndDomainAdmin(h);
   const upload = (body: Buffer, as = root) => server.app.inject({
     method: 'POST', url: '/api/system/update', payload: body, headers: { ...as, 'content-type': 'application/octet-stream' },
   });
@@ -78,16 +61,10 @@ test('admins install a bundle into the other slot, poll its progress and ask for
 });
 
 test('the status tells a fallback and the last check; a box not booted from a slot refuses updates', async (t) => {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
-  const store = await openStore(dataDir);
-  const config = await ConfigService.open(store);
   let cmdline = 'root=PARTUUID=x rauc.slot=A ro';
-  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined, updates: { rauc: '/nonexistent/rauc', get cmdline() { return cmdline; } } });
-  await server.context.setup.complete('test');
-  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
-  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
-  const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'root', password: PASSWORD } });
-  const root = { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
+  const h = await makeConsole(t, { deps: () => ({ updates: { rauc: '/nonexistent/rauc', get cmdline() { return cmdline; } } }) });
+  const { server, dataDir } = h;
+  const { root } = await adminAndDomainAdmin(h);
   await mkdir(path.join(dataDir, 'updates'));
   const reason = 'the daemon failed to start 2 times (mailmoat.service is failed)';
   await writeFile(path.join(dataDir, 'updates', 'fallback.json'), JSON.stringify({ from: 'B', to: 'A', reason, at: '2026-11-30T14:20:00Z' }));
@@ -104,21 +81,9 @@ test('the status tells a fallback and the last check; a box not booted from a sl
 });
 
 test('the console\'s way: a bundle is checked and described first, installed on request and rebooted into; a refused one is gone', async (t) => {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-updates-api-'));
-  const store = await openStore(dataDir);
-  const config = await ConfigService.open(store);
-  const rauc = await standInRauc(dataDir, dataDir, { slot: 'A' });
-  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined, updates: { rauc, cmdline: 'root=PARTUUID=x rauc.slot=B ro' } });
-  await server.context.setup.complete('test');
-  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
-  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
-  await server.context.users.create({ username: 'alice', role: 'domain-admin', domains: [], password: PASSWORD, language: 'en' });
-  const login = async (username: string) => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
-  };
-  const root = await login('root');
-  const alice = await login('alice');
+  const h = await makeConsole(t, { deps: async (dir) => ({ updates: { rauc: await standInRauc(dir, dir, { slot: 'A' }), cmdline: 'root=PARTUUID=x rauc.slot=B ro' } }) });
+  const { server, dataDir } = h;
+  const { root, alice } = await adminAndDomainAdmin(h);
   const upload = (body: Buffer, as = root) => server.app.inject({
     method: 'POST', url: '/api/system/update/bundle', payload: body, headers: { ...as, 'content-type': 'application/octet-stream' },
   });

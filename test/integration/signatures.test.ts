@@ -3,16 +3,13 @@
 // from a real clamd; an upload is admin only, checked (name, header, body, no downgrade), written
 // atomically beside the databases, replaces the other form of the same database, and reloads clamd.
 import test from 'ava';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ConfigService } from '../../appliance/config/config-service.ts';
-import { createConsoleServer } from '../../appliance/api/server.ts';
-import { openStore } from '../../appliance/store/store.ts';
 import { parseHeader, signatureStatus, StalenessWatch } from '../../appliance/system/signatures.ts';
 import { startClamd, type ClamdInstance } from '../helpers/clamd.ts';
-import { PASSWORD } from '../helpers/console-api.ts';
+import { adminAndDomainAdmin, makeConsole } from '../helpers/console-api.ts';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -63,22 +60,13 @@ test('the staleness warning comes once when the signatures turn stale, and once 
 });
 
 test('the console: admins read the status with clamd\'s loaded version and upload databases, checked and atomic', async (t) => {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mailmoat-sigs-api-'));
-  const databaseDir = path.join(dataDir, 'clamav');
-  await (await import('node:fs/promises')).mkdir(databaseDir);
-  const store = await openStore(dataDir);
-  const config = await ConfigService.open(store);
-  const server = await createConsoleServer({ store, config, dataDir, log: () => undefined, clamav: { databaseDir, clamd: clamd.socket } });
-  await server.context.setup.complete('test');
-  t.teardown(async () => { await server.close(); await store.close(); await rm(dataDir, { recursive: true, force: true }); });
-  await server.context.users.create({ username: 'root', role: 'admin', password: PASSWORD, language: 'en' });
-  await server.context.users.create({ username: 'alice', role: 'domain-admin', domains: [], password: PASSWORD, language: 'en' });
-  const login = async (username: string) => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/session', payload: { username, password: PASSWORD } });
-    return { cookie: `mm_session=${res.cookies.find((c) => c.name === 'mm_session')!.value}`, 'x-csrf-token': res.json().csrfToken as string };
-  };
-  const root = await login('root');
-  const alice = await login('alice');
+  const h = await makeConsole(t, { deps: async (dir) => {
+    await mkdir(path.join(dir, 'clamav'));
+    return { clamav: { databaseDir: path.join(dir, 'clamav'), clamd: clamd.socket } };
+  } });
+  const { server } = h;
+  const databaseDir = path.join(h.dataDir, 'clamav');
+  const { root, alice } = await adminAndDomainAdmin(h);
   const upload = (file: string, body: Buffer, as = root) => server.app.inject({
     method: 'POST', url: `/api/system/signatures/${file}`, payload: body, headers: { ...as, 'content-type': 'application/octet-stream' },
   });
