@@ -20,7 +20,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
+import { startSink } from '../helpers/smtp-sink.ts';
 import { developmentKeys, derivedBundle, extractBundle } from './bundles.ts';
 import { freePort, loose, loosePart, Vm } from './vm.ts';
 
@@ -303,17 +303,8 @@ async function endVm(t: ExecutionContext, vm: Vm, dir: string, threw: boolean): 
 test.serial('UEFI boot: services active, SMTP relays to the host, the console answers, serial menu shows status, an unconfirmed network change reverts after Ctrl-C and after a reset', async (t) => {
   t.timeout(2 * BOOT_MS + 10 * 60_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-vm-'));
-  const received: string[] = [];
-  const sink = new SMTPServer({
-    authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false,
-    onData(stream, session, callback) {
-      let text = '';
-      stream.on('data', (d) => (text += d));
-      stream.on('end', () => { received.push(`RCPT ${session.envelope.rcptTo.map((r) => r.address).join(',')}\n${text}`); callback(); });
-    },
-  });
   const [sinkPort, smtpPort, httpsPort] = [await freePort(), await freePort(), await freePort()];
-  await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
+  const sink = await startSink({ port: sinkPort });
   const vm = new Vm({
     image: artifact('qcow2'), firmware: 'uefi', dir,
     tcpForwards: { 25: smtpPort, 443: httpsPort },
@@ -348,10 +339,10 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     const info = await transport.sendMail({ from: 'sender@sender.example', to: 'user@example.com', subject: 'through the image', text: 'hello from the host' })
       .catch(async (err: Error) => { throw new Error(`SMTP through the image failed (${err.message}); the daemon's log:\n${await daemonLog(vm)}`); });
     t.regex(info.response, /^250/);
-    await until('the relayed message at the sink', async () => (received.length ? true : undefined), 180_000);
-    t.is(received.length, 1);
-    t.regex(received[0], /RCPT user@example\.com/);
-    t.regex(received[0], /hello from the host/);
+    const [relayed, ...more] = await sink.waitFor(1, 180_000);
+    t.is(more.length, 0);
+    t.deepEqual(relayed.to, ['user@example.com']);
+    t.regex(relayed.raw.toString(), /hello from the host/);
 
     // The web console over HTTPS (443 in the guest): in setup mode it serves the wizard, and the
     // setup code from the console claims it.
@@ -434,7 +425,7 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     throw err;
   } finally {
     if (!await endVm(t, vm, dir, threw)) rmSync(dir, { recursive: true, force: true });
-    sink.close();
+    await sink.stop();
   }
 });
 
@@ -599,18 +590,9 @@ test.serial('A/B update: N installs N+1 from the API and reboots into it; a brok
   rmSync(path.join(dir, 'extracted'), { recursive: true, force: true });
   t.log(`test bundles N+1 and N+2 made in ${((Date.now() - bundleStarted) / 1000).toFixed(0)} s (${(statSync(path.join(dir, 'next.raucb')).size / 1e6).toFixed(0)} MB each)`);
 
-  const received: string[] = [];
-  const sink = new SMTPServer({
-    authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false,
-    onData(stream, session, callback) {
-      let text = '';
-      stream.on('data', (d) => (text += d));
-      stream.on('end', () => { received.push(text); callback(); });
-    },
-  });
   const [sinkPort, smtpPort, httpsPort] = [await freePort(), await freePort(), await freePort()];
-  await new Promise<void>((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
-  t.teardown(() => { sink.close(); });
+  const sink = await startSink({ port: sinkPort });
+  t.teardown(() => sink.stop());
   // Viruses are quarantined (and accepted with 250), so the quarantine has a message to keep.
   const seed = seedConfig('mailmoat-update.test') + 'filtering:\n  rules: [{ class: Virus, action: quarantine }]\n  quarantineResponse: accept\n';
   // The image on a bigger disk, as on a real box: the data partition grows at first boot and has
@@ -624,7 +606,7 @@ test.serial('A/B update: N installs N+1 from the API and reboots into it; a brok
   const mailFlows = async (subject: string) => {
     const info = await transport.sendMail({ from: 'sender@sender.example', to: 'user@example.com', subject, text: subject });
     t.regex(info.response, /^250/);
-    await until(`"${subject}" at the sink`, async () => (received.some((m) => m.includes(subject)) ? true : undefined), 180_000);
+    await until(`"${subject}" at the sink`, async () => (sink.messages.some((m) => m.raw.includes(subject)) ? true : undefined), 180_000);
   };
   let threw = false;
   const reportAfter = async (mark: number, what: string) => {
