@@ -62,6 +62,7 @@ import { version as clamdVersion } from './pipeline/clamd-client.ts';
 import { startSystemServices, type MailCounters, type SystemServices } from './system/system-services.ts';
 import { openStore, type Store } from './store/store.ts';
 import { consoleUrls } from './system/console-urls.ts';
+import { trialGuard } from './system/updates.ts';
 
 export interface ApplianceOptions {
   dataDir: string;
@@ -136,6 +137,7 @@ export async function startAppliance(opts: ApplianceOptions): Promise<Appliance>
   const store = await openStore(opts.dataDir);
   try {
     const config = await ConfigService.open(store, opts.configFile, { seedOnly: opts.seedOnly, say });
+    config.guard(trialGuard(opts.dataDir));
     return await startServices(opts, store, config, say);
   } catch (err) {
     await store.close();

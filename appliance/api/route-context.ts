@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.ts';
 import type { ConfigProblem } from '../config/validate.ts';
 import type { Store } from '../store/store.ts';
 import type { RemoteBackup } from '../system/remote-backup.ts';
+import { TrialHold } from '../system/updates.ts';
 import type { AuditLog } from './audit.ts';
 import { ApiError, invalid } from './errors.ts';
 import { SESSION_COOKIE } from './guard.ts';
@@ -58,6 +59,7 @@ export async function changeConfig(ctx: ConsoleContext, mutate: (draft: Config) 
     return await ctx.config.replace(draft);
   } catch (err) {
     if (err instanceof ConfigError) throw invalid(relativeProblems(err.problems, base));
+    if (err instanceof TrialHold) throw new ApiError(409, 'update-on-trial', { key: 'api.update-on-trial', params: { slot: err.slot, version: err.version, until: err.until.toISOString() } });
     throw err;
   }
 }

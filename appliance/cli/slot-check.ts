@@ -97,7 +97,9 @@ export async function run(args: string[]): Promise<number> {
       reason: `system ${meant} did not come up in ${MAX_TRIES} boots`, at: new Date().toISOString() }) + '\n');
   }
   console.log(`slot-check: system ${slot} (${version})${trial ? ', on trial' : ''}: waiting for the daemon to be healthy`);
-  await record({ result: 'checking' });
+  // While a fallback is possible the daemon holds configuration changes (updates.ts, trialGuard).
+  const mayFallBack = trial && boot.slots[otherSlot(slot)].ok;
+  await record({ result: 'checking', ...(mayFallBack ? { fallbackUntil: new Date(Date.now() + limitMs).toISOString() } : {}) });
   const outcome = await checkSlot({ slot, boot, trial, probe, limitMs, pollMs: 5000 });
   if (outcome.result === 'good') {
     await rauc(['status', 'mark-good']);

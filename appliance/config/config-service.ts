@@ -44,6 +44,7 @@ export interface ConfigEvents {
 export class ConfigService extends EventEmitter<ConfigEvents> {
   #db: Sublevel<Config>;
   #current: Config;
+  #guard: (() => Promise<void>) | undefined;
 
   private constructor(db: Sublevel<Config>, current: Config) {
     super();
@@ -85,8 +86,17 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
     return this.#current;
   }
 
-  /** Validates and stores a whole new configuration, then tells listeners. Throws ConfigError. */
+  /**
+   * Runs before every change is stored; what it throws refuses the change (the box holds changes
+   * while a system update is on trial: appliance/system/updates.ts, trialGuard).
+   */
+  guard(check: () => Promise<void>): void {
+    this.#guard = check;
+  }
+
+  /** Validates and stores a whole new configuration, then tells listeners. Throws ConfigError, or what the guard throws. */
   async replace(input: unknown, source = 'the new configuration'): Promise<Config> {
+    await this.#guard?.();
     const result = validateConfig(input);
     if (!result.ok) throw new ConfigError(source, result.problems);
     const previous = this.#current;

@@ -76,6 +76,7 @@ const en = {
   'api.update-no-slots': 'This system was not started from an update slot (A or B), so it cannot install updates.',
   'api.update-bundle-refused': 'The update bundle was refused: {detail}',
   'api.update-no-bundle': 'No update bundle is waiting to be installed; upload one first.',
+  'api.update-on-trial': 'System {slot} ({version}) has just been installed and is still being checked. Until the check passes (by {until} at the latest) settings are not changed, so that the earlier system still reads them if the box falls back to it. Try again in a few minutes.',
 
   'problem.required': 'is required',
   'problem.type.string': 'must be text',
@@ -267,6 +268,7 @@ const ja: Record<ErrorKey, string> = {
   'api.update-no-slots': 'このシステムは更新スロット (A または B) から起動していないため、更新をインストールできません。',
   'api.update-bundle-refused': '更新バンドルは受け付けられませんでした: {detail}',
   'api.update-no-bundle': 'インストールを待っている更新バンドルがありません。先にアップロードしてください。',
+  'api.update-on-trial': 'システム {slot} ({version}) はインストール直後で、まだ動作確認中です。確認が終わるまで (遅くとも {until} まで) 設定は変更されません。切り戻しが起きた場合に以前のシステムが設定を読めるようにするためです。数分後にもう一度お試しください。',
 
   'problem.required': '入力してください',
   'problem.type.string': '文字列で入力してください',

@@ -151,7 +151,56 @@ export interface CheckRecord {
   reason?: string;
   /** Set when the check marked the slot bad and rebooted into the other one. */
   fellBackTo?: SlotName;
+  /**
+   * Set while a slot on trial is being checked and the box can still fall back to the other slot:
+   * the time the check gives up at the latest. Until then the configuration is not changed (`trialGuard`).
+   */
+  fallbackUntil?: string;
   at: string;
+}
+
+/**
+ * Refuses configuration changes while this boot's slot is on trial and the box may still fall back
+ * to the other slot: the earlier system must find the configuration it wrote (a configuration
+ * saved in a newer version's form could name settings it does not know, and it would not start).
+ */
+export class TrialHold extends Error {
+  readonly slot: SlotName;
+  readonly version: string;
+  readonly until: Date;
+  constructor(slot: SlotName, version: string, until: Date) {
+    super(`system ${slot} (${version}) has just been installed and is being checked; until the check passes ` +
+      `(by ${until.toISOString()} at the latest) the configuration is not changed, so that the earlier system ` +
+      'still reads it if the box falls back: try again in a few minutes');
+    this.name = 'TrialHold';
+    this.slot = slot;
+    this.version = version;
+    this.until = until;
+  }
+}
+
+/** The hold on configuration changes this boot is under, if any (read from the check's record). */
+export async function trialHold(dataDir: string, cmdline: string, now = Date.now()): Promise<TrialHold | undefined> {
+  const booted = bootedSlot(cmdline);
+  const text = await readText(path.join(updatesDir(dataDir), 'slot-check.json'));
+  if (!booted || !text) return undefined;
+  let record: Partial<CheckRecord>;
+  try {
+    record = JSON.parse(text) as Partial<CheckRecord>;
+  } catch {
+    return undefined;
+  }
+  const until = Date.parse(record.fallbackUntil ?? '');
+  if (record.slot !== booted || record.result !== 'checking' || !(until > now)) return undefined;
+  return new TrialHold(booted, record.version ?? 'unknown', new Date(until));
+}
+
+/** A guard for ConfigService: throws the TrialHold this boot is under, if any. */
+export function trialGuard(dataDir: string, cmdline: () => Promise<string> = () => readFile('/proc/cmdline', 'utf8').catch(() => '')): () => Promise<void> {
+  return async () => {
+    const hold = await trialHold(dataDir, await cmdline());
+    if (hold) throw hold;
+  };
 }
 
 export function updatesDir(dataDir: string): string {

@@ -4,12 +4,14 @@
 // by `rauc info` first (version and notes shown, a refused one gone) and installed on a second
 // request, rebooting when installed; the state is polled; install and reboot are audited; the
 // reboot is asked of root through a request file; a box not booted from a slot refuses updates;
-// and the status tells which slot runs and why it fell back.
+// and the status tells which slot runs and why it fell back; while a new slot is on trial (and
+// could still fall back) settings are not changed, with a message saying why and until when.
 import test from 'ava';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { adminAndDomainAdmin, makeConsole } from '../helpers/console-api.ts';
 import { standInBundle, standInRauc } from '../helpers/rauc.ts';
+import { trialGuard, writeRecord } from '../../appliance/system/updates.ts';
 
 async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
   for (;;) {
@@ -125,4 +127,27 @@ test('the console\'s way: a bundle is checked and described first, installed on 
   for (const action of ['POST /api/system/update/bundle', 'DELETE /api/system/update/bundle', 'POST /api/system/update/bundle/install', 'update.installed']) {
     t.true(actions.includes(action), `${action} is not in the audit log: ${actions}`);
   }
+});
+
+test('while a new slot is on trial settings are held with a message that says why; once its check passes they change', async (t) => {
+  const cmdline = 'root=PARTUUID=y rauc.slot=B ro';
+  const h = await makeConsole(t, { config: { domains: [] }, deps: () => ({ updates: { rauc: '/nonexistent/rauc', cmdline } }) });
+  const { server, dataDir } = h;
+  server.context.config.guard(trialGuard(dataDir, async () => cmdline));
+  const { root } = await adminAndDomainAdmin(h);
+  const addDomain = (name: string) => server.app.inject({ method: 'POST', url: '/api/domains', headers: root,
+    payload: { name, routes: [{ host: '192.0.2.25', port: 25 }] } });
+  const until = new Date(Date.now() + 10 * 60_000).toISOString();
+  await writeRecord(dataDir, 'slot-check.json', JSON.stringify({ slot: 'B', version: '0.2.0', result: 'checking', fallbackUntil: until, at: new Date().toISOString() }));
+
+  const held = await addDomain('held.example');
+  t.is(held.statusCode, 409, held.body);
+  t.like(held.json().error, { code: 'update-on-trial', key: 'api.update-on-trial', params: { slot: 'B', version: '0.2.0', until } });
+  t.regex(held.json().error.message, /System B \(0\.2\.0\) has just been installed and is still being checked/);
+  t.deepEqual(server.context.config.current.domains, [], 'nothing was stored');
+
+  await writeRecord(dataDir, 'slot-check.json', JSON.stringify({ slot: 'B', version: '0.2.0', result: 'good', at: new Date().toISOString() }));
+  const added = await addDomain('held.example');
+  t.is(added.statusCode, 201, added.body);
+  t.deepEqual(server.context.config.current.domains.map((d) => d.name), ['held.example']);
 });

@@ -2,14 +2,15 @@
 // and RAUC's status file read as GRUB and RAUC write them, the booted slot from the kernel command
 // line, and the boot's health gate — healthy marks good; one daemon restart is tolerated, a second
 // fails at once; a slot on trial falls back only to a bootable other slot, a proven slot never;
-// RAUC's commands tried again after a failure (a D-Bus timeout at boot), the last failure kept.
+// RAUC's commands tried again after a failure (a D-Bus timeout at boot), the last failure kept;
+// configuration changes held while a slot on trial may still fall back.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  bootState, bootedSlot, checkSlot, isTrial, parseGrubEnv, parseRaucStatus, retried, type HealthProbe,
+  bootState, bootedSlot, checkSlot, isTrial, parseGrubEnv, parseRaucStatus, retried, TrialHold, trialGuard, trialHold, writeRecord, type HealthProbe,
 } from '../../../appliance/system/updates.ts';
 
 const editenv = path.resolve(import.meta.dirname, '../../../image/overlay/usr/local/sbin/grub-editenv');
@@ -149,4 +150,32 @@ test('a RAUC command that fails is tried again after a pause, up to the limit; t
   pauses.length = 0;
   await t.throwsAsync(retried(flaky, o), { message: 'Error retrieving slot status via D-Bus: Timeout was reached (-7)' });
   t.deepEqual(pauses, [15_000, 15_000], 'no pause after the last try');
+});
+
+test('configuration changes are held while this boot\'s slot is on trial with a fallback possible, and only then', async (t) => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mailmoat-trial-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const now = Date.parse('2026-12-01T10:00:00Z');
+  const check = (record: object) => writeRecord(dataDir, 'slot-check.json', JSON.stringify(record));
+  const onB = 'root=PARTUUID=y rauc.slot=B ro';
+  const checking = { slot: 'B', version: '0.2.0', result: 'checking', fallbackUntil: '2026-12-01T10:15:00Z', at: '2026-12-01T10:00:00Z' };
+
+  t.is(await trialHold(dataDir, onB, now), undefined, 'no check recorded yet');
+  await check(checking);
+  const hold = await trialHold(dataDir, onB, now);
+  t.true(hold instanceof TrialHold);
+  t.like(hold, { slot: 'B', version: '0.2.0', until: new Date('2026-12-01T10:15:00Z') });
+  t.regex(hold!.message, /system B \(0\.2\.0\) has just been installed and is being checked/);
+  await t.throwsAsync(trialGuard(dataDir, async () => onB)(), { instanceOf: TrialHold });
+
+  t.is(await trialHold(dataDir, 'root=PARTUUID=x rauc.slot=A ro', now), undefined, 'the record is another slot\'s (this boot fell back)');
+  t.is(await trialHold(dataDir, 'root=/dev/sda1 ro', now), undefined, 'not booted from a slot');
+  t.is(await trialHold(dataDir, onB, Date.parse('2026-12-01T10:15:01Z')), undefined, 'past the check\'s limit (a check that died holds nothing for ever)');
+  await check({ ...checking, fallbackUntil: undefined });
+  t.is(await trialHold(dataDir, onB, now), undefined, 'a check with no fallback possible (a proven slot, or the factory image)');
+  await check({ ...checking, result: 'good' });
+  t.is(await trialHold(dataDir, onB, now), undefined, 'the check passed');
+  await writeRecord(dataDir, 'slot-check.json', '{ half a record');
+  t.is(await trialHold(dataDir, onB, now), undefined, 'an unreadable record holds nothing');
+  await t.notThrowsAsync(trialGuard(dataDir, async () => onB)());
 });
