@@ -380,11 +380,13 @@ test.serial('UEFI boot: services active, SMTP relays to the host, the console an
     await tryStaticAddress(vm, iface!);
     const mark3 = vm.serial().length;
     await vm.type('\x03');
-    // The menu takes the terminal back only once the dialogue has ended: wait for its prompt.
+    // The menu takes the terminal back only once the dialogue has ended: wait for its prompt. The
+    // dialogue waits up to 45 s for the previous (DHCP) address before it says the settings are
+    // back ("Interrupted: the previous…", or "The previous… but … no IPv4 address yet").
     await vm.waitForSerial('the rollback after Ctrl-C, then the menu',
-      new RegExp(`${loosePart('Interrupted: the previous network settings are back.')}[\\s\\S]*${loosePart('Choose 0-13:')}`), 120_000, mark3);
-    // The previous files are back and networkd reconfigured, but `networkctl reconfigure` returns
-    // before the DHCP lease is: the status is drawn again (bounded) until the address shows.
+      new RegExp(`${loosePart('previous network settings are back')}[\\s\\S]*${loosePart('Choose 0-13:')}`), 180_000, mark3);
+    // Should the lease take longer than the dialogue waits, the status is drawn again (bounded)
+    // until the address shows.
     let afterCtrlC = await menuStatus(t, vm, { loggedIn: true });
     for (let redraws = 1; !loose('10.0.2.15').test(afterCtrlC) && redraws <= 12; redraws++) {
       t.log(`after Ctrl-C the DHCP address is not back yet; drawing the status again in 10 s (${redraws})`);
