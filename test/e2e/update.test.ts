@@ -5,7 +5,8 @@
 // progress shown (the upload throttled, so there is a moment to see it), then its version and
 // notes before anything is installed; "install and reboot" asks (Cancel does nothing), shows the
 // install's progress (held by the stand-in's gate) and then the restart, asked of root; when the
-// box "comes back" on B the page shows it. A domain admin has no such page. An admin in Japanese
+// box "comes back" on B the page shows it, and while B's boot check runs, that settings are held.
+// A domain admin has no such page. An admin in Japanese
 // on a phone (first): the page in the catalog's words, no wider than the screen. Screenshots go to
 // test-artifacts/screenshots.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -133,6 +134,16 @@ test('system update page: status and fallback, refused and good bundles, version
   await systems.getByRole('row').filter({ hasText: 'System B' }).getByText('(running now)').waitFor();
   await systems.getByRole('row').filter({ hasText: 'System B' }).getByText('0.2.0').waitFor();
   t.is(await page.getByRole('alert').filter({ hasText: 'did not become healthy' }).count(), 0, 'the old fallback is no longer news');
+  // System B on trial: its boot check runs and the box could still go back, so settings are held
+  // (the API refuses them) and the page says until when; it follows the check until it has passed.
+  const check = (record: object) => writeFile(path.join(dataDir, 'updates', 'slot-check.json'), JSON.stringify({ slot: 'B', version: '0.2.0', ...record }));
+  await check({ result: 'checking', fallbackUntil: new Date(Date.now() + 15 * 60_000).toISOString(), at: new Date().toISOString() });
+  await page.reload();
+  await systems.getByText(/^System B \(0\.2\.0\) is being checked \(since /).waitFor();
+  await systems.getByText(/^Until the check passes \(by .+ at the latest\) settings cannot be saved/).waitFor();
+  await check({ result: 'good', at: new Date().toISOString() });
+  await systems.getByText(/^System B \(0\.2\.0\) was found healthy on /).waitFor();
+  t.is(await page.locator('#settings-held').count(), 0);
   await page.close();
 
   // A domain admin has no update page.

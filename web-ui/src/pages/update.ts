@@ -25,14 +25,14 @@ interface Status {
   booted: Slot | null;
   version: string;
   slots: { name: Slot; version: string | null; installedAt: string | null; booted: boolean }[];
-  lastCheck: { slot: Slot; version: string; result: 'checking' | 'good' | 'bad'; reason?: string; at: string } | null;
+  lastCheck: { slot: Slot; version: string; result: 'checking' | 'good' | 'bad'; reason?: string; fallbackUntil?: string; at: string } | null;
   fallback: { from: Slot; reason: string; at: string } | null;
   install: Install | null;
   bundle: Bundle | null;
 }
 interface Upload { done: number; total: number; checking: boolean }
 
-const POLL_MS = { installing: 1000, restarting: 5000 };
+const POLL_MS = { installing: 1000, restarting: 5000, checking: 5000 };
 
 export class MmUpdate extends I18nElement {
   static override properties = { status: { state: true }, upload: { state: true }, banner: { state: true }, unreachable: { state: true } };
@@ -82,6 +82,8 @@ export class MmUpdate extends I18nElement {
     if (install?.state === 'installing') this.#timer = setTimeout(() => void this.#load(), POLL_MS.installing);
     else if (install?.state === 'installed' && install.rebooting && this.status?.booted) this.#restartingFrom ??= this.status.booted;
     if (this.#restartingFrom) this.#timer = setTimeout(() => void this.#load(), POLL_MS.restarting);
+    // A boot check under way (settings held meanwhile): shown until it has passed or failed.
+    else if (this.status?.lastCheck?.result === 'checking') this.#timer = setTimeout(() => void this.#load(), POLL_MS.checking);
   }
 
   /** Sends the chosen file as the raw body, reporting the bytes sent. */
@@ -184,7 +186,10 @@ export class MmUpdate extends I18nElement {
     if (!c) return html`<p class="muted">${t('update.check.none')}</p>`;
     const params = { slot: c.slot, version: c.version, at: this.#when(c.at) };
     if (c.result === 'bad') return html`<p>${t('update.check.bad', params)}</p><p class="mono">${c.reason ?? ''}</p>`;
-    return html`<p>${t(c.result === 'good' ? 'update.check.good' : 'update.check.checking', params)}</p>`;
+    if (c.result === 'good') return html`<p>${t('update.check.good', params)}</p>`;
+    // While the box may still fall back, settings are not saved (the API refuses them: update-on-trial).
+    return html`<p>${t('update.check.checking', params)}</p>
+      ${c.fallbackUntil ? html`<p id="settings-held">${t('update.check.held', { until: this.#when(c.fallbackUntil) })}</p>` : nothing}`;
   }
 
   #progress(s: Status) {
