@@ -292,6 +292,7 @@ function snmp(vm: Vm, tool: 'snmpwalk' | 'snmpget', port: number, ...oids: strin
  * picture): after a failure, or when MAILMOAT_KEEP_VM_DIR is set.
  */
 async function endVm(t: ExecutionContext, vm: Vm, dir: string, threw: boolean): Promise<boolean> {
+  for (const rescue of vm.rescues) t.log(`the firmware stalled before GRUB's menu (an emulator hang, see vm.ts): ${rescue}`);
   const failed = threw || !t.passed;
   if (failed) t.log(`what the guest showed when the test failed:\n${await vm.evidence()}`);
   await vm.stop();

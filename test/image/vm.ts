@@ -34,8 +34,21 @@ export interface VmOptions {
   isolatedNetwork?: boolean;
 }
 
+/**
+ * The last lines a boot shows before GRUB's menu (the kernel's reset, OVMF's boot manager, GRUB's
+ * greeting); GRUB draws its menu seconds after them. Under TCG, OVMF has been seen to stop there for
+ * good (vCPU 0 busy in the firmware's event dispatch, the other halted: its timer no longer runs),
+ * once in about ten UEFI boots, never on the same image twice: an emulator hang a real box's
+ * firmware does not share, so a wait that sees no output for STALL_MS after one of these resets the VM.
+ */
+const BEFORE_MENU = /(reboot: Restarting system|BdsDxe: .*|Welcome to GRUB!)$/;
+const STALL_MS = 3 * 60_000;
+const MAX_RESCUES = 2;
+
 export class Vm {
   readonly serialLog: string;
+  /** The resets made for boots that stalled before GRUB's menu (see BEFORE_MENU), for the test's log. */
+  readonly rescues: string[] = [];
   #options: VmOptions;
   #process: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
@@ -111,10 +124,25 @@ export class Vm {
    */
   async waitForSerial(what: string, pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpExecArray> {
     const deadline = Date.now() + timeoutMs;
+    let length = -1;
+    let grew = Date.now();
     for (;;) {
-      const text = this.serial().slice(from);
+      const whole = this.serial();
+      const text = whole.slice(from);
       const m = pattern.exec(text);
       if (m) return m;
+      if (whole.length !== length) {
+        length = whole.length;
+        grew = Date.now();
+      } else if (Date.now() - grew > STALL_MS && this.rescues.length < MAX_RESCUES) {
+        const last = whole.trimEnd().split('\n').pop()?.trim() ?? '';
+        if (BEFORE_MENU.test(last)) {
+          this.rescues.push(`while waiting for ${what}: no output for ${STALL_MS / 60_000} min after "${last}" ` +
+            `(${await this.evidence().then((e) => e.split('\n').filter((l) => l.startsWith('vCPU')).join('; '))}); reset the VM`);
+          await this.qmp('system_reset').catch((err: Error) => this.rescues.push(`the reset failed: ${err.message}`));
+          grew = Date.now();
+        }
+      }
       if (this.#process?.exitCode !== null && this.#process?.exitCode !== undefined) {
         throw new Error(`QEMU exited (${this.#process.exitCode}) while waiting for ${what} (${pattern}); last output:\n${text.slice(-1500)}`);
       }
