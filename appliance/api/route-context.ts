@@ -59,9 +59,14 @@ export async function changeConfig(ctx: ConsoleContext, mutate: (draft: Config) 
     return await ctx.config.replace(draft);
   } catch (err) {
     if (err instanceof ConfigError) throw invalid(relativeProblems(err.problems, base));
-    if (err instanceof TrialHold) throw new ApiError(409, 'update-on-trial', { key: 'api.update-on-trial', params: { slot: err.slot, version: err.version, until: err.until.toISOString() } });
-    throw err;
+    throw heldRefusal(err);
   }
+}
+
+/** A change refused while a system update is on trial, as the console's 409; other errors as they are. */
+export function heldRefusal(err: unknown): unknown {
+  if (err instanceof TrialHold) return new ApiError(409, 'update-on-trial', { key: 'api.update-on-trial', params: { slot: err.slot, version: err.version, until: err.until.toISOString() } });
+  return err;
 }
 
 export function relativeProblems(problems: ConfigProblem[], base: string): ConfigProblem[] {

@@ -94,9 +94,14 @@ export class ConfigService extends EventEmitter<ConfigEvents> {
     this.#guard = check;
   }
 
+  /** Throws what the guard throws when changes are held now; for acts that replace the configuration another way (a restore). */
+  async checkChangeable(): Promise<void> {
+    await this.#guard?.();
+  }
+
   /** Validates and stores a whole new configuration, then tells listeners. Throws ConfigError, or what the guard throws. */
   async replace(input: unknown, source = 'the new configuration'): Promise<Config> {
-    await this.#guard?.();
+    await this.checkChangeable();
     const result = validateConfig(input);
     if (!result.ok) throw new ConfigError(source, result.problems);
     const previous = this.#current;

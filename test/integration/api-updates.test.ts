@@ -5,13 +5,15 @@
 // request, rebooting when installed; the state is polled; install and reboot are audited; the
 // reboot is asked of root through a request file; a box not booted from a slot refuses updates;
 // and the status tells which slot runs and why it fell back; while a new slot is on trial (and
-// could still fall back) settings are not changed, with a message saying why and until when.
+// could still fall back) settings are not changed (nor restored from a backup), with a message
+// saying why and until when.
 import test from 'ava';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { adminAndDomainAdmin, makeConsole } from '../helpers/console-api.ts';
 import { standInBundle, standInRauc } from '../helpers/rauc.ts';
 import { trialGuard, writeRecord } from '../../appliance/system/updates.ts';
+import { BACKUP_MEDIA_TYPE } from '../../appliance/api/routes/backup.ts';
 
 async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
   for (;;) {
@@ -129,7 +131,7 @@ test('the console\'s way: a bundle is checked and described first, installed on 
   }
 });
 
-test('while a new slot is on trial settings are held with a message that says why; once its check passes they change', async (t) => {
+test('while a new slot is on trial settings are held, restores too, with a message that says why; once its check passes they change', async (t) => {
   const cmdline = 'root=PARTUUID=y rauc.slot=B ro';
   const h = await makeConsole(t, { config: { domains: [] }, deps: () => ({ updates: { rauc: '/nonexistent/rauc', cmdline } }) });
   const { server, dataDir } = h;
@@ -145,6 +147,11 @@ test('while a new slot is on trial settings are held with a message that says wh
   t.like(held.json().error, { code: 'update-on-trial', key: 'api.update-on-trial', params: { slot: 'B', version: '0.2.0', until } });
   t.regex(held.json().error.message, /System B \(0\.2\.0\) has just been installed and is still being checked/);
   t.deepEqual(server.context.config.current.domains, [], 'nothing was stored');
+  // A restore replaces the settings (and the store) too: held the same way, before the archive is read.
+  const restore = await server.app.inject({ method: 'POST', url: '/api/system/restore',
+    headers: { ...root, 'content-type': BACKUP_MEDIA_TYPE, 'x-mailmoat-passphrase': 'correct horse battery' }, payload: Buffer.from('not read') });
+  t.is(restore.statusCode, 409, restore.body);
+  t.is(restore.json().error.code, 'update-on-trial');
 
   await writeRecord(dataDir, 'slot-check.json', JSON.stringify({ slot: 'B', version: '0.2.0', result: 'good', at: new Date().toISOString() }));
   const added = await addDomain('held.example');

@@ -5,7 +5,9 @@
 // never buffered whole); the passphrase in the X-Mailmoat-Passphrase header, percent-encoded
 // (encodeURIComponent) so any characters fit. Both are POSTs, so the guard audits them.
 // A restore is checked whole and staged first; it takes effect when the daemon restarts, which
-// it asks for at once (onRestoreStaged) where it runs as a service.
+// it asks for at once (onRestoreStaged) where it runs as a service. While a new system is on
+// trial a restore is refused like any settings change (the system it could fall back to must
+// still read the data: route-context.ts, heldRefusal).
 // The scheduled backup to an SFTP server (appliance/system/remote-backup.ts) shows its last run
 // here, and an admin may run it at once (to try the settings).
 import { Readable } from 'node:stream';
@@ -14,7 +16,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { BackupError } from '../../backup/archive.ts';
 import { backupStream, passphraseProblem, stageRestore } from '../../backup/backup.ts';
-import type { ConsoleContext } from '../route-context.ts';
+import { heldRefusal, type ConsoleContext } from '../route-context.ts';
 import { ApiError } from '../errors.ts';
 
 export const BACKUP_MEDIA_TYPE = 'application/vnd.mailmoat.backup';
@@ -59,6 +61,7 @@ export default async function backupRoutes(fastify: FastifyInstance, ctx: Consol
       throw new ApiError(415, 'unsupported-media-type', 'api.media-type');
     }
     if (restoring) throw new ApiError(409, 'restore-running', 'api.restore-running');
+    await ctx.config.checkChangeable().catch((err: unknown) => { throw heldRefusal(err); });
     restoring = true;
     try {
       const { manifest, summary } = await stageRestore(ctx.dataDir, req.body as Readable, passphraseOf(req));
