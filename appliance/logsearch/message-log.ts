@@ -9,9 +9,10 @@
 // records, which a store written before the indexes existed needs (`ensureIndex` starts it).
 // A term's dictionary key is written once, not with every record using the term: the terms written
 // lately are remembered (a bounded set) and later writes leave their keys out. So a key is never
-// missing under a posting: after any failed batch the next write puts every remembered key again (the
-// failed one may have carried it), and prune forgets a term and lets the writes sent before settle
-// before it deletes the term's key (a write that left it out may still be on its way).
+// missing under a posting for long: after any failed batch every remembered key is put again in a
+// batch of its own (the failed one may have carried it; one such repair at a time, and after a failed
+// one the next waits for some write to commit), and prune forgets a term and lets the writes sent
+// before settle before it deletes the term's key (a write that left it out may still be on its way).
 // A size cap (`pruneToSize`, log.maxMegabytes) prunes the oldest records further when records and
 // indexes together take more than the cap on disk (LevelDB's own estimate of its table files).
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,11 @@ export class MessageLog {
   #terms = new Set<string>();
   /** The store's failed batches when #terms was last known to be stored. */
   #failuresSeen: number;
+  /** A failed batch may have taken remembered dictionary keys with it: they are to be put again. */
+  #repairDue = false;
+  #repairing = false;
+  /** The store's committed batches when the last repair failed: the next waits for a write to succeed. */
+  #committedAtFailedRepair = -1;
 
   constructor(store: Store) {
     this.#store = store;
@@ -130,8 +136,9 @@ export class MessageLog {
     const ops = [putOp(this.#db, record.id, record)];
     if (this.#store.failedBatches !== this.#failuresSeen) {
       this.#failuresSeen = this.#store.failedBatches;
-      for (const term of this.#terms) ops.push(putOp(this.#index, term, 0));
+      this.#repairDue = true;
     }
+    if (this.#repairDue) this.#repairDictionary();
     for (const key of keys) {
       if (before?.has(key)) continue;
       ops.push(putOp(this.#index, key, 0));
@@ -144,6 +151,21 @@ export class MessageLog {
     if (before) for (const key of before) if (!keys.has(key)) ops.push(delOp(this.#index, key));
     this.#written.set(record, keys);
     return ops;
+  }
+
+  /**
+   * Puts every remembered dictionary key again, in a batch of its own: a failed write may have
+   * carried the key that postings of later, committed writes rely on. One at a time; after a
+   * failed repair the next waits until some write commits, so a store that keeps failing is not
+   * sent the whole set with every message.
+   */
+  #repairDictionary(): void {
+    if (this.#repairing || this.#store.committedBatches === this.#committedAtFailedRepair) return;
+    this.#repairDue = false;
+    this.#repairing = true;
+    this.#store.batch([...this.#terms].map((term) => putOp(this.#index, term, 0)))
+      .catch(() => { this.#repairDue = true; this.#committedAtFailedRepair = this.#store.committedBatches; })
+      .finally(() => { this.#repairing = false; });
   }
 
   #remember(term: string): void {

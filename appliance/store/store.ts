@@ -71,6 +71,8 @@ export interface Store {
   batch(ops: BatchOp[], options?: { sync?: boolean }): Promise<void>;
   /** How many batches have failed since the store opened: a module remembering what it wrote can tell that some of it may not be there. */
   readonly failedBatches: number;
+  /** How many batches have committed since the store opened: after a failure, whether the store takes writes again. */
+  readonly committedBatches: number;
   /** Resolves once every batch sent before the call has committed or failed. */
   settled(): Promise<void>;
   /**
@@ -133,6 +135,7 @@ export async function openStore(dataDir: string, o: { writtenBy?: string; format
   }
   if (!found || found.format !== own) await writeFile(formatFile, JSON.stringify({ format: own, writtenBy: o.writtenBy }) + '\n');
   let failedBatches = 0;
+  let committedBatches = 0;
   const inFlight = new Set<Promise<void>>();
   return {
     dir,
@@ -141,12 +144,13 @@ export async function openStore(dataDir: string, o: { writtenBy?: string; format
     },
     batch(ops, options) {
       const done = db.batch(ops as unknown as AbstractBatchOperation<Level<string, unknown>, string, unknown>[], options ?? {})
-        .catch((err: unknown) => { failedBatches++; throw err; });
+        .then(() => { committedBatches++; }, (err: unknown) => { failedBatches++; throw err; });
       inFlight.add(done);
       done.then(() => inFlight.delete(done), () => inFlight.delete(done));
       return done;
     },
     get failedBatches() { return failedBatches; },
+    get committedBatches() { return committedBatches; },
     settled: async () => { await Promise.allSettled([...inFlight]); },
     // On Node `level` is classic-level, whose size and compaction calls its own type declares.
     // A sublevel's keys are stored as "!name!key" (abstract-level's prefix); '"' follows '!'.

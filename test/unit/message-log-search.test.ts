@@ -263,9 +263,48 @@ test('a failed batch that carried dictionary keys: the next write puts them agai
   await store.batch(relying);
   t.true((await dictionaryComplete(log)).length > 0, 'the failed batch took dictionary keys the stored postings need');
   await log.put(third);
+  await store.settled();
   t.deepEqual(await dictionaryComplete(log), []);
   const q = { ...base, mode: 'contains' as const, conditions: [{ field: 'sender' as const, value: 'rare@lonely' }] };
   t.deepEqual(await allPages(log, q), [third.id, second.id]);
+});
+
+test('a store that keeps failing is not sent the remembered dictionary with every write: one repair, then the next once a write commits', async (t) => {
+  const { store: real } = await openLog(t);
+  let failing = false;
+  let failed = 0;
+  let committed = 0;
+  // Each batch sent: whether it is a repair (dictionary keys only) or a message's write.
+  const sent: ('repair' | 'write')[] = [];
+  const store: Store = {
+    ...real,
+    batch(ops, options) {
+      sent.push((ops as unknown as { key: string }[]).every((o) => o.key.startsWith('#')) ? 'repair' : 'write');
+      const done = failing ? Promise.reject(new Error('disk full')) : real.batch(ops, options);
+      return done.then(() => { committed++; }, (err: unknown) => { failed++; throw err; });
+    },
+    get failedBatches() { return failed; },
+    get committedBatches() { return committed; },
+    settled: () => real.settled(),
+  };
+  const log = await MessageLog.open(store);
+  const records = fixture(8);
+  for (const r of records.slice(0, 3)) await log.put(r);
+  failing = true;
+  sent.length = 0;
+  for (const r of records.slice(3, 7)) await t.throwsAsync(log.put(r));
+  // The first failed write is noticed by the second, which starts one repair; it fails too, and
+  // the writes after it wait for the store to take a write before trying again.
+  const repairs = () => sent.filter((s) => s === 'repair').length;
+  t.is(repairs(), 1, `batches sent: ${sent}`);
+  failing = false;
+  await log.put(records[7]);
+  await store.settled();
+  t.is(repairs(), 1, 'the write that finds the store working again is not held back');
+  await log.put({ ...records[0], id: MessageLog.newId() });
+  await store.settled();
+  t.is(repairs(), 2, `batches sent: ${sent}`);
+  t.deepEqual(await dictionaryComplete(log), []);
 });
 
 /**
@@ -289,6 +328,7 @@ function slowDisk(real: Store): { store: Store; holdNext(): void; release(): voi
       return done;
     },
     get failedBatches() { return real.failedBatches; },
+    get committedBatches() { return real.committedBatches; },
     async settled() { release(); await Promise.allSettled([...waiting]); await real.settled(); },
     approximateSize: (name, range) => real.approximateSize(name, range),
     compact: (name) => real.compact(name),
