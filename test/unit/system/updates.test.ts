@@ -166,7 +166,10 @@ test('configuration changes are held while this boot\'s slot is on trial with a 
   t.true(hold instanceof TrialHold);
   t.like(hold, { slot: 'B', version: '0.2.0', until: new Date('2026-12-01T10:15:00Z') });
   t.regex(hold!.message, /system B \(0\.2\.0\) has just been installed and is being checked/);
+  // The guard reads the clock: a record whose limit is ahead of now, whatever the day the test runs.
+  await check({ ...checking, fallbackUntil: new Date(Date.now() + 15 * 60_000).toISOString() });
   await t.throwsAsync(trialGuard(dataDir, async () => onB)(), { instanceOf: TrialHold });
+  await check(checking);
 
   t.is(await trialHold(dataDir, 'root=PARTUUID=x rauc.slot=A ro', now), undefined, 'the record is another slot\'s (this boot fell back)');
   t.is(await trialHold(dataDir, 'root=/dev/sda1 ro', now), undefined, 'not booted from a slot');
