@@ -6,14 +6,15 @@
 // loss leaves the candidate behind in /run, which the next boot does not have.
 // After a rollback the dialogue waits (bounded) until the interface has an IPv4 address other than
 // the one tried: networkd returns from a reconfigure before a DHCP lease is back, and "the previous
-// settings are back" should be true when the menu draws the status next.
+// settings are back" should be true when the menu draws the status next (halfway through the wait
+// it has networkd apply them once more: addressBack).
 import { execFile } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import readline from 'node:readline/promises';
-import { changeNetwork, validateInterface, type InterfaceSettings, type NetworkChange } from '../system/network.ts';
+import { changeNetwork, networkctlApply, validateInterface, type InterfaceSettings, type NetworkChange } from '../system/network.ts';
 import type { MenuIo } from './menu.ts';
 
 export const NETWORK_DIRS = { dir: '/etc/systemd/network', runtimeDir: '/run/systemd/network' };
@@ -41,13 +42,25 @@ export async function ipv4Addresses(iface: string): Promise<string[]> {
   return links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local ?? '')).filter(Boolean);
 }
 
-/** Waits until `iface` has an IPv4 address other than `tried`; whether it came within `ms`. */
-async function addressBack(addresses: (iface: string) => Promise<string[]>, iface: string, tried: string | undefined, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
+/**
+ * Waits until `iface` has an IPv4 address other than `tried`; whether it came within `ms`. Halfway
+ * without one it has networkd apply the settings once more: a rollback right after the change was
+ * applied can reach networkd while it still configures the tried address, and under emulation its
+ * DHCP client was seen not to start again then (the image test's UEFI boot, Ctrl-C at "Keep?").
+ */
+async function addressBack(addresses: (iface: string) => Promise<string[]>, iface: string, tried: string | undefined, ms: number,
+  reapply: () => Promise<void>): Promise<boolean> {
+  const start = Date.now();
+  let reapplied = false;
   for (;;) {
     const now = await addresses(iface).catch(() => [] as string[]);
     if (now.some((a) => a !== tried)) return true;
-    if (Date.now() >= deadline) return false;
+    const waited = Date.now() - start;
+    if (waited >= ms) return false;
+    if (!reapplied && waited >= ms / 2) {
+      reapplied = true;
+      await reapply().catch(() => {});
+    }
     await sleep(500);
   }
 }
@@ -111,7 +124,7 @@ export async function runSetNetwork(io: MenuIo, o: SetNetworkOptions = {}): Prom
       const wait = o.addressWaitMs ?? ADDRESS_WAIT_MS;
       if (!readerLeft) say(`Rolled back; waiting up to ${Math.round(wait / 1000)} s for ${name}'s previous address...`);
       const tried = settings.mode === 'static' ? settings.address : undefined;
-      const back = readerLeft || await addressBack(o.addresses ?? ipv4Addresses, name, tried, wait);
+      const back = readerLeft || await addressBack(o.addresses ?? ipv4Addresses, name, tried, wait, () => (o.apply ?? networkctlApply)([name]));
       say(back ? `${interrupted ? 'Interrupted: t' : 'T'}he previous network settings are back.`
         : `The previous network settings are back, but ${name} has no IPv4 address yet (with DHCP, the server has not answered): see the status.`);
       return 1;

@@ -212,13 +212,33 @@ test('a rollback whose address does not come back within the wait says so', asyn
   const d = await tempDirs();
   const { io, screen, answer } = dialogue();
   const signals = new EventEmitter();
-  const done = runSetNetwork(io, { dirs: d, apply: async () => {}, signals, addresses: async () => [], addressWaitMs: 1200 });
+  const applied: string[][] = [];
+  const done = runSetNetwork(io, { dirs: d, apply: async (i) => { applied.push(i); }, signals, addresses: async () => [], addressWaitMs: 1200 });
   await answer(STATIC_ANSWERS);
   while (!screen.text.includes('Keep?')) await new Promise((r) => setTimeout(r, 10));
   signals.emit('SIGINT');
   t.is(await done, 1);
   t.regex(screen.text, /The previous network settings are back, but eth0 has no IPv4 address yet/);
   t.notRegex(screen.text, /Interrupted: the previous network settings are back/);
+  t.deepEqual(applied, [['eth0'], ['eth0'], ['eth0']], 'the change, its rollback, and once more halfway through the wait');
+  t.deepEqual(await list(d.runtimeDir), []);
+  await rm(d.root, { recursive: true });
+});
+
+test('a rollback whose DHCP address stays away is applied once more, and the address then comes', async (t) => {
+  const d = await tempDirs();
+  const { io, screen, answer } = dialogue();
+  const signals = new EventEmitter();
+  const applied: string[][] = [];
+  // networkd brings the DHCP address back only when asked again after the rollback.
+  const addresses = async () => (applied.length >= 3 ? ['192.0.2.99'] : []);
+  const done = runSetNetwork(io, { dirs: d, apply: async (i) => { applied.push(i); }, signals, addresses, addressWaitMs: 4000 });
+  await answer(STATIC_ANSWERS);
+  while (!screen.text.includes('Keep?')) await new Promise((r) => setTimeout(r, 10));
+  signals.emit('SIGINT');
+  t.is(await done, 1);
+  t.regex(screen.text, /Interrupted: the previous network settings are back\./);
+  t.deepEqual(applied, [['eth0'], ['eth0'], ['eth0']]);
   t.deepEqual(await list(d.runtimeDir), []);
   await rm(d.root, { recursive: true });
 });
